@@ -1,0 +1,56 @@
+/**
+ * The validated, resolved configuration of one experiment. Produced once at the boundary
+ * (parse-config.ts); nothing deeper reads raw config strings.
+ */
+
+export type Direction = 'lower' | 'higher';
+
+export type BuiltinAgentName = 'claude' | 'codex' | 'gemini';
+
+export type AgentSpec =
+  | { kind: 'none' } // an external agent edits the worktree; `run --single` evaluates it
+  | { kind: 'builtin'; name: BuiltinAgentName; args: string[] }
+  | { kind: 'command'; command: string }; // any shell command, run with /bin/sh -c
+
+export type Scope = 'project' | 'user';
+
+/** `<domain>/<name>`, validated (see experiment-id.ts). */
+export interface ExperimentId {
+  domain: string;
+  name: string;
+  /** "<domain>/<name>" */
+  key: string;
+}
+
+export interface ExperimentConfig {
+  id: ExperimentId;
+  scope: Scope;
+  /** Absolute path of config.cfg. */
+  file: string;
+  /** Absolute path of the experiment directory (holds config.cfg, results.tsv, ...). */
+  dir: string;
+
+  target: string[]; // paths or globs, relative to the project root
+  evaluateCmd: string;
+  metric: string;
+  direction: Direction;
+  /** Regex source as written (default `^<metric>:`). */
+  metricGrep: string;
+  timeBudgetMs: number;
+  evalTimeoutMs: number; // default 2.5 × timeBudgetMs
+  agent: AgentSpec;
+  agentTimeoutMs: number;
+  /** Absolute path of the instructions file (default <dir>/program.md); may not exist. */
+  programFile: string;
+  maxConsecutiveCrashes: number;
+  maxExperiments: number | null; // null = unlimited
+  maxRuntimeMs: number | null; // null = unlimited
+  minImprovement: number;
+  allowedPaths: string[]; // `scope` key: paths or globs the agent may change (default = target)
+  onExhaustion: 'wait' | 'stop';
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  maxExhaustionWaitMs: number;
+  setupCmd: string | null;
+  created: string | null; // informational, as written by the seed skill
+}

@@ -1,0 +1,75 @@
+import path from 'node:path';
+
+/**
+ * Where every file of one experiment lives. The experiment directory is in the user's
+ * checkout (project scope) or in $AUTORESEARCH_HOME (user scope); everything in it except
+ * config.cfg, program.md and .gitignore is daemon-owned and ignored by git.
+ */
+export interface ExperimentPaths {
+  dir: string;
+  config: string;
+  gitignore: string;
+  results: string;
+  state: string;
+  lock: string;
+  log: string;
+  setupLog: string;
+  runs: string;
+}
+
+/** Files the daemon owns inside an experiment directory; written to its .gitignore. */
+export const DAEMON_OWNED = ['results.tsv', 'results.tsv.*', 'state.json', 'state.json.*', 'run.lock', 'autoresearch.log', 'setup.log', 'runs/', '*.tmp'] as const;
+
+export function experimentPaths(dir: string): ExperimentPaths {
+  return {
+    dir,
+    config: path.join(dir, 'config.cfg'),
+    gitignore: path.join(dir, '.gitignore'),
+    results: path.join(dir, 'results.tsv'),
+    state: path.join(dir, 'state.json'),
+    lock: path.join(dir, 'run.lock'),
+    log: path.join(dir, 'autoresearch.log'),
+    setupLog: path.join(dir, 'setup.log'),
+    runs: path.join(dir, 'runs'),
+  };
+}
+
+/** Per-iteration artifacts: prompt, agent output, evaluation log, result record. */
+export interface IterationPaths {
+  dir: string;
+  prompt: string;
+  agentStdout: string;
+  agentStderr: string;
+  evalLog: string;
+  result: string;
+}
+
+export function iterationPaths(paths: ExperimentPaths, iteration: number): IterationPaths {
+  const dir = path.join(paths.runs, String(iteration).padStart(5, '0'));
+  return {
+    dir,
+    prompt: path.join(dir, 'prompt.md'),
+    agentStdout: path.join(dir, 'agent.stdout.log'),
+    agentStderr: path.join(dir, 'agent.stderr.log'),
+    evalLog: path.join(dir, 'eval.log'),
+    result: path.join(dir, 'result.json'),
+  };
+}
+
+/** The experiment's branch, and the ref namespace that keeps rejected candidates reachable. */
+export function branchName(idKey: string): string {
+  return `autoresearch/${idKey}`;
+}
+
+export function candidateRef(idKey: string, iteration: number): string {
+  return `refs/autoresearch/${idKey}/${iteration}`;
+}
+
+/**
+ * Worktrees live inside the repository's git directory, not in the user's tree, so test
+ * runners and file watchers in the user's project never walk into them and `git status`
+ * there never shows them.
+ */
+export function worktreePath(gitCommonDir: string, idKey: string): string {
+  return path.join(gitCommonDir, 'autoresearch', 'worktrees', ...idKey.split('/'));
+}

@@ -1,0 +1,54 @@
+/**
+ * One row of results.tsv (SPEC §4). The first four columns are the seed skill's; ours
+ * follow `description`, never before it.
+ */
+
+export type RowStatus = 'keep' | 'discard' | 'crash';
+
+/**
+ * Why a row has its status. Stable tokens: `report` groups failures by them.
+ *  keep:    baseline | improved
+ *  discard: no_improvement | no_change | scope_violation
+ *  crash:   eval_exit | eval_signal | eval_timeout | eval_spawn | metric_missing | metric_invalid
+ *           | agent_exit | agent_timeout | agent_spawn | setup_failed
+ */
+export type RowReason =
+  | 'baseline'
+  | 'improved'
+  | 'no_improvement'
+  | 'no_change'
+  | 'scope_violation'
+  | 'eval_exit'
+  | 'eval_signal'
+  | 'eval_timeout'
+  | 'eval_spawn'
+  | 'metric_missing'
+  | 'metric_invalid'
+  | 'agent_exit'
+  | 'agent_timeout'
+  | 'agent_spawn'
+  | 'setup_failed';
+
+export interface LedgerRow {
+  /** Short hash of the evaluated commit. */
+  commit: string;
+  /** Written as %.6f; null is written as N/A. */
+  metric: number | null;
+  status: RowStatus;
+  /** One line: tabs and newlines are replaced when written. */
+  description: string;
+  /** 0 = baseline. Rows from a seed-written ledger get their row index. */
+  iteration: number;
+  /** ISO 8601; null for seed rows. */
+  timestamp: string | null;
+  /** Wall time of the whole iteration in seconds; null for seed rows. */
+  durationS: number | null;
+  /** null for seed rows (they only have a description). */
+  reason: RowReason | string | null;
+  /** Which agent produced the row ("command", "claude", ...); null for seed rows. */
+  agent: string | null;
+}
+
+/** Column order of the header we write. A file whose header is a strict prefix is upgraded. */
+export const SEED_COLUMNS = ['commit', 'metric', 'status', 'description'] as const;
+export const LEDGER_COLUMNS = [...SEED_COLUMNS, 'iteration', 'timestamp', 'duration_s', 'reason', 'agent'] as const;

@@ -1,0 +1,20 @@
+/**
+ * Every test runs as on a fresh machine: no global or system git config, hence no git
+ * identity. Test repos set their identity per command (see git-repo.ts); the code under
+ * test must supply its own when it commits.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const emptyConfig = path.join(os.tmpdir(), `autoresearch-test-empty-gitconfig-${process.pid}`);
+fs.writeFileSync(emptyConfig, '');
+process.env.GIT_CONFIG_GLOBAL = emptyConfig;
+process.env.GIT_CONFIG_NOSYSTEM = '1';
+delete process.env.GIT_AUTHOR_NAME;
+delete process.env.GIT_AUTHOR_EMAIL;
+delete process.env.GIT_COMMITTER_NAME;
+delete process.env.GIT_COMMITTER_EMAIL;
+delete process.env.EMAIL;
+// User-scope experiments never leak in from the developer's home.
+process.env.AUTORESEARCH_HOME = path.join(os.tmpdir(), `autoresearch-test-home-${process.pid}`);
