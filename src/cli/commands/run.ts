@@ -1,0 +1,172 @@
+/**
+ * `autoresearch run <id> [--single | --loop] [--max-experiments N] [--dry-run]` and
+ * `run --resume`: one experiment in the foreground.
+ */
+import fs from 'node:fs/promises';
+import { agentCommandLine } from '../../agents/agent-command.js';
+import { discoverExperiments, mostRecentlyActive, resolveExperiment } from '../../config/discover.js';
+import { loadExperimentConfig } from '../../config/parse-config.js';
+import type { ExperimentConfig } from '../../config/types.js';
+import { systemClock } from '../../core/clock.js';
+import { AutoresearchError, EXIT } from '../../core/errors.js';
+import { openSession, type LoopDeps } from '../../experiment/open-session.js';
+import { branchName, experimentPaths, worktreePath } from '../../experiment/paths.js';
+import { loadState } from '../../experiment/state.js';
+import { openProject } from '../../git/project-repo.js';
+import { summarizeRows } from '../../ledger/summary.js';
+import { parseLedgerText } from '../../ledger/tsv-format.js';
+import type { LedgerRow } from '../../ledger/types.js';
+import { createLogger, logEvent } from '../../log/logger.js';
+import { runExperimentLoop, type LoopResult } from '../../loop/experiment-loop.js';
+import { LiveGroups } from '../../process/live-groups.js';
+import { createProcessRunner } from '../../process/run-process.js';
+import { createPrinter, fmt, type Printer } from '../progress-printer.js';
+import { installStopSignals } from '../stop-signals.js';
+
+export interface RunOptions {
+  projectRoot: string;
+  id: string | undefined;
+  resume: boolean;
+  mode: 'single' | 'loop';
+  maxIterations: number | null;
+  dryRun: boolean;
+  argv: string[];
+}
+
+export async function runCommand(opts: RunOptions, out: (text: string) => void): Promise<number> {
+  const config = await findConfig(opts);
+  const printer = createPrinter(out, config.metric);
+  if (config.agent.kind === 'none' && opts.mode === 'loop') {
+    throw new AutoresearchError(
+      'BAD_INPUT',
+      `${config.file}: agent: none means an external agent edits the worktree between runs, so each ` +
+        `\`autoresearch run ${config.id.key} --single\` evaluates it once; --loop needs an agent (a shell command, claude, codex or gemini)`,
+    );
+  }
+  if (opts.dryRun) return dryRun(config, opts, printer);
+
+  const paths = experimentPaths(config.dir);
+  const logger = createLogger({ file: paths.log, name: config.id.key });
+  const liveGroups = new LiveGroups();
+  const controller = new AbortController();
+  const deps: LoopDeps = {
+    runner: createProcessRunner({ liveGroups }),
+    clock: systemClock,
+    env: process.env,
+    report: (event) => {
+      logEvent(logger, event);
+      printer.event(event);
+    },
+  };
+  const signals = installStopSignals({
+    onFirst: (signal) => {
+      printer.line(`${signal}: stopping after rolling back the current iteration (send it again to kill everything now)`);
+      controller.abort();
+    },
+    onSecond: () => liveGroups.killAll('SIGKILL'),
+  });
+  try {
+    const session = await openSession(config, opts.projectRoot, deps, `autoresearch ${opts.argv.join(' ')}`);
+    let result: LoopResult;
+    try {
+      deps.report({
+        kind: 'experiment-opened',
+        id: config.id.key,
+        worktree: session.store.current.worktree,
+        branch: session.store.current.branch,
+        worktreeCreated: session.worktreeCreated,
+        nextIteration: session.ledger.nextIteration(),
+        best: session.store.current.lastKept.metric,
+        metric: config.metric,
+        direction: config.direction,
+      });
+      result = await runExperimentLoop(session, deps, { mode: opts.mode, maxIterations: opts.maxIterations, signal: controller.signal });
+      printSummary(printer, config, session.ledger.rows(), result, session.store.current.worktree);
+    } finally {
+      await session.close();
+    }
+    return exitCodeOf(result, config);
+  } finally {
+    signals.dispose();
+    logger.flush();
+  }
+}
+
+async function findConfig(opts: RunOptions): Promise<ExperimentConfig> {
+  if (opts.resume) {
+    if (opts.id !== undefined) throw new AutoresearchError('BAD_INPUT', `run: expected either an experiment id or --resume, found both (${opts.id})`);
+    const latest = await mostRecentlyActive(await discoverExperiments(opts.projectRoot));
+    if (latest === null) throw new AutoresearchError('EXPERIMENT_NOT_FOUND', `run --resume: no experiment found under ${opts.projectRoot}/.autoresearch or the user scope`);
+    return loadExperimentConfig(latest.dir, latest.id, latest.scope);
+  }
+  if (opts.id === undefined) throw new AutoresearchError('BAD_INPUT', 'run: expected an experiment id `<domain>/<name>` (or --resume), found none');
+  const found = await resolveExperiment(opts.projectRoot, opts.id);
+  return loadExperimentConfig(found.dir, found.id, found.scope);
+}
+
+function exitCodeOf(result: LoopResult, config: ExperimentConfig): number {
+  switch (result.end.kind) {
+    case 'done':
+    case 'limit':
+    case 'interrupted':
+      return EXIT.ok;
+    case 'tripped':
+    case 'halted':
+      throw new AutoresearchError(
+        result.end.kind === 'tripped' ? 'TRIPPED' : result.end.state === 'paused' ? 'PAUSED' : result.end.state === 'blocked' ? 'BLOCKED' : 'TRIPPED',
+        `experiment ${config.id.key} is ${result.end.kind === 'tripped' ? 'tripped' : result.end.state}: ${result.end.reason}. ` +
+          `Fix the cause, then run \`autoresearch resume ${config.id.key}\`.`,
+      );
+    default: {
+      const unreachable: never = result.end;
+      return unreachable;
+    }
+  }
+}
+
+function printSummary(printer: Printer, config: ExperimentConfig, rows: readonly LedgerRow[], result: LoopResult, worktree: string): void {
+  const all = summarizeRows(rows, config.direction);
+  const run = summarizeRows(result.rowsThisRun, config.direction);
+  const end = result.end;
+  const why = end.kind === 'interrupted' ? 'stopped by signal' : end.kind === 'halted' ? `not started: ${end.state}` : end.reason;
+  printer.line('');
+  printer.line(`summary ${config.id.key} (${why})`);
+  printer.line(`  this run:  ${run.iterations} iterations: ${run.keeps} keep, ${run.discards} discard, ${run.crashes} crash`);
+  printer.line(`  all time:  ${all.iterations} iterations: ${all.keeps} keep, ${all.discards} discard, ${all.crashes} crash`);
+  const pct = all.improvementPct === null ? '' : ` (${all.improvementPct >= 0 ? '+' : ''}${all.improvementPct.toFixed(2)}% better than baseline)`;
+  printer.line(`  best ${config.metric}: ${fmt(all.best)}; baseline ${fmt(all.baseline)}${pct}`);
+  printer.line(`  results:   ${experimentPaths(config.dir).results}`);
+  printer.line(`  branch:    ${branchName(config.id.key)} (worktree ${worktree})`);
+}
+
+async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Printer): Promise<number> {
+  const paths = experimentPaths(config.dir);
+  const project = await openProject(opts.projectRoot);
+  const state = await loadState(paths.state);
+  const ledgerText = await fs.readFile(paths.results, 'utf8').catch(() => null);
+  const rows = ledgerText === null || ledgerText === '' ? [] : parseLedgerText(ledgerText, paths.results).rows;
+  const worktree = state?.worktree ?? worktreePath(project.gitCommonDir, config.id.key);
+  const exists = await fs.stat(worktree).then(() => true, () => false);
+  const next = rows.length === 0 ? 0 : Math.max(...rows.map((r) => r.iteration)) + 1;
+  const baselineNeeded = state === null ? !rows.some((r) => r.status === 'keep' && r.metric !== null) : state.lastKept.metric === null;
+  const agent = agentCommandLine(config.agent);
+  const line = printer.line;
+  line(`dry run: nothing will be changed`);
+  line(`experiment ${config.id.key} (${config.file})`);
+  line(`  state:     ${state?.halt ? `${state.halt.state}: ${state.halt.reason} (run would exit 3)` : state === null ? 'new' : 'idle'}`);
+  line(`  worktree:  ${worktree} ${exists ? '(exists)' : `(would be created from ${(await project.head()).slice(0, 7)})`}`);
+  line(`  branch:    ${state?.branch ?? branchName(config.id.key)}; results: ${paths.results} (${rows.length} rows)`);
+  line(`  agent:     ${agent ?? 'none (evaluate the worktree as it is)'} (timeout ${config.agentTimeoutMs / 1000}s)`);
+  line(`  evaluate:  ${config.evaluateCmd} (budget ${config.timeBudgetMs / 1000}s, killed at ${config.evalTimeoutMs / 1000}s)`);
+  line(`  metric:    ${config.metric}, ${config.direction} is better, from the last line matching /${config.metricGrep}/`);
+  if (config.setupCmd !== null && !state?.setupDone) line(`  setup:     would run once: ${config.setupCmd}`);
+  const plan =
+    opts.mode === 'single'
+      ? baselineNeeded
+        ? `would run iteration ${next}: the baseline evaluation`
+        : `would run iteration ${next}: ${agent === null ? 'evaluate the worktree' : 'the agent, then evaluate its change'}`
+      : `would run iterations from ${next}${baselineNeeded ? ' (baseline first)' : ''}` +
+        `${opts.maxIterations === null ? '' : `, at most ${opts.maxIterations}`}${config.maxExperiments === null ? '' : `, until max_experiments ${config.maxExperiments}`}`;
+  line(`  plan:      ${plan}`);
+  return EXIT.ok;
+}

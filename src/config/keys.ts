@@ -1,0 +1,356 @@
+/**
+ * Every config.cfg key (SPEC §3) in one table: how its value is parsed, what a valid value
+ * looks like, its default and what it means. The parser, the did-you-mean for unknown keys
+ * and the commented examples that `init` writes all come from this table.
+ *
+ * Defaults that depend on other keys (metric_grep, eval_timeout, scope, and the time budget
+ * given by either of two keys) are resolved in parse-config.ts, not here.
+ */
+import { DURATION_EXPECTED, parseDuration } from './durations.js';
+import type { BuiltinAgentName, Direction } from './types.js';
+
+/** A failure may override the key's `expected` text or say more than "found `<value>`". */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; expected?: string; found?: string; hint?: string };
+
+export interface KeySpec<T> {
+  /** What a valid value looks like, for error messages. */
+  expected: string;
+  parse(raw: string): ParseResult<T>;
+  /** The value when the key is absent; absent for required and derived keys. */
+  default?: T;
+  /** The default as a user would write it, for `init`'s comments. */
+  defaultText?: string;
+  /** One-line meaning, and an example line value (`init` writes them as comments). */
+  doc: string;
+  example: string;
+  required?: boolean;
+  /** Written by the autoresearch-agent skill; `init` writes these first, in this order. */
+  seed?: boolean;
+  /** `key:` with nothing after it is accepted (otherwise it is an issue). */
+  allowEmpty?: boolean;
+}
+
+/** How the `agent` value reads before `agent_args` is attached (see parse-config.ts). */
+export type AgentChoice = { kind: 'none' } | { kind: 'builtin'; name: BuiltinAgentName } | { kind: 'command'; command: string };
+
+export const BUILTIN_AGENTS: readonly BuiltinAgentName[] = ['claude', 'codex', 'gemini'];
+
+const ok = <T>(value: T): ParseResult<T> => ({ ok: true, value });
+const bad = <T>(details: { expected?: string; found?: string; hint?: string } = {}): ParseResult<T> => ({ ok: false, ...details });
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const UNLIMITED = 'unlimited';
+
+function text(raw: string): ParseResult<string> {
+  return ok(raw);
+}
+
+function duration(raw: string): ParseResult<number> {
+  const value = parseDuration(raw);
+  if (value !== undefined) return ok(value);
+  return bad({ hint: /^\d+(\.\d+)?$/.test(raw) ? `a bare number is ambiguous: add a unit, e.g. \`${raw}m\`` : undefined });
+}
+
+function durationOrUnlimited(raw: string): ParseResult<number | null> {
+  return raw === UNLIMITED ? ok(null) : duration(raw);
+}
+
+function positiveInteger(raw: string): ParseResult<number> {
+  const value = Number(raw);
+  return /^\d+$/.test(raw) && Number.isSafeInteger(value) && value > 0 ? ok(value) : bad();
+}
+
+function positiveIntegerOrUnlimited(raw: string): ParseResult<number | null> {
+  return raw === UNLIMITED ? ok(null) : positiveInteger(raw);
+}
+
+function positiveNumber(raw: string): ParseResult<number> {
+  const value = Number(raw);
+  // A regex first: Number() would also accept `0x10`, `Infinity` and whitespace.
+  return DECIMAL.test(raw) && Number.isFinite(value) && value > 0 ? ok(value) : bad();
+}
+
+function nonNegativeNumber(raw: string): ParseResult<number> {
+  const value = Number(raw);
+  return DECIMAL.test(raw) && Number.isFinite(value) && value >= 0 ? ok(value) : bad();
+}
+
+function oneOf<T extends string>(values: readonly T[], aliases: Record<string, T> = {}): (raw: string) => ParseResult<T> {
+  return (raw) => {
+    if ((values as readonly string[]).includes(raw)) return ok(raw as T);
+    const alias = aliases[raw.toLowerCase()];
+    return bad({ hint: alias === undefined ? undefined : `did you mean \`${alias}\`?` });
+  };
+}
+
+/** Comma-separated paths or globs relative to the project root (the worktree at run time). */
+function pathList(raw: string): ParseResult<string[]> {
+  const items = raw.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) return bad({ found: `an empty entry in \`${raw}\`` });
+  const outside = items.find((item) => item.startsWith('/') || item.split('/').includes('..'));
+  if (outside !== undefined) {
+    return bad({ found: `\`${outside}\``, hint: 'the agent works in a git worktree of the project, so paths must stay inside it' });
+  }
+  return ok(items);
+}
+
+function regex(raw: string): ParseResult<string> {
+  try {
+    new RegExp(raw);
+    return ok(raw);
+  } catch (error) {
+    return bad({ hint: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function agent(raw: string): ParseResult<AgentChoice> {
+  if (raw === 'none') return ok({ kind: 'none' });
+  if ((BUILTIN_AGENTS as readonly string[]).includes(raw)) return ok({ kind: 'builtin', name: raw as BuiltinAgentName });
+  return ok({ kind: 'command', command: raw });
+}
+
+function args(raw: string): ParseResult<string[]> {
+  const result = splitArgs(raw);
+  return typeof result === 'string' ? bad({ hint: result }) : ok(result);
+}
+
+/**
+ * Split like a POSIX shell, without expansions: whitespace separates words, '...' is
+ * literal, "..." allows \" and \\, and a backslash outside quotes escapes the next character.
+ * Returns a message instead of the words when a quote is not closed.
+ */
+export function splitArgs(raw: string): string[] | string {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charAt(i);
+    if (quote === "'") {
+      if (c === "'") quote = null;
+      else word += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = null;
+      else if (c === '\\' && (raw.charAt(i + 1) === '"' || raw.charAt(i + 1) === '\\')) word += raw.charAt(++i);
+      else word += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < raw.length) {
+      word += raw.charAt(++i);
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (quote !== null) return `the ${quote === '"' ? 'double' : 'single'} quote is never closed`;
+  if (inWord) words.push(word);
+  return words;
+}
+
+// Identity helper: keeps each entry's value type for KeyValue<K>.
+function spec<T>(s: KeySpec<T>): KeySpec<T> {
+  return s;
+}
+
+const MINUTE = 60_000;
+
+export const KEYS = {
+  // Seed keys, in the order the autoresearch-agent skill writes them.
+  target: spec({
+    expected: 'comma-separated paths or globs relative to the project root',
+    parse: pathList,
+    doc: 'The file(s) the agent is meant to change (comma-separated paths or globs).',
+    example: 'src/api/search.py',
+    required: true,
+    seed: true,
+  }),
+  evaluate_cmd: spec({
+    expected: 'a shell command that prints the metric',
+    parse: text,
+    doc: 'Shell command run in the worktree; prints the metric.',
+    example: 'pytest bench.py',
+    required: true,
+    seed: true,
+  }),
+  metric: spec({
+    expected: 'a metric name',
+    parse: text,
+    doc: 'Metric name.',
+    example: 'p50_ms',
+    required: true,
+    seed: true,
+  }),
+  metric_direction: spec<Direction>({
+    expected: '`lower` or `higher`',
+    parse: oneOf<Direction>(['lower', 'higher'], { min: 'lower', minimize: 'lower', minimise: 'lower', low: 'lower', max: 'higher', maximize: 'higher', maximise: 'higher', high: 'higher' }),
+    default: 'lower',
+    defaultText: 'lower',
+    doc: 'Which way is better: `lower` or `higher`.',
+    example: 'lower',
+    seed: true,
+  }),
+  metric_grep: spec({
+    expected: 'a JavaScript regular expression matching the metric line',
+    parse: regex,
+    defaultText: '^<metric>:',
+    doc: 'Pattern of the metric line; the value is the number after the last `:` on the last matching line.',
+    example: '^p50_ms:',
+    seed: true,
+  }),
+  time_budget_minutes: spec({
+    expected: 'a positive number of minutes (fractional allowed)',
+    parse: positiveNumber,
+    doc: 'Expected evaluation time in minutes (the same as time_budget).',
+    example: '5',
+    seed: true,
+  }),
+  created: spec({
+    expected: 'any text',
+    parse: text,
+    doc: 'When the experiment was created (informational).',
+    example: '2026-03-08 14:12',
+    seed: true,
+    allowEmpty: true,
+  }),
+
+  // Keys added by this tool (SPEC §3).
+  agent: spec<AgentChoice>({
+    expected: '`claude`, `codex`, `gemini`, `none` or a shell command',
+    parse: agent,
+    default: { kind: 'none' },
+    defaultText: 'none',
+    doc: 'Who edits the code: claude, codex, gemini, none (an external agent drives `run --single`), or any shell command.',
+    example: 'claude',
+  }),
+  agent_args: spec({
+    expected: 'arguments for a built-in agent (quotes group words)',
+    parse: args,
+    doc: 'Extra arguments for a built-in agent.',
+    example: '--model sonnet',
+    allowEmpty: true,
+  }),
+  program: spec({
+    expected: 'a file name relative to the experiment directory',
+    parse: text,
+    default: 'program.md',
+    defaultText: 'program.md',
+    doc: "The agent's standing instructions, relative to the experiment directory.",
+    example: 'program.md',
+  }),
+  time_budget: spec({
+    expected: DURATION_EXPECTED,
+    parse: duration,
+    default: 5 * MINUTE,
+    defaultText: '5m',
+    doc: 'Expected evaluation time (the same as time_budget_minutes, as a duration).',
+    example: '5m',
+  }),
+  eval_timeout: spec({
+    expected: DURATION_EXPECTED,
+    parse: duration,
+    defaultText: '2.5 × the time budget',
+    doc: 'Hard limit for one evaluation: the whole process tree is killed.',
+    example: '15m',
+  }),
+  agent_timeout: spec({
+    expected: DURATION_EXPECTED,
+    parse: duration,
+    default: 30 * MINUTE,
+    defaultText: '30m',
+    doc: 'Hard limit for one agent turn.',
+    example: '30m',
+  }),
+  max_consecutive_crashes: spec({
+    expected: 'a positive integer',
+    parse: positiveInteger,
+    default: 5,
+    defaultText: '5',
+    doc: 'Circuit breaker: after this many crashes in a row the experiment stops until `autoresearch resume`.',
+    example: '5',
+  }),
+  max_experiments: spec<number | null>({
+    expected: 'a positive integer or `unlimited`',
+    parse: positiveIntegerOrUnlimited,
+    default: null,
+    defaultText: 'unlimited',
+    doc: 'Number of iterations, after which the experiment is done.',
+    example: '100',
+  }),
+  max_runtime: spec<number | null>({
+    expected: `${DURATION_EXPECTED}, or \`unlimited\``,
+    parse: durationOrUnlimited,
+    default: null,
+    defaultText: 'unlimited',
+    doc: 'Wall-clock budget for the whole experiment.',
+    example: '7d',
+  }),
+  min_improvement: spec({
+    expected: 'a number ≥ 0',
+    parse: nonNegativeNumber,
+    default: 0,
+    defaultText: '0',
+    doc: 'A keep must beat the best metric by more than this.',
+    example: '0.01',
+  }),
+  scope: spec({
+    expected: 'comma-separated paths or globs relative to the project root',
+    parse: pathList,
+    defaultText: 'the target',
+    doc: 'Paths the agent may change; changes elsewhere are discarded as scope_violation.',
+    example: 'src/api/**',
+  }),
+  on_exhaustion: spec<'wait' | 'stop'>({
+    expected: '`wait` or `stop`',
+    parse: oneOf<'wait' | 'stop'>(['wait', 'stop']),
+    default: 'wait',
+    defaultText: 'wait',
+    doc: "When the agent's quota runs out: wait (back off and resume) or stop.",
+    example: 'wait',
+  }),
+  backoff_initial: spec({
+    expected: DURATION_EXPECTED,
+    parse: duration,
+    default: 5 * MINUTE,
+    defaultText: '5m',
+    doc: 'First wait after quota exhaustion when no reset time is known.',
+    example: '5m',
+  }),
+  backoff_max: spec({
+    expected: DURATION_EXPECTED,
+    parse: duration,
+    default: 60 * MINUTE,
+    defaultText: '1h',
+    doc: 'Longest backoff step.',
+    example: '1h',
+  }),
+  max_exhaustion_wait: spec({
+    expected: DURATION_EXPECTED,
+    parse: duration,
+    default: 24 * 60 * MINUTE,
+    defaultText: '24h',
+    doc: 'Longest single wait before the experiment is blocked.',
+    example: '24h',
+  }),
+  setup_cmd: spec({
+    expected: 'a shell command',
+    parse: text,
+    doc: 'Run once in a fresh worktree (e.g. npm ci, uv sync).',
+    example: 'npm ci',
+  }),
+} as const;
+
+export type ConfigKey = keyof typeof KEYS;
+export type KeyValue<K extends ConfigKey> = (typeof KEYS)[K] extends KeySpec<infer T> ? T : never;
+
+export const CONFIG_KEYS = Object.keys(KEYS) as ConfigKey[];
+export const SEED_KEYS: readonly ConfigKey[] = CONFIG_KEYS.filter((key) => KEYS[key].seed === true);
+
+export function isConfigKey(key: string): key is ConfigKey {
+  return Object.hasOwn(KEYS, key);
+}

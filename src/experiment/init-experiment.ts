@@ -1,0 +1,310 @@
+/**
+ * `autoresearch init`: writes a new experiment directory — config.cfg (seed keys first, in
+ * the seed skill's order), a program.md template, the results.tsv header, a .gitignore for
+ * the daemon-owned files and, with an evaluator, evaluate.mjs.
+ *
+ * Nothing is half-written: every input is checked (and the config text parsed back) before
+ * the first write, each file is written to a temp file and renamed, and config.cfg — the
+ * file that makes the experiment exist — is written last, so an interrupted init can simply
+ * be run again.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { experimentDir } from '../config/discover.js';
+import { DURATION_EXPECTED, parseDuration } from '../config/durations.js';
+import { CONFIG_KEYS, KEYS, SEED_KEYS, type ConfigKey } from '../config/keys.js';
+import { defaultMetricGrep, parseConfigText } from '../config/parse-config.js';
+import type { Direction, ExperimentId, Scope } from '../config/types.js';
+import { AutoresearchError, ConfigError, type ConfigIssue } from '../core/errors.js';
+import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
+import { LEDGER_COLUMNS } from '../ledger/types.js';
+import { DAEMON_OWNED, experimentPaths } from './paths.js';
+
+export interface InitExperimentOptions {
+  projectRoot: string;
+  id: ExperimentId;
+  scope: Scope;
+  /** Comma-separated paths or globs, as in config.cfg. */
+  target: string;
+  /** Required unless `evaluator` is given. */
+  evaluateCmd?: string;
+  metric: string;
+  direction?: Direction;
+  /** A duration such as `90s` or `5m`. */
+  timeBudget?: string;
+  agent?: string;
+  /** Name of a bundled evaluator (examples/evaluators/<name>.mjs). */
+  evaluator?: string;
+  env?: NodeJS.ProcessEnv;
+  now?: Date;
+}
+
+export interface InitExperimentResult {
+  dir: string;
+  /** Absolute paths of the files written. */
+  files: string[];
+  /** Files that already existed and were left as they were (a program.md written beforehand, an old ledger). */
+  kept: string[];
+}
+
+export interface EvaluatorInfo {
+  name: string;
+  description: string;
+}
+
+/** The evaluation runs in a git worktree, so it reaches the experiment dir through this variable. */
+export const EVALUATOR_COMMAND = 'node "$AUTORESEARCH_EXPERIMENT_DIR/evaluate.mjs"';
+
+const FLAGS: Partial<Record<string, string>> = {
+  target: '--target',
+  evaluate_cmd: '--eval',
+  metric: '--metric',
+  metric_direction: '--direction',
+  time_budget: '--time-budget',
+  time_budget_minutes: '--time-budget',
+  agent: '--agent',
+};
+
+export async function initExperiment(opts: InitExperimentOptions): Promise<InitExperimentResult> {
+  const env = opts.env ?? process.env;
+  for (const [flag, value] of [
+    ['--target', opts.target],
+    ['--eval', opts.evaluateCmd],
+    ['--metric', opts.metric],
+    ['--agent', opts.agent],
+  ] as const) {
+    // config.cfg is line-based: a line break would silently become a second, bogus line.
+    if (value !== undefined && /[\r\n]/.test(value)) throw new AutoresearchError('BAD_INPUT', `${flag}: expected one line, found a line break in \`${value}\``);
+  }
+  let timeBudgetMs: number | undefined;
+  if (opts.timeBudget !== undefined) {
+    timeBudgetMs = parseDuration(opts.timeBudget);
+    if (timeBudgetMs === undefined) throw new AutoresearchError('BAD_INPUT', `--time-budget: expected ${DURATION_EXPECTED}, found \`${opts.timeBudget}\``);
+  }
+
+  await assertGitRepo(opts.projectRoot);
+
+  const dir = experimentDir(opts.projectRoot, opts.id, opts.scope, env);
+  for (const scope of ['project', 'user'] as const) {
+    const existing = experimentPaths(experimentDir(opts.projectRoot, opts.id, scope, env)).config;
+    if ((await readFileIfExists(existing)) !== null) {
+      throw new AutoresearchError(
+        'EXPERIMENT_EXISTS',
+        `experiment ${opts.id.key}: expected a new experiment, found one in ${path.dirname(existing)} (${scope} scope); edit its config.cfg or pick another name`,
+      );
+    }
+  }
+
+  const paths = experimentPaths(dir);
+  const evaluatorFile = path.join(dir, 'evaluate.mjs');
+  let evaluatorSource: string | undefined;
+  if (opts.evaluator !== undefined) {
+    evaluatorSource = await fs.readFile(await findEvaluator(opts.evaluator), 'utf8');
+    const current = await readFileIfExists(evaluatorFile);
+    if (current !== null && current !== evaluatorSource) {
+      throw new AutoresearchError('BAD_INPUT', `--evaluator ${opts.evaluator}: expected no evaluate.mjs in ${dir}, found one with other content; remove it or omit --evaluator`);
+    }
+  }
+  const evaluateCmd = opts.evaluateCmd ?? (evaluatorSource === undefined ? undefined : EVALUATOR_COMMAND);
+  if (evaluateCmd === undefined) throw new AutoresearchError('BAD_INPUT', 'init: expected --eval CMD or --evaluator NAME, found neither');
+
+  const configText = renderConfig({ ...opts, evaluateCmd, timeBudgetMs, created: opts.now ?? new Date() });
+  selfCheck(configText, { file: paths.config, dir, id: opts.id, scope: opts.scope });
+
+  await fs.mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  const kept: string[] = [];
+  const programFile = path.join(dir, 'program.md');
+  if (evaluatorSource !== undefined) {
+    await writeFileDurable(evaluatorFile, evaluatorSource);
+    files.push(evaluatorFile);
+  }
+  for (const [file, content] of [
+    [programFile, renderProgram({ ...opts, evaluateCmd, timeBudgetMs })],
+    [paths.results, `${LEDGER_COLUMNS.join('\t')}\n`],
+  ] as const) {
+    // Never overwrite: a program.md may have been written first, a results.tsv holds history.
+    if ((await readFileIfExists(file)) !== null) {
+      kept.push(file);
+    } else {
+      await writeFileDurable(file, content);
+      files.push(file);
+    }
+  }
+  if (await writeGitignore(paths.gitignore)) files.push(paths.gitignore);
+  else kept.push(paths.gitignore);
+  await writeFileDurable(paths.config, configText);
+  files.unshift(paths.config);
+  return { dir, files, kept };
+}
+
+/** The bundled evaluators, from the first line (`// description`) of each examples/evaluators/*.mjs. */
+export async function listEvaluators(): Promise<EvaluatorInfo[]> {
+  const dir = await evaluatorsDir();
+  const names = (await fs.readdir(dir)).filter((name) => name.endsWith('.mjs')).sort();
+  return Promise.all(
+    names.map(async (file) => {
+      const firstLine = (await fs.readFile(path.join(dir, file), 'utf8')).split('\n', 1)[0] ?? '';
+      return { name: file.slice(0, -'.mjs'.length), description: firstLine.replace(/^\/\/\s?/, '').trim() };
+    }),
+  );
+}
+
+async function findEvaluator(name: string): Promise<string> {
+  const available = await listEvaluators();
+  // The name must be one listed, never a path: `--evaluator ../../x` reads nothing.
+  if (!available.some((e) => e.name === name)) {
+    throw new AutoresearchError('BAD_INPUT', `--evaluator: expected one of ${available.map((e) => e.name).join(', ')}, found \`${name}\` (see \`autoresearch init --list-evaluators\`)`);
+  }
+  return path.join(await evaluatorsDir(), `${name}.mjs`);
+}
+
+/**
+ * examples/evaluators in the package root. This module runs from src/experiment (vitest)
+ * or dist/experiment (built), so walk up to the directory holding package.json.
+ */
+async function evaluatorsDir(): Promise<string> {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if ((await readFileIfExists(path.join(dir, 'package.json'))) !== null) return path.join(dir, 'examples', 'evaluators');
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`bug: no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+async function assertGitRepo(projectRoot: string): Promise<void> {
+  const stat = await fs.stat(projectRoot).catch(() => null);
+  if (stat === null || !stat.isDirectory()) {
+    throw new AutoresearchError('BAD_INPUT', `project root: expected a directory, found ${stat === null ? 'nothing' : 'a file'} at ${projectRoot}`);
+  }
+  const result = await execa('git', ['rev-parse', '--is-inside-work-tree'], { cwd: projectRoot, reject: false });
+  if (result.exitCode === undefined) {
+    throw new AutoresearchError('GIT_FAILED', `could not run git in ${projectRoot}: ${result.shortMessage}`);
+  }
+  if (result.exitCode !== 0 || result.stdout.trim() !== 'true') {
+    throw new AutoresearchError(
+      'NOT_A_GIT_REPO',
+      `${projectRoot}: expected a git repository (experiments run in git worktrees of the project), found none; create one with \`git init && git add -A && git commit -m initial\``,
+    );
+  }
+}
+
+/** Parse the config we are about to write; a problem is reported against the option that caused it. */
+function selfCheck(text: string, ctx: Parameters<typeof parseConfigText>[1]): void {
+  try {
+    parseConfigText(text, ctx);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const describe = (i: ConfigIssue): string =>
+      `  ${(i.key !== undefined && FLAGS[i.key]) || i.key || 'config'}: expected ${i.expected}, found ${i.found}${i.hint === undefined ? '' : ` (${i.hint})`}`;
+    throw new AutoresearchError('BAD_INPUT', [`init: these options would write an invalid ${ctx.file}; nothing was written:`, ...error.issues.map(describe)].join('\n'));
+  }
+}
+
+/** Adds the daemon-owned patterns to the experiment's .gitignore; false when all were there. */
+async function writeGitignore(file: string): Promise<boolean> {
+  const current = await readFileIfExists(file);
+  const present = new Set((current ?? '').split(/\r?\n/).map((line) => line.trim()));
+  const missing = DAEMON_OWNED.filter((pattern) => !present.has(pattern));
+  if (missing.length === 0) return false;
+  const header = current === null ? '# Written by autoresearch: files the daemon owns. config.cfg and program.md are meant to be committed.\n' : '';
+  const prefix = current === null || current === '' || current.endsWith('\n') ? (current ?? '') : `${current}\n`;
+  await writeFileDurable(file, `${prefix}${header}${missing.join('\n')}\n`);
+  return true;
+}
+
+interface RenderInput {
+  id: ExperimentId;
+  target: string;
+  evaluateCmd: string;
+  metric: string;
+  direction?: Direction;
+  timeBudgetMs: number | undefined;
+  agent?: string;
+}
+
+function renderConfig(input: RenderInput & { created: Date }): string {
+  const budgetMs = input.timeBudgetMs ?? (KEYS.time_budget.default as number);
+  const minutes = budgetMs / 60_000;
+  // The seed's key holds minutes; a budget that is no tidy number of minutes is written as a duration.
+  const budgetLine = String(minutes).length <= 8 && Number(String(minutes)) * 60_000 === budgetMs ? `time_budget_minutes: ${minutes}` : `time_budget: ${formatDuration(budgetMs)}`;
+  const seedLines: Partial<Record<ConfigKey, string>> = {
+    target: `target: ${input.target}`,
+    evaluate_cmd: `evaluate_cmd: ${input.evaluateCmd}`,
+    metric: `metric: ${input.metric}`,
+    metric_direction: `metric_direction: ${input.direction ?? 'lower'}`,
+    metric_grep: `metric_grep: ${defaultMetricGrep(input.metric)}`,
+    time_budget_minutes: budgetLine,
+    created: `created: ${formatCreated(input.created)}`,
+  };
+  const lines = SEED_KEYS.map((key) => {
+    const line = seedLines[key];
+    if (line === undefined) throw new Error(`bug: init writes no line for seed key ${key}`);
+    return line;
+  });
+  lines.push('', `# ${KEYS.agent.doc}`, `agent: ${input.agent ?? 'none'}`, '', '# Optional keys: uncomment a line to set it (each comment gives the default).', '# A `#` starts a comment only at the start of a line.');
+  for (const key of CONFIG_KEYS) {
+    const spec = KEYS[key];
+    // time_budget is left out: the budget is already set above, and the two must agree.
+    if (spec.seed === true || key === 'agent' || key === 'time_budget') continue;
+    lines.push(`# ${spec.doc}${spec.defaultText === undefined ? '' : ` Default: ${spec.defaultText}.`}`, `# ${key}: ${spec.example}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function renderProgram(input: RenderInput): string {
+  const scope = input.target
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  const better = (input.direction ?? 'lower') === 'lower' ? 'lower' : 'higher';
+  const budget = formatDuration(input.timeBudgetMs ?? (KEYS.time_budget.default as number));
+  return `# Experiment ${input.id.key}
+
+You are one iteration of an unattended experiment loop. The goal: improve the metric
+\`${input.metric}\`, where **${better} is better**. After your turn the loop evaluates your commit;
+it keeps the change if the metric beats the best so far and rolls it back otherwise.
+
+## Rules
+
+1. **One idea per iteration.** Make one focused change, then stop. The next iteration starts
+   from the best code so far.
+2. **Commit** your change with a one-line message that describes the idea (for example
+   \`cache compiled regexes\`). That line becomes the description in results.tsv.
+3. **Change only files inside the scope:**
+${scope.map((item) => `   - \`${item}\``).join('\n')}
+
+   A change to any other file discards the whole iteration.
+4. **Never touch the evaluation** (\`${input.evaluateCmd}\`), its benchmarks, tests or data,
+   or anything under \`.autoresearch/\`. Improve the code, never the measurement.
+5. **Keep it working.** If the evaluation fails, takes much longer than ${budget}, or prints
+   no \`${input.metric}\` line, the iteration is recorded as a crash.
+
+## What to try
+
+<!-- Notes for the agent: where the time goes, promising directions, ideas that are off-limits. -->
+
+## Context
+
+Below these instructions the loop appends, every iteration: the best \`${input.metric}\` so far,
+the most recent results (status, metric, description) and the log tail of the last failure.
+Read them first: build on what was kept, and don't retry what was discarded.
+`;
+}
+
+/** `2h`, `5m`, `90s` or `1500ms`: the largest unit that divides exactly. */
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** `YYYY-MM-DD HH:MM` in local time, as the seed skill writes it. */
+function formatCreated(date: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}

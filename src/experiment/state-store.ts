@@ -1,0 +1,39 @@
+/**
+ * The in-memory copy of state.json and the only writer of it. Writes are serialised (an
+ * onSpawn callback may record a child while the loop writes the next intent) and each one
+ * is durable before `update` resolves.
+ */
+import type { Clock } from '../core/clock.js';
+import { saveState, type ExperimentState } from './state.js';
+
+export class StateStore {
+  private state: ExperimentState;
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly file: string,
+    initial: ExperimentState,
+    private readonly clock: Clock,
+  ) {
+    this.state = initial;
+  }
+
+  get current(): ExperimentState {
+    return this.state;
+  }
+
+  /** Apply `change` now (synchronously, so readers see it) and persist it in order. */
+  update(change: Partial<ExperimentState> | ((s: ExperimentState) => ExperimentState)): Promise<void> {
+    this.state = typeof change === 'function' ? change(this.state) : { ...this.state, ...change };
+    const snapshot = this.state;
+    const write = this.tail.then(() => saveState(this.file, snapshot, new Date(this.clock.now())));
+    // A failed write fails this update and every later one: durability errors stop the loop.
+    this.tail = write;
+    return write;
+  }
+
+  /** Wait for every pending write. */
+  flush(): Promise<void> {
+    return this.tail;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * state.json: what the loop must remember between iterations and across restarts that the
+ * ledger cannot say. Written atomically and durably (temp + fsync + rename + dir fsync);
+ * an unreadable file stops everything with an error pointing at it, never a fresh start.
+ *
+ * `intent` is written before every side effect of an iteration, so a restart knows what
+ * was in flight: roll it back (no row) or finish its decision (row already written).
+ */
+import { AutoresearchError, errorMessage } from '../core/errors.js';
+import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
+import type { ProcessIdentity } from '../process/process-identity.js';
+
+export const STATE_VERSION = 1;
+
+export interface KeptCommit {
+  commit: string; // full hash
+  metric: number | null; // null until the baseline has a metric
+  iteration: number | null; // null = the commit the worktree was created from
+}
+
+/** A child process of an iteration, recorded so a later incarnation can find and kill it. */
+export interface ChildRecord extends ProcessIdentity {
+  pgid: number;
+}
+
+export type Intent =
+  | { phase: 'agent'; iteration: number; base: string; child: ChildRecord | null }
+  | { phase: 'eval'; iteration: number; base: string; candidate: string; child: ChildRecord | null };
+
+/** Stops that need a human (`autoresearch resume`). "done" is not stored: it follows from the config. */
+export interface Halt {
+  state: 'tripped' | 'paused' | 'blocked';
+  reason: string;
+  at: string; // ISO 8601
+}
+
+export interface ExperimentState {
+  version: typeof STATE_VERSION;
+  id: string;
+  projectRoot: string;
+  worktree: string;
+  branch: string;
+  lastKept: KeptCommit;
+  consecutiveCrashes: number;
+  setupDone: boolean;
+  halt: Halt | null;
+  intent: Intent | null;
+  firstStartedAt: string; // ISO 8601: max_runtime counts from here
+  updatedAt: string;
+}
+
+export async function loadState(file: string): Promise<ExperimentState | null> {
+  const text = await readFileIfExists(file);
+  if (text === null) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(file, `valid JSON, found a parse error (${errorMessage(error)})`);
+  }
+  if (!isState(parsed)) throw corrupt(file, `a state object of version ${STATE_VERSION} with id, worktree, branch and lastKept`);
+  return parsed;
+}
+
+export async function saveState(file: string, state: ExperimentState, now: Date): Promise<void> {
+  const next: ExperimentState = { ...state, updatedAt: now.toISOString() };
+  await writeFileDurable(file, JSON.stringify(next, null, 2) + '\n');
+}
+
+function corrupt(file: string, expected: string): AutoresearchError {
+  return new AutoresearchError(
+    'STATE_CORRUPT',
+    `${file}: expected ${expected}. Refusing to start fresh: that would forget the last kept commit. ` +
+      `Inspect the file; to really start over, move it aside (results.tsv keeps every result).`,
+  );
+}
+
+function isState(value: unknown): value is ExperimentState {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Record<string, unknown>;
+  const kept = s.lastKept as Record<string, unknown> | undefined;
+  return (
+    s.version === STATE_VERSION &&
+    typeof s.id === 'string' &&
+    typeof s.projectRoot === 'string' &&
+    typeof s.worktree === 'string' &&
+    typeof s.branch === 'string' &&
+    typeof kept === 'object' &&
+    kept !== null &&
+    typeof kept.commit === 'string' &&
+    typeof s.consecutiveCrashes === 'number'
+  );
+}

@@ -1,0 +1,151 @@
+/**
+ * The user's repository, seen from outside: where it is, its commits, and the worktrees
+ * experiments run in. Nothing here changes the user's checkout (its HEAD, branch, index or
+ * files): we only read refs and config, create branches, and add or remove *our* worktrees.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AutoresearchError } from '../core/errors.js';
+import { GitClient, identityEnv } from './git-client.js';
+import { parseWorktreeList, type WorktreeEntry } from './parse.js';
+import { Worktree } from './worktree.js';
+
+export interface EnsureWorktreeOptions {
+  /** Where the worktree lives, e.g. worktreePath(gitCommonDir, idKey). */
+  path: string;
+  /** Short branch name, e.g. branchName(idKey). */
+  branch: string;
+  /** Where a new branch starts (a full hash, usually `await project.head()`). */
+  startPoint: string;
+}
+
+export async function openProject(projectRoot: string): Promise<ProjectRepo> {
+  const dir = path.resolve(projectRoot);
+  const initHint = 'expected a git work tree (run `git init && git add -A && git commit -m initial` there first)';
+  if (!isDirectory(dir)) {
+    throw new AutoresearchError('NOT_A_GIT_REPO', `${dir} is not a git repository: ${initHint}; found no directory at that path`);
+  }
+  // Read-only commands in the user's checkout; no optional index refresh either.
+  const git = new GitClient(dir, { GIT_OPTIONAL_LOCKS: '0' });
+  const where = await git.run(['rev-parse', '--show-toplevel', '--git-common-dir'], [128]);
+  const [top, commonDir] = where.stdout.split('\n');
+  if (where.exitCode !== 0 || !top || !commonDir) {
+    throw new AutoresearchError('NOT_A_GIT_REPO', `${dir} is not a git repository: ${initHint}; git says: ${where.stderr.trim()}`);
+  }
+  const root = fs.realpathSync(top);
+  // --git-common-dir may be relative to the directory git ran in; in a linked worktree it is the main repository's.
+  const gitCommonDir = fs.realpathSync(path.resolve(dir, commonDir));
+  const head = await git.run(['rev-parse', '-q', '--verify', 'HEAD^{commit}'], [1]);
+  if (head.exitCode !== 0) {
+    throw new AutoresearchError(
+      'NO_COMMIT',
+      `${root} has no commit yet: the experiment branch is created from HEAD; commit first (git add -A && git commit -m initial)`,
+    );
+  }
+  return new ProjectRepo(root, gitCommonDir, await identityEnv(root));
+}
+
+export class ProjectRepo {
+  private readonly git: GitClient;
+  private readonly worktrees = new Map<string, Worktree>();
+
+  constructor(
+    /** The top level of the user's checkout (realpath). */
+    readonly root: string,
+    /** The repository's shared git dir, absolute (realpath); the main one when root is a linked worktree. */
+    readonly gitCommonDir: string,
+    /** Identity variables for commits on a machine without one (see identityEnv); pass them to agents too. */
+    readonly identityEnv: Readonly<Record<string, string>>,
+  ) {
+    this.git = new GitClient(root, { GIT_OPTIONAL_LOCKS: '0' });
+  }
+
+  /** The commit the user's checkout is on. */
+  async head(): Promise<string> {
+    return (await this.git.out(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+  }
+
+  /** The full hash of the commit `rev` names, or null when it names none. */
+  async resolveCommit(rev: string): Promise<string | null> {
+    if (rev === '' || rev.startsWith('-')) return null; // an option, not a revision
+    const { stdout, exitCode } = await this.git.run(['rev-parse', '-q', '--verify', `${rev}^{commit}`], [1, 128]);
+    return exitCode === 0 ? stdout.trim() : null;
+  }
+
+  /**
+   * Make `path` a worktree of this repository on `branch`, creating the branch at
+   * `startPoint` if it does not exist (an existing branch is used as it is). An existing,
+   * intact worktree at `path` is kept as it is → `{created: false}`; its HEAD may be
+   * wherever an interrupted agent left it, which `restore` fixes. A worktree whose
+   * directory was deleted is re-created. Fails with GIT_FAILED when `branch` is checked out
+   * in another worktree (the user's checkout included) or `path` holds something else.
+   */
+  async ensureWorktree(opts: EnsureWorktreeOptions): Promise<{ created: boolean }> {
+    const wanted = canonicalPath(opts.path);
+    const entries = parseWorktreeList(await this.git.out(['worktree', 'list', '--porcelain']));
+    const existing = entries.find((e: WorktreeEntry) => canonicalPath(e.path) === wanted);
+    if (existing !== undefined) {
+      if (isDirectory(opts.path)) {
+        if (!fs.existsSync(path.join(opts.path, '.git'))) {
+          // Its files may be someone's work: never delete them here.
+          throw new AutoresearchError(
+            'GIT_FAILED',
+            `${opts.path} is registered as a worktree of ${this.root} but has no .git file (deleted?): expected an intact worktree; ` +
+              `delete that directory to have it re-created from branch ${opts.branch}`,
+          );
+        }
+        if (existing.branch !== `refs/heads/${opts.branch}`) await this.ensureBranch(opts.branch, opts.startPoint);
+        return { created: false };
+      }
+      // Registered, but its directory was deleted: drop just this registration (not the
+      // user's other stale worktrees, as `git worktree prune` would), then add it again.
+      await this.git.run(['worktree', 'remove', '--force', existing.path]);
+    }
+    const branchExists = await this.branchExists(opts.branch);
+    await this.git.run(
+      branchExists
+        ? ['worktree', 'add', '-q', opts.path, opts.branch]
+        : ['worktree', 'add', '-q', '--no-track', '-b', opts.branch, opts.path, opts.startPoint],
+    );
+    return { created: true };
+  }
+
+  /** The worktree at `path` (after ensureWorktree). One object per path, so its git commands stay serialised. */
+  worktree(worktreePath: string): Worktree {
+    const key = canonicalPath(worktreePath);
+    let worktree = this.worktrees.get(key);
+    if (worktree === undefined) {
+      worktree = new Worktree(path.resolve(worktreePath), { ...this.identityEnv });
+      this.worktrees.set(key, worktree);
+    }
+    return worktree;
+  }
+
+  private async branchExists(branch: string): Promise<boolean> {
+    const { exitCode } = await this.git.run(['rev-parse', '-q', '--verify', `refs/heads/${branch}`], [1]);
+    return exitCode === 0;
+  }
+
+  private async ensureBranch(branch: string, startPoint: string): Promise<void> {
+    if (!(await this.branchExists(branch))) await this.git.run(['branch', '--no-track', branch, startPoint]);
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** An absolute path with symlinks resolved as far as it exists (git may store either form). */
+function canonicalPath(p: string): string {
+  const absolute = path.resolve(p);
+  try {
+    return fs.realpathSync(absolute);
+  } catch {
+    const parent = path.dirname(absolute);
+    return parent === absolute ? absolute : path.join(canonicalPath(parent), path.basename(absolute));
+  }
+}

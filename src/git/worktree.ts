@@ -1,0 +1,211 @@
+/**
+ * One experiment's git worktree: turn what the agent left into one candidate commit, and
+ * roll back to a recorded commit. Every command here runs inside the worktree, never in
+ * the user's checkout.
+ *
+ * Git processes per iteration (the benchmark counts them):
+ *   captureCandidate  1 (nothing changed) · 2 (the agent committed once on its branch)
+ *                     · 4 (the agent left changes uncommitted) · up to 8 (history rewritten)
+ *   restore           2, plus 1 per interrupted rebase/am/cherry-pick/bisect it clears
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AutoresearchError } from '../core/errors.js';
+import { GitClient } from './git-client.js';
+import { COMMIT_FORMAT, parseCommit, parseStatus, parseSubjects, splitNul, subjectOf } from './parse.js';
+
+export type CandidateCapture =
+  | { kind: 'no_change' }
+  | {
+      kind: 'candidate';
+      /** Full hash of the one commit, whose only parent is the base. */
+      commit: string;
+      /** The candidate's subject: one line. */
+      description: string;
+      /** Repo-relative paths that differ from the base; both sides of a rename. */
+      changedPaths: string[];
+      /** Commits the agent made itself (not counting the automatic one). */
+      agentCommits: number;
+      /** Whether uncommitted work was committed for the agent. */
+      autoCommitted: boolean;
+    };
+
+/** Unfinished multi-step operations an agent can leave behind, by the state they keep in the worktree's git dir. */
+const INTERRUPTED_OPERATIONS: { state: string; quit: string[] }[] = [
+  { state: 'rebase-apply/applying', quit: ['am', '--quit'] },
+  { state: 'rebase-merge', quit: ['rebase', '--quit'] },
+  { state: 'rebase-apply', quit: ['rebase', '--quit'] },
+  { state: 'sequencer', quit: ['cherry-pick', '--quit'] },
+  { state: 'BISECT_START', quit: ['bisect', 'reset', 'HEAD'] },
+];
+
+const MAX_SUBJECTS = 20;
+
+export class Worktree {
+  private readonly git: GitClient;
+  /** Abbreviations learnt from output we already parsed, so shortHash needs no process for them. */
+  private readonly shortHashes = new Map<string, string>();
+
+  /** `env` is added to every git process here: the commit identity on a fresh machine. */
+  constructor(
+    readonly path: string,
+    env: Record<string, string> = {},
+  ) {
+    this.git = new GitClient(path, env);
+  }
+
+  /**
+   * Make the worktree exactly `commit` on `branch`, nothing else: whatever branch or
+   * detached HEAD the agent left, every change to tracked files, and every untracked file
+   * the candidate or the evaluation created. Ignored files (node_modules, a venv made by
+   * setup_cmd) stay. A stale index.lock fails with GIT_FAILED naming it.
+   */
+  async restore(commit: string, branch: string): Promise<void> {
+    await this.prepare();
+    // -B points `branch` at `commit` and checks it out, from any branch or a detached HEAD;
+    // --force discards changes to tracked files (and a half-done merge).
+    await this.git.run(['checkout', '--force', '-q', '-B', branch, commit, '--']);
+    // -d: untracked directories too; -f twice: also nested repositories (an agent's `git clone`).
+    // No -x: ignored files are kept.
+    await this.git.run(['clean', '-f', '-f', '-d', '-q']);
+  }
+
+  /**
+   * Turn whatever the agent left on top of `base` into ONE candidate commit whose parent is
+   * `base`, and leave the worktree on `branch` at it, clean. Uncommitted work is committed
+   * for the agent (no hooks) with `fallbackDescription` as message. When the net result
+   * equals `base` (nothing done, or committed then reverted) the answer is `no_change` and
+   * the worktree is left on `branch` at `base`. `base` should be a full hash.
+   */
+  async captureCandidate(base: string, branch: string, opts: { fallbackDescription: string }): Promise<CandidateCapture> {
+    await this.prepare();
+    const status = parseStatus(
+      await this.git.out(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal', '--ignore-submodules=dirty', '--no-renames']),
+    );
+    // Commit even a clean unborn branch (`checkout --orphan`): its empty tree is a change too.
+    const autoCommitted = status.dirty || status.head === null;
+    if (!autoCommitted && status.head === base) {
+      // Nothing happened (the common no-op): no more processes unless the agent switched branch.
+      if (status.branch !== branch) await this.checkoutBranch(branch, base);
+      return { kind: 'no_change' };
+    }
+    if (autoCommitted) {
+      await this.git.run(['add', '-A']);
+      // --allow-empty: a status entry can cancel out once staged (a file added then deleted).
+      await this.git.run(['commit', '--no-verify', '--allow-empty', '--allow-empty-message', '-q', '-m', opts.fallbackDescription]);
+    }
+    const tip = parseCommit(
+      await this.git.out(['log', '-1', '-z', '--name-only', '--no-renames', '--ignore-submodules=none', `--format=${COMMIT_FORMAT}`, 'HEAD', '--']),
+    );
+
+    if (tip.parents.length === 1 && tip.parents[0] === base) {
+      // One commit on top of base (the agent's own, or ours): it is the candidate as it is.
+      if (tip.paths.length === 0) {
+        // An empty commit: ours, when the staged changes cancelled out, or an agent's --allow-empty.
+        await this.checkoutBranch(branch, base);
+        return { kind: 'no_change' };
+      }
+      if (status.branch !== branch) await this.checkoutBranch(branch, tip.commit);
+      this.rememberShortHash(tip.commit, tip.short);
+      return {
+        kind: 'candidate',
+        commit: tip.commit,
+        description: tip.subject || subjectOf(opts.fallbackDescription),
+        changedPaths: tip.paths,
+        agentCommits: autoCommitted ? 0 : 1,
+        autoCommitted,
+      };
+    }
+
+    // Several commits, an amended base, a reset elsewhere, a merge: squash the net change
+    // into one new commit on base, named after the agent's own commits.
+    const changedPaths = splitNul(
+      await this.git.out(['diff', '--name-only', '--no-renames', '-z', '--no-ext-diff', '--ignore-submodules=none', base, tip.commit, '--']),
+    );
+    if (changedPaths.length === 0) {
+      await this.checkoutBranch(branch, base);
+      return { kind: 'no_change' };
+    }
+    const agentCommits = parseSubjects(await this.git.out(['log', '-z', '--format=%H %s', `${base}..${tip.commit}`, '--']))
+      .filter((c) => !(autoCommitted && c.commit === tip.commit))
+      .reverse(); // oldest first
+    const message = joinSubjects(
+      agentCommits.map((c) => c.subject),
+      opts.fallbackDescription,
+    );
+    const commit = (await this.git.out(['commit-tree', `${tip.commit}^{tree}`, '-p', base, '-m', message])).trim();
+    await this.checkoutBranch(branch, commit);
+    return { kind: 'candidate', commit, description: subjectOf(message), changedPaths, agentCommits: agentCommits.length, autoCommitted };
+  }
+
+  /** Point `ref` (refs/...) at `commit`, e.g. to keep a rejected candidate reachable through gc. */
+  async saveRef(ref: string, commit: string): Promise<void> {
+    if (!ref.startsWith('refs/')) {
+      throw new Error(`saveRef: expected a full ref name starting with refs/, found ${JSON.stringify(ref)}`);
+    }
+    await this.git.run(['update-ref', '--no-deref', ref, commit]);
+  }
+
+  /** The abbreviated hash as git prints it (7+ characters, longer when needed to be unique). */
+  async shortHash(commit: string): Promise<string> {
+    const known = this.shortHashes.get(commit);
+    if (known !== undefined) return known;
+    const short = (await this.git.out(['rev-parse', '--short', commit])).trim();
+    this.rememberShortHash(commit, short);
+    return short;
+  }
+
+  /** Whether `ancestor` is `descendant` or one of its ancestors. */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const { exitCode } = await this.git.run(['merge-base', '--is-ancestor', ancestor, descendant], [1]);
+    return exitCode === 0;
+  }
+
+  /** `git checkout --force -B`: when the content is already `commit`'s, this only moves HEAD and the branch. */
+  private async checkoutBranch(branch: string, commit: string): Promise<void> {
+    await this.git.run(['checkout', '--force', '-q', '-B', branch, commit, '--']);
+  }
+
+  private rememberShortHash(commit: string, short: string): void {
+    // Hashes come in one per iteration; a small bound keeps a days-long run flat.
+    if (this.shortHashes.size >= 256) this.shortHashes.clear();
+    this.shortHashes.set(commit, short);
+  }
+
+  /**
+   * Check this is still a worktree before changing anything, and quit a rebase, am,
+   * cherry-pick or bisect the agent left half done: it would survive a checkout and let the
+   * agent's next `git rebase --abort` move our branch. Only stats unless one is found.
+   */
+  private async prepare(): Promise<void> {
+    const gitDir = worktreeGitDir(this.path);
+    if (gitDir === undefined) {
+      // Without its .git file, git would find the main repository's git dir above us instead.
+      throw new AutoresearchError('GIT_FAILED', `${this.path} is not an intact git worktree: expected a .git file there, found none (run ensureWorktree)`);
+    }
+    for (const { state, quit } of INTERRUPTED_OPERATIONS) {
+      if (fs.existsSync(path.join(gitDir, state))) await this.git.run(quit);
+    }
+  }
+}
+
+/** The worktree's own git dir, from its `.git` file (`gitdir: <path>`) or `.git` directory. */
+function worktreeGitDir(worktree: string): string | undefined {
+  const dotGit = path.join(worktree, '.git');
+  try {
+    if (fs.statSync(dotGit).isDirectory()) return dotGit;
+    const match = /^gitdir: (.*)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+    return match?.[1] === undefined ? undefined : path.resolve(worktree, match[1].trim());
+  } catch {
+    return undefined; // missing .git: not a worktree any more
+  }
+}
+
+/** The agent's subjects, oldest first, as one line; the fallback when it wrote none. */
+export function joinSubjects(subjects: string[], fallback: string): string {
+  const named = subjects.map((s) => s.trim()).filter((s) => s !== '');
+  if (named.length === 0) return fallback;
+  const shown = named.slice(0, MAX_SUBJECTS);
+  const more = named.length - shown.length;
+  return shown.join('; ') + (more > 0 ? `; … (+${more} more commits)` : '');
+}

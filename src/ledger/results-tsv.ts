@@ -1,0 +1,185 @@
+/**
+ * The results.tsv ledger (SPEC §4): the source of truth of an experiment, append-only.
+ *
+ * Durability, step by step:
+ *  - a new file, or an upgraded header, is written whole with writeFileDurable
+ *    (temp + fsync + rename + directory fsync);
+ *  - each row is ONE write(2) of the whole line on an O_APPEND descriptor, then fsync: a
+ *    crash leaves either the full line or a prefix without `\n` (a torn tail), never a row
+ *    glued to half of another;
+ *  - a torn tail is moved aside and cut off on the next open, and reported;
+ *  - a short write or a failed fsync poisons the Ledger: every later append is refused.
+ *    An fsync is never retried (after EIO the kernel may have dropped the pages, so a retry
+ *    can "succeed" with the row lost); the loop must stop.
+ */
+import { constants } from 'node:fs';
+import fs from 'node:fs/promises';
+import { AutoresearchError, errorMessage } from '../core/errors.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { isErrno, writeFileDurable } from '../fs/durable.js';
+import { formatRow, parseLedgerText, parseRowLine } from './tsv-format.js';
+import { LEDGER_COLUMNS, type LedgerRow } from './types.js';
+
+export interface RepairInfo {
+  file: string;
+  /** Bytes of the unterminated last line that were cut off. */
+  tornBytes: number;
+  /** Where those bytes were saved. */
+  savedTo: string;
+}
+
+export interface UpgradeInfo {
+  file: string;
+  from: string[];
+  to: string[];
+}
+
+export interface LedgerOptions {
+  onRepair?: (info: RepairInfo) => void;
+  onUpgrade?: (info: UpgradeInfo) => void;
+  /** Names the saved torn fragment. */
+  clock?: Pick<Clock, 'now'>;
+  /** Test seam: how an appended row is fsynced (inject a failure without mocking node:fs). */
+  fsync?: (handle: fs.FileHandle) => Promise<void>;
+}
+
+export class Ledger {
+  private handle: fs.FileHandle | undefined;
+  /** Set by the first failed append: the file's tail is unknown, so no more rows. */
+  private failure: string | undefined;
+  /** Appends run one at a time, so `rows` stays in file order. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private readonly cols: readonly string[],
+    private readonly list: LedgerRow[],
+    private readonly fsync: (handle: fs.FileHandle) => Promise<void>,
+  ) {}
+
+  /** Read (creating, repairing or upgrading as needed) the ledger at `file`. */
+  static async open(file: string, opts: LedgerOptions = {}): Promise<Ledger> {
+    const fsync = opts.fsync ?? ((handle) => handle.sync());
+    let bytes = await readBytesIfExists(file);
+    let parsed = parseLedgerText(bytes?.toString('utf8') ?? '', file);
+
+    if (parsed.tornTail !== null && bytes !== null) {
+      bytes = await repairTornTail(file, bytes, opts);
+      parsed = parseLedgerText(bytes.toString('utf8'), file);
+    }
+
+    if (parsed.columns.length === 0) {
+      // Missing or empty (possibly after the repair): start the ledger with our header.
+      await writeFileDurable(file, formatHeader(LEDGER_COLUMNS));
+      return new Ledger(file, LEDGER_COLUMNS, [], fsync);
+    }
+
+    const from = parsed.columns;
+    if (from.length < LEDGER_COLUMNS.length && from.every((name, i) => name === LEDGER_COLUMNS[i])) {
+      // A prefix of ours, e.g. the seed's 4 columns: rewrite with the full header so every
+      // row has the same shape. Seed rows keep their values; their iteration is their index.
+      const to = [...LEDGER_COLUMNS];
+      const text = formatHeader(to) + parsed.rows.map((row) => formatRow(row, to)).join('');
+      await writeFileDurable(file, text);
+      opts.onUpgrade?.({ file, from, to });
+      return new Ledger(file, to, parseLedgerText(text, file).rows, fsync);
+    }
+    // Ours, or the seed's columns followed by someone else's: append in the file's order.
+    return new Ledger(file, from, parsed.rows, fsync);
+  }
+
+  rows(): readonly LedgerRow[] {
+    return this.list;
+  }
+
+  columns(): readonly string[] {
+    return this.cols;
+  }
+
+  /** The iteration number of the next row: one past the highest recorded, 0 when empty. */
+  nextIteration(): number {
+    return this.list.reduce((next, row) => Math.max(next, row.iteration + 1), 0);
+  }
+
+  /** Append one row durably. A DURABILITY error means: stop the loop, do not retry. */
+  append(row: LedgerRow): Promise<void> {
+    const result = this.queue.then(() => this.appendNow(row));
+    this.queue = result.catch(() => undefined); // the failure is reported to this caller; later ones see `failure`
+    return result;
+  }
+
+  /** Close the append descriptor, after any append in flight. Idempotent. */
+  async close(): Promise<void> {
+    await this.queue;
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+  }
+
+  private async appendNow(row: LedgerRow): Promise<void> {
+    if (this.failure !== undefined) {
+      throw new AutoresearchError('DURABILITY', `refusing to append to ${this.file}: an earlier append failed (${this.failure}); restart to repair the ledger`);
+    }
+    const line = Buffer.from(formatRow(row, this.cols), 'utf8');
+    let operation = `open ${this.file} for appending`;
+    try {
+      // O_APPEND without O_CREAT: the kernel puts every write at the current end, and a
+      // ledger deleted under us is an error, not a new headerless file.
+      this.handle ??= await fs.open(this.file, constants.O_WRONLY | constants.O_APPEND);
+      operation = `write ${line.length} bytes to ${this.file}`;
+      // One write for the whole line: a crash can only leave a prefix of it (a torn tail).
+      const { bytesWritten } = await this.handle.write(line, 0, line.length, null);
+      if (bytesWritten !== line.length) throw new Error(`short write: ${bytesWritten} of ${line.length} bytes written`);
+      operation = `fsync ${this.file}`;
+      // The row must be on disk before the loop acts on it (git keep/rollback, next iteration).
+      await this.fsync(this.handle);
+    } catch (error) {
+      this.failure = `${operation}: ${errorMessage(error)}`;
+      throw new AutoresearchError('DURABILITY', `${operation} failed: ${errorMessage(error)}; the loop must stop (an fsync is never retried)`, { cause: error });
+    }
+    // Keep the row as a reader of the file will see it (description sanitised, and so on).
+    this.list.push(parseRowLine(line.toString('utf8').slice(0, -1), this.cols, { file: this.file, line: this.list.length + 2, index: this.list.length }));
+  }
+}
+
+function formatHeader(columns: readonly string[]): string {
+  return `${columns.join('\t')}\n`;
+}
+
+/**
+ * Save the unterminated last line next to the ledger, then cut it off. In that order: a
+ * crash in between leaves the tail in place, and the next open saves it again.
+ */
+async function repairTornTail(file: string, bytes: Buffer, opts: LedgerOptions): Promise<Buffer> {
+  const keep = bytes.lastIndexOf(0x0a) + 1;
+  const torn = bytes.subarray(keep); // raw bytes: the cut may fall inside a UTF-8 character
+  const stamp = new Date((opts.clock ?? systemClock).now()).toISOString().replaceAll(':', '-');
+  const savedTo = `${file}.torn-${stamp}`;
+  await writeFileDurable(savedTo, torn);
+
+  let handle: fs.FileHandle | undefined;
+  let operation = `open ${file} to cut its torn last line`;
+  try {
+    handle = await fs.open(file, 'r+');
+    operation = `truncate ${file} to ${keep} bytes`;
+    await handle.truncate(keep);
+    operation = `fsync ${file}`;
+    // The cut must be on disk before rows are appended after it.
+    await handle.sync();
+  } catch (error) {
+    throw new AutoresearchError('DURABILITY', `${operation} failed: ${errorMessage(error)}`, { cause: error });
+  } finally {
+    await handle?.close().catch(() => undefined); // after a failed sync the error above is what matters
+  }
+  opts.onRepair?.({ file, tornBytes: torn.length, savedTo });
+  return bytes.subarray(0, keep);
+}
+
+async function readBytesIfExists(file: string): Promise<Buffer | null> {
+  try {
+    return await fs.readFile(file);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return null;
+    throw error;
+  }
+}

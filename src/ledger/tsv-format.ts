@@ -1,0 +1,197 @@
+/**
+ * results.tsv text ⇄ LedgerRow (SPEC §4). Pure: no I/O.
+ *
+ * Formats we must read: the seed skill's 4 columns (`commit metric status description`,
+ * metric `%.6f` or `N/A`, descriptions not sanitised, so a tab can split one into several
+ * fields), our own LEDGER_COLUMNS, and either followed by columns someone else added.
+ *
+ * A final line without `\n` is a torn tail: every row is written with a single write that
+ * ends in `\n`, so an unterminated last line can only be left by a crash mid-write. It is
+ * returned for the caller to repair, never parsed. Any other bad line is corruption: we
+ * refuse it rather than guess, naming file:line, the column, what was expected and found.
+ */
+import { AutoresearchError } from '../core/errors.js';
+import { SEED_COLUMNS, type LedgerRow, type RowStatus } from './types.js';
+
+const STATUSES: readonly string[] = ['keep', 'discard', 'crash'] satisfies RowStatus[];
+
+/** A plain decimal or exponent number, as %.6f and Number#toFixed produce (1e21 → "1e+21"). */
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * Exactly what Python's `f"{x:.6f}"` prints for nan and ±inf: the seed skill writes these
+ * when its evaluation prints such a value. Read as "no metric", like N/A.
+ */
+const PYTHON_NON_FINITE = /^-?(?:nan|inf)$/;
+
+// ---------------------------------------------------------------- formatting
+
+/** One results.tsv line, ending in `\n`, with the fields in `columns` order. */
+export function formatRow(row: LedgerRow, columns: readonly string[]): string {
+  return `${columns.map((column) => formatField(row, column)).join('\t')}\n`;
+}
+
+function formatField(row: LedgerRow, column: string): string {
+  switch (column) {
+    case 'commit':
+      return oneLine(row.commit);
+    case 'metric':
+      if (row.metric === null) return 'N/A';
+      // A NaN written as a value would make the ledger unreadable (we refuse it on read):
+      // a caller passing one has a bug, and must record a crash with a null metric instead.
+      if (!Number.isFinite(row.metric)) throw new TypeError(`ledger row metric: expected a finite number or null, found ${row.metric} (this is a bug)`);
+      return row.metric.toFixed(6);
+    case 'status':
+      if (!STATUSES.includes(row.status)) throw new TypeError(`ledger row status: expected keep, discard or crash, found ${JSON.stringify(row.status)} (this is a bug)`);
+      return row.status;
+    case 'description':
+      return oneLine(row.description) || '-'; // an empty last field is easy to lose in other tools
+    case 'iteration':
+      if (!Number.isSafeInteger(row.iteration) || row.iteration < 0) throw new TypeError(`ledger row iteration: expected a non-negative integer, found ${row.iteration} (this is a bug)`);
+      return String(row.iteration);
+    case 'timestamp':
+      return row.timestamp === null ? '' : oneLine(row.timestamp);
+    case 'duration_s':
+      if (row.durationS === null) return '';
+      if (!Number.isFinite(row.durationS)) throw new TypeError(`ledger row duration_s: expected a finite number or null, found ${row.durationS} (this is a bug)`);
+      return row.durationS.toFixed(1);
+    case 'reason':
+      return row.reason === null ? '' : oneLine(row.reason);
+    case 'agent':
+      return row.agent === null ? '' : oneLine(row.agent);
+    default:
+      return ''; // a column another tool added: we have nothing to say in it
+  }
+}
+
+/** A tab or line break inside a field would shift every later column of the row. */
+function oneLine(text: string): string {
+  return text.replace(/[\t\r\n]+/g, ' ').trim();
+}
+
+// ------------------------------------------------------------------- parsing
+
+export interface ParsedLedger {
+  /** The header's columns; empty for an empty file (the caller writes a header). */
+  columns: string[];
+  rows: LedgerRow[];
+  /** The unterminated last line (a crash artefact), or null. */
+  tornTail: string | null;
+}
+
+export function parseLedgerText(text: string, file: string): ParsedLedger {
+  const end = text.lastIndexOf('\n');
+  const tornTail = end === text.length - 1 ? null : text.slice(end + 1);
+  const complete = text.slice(0, end + 1);
+  if (complete === '') return { columns: [], rows: [], tornTail };
+
+  // Trailing `\r`: a file saved by a Windows editor is still the same ledger.
+  const lines = complete.slice(0, -1).split('\n').map((line) => line.replace(/\r$/, ''));
+  const header = lines[0] ?? '';
+  const columns = parseHeader(header, file);
+
+  const rows: LedgerRow[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line.trim() === '') continue; // a blank line carries no row; the seed skips it too
+    rows.push(parseRowLine(line, columns, { file, line: i + 1, index: rows.length }));
+  }
+  return { columns, rows, tornTail };
+}
+
+function parseHeader(header: string, file: string): string[] {
+  const columns = header.split('\t');
+  if (!SEED_COLUMNS.every((name, i) => columns[i] === name)) {
+    throw new AutoresearchError(
+      'LEDGER_CORRUPT',
+      `${file}:1: expected a header starting with ${SEED_COLUMNS.join('<TAB>')}, found ${show(header)}`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const name of columns) {
+    if (name === '' || seen.has(name)) {
+      throw new AutoresearchError('LEDGER_CORRUPT', `${file}:1: expected unique, non-empty column names, found ${show(name)} in ${show(header)}`);
+    }
+    seen.add(name);
+  }
+  return columns;
+}
+
+export interface RowLocation {
+  file: string;
+  /** 1-based line number, for error messages. */
+  line: number;
+  /** 0-based index of the row among the rows: the iteration of a row without one. */
+  index: number;
+}
+
+/** One row (without its `\n`) under a header already validated by parseLedgerText. */
+export function parseRowLine(line: string, columns: readonly string[], where: RowLocation): LedgerRow {
+  let fields = line.split('\t');
+  if (fields.length > columns.length && columns.length === SEED_COLUMNS.length) {
+    // The seed skill writes descriptions unsanitised: in a 4-column file, extra fields can
+    // only be pieces of the description. Joined with a space, as we would have written it.
+    fields = [...fields.slice(0, 3), fields.slice(3).join(' ')];
+  }
+  if (fields.length !== columns.length) {
+    const seedHint =
+      fields.length === SEED_COLUMNS.length
+        ? ' (a 4-field row is what the autoresearch-agent Python skill appends: was it run on this experiment after autoresearch added its columns?)'
+        : '';
+    throw corrupt(where, `expected ${columns.length} tab-separated fields (${columns.join(', ')}), found ${fields.length}${seedHint}: ${show(line)}`);
+  }
+  const field = (name: string): string | undefined => {
+    const i = columns.indexOf(name);
+    return i < 0 ? undefined : fields[i];
+  };
+  const text = (name: string): string | null => {
+    const value = field(name);
+    return value === undefined || value === '' ? null : value;
+  };
+
+  return {
+    commit: field('commit') ?? '',
+    metric: parseMetric(field('metric') ?? '', where),
+    status: parseStatus(field('status') ?? '', where),
+    description: field('description') ?? '',
+    iteration: parseIteration(field('iteration'), where),
+    timestamp: text('timestamp'),
+    durationS: parseDuration(field('duration_s'), where),
+    reason: text('reason'),
+    agent: text('agent'),
+  };
+}
+
+function parseMetric(value: string, where: RowLocation): number | null {
+  if (value === 'N/A' || PYTHON_NON_FINITE.test(value)) return null;
+  const n = NUMBER.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n)) throw corrupt(where, `column metric: expected a number or N/A, found ${show(value)}`);
+  return n;
+}
+
+function parseStatus(value: string, where: RowLocation): RowStatus {
+  if (!STATUSES.includes(value)) throw corrupt(where, `column status: expected keep, discard or crash, found ${show(value)}`);
+  return value as RowStatus;
+}
+
+function parseIteration(value: string | undefined, where: RowLocation): number {
+  if (value === undefined) return where.index; // seed files have no iteration column
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw corrupt(where, `column iteration: expected a non-negative integer, found ${show(value)}`);
+  return n;
+}
+
+function parseDuration(value: string | undefined, where: RowLocation): number | null {
+  if (value === undefined || value === '') return null;
+  const n = NUMBER.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n) || n < 0) throw corrupt(where, `column duration_s: expected a non-negative number of seconds or nothing, found ${show(value)}`);
+  return n;
+}
+
+function corrupt(where: RowLocation, detail: string): AutoresearchError {
+  return new AutoresearchError('LEDGER_CORRUPT', `${where.file}:${where.line}: ${detail}`);
+}
+
+/** Quoted, with tabs visible, and short enough for one log line. */
+function show(value: string): string {
+  return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
+}

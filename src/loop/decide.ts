@@ -1,0 +1,16 @@
+/**
+ * The keep rule (SPEC §5), pure: keep iff strictly better than the best kept metric by
+ * more than `minImprovement`. Ties are discarded.
+ */
+import type { Direction } from '../config/types.js';
+
+export function isImprovement(value: number, best: number, direction: Direction, minImprovement: number): boolean {
+  return direction === 'lower' ? value < best - minImprovement : value > best + minImprovement;
+}
+
+/** The better of two metrics (null = none yet). */
+export function betterOf(a: number | null, b: number | null, direction: Direction): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return direction === 'lower' ? Math.min(a, b) : Math.max(a, b);
+}

@@ -1,0 +1,41 @@
+/**
+ * Everything the loop reports, as typed events (STYLE §8). The loop never prints or logs
+ * directly: the CLI maps events to progress lines, the logger maps them to JSON lines.
+ */
+import type { LedgerRow } from '../ledger/types.js';
+
+export type Phase = 'setup' | 'agent' | 'capture' | 'eval' | 'decide';
+
+export type LoopEvent =
+  | {
+      kind: 'experiment-opened';
+      id: string;
+      worktree: string;
+      branch: string;
+      worktreeCreated: boolean;
+      nextIteration: number;
+      best: number | null;
+      metric: string;
+      direction: 'lower' | 'higher';
+    }
+  | { kind: 'ledger-repaired'; file: string; tornBytes: number; savedTo: string }
+  | { kind: 'ledger-upgraded'; file: string; from: string[]; to: string[] }
+  | { kind: 'stale-lock-recovered'; file: string; pid: number }
+  | { kind: 'recovered'; iteration: number; action: 'rolled-back' | 'completed'; detail: string }
+  | { kind: 'setup'; status: 'start' | 'ok' | 'failed'; command: string; log: string; detail?: string }
+  | { kind: 'iteration-start'; iteration: number; baseline: boolean; best: number | null }
+  | { kind: 'phase'; iteration: number; phase: Phase; detail?: string }
+  | {
+      kind: 'iteration-end';
+      iteration: number;
+      row: LedgerRow;
+      previousBest: number | null;
+      best: number | null;
+      durationMs: number;
+      runDir: string;
+    }
+  | { kind: 'iteration-interrupted'; iteration: number; phase: Phase }
+  | { kind: 'halted'; state: 'tripped' | 'done'; reason: string }
+  | { kind: 'warning'; message: string };
+
+export type Reporter = (event: LoopEvent) => void;

@@ -1,0 +1,361 @@
+/**
+ * One iteration (SPEC §5), the heart of the loop:
+ *
+ *   baseline?  ──yes──────────────────────────────► evaluate(lastKept)
+ *      │no                                                │
+ *   agent turn ─fail/timeout─► crash                      ▼
+ *      │ok                                   metric? ─no─► crash
+ *   capture candidate ─none─► discard no_change           │yes
+ *      │                                     better than best by > min_improvement?
+ *   in scope? ─no─► discard scope_violation        yes ► keep   no ► discard
+ *      │yes
+ *   evaluate(candidate) ...
+ *
+ * Every outcome becomes exactly one ledger row, written once and made durable, then state.json
+ * (last kept commit, crash count) is updated, then the worktree is restored to the last kept
+ * commit. An abort (signal) at any point writes no row: the tree is killed and git rolled back.
+ * Before each side effect the intent is persisted, so a restart after kill -9 can tell
+ * an unfinished iteration (roll back) from a decided one (finish it).
+ */
+import fs from 'node:fs/promises';
+import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
+import { writeFileDurable } from '../fs/durable.js';
+import type { LoopDeps, Session } from '../experiment/open-session.js';
+import { candidateRef, iterationPaths, type IterationPaths } from '../experiment/paths.js';
+import type { ChildRecord } from '../experiment/state.js';
+import type { LedgerRow, RowReason, RowStatus } from '../ledger/types.js';
+import { bootId } from '../process/process-identity.js';
+import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
+import { childEnv } from './child-env.js';
+import { isImprovement } from './decide.js';
+import type { Phase } from './events.js';
+import { extractMetric } from './metric.js';
+import { buildPrompt } from './prompt.js';
+import { outOfScope } from './scope.js';
+
+export type IterationResult = { kind: 'recorded'; row: LedgerRow } | { kind: 'interrupted'; phase: Phase };
+
+/** What an iteration decided, before it becomes a row. */
+interface Verdict {
+  status: RowStatus;
+  reason: RowReason;
+  metric: number | null;
+  commit: string; // full hash the row is about
+  description: string;
+  detail: string | null;
+}
+
+class Interrupted {
+  constructor(readonly phase: Phase) {}
+}
+
+const LOG_TAIL_BYTES = 4096;
+
+export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal): Promise<IterationResult> {
+  return new Iteration(session, deps, signal).run();
+}
+
+class Iteration {
+  private readonly number: number;
+  private readonly base: string;
+  private readonly best: number | null;
+  private readonly baseline: boolean;
+  private readonly files: IterationPaths;
+  private readonly startedAt: number;
+  private readonly startedMono: number;
+  private agentMs: number | null = null;
+  private evalMs: number | null = null;
+
+  constructor(
+    private readonly session: Session,
+    private readonly deps: LoopDeps,
+    private readonly signal: AbortSignal,
+  ) {
+    const kept = session.store.current.lastKept;
+    this.number = session.ledger.nextIteration();
+    this.base = kept.commit;
+    this.best = kept.metric;
+    this.baseline = kept.metric === null;
+    this.files = iterationPaths(session.paths, this.number);
+    this.startedAt = deps.clock.now();
+    this.startedMono = deps.clock.monotonic();
+  }
+
+  async run(): Promise<IterationResult> {
+    await prepareRunDir(this.files.dir, this.startedAt);
+    this.deps.report({ kind: 'iteration-start', iteration: this.number, baseline: this.baseline, best: this.best });
+    try {
+      const verdict = this.baseline ? await this.evaluateBaseline() : await this.agentIteration();
+      const row = await this.record(verdict);
+      return { kind: 'recorded', row };
+    } catch (error) {
+      if (!(error instanceof Interrupted)) throw error;
+      await this.rollBack();
+      this.deps.report({ kind: 'iteration-interrupted', iteration: this.number, phase: error.phase });
+      return { kind: 'interrupted', phase: error.phase };
+    }
+  }
+
+  private async evaluateBaseline(): Promise<Verdict> {
+    const verdict = await this.evaluate(this.base, 'baseline');
+    return verdict.status === 'keep' ? { ...verdict, reason: 'baseline' } : verdict;
+  }
+
+  private async agentIteration(): Promise<Verdict> {
+    const command = agentCommandLine(this.session.config.agent);
+    if (command !== null) {
+      const failure = await this.agentTurn(command);
+      if (failure !== null) return failure;
+    }
+    this.checkAbort('capture');
+    this.phase('capture');
+    const capture = await this.session.worktree.captureCandidate(this.base, this.session.store.current.branch, {
+      fallbackDescription: await this.fallbackDescription(),
+    });
+    if (capture.kind === 'no_change') {
+      return { status: 'discard', reason: 'no_change', metric: null, commit: this.base, description: 'no change', detail: null };
+    }
+    // Keep every candidate reachable, whatever happens to it next.
+    await this.session.worktree.saveRef(candidateRef(this.session.config.id.key, this.number), capture.commit);
+    const outside = outOfScope(capture.changedPaths, this.session.config.allowedPaths);
+    if (outside.length > 0) {
+      return {
+        status: 'discard',
+        reason: 'scope_violation',
+        metric: null,
+        commit: capture.commit,
+        description: capture.description,
+        detail: `changed outside scope: ${outside.join(', ')}`,
+      };
+    }
+    return this.evaluate(capture.commit, capture.description);
+  }
+
+  /** Runs the agent; returns a crash verdict if it failed, null if it finished. */
+  private async agentTurn(command: string): Promise<Verdict | null> {
+    const { session } = this;
+    await this.setIntent({ phase: 'agent', iteration: this.number, base: this.base, child: null });
+    this.phase('agent');
+    const ledgerRows = session.ledger.rows();
+    const prompt = buildPrompt({
+      config: session.config,
+      program: await readIfExists(session.config.programFile),
+      iteration: this.number,
+      best: this.best,
+      recentRows: ledgerRows.slice(-10),
+      lastFailure: await this.lastFailure(ledgerRows),
+    });
+    await fs.writeFile(this.files.prompt, prompt);
+    const outcome = await this.deps.runner.run({
+      command,
+      cwd: session.store.current.worktree,
+      env: childEnv(session, this.deps.env, this.iterationInfo(), {
+        AUTORESEARCH_PROMPT_FILE: this.files.prompt,
+        AUTORESEARCH_DESCRIPTION_FILE: this.descriptionFile(),
+      }),
+      stdinFile: this.files.prompt,
+      stdoutFile: this.files.agentStdout,
+      stderrFile: this.files.agentStderr,
+      timeoutMs: session.config.agentTimeoutMs,
+      signal: this.signal,
+      onSpawn: (child) => void this.recordChild(child),
+    });
+    this.agentMs = outcome.durationMs;
+    if (outcome.kind === 'exit' && outcome.code === 0) return null;
+    if (outcome.kind === 'aborted') throw new Interrupted('agent');
+    // Whatever the agent changed before failing stays reachable for inspection.
+    const capture = await session.worktree.captureCandidate(this.base, session.store.current.branch, {
+      fallbackDescription: await this.fallbackDescription(),
+    });
+    const commit = capture.kind === 'candidate' ? capture.commit : this.base;
+    if (capture.kind === 'candidate') await session.worktree.saveRef(candidateRef(session.config.id.key, this.number), commit);
+    const description = capture.kind === 'candidate' ? capture.description : 'agent failed';
+    return { status: 'crash', metric: null, commit, description, ...agentFailure(outcome) };
+  }
+
+  private async evaluate(commit: string, description: string): Promise<Verdict> {
+    const { session } = this;
+    this.checkAbort('eval');
+    await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
+    this.phase('eval');
+    const outcome = await this.deps.runner.run({
+      command: session.config.evaluateCmd,
+      cwd: session.store.current.worktree,
+      env: childEnv(session, this.deps.env, this.iterationInfo()),
+      stdoutFile: this.files.evalLog,
+      timeoutMs: session.config.evalTimeoutMs,
+      signal: this.signal,
+      onSpawn: (child) => void this.recordChild(child),
+    });
+    this.evalMs = outcome.durationMs;
+    if (outcome.kind === 'aborted') throw new Interrupted('eval');
+    const crash = (reason: RowReason, detail: string): Verdict => ({ status: 'crash', reason, metric: null, commit, description, detail });
+    switch (outcome.kind) {
+      case 'timeout':
+        return crash('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)`);
+      case 'signal':
+        return crash('eval_signal', `killed by ${outcome.signal}`);
+      case 'spawn-error':
+        return crash('eval_spawn', outcome.message);
+      case 'exit':
+        if (outcome.code !== 0) return crash('eval_exit', `exit code ${outcome.code}`);
+        break;
+      default: {
+        const unreachable: never = outcome;
+        return unreachable;
+      }
+    }
+    this.phase('decide');
+    const grep = new RegExp(session.config.metricGrep);
+    const metric = await extractMetric(this.files.evalLog, grep);
+    if (metric.kind === 'missing') return crash('metric_missing', `no line matches ${session.config.metricGrep}`);
+    if (metric.kind === 'invalid') return crash('metric_invalid', `not a finite number: ${metric.line.slice(0, 200)}`);
+    const better = this.best === null || isImprovement(metric.value, this.best, session.config.direction, session.config.minImprovement);
+    return {
+      status: better ? 'keep' : 'discard',
+      reason: better ? 'improved' : 'no_improvement',
+      metric: metric.value,
+      commit,
+      description,
+      detail: null,
+    };
+  }
+
+  /** Row first (the source of truth), then the artifact, then state, then git. */
+  private async record(verdict: Verdict): Promise<LedgerRow> {
+    const { session, deps } = this;
+    const durationMs = deps.clock.monotonic() - this.startedMono;
+    const row: LedgerRow = {
+      commit: verdict.commit.slice(0, 7),
+      metric: verdict.metric,
+      status: verdict.status,
+      description: verdict.description,
+      iteration: this.number,
+      timestamp: new Date(this.startedAt).toISOString(),
+      durationS: durationMs / 1000,
+      reason: verdict.reason,
+      agent: this.baseline ? null : agentLabel(session.config.agent),
+    };
+    await session.ledger.append(row);
+    await writeFileDurable(
+      this.files.result,
+      JSON.stringify({ ...row, commitFull: verdict.commit, base: this.base, detail: verdict.detail, agentMs: this.agentMs, evalMs: this.evalMs }, null, 2) + '\n',
+    );
+    const kept = verdict.status === 'keep';
+    await session.store.update((s) => ({
+      ...s,
+      lastKept: kept ? { commit: verdict.commit, metric: verdict.metric, iteration: this.number } : s.lastKept,
+      consecutiveCrashes: verdict.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
+      intent: null,
+    }));
+    await this.restoreWorktree();
+    deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });
+    return row;
+  }
+
+  private async rollBack(): Promise<void> {
+    await this.restoreWorktree();
+    await this.session.store.update({ intent: null });
+  }
+
+  private async restoreWorktree(): Promise<void> {
+    const { lastKept, branch } = this.session.store.current;
+    await this.session.worktree.restore(lastKept.commit, branch);
+  }
+
+  private async setIntent(intent: NonNullable<Session['store']['current']['intent']>): Promise<void> {
+    await this.session.store.update({ intent });
+  }
+
+  /** Remember the child's identity so a later incarnation can kill it after kill -9. */
+  private recordChild(child: SpawnedChild): Promise<void> {
+    const record: ChildRecord = { pid: child.pid, pgid: child.pgid, startTime: child.startTime, bootId: bootId() };
+    return this.session.store
+      .update((s) => (s.intent === null ? s : { ...s, intent: { ...s.intent, child: record } }))
+      .catch(() => undefined); // a durability failure resurfaces on the next awaited update
+  }
+
+  private checkAbort(phase: Phase): void {
+    if (this.signal.aborted) throw new Interrupted(phase);
+  }
+
+  private phase(phase: Phase): void {
+    this.deps.report({ kind: 'phase', iteration: this.number, phase });
+  }
+
+  private iterationInfo() {
+    return { number: this.number, runDir: this.files.dir, baseline: this.baseline, best: this.best };
+  }
+
+  private descriptionFile(): string {
+    return `${this.files.dir}/description.txt`;
+  }
+
+  /** The commit message when the agent did not commit: its description file, if it wrote one. */
+  private async fallbackDescription(): Promise<string> {
+    const written = (await readIfExists(this.descriptionFile()))?.split('\n')[0]?.trim();
+    return written || `iteration ${this.number}: uncommitted agent changes`;
+  }
+
+  private async lastFailure(rows: readonly LedgerRow[]): Promise<{ row: LedgerRow; logTail: string } | null> {
+    const row = [...rows].reverse().find((r) => r.status === 'crash');
+    if (row === undefined) return null;
+    const files = iterationPaths(this.session.paths, row.iteration);
+    const log = row.reason?.startsWith('agent_') ? files.agentStderr : files.evalLog;
+    return { row, logTail: await readTail(log, LOG_TAIL_BYTES) };
+  }
+}
+
+function agentFailure(outcome: Exclude<ProcessOutcome, { kind: 'aborted' }>): { reason: RowReason; detail: string } {
+  switch (outcome.kind) {
+    case 'timeout':
+      return { reason: 'agent_timeout', detail: 'killed at agent_timeout' };
+    case 'spawn-error':
+      return { reason: 'agent_spawn', detail: outcome.message };
+    case 'signal':
+      return { reason: 'agent_exit', detail: `killed by ${outcome.signal}` };
+    case 'exit':
+      return { reason: 'agent_exit', detail: `exit code ${outcome.code}` };
+    default: {
+      const unreachable: never = outcome;
+      return unreachable;
+    }
+  }
+}
+
+/** A leftover directory of an interrupted attempt is kept aside for inspection. */
+async function prepareRunDir(dir: string, now: number): Promise<void> {
+  try {
+    await fs.rename(dir, `${dir}.interrupted-${now}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await fs.mkdir(dir, { recursive: true });
+}
+
+async function readIfExists(file: string): Promise<string | null> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+export async function readTail(file: string, bytes: number): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}

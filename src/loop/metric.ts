@@ -1,0 +1,139 @@
+/**
+ * The metric of an evaluation (SPEC §3, `metric_grep`): the number after the last `:` on
+ * the LAST line of the log that matches the pattern, as the seed skill reads it (lines
+ * tested with surrounding whitespace stripped, like Python's `line.strip()`).
+ *
+ * Unlike the seed, a last matching line without a valid number is `invalid`: we never fall
+ * back to an earlier line, which would credit the change with a stale value.
+ *
+ * Logs can be hundreds of MB and the metric is printed at the end, so the file is read
+ * backwards in fixed-size chunks and the scan stops at the first (i.e. last) match.
+ */
+import fs from 'node:fs/promises';
+import { isErrno } from '../fs/durable.js';
+
+export type MetricResult = { kind: 'ok'; value: number; line: string } | { kind: 'missing' } | { kind: 'invalid'; line: string };
+
+const CHUNK_BYTES = 64 * 1024;
+/** A longer line is output (a progress dump, a tensor), not a metric line: skipped unbuffered. */
+const MAX_LINE_BYTES = 64 * 1024;
+
+/** A leading decimal or exponent number; what follows it may be a unit. */
+const LEADING_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
+
+export async function extractMetric(logFile: string, grep: RegExp): Promise<MetricResult> {
+  // Without g/y, test() keeps no lastIndex between lines (a shared /g regex would skip matches).
+  const pattern = new RegExp(grep.source, grep.flags.replace(/[gy]/g, ''));
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(logFile, 'r');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return { kind: 'missing' };
+    throw error;
+  }
+  try {
+    let found: string | undefined;
+    await scanLinesBackwards(handle, logFile, (line) => {
+      if (!pattern.test(line)) return false;
+      found = line;
+      return true;
+    });
+    return found === undefined ? { kind: 'missing' } : parseMetricLine(found);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The value of a matching (trimmed) line: the text after its last `:`. */
+export function parseMetricLine(line: string): MetricResult {
+  const text = line.slice(line.lastIndexOf(':') + 1).trim(); // no `:` → the whole line, as the seed does
+  const number = LEADING_NUMBER.exec(text)?.[0];
+  if (number === undefined) return { kind: 'invalid', line }; // also nan, inf, Infinity, empty
+  const rest = text.slice(number.length);
+  const value = Number(number);
+  if (!Number.isFinite(value) || !isUnit(number, rest)) return { kind: 'invalid', line };
+  return { kind: 'ok', value, line };
+}
+
+/**
+ * `1.5 ms`, `12ms`, `97%`, `1.5x` are a number and a unit; `1.2.3`, `1,234`, `1e`, `0x1F`
+ * are not numbers we can read unambiguously.
+ */
+function isUnit(number: string, rest: string): boolean {
+  if (rest === '' || /^\s/.test(rest)) return true;
+  if (/^[\d.,_eE]/.test(rest)) return false;
+  return !(/^[+-]?0$/.test(number) && /^[xXbBoO]/.test(rest));
+}
+
+/**
+ * Calls `visit` with the file's lines from last to first, trimmed, empty ones skipped,
+ * until it returns true. Both `\n` and `\r` end a line, as in Python's splitlines(): a CRLF
+ * log, or a progress bar redrawn with `\r` right before the metric, still yields the
+ * metric line on its own. Synchronous per chunk: a no-match scan of 100 MB visits millions
+ * of lines, and a promise per line would cost seconds.
+ */
+async function scanLinesBackwards(handle: fs.FileHandle, file: string, visit: (line: string) => boolean): Promise<void> {
+  const { size } = await handle.stat();
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  // The line being assembled across chunks: its later bytes, in file order (copies).
+  let tail: Buffer[] = [];
+  let tailBytes = 0;
+
+  /** `head` + tail is a whole line: test it (unless too long), then start a new one. */
+  const complete = (head: Buffer): boolean => {
+    const bytes = head.length + tailBytes;
+    const line = bytes > MAX_LINE_BYTES ? '' : Buffer.concat([head, ...tail]).toString('utf8').trim();
+    tail = [];
+    tailBytes = 0;
+    return line !== '' && visit(line);
+  };
+
+  let position = size;
+  while (position > 0) {
+    const length = Math.min(CHUNK_BYTES, position);
+    position -= length;
+    const chunk = buffer.subarray(0, length);
+    await readExactly(handle, chunk, position, file);
+
+    const first = firstSeparator(chunk);
+    if (first < 0) {
+      keepForLine(chunk);
+      continue;
+    }
+    const last = Math.max(chunk.lastIndexOf(0x0a), chunk.lastIndexOf(0x0d));
+    if (complete(chunk.subarray(last + 1))) return;
+    // Between the first and last separator: whole lines, at most one chunk long. Both ends
+    // are separators, so the decoded range never cuts a UTF-8 character.
+    if (first < last) {
+      const lines = chunk.toString('utf8', first + 1, last).split(/[\r\n]/);
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const line = (lines[i] ?? '').trim();
+        if (line !== '' && visit(line)) return;
+      }
+    }
+    keepForLine(chunk.subarray(0, first));
+  }
+  complete(Buffer.alloc(0)); // the file's first line
+
+  /** Bytes that end a line whose start is in an earlier chunk. Too long a line is only counted. */
+  function keepForLine(bytes: Buffer): void {
+    tailBytes += bytes.length;
+    if (tailBytes > MAX_LINE_BYTES) tail = [];
+    else if (bytes.length > 0) tail.unshift(Buffer.from(bytes)); // a copy: the buffer is reused
+  }
+}
+
+function firstSeparator(chunk: Buffer): number {
+  const lf = chunk.indexOf(0x0a);
+  const cr = chunk.indexOf(0x0d);
+  return lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+}
+
+async function readExactly(handle: fs.FileHandle, into: Buffer, position: number, file: string): Promise<void> {
+  let done = 0;
+  while (done < into.length) {
+    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new Error(`${file}: expected ${into.length - done} more bytes at offset ${position + done}, found the end of the file (did the log shrink while being read?)`);
+    done += bytesRead;
+  }
+}

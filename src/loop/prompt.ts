@@ -1,0 +1,68 @@
+/**
+ * The agent's prompt: the standing instructions (program.md) followed by the context of
+ * this iteration, so a fresh agent process knows where the experiment stands.
+ */
+import type { ExperimentConfig } from '../config/types.js';
+import type { LedgerRow } from '../ledger/types.js';
+
+export interface PromptContext {
+  config: ExperimentConfig;
+  program: string | null; // program.md content; null if the file does not exist
+  iteration: number;
+  best: number | null;
+  recentRows: readonly LedgerRow[]; // oldest first
+  lastFailure: { row: LedgerRow; logTail: string } | null;
+}
+
+const RECENT_ROWS = 10;
+
+export function buildPrompt(ctx: PromptContext): string {
+  const { config } = ctx;
+  const better = config.direction === 'lower' ? 'lower is better' : 'higher is better';
+  const parts: string[] = [];
+  parts.push(ctx.program?.trim() || defaultInstructions(config));
+  parts.push(
+    [
+      `## Context for iteration ${ctx.iteration} (written by autoresearch)`,
+      '',
+      `- Experiment: ${config.id.key}`,
+      `- Metric: ${config.metric} (${better})`,
+      `- Best so far: ${ctx.best === null ? 'none yet' : ctx.best.toFixed(6)}`,
+      `- You may change only: ${config.allowedPaths.join(', ')}`,
+      `- Make one change, then commit it with a one-line message describing the idea (uncommitted changes are committed for you).`,
+    ].join('\n'),
+  );
+  const recent = ctx.recentRows.slice(-RECENT_ROWS);
+  if (recent.length > 0) {
+    parts.push(
+      [
+        '## Recent results (oldest first)',
+        '',
+        'iteration\tstatus\tmetric\treason\tdescription',
+        ...recent.map((r) => [r.iteration, r.status, r.metric === null ? 'N/A' : r.metric.toFixed(6), r.reason ?? '', r.description].join('\t')),
+      ].join('\n'),
+    );
+  }
+  if (ctx.lastFailure !== null) {
+    const { row, logTail } = ctx.lastFailure;
+    parts.push(
+      [
+        `## Last failure: iteration ${row.iteration} (${row.reason ?? row.status}): ${row.description}`,
+        '',
+        '```',
+        logTail.trimEnd() || '(no output)',
+        '```',
+      ].join('\n'),
+    );
+  }
+  return parts.join('\n\n') + '\n';
+}
+
+function defaultInstructions(config: ExperimentConfig): string {
+  return [
+    `# autoresearch: ${config.id.key}`,
+    '',
+    `Improve \`${config.metric}\` by changing ${config.target.join(', ')}. One idea per iteration.`,
+    'Do not change the evaluation or anything outside the allowed files.',
+  ].join('\n');
+}

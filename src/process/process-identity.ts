@@ -1,0 +1,111 @@
+/**
+ * Who a pid really is. A pid alone is not an identity: pids are reused, and a reboot
+ * resets them all. A recorded process is "the same" only if the boot id and its start
+ * time (/proc/<pid>/stat field 22) still match, so a pid saved by a previous incarnation
+ * of the daemon never leads us to signal an unrelated process (faults.md, "Survivors
+ * across a daemon crash"). Linux only: elsewhere the /proc readers return null.
+ */
+import fs from 'node:fs';
+
+export interface ProcessIdentity {
+  pid: number;
+  /** Clock ticks since boot at which the process started; null if unknown. */
+  startTime: number | null;
+  /** /proc/sys/kernel/random/boot_id; null if unknown (not Linux). */
+  bootId: string | null;
+}
+
+/** The fields of /proc/<pid>/stat that we use. */
+export interface ProcStat {
+  /** R, S, D, Z (zombie), T, X (dead), … */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  startTime: number;
+}
+
+export function bootId(): string | null {
+  try {
+    const id = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return id === '' ? null : id;
+  } catch {
+    return null; // not Linux, or /proc not mounted
+  }
+}
+
+/**
+ * Parses one /proc/<pid>/stat line. Field 2 (comm) is the executable name in parentheses
+ * and may itself contain spaces and parentheses, so the fixed fields start after the
+ * LAST `)`. Returns null for a line that does not have that shape.
+ */
+export function parseStat(statLine: string): ProcStat | null {
+  const close = statLine.lastIndexOf(')');
+  if (close === -1) return null;
+  // Fields 3… ; field n is at index n - 3.
+  const fields = statLine.slice(close + 1).trim().split(/\s+/);
+  const state = fields[0];
+  const ppid = integerField(fields[1]);
+  const pgrp = integerField(fields[2]);
+  const startTime = integerField(fields[19]);
+  if (state === undefined || state === '' || ppid === null || pgrp === null || startTime === null) return null;
+  return { state, ppid, pgrp, startTime };
+}
+
+/** Field 22 (starttime) of a /proc/<pid>/stat line, or null if the line is malformed. */
+export function parseStatStartTime(statLine: string): number | null {
+  return parseStat(statLine)?.startTime ?? null;
+}
+
+/** The parsed /proc/<pid>/stat of `pid`, or null if it does not exist or cannot be read. */
+export function readProcStat(pid: number): ProcStat | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    return parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null; // gone, or no /proc
+  }
+}
+
+export function processStartTime(pid: number): number | null {
+  return readProcStat(pid)?.startTime ?? null;
+}
+
+export function identityOf(pid: number): ProcessIdentity {
+  return { pid, startTime: processStartTime(pid), bootId: bootId() };
+}
+
+export function currentProcessIdentity(): ProcessIdentity {
+  return identityOf(process.pid);
+}
+
+/**
+ * True only if the recorded process is still running: same boot, the pid exists (and is
+ * not a zombie), and its start time matches. When either start time is unknown we can
+ * only check that the pid exists, and only within the same boot. An unknown boot id
+ * (not Linux) never matches: better to leave a survivor than to signal a stranger.
+ */
+export function isSameProcessAlive(identity: ProcessIdentity): boolean {
+  const currentBoot = bootId();
+  if (currentBoot === null || identity.bootId !== currentBoot) return false;
+  const stat = readProcStat(identity.pid);
+  if (stat !== null && (stat.state === 'Z' || stat.state === 'X')) return false;
+  if (identity.startTime !== null && stat !== null) return stat.startTime === identity.startTime;
+  return pidExists(identity.pid);
+}
+
+function pidExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false; // kill(0|-n, 0) would test groups
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function integerField(text: string | undefined): number | null {
+  if (text === undefined || !/^-?\d+$/.test(text)) return null;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : null;
+}

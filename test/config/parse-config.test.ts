@@ -1,0 +1,361 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { splitArgs } from '../../src/config/keys.js';
+import { loadExperimentConfig, parseConfigText } from '../../src/config/parse-config.js';
+import { AutoresearchError, ConfigError, type ConfigIssue } from '../../src/core/errors.js';
+import { makeTempDir } from '../helpers/git-repo.js';
+
+const id = { domain: 'engineering', name: 'search', key: 'engineering/search' };
+const dir = '/proj/.autoresearch/engineering/search';
+const file = `${dir}/config.cfg`;
+const ctx = { file, dir, id, scope: 'project' as const };
+
+// Exactly as the autoresearch-agent skill writes it.
+const SEED = `target: src/api/search.py
+evaluate_cmd: pytest bench.py
+metric: p50_ms
+metric_direction: lower
+metric_grep: ^p50_ms:
+time_budget_minutes: 5
+created: 2026-03-08 14:12
+`;
+
+const MINIMAL = 'target: a.py\nevaluate_cmd: ./bench\nmetric: score\n';
+
+function issuesOf(text: string): ConfigIssue[] {
+  try {
+    parseConfigText(text, ctx);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).issues];
+  }
+  throw new Error('expected a ConfigError, but the config parsed');
+}
+
+function onlyIssue(text: string): ConfigIssue {
+  const issues = issuesOf(text);
+  expect(issues).toHaveLength(1);
+  return issues[0] as ConfigIssue;
+}
+
+describe('parseConfigText: valid configs', () => {
+  it('accepts a seed-written config and applies every default', () => {
+    expect(parseConfigText(SEED, ctx)).toEqual({
+      id,
+      scope: 'project',
+      file,
+      dir,
+      target: ['src/api/search.py'],
+      evaluateCmd: 'pytest bench.py',
+      metric: 'p50_ms',
+      direction: 'lower',
+      metricGrep: '^p50_ms:',
+      timeBudgetMs: 300_000,
+      evalTimeoutMs: 750_000,
+      agent: { kind: 'none' },
+      agentTimeoutMs: 1_800_000,
+      programFile: `${dir}/program.md`,
+      maxConsecutiveCrashes: 5,
+      maxExperiments: null,
+      maxRuntimeMs: null,
+      minImprovement: 0,
+      allowedPaths: ['src/api/search.py'],
+      onExhaustion: 'wait',
+      backoffInitialMs: 300_000,
+      backoffMaxMs: 3_600_000,
+      maxExhaustionWaitMs: 86_400_000,
+      setupCmd: null,
+      created: '2026-03-08 14:12',
+    });
+  });
+
+  it('splits at the first colon and keeps an inline # (shell commands use both)', () => {
+    const config = parseConfigText(
+      ['target: a.py', `evaluate_cmd: python -c "print('p50_ms: 3')" # fast`, 'metric: p50_ms', 'metric_grep: ^p50_ms:\\s', 'setup_cmd: echo a:b # c'].join('\n'),
+      ctx,
+    );
+    expect(config.evaluateCmd).toBe(`python -c "print('p50_ms: 3')" # fast`);
+    expect(config.metricGrep).toBe('^p50_ms:\\s');
+    expect(config.setupCmd).toBe('echo a:b # c');
+  });
+
+  it('ignores comments and blank lines, and reads CRLF files with a BOM', () => {
+    const config = parseConfigText('\uFEFF# header\r\n\r\n  # indented comment\r\ntarget: a.py\r\nevaluate_cmd: ./bench\r\nmetric: score\r\n', ctx);
+    expect(config.target).toEqual(['a.py']);
+    expect(config.metric).toBe('score');
+  });
+
+  it('reads every new key', () => {
+    const config = parseConfigText(
+      `${MINIMAL}metric_direction: higher
+agent: claude
+agent_args: --model "claude sonnet" --verbose
+program: notes/instructions.md
+time_budget: 90s
+eval_timeout: 10m
+agent_timeout: 45m
+max_consecutive_crashes: 3
+max_experiments: 200
+max_runtime: 7d
+min_improvement: 0.05
+scope: src/**, lib/util.py
+on_exhaustion: stop
+backoff_initial: 1m
+backoff_max: 2h
+max_exhaustion_wait: 12h
+setup_cmd: npm ci
+`,
+      ctx,
+    );
+    expect(config).toMatchObject({
+      direction: 'higher',
+      metricGrep: '^score:',
+      agent: { kind: 'builtin', name: 'claude', args: ['--model', 'claude sonnet', '--verbose'] },
+      programFile: `${dir}/notes/instructions.md`,
+      timeBudgetMs: 90_000,
+      evalTimeoutMs: 600_000,
+      agentTimeoutMs: 2_700_000,
+      maxConsecutiveCrashes: 3,
+      maxExperiments: 200,
+      maxRuntimeMs: 604_800_000,
+      minImprovement: 0.05,
+      allowedPaths: ['src/**', 'lib/util.py'],
+      onExhaustion: 'stop',
+      backoffInitialMs: 60_000,
+      backoffMaxMs: 7_200_000,
+      maxExhaustionWaitMs: 43_200_000,
+      setupCmd: 'npm ci',
+      created: null,
+    });
+  });
+
+  it('derives eval_timeout as 2.5 × the budget from either budget key', () => {
+    expect(parseConfigText(`${MINIMAL}time_budget_minutes: 1.5\n`, ctx)).toMatchObject({ timeBudgetMs: 90_000, evalTimeoutMs: 225_000 });
+    expect(parseConfigText(`${MINIMAL}time_budget: 2m\n`, ctx)).toMatchObject({ timeBudgetMs: 120_000, evalTimeoutMs: 300_000 });
+    expect(parseConfigText(`${MINIMAL}time_budget: 2m\ntime_budget_minutes: 2\n`, ctx).timeBudgetMs).toBe(120_000);
+  });
+
+  it('reads agents: none, a built-in without args, and any other value as a shell command', () => {
+    expect(parseConfigText(`${MINIMAL}agent: none\n`, ctx).agent).toEqual({ kind: 'none' });
+    expect(parseConfigText(`${MINIMAL}agent: gemini\n`, ctx).agent).toEqual({ kind: 'builtin', name: 'gemini', args: [] });
+    expect(parseConfigText(`${MINIMAL}agent: node "$AUTORESEARCH_EXPERIMENT_DIR/agent.mjs" --x\n`, ctx).agent).toEqual({
+      kind: 'command',
+      command: 'node "$AUTORESEARCH_EXPERIMENT_DIR/agent.mjs" --x',
+    });
+  });
+
+  it('accepts `unlimited` and an empty created:', () => {
+    expect(parseConfigText(`${MINIMAL}max_experiments: unlimited\nmax_runtime: unlimited\ncreated:\n`, ctx)).toMatchObject({
+      maxExperiments: null,
+      maxRuntimeMs: null,
+      created: null,
+    });
+  });
+
+  it('escapes regex characters of the metric in the default metric_grep', () => {
+    const config = parseConfigText('target: a.py\nevaluate_cmd: ./bench\nmetric: val.bpb\n', ctx);
+    expect(config.metricGrep).toBe('^val\\.bpb:');
+    expect(new RegExp(config.metricGrep).test('valXbpb: 1')).toBe(false);
+    expect(new RegExp(config.metricGrep).test('val.bpb: 1')).toBe(true);
+  });
+});
+
+describe('parseConfigText: issues', () => {
+  it('suggests the closest key for a typo, case-sensitively', () => {
+    const issues = issuesOf(`target: a.py\nevaluate_cmd: ./bench\nMetric: score\nmetric_directon: lower\n`);
+    expect(issues).toEqual([
+      { file, line: 3, key: 'Metric', expected: 'a known key', found: 'unknown key `Metric`', hint: 'did you mean `metric`?' },
+      { file, line: 4, key: 'metric_directon', expected: 'a known key', found: 'unknown key `metric_directon`', hint: 'did you mean `metric_direction`?' },
+      { file, key: 'metric', expected: 'a line `metric: …`', found: 'no `metric` line', hint: 'add a line like `metric: p50_ms`' },
+    ]);
+  });
+
+  it('lists the known keys when nothing is close', () => {
+    const issue = onlyIssue(`${MINIMAL}colour: blue\n`);
+    expect(issue).toMatchObject({ line: 4, key: 'colour', found: 'unknown key `colour`' });
+    expect(issue.hint).toMatch(/^known keys: target, evaluate_cmd, metric, .*setup_cmd$/);
+  });
+
+  it('names both lines of a duplicated key', () => {
+    expect(onlyIssue(`${MINIMAL}agent: claude\n\nagent: codex\n`)).toEqual({
+      file,
+      line: 6,
+      key: 'agent',
+      expected: '`agent` at most once',
+      found: 'a second `agent` line (the first is line 4)',
+      hint: 'delete one of them',
+    });
+  });
+
+  it('reports a line without a colon', () => {
+    expect(onlyIssue(`${MINIMAL}metric_direction lower\n`)).toEqual({ file, line: 4, expected: 'a `key: value` line or a `#` comment', found: '`metric_direction lower`' });
+  });
+
+  it('reports an empty value where one is required', () => {
+    expect(onlyIssue('target: a.py\nevaluate_cmd:\nmetric: score\n')).toEqual({
+      file,
+      line: 2,
+      key: 'evaluate_cmd',
+      expected: 'a shell command that prints the metric',
+      found: 'an empty value',
+      hint: undefined,
+    });
+    expect(onlyIssue(`${MINIMAL}agent_timeout:   \n`)).toMatchObject({ line: 4, key: 'agent_timeout', found: 'an empty value', hint: 'delete the line to use the default' });
+  });
+
+  it('refuses a bare number as a duration', () => {
+    expect(onlyIssue(`${MINIMAL}time_budget: 5\n`)).toEqual({
+      file,
+      line: 4,
+      key: 'time_budget',
+      expected: 'a duration like 90s, 5m, 2h or 7d',
+      found: '`5`',
+      hint: 'a bare number is ambiguous: add a unit, e.g. `5m`',
+    });
+    expect(onlyIssue(`${MINIMAL}eval_timeout: soon\n`)).toMatchObject({ key: 'eval_timeout', found: '`soon`', hint: undefined });
+    expect(onlyIssue(`${MINIMAL}backoff_max: -1h\n`)).toMatchObject({ key: 'backoff_max', found: '`-1h`' });
+    expect(onlyIssue(`${MINIMAL}max_runtime: 0s\n`)).toMatchObject({ key: 'max_runtime', expected: 'a duration like 90s, 5m, 2h or 7d, or `unlimited`' });
+  });
+
+  it('refuses a bad direction, with a hint for common synonyms', () => {
+    expect(onlyIssue(`${MINIMAL}metric_direction: minimize\n`)).toEqual({
+      file,
+      line: 4,
+      key: 'metric_direction',
+      expected: '`lower` or `higher`',
+      found: '`minimize`',
+      hint: 'did you mean `lower`?',
+    });
+    expect(onlyIssue(`${MINIMAL}metric_direction: sideways\n`)).toMatchObject({ found: '`sideways`', hint: undefined });
+    expect(onlyIssue(`${MINIMAL}on_exhaustion: retry\n`)).toMatchObject({ key: 'on_exhaustion', expected: '`wait` or `stop`' });
+  });
+
+  it.each([
+    ['max_consecutive_crashes', '0', 'a positive integer'],
+    ['max_consecutive_crashes', '2.5', 'a positive integer'],
+    ['max_consecutive_crashes', '-1', 'a positive integer'],
+    ['max_experiments', 'ten', 'a positive integer or `unlimited`'],
+    ['min_improvement', '-0.1', 'a number ≥ 0'],
+    ['min_improvement', 'Infinity', 'a number ≥ 0'],
+    ['min_improvement', '0x10', 'a number ≥ 0'],
+    ['time_budget_minutes', '0', 'a positive number of minutes (fractional allowed)'],
+    ['time_budget_minutes', '5m', 'a positive number of minutes (fractional allowed)'],
+  ])('refuses %s: %s', (key, value, expected) => {
+    expect(onlyIssue(`${MINIMAL}${key}: ${value}\n`)).toMatchObject({ line: 4, key, expected, found: `\`${value}\`` });
+  });
+
+  it('refuses a regex that does not compile, saying why', () => {
+    const issue = onlyIssue(`${MINIMAL}metric_grep: ^(p50\n`);
+    expect(issue).toMatchObject({ line: 4, key: 'metric_grep', expected: 'a JavaScript regular expression matching the metric line', found: '`^(p50`' });
+    expect(issue.hint).toMatch(/Unterminated group/);
+  });
+
+  it('refuses empty entries and paths outside the project in target and scope', () => {
+    expect(onlyIssue('target: a.py, ,b.py\nevaluate_cmd: ./bench\nmetric: score\n')).toMatchObject({ line: 1, key: 'target', found: 'an empty entry in `a.py, ,b.py`' });
+    expect(onlyIssue(`${MINIMAL}scope: src/**, ../secrets\n`)).toMatchObject({ line: 4, key: 'scope', found: '`../secrets`' });
+    expect(onlyIssue(`${MINIMAL}scope: /etc/passwd\n`)).toMatchObject({ key: 'scope', found: '`/etc/passwd`' });
+  });
+
+  it('reports each missing required key with the line to add', () => {
+    expect(issuesOf('metric_direction: lower\n')).toEqual([
+      { file, key: 'target', expected: 'a line `target: …`', found: 'no `target` line', hint: 'add a line like `target: src/api/search.py`' },
+      { file, key: 'evaluate_cmd', expected: 'a line `evaluate_cmd: …`', found: 'no `evaluate_cmd` line', hint: 'add a line like `evaluate_cmd: pytest bench.py`' },
+      { file, key: 'metric', expected: 'a line `metric: …`', found: 'no `metric` line', hint: 'add a line like `metric: p50_ms`' },
+    ]);
+  });
+
+  it('refuses time_budget and time_budget_minutes that disagree', () => {
+    expect(onlyIssue(`${MINIMAL}time_budget: 10m\ntime_budget_minutes: 5\n`)).toEqual({
+      file,
+      line: 4,
+      key: 'time_budget',
+      expected: 'time_budget and time_budget_minutes to agree (or only one of them)',
+      found: 'time_budget: 10m but time_budget_minutes: 5 on line 5',
+      hint: 'delete one of the two lines',
+    });
+  });
+
+  it('refuses agent_args without a built-in agent', () => {
+    expect(onlyIssue(`${MINIMAL}agent: ./my-agent.sh\nagent_args: --fast\n`)).toMatchObject({
+      line: 5,
+      key: 'agent_args',
+      found: 'the command agent `./my-agent.sh` on line 4',
+      hint: 'put the arguments in the agent command itself',
+    });
+    expect(onlyIssue(`${MINIMAL}agent_args: --fast\n`)).toMatchObject({ line: 4, key: 'agent_args', found: 'no `agent` line (the default agent is `none`)' });
+    expect(onlyIssue(`${MINIMAL}agent: claude\nagent_args: --model "sonnet\n`)).toMatchObject({ line: 5, key: 'agent_args', hint: 'the double quote is never closed' });
+  });
+
+  it('refuses backoff_initial above backoff_max, naming both', () => {
+    expect(onlyIssue(`${MINIMAL}backoff_initial: 2h\n`)).toMatchObject({ line: 4, key: 'backoff_initial', found: 'backoff_initial 2h (line 4) > backoff_max 1h (default)' });
+    expect(onlyIssue(`${MINIMAL}backoff_max: 1m\nbackoff_initial: 90s\n`)).toMatchObject({ line: 5, found: 'backoff_initial 90s (line 5) > backoff_max 1m (line 4)' });
+  });
+
+  it('reports every problem at once, in line order, and the message names file:line and key', () => {
+    const text = ['target: a.py', 'evaluat_cmd: ./bench', 'metric_direction: down', 'time_budget: 5', 'time_budget: 5m', 'max_experiments: 0', 'no colon here', 'metric_grep: (('].join('\n');
+    let caught: unknown;
+    try {
+      parseConfigText(text, ctx);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const error = caught as ConfigError;
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.issues.map((i) => [i.line, i.key])).toEqual([
+      [2, 'evaluat_cmd'],
+      [3, 'metric_direction'],
+      [4, 'time_budget'],
+      [5, 'time_budget'],
+      [6, 'max_experiments'],
+      [7, undefined],
+      [8, 'metric_grep'],
+      [undefined, 'evaluate_cmd'],
+      [undefined, 'metric'],
+    ]);
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('invalid config (9 problems); nothing was run:');
+    expect(lines[1]).toBe(`  ${file}:2: evaluat_cmd: expected a known key, found unknown key \`evaluat_cmd\` (did you mean \`evaluate_cmd\`?)`);
+    expect(lines[3]).toBe(`  ${file}:4: time_budget: expected a duration like 90s, 5m, 2h or 7d, found \`5\` (a bare number is ambiguous: add a unit, e.g. \`5m\`)`);
+    expect(lines[8]).toBe(`  ${file}: evaluate_cmd: expected a line \`evaluate_cmd: …\`, found no \`evaluate_cmd\` line (add a line like \`evaluate_cmd: pytest bench.py\`)`);
+  });
+});
+
+describe('splitArgs', () => {
+  it.each([
+    ['', []],
+    ['  --a   b ', ['--a', 'b']],
+    [`--p 'it is' "say \\"hi\\"" a\\ b ''`, ['--p', 'it is', 'say "hi"', 'a b', '']],
+    [`--x="a b"c`, ['--x=a bc']],
+  ])('splits `%s`', (text, words) => {
+    expect(splitArgs(text)).toEqual(words);
+  });
+
+  it('reports an unclosed quote', () => {
+    expect(splitArgs(`'abc`)).toBe('the single quote is never closed');
+  });
+});
+
+describe('loadExperimentConfig', () => {
+  it('reads config.cfg from the experiment directory', async () => {
+    const root = await makeTempDir();
+    await fs.writeFile(path.join(root, 'config.cfg'), SEED);
+    const config = await loadExperimentConfig(root, id, 'user');
+    expect(config).toMatchObject({ file: path.join(root, 'config.cfg'), dir: root, scope: 'user', metric: 'p50_ms', programFile: path.join(root, 'program.md') });
+  });
+
+  it('reports a missing config.cfg as EXPERIMENT_NOT_FOUND naming the path', async () => {
+    const root = await makeTempDir();
+    const missing = path.join(root, 'nope');
+    await expect(loadExperimentConfig(missing, id, 'project')).rejects.toSatisfy(
+      (error: unknown) => error instanceof AutoresearchError && error.code === 'EXPERIMENT_NOT_FOUND' && error.message.includes(path.join(missing, 'config.cfg')),
+    );
+  });
+
+  it('reports config errors with the real file path', async () => {
+    const root = await makeTempDir();
+    await fs.writeFile(path.join(root, 'config.cfg'), `${MINIMAL}time_budget: 5\n`);
+    await expect(loadExperimentConfig(root, id, 'project')).rejects.toThrow(`${path.join(root, 'config.cfg')}:4: time_budget: expected a duration`);
+  });
+});

@@ -1,0 +1,168 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { candidateRef } from '../../src/experiment/paths.js';
+import { GitCommandError } from '../../src/git/git-client.js';
+import { git, writeFiles } from '../helpers/git-repo.js';
+import { headOf, porcelain, setupExperiment } from './fixture.js';
+
+const FALLBACK = { fallbackDescription: 'autoresearch: iteration 1' };
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+describe('restore', () => {
+  it('removes the candidate and untracked junk but keeps ignored files', async () => {
+    const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n', '.gitignore': 'node_modules/\n' });
+    await writeFiles(wtPath, { 'node_modules/x/index.js': 'dep\n' }); // e.g. made by setup_cmd
+    await writeFiles(wtPath, { 'a.txt': 'candidate\n', 'junk/scratch.txt': 'agent junk\n' });
+    const capture = await wt.captureCandidate(base, branch, FALLBACK);
+    expect(capture.kind === 'candidate' && capture.changedPaths.sort()).toEqual(['a.txt', 'junk/scratch.txt']);
+    await writeFiles(wtPath, { 'eval-output.log': 'made by the evaluation\n', 'a.txt': 'eval rewrote a tracked file\n' });
+
+    await wt.restore(base, branch);
+
+    expect(await headOf(wtPath)).toEqual({ branch, commit: base });
+    expect(await porcelain(wtPath)).toBe('');
+    expect(await fs.readFile(path.join(wtPath, 'a.txt'), 'utf8')).toBe('a\n');
+    expect(await exists(path.join(wtPath, 'junk'))).toBe(false);
+    expect(await exists(path.join(wtPath, 'eval-output.log'))).toBe(false);
+    expect(await fs.readFile(path.join(wtPath, 'node_modules/x/index.js'), 'utf8')).toBe('dep\n');
+  });
+
+  it('puts an agent that detached HEAD or switched branch back on the branch', async () => {
+    const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+    await git(wtPath, 'checkout', '-q', '--detach');
+    await writeFiles(wtPath, { 'a.txt': 'x\n' });
+    await git(wtPath, 'commit', '-qam', 'detached');
+    await wt.restore(base, branch);
+    expect(await headOf(wtPath)).toEqual({ branch, commit: base });
+
+    await git(wtPath, 'checkout', '-q', '-b', 'side');
+    await writeFiles(wtPath, { 'a.txt': 'y\n', 'new.txt': 'n\n' });
+    await wt.restore(base, branch);
+    expect(await headOf(wtPath)).toEqual({ branch, commit: base });
+    expect(await porcelain(wtPath)).toBe('');
+  });
+
+  it('moves the branch back from a kept-then-rejected commit to the recorded commit (not HEAD~1)', async () => {
+    const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+    await writeFiles(wtPath, { 'a.txt': 'kept\n' });
+    const kept = await wt.captureCandidate(base, branch, FALLBACK);
+    if (kept.kind !== 'candidate') throw new Error('expected a candidate');
+    await writeFiles(wtPath, { 'a.txt': 'one\n' });
+    await git(wtPath, 'commit', '-qam', 'one');
+    await writeFiles(wtPath, { 'a.txt': 'two\n' });
+    await git(wtPath, 'commit', '-qam', 'two');
+
+    await wt.restore(kept.commit, branch);
+
+    expect(await headOf(wtPath)).toEqual({ branch, commit: kept.commit });
+    expect(await fs.readFile(path.join(wtPath, 'a.txt'), 'utf8')).toBe('kept\n');
+  });
+
+  it('clears a merge or rebase the agent left in conflict', async () => {
+    const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+    await git(wtPath, 'checkout', '-q', '-b', 'other');
+    await writeFiles(wtPath, { 'a.txt': 'other\n' });
+    await git(wtPath, 'commit', '-qam', 'Other');
+    await git(wtPath, 'checkout', '-q', branch);
+    await writeFiles(wtPath, { 'a.txt': 'mine\n' });
+    await git(wtPath, 'commit', '-qam', 'Mine');
+    await expect(git(wtPath, 'merge', 'other')).rejects.toThrow();
+    await wt.restore(base, branch);
+    expect(await git(wtPath, 'status')).not.toMatch(/merg/i);
+
+    await writeFiles(wtPath, { 'a.txt': 'mine again\n' });
+    await git(wtPath, 'commit', '-qam', 'Mine again');
+    await expect(git(wtPath, 'rebase', 'other')).rejects.toThrow();
+    await wt.restore(base, branch);
+
+    expect(await git(wtPath, 'status')).not.toMatch(/rebase/i);
+    expect(await headOf(wtPath)).toEqual({ branch, commit: base });
+    // A leftover rebase would let the agent's `git rebase --abort` move the branch.
+    await expect(git(wtPath, 'rebase', '--abort')).rejects.toThrow(/no rebase in progress/i);
+    expect(await headOf(wtPath)).toEqual({ branch, commit: base });
+  });
+
+  it('fails with GIT_FAILED naming a stale index.lock, and leaves the lock alone', async () => {
+    const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+    await writeFiles(wtPath, { 'a.txt': 'dirty\n' });
+    const gitDir = await git(wtPath, 'rev-parse', '--absolute-git-dir');
+    const lock = path.join(gitDir, 'index.lock');
+    await fs.writeFile(lock, '');
+
+    const error = await wt.restore(base, branch).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(GitCommandError);
+    const failure = error as GitCommandError;
+    expect(failure.code).toBe('GIT_FAILED');
+    expect(failure.lockFile).toBe(lock);
+    expect(failure.message).toContain(lock);
+    expect(failure.message).toContain(`failed in ${wtPath}`);
+    expect(failure.message).toMatch(/git checkout --force/);
+    expect(await exists(lock)).toBe(true);
+  });
+
+  it('refuses to run when the agent deleted the worktree .git file (git would reach the main repository)', async () => {
+    const { repo, wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+    await writeFiles(repo, { 'a.txt': 'user work\n' });
+    await fs.rm(path.join(wtPath, '.git'));
+
+    await expect(wt.restore(base, branch)).rejects.toMatchObject({
+      code: 'GIT_FAILED',
+      message: `${wtPath} is not an intact git worktree: expected a .git file there, found none (run ensureWorktree)`,
+    });
+    await expect(wt.captureCandidate(base, branch, FALLBACK)).rejects.toMatchObject({ code: 'GIT_FAILED' });
+    expect(await fs.readFile(path.join(repo, 'a.txt'), 'utf8')).toBe('user work\n');
+  });
+
+  it('keeps a rejected candidate reachable under its saved ref through gc', async () => {
+    const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+    await writeFiles(wtPath, { 'a.txt': 'rejected\n' });
+    const saved = await wt.captureCandidate(base, branch, FALLBACK);
+    if (saved.kind !== 'candidate') throw new Error('expected a candidate');
+    await wt.saveRef(candidateRef('eng/x', 1), saved.commit);
+    await wt.restore(base, branch);
+    await writeFiles(wtPath, { 'a.txt': 'also rejected, not saved\n' });
+    const unsaved = await wt.captureCandidate(base, branch, FALLBACK);
+    if (unsaved.kind !== 'candidate') throw new Error('expected a candidate');
+    await wt.restore(base, branch);
+
+    // Reflogs would keep both alive; only the saved ref should.
+    await git(wtPath, 'reflog', 'expire', '--expire=now', '--all');
+    await git(wtPath, 'gc', '-q', '--prune=now');
+
+    expect(await git(wtPath, 'rev-parse', candidateRef('eng/x', 1))).toBe(saved.commit);
+    await expect(git(wtPath, 'cat-file', '-e', saved.commit)).resolves.toBe('');
+    await expect(git(wtPath, 'cat-file', '-e', unsaved.commit)).rejects.toThrow();
+  });
+
+  it('refuses a ref name outside refs/', async () => {
+    const { wt, base } = await setupExperiment();
+    await expect(wt.saveRef('HEAD', base)).rejects.toThrow(/expected a full ref name starting with refs\/, found "HEAD"/);
+  });
+});
+
+describe('shortHash and isAncestor', () => {
+  it('abbreviates as git does and answers ancestry', async () => {
+    const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+    await writeFiles(wtPath, { 'a.txt': 'b\n' });
+    const c = await wt.captureCandidate(base, branch, FALLBACK);
+    if (c.kind !== 'candidate') throw new Error('expected a candidate');
+
+    expect(await wt.shortHash(c.commit)).toBe(await git(wtPath, 'rev-parse', '--short', c.commit));
+    expect(await wt.shortHash(base)).toBe(await git(wtPath, 'rev-parse', '--short', base));
+    expect((await wt.shortHash(base)).length).toBeGreaterThanOrEqual(7);
+    expect(await wt.isAncestor(base, c.commit)).toBe(true);
+    expect(await wt.isAncestor(c.commit, base)).toBe(false);
+    expect(await wt.isAncestor(base, base)).toBe(true);
+  });
+});

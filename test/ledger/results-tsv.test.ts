@@ -1,0 +1,291 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AutoresearchError } from '../../src/core/errors.js';
+import { Ledger, type RepairInfo, type UpgradeInfo } from '../../src/ledger/results-tsv.js';
+import { LEDGER_COLUMNS, type LedgerRow } from '../../src/ledger/types.js';
+import { makeTempDir } from '../helpers/git-repo.js';
+
+const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\n';
+
+/**
+ * Byte for byte what the autoresearch-agent skill writes: setup_experiment.py's header,
+ * run_experiment.py's log_result rows (%.6f or N/A, its generated descriptions), and a
+ * row added by hand with `log_results.py --record`, whose description holds a tab.
+ */
+const SEED_FILE = [
+  'commit\tmetric\tstatus\tdescription',
+  'a1b2c3d\t0.997900\tkeep\timproved_val_bpb_0.9979',
+  'b2c3d4e\t1.002300\tdiscard\tno_improvement_1.0023_vs_0.9979',
+  'c3d4e5f\tN/A\tcrash\texit_1',
+  'd4e5f6a\tN/A\tcrash\ttimeout_750s',
+  'e5f6a7b\t0.991200\tkeep\timproved_val_bpb_0.9912',
+  'f6a7b8c\tN/A\tcrash\tmetric_parse_failed',
+  '0a1b2c3\t0.990000\tkeep\thalve lr\tthen warmup',
+  '',
+].join('\n');
+
+/** The seed's own reader (log_results.py load_results): ≥4 fields, N/A as null. */
+function readLikeSeed(text: string): Array<{ commit: string; metric: number | null; status: string; description: string }> {
+  return text
+    .split(/\r?\n/)
+    .slice(1)
+    .map((line) => line.split('\t'))
+    .filter((parts) => parts.length >= 4)
+    .map(([commit = '', metric = '', status = '', description = '']) => {
+      const value = metric === 'N/A' ? null : Number(metric);
+      return { commit, metric: value !== null && Number.isNaN(value) ? null : value, status, description };
+    });
+}
+
+function row(overrides: Partial<LedgerRow> = {}): LedgerRow {
+  return {
+    commit: 'abc1234',
+    metric: 0.5,
+    status: 'keep',
+    description: 'baseline',
+    iteration: 0,
+    timestamp: '2025-03-01T10:00:00.000Z',
+    durationS: 12.3,
+    reason: 'baseline',
+    agent: 'command',
+    ...overrides,
+  };
+}
+
+async function setup(content?: string | Buffer): Promise<{ dir: string; file: string }> {
+  const dir = await makeTempDir('ar-ledger-');
+  const file = path.join(dir, 'results.tsv');
+  if (content !== undefined) await fs.writeFile(file, content);
+  return { dir, file };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<AutoresearchError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AutoresearchError);
+  return error as AutoresearchError;
+}
+
+describe('Ledger.open', () => {
+  it('creates a missing file with the full header', async () => {
+    const { dir, file } = await setup();
+    const ledger = await Ledger.open(file);
+    expect(await fs.readFile(file, 'utf8')).toBe(HEADER);
+    expect(ledger.columns()).toEqual(LEDGER_COLUMNS);
+    expect(ledger.rows()).toEqual([]);
+    expect(ledger.nextIteration()).toBe(0);
+    expect(await fs.readdir(dir)).toEqual(['results.tsv']);
+  });
+
+  it('writes the header into an empty file', async () => {
+    const { file } = await setup('');
+    await Ledger.open(file);
+    expect(await fs.readFile(file, 'utf8')).toBe(HEADER);
+  });
+
+  it('reads its own file without rewriting it', async () => {
+    const text = `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\n`;
+    const { file } = await setup(text);
+    const before = await fs.stat(file);
+    const upgrades: UpgradeInfo[] = [];
+    const ledger = await Ledger.open(file, { onUpgrade: (info) => upgrades.push(info) });
+    expect(ledger.rows()).toEqual([row()]);
+    expect(ledger.nextIteration()).toBe(1);
+    expect(upgrades).toEqual([]);
+    expect((await fs.stat(file)).ino).toBe(before.ino);
+  });
+
+  it('upgrades a seed-written file, appends to it, and the seed can still read it', async () => {
+    const { file } = await setup(SEED_FILE);
+    const upgrades: UpgradeInfo[] = [];
+    const ledger = await Ledger.open(file, { onUpgrade: (info) => upgrades.push(info) });
+
+    expect(upgrades).toEqual([{ file, from: ['commit', 'metric', 'status', 'description'], to: [...LEDGER_COLUMNS] }]);
+    // Seed rows keep their values; the iteration column gets the row index; the tab in the
+    // hand-written description became a space so the row has the header's 9 fields.
+    const upgraded = [
+      'a1b2c3d\t0.997900\tkeep\timproved_val_bpb_0.9979\t0\t\t\t\t',
+      'b2c3d4e\t1.002300\tdiscard\tno_improvement_1.0023_vs_0.9979\t1\t\t\t\t',
+      'c3d4e5f\tN/A\tcrash\texit_1\t2\t\t\t\t',
+      'd4e5f6a\tN/A\tcrash\ttimeout_750s\t3\t\t\t\t',
+      'e5f6a7b\t0.991200\tkeep\timproved_val_bpb_0.9912\t4\t\t\t\t',
+      'f6a7b8c\tN/A\tcrash\tmetric_parse_failed\t5\t\t\t\t',
+      '0a1b2c3\t0.990000\tkeep\thalve lr then warmup\t6\t\t\t\t',
+    ];
+    expect(await fs.readFile(file, 'utf8')).toBe(HEADER + upgraded.map((line) => `${line}\n`).join(''));
+    expect(ledger.rows().map((r) => [r.iteration, r.status, r.metric])).toEqual([
+      [0, 'keep', 0.9979],
+      [1, 'discard', 1.0023],
+      [2, 'crash', null],
+      [3, 'crash', null],
+      [4, 'keep', 0.9912],
+      [5, 'crash', null],
+      [6, 'keep', 0.99],
+    ]);
+    expect(ledger.nextIteration()).toBe(7);
+
+    await ledger.append(row({ commit: '1b2c3d4', metric: 0.985, description: 'rope theta 5e5', iteration: 7, reason: 'improved', agent: 'claude' }));
+    await ledger.close();
+
+    const text = await fs.readFile(file, 'utf8');
+    expect(text.endsWith('1b2c3d4\t0.985000\tkeep\trope theta 5e5\t7\t2025-03-01T10:00:00.000Z\t12.3\timproved\tclaude\n')).toBe(true);
+    expect(readLikeSeed(text)).toEqual([
+      { commit: 'a1b2c3d', metric: 0.9979, status: 'keep', description: 'improved_val_bpb_0.9979' },
+      { commit: 'b2c3d4e', metric: 1.0023, status: 'discard', description: 'no_improvement_1.0023_vs_0.9979' },
+      { commit: 'c3d4e5f', metric: null, status: 'crash', description: 'exit_1' },
+      { commit: 'd4e5f6a', metric: null, status: 'crash', description: 'timeout_750s' },
+      { commit: 'e5f6a7b', metric: 0.9912, status: 'keep', description: 'improved_val_bpb_0.9912' },
+      { commit: 'f6a7b8c', metric: null, status: 'crash', description: 'metric_parse_failed' },
+      { commit: '0a1b2c3', metric: 0.99, status: 'keep', description: 'halve lr then warmup' },
+      { commit: '1b2c3d4', metric: 0.985, status: 'keep', description: 'rope theta 5e5' },
+    ]);
+    // What we hold in memory is what a fresh reader sees.
+    const reopened = await Ledger.open(file);
+    expect(reopened.rows()).toEqual(ledger.rows());
+    expect(reopened.nextIteration()).toBe(8);
+  });
+
+  it('upgrades a file with a prefix of our columns, keeping the iterations it has', async () => {
+    const { file } = await setup('commit\tmetric\tstatus\tdescription\titeration\nabc\t0.500000\tkeep\tbaseline\t5\nabd\tN/A\tcrash\tboom\t6\n');
+    const upgrades: UpgradeInfo[] = [];
+    const ledger = await Ledger.open(file, { onUpgrade: (info) => upgrades.push(info) });
+    expect(upgrades.map((u) => u.from.length)).toEqual([5]);
+    expect(await fs.readFile(file, 'utf8')).toBe(`${HEADER}abc\t0.500000\tkeep\tbaseline\t5\t\t\t\t\nabd\tN/A\tcrash\tboom\t6\t\t\t\t\n`);
+    expect(ledger.nextIteration()).toBe(7);
+  });
+
+  it('repairs a torn last line: saves the fragment, cuts it off, and reports it', async () => {
+    const good = `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\n`;
+    // Torn inside a 2-byte UTF-8 character: the saved bytes must be exactly what was on disk.
+    const fragment = Buffer.concat([Buffer.from('def5678\t0.490000\tdiscard\tcaf'), Buffer.from('é').subarray(0, 1)]);
+    const { dir, file } = await setup(Buffer.concat([Buffer.from(good), fragment]));
+    const repairs: RepairInfo[] = [];
+    const ledger = await Ledger.open(file, { onRepair: (info) => repairs.push(info), clock: { now: () => Date.parse('2025-03-02T04:05:06.789Z') } });
+
+    const savedTo = path.join(dir, 'results.tsv.torn-2025-03-02T04-05-06.789Z');
+    expect(repairs).toEqual([{ file, tornBytes: fragment.length, savedTo }]);
+    expect(await fs.readFile(savedTo)).toEqual(fragment);
+    expect(await fs.readFile(file, 'utf8')).toBe(good);
+    expect(ledger.rows()).toEqual([row()]);
+
+    await ledger.append(row({ commit: 'def5678', metric: 0.49, status: 'discard', description: 'retry', iteration: 1, reason: 'no_improvement' }));
+    await ledger.close();
+    expect((await Ledger.open(file)).rows().map((r) => r.commit)).toEqual(['abc1234', 'def5678']);
+  });
+
+  it('repairs then upgrades a seed file whose last row was torn', async () => {
+    const { file } = await setup(`${SEED_FILE}1234567\t0.98`);
+    const events: string[] = [];
+    const ledger = await Ledger.open(file, { onRepair: (i) => events.push(`repair ${i.tornBytes}`), onUpgrade: (i) => events.push(`upgrade ${i.from.length}→${i.to.length}`) });
+    expect(events).toEqual(['repair 12', 'upgrade 4→9']);
+    expect(ledger.rows()).toHaveLength(7);
+    expect((await fs.readFile(file, 'utf8')).startsWith(HEADER)).toBe(true);
+  });
+
+  it('starts a fresh header when the only line was torn', async () => {
+    const { file } = await setup('commit\tmetric\tst');
+    const repairs: RepairInfo[] = [];
+    const ledger = await Ledger.open(file, { onRepair: (info) => repairs.push(info) });
+    expect(repairs.map((r) => r.tornBytes)).toEqual([16]);
+    expect(await fs.readFile(file, 'utf8')).toBe(HEADER);
+    expect(ledger.rows()).toEqual([]);
+  });
+
+  it('refuses a corrupt middle line, naming file:line, and leaves the file as it was', async () => {
+    const text = `${HEADER}abc\t0.500000\tkeep\tbaseline\t0\t\t\t\t\nabd\tfast\tdiscard\tx\t1\t\t\t\t\nabe\t0.400000\tkeep\ty\t2\t\t\t\t\n`;
+    const { dir, file } = await setup(text);
+    const error = await rejection(Ledger.open(file));
+    expect(error.code).toBe('LEDGER_CORRUPT');
+    expect(error.message).toBe(`${file}:3: column metric: expected a number or N/A, found "fast"`);
+    expect(await fs.readFile(file, 'utf8')).toBe(text);
+    expect(await fs.readdir(dir)).toEqual(['results.tsv']);
+  });
+
+  it('refuses a header that is not a results.tsv header', async () => {
+    const text = 'commit\tval_bpb\tmemory_gb\tstatus\tdescription\na1b2c3d\t0.997900\t44.0\tkeep\tbaseline\n';
+    const { file } = await setup(text);
+    const error = await rejection(Ledger.open(file));
+    expect(error.code).toBe('LEDGER_CORRUPT');
+    expect(error.message).toBe(`${file}:1: expected a header starting with commit<TAB>metric<TAB>status<TAB>description, found "commit\\tval_bpb\\tmemory_gb\\tstatus\\tdescription"`);
+    expect(await fs.readFile(file, 'utf8')).toBe(text);
+  });
+
+  it("keeps another tool's extra columns and appends in the file's column order", async () => {
+    const text = 'commit\tmetric\tstatus\tdescription\thypothesis\tagent\na1\t1.000000\tkeep\tbaseline\tnone\thuman\n';
+    const { file } = await setup(text);
+    const upgrades: UpgradeInfo[] = [];
+    const ledger = await Ledger.open(file, { onUpgrade: (info) => upgrades.push(info) });
+    expect(upgrades).toEqual([]);
+    expect(ledger.columns()).toEqual(['commit', 'metric', 'status', 'description', 'hypothesis', 'agent']);
+    expect(ledger.nextIteration()).toBe(1);
+
+    await ledger.append(row({ commit: 'a2', metric: 0.9, description: 'smaller batch', iteration: 1, reason: 'improved', agent: 'codex' }));
+    await ledger.close();
+    expect(await fs.readFile(file, 'utf8')).toBe(`${text}a2\t0.900000\tkeep\tsmaller batch\t\tcodex\n`);
+    const reopened = await Ledger.open(file);
+    expect(reopened.rows()).toEqual(ledger.rows());
+    expect(reopened.rows()[1]).toMatchObject({ commit: 'a2', iteration: 1, agent: 'codex', reason: null });
+  });
+});
+
+describe('Ledger.append', () => {
+  it('appends exactly one formatted line per row, and the file re-parses', async () => {
+    const { file } = await setup();
+    const ledger = await Ledger.open(file);
+    await ledger.append(row());
+    await ledger.append(row({ commit: 'def5678', metric: null, status: 'crash', description: 'died\twith\ntabs', iteration: 1, durationS: 3.04, reason: 'eval_exit' }));
+    expect(await fs.readFile(file, 'utf8')).toBe(
+      `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\n` +
+        'def5678\tN/A\tcrash\tdied with tabs\t1\t2025-03-01T10:00:00.000Z\t3.0\teval_exit\tcommand\n',
+    );
+    expect(ledger.rows()[1]).toMatchObject({ description: 'died with tabs', durationS: 3 });
+    expect(ledger.nextIteration()).toBe(2);
+    await ledger.close();
+    await ledger.close(); // idempotent
+    expect((await Ledger.open(file)).rows()).toEqual(ledger.rows());
+  });
+
+  it('keeps rows in call order when appends are not awaited one by one', async () => {
+    const { file } = await setup();
+    const ledger = await Ledger.open(file);
+    const appends = [0, 1, 2, 3, 4].map((i) => ledger.append(row({ commit: `c${i}`, iteration: i })));
+    await ledger.close(); // waits for the appends in flight
+    await Promise.all(appends);
+    expect((await Ledger.open(file)).rows().map((r) => r.commit)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+    expect(ledger.rows().map((r) => r.commit)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+  });
+
+  it('after a failed fsync refuses every further append and never retries the fsync', async () => {
+    const { file } = await setup();
+    let fsyncCalls = 0;
+    const ledger = await Ledger.open(file, {
+      fsync: async () => {
+        fsyncCalls++;
+        throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+      },
+    });
+    const first = await rejection(ledger.append(row()));
+    expect(first.code).toBe('DURABILITY');
+    expect(first.message).toBe(`fsync ${file} failed: EIO: i/o error, fsync; the loop must stop (an fsync is never retried)`);
+
+    const second = await rejection(ledger.append(row({ iteration: 1 })));
+    expect(second.code).toBe('DURABILITY');
+    expect(second.message).toContain(`refusing to append to ${file}: an earlier append failed (fsync ${file}: EIO`);
+    expect(fsyncCalls).toBe(1);
+    expect(ledger.rows()).toEqual([]); // the row is not known to be durable
+    await ledger.close();
+  });
+
+  it('refuses to recreate a ledger deleted under it', async () => {
+    const { file } = await setup();
+    const ledger = await Ledger.open(file);
+    await fs.rm(file);
+    const error = await rejection(ledger.append(row()));
+    expect(error.code).toBe('DURABILITY');
+    expect(error.message).toMatch(new RegExp(`^open ${file} for appending failed: ENOENT`));
+    await expect(fs.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

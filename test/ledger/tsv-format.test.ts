@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { AutoresearchError } from '../../src/core/errors.js';
+import { formatRow, parseLedgerText } from '../../src/ledger/tsv-format.js';
+import { LEDGER_COLUMNS, SEED_COLUMNS, type LedgerRow } from '../../src/ledger/types.js';
+
+const FILE = '/exp/results.tsv';
+const HEADER = `${LEDGER_COLUMNS.join('\t')}\n`;
+
+function row(overrides: Partial<LedgerRow> = {}): LedgerRow {
+  return {
+    commit: 'abc1234',
+    metric: 0.5,
+    status: 'keep',
+    description: 'baseline',
+    iteration: 0,
+    timestamp: '2025-03-01T10:00:00.000Z',
+    durationS: 12.3,
+    reason: 'baseline',
+    agent: 'command',
+    ...overrides,
+  };
+}
+
+function corruptMessage(text: string): string {
+  try {
+    parseLedgerText(text, FILE);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AutoresearchError);
+    expect((error as AutoresearchError).code).toBe('LEDGER_CORRUPT');
+    return (error as Error).message;
+  }
+  throw new Error('expected LEDGER_CORRUPT, but the text parsed');
+}
+
+describe('formatRow', () => {
+  it('writes every column in the given order, ending in a newline', () => {
+    expect(formatRow(row({ metric: 0.9979, durationS: 301.26 }), LEDGER_COLUMNS)).toBe(
+      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\n',
+    );
+    expect(formatRow(row(), ['agent', 'description', 'commit', 'hypothesis', 'metric'])).toBe('command\tbaseline\tabc1234\t\t0.500000\n');
+  });
+
+  it('writes N/A for no metric and empty fields for nulls', () => {
+    const crash = row({ metric: null, status: 'crash', description: 'exit 1', iteration: 7, timestamp: null, durationS: null, reason: null, agent: null });
+    expect(formatRow(crash, LEDGER_COLUMNS)).toBe('abc1234\tN/A\tcrash\texit 1\t7\t\t\t\t\n');
+  });
+
+  it('keeps a description on one line, trimmed, and never empty', () => {
+    expect(formatRow(row({ description: '  try\tlr=3e-4\r\nand warmup\n' }), SEED_COLUMNS)).toBe('abc1234\t0.500000\tkeep\ttry lr=3e-4 and warmup\n');
+    expect(formatRow(row({ description: ' \t\n ' }), SEED_COLUMNS)).toBe('abc1234\t0.500000\tkeep\t-\n');
+    expect(formatRow(row({ agent: 'my\tagent' }), ['agent'])).toBe('my agent\n');
+  });
+
+  it('writes negative and large metrics as %.6f', () => {
+    expect(formatRow(row({ metric: -0.03 }), ['metric'])).toBe('-0.030000\n');
+    expect(formatRow(row({ metric: 123456.1234567 }), ['metric'])).toBe('123456.123457\n');
+  });
+
+  it('refuses to write a metric that is not a finite number (a bug in the caller)', () => {
+    expect(() => formatRow(row({ metric: Number.NaN }), LEDGER_COLUMNS)).toThrow(/expected a finite number or null, found NaN/);
+    expect(() => formatRow(row({ metric: Number.POSITIVE_INFINITY }), LEDGER_COLUMNS)).toThrow(/found Infinity/);
+  });
+});
+
+describe('parseLedgerText', () => {
+  it('round-trips formatted rows', () => {
+    const rows = [
+      row(),
+      row({ commit: 'def5678', metric: 0.491234, status: 'discard', description: 'wider mlp', iteration: 1, reason: 'no_improvement', agent: 'claude' }),
+      row({ commit: 'fed9876', metric: null, status: 'crash', description: 'OOM', iteration: 2, durationS: 0, reason: 'eval_exit' }),
+      row({ commit: '0123abc', metric: -12.5, status: 'keep', description: 'x', iteration: 3, timestamp: null, durationS: null, reason: null, agent: null }),
+    ];
+    const text = HEADER + rows.map((r) => formatRow(r, LEDGER_COLUMNS)).join('');
+    expect(parseLedgerText(text, FILE)).toEqual({ columns: [...LEDGER_COLUMNS], rows, tornTail: null });
+  });
+
+  it('reads an empty text as no header', () => {
+    expect(parseLedgerText('', FILE)).toEqual({ columns: [], rows: [], tornTail: null });
+  });
+
+  it('returns an unterminated last line as the torn tail, without parsing it', () => {
+    const text = `${HEADER}${formatRow(row(), LEDGER_COLUMNS)}def5678\t0.49\tdisc`;
+    const parsed = parseLedgerText(text, FILE);
+    expect(parsed.rows).toEqual([row()]);
+    expect(parsed.tornTail).toBe('def5678\t0.49\tdisc');
+    // Even a torn header: nothing complete was written yet.
+    expect(parseLedgerText('commit\tmetric\tsta', FILE)).toEqual({ columns: [], rows: [], tornTail: 'commit\tmetric\tsta' });
+  });
+
+  it('reads a seed file: 4 columns, N/A metrics, iteration = row index, a tab inside a description', () => {
+    const text = 'commit\tmetric\tstatus\tdescription\n' + 'a1b2c3d\t0.997900\tkeep\timproved_val_bpb_0.9979\n' + 'b2c3d4e\tN/A\tcrash\texit_1\n' + 'c3d4e5f\t0.990000\tkeep\thalve lr\tthen warmup\t(manual)\n';
+    const parsed = parseLedgerText(text, FILE);
+    expect(parsed.columns).toEqual([...SEED_COLUMNS]);
+    expect(parsed.rows).toEqual([
+      { commit: 'a1b2c3d', metric: 0.9979, status: 'keep', description: 'improved_val_bpb_0.9979', iteration: 0, timestamp: null, durationS: null, reason: null, agent: null },
+      { commit: 'b2c3d4e', metric: null, status: 'crash', description: 'exit_1', iteration: 1, timestamp: null, durationS: null, reason: null, agent: null },
+      { commit: 'c3d4e5f', metric: 0.99, status: 'keep', description: 'halve lr then warmup (manual)', iteration: 2, timestamp: null, durationS: null, reason: null, agent: null },
+    ]);
+  });
+
+  it("reads the seed's Python nan/inf metrics as no metric", () => {
+    const text = 'commit\tmetric\tstatus\tdescription\na\tnan\tdiscard\tno_improvement_nan_vs_0.5000\nb\t-inf\tkeep\tx\n';
+    expect(parseLedgerText(text, FILE).rows.map((r) => r.metric)).toEqual([null, null]);
+  });
+
+  it('keeps columns another tool added and tolerates CRLF line ends and blank lines', () => {
+    const text = 'commit\tmetric\tstatus\tdescription\thypothesis\r\n\r\nabc\t1.000000\tkeep\tbaseline\tnone\r\n\n';
+    const parsed = parseLedgerText(text, FILE);
+    expect(parsed.columns).toEqual(['commit', 'metric', 'status', 'description', 'hypothesis']);
+    expect(parsed.rows).toEqual([{ commit: 'abc', metric: 1, status: 'keep', description: 'baseline', iteration: 0, timestamp: null, durationS: null, reason: null, agent: null }]);
+  });
+
+  it('refuses a header that does not start with the seed columns, saying what it expected', () => {
+    expect(corruptMessage('commit\tval_bpb\tmemory_gb\tstatus\tdescription\na1b2c3d\t0.997900\t44.0\tkeep\tbaseline\n')).toBe(
+      '/exp/results.tsv:1: expected a header starting with commit<TAB>metric<TAB>status<TAB>description, found "commit\\tval_bpb\\tmemory_gb\\tstatus\\tdescription"',
+    );
+    expect(corruptMessage('\nabc\t1\tkeep\tx\n')).toContain('results.tsv:1: expected a header starting with');
+    expect(corruptMessage('commit\tmetric\tstatus\tdescription\tx\tx\n')).toBe(
+      '/exp/results.tsv:1: expected unique, non-empty column names, found "x" in "commit\\tmetric\\tstatus\\tdescription\\tx\\tx"',
+    );
+  });
+
+  it('refuses a bad middle line, naming file:line, the column, what was expected and found', () => {
+    const good = formatRow(row(), LEDGER_COLUMNS);
+    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkept\tx\t1\t\t\t\t\n${good}`)).toBe(
+      '/exp/results.tsv:3: column status: expected keep, discard or crash, found "kept"',
+    );
+    expect(corruptMessage(`${HEADER}abc\tNaN\tkeep\tx\t0\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "NaN"');
+    expect(corruptMessage(`${HEADER}abc\t0.5 ms\tkeep\tx\t0\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "0.5 ms"');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t-1\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found "-1"');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found ""');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\tfast\t\t\n`)).toBe(
+      '/exp/results.tsv:2: column duration_s: expected a non-negative number of seconds or nothing, found "fast"',
+    );
+  });
+
+  it('refuses a wrong field count except for a tab-split description in a 4-column file', () => {
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tsplit\tdescription\t0\t\t\t\t\n`)).toBe(
+      '/exp/results.tsv:2: expected 9 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent), found 10: "abc\\t0.5\\tkeep\\tsplit\\tdescription\\t0\\t\\t\\t\\t"',
+    );
+    // A seed row appended to an upgraded file: said so, not silently padded.
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\n`)).toMatch(/^\/exp\/results\.tsv:2: expected 9 tab-separated fields .*, found 4 \(a 4-field row is what the autoresearch-agent Python skill appends/);
+    expect(corruptMessage('commit\tmetric\tstatus\tdescription\nabc\t0.5\tkeep\n')).toBe(
+      '/exp/results.tsv:2: expected 4 tab-separated fields (commit, metric, status, description), found 3: "abc\\t0.5\\tkeep"',
+    );
+  });
+});
