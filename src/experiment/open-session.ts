@@ -6,7 +6,6 @@
 import type { Clock } from '../core/clock.js';
 import { AutoresearchError } from '../core/errors.js';
 import type { ExperimentConfig } from '../config/types.js';
-import { identityEnv } from '../git/git-client.js';
 import { openProject, type ProjectRepo } from '../git/project-repo.js';
 import type { Worktree } from '../git/worktree.js';
 import { Ledger } from '../ledger/results-tsv.js';
@@ -75,7 +74,7 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
       worktree: project.worktree(initial.worktree),
       ledger,
       store,
-      gitIdentity: await identityEnv(project.root),
+      gitIdentity: project.identityEnv,
       worktreeCreated: created,
       async close() {
         await store.flush().catch(() => undefined); // already reported by whoever awaited it

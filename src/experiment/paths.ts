@@ -65,6 +65,11 @@ export function candidateRef(idKey: string, iteration: number): string {
   return `refs/autoresearch/${idKey}/${iteration}`;
 }
 
+/** A candidate whose iteration was interrupted (its number is used again by the retry). */
+export function interruptedCandidateRef(idKey: string, iteration: number, at: number): string {
+  return `refs/autoresearch/${idKey}/interrupted/${iteration}-${at}`;
+}
+
 /**
  * Worktrees live inside the repository's git directory, not in the user's tree, so test
  * runners and file watchers in the user's project never walk into them and `git status`

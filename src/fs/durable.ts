@@ -7,7 +7,7 @@
  * fsync errors are never retried: after EIO the kernel may already have dropped the dirty
  * pages, so a second fsync can "succeed" with the data gone (PostgreSQL "fsyncgate").
  */
-import { randomBytes } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AutoresearchError, errorMessage } from '../core/errors.js';
@@ -16,50 +16,73 @@ function durabilityError(operation: string, cause: unknown): AutoresearchError {
   return new AutoresearchError('DURABILITY', `${operation} failed: ${errorMessage(cause)}`, { cause });
 }
 
-/** Replace `file` with `data` so that after a crash it holds either the old or the new content. */
+let tempCounter = 0;
+
+/**
+ * Replace `file` with `data` so that after a crash it holds either the old or the new content.
+ * The syscalls are synchronous on purpose: these are small files written on every step of
+ * an iteration, and a round trip through libuv's thread pool per syscall costs more than
+ * the write itself. (Async signature kept for callers.)
+ */
 export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+  writeFileDurableSync(file, data);
+}
+
+export function writeFileDurableSync(file: string, data: string | Uint8Array): void {
   const dir = path.dirname(file);
   // Same directory: rename(2) is only atomic within one filesystem. The unique suffix lets
   // two writers (or a leftover from a killed run) never collide; `.tmp` is git-ignored.
-  const tmp = path.join(dir, `${path.basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-  const mode = await existingMode(file);
+  const tmp = path.join(dir, `${path.basename(file)}.${process.pid}-${Date.now()}-${tempCounter++}.tmp`);
+  const mode = existingMode(file);
 
-  let handle: fs.FileHandle | undefined;
+  let fd: number | undefined;
   let operation = `create temp file ${tmp} for ${file}`;
   try {
     // 'wx': never reuse (and truncate) a file someone else is writing.
-    handle = await fs.open(tmp, 'wx', mode);
+    fd = fsSync.openSync(tmp, 'wx', mode);
     operation = `write temp file ${tmp} for ${file}`;
-    await handle.writeFile(data);
+    fsSync.writeFileSync(fd, data);
     operation = `fsync temp file ${tmp} for ${file}`;
     // The data must be on disk before the rename makes it visible under the real name.
-    await handle.sync();
+    fsSync.fsyncSync(fd);
     operation = `close temp file ${tmp} for ${file}`;
-    await handle.close();
-    handle = undefined;
+    fsSync.closeSync(fd);
+    fd = undefined;
     operation = `rename ${tmp} to ${file}`;
-    await fs.rename(tmp, file);
+    fsSync.renameSync(tmp, file);
   } catch (error) {
-    await handle?.close().catch(() => undefined); // already failing: the first error is the one to report
-    await fs.rm(tmp, { force: true }).catch(() => undefined); // best effort: a leftover .tmp is git-ignored and harmless
+    if (fd !== undefined) closeQuietly(fd); // already failing: the first error is the one to report
+    fsSync.rmSync(tmp, { force: true }); // a leftover .tmp is git-ignored and harmless, but tidy up
     throw durabilityError(operation, error);
   }
   // The rename lives in the directory entry: without this fsync it may not survive a power loss.
-  await fsyncDirectory(dir);
+  fsyncDirectorySync(dir);
 }
 
 /** fsync a directory, so that creates, renames and unlinks in it are durable. */
 export async function fsyncDirectory(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
+  fsyncDirectorySync(dir);
+}
+
+export function fsyncDirectorySync(dir: string): void {
+  let fd: number | undefined;
   let operation = `open directory ${dir}`;
   try {
-    handle = await fs.open(dir, 'r');
+    fd = fsSync.openSync(dir, 'r');
     operation = `fsync directory ${dir}`;
-    await handle.sync();
+    fsSync.fsyncSync(fd);
   } catch (error) {
     throw durabilityError(operation, error);
   } finally {
-    await handle?.close().catch(() => undefined); // a read-only handle: closing cannot lose data
+    if (fd !== undefined) closeQuietly(fd); // a read-only descriptor: closing cannot lose data
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fsSync.closeSync(fd);
+  } catch {
+    // nothing to save: the caller is already reporting the first error
   }
 }
 
@@ -74,9 +97,9 @@ export async function readFileIfExists(file: string): Promise<string | null> {
 }
 
 /** Keep the permissions of the file being replaced (a user may have restricted them). */
-async function existingMode(file: string): Promise<number> {
+function existingMode(file: string): number {
   try {
-    return (await fs.stat(file)).mode & 0o7777;
+    return fsSync.statSync(file).mode & 0o7777;
   } catch {
     return 0o666; // new file: the umask applies, as for any other write
   }

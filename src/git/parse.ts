@@ -17,23 +17,47 @@ export interface StatusSummary {
   branch: string | null;
   /** Anything to commit: changed, deleted, unmerged or untracked (not ignored) paths. */
   dirty: boolean;
+  /** One entry per changed path: `1` ordinary, `2` renamed/copied, `u` unmerged, `?` untracked. */
+  entries: StatusEntry[];
+}
+
+export interface StatusEntry {
+  type: '1' | '2' | 'u' | '?';
+  /** Index and worktree state against HEAD (`.M`, `M.`, `D.`…); `??` for untracked. */
+  xy: string;
+  path: string;
 }
 
 /** `git status --porcelain=v2 --branch -z`: the branch headers come first, then one entry per changed path. */
 export function parseStatus(output: string): StatusSummary {
   let head: string | null = null;
   let branch: string | null = null;
-  let dirty = false;
-  for (const field of splitNul(output)) {
-    if (!field.startsWith('# ')) {
-      dirty = true;
-      break;
+  const entries: StatusEntry[] = [];
+  const fields = splitNul(output);
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] ?? '';
+    if (field.startsWith('# ')) {
+      const [, key, value] = /^# (\S+) (.*)$/.exec(field) ?? [];
+      if (key === 'branch.oid') head = value === '(initial)' ? null : (value ?? null);
+      if (key === 'branch.head') branch = value === '(detached)' ? null : (value ?? null);
+      continue;
     }
-    const [, key, value] = /^# (\S+) (.*)$/.exec(field) ?? [];
-    if (key === 'branch.oid') head = value === '(initial)' ? null : (value ?? null);
-    if (key === 'branch.head') branch = value === '(detached)' ? null : (value ?? null);
+    const type = field[0];
+    if (type === '?') entries.push({ type, xy: '??', path: field.slice(2) });
+    else if (type === '1' || type === 'u') entries.push({ type, xy: field.slice(2, 4), path: nthField(field, type === '1' ? 8 : 10) });
+    else if (type === '2') {
+      entries.push({ type, xy: field.slice(2, 4), path: nthField(field, 9) });
+      i++; // the original path follows in its own NUL-terminated field
+    }
   }
-  return { head, branch, dirty };
+  return { head, branch, dirty: entries.length > 0, entries };
+}
+
+/** Everything after the n-th space: the path of a porcelain v2 entry (paths may contain spaces). */
+function nthField(entry: string, n: number): string {
+  let at = -1;
+  for (let k = 0; k < n; k++) at = entry.indexOf(' ', at + 1);
+  return entry.slice(at + 1);
 }
 
 export interface WorktreeEntry {

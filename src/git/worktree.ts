@@ -4,15 +4,15 @@
  * the user's checkout.
  *
  * Git processes per iteration (the benchmark counts them):
- *   captureCandidate  1 (nothing changed) · 2 (the agent committed once on its branch)
- *                     · 4 (the agent left changes uncommitted) · up to 8 (history rewritten)
+ *   captureCandidate  1 (nothing changed) · 2 (the agent left edits uncommitted, or committed
+ *                     once on its branch) · 3 (… and created files) · up to 8 (history rewritten)
  *   restore           2, plus 1 per interrupted rebase/am/cherry-pick/bisect it clears
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { AutoresearchError } from '../core/errors.js';
 import { GitClient } from './git-client.js';
-import { COMMIT_FORMAT, parseCommit, parseStatus, parseSubjects, splitNul, subjectOf } from './parse.js';
+import { COMMIT_FORMAT, parseCommit, parseStatus, parseSubjects, splitNul, subjectOf, type StatusSummary } from './parse.js';
 
 export type CandidateCapture =
   | { kind: 'no_change' }
@@ -79,8 +79,9 @@ export class Worktree {
    */
   async captureCandidate(base: string, branch: string, opts: { fallbackDescription: string }): Promise<CandidateCapture> {
     await this.prepare();
+    // --no-optional-locks: a read must not take index.lock (and skipping the index refresh is cheaper).
     const status = parseStatus(
-      await this.git.out(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal', '--ignore-submodules=dirty', '--no-renames']),
+      await this.git.out(['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignore-submodules=dirty', '--no-renames']),
     );
     // Commit even a clean unborn branch (`checkout --orphan`): its empty tree is a change too.
     const autoCommitted = status.dirty || status.head === null;
@@ -89,6 +90,8 @@ export class Worktree {
       if (status.branch !== branch) await this.checkoutBranch(branch, base);
       return { kind: 'no_change' };
     }
+    const simple = this.simpleEdit(status, base, branch);
+    if (simple !== null) return this.commitSimpleEdit(simple, opts.fallbackDescription);
     if (autoCommitted) {
       await this.git.run(['add', '-A']);
       // --allow-empty: a status entry can cancel out once staged (a file added then deleted).
@@ -136,6 +139,33 @@ export class Worktree {
     const commit = (await this.git.out(['commit-tree', `${tip.commit}^{tree}`, '-p', base, '-m', message])).trim();
     await this.checkoutBranch(branch, commit);
     return { kind: 'candidate', commit, description: subjectOf(message), changedPaths, agentCommits: agentCommits.length, autoCommitted };
+  }
+
+  /**
+   * The common case, answered from `status` alone: the agent edited files on `branch` at
+   * `base` without committing and without staging anything. Then every listed path really
+   * differs from base (nothing staged can cancel out), so the list is the candidate's diff.
+   */
+  private simpleEdit(status: StatusSummary, base: string, branch: string): { paths: string[]; untracked: boolean } | null {
+    if (status.head !== base || status.branch !== branch) return null;
+    let untracked = false;
+    for (const entry of status.entries) {
+      if (entry.type === '?') untracked = true;
+      else if (entry.type !== '1' || entry.xy[0] !== '.') return null; // staged, renamed or unmerged: the general path
+    }
+    return { paths: status.entries.map((e) => e.path), untracked };
+  }
+
+  /** One commit for the simple edit: `commit -a` (plus `add -A` for new files); its full hash read from commit's own output. */
+  private async commitSimpleEdit(edit: { paths: string[]; untracked: boolean }, message: string): Promise<CandidateCapture> {
+    if (edit.untracked) await this.git.run(['add', '-A']);
+    // core.abbrev=40 makes `[branch <hash>] subject` carry the full hash: no extra rev-parse.
+    const output = await this.git.out(['-c', 'core.abbrev=40', 'commit', '--no-verify', '-a', '-m', message]);
+    const commit = /^\[.*? ([0-9a-f]{40,64})\]/m.exec(output)?.[1];
+    if (commit === undefined) {
+      throw new AutoresearchError('GIT_FAILED', `git commit in ${this.path}: expected "[<branch> <full hash>] <subject>", found ${JSON.stringify(output.slice(0, 200))}`);
+    }
+    return { kind: 'candidate', commit, description: subjectOf(message), changedPaths: edit.paths, agentCommits: 0, autoCommitted: true };
   }
 
   /** Point `ref` (refs/...) at `commit`, e.g. to keep a rejected candidate reachable through gc. */

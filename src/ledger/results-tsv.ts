@@ -12,7 +12,7 @@
  *    An fsync is never retried (after EIO the kernel may have dropped the pages, so a retry
  *    can "succeed" with the row lost); the loop must stop.
  */
-import { constants } from 'node:fs';
+import fsSync, { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import { AutoresearchError, errorMessage } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -40,11 +40,11 @@ export interface LedgerOptions {
   /** Names the saved torn fragment. */
   clock?: Pick<Clock, 'now'>;
   /** Test seam: how an appended row is fsynced (inject a failure without mocking node:fs). */
-  fsync?: (handle: fs.FileHandle) => Promise<void>;
+  fsync?: (fd: number) => void;
 }
 
 export class Ledger {
-  private handle: fs.FileHandle | undefined;
+  private fd: number | undefined;
   /** Set by the first failed append: the file's tail is unknown, so no more rows. */
   private failure: string | undefined;
   /** Appends run one at a time, so `rows` stays in file order. */
@@ -54,12 +54,12 @@ export class Ledger {
     readonly file: string,
     private readonly cols: readonly string[],
     private readonly list: LedgerRow[],
-    private readonly fsync: (handle: fs.FileHandle) => Promise<void>,
+    private readonly fsync: (fd: number) => void,
   ) {}
 
   /** Read (creating, repairing or upgrading as needed) the ledger at `file`. */
   static async open(file: string, opts: LedgerOptions = {}): Promise<Ledger> {
-    const fsync = opts.fsync ?? ((handle) => handle.sync());
+    const fsync = opts.fsync ?? ((fd) => fsSync.fsyncSync(fd));
     let bytes = await readBytesIfExists(file);
     let parsed = parseLedgerText(bytes?.toString('utf8') ?? '', file);
 
@@ -111,9 +111,9 @@ export class Ledger {
   /** Close the append descriptor, after any append in flight. Idempotent. */
   async close(): Promise<void> {
     await this.queue;
-    const handle = this.handle;
-    this.handle = undefined;
-    await handle?.close();
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) fsSync.closeSync(fd);
   }
 
   private async appendNow(row: LedgerRow): Promise<void> {
@@ -125,14 +125,15 @@ export class Ledger {
     try {
       // O_APPEND without O_CREAT: the kernel puts every write at the current end, and a
       // ledger deleted under us is an error, not a new headerless file.
-      this.handle ??= await fs.open(this.file, constants.O_WRONLY | constants.O_APPEND);
+      // Synchronous syscalls: one small write and an fsync are cheaper than two thread-pool round trips.
+      this.fd ??= fsSync.openSync(this.file, constants.O_WRONLY | constants.O_APPEND);
       operation = `write ${line.length} bytes to ${this.file}`;
       // One write for the whole line: a crash can only leave a prefix of it (a torn tail).
-      const { bytesWritten } = await this.handle.write(line, 0, line.length, null);
+      const bytesWritten = fsSync.writeSync(this.fd, line, 0, line.length, null);
       if (bytesWritten !== line.length) throw new Error(`short write: ${bytesWritten} of ${line.length} bytes written`);
       operation = `fsync ${this.file}`;
       // The row must be on disk before the loop acts on it (git keep/rollback, next iteration).
-      await this.fsync(this.handle);
+      this.fsync(this.fd);
     } catch (error) {
       this.failure = `${operation}: ${errorMessage(error)}`;
       throw new AutoresearchError('DURABILITY', `${operation} failed: ${errorMessage(error)}; the loop must stop (an fsync is never retried)`, { cause: error });

@@ -3,8 +3,8 @@
  * must not eat the lines that explain it), and warnings on stderr — readable on a TTY,
  * JSON otherwise. Logs are for diagnosis; the ledger, never pino, is the record of results.
  */
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import type { LoopEvent } from '../loop/events.js';
 
 export type { Logger };
@@ -14,10 +14,16 @@ export function createLogger(opts: { file: string | null; consoleLevel?: pino.Le
   if (opts.file !== null) streams.push({ level: 'debug', stream: pino.destination({ dest: opts.file, sync: true, mkdir: true }) });
   const consoleLevel = opts.consoleLevel ?? 'warn';
   if (consoleLevel !== 'silent') {
-    const stream = process.stderr.isTTY ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname' }) : pino.destination({ dest: 2, sync: true });
+    const stream = process.stderr.isTTY ? prettyStream() : pino.destination({ dest: 2, sync: true });
     streams.push({ level: consoleLevel, stream });
   }
   return pino({ level: 'debug', base: opts.name === undefined ? {} : { experiment: opts.name } }, pino.multistream(streams));
+}
+
+/** pino-pretty is only loaded for a terminal: a service never pays for it. */
+function prettyStream(): pino.DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (options: Record<string, unknown>) => pino.DestinationStream;
+  return pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname' });
 }
 
 /** Every loop event becomes one log line; problems at warn level. */

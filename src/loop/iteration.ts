@@ -17,11 +17,11 @@
  * Before each side effect the intent is persisted, so a restart after kill -9 can tell
  * an unfinished iteration (roll back) from a decided one (finish it).
  */
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { candidateRef, iterationPaths, type IterationPaths } from '../experiment/paths.js';
+import { candidateRef, interruptedCandidateRef, iterationPaths, type IterationPaths } from '../experiment/paths.js';
 import type { ChildRecord } from '../experiment/state.js';
 import type { LedgerRow, RowReason, RowStatus } from '../ledger/types.js';
 import { bootId } from '../process/process-identity.js';
@@ -64,6 +64,8 @@ class Iteration {
   private readonly startedAt: number;
   private readonly startedMono: number;
   private agentMs: number | null = null;
+  /** The candidate commit once captured: kept reachable even if the iteration is interrupted. */
+  private candidate: string | null = null;
   private evalMs: number | null = null;
 
   constructor(
@@ -82,7 +84,7 @@ class Iteration {
   }
 
   async run(): Promise<IterationResult> {
-    await prepareRunDir(this.files.dir, this.startedAt);
+    prepareRunDir(this.files.dir, this.startedAt);
     this.deps.report({ kind: 'iteration-start', iteration: this.number, baseline: this.baseline, best: this.best });
     try {
       const verdict = this.baseline ? await this.evaluateBaseline() : await this.agentIteration();
@@ -110,13 +112,12 @@ class Iteration {
     this.checkAbort('capture');
     this.phase('capture');
     const capture = await this.session.worktree.captureCandidate(this.base, this.session.store.current.branch, {
-      fallbackDescription: await this.fallbackDescription(),
+      fallbackDescription: this.fallbackDescription(),
     });
     if (capture.kind === 'no_change') {
       return { status: 'discard', reason: 'no_change', metric: null, commit: this.base, description: 'no change', detail: null };
     }
-    // Keep every candidate reachable, whatever happens to it next.
-    await this.session.worktree.saveRef(candidateRef(this.session.config.id.key, this.number), capture.commit);
+    this.candidate = capture.commit;
     const outside = outOfScope(capture.changedPaths, this.session.config.allowedPaths);
     if (outside.length > 0) {
       return {
@@ -139,13 +140,13 @@ class Iteration {
     const ledgerRows = session.ledger.rows();
     const prompt = buildPrompt({
       config: session.config,
-      program: await readIfExists(session.config.programFile),
+      program: readIfExists(session.config.programFile),
       iteration: this.number,
       best: this.best,
       recentRows: ledgerRows.slice(-10),
-      lastFailure: await this.lastFailure(ledgerRows),
+      lastFailure: this.lastFailure(ledgerRows),
     });
-    await fs.writeFile(this.files.prompt, prompt);
+    fs.writeFileSync(this.files.prompt, prompt);
     const outcome = await this.deps.runner.run({
       command,
       cwd: session.store.current.worktree,
@@ -165,10 +166,9 @@ class Iteration {
     if (outcome.kind === 'aborted') throw new Interrupted('agent');
     // Whatever the agent changed before failing stays reachable for inspection.
     const capture = await session.worktree.captureCandidate(this.base, session.store.current.branch, {
-      fallbackDescription: await this.fallbackDescription(),
+      fallbackDescription: this.fallbackDescription(),
     });
     const commit = capture.kind === 'candidate' ? capture.commit : this.base;
-    if (capture.kind === 'candidate') await session.worktree.saveRef(candidateRef(session.config.id.key, this.number), commit);
     const description = capture.kind === 'candidate' ? capture.description : 'agent failed';
     return { status: 'crash', metric: null, commit, description, ...agentFailure(outcome) };
   }
@@ -236,6 +236,11 @@ class Iteration {
       reason: verdict.reason,
       agent: this.baseline ? null : agentLabel(session.config.agent),
     };
+    // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
+    // Until this point the branch's reflog holds it, so a kill before here loses nothing.
+    if (verdict.status !== 'keep' && verdict.commit !== this.base) {
+      await session.worktree.saveRef(candidateRef(session.config.id.key, this.number), verdict.commit);
+    }
     await session.ledger.append(row);
     await writeFileDurable(
       this.files.result,
@@ -254,6 +259,10 @@ class Iteration {
   }
 
   private async rollBack(): Promise<void> {
+    if (this.candidate !== null) {
+      const ref = interruptedCandidateRef(this.session.config.id.key, this.number, this.deps.clock.now());
+      await this.session.worktree.saveRef(ref, this.candidate);
+    }
     await this.restoreWorktree();
     await this.session.store.update({ intent: null });
   }
@@ -292,17 +301,17 @@ class Iteration {
   }
 
   /** The commit message when the agent did not commit: its description file, if it wrote one. */
-  private async fallbackDescription(): Promise<string> {
-    const written = (await readIfExists(this.descriptionFile()))?.split('\n')[0]?.trim();
+  private fallbackDescription(): string {
+    const written = readIfExists(this.descriptionFile())?.split('\n')[0]?.trim();
     return written || `iteration ${this.number}: uncommitted agent changes`;
   }
 
-  private async lastFailure(rows: readonly LedgerRow[]): Promise<{ row: LedgerRow; logTail: string } | null> {
+  private lastFailure(rows: readonly LedgerRow[]): { row: LedgerRow; logTail: string } | null {
     const row = [...rows].reverse().find((r) => r.status === 'crash');
     if (row === undefined) return null;
     const files = iterationPaths(this.session.paths, row.iteration);
     const log = row.reason?.startsWith('agent_') ? files.agentStderr : files.evalLog;
-    return { row, logTail: await readTail(log, LOG_TAIL_BYTES) };
+    return { row, logTail: readTail(log, LOG_TAIL_BYTES) };
   }
 }
 
@@ -324,38 +333,39 @@ function agentFailure(outcome: Exclude<ProcessOutcome, { kind: 'aborted' }>): { 
 }
 
 /** A leftover directory of an interrupted attempt is kept aside for inspection. */
-async function prepareRunDir(dir: string, now: number): Promise<void> {
+function prepareRunDir(dir: string, now: number): void {
   try {
-    await fs.rename(dir, `${dir}.interrupted-${now}`);
+    fs.renameSync(dir, `${dir}.interrupted-${now}`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  await fs.mkdir(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true });
 }
 
-async function readIfExists(file: string): Promise<string | null> {
+function readIfExists(file: string): string | null {
   try {
-    return await fs.readFile(file, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
 }
 
-export async function readTail(file: string, bytes: number): Promise<string> {
-  let handle: fs.FileHandle;
+/** The last `bytes` of a log (for prompts and error messages); '' if it does not exist. */
+export function readTail(file: string, bytes: number): string {
+  let fd: number;
   try {
-    handle = await fs.open(file, 'r');
+    fd = fs.openSync(file, 'r');
   } catch {
     return '';
   }
   try {
-    const { size } = await handle.stat();
+    const { size } = fs.fstatSync(fd);
     const length = Math.min(size, bytes);
     const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
+    fs.readSync(fd, buffer, 0, length, size - length);
     return buffer.toString('utf8');
   } finally {
-    await handle.close();
+    fs.closeSync(fd);
   }
 }

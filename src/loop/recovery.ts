@@ -8,6 +8,7 @@
  *  - Otherwise the iteration never finished: roll back, no row, not a crash.
  */
 import type { LoopDeps, Session } from '../experiment/open-session.js';
+import { interruptedCandidateRef } from '../experiment/paths.js';
 import type { ChildRecord, Intent } from '../experiment/state.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
 
@@ -17,6 +18,10 @@ export async function recoverInterruptedIteration(session: Session, deps: LoopDe
   if (intent.child !== null) await killLeftoverGroup(intent.child, deps);
   const row = session.ledger.rows().find((r) => r.iteration === intent.iteration);
   if (row === undefined) {
+    if (intent.phase === 'eval' && intent.candidate !== intent.base) {
+      // The interrupted candidate stays reachable (its iteration number will be reused).
+      await session.worktree.saveRef(interruptedCandidateRef(session.config.id.key, intent.iteration, deps.clock.now()), intent.candidate);
+    }
     await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
     await session.store.update({ intent: null });
     deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'rolled-back', detail: `interrupted during ${intent.phase}; no row written` });

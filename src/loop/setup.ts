@@ -30,6 +30,6 @@ export async function runSetupIfNeeded(session: Session, deps: LoopDeps, signal:
   throw new AutoresearchError(
     'BAD_INPUT',
     `${config.file}: setup_cmd \`${config.setupCmd}\` failed (${detail}) in ${store.current.worktree}.\n` +
-      `Last output (${paths.setupLog}):\n${await readTail(paths.setupLog, 2048)}`,
+      `Last output (${paths.setupLog}):\n${readTail(paths.setupLog, 2048)}`,
   );
 }

@@ -12,7 +12,7 @@
  * files through inherited file descriptors: no pipe through Node, so no output size can
  * grow our memory and no grandchild can hold a pipe open.
  */
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import { execa, type Result } from 'execa';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -44,7 +44,7 @@ export function createProcessRunner(deps: ProcessRunnerDeps = {}): ProcessRunner
 }
 
 type Ending = 'timeout' | 'aborted';
-type Stdio = { stdin: number; stdout: number; stderr: number; close: () => Promise<void> };
+type Stdio = { stdin: number; stdout: number; stderr: number; close: () => void };
 
 /**
  * Runs `spec.command` to completion and reports how it ended; never leaves a process of
@@ -59,12 +59,12 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
   const spawnError = (message: string): ProcessOutcome => ({ kind: 'spawn-error', message, durationMs: took() });
 
   if (spec.signal?.aborted) return { kind: 'aborted', durationMs: took() };
-  const cwdProblem = await checkCwd(spec.cwd);
+  const cwdProblem = checkCwd(spec.cwd);
   if (cwdProblem !== null) return spawnError(`cannot run \`${spec.command}\`: ${cwdProblem}`);
-  const stdio = await openStdio(spec);
+  const stdio = openStdio(spec);
   if (typeof stdio === 'string') return spawnError(`cannot run \`${spec.command}\`: ${stdio}`);
   if (spec.signal?.aborted) {
-    await stdio.close();
+    stdio.close();
     return { kind: 'aborted', durationMs: took() };
   }
 
@@ -83,7 +83,7 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
     });
   } finally {
     // The child holds its own copies now (or never will).
-    await stdio.close();
+    stdio.close();
   }
   // Never rejects: with `reject: false` execa resolves failures too; this is belt and braces.
   const exited: Promise<ExitReport> = subprocess.then(
@@ -223,10 +223,9 @@ function checkSpec(spec: RunSpec, graceMs: number): void {
 }
 
 /** Node reports a missing cwd as "spawn /bin/sh ENOENT", which names the wrong thing. */
-async function checkCwd(cwd: string): Promise<string | null> {
+function checkCwd(cwd: string): string | null {
   try {
-    const stat = await fs.stat(cwd);
-    return stat.isDirectory() ? null : `working directory ${cwd} is not a directory`;
+    return fs.statSync(cwd).isDirectory() ? null : `working directory ${cwd} is not a directory`;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? `working directory ${cwd} does not exist` : `working directory ${cwd}: ${errorMessage(error)}`;
@@ -237,33 +236,39 @@ async function checkCwd(cwd: string): Promise<string | null> {
  * Opens the files the child's stdio is bound to: stdout (and stderr, the same fd unless a
  * separate file is given) for appending, stdin for reading. Relative paths are taken from
  * `spec.cwd`, as a shell redirection would. Returns a message on failure, having closed
- * whatever it opened.
+ * whatever it opened. Synchronous: a few local opens cost less than thread-pool round trips.
  */
-async function openStdio(spec: RunSpec): Promise<Stdio | string> {
-  const handles: fs.FileHandle[] = [];
-  const close = async (): Promise<void> => {
-    await Promise.allSettled(handles.splice(0).map((handle) => handle.close()));
+function openStdio(spec: RunSpec): Stdio | string {
+  const fds: number[] = [];
+  const close = (): void => {
+    for (const fd of fds.splice(0)) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // closing our copy cannot lose the child's output
+      }
+    }
   };
-  const open = async (role: string, file: string, flags: 'a' | 'r'): Promise<number> => {
+  const open = (role: string, file: string, flags: 'a' | 'r'): number => {
     const absolute = path.resolve(spec.cwd, file);
     try {
-      if (flags === 'a') await fs.mkdir(path.dirname(absolute), { recursive: true });
-      const handle = await fs.open(absolute, flags);
-      handles.push(handle);
-      return handle.fd;
+      if (flags === 'a') fs.mkdirSync(path.dirname(absolute), { recursive: true });
+      const fd = fs.openSync(absolute, flags);
+      fds.push(fd);
+      return fd;
     } catch (error) {
       throw new Error(`cannot open ${role} file ${absolute}: ${errorMessage(error)}`);
     }
   };
   try {
-    const stdout = await open('stdout', spec.stdoutFile, 'a');
+    const stdout = open('stdout', spec.stdoutFile, 'a');
     const sameFile = spec.stderrFile === undefined || path.resolve(spec.cwd, spec.stderrFile) === path.resolve(spec.cwd, spec.stdoutFile);
-    const stderr = sameFile ? stdout : await open('stderr', spec.stderrFile ?? spec.stdoutFile, 'a');
+    const stderr = sameFile ? stdout : open('stderr', spec.stderrFile ?? spec.stdoutFile, 'a');
     // /dev/null is what stdio 'ignore' would give; an fd keeps execa's option types simple.
-    const stdin = await open('stdin', spec.stdinFile ?? '/dev/null', 'r');
+    const stdin = open('stdin', spec.stdinFile ?? '/dev/null', 'r');
     return { stdin, stdout, stderr, close };
   } catch (error) {
-    await close();
+    close();
     return errorMessage(error);
   }
 }

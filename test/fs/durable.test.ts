@@ -40,7 +40,7 @@ describe('writeFileDurable', () => {
     const target = path.join(dir, 'taken');
     await fs.mkdir(path.join(target, 'child'), { recursive: true }); // rename onto a non-empty directory fails
     const error = await durabilityError(writeFileDurable(target, 'x'));
-    expect(error.message).toMatch(new RegExp(`^rename ${dir}/taken\\.\\d+-[0-9a-f]{12}\\.tmp to ${target} failed: `));
+    expect(error.message).toMatch(new RegExp(`^rename ${dir}/taken\\.\\d+-\\d+-\\d+\\.tmp to ${target} failed: `));
     expect(await fs.readdir(dir)).toEqual(['taken']);
   });
 

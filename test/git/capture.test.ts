@@ -27,6 +27,31 @@ describe('captureCandidate', () => {
     expect(await git(wtPath, 'show', `${c.commit}:src/new.txt`)).toBe('new');
   });
 
+  it('takes an uncommitted deletion and a file name with spaces through the status-only path', async () => {
+    const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n', 'gone.txt': 'g\n', 'my file.txt': '1\n' });
+    await fs.rm(path.join(wtPath, 'gone.txt'));
+    await writeFiles(wtPath, { 'my file.txt': '2\n' });
+
+    const c = candidateOf(await wt.captureCandidate(base, branch, FALLBACK));
+
+    expect(c.changedPaths.sort()).toEqual(['gone.txt', 'my file.txt']);
+    expect(await parentsOf(wtPath, c.commit)).toEqual([base]);
+    expect(await git(wtPath, 'diff', '--name-only', base, c.commit)).toBe('gone.txt\nmy file.txt');
+    expect(await headOf(wtPath)).toEqual({ branch, commit: c.commit });
+  });
+
+  it('does not trust status alone when the agent staged a change and reverted it in the worktree', async () => {
+    const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    await writeFiles(wtPath, { 'b.txt': 'staged\n' });
+    await git(wtPath, 'add', 'b.txt');
+    await writeFiles(wtPath, { 'b.txt': 'b\n', 'a.txt': 'edited\n' }); // b.txt is back to base in the worktree
+
+    const c = candidateOf(await wt.captureCandidate(base, branch, FALLBACK));
+
+    // add -A stages the worktree: b.txt ends up unchanged, so only a.txt is part of the candidate.
+    expect(c.changedPaths).toEqual(['a.txt']);
+  });
+
   it('uses a single agent commit on base as it is', async () => {
     const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
     await writeFiles(wtPath, { 'a.txt': 'better\n' });

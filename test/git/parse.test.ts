@@ -5,9 +5,36 @@ import { joinSubjects } from '../../src/git/worktree.js';
 describe('git output parsers', () => {
   it('reads branch, head and dirtiness from status v2 -z', () => {
     const oid = 'a'.repeat(40);
-    expect(parseStatus(`# branch.oid ${oid}\0# branch.head autoresearch/eng/x\0`)).toEqual({ head: oid, branch: 'autoresearch/eng/x', dirty: false });
-    expect(parseStatus(`# branch.oid ${oid}\0# branch.head (detached)\0? new file.txt\0`)).toEqual({ head: oid, branch: null, dirty: true });
-    expect(parseStatus('# branch.oid (initial)\0# branch.head scratch\0')).toEqual({ head: null, branch: 'scratch', dirty: false });
+    expect(parseStatus(`# branch.oid ${oid}\0# branch.head autoresearch/eng/x\0`)).toEqual({ head: oid, branch: 'autoresearch/eng/x', dirty: false, entries: [] });
+    expect(parseStatus(`# branch.oid ${oid}\0# branch.head (detached)\0? new file.txt\0`)).toEqual({
+      head: oid,
+      branch: null,
+      dirty: true,
+      entries: [{ type: '?', xy: '??', path: 'new file.txt' }],
+    });
+    expect(parseStatus('# branch.oid (initial)\0# branch.head scratch\0')).toEqual({ head: null, branch: 'scratch', dirty: false, entries: [] });
+  });
+
+  it('reads every kind of status v2 entry, paths with spaces included', () => {
+    const h = 'b'.repeat(40);
+    const out = [
+      `# branch.oid ${h}`,
+      '# branch.head main',
+      `1 .M N... 100644 100644 100644 ${h} ${h} dir/a file.txt`,
+      `1 M. N... 100644 100644 100644 ${h} ${h} staged.txt`,
+      `2 R. N... 100644 100644 100644 ${h} ${h} R100 new name.txt`,
+      'old name.txt',
+      `u UU N... 100644 100644 100644 100644 ${h} ${h} ${h} conflict.txt`,
+      '? untracked dir/x.txt',
+      '',
+    ].join('\0');
+    expect(parseStatus(out).entries).toEqual([
+      { type: '1', xy: '.M', path: 'dir/a file.txt' },
+      { type: '1', xy: 'M.', path: 'staged.txt' },
+      { type: '2', xy: 'R.', path: 'new name.txt' },
+      { type: 'u', xy: 'UU', path: 'conflict.txt' },
+      { type: '?', xy: '??', path: 'untracked dir/x.txt' },
+    ]);
   });
 
   it('reads worktree list --porcelain, paths with spaces and stale entries included', () => {

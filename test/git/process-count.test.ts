@@ -27,11 +27,11 @@ async function gitProcessesDuring(fn: () => Promise<unknown>): Promise<string[]>
   await fn();
   const trace = (await fs.readFile(traceFile)).subarray(start).toString('utf8');
   expect(trace).not.toMatch(/trace: run_command:/); // no hooks, no background gc, no helper processes
-  return [...trace.matchAll(/trace: (?:built-in|exec): git (.*)$/gm)].map((m) => (m[1] ?? '').replace(/^(-c \S+ )*/, '').split(' ').slice(0, 2).join(' '));
+  return [...trace.matchAll(/trace: (?:built-in|exec): git (.*)$/gm)].map((m) => (m[1] ?? '').replace(/^((-c \S+|--no-optional-locks) )*/, '').split(' ').slice(0, 2).join(' '));
 }
 
 describe('git processes per iteration', () => {
-  it('agent left changes uncommitted, candidate discarded: capture 4 + saveRef 1 + restore 2', async () => {
+  it('agent left changes uncommitted, candidate discarded: capture 3 (2 without new files) + saveRef 1 + restore 2', async () => {
     const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
     await writeFiles(wtPath, { 'a.txt': 'b\n', 'new.txt': 'n\n' });
 
@@ -40,15 +40,20 @@ describe('git processes per iteration', () => {
       const c = await wt.captureCandidate(base, branch, { fallbackDescription: 'x' });
       if (c.kind !== 'candidate') throw new Error('expected a candidate');
       commit = c.commit;
-      await wt.shortHash(c.commit); // for the results row: known from the capture, no process
     });
     const discard = await gitProcessesDuring(async () => {
       await wt.saveRef('refs/autoresearch/eng/x/1', commit);
       await wt.restore(base, branch);
     });
 
-    expect(capture).toEqual(['status --porcelain=v2', 'add -A', 'commit --no-verify', 'log -1']);
+    expect(capture).toEqual(['status --porcelain=v2', 'add -A', 'commit --no-verify']);
     expect(discard).toEqual(['update-ref --no-deref', 'checkout --force', 'clean -f']);
+
+    await writeFiles(wtPath, { 'a.txt': 'c\n' }); // only a tracked file edited: commit -a alone
+    expect(await gitProcessesDuring(() => wt.captureCandidate(base, branch, { fallbackDescription: 'y' }))).toEqual([
+      'status --porcelain=v2',
+      'commit --no-verify',
+    ]);
   });
 
   it('agent committed once: capture 2; nothing done: capture 1', async () => {

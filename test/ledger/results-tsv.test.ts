@@ -262,7 +262,7 @@ describe('Ledger.append', () => {
     const { file } = await setup();
     let fsyncCalls = 0;
     const ledger = await Ledger.open(file, {
-      fsync: async () => {
+      fsync: () => {
         fsyncCalls++;
         throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
       },
