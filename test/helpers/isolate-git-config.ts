@@ -9,6 +9,7 @@ import path from 'node:path';
 
 const emptyConfig = path.join(os.tmpdir(), `autoresearch-test-empty-gitconfig-${process.pid}`);
 fs.writeFileSync(emptyConfig, '');
+process.once('exit', () => fs.rmSync(emptyConfig, { force: true }));
 process.env.GIT_CONFIG_GLOBAL = emptyConfig;
 process.env.GIT_CONFIG_NOSYSTEM = '1';
 delete process.env.GIT_AUTHOR_NAME;
