@@ -48,6 +48,18 @@ export function createPrinter(write: (text: string) => void, metricName: string,
         case 'halted':
           line(`${stamp()} ${event.state}: ${event.reason}`);
           return;
+        case 'agent-exhausted':
+          line(
+            `${stamp()} #${event.iteration} ${event.agent} usage exhausted: ${event.message} — rolled back, no row; ` +
+              (event.fallback === null ? `next try at ${event.until}` : `continuing with ${event.fallback} until ${event.until}`),
+          );
+          return;
+        case 'waiting':
+          line(`${stamp()} waiting until ${event.until} for ${event.agent} (${event.reason}); \`autoresearch resume\` cuts it short`);
+          return;
+        case 'wait-over':
+          line(`${stamp()} wait over (${event.how === 'resumed' ? 'resumed' : 'reset time reached'})`);
+          return;
         default:
           return; // warnings go through the logger
       }

@@ -55,6 +55,18 @@ function durationOrUnlimited(raw: string): ParseResult<number | null> {
   return raw === UNLIMITED ? ok(null) : duration(raw);
 }
 
+function nonNegativeInteger(raw: string): ParseResult<number> {
+  const value = Number(raw);
+  return /^\d+$/.test(raw) && Number.isSafeInteger(value) ? ok(value) : bad();
+}
+
+/** Environment variable names, comma-separated. */
+function nameList(raw: string): ParseResult<string[]> {
+  const names = raw.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const badName = names.find((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
+  return badName === undefined ? ok(names) : bad({ found: `\`${badName}\`, which is not a variable name` });
+}
+
 function positiveInteger(raw: string): ParseResult<number> {
   const value = Number(raw);
   return /^\d+$/.test(raw) && Number.isSafeInteger(value) && value > 0 ? ok(value) : bad();
@@ -336,6 +348,36 @@ export const KEYS = {
     defaultText: '24h',
     doc: 'Longest single wait before the experiment is blocked.',
     example: '24h',
+  }),
+  agent_fallback: spec<AgentChoice>({
+    expected: '`claude`, `codex`, `gemini` or a shell command',
+    parse: agent,
+    doc: "Another agent that takes over while the main agent's quota is exhausted; each row names the agent that produced it.",
+    example: 'codex',
+  }),
+  agent_pass_env: spec({
+    expected: 'comma-separated environment variable names',
+    parse: nameList,
+    default: [],
+    defaultText: 'none',
+    doc: 'Variables a built-in agent gets even though they switch its billing (e.g. ANTHROPIC_API_KEY); by default they are removed.',
+    example: 'ANTHROPIC_API_KEY',
+  }),
+  transient_retries: spec({
+    expected: 'an integer ≥ 0',
+    parse: nonNegativeInteger,
+    default: 3,
+    defaultText: '3',
+    doc: 'Retries of an agent turn that failed transiently (overload, 5xx) before it counts as exhausted.',
+    example: '3',
+  }),
+  transient_backoff: spec({
+    expected: DURATION_EXPECTED,
+    parse: duration,
+    default: 10_000,
+    defaultText: '10s',
+    doc: 'First wait before retrying a transient failure; it doubles, up to 2 minutes.',
+    example: '10s',
   }),
   setup_cmd: spec({
     expected: 'a shell command',

@@ -105,6 +105,11 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
   const timeBudgetMs = budget ?? budgetFromMinutes ?? orDefault('time_budget');
 
   const agent = resolveAgent(orDefault('agent'), get('agent_args'), lines, report);
+  const fallbackChoice = get('agent_fallback');
+  if (fallbackChoice?.kind === 'none') {
+    report({ line: lines.get('agent_fallback'), key: 'agent_fallback', expected: '`claude`, `codex`, `gemini` or a shell command', found: '`none`', hint: 'delete the line for no fallback' });
+  }
+  const agentFallback = fallbackChoice === undefined || fallbackChoice.kind === 'none' ? null : fallbackChoice.kind === 'builtin' ? { ...fallbackChoice, args: [] } : fallbackChoice;
 
   const backoffInitialMs = orDefault('backoff_initial');
   const backoffMaxMs = orDefault('backoff_max');
@@ -139,6 +144,10 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
     evalTimeoutMs: get('eval_timeout') ?? Math.round(2.5 * timeBudgetMs),
     agent,
     agentTimeoutMs: orDefault('agent_timeout'),
+    agentFallback,
+    agentPassEnv: orDefault('agent_pass_env'),
+    transientRetries: orDefault('transient_retries'),
+    transientBackoffMs: orDefault('transient_backoff'),
     programFile: path.resolve(ctx.dir, orDefault('program')),
     maxConsecutiveCrashes: orDefault('max_consecutive_crashes'),
     maxExperiments: orDefault('max_experiments'),

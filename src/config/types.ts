@@ -40,6 +40,12 @@ export interface ExperimentConfig {
   evalTimeoutMs: number; // default 2.5 × timeBudgetMs
   agent: AgentSpec;
   agentTimeoutMs: number;
+  /** Takes over while the main agent is exhausted (null = none). */
+  agentFallback: Exclude<AgentSpec, { kind: 'none' }> | null;
+  /** Variables a built-in agent keeps although they would switch its billing. */
+  agentPassEnv: string[];
+  transientRetries: number;
+  transientBackoffMs: number;
   /** Absolute path of the instructions file (default <dir>/program.md); may not exist. */
   programFile: string;
   maxConsecutiveCrashes: number;

@@ -118,6 +118,7 @@ async function initialState(config: ExperimentConfig, project: ProjectRepo, rows
     consecutiveCrashes: trailingCrashes,
     setupDone: false,
     halt: null,
+    exhausted: {},
     intent: null,
     firstStartedAt: now,
     updatedAt: now,

@@ -4,7 +4,7 @@
  * is durable before `update` resolves.
  */
 import type { Clock } from '../core/clock.js';
-import { saveState, type ExperimentState } from './state.js';
+import { loadState, saveState, type ExperimentState } from './state.js';
 
 export class StateStore {
   private state: ExperimentState;
@@ -30,6 +30,16 @@ export class StateStore {
     // A failed write fails this update and every later one: durability errors stop the loop.
     this.tail = write;
     return write;
+  }
+
+  /**
+   * Adopt what another process wrote (`autoresearch resume` while this one waits). Only
+   * called when this process has nothing in flight, so nothing of ours is overwritten.
+   */
+  async reload(): Promise<void> {
+    await this.tail;
+    const loaded = await loadState(this.file);
+    if (loaded !== null) this.state = loaded;
   }
 
   /** Wait for every pending write. */

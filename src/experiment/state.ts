@@ -27,6 +27,21 @@ export type Intent =
   | { phase: 'agent'; iteration: number; base: string; child: ChildRecord | null }
   | { phase: 'eval'; iteration: number; base: string; candidate: string; child: ChildRecord | null };
 
+/** Which configured agent: `agent` or `agent_fallback`. */
+export type AgentRole = 'primary' | 'fallback';
+
+/**
+ * An agent whose usage quota ran out. `until` is when it may be tried again (the reported
+ * reset plus a margin, or the backoff); a record whose `until` has passed stays until the
+ * agent works again, so consecutive exhaustions without a reset time back off further.
+ */
+export interface Exhaustion {
+  until: string; // ISO 8601
+  reason: string; // what the CLI said, verbatim
+  signature: string | null; // which known signature matched
+  attempt: number; // consecutive exhaustions, for the backoff
+}
+
 /** Stops that need a human (`autoresearch resume`). "done" is not stored: it follows from the config. */
 export interface Halt {
   state: 'tripped' | 'paused' | 'blocked';
@@ -44,6 +59,7 @@ export interface ExperimentState {
   consecutiveCrashes: number;
   setupDone: boolean;
   halt: Halt | null;
+  exhausted: Partial<Record<AgentRole, Exhaustion>>;
   intent: Intent | null;
   firstStartedAt: string; // ISO 8601: max_runtime counts from here
   updatedAt: string;
@@ -59,7 +75,7 @@ export async function loadState(file: string): Promise<ExperimentState | null> {
     throw corrupt(file, `valid JSON, found a parse error (${errorMessage(error)})`);
   }
   if (!isState(parsed)) throw corrupt(file, `a state object of version ${STATE_VERSION} with id, worktree, branch and lastKept`);
-  return parsed;
+  return { ...parsed, exhausted: parsed.exhausted ?? {} };
 }
 
 export async function saveState(file: string, state: ExperimentState, now: Date): Promise<void> {

@@ -58,9 +58,21 @@ function formatField(row: LedgerRow, column: string): string {
       return row.reason === null ? '' : oneLine(row.reason);
     case 'agent':
       return row.agent === null ? '' : oneLine(row.agent);
+    case 'cost_usd':
+      return optionalNumber(row.costUsd, column, (n) => n.toFixed(6));
+    case 'tokens_in':
+      return optionalNumber(row.tokensIn, column, (n) => String(Math.round(n)));
+    case 'tokens_out':
+      return optionalNumber(row.tokensOut, column, (n) => String(Math.round(n)));
     default:
       return ''; // a column another tool added: we have nothing to say in it
   }
+}
+
+function optionalNumber(value: number | null | undefined, column: string, format: (n: number) => string): string {
+  if (value === null || value === undefined) return '';
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`ledger row ${column}: expected a non-negative number or null, found ${value} (this is a bug)`);
+  return format(value);
 }
 
 /** A tab or line break inside a field would shift every later column of the row. */
@@ -158,7 +170,18 @@ export function parseRowLine(line: string, columns: readonly string[], where: Ro
     durationS: parseDuration(field('duration_s'), where),
     reason: text('reason'),
     agent: text('agent'),
+    // Only ledgers that have these columns carry them (older ones are upgraded on open).
+    ...(columns.includes('cost_usd') ? { costUsd: parseOptionalNumber(field('cost_usd'), 'cost_usd', where) } : {}),
+    ...(columns.includes('tokens_in') ? { tokensIn: parseOptionalNumber(field('tokens_in'), 'tokens_in', where) } : {}),
+    ...(columns.includes('tokens_out') ? { tokensOut: parseOptionalNumber(field('tokens_out'), 'tokens_out', where) } : {}),
   };
+}
+
+function parseOptionalNumber(value: string | undefined, column: string, where: RowLocation): number | null {
+  if (value === undefined || value === '') return null;
+  const n = NUMBER.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n) || n < 0) throw corrupt(where, `column ${column}: expected a non-negative number or nothing, found ${show(value)}`);
+  return n;
 }
 
 function parseMetric(value: string, where: RowLocation): number | null {

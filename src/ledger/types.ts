@@ -47,8 +47,12 @@ export interface LedgerRow {
   reason: RowReason | string | null;
   /** Which agent produced the row ("command", "claude", ...); null for seed rows. */
   agent: string | null;
+  /** What the agent turn cost, as the agent CLI reported it (null: not reported or no agent). */
+  costUsd?: number | null;
+  tokensIn?: number | null;
+  tokensOut?: number | null;
 }
 
 /** Column order of the header we write. A file whose header is a strict prefix is upgraded. */
 export const SEED_COLUMNS = ['commit', 'metric', 'status', 'description'] as const;
-export const LEDGER_COLUMNS = [...SEED_COLUMNS, 'iteration', 'timestamp', 'duration_s', 'reason', 'agent'] as const;
+export const LEDGER_COLUMNS = [...SEED_COLUMNS, 'iteration', 'timestamp', 'duration_s', 'reason', 'agent', 'cost_usd', 'tokens_in', 'tokens_out'] as const;

@@ -51,6 +51,12 @@ export function logEvent(logger: Logger, event: LoopEvent): void {
     case 'halted':
       logger.warn(event, `${event.state}: ${event.reason}`);
       return;
+    case 'agent-exhausted':
+      logger.warn(event, `${event.agent} usage exhausted until ${event.until}: ${event.message}`);
+      return;
+    case 'waiting':
+      logger.info(event, `waiting until ${event.until} for ${event.agent}`);
+      return;
     case 'iteration-end':
       logger.info({ kind: event.kind, ...event.row, best: event.best, durationMs: event.durationMs }, `iteration ${event.iteration}: ${event.row.status}`);
       return;

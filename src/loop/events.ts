@@ -35,7 +35,10 @@ export type LoopEvent =
       runDir: string;
     }
   | { kind: 'iteration-interrupted'; iteration: number; phase: Phase }
-  | { kind: 'halted'; state: 'tripped' | 'done'; reason: string }
+  | { kind: 'halted'; state: 'tripped' | 'blocked' | 'done'; reason: string }
+  | { kind: 'agent-exhausted'; iteration: number; agent: string; message: string; signature: string | null; until: string; fallback: string | null }
+  | { kind: 'waiting'; until: string; agent: string; reason: string }
+  | { kind: 'wait-over'; how: 'reset-time' | 'resumed' }
   | { kind: 'warning'; message: string };
 
 export type Reporter = (event: LoopEvent) => void;

@@ -1,17 +1,29 @@
 /**
  * The loop of one experiment: iterations until a stop condition.
  *
- *   open ─► recover ─► setup ─► ┌─► halted? (tripped/paused/blocked) ─► exit 3
- *                               │   done? (max_experiments, max_runtime) ─► exit 0
- *                               │   run limit reached / --single done ─► exit 0
- *                               │   iteration ─interrupted─► exit 0 (graceful stop)
- *                               └── crash count ≥ max_consecutive_crashes ─► tripped, exit 3
+ *   open ─► recover ─► setup ─► ┌─► halted? (tripped/paused/blocked) ───────────────► exit 3
+ *                               │   done? (max_experiments, max_runtime) ────────────► exit 0
+ *                               │   run limit reached / --single done ───────────────► exit 0
+ *                               │   every agent exhausted? ─ --single or on_exhaustion: stop ─► exit 2
+ *                               │        └─ wait (wall clock; `resume` cuts it short) ─┐
+ *                               │   iteration ─ interrupted ─────────────────────────► exit 0
+ *                               │       ├─ exhausted ─► record until (reset + margin or backoff);
+ *                               │       │               longer than max_exhaustion_wait ─► blocked
+ *                               │       ├─ billing ─► blocked ─────────────────────────► exit 3
+ *                               └───────┴─ row; crash count ≥ max_consecutive_crashes ─► tripped, exit 3
+ *
+ * An exhausted iteration writes no row and is not a crash: the same iteration number runs
+ * again once an agent is available.
  */
+import { agentLabel } from '../agents/agent-command.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
+import type { AgentRole } from '../experiment/state.js';
 import type { LedgerRow } from '../ledger/types.js';
+import { chooseAgent, retryAt, type RunnableAgent } from './exhaustion.js';
 import { runIteration } from './iteration.js';
 import { recoverInterruptedIteration } from './recovery.js';
 import { runSetupIfNeeded } from './setup.js';
+import { waitForAgent } from './wait.js';
 
 export interface LoopOptions {
   mode: 'single' | 'loop';
@@ -25,6 +37,8 @@ export type LoopEnd =
   | { kind: 'limit'; reason: string } // this invocation's limit (--single, --max-experiments)
   | { kind: 'interrupted' } // signal: graceful stop
   | { kind: 'tripped'; reason: string }
+  | { kind: 'blocked'; reason: string } // billing, or a wait longer than max_exhaustion_wait
+  | { kind: 'exhausted'; until: number; agent: string; message: string } // --single / on_exhaustion: stop
   | { kind: 'halted'; state: 'tripped' | 'paused' | 'blocked'; reason: string }; // refused to start
 
 export interface LoopResult {
@@ -53,13 +67,59 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       deps.report({ kind: 'halted', state: 'done', reason: done });
       return result({ kind: 'done', reason: done });
     }
-    // Like max_experiments, --max-experiments counts the iterations after the baseline.
     if (opts.maxIterations !== null && rowsThisRun.filter((r) => !isBaselineRow(r)).length >= opts.maxIterations) {
       return result({ kind: 'limit', reason: `--max-experiments ${opts.maxIterations} reached` });
     }
-    const outcome = await runIteration(session, deps, opts.signal);
-    if (outcome.kind === 'interrupted') return result({ kind: 'interrupted' });
+
+    // The baseline needs no agent; otherwise pick one that is not exhausted, or wait.
+    let agent: RunnableAgent | null = null;
+    if (session.store.current.lastKept.metric !== null) {
+      const choice = chooseAgent(session.config, session.store.current, deps.clock.now());
+      if (choice.kind === 'wait') {
+        const label = labelOf(session, choice.role);
+        if (opts.mode === 'single' || session.config.onExhaustion === 'stop') {
+          return result({ kind: 'exhausted', until: choice.until, agent: label, message: choice.exhaustion.reason });
+        }
+        deps.report({ kind: 'waiting', until: new Date(choice.until).toISOString(), agent: label, reason: choice.exhaustion.reason });
+        const how = await waitForAgent(session, deps, choice.until, opts.signal);
+        if (how === 'aborted') return result({ kind: 'interrupted' });
+        if (how === 'halted') {
+          const halted = session.store.current.halt;
+          if (halted !== null) return result({ kind: 'halted', state: halted.state, reason: halted.reason });
+        }
+        deps.report({ kind: 'wait-over', how: how === 'resumed' ? 'resumed' : 'reset-time' });
+        continue;
+      }
+      if (choice.kind === 'agent') agent = choice.agent;
+    }
+
+    const outcome = await runIteration(session, deps, opts.signal, agent);
+    switch (outcome.kind) {
+      case 'interrupted':
+        return result({ kind: 'interrupted' });
+      case 'exhausted': {
+        const blocked = await recordExhaustion(session, deps, outcome);
+        if (blocked !== null) return result({ kind: 'blocked', reason: blocked });
+        continue; // the same iteration again: with the fallback agent, or after a wait
+      }
+      case 'billing': {
+        const reason = `${agentLabel(outcome.agent.spec, outcome.agent.role)}: billing problem (no reset time): ${outcome.message}`;
+        await block(session, deps, reason);
+        return result({ kind: 'blocked', reason });
+      }
+      case 'recorded':
+        break;
+      default: {
+        const unreachable: never = outcome;
+        return unreachable;
+      }
+    }
     rowsThisRun.push(outcome.row);
+    if (agent !== null && session.store.current.exhausted[agent.role] !== undefined) {
+      // The agent worked again: its backoff starts over next time.
+      const role = agent.role;
+      await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, role) }));
+    }
 
     const { consecutiveCrashes } = session.store.current;
     if (consecutiveCrashes >= session.config.maxConsecutiveCrashes) {
@@ -70,6 +130,59 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
     }
     if (opts.mode === 'single') return result({ kind: 'limit', reason: '--single' });
   }
+}
+
+/**
+ * Persist when the exhausted agent may run again. Returns the reason when the experiment is
+ * blocked instead (the wait would exceed max_exhaustion_wait).
+ */
+async function recordExhaustion(
+  session: Session,
+  deps: LoopDeps,
+  outcome: { agent: RunnableAgent; resetAt: number | null; message: string; signature: string | null },
+): Promise<string | null> {
+  const { config } = session;
+  const now = deps.clock.now();
+  const role = outcome.agent.role;
+  const attempt = (session.store.current.exhausted[role]?.attempt ?? 0) + 1;
+  const until = retryAt(outcome.resetAt, attempt, config, now);
+  const label = agentLabel(outcome.agent.spec, role);
+  if (until - now > config.maxExhaustionWaitMs) {
+    const reason = `${label}: usage exhausted until ${new Date(until).toISOString()}, longer than max_exhaustion_wait (${Math.round(config.maxExhaustionWaitMs / 60_000)} min): ${outcome.message}`;
+    await block(session, deps, reason);
+    return reason;
+  }
+  await session.store.update((s) => ({
+    ...s,
+    exhausted: { ...s.exhausted, [role]: { until: new Date(until).toISOString(), reason: outcome.message, signature: outcome.signature, attempt } },
+  }));
+  const fallback = role === 'primary' && config.agentFallback !== null ? agentLabel(config.agentFallback, 'fallback') : null;
+  deps.report({
+    kind: 'agent-exhausted',
+    iteration: session.ledger.nextIteration(),
+    agent: label,
+    message: outcome.message,
+    signature: outcome.signature,
+    until: new Date(until).toISOString(),
+    fallback,
+  });
+  return null;
+}
+
+async function block(session: Session, deps: LoopDeps, reason: string): Promise<void> {
+  await session.store.update({ halt: { state: 'blocked', reason, at: new Date(deps.clock.now()).toISOString() } });
+  deps.report({ kind: 'halted', state: 'blocked', reason });
+}
+
+function labelOf(session: Session, role: AgentRole): string {
+  const spec = role === 'primary' ? session.config.agent : session.config.agentFallback;
+  return spec === null ? role : agentLabel(spec, role);
+}
+
+function withoutRole<T>(map: Partial<Record<AgentRole, T>>, role: AgentRole): Partial<Record<AgentRole, T>> {
+  const copy = { ...map };
+  delete copy[role];
+  return copy;
 }
 
 /** max_experiments counts iterations after the baseline; max_runtime counts from the first run. */

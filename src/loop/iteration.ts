@@ -20,20 +20,29 @@
 import fs from 'node:fs';
 import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
+import { readTail } from '../fs/read-tail.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { candidateRef, interruptedCandidateRef, iterationPaths, type IterationPaths } from '../experiment/paths.js';
 import type { ChildRecord } from '../experiment/state.js';
 import type { LedgerRow, RowReason, RowStatus } from '../ledger/types.js';
 import { bootId } from '../process/process-identity.js';
-import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
+import type { SpawnedChild } from '../process/types.js';
+import type { AgentReport } from '../agents/agent-report.js';
+import { runAgentTurn } from './agent-turn.js';
 import { childEnv } from './child-env.js';
+import type { RunnableAgent } from './exhaustion.js';
 import { isImprovement } from './decide.js';
 import type { Phase } from './events.js';
 import { extractMetric } from './metric.js';
 import { buildPrompt } from './prompt.js';
 import { outOfScope } from './scope.js';
 
-export type IterationResult = { kind: 'recorded'; row: LedgerRow } | { kind: 'interrupted'; phase: Phase };
+export type IterationResult =
+  | { kind: 'recorded'; row: LedgerRow }
+  | { kind: 'interrupted'; phase: Phase }
+  // The agent could not work (quota, billing): rolled back, no row, not a crash.
+  | { kind: 'exhausted'; agent: RunnableAgent; resetAt: number | null; message: string; signature: string | null }
+  | { kind: 'billing'; agent: RunnableAgent; message: string; signature: string };
 
 /** What an iteration decided, before it becomes a row. */
 interface Verdict {
@@ -49,10 +58,16 @@ class Interrupted {
   constructor(readonly phase: Phase) {}
 }
 
+/** The agent's quota or billing stopped the turn: unwinds like an interruption, no row. */
+class AgentUnavailable {
+  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' }>) {}
+}
+
 const LOG_TAIL_BYTES = 4096;
 
-export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal): Promise<IterationResult> {
-  return new Iteration(session, deps, signal).run();
+/** `agent` runs the turn (null: the baseline, or `agent: none`, which evaluates the worktree as it is). */
+export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null): Promise<IterationResult> {
+  return new Iteration(session, deps, signal, agent).run();
 }
 
 class Iteration {
@@ -64,6 +79,7 @@ class Iteration {
   private readonly startedAt: number;
   private readonly startedMono: number;
   private agentMs: number | null = null;
+  private agentReport: AgentReport | null = null;
   /** The candidate commit once captured: kept reachable even if the iteration is interrupted. */
   private candidate: string | null = null;
   private evalMs: number | null = null;
@@ -72,6 +88,7 @@ class Iteration {
     private readonly session: Session,
     private readonly deps: LoopDeps,
     private readonly signal: AbortSignal,
+    private readonly agent: RunnableAgent | null,
   ) {
     const kept = session.store.current.lastKept;
     this.number = session.ledger.nextIteration();
@@ -91,6 +108,10 @@ class Iteration {
       const row = await this.record(verdict);
       return { kind: 'recorded', row };
     } catch (error) {
+      if (error instanceof AgentUnavailable) {
+        await this.rollBack();
+        return error.result;
+      }
       if (!(error instanceof Interrupted)) throw error;
       await this.rollBack();
       this.deps.report({ kind: 'iteration-interrupted', iteration: this.number, phase: error.phase });
@@ -104,9 +125,8 @@ class Iteration {
   }
 
   private async agentIteration(): Promise<Verdict> {
-    const command = agentCommandLine(this.session.config.agent);
-    if (command !== null) {
-      const failure = await this.agentTurn(command);
+    if (this.agent !== null) {
+      const failure = await this.agentTurn(this.agent);
       if (failure !== null) return failure;
     }
     this.checkAbort('capture');
@@ -133,8 +153,10 @@ class Iteration {
   }
 
   /** Runs the agent; returns a crash verdict if it failed, null if it finished. */
-  private async agentTurn(command: string): Promise<Verdict | null> {
+  private async agentTurn(agent: RunnableAgent): Promise<Verdict | null> {
     const { session } = this;
+    const command = agentCommandLine(agent.spec);
+    if (command === null) return null;
     await this.setIntent({ phase: 'agent', iteration: this.number, base: this.base, child: null });
     this.phase('agent');
     const ledgerRows = session.ledger.rows();
@@ -147,30 +169,51 @@ class Iteration {
       lastFailure: this.lastFailure(ledgerRows),
     });
     fs.writeFileSync(this.files.prompt, prompt);
-    const outcome = await this.deps.runner.run({
+    this.agentMs = 0;
+    const turn = await runAgentTurn({
+      session,
+      deps: this.deps,
+      agent,
       command,
-      cwd: session.store.current.worktree,
       env: childEnv(session, this.deps.env, this.iterationInfo(), {
         AUTORESEARCH_PROMPT_FILE: this.files.prompt,
         AUTORESEARCH_DESCRIPTION_FILE: this.descriptionFile(),
       }),
-      stdinFile: this.files.prompt,
-      stdoutFile: this.files.agentStdout,
-      stderrFile: this.files.agentStderr,
-      timeoutMs: session.config.agentTimeoutMs,
+      promptFile: this.files.prompt,
+      outputFiles: (attempt) =>
+        attempt === 0
+          ? { stdout: this.files.agentStdout, stderr: this.files.agentStderr }
+          : { stdout: `${this.files.dir}/agent.${attempt}.stdout.log`, stderr: `${this.files.dir}/agent.${attempt}.stderr.log` },
       signal: this.signal,
       onSpawn: (child) => void this.recordChild(child),
+      beforeRetry: () => this.restoreWorktree(),
+      onDuration: (ms) => (this.agentMs = (this.agentMs ?? 0) + ms),
     });
-    this.agentMs = outcome.durationMs;
-    if (outcome.kind === 'exit' && outcome.code === 0) return null;
-    if (outcome.kind === 'aborted') throw new Interrupted('agent');
-    // Whatever the agent changed before failing stays reachable for inspection.
-    const capture = await session.worktree.captureCandidate(this.base, session.store.current.branch, {
-      fallbackDescription: this.fallbackDescription(),
-    });
-    const commit = capture.kind === 'candidate' ? capture.commit : this.base;
-    const description = capture.kind === 'candidate' ? capture.description : 'agent failed';
-    return { status: 'crash', metric: null, commit, description, ...agentFailure(outcome) };
+    switch (turn.kind) {
+      case 'finished':
+        this.agentReport = turn.report;
+        return null;
+      case 'aborted':
+        throw new Interrupted('agent');
+      case 'exhausted':
+        throw new AgentUnavailable({ kind: 'exhausted', agent, resetAt: turn.resetAt, message: turn.message, signature: turn.signature });
+      case 'billing':
+        throw new AgentUnavailable({ kind: 'billing', agent, message: turn.message, signature: turn.signature });
+      case 'crashed': {
+        this.agentReport = turn.report;
+        // Whatever the agent changed before failing stays reachable for inspection.
+        const capture = await session.worktree.captureCandidate(this.base, session.store.current.branch, {
+          fallbackDescription: this.fallbackDescription(),
+        });
+        const commit = capture.kind === 'candidate' ? capture.commit : this.base;
+        const description = capture.kind === 'candidate' ? capture.description : 'agent failed';
+        return { status: 'crash', metric: null, commit, description, reason: turn.reason, detail: turn.detail };
+      }
+      default: {
+        const unreachable: never = turn;
+        return unreachable;
+      }
+    }
   }
 
   private async evaluate(commit: string, description: string): Promise<Verdict> {
@@ -234,7 +277,10 @@ class Iteration {
       timestamp: new Date(this.startedAt).toISOString(),
       durationS: durationMs / 1000,
       reason: verdict.reason,
-      agent: this.baseline ? null : agentLabel(session.config.agent),
+      agent: this.baseline ? null : this.agent === null ? 'external' : agentLabel(this.agent.spec, this.agent.role),
+      costUsd: this.agentReport?.costUsd ?? null,
+      tokensIn: this.agentReport?.inputTokens ?? null,
+      tokensOut: this.agentReport?.outputTokens ?? null,
     };
     // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
     // Until this point the branch's reflog holds it, so a kill before here loses nothing.
@@ -244,7 +290,11 @@ class Iteration {
     await session.ledger.append(row);
     await writeFileDurable(
       this.files.result,
-      JSON.stringify({ ...row, commitFull: verdict.commit, base: this.base, detail: verdict.detail, agentMs: this.agentMs, evalMs: this.evalMs }, null, 2) + '\n',
+      JSON.stringify(
+        { ...row, commitFull: verdict.commit, base: this.base, detail: verdict.detail, agentMs: this.agentMs, evalMs: this.evalMs, agentReport: this.agentReport },
+        null,
+        2,
+      ) + '\n',
     );
     const kept = verdict.status === 'keep';
     await session.store.update((s) => ({
@@ -315,23 +365,6 @@ class Iteration {
   }
 }
 
-function agentFailure(outcome: Exclude<ProcessOutcome, { kind: 'aborted' }>): { reason: RowReason; detail: string } {
-  switch (outcome.kind) {
-    case 'timeout':
-      return { reason: 'agent_timeout', detail: 'killed at agent_timeout' };
-    case 'spawn-error':
-      return { reason: 'agent_spawn', detail: outcome.message };
-    case 'signal':
-      return { reason: 'agent_exit', detail: `killed by ${outcome.signal}` };
-    case 'exit':
-      return { reason: 'agent_exit', detail: `exit code ${outcome.code}` };
-    default: {
-      const unreachable: never = outcome;
-      return unreachable;
-    }
-  }
-}
-
 /** A leftover directory of an interrupted attempt is kept aside for inspection. */
 function prepareRunDir(dir: string, now: number): void {
   try {
@@ -348,24 +381,5 @@ function readIfExists(file: string): string | null {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
-  }
-}
-
-/** The last `bytes` of a log (for prompts and error messages); '' if it does not exist. */
-export function readTail(file: string, bytes: number): string {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const { size } = fs.fstatSync(fd);
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    fs.readSync(fd, buffer, 0, length, size - length);
-    return buffer.toString('utf8');
-  } finally {
-    fs.closeSync(fd);
   }
 }

@@ -1,21 +1,43 @@
 /**
- * Recovery on start, before anything else touches git: an intent left in state.json means
- * the previous incarnation died mid-iteration (kill -9, power loss).
- *  - Its child process group is killed, but only if pid, start time and boot id all still
- *    match: a reused pid or another boot must never get a signal.
- *  - If the ledger already has the iteration's row, the decision was made: finish it
- *    (state update), never write a second row.
- *  - Otherwise the iteration never finished: roll back, no row, not a crash.
+ * Recovery on start, before the loop's first git command: the previous incarnation may
+ * have died at any instant (kill -9, power loss). In this order:
+ *  1. Its processes are killed (TERM, grace, KILL):
+ *     - the child recorded in the intent, as a group, only if the boot id matches and the
+ *       leader (pid + start time) or, after the leader's death, its group still runs: a
+ *       reused pid or another boot never gets a signal;
+ *     - any process group whose processes carry this experiment's AUTORESEARCH_WORKTREE in
+ *       their environment: children spawned in the instant before their record was
+ *       written, setup_cmd (never recorded), escapees that left their group.
+ *  2. Stale `*.lock` files the experiment owns are removed (git/stale-locks.ts).
+ *  3. The intent, if any, is settled:
+ *     - the ledger has the iteration's row: the decision was made; finish it (state update,
+ *       then git), never write a second row;
+ *     - otherwise the iteration never finished: roll back, no row, not a crash.
+ * Every step is idempotent, so a kill during recovery is recovered by the next start.
  */
+import fs from 'node:fs';
+import { AutoresearchError } from '../core/errors.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { interruptedCandidateRef } from '../experiment/paths.js';
+import { interruptedCandidateRef, iterationPaths } from '../experiment/paths.js';
 import type { ChildRecord, Intent } from '../experiment/state.js';
-import { isSameProcessAlive } from '../process/process-identity.js';
+import { removeStaleGitLocks } from '../git/stale-locks.js';
+import type { LedgerRow } from '../ledger/types.js';
+import { groupsWithEnv, terminateGroup } from '../process/live-groups.js';
+import { bootId, isSameGroupAlive, readProcStat } from '../process/process-identity.js';
+
+/** Between TERM and KILL for a leftover group: as long as run-process gives its own children. */
+const KILL_GRACE_MS = 2000;
+/** The variable every agent and evaluation of this experiment inherits (loop/child-env.ts). */
+const WORKTREE_VAR = 'AUTORESEARCH_WORKTREE';
 
 export async function recoverInterruptedIteration(session: Session, deps: LoopDeps): Promise<void> {
   const { intent } = session.store.current;
+  const childNote = intent?.child ? await killRecordedGroup(intent.child, intent, deps) : null;
+  await killUnrecordedLeftovers(session, deps);
+  await removeStaleLocks(session, deps);
   if (intent === null) return;
-  if (intent.child !== null) await killLeftoverGroup(intent.child, deps);
+
+  const note = childNote === null ? '' : `; ${childNote}`;
   const row = session.ledger.rows().find((r) => r.iteration === intent.iteration);
   if (row === undefined) {
     if (intent.phase === 'eval' && intent.candidate !== intent.base) {
@@ -24,32 +46,97 @@ export async function recoverInterruptedIteration(session: Session, deps: LoopDe
     }
     await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
     await session.store.update({ intent: null });
-    deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'rolled-back', detail: `interrupted during ${intent.phase}; no row written` });
+    deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'rolled-back', detail: `interrupted during ${intent.phase}; no row written${note}` });
     return;
   }
-  const candidate = candidateOf(intent);
+  const candidate = candidateOf(intent, row, session);
+  const metric = row.status === 'keep' ? keptMetric(row, candidate, session) : null;
   await session.store.update((s) => ({
     ...s,
-    lastKept: row.status === 'keep' && candidate !== null ? { commit: candidate, metric: row.metric, iteration: row.iteration } : s.lastKept,
+    lastKept: row.status === 'keep' && candidate !== null ? { commit: candidate, metric, iteration: row.iteration } : s.lastKept,
     consecutiveCrashes: row.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
     intent: null,
   }));
   await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
-  deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} was written; finished its git step` });
+  deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} was written; finished its git step${note}` });
 }
 
-function candidateOf(intent: Intent): string | null {
-  return intent.phase === 'eval' ? intent.candidate : null;
-}
-
-async function killLeftoverGroup(child: ChildRecord, deps: LoopDeps): Promise<void> {
-  if (!isSameProcessAlive(child)) return;
-  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    try {
-      process.kill(-child.pgid, signal);
-    } catch {
-      return; // the group is gone
-    }
-    await deps.clock.sleep(signal === 'SIGTERM' ? 1000 : 0);
+/**
+ * The commit an eval-phase row is about: the intent's candidate. A row whose commit is not
+ * that candidate means the state and the ledger disagree: stop rather than guess.
+ */
+function candidateOf(intent: Intent, row: LedgerRow, session: Session): string | null {
+  if (intent.phase !== 'eval') return null;
+  if (!intent.candidate.startsWith(row.commit)) {
+    throw new AutoresearchError(
+      'STATE_CORRUPT',
+      `${session.paths.state}: the intent of iteration ${intent.iteration} evaluates ${intent.candidate}, but ${session.paths.results} ` +
+        `has a row for that iteration about commit ${row.commit}. Refusing to guess which is right: inspect both files ` +
+        `(runs/${String(intent.iteration).padStart(5, '0')}/ holds the iteration's logs).`,
+    );
   }
+  return intent.candidate;
+}
+
+/** The kept metric at full precision from the iteration's result.json when it was written (the row has %.6f). */
+function keptMetric(row: LedgerRow, candidate: string | null, session: Session): number | null {
+  try {
+    const saved = JSON.parse(fs.readFileSync(iterationPaths(session.paths, row.iteration).result, 'utf8')) as { metric?: unknown; commitFull?: unknown };
+    if (typeof saved.metric === 'number' && saved.commitFull === candidate && Math.abs(saved.metric - (row.metric ?? NaN)) < 5e-7) return saved.metric;
+  } catch {
+    // not written yet (killed between the row and the artifact), or unreadable: the row is the truth
+  }
+  return row.metric;
+}
+
+/** Kills the recorded child's group if it is really still ours; says what happened, for the report. */
+async function killRecordedGroup(child: ChildRecord, intent: Intent, deps: LoopDeps): Promise<string> {
+  const what = `${intent.phase} process group ${child.pgid} (pid ${child.pid})`;
+  if (!isSameGroupAlive(child)) return `${what} not signalled: ${whyNotOurs(child)}`;
+  const gone = await terminateGroup(child.pgid, { graceMs: KILL_GRACE_MS, stillOurs: () => isSameGroupAlive(child), sleep: (ms) => deps.clock.sleep(ms) });
+  const message = gone ? `killed the leftover ${what} of iteration ${intent.iteration}` : `the leftover ${what} of iteration ${intent.iteration} survived SIGKILL`;
+  deps.report({ kind: 'warning', message });
+  return message;
+}
+
+function whyNotOurs(child: ChildRecord): string {
+  if (child.bootId !== bootId()) return 'recorded in another boot';
+  const stat = readProcStat(child.pid);
+  if (stat !== null && stat.startTime !== child.startTime) return 'its pid now belongs to another process';
+  return 'it is gone';
+}
+
+/** Groups of processes that inherited this experiment's worktree variable and are not ours. */
+async function killUnrecordedLeftovers(session: Session, deps: LoopDeps): Promise<void> {
+  const worktree = session.store.current.worktree;
+  const exclude = selfAndAncestors();
+  for (const [pgid, pids] of groupsWithEnv(WORKTREE_VAR, worktree, exclude)) {
+    const stillOurs = () => groupsWithEnv(WORKTREE_VAR, worktree, exclude).has(pgid);
+    const gone = await terminateGroup(pgid, { graceMs: KILL_GRACE_MS, stillOurs, sleep: (ms) => deps.clock.sleep(ms) });
+    deps.report({
+      kind: 'warning',
+      message: `${gone ? 'killed' : 'could not kill'} leftover process group ${pgid} of an earlier run (pids ${pids.join(', ')}: ${WORKTREE_VAR}=${worktree})`,
+    });
+  }
+}
+
+function selfAndAncestors(): Set<number> {
+  const pids = new Set<number>();
+  for (let pid = process.pid; pid > 1 && !pids.has(pid); ) {
+    pids.add(pid);
+    const stat = readProcStat(pid);
+    if (stat === null) break;
+    pid = stat.ppid;
+  }
+  return pids;
+}
+
+async function removeStaleLocks(session: Session, deps: LoopDeps): Promise<void> {
+  await removeStaleGitLocks(
+    { gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, worktree: session.store.current.worktree, idKey: session.config.id.key },
+    {
+      onRemoved: (file) => deps.report({ kind: 'warning', message: `removed stale git lock ${file} (left by a killed git process; no live process holds it)` }),
+      onKept: (file, reason) => deps.report({ kind: 'warning', message: `kept git lock ${file}: ${reason}` }),
+    },
+  );
 }

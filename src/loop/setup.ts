@@ -5,7 +5,7 @@
 import { AutoresearchError } from '../core/errors.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { childEnv } from './child-env.js';
-import { readTail } from './iteration.js';
+import { readTail } from '../fs/read-tail.js';
 
 export async function runSetupIfNeeded(session: Session, deps: LoopDeps, signal: AbortSignal): Promise<'ok' | 'aborted'> {
   const { config, store, paths } = session;

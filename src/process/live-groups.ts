@@ -74,3 +74,86 @@ export function isGroupAlive(pgid: number): boolean {
   // only a group seen to consist of zombies is declared dead.
   return zombies === 0;
 }
+
+/** How often a dying group is polled during terminateGroup. */
+const TERMINATE_POLL_MS = 25;
+
+/**
+ * TERM the group, poll until it is gone or `graceMs` passes, then KILL and poll up to
+ * `afterKillMs`. For groups we did not spawn in this process (leftovers of a killed
+ * incarnation): `stillOurs` is asked again before each signal, so a group that died and
+ * whose id was taken in between is never signalled. Returns true once no member runs.
+ */
+export async function terminateGroup(
+  pgid: number,
+  opts: { graceMs: number; afterKillMs?: number; stillOurs?: () => boolean; sleep?: (ms: number) => Promise<void> },
+): Promise<boolean> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const stillOurs = opts.stillOurs ?? (() => true);
+  const waitGone = async (limitMs: number): Promise<boolean> => {
+    const deadline = performance.now() + limitMs;
+    for (;;) {
+      if (!isGroupAlive(pgid)) return true;
+      if (performance.now() >= deadline) return false;
+      await sleep(TERMINATE_POLL_MS);
+    }
+  };
+  for (const [signal, limitMs] of [['SIGTERM', opts.graceMs], ['SIGKILL', opts.afterKillMs ?? 1000]] as const) {
+    if (!isGroupAlive(pgid) || !stillOurs()) return !isGroupAlive(pgid);
+    if (!signalGroup(pgid, signal)) return true;
+    if (await waitGone(limitMs)) return true;
+  }
+  return false;
+}
+
+/**
+ * Process groups that contain a running process whose initial environment has
+ * `name=value` (from /proc/<pid>/environ), e.g. the AUTORESEARCH_EXPERIMENT_DIR every agent
+ * and evaluation of one experiment inherits. Finds children a killed incarnation started
+ * but never got to record. Processes in `exclude` (ourselves, our ancestors) and their
+ * groups are skipped; so are processes of other users (their environ is unreadable).
+ * Returns pgid → the matching pids. Empty without /proc.
+ */
+export function groupsWithEnv(name: string, value: string, exclude: ReadonlySet<number>): Map<number, number[]> {
+  const found = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  const entryText = `${name}=${value}`;
+  const excludedGroups = new Set<number>();
+  for (const pid of exclude) {
+    const stat = readProcStat(pid);
+    if (stat !== null) excludedGroups.add(stat.pgrp);
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (exclude.has(pid)) continue;
+    const stat = readProcStat(pid);
+    if (stat === null || stat.state === 'Z' || stat.state === 'X' || stat.pgrp <= 1 || excludedGroups.has(stat.pgrp)) continue;
+    let environ: Buffer;
+    try {
+      environ = fs.readFileSync(`/proc/${pid}/environ`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (!hasEntry(environ, entryText)) continue;
+    const pids = found.get(stat.pgrp) ?? [];
+    pids.push(pid);
+    found.set(stat.pgrp, pids);
+  }
+  return found;
+}
+
+/** Whether the NUL-separated `environ` holds exactly the entry `text` (not a longer value, nor inside another entry). */
+function hasEntry(environ: Buffer, text: string): boolean {
+  const needle = Buffer.from(text);
+  for (let at = environ.indexOf(needle); at !== -1; at = environ.indexOf(needle, at + 1)) {
+    const end = at + needle.length;
+    if ((at === 0 || environ[at - 1] === 0) && (end === environ.length || environ[end] === 0)) return true;
+  }
+  return false;
+}

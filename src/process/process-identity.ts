@@ -109,3 +109,49 @@ function integerField(text: string | undefined): number | null {
   const value = Number(text);
   return Number.isSafeInteger(value) ? value : null;
 }
+
+/** A recorded process group: its leader (pgid = pid) and the leader's identity. */
+export interface GroupRecord extends ProcessIdentity {
+  pgid: number;
+}
+
+/**
+ * True only if the recorded group may still have members that are really ours, so it is
+ * safe to signal -pgid. Requires the same boot, then either
+ *  - the leader is alive with its recorded start time, or
+ *  - no process with pid == pgid exists (not even a zombie) while some running process is
+ *    still in group pgid: the kernel never hands out a pid that is in use as a process
+ *    group id, so after the leader's death the group keeps its id as long as one member
+ *    (a grandchild that outlived a kill -9 of the daemon) holds it.
+ * A live pid == pgid with another start time is a reused pid: the old group is gone.
+ * Unknown start time or boot id never matches: better a survivor than a stranger signalled.
+ * Residual risk: the whole pid space wraps, our group dies out, and a stranger creates a
+ * group with the same id whose leader has also exited; not distinguishable from /proc.
+ */
+export function isSameGroupAlive(record: GroupRecord): boolean {
+  const currentBoot = bootId();
+  if (currentBoot === null || record.bootId !== currentBoot) return false;
+  if (record.startTime === null || !Number.isInteger(record.pgid) || record.pgid <= 1) return false;
+  const leader = readProcStat(record.pid);
+  if (leader !== null) {
+    if (leader.startTime !== record.startTime) return false; // pid reused: not our group
+    if (leader.state !== 'Z' && leader.state !== 'X') return leader.pgrp === record.pgid;
+  }
+  return groupHasRunningMember(record.pgid);
+}
+
+/** Whether some non-zombie process has process group `pgid` (/proc scan). */
+function groupHasRunningMember(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return false; // no /proc: cannot tell, so never signal
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProcStat(Number(entry));
+    if (stat !== null && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') return true;
+  }
+  return false;
+}

@@ -55,6 +55,10 @@ describe('parseConfigText: valid configs', () => {
       evalTimeoutMs: 750_000,
       agent: { kind: 'none' },
       agentTimeoutMs: 1_800_000,
+      agentFallback: null,
+      agentPassEnv: [],
+      transientRetries: 3,
+      transientBackoffMs: 10_000,
       programFile: `${dir}/program.md`,
       maxConsecutiveCrashes: 5,
       maxExperiments: null,
@@ -128,6 +132,22 @@ setup_cmd: npm ci
       setupCmd: 'npm ci',
       created: null,
     });
+  });
+
+  it('reads the exhaustion keys: fallback agent, variables passed to a built-in agent, transient retries', () => {
+    const config = parseConfigText(
+      `${MINIMAL}agent: claude\nagent_fallback: codex\nagent_pass_env: ANTHROPIC_API_KEY, HTTPS_PROXY\ntransient_retries: 0\ntransient_backoff: 500ms\n`,
+      ctx,
+    );
+    expect(config).toMatchObject({
+      agentFallback: { kind: 'builtin', name: 'codex', args: [] },
+      agentPassEnv: ['ANTHROPIC_API_KEY', 'HTTPS_PROXY'],
+      transientRetries: 0,
+      transientBackoffMs: 500,
+    });
+    expect(parseConfigText(`${MINIMAL}agent_fallback: ./my-agent.sh --fast\n`, ctx).agentFallback).toEqual({ kind: 'command', command: './my-agent.sh --fast' });
+    expect(() => parseConfigText(`${MINIMAL}agent_fallback: none\n`, ctx)).toThrow(/agent_fallback: expected .*found `none`/);
+    expect(() => parseConfigText(`${MINIMAL}agent_pass_env: NOT-A-NAME\n`, ctx)).toThrow(/agent_pass_env: expected comma-separated environment variable names, found `NOT-A-NAME`, which is not a variable name/);
   });
 
   it('derives eval_timeout as 2.5 × the budget from either budget key', () => {

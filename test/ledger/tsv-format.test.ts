@@ -4,7 +4,10 @@ import { formatRow, parseLedgerText } from '../../src/ledger/tsv-format.js';
 import { LEDGER_COLUMNS, SEED_COLUMNS, type LedgerRow } from '../../src/ledger/types.js';
 
 const FILE = '/exp/results.tsv';
-const HEADER = `${LEDGER_COLUMNS.join('\t')}\n`;
+/** Pinned byte for byte: a change to LEDGER_COLUMNS must show up here. */
+const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\n';
+/** The header of the previous version, before cost_usd, tokens_in, tokens_out. */
+const V9_HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\n';
 
 function row(overrides: Partial<LedgerRow> = {}): LedgerRow {
   return {
@@ -17,6 +20,9 @@ function row(overrides: Partial<LedgerRow> = {}): LedgerRow {
     durationS: 12.3,
     reason: 'baseline',
     agent: 'command',
+    costUsd: null,
+    tokensIn: null,
+    tokensOut: null,
     ...overrides,
   };
 }
@@ -32,17 +38,47 @@ function corruptMessage(text: string): string {
   throw new Error('expected LEDGER_CORRUPT, but the text parsed');
 }
 
+describe('LEDGER_COLUMNS', () => {
+  it('is the header we pin, with the cost and token columns after agent', () => {
+    expect(`${LEDGER_COLUMNS.join('\t')}\n`).toBe(HEADER);
+  });
+});
+
 describe('formatRow', () => {
   it('writes every column in the given order, ending in a newline', () => {
+    expect(formatRow(row({ metric: 0.9979, durationS: 301.26, costUsd: 0.0123456789, tokensIn: 15234, tokensOut: 872 }), LEDGER_COLUMNS)).toBe(
+      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t0.012346\t15234\t872\n',
+    );
     expect(formatRow(row({ metric: 0.9979, durationS: 301.26 }), LEDGER_COLUMNS)).toBe(
-      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\n',
+      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\n',
     );
     expect(formatRow(row(), ['agent', 'description', 'commit', 'hypothesis', 'metric'])).toBe('command\tbaseline\tabc1234\t\t0.500000\n');
   });
 
   it('writes N/A for no metric and empty fields for nulls', () => {
     const crash = row({ metric: null, status: 'crash', description: 'exit 1', iteration: 7, timestamp: null, durationS: null, reason: null, agent: null });
-    expect(formatRow(crash, LEDGER_COLUMNS)).toBe('abc1234\tN/A\tcrash\texit 1\t7\t\t\t\t\n');
+    expect(formatRow(crash, LEDGER_COLUMNS)).toBe('abc1234\tN/A\tcrash\texit 1\t7\t\t\t\t\t\t\t\n');
+    // A row built without the optional cost fields (older callers) writes them empty too.
+    const { costUsd: _c, tokensIn: _i, tokensOut: _o, ...withoutCost } = row();
+    expect(formatRow(withoutCost, LEDGER_COLUMNS)).toBe('abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\n');
+  });
+
+  it('writes cost_usd as %.6f and tokens as integers, each empty when null', () => {
+    const columns = ['cost_usd', 'tokens_in', 'tokens_out'];
+    expect(formatRow(row({ costUsd: 0.0123456789, tokensIn: 15234, tokensOut: 872 }), columns)).toBe('0.012346\t15234\t872\n');
+    expect(formatRow(row({ costUsd: 0, tokensIn: 0, tokensOut: 0 }), columns)).toBe('0.000000\t0\t0\n');
+    expect(formatRow(row({ costUsd: 12.5, tokensIn: 1_234_567, tokensOut: null }), columns)).toBe('12.500000\t1234567\t\n');
+    expect(formatRow(row({ costUsd: null, tokensIn: null, tokensOut: 3 }), columns)).toBe('\t\t3\n');
+    expect(formatRow(row({ costUsd: 0.0000004 }), ['cost_usd'])).toBe('0.000000\n');
+    // A fractional count (an agent CLI reporting an average, say) is still written as an integer.
+    expect(formatRow(row({ tokensIn: 99.6, tokensOut: 10.2 }), ['tokens_in', 'tokens_out'])).toBe('100\t10\n');
+  });
+
+  it('refuses to write a negative or non-finite cost or token count (a bug in the caller)', () => {
+    expect(() => formatRow(row({ costUsd: -0.01 }), LEDGER_COLUMNS)).toThrow('ledger row cost_usd: expected a non-negative number or null, found -0.01 (this is a bug)');
+    expect(() => formatRow(row({ costUsd: Number.NaN }), LEDGER_COLUMNS)).toThrow(/ledger row cost_usd: .*found NaN/);
+    expect(() => formatRow(row({ tokensIn: Number.POSITIVE_INFINITY }), LEDGER_COLUMNS)).toThrow(/ledger row tokens_in: .*found Infinity/);
+    expect(() => formatRow(row({ tokensOut: -1 }), LEDGER_COLUMNS)).toThrow(/ledger row tokens_out: .*found -1/);
   });
 
   it('keeps a description on one line, trimmed, and never empty', () => {
@@ -66,12 +102,34 @@ describe('parseLedgerText', () => {
   it('round-trips formatted rows', () => {
     const rows = [
       row(),
-      row({ commit: 'def5678', metric: 0.491234, status: 'discard', description: 'wider mlp', iteration: 1, reason: 'no_improvement', agent: 'claude' }),
-      row({ commit: 'fed9876', metric: null, status: 'crash', description: 'OOM', iteration: 2, durationS: 0, reason: 'eval_exit' }),
+      row({ commit: 'def5678', metric: 0.491234, status: 'discard', description: 'wider mlp', iteration: 1, reason: 'no_improvement', agent: 'claude', costUsd: 0.123456, tokensIn: 15234, tokensOut: 872 }),
+      row({ commit: 'fed9876', metric: null, status: 'crash', description: 'OOM', iteration: 2, durationS: 0, reason: 'eval_exit', costUsd: 0, tokensIn: 0, tokensOut: null }),
       row({ commit: '0123abc', metric: -12.5, status: 'keep', description: 'x', iteration: 3, timestamp: null, durationS: null, reason: null, agent: null }),
     ];
     const text = HEADER + rows.map((r) => formatRow(r, LEDGER_COLUMNS)).join('');
     expect(parseLedgerText(text, FILE)).toEqual({ columns: [...LEDGER_COLUMNS], rows, tornTail: null });
+  });
+
+  it('reads cost_usd and tokens as numbers, and empty fields as null', () => {
+    const text =
+      HEADER +
+      'abc\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tclaude\t0.012346\t15234\t872\n' +
+      'abd\tN/A\tcrash\tboom\t1\t2025-03-01T10:01:00.000Z\t3.0\tagent_exit\tclaude\t\t\t\n' +
+      'abe\t0.400000\tkeep\ty\t2\t\t\t\tcodex\t1.5\t0\t\n';
+    expect(parseLedgerText(text, FILE).rows.map((r) => [r.costUsd, r.tokensIn, r.tokensOut])).toEqual([
+      [0.012346, 15234, 872],
+      [null, null, null],
+      [1.5, 0, null],
+    ]);
+  });
+
+  it('reads a previous-version 9-column file without setting the cost and token fields', () => {
+    const text = `${V9_HEADER}abc\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\n`;
+    const parsed = parseLedgerText(text, FILE);
+    expect(parsed.columns).toEqual(['commit', 'metric', 'status', 'description', 'iteration', 'timestamp', 'duration_s', 'reason', 'agent']);
+    expect(parsed.rows).toStrictEqual([
+      { commit: 'abc', metric: 0.5, status: 'keep', description: 'baseline', iteration: 0, timestamp: '2025-03-01T10:00:00.000Z', durationS: 12.3, reason: 'baseline', agent: 'command' },
+    ]);
   });
 
   it('reads an empty text as no header', () => {
@@ -91,7 +149,7 @@ describe('parseLedgerText', () => {
     const text = 'commit\tmetric\tstatus\tdescription\n' + 'a1b2c3d\t0.997900\tkeep\timproved_val_bpb_0.9979\n' + 'b2c3d4e\tN/A\tcrash\texit_1\n' + 'c3d4e5f\t0.990000\tkeep\thalve lr\tthen warmup\t(manual)\n';
     const parsed = parseLedgerText(text, FILE);
     expect(parsed.columns).toEqual([...SEED_COLUMNS]);
-    expect(parsed.rows).toEqual([
+    expect(parsed.rows).toStrictEqual([
       { commit: 'a1b2c3d', metric: 0.9979, status: 'keep', description: 'improved_val_bpb_0.9979', iteration: 0, timestamp: null, durationS: null, reason: null, agent: null },
       { commit: 'b2c3d4e', metric: null, status: 'crash', description: 'exit_1', iteration: 1, timestamp: null, durationS: null, reason: null, agent: null },
       { commit: 'c3d4e5f', metric: 0.99, status: 'keep', description: 'halve lr then warmup (manual)', iteration: 2, timestamp: null, durationS: null, reason: null, agent: null },
@@ -122,24 +180,47 @@ describe('parseLedgerText', () => {
 
   it('refuses a bad middle line, naming file:line, the column, what was expected and found', () => {
     const good = formatRow(row(), LEDGER_COLUMNS);
-    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkept\tx\t1\t\t\t\t\n${good}`)).toBe(
+    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkept\tx\t1\t\t\t\t\t\t\t\n${good}`)).toBe(
       '/exp/results.tsv:3: column status: expected keep, discard or crash, found "kept"',
     );
-    expect(corruptMessage(`${HEADER}abc\tNaN\tkeep\tx\t0\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "NaN"');
-    expect(corruptMessage(`${HEADER}abc\t0.5 ms\tkeep\tx\t0\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "0.5 ms"');
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t-1\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found "-1"');
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found ""');
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\tfast\t\t\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\tNaN\tkeep\tx\t0\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "NaN"');
+    expect(corruptMessage(`${HEADER}abc\t0.5 ms\tkeep\tx\t0\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "0.5 ms"');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t-1\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found "-1"');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found ""');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\tfast\t\t\t\t\t\n`)).toBe(
       '/exp/results.tsv:2: column duration_s: expected a non-negative number of seconds or nothing, found "fast"',
     );
   });
 
+  it('refuses a bad cost_usd or token count, naming file:line and the column', () => {
+    const good = formatRow(row(), LEDGER_COLUMNS);
+    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkeep\tx\t1\t\t\t\tclaude\t$0.12\t100\t20\n${good}`)).toBe(
+      '/exp/results.tsv:3: column cost_usd: expected a non-negative number or nothing, found "$0.12"',
+    );
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t-0.5\t\t\n`)).toBe(
+      '/exp/results.tsv:2: column cost_usd: expected a non-negative number or nothing, found "-0.5"',
+    );
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\tNaN\t\t\n`)).toBe(
+      '/exp/results.tsv:2: column cost_usd: expected a non-negative number or nothing, found "NaN"',
+    );
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t\t12k\t\n`)).toBe(
+      '/exp/results.tsv:2: column tokens_in: expected a non-negative number or nothing, found "12k"',
+    );
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t\t\t-3\n`)).toBe(
+      '/exp/results.tsv:2: column tokens_out: expected a non-negative number or nothing, found "-3"',
+    );
+  });
+
   it('refuses a wrong field count except for a tab-split description in a 4-column file', () => {
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tsplit\tdescription\t0\t\t\t\t\n`)).toBe(
-      '/exp/results.tsv:2: expected 9 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent), found 10: "abc\\t0.5\\tkeep\\tsplit\\tdescription\\t0\\t\\t\\t\\t"',
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tsplit\tdescription\t0\t\t\t\t\t\t\t\n`)).toBe(
+      '/exp/results.tsv:2: expected 12 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out), found 13: "abc\\t0.5\\tkeep\\tsplit\\tdescription\\t0\\t\\t\\t\\t\\t\\t\\t"',
     );
     // A seed row appended to an upgraded file: said so, not silently padded.
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\n`)).toMatch(/^\/exp\/results\.tsv:2: expected 9 tab-separated fields .*, found 4 \(a 4-field row is what the autoresearch-agent Python skill appends/);
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\n`)).toMatch(/^\/exp\/results\.tsv:2: expected 12 tab-separated fields .*, found 4 \(a 4-field row is what the autoresearch-agent Python skill appends/);
+    // A previous-version 9-field row (an older autoresearch) appended to an upgraded file: refused too.
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tcommand\n`)).toBe(
+      '/exp/results.tsv:2: expected 12 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out), found 9: "abc\\t0.5\\tkeep\\tx\\t0\\t\\t\\t\\tcommand"',
+    );
     expect(corruptMessage('commit\tmetric\tstatus\tdescription\nabc\t0.5\tkeep\n')).toBe(
       '/exp/results.tsv:2: expected 4 tab-separated fields (commit, metric, status, description), found 3: "abc\\t0.5\\tkeep"',
     );

@@ -8,11 +8,14 @@ export async function resumeCommand(opts: { projectRoot: string; id: string }, o
   const found = await resolveExperiment(opts.projectRoot, opts.id);
   const file = experimentPaths(found.dir).state;
   const state = await loadState(file);
-  if (state === null || state.halt === null) {
-    out(`${found.id.key} is not tripped, paused or blocked: nothing to resume\n`);
+  const waiting = Object.keys(state?.exhausted ?? {}).length > 0;
+  if (state === null || (state.halt === null && !waiting)) {
+    out(`${found.id.key} is not tripped, paused, blocked or waiting: nothing to resume\n`);
     return EXIT.ok;
   }
-  await saveState(file, { ...state, halt: null, consecutiveCrashes: 0 }, new Date());
-  out(`${found.id.key}: cleared ${state.halt.state} (${state.halt.reason}); \`autoresearch run ${found.id.key}\` continues it\n`);
+  // A waiting run (in the foreground or the daemon) sees this on its next tick and goes on.
+  await saveState(file, { ...state, halt: null, consecutiveCrashes: 0, exhausted: {} }, new Date());
+  const what = [state.halt === null ? null : `${state.halt.state} (${state.halt.reason})`, waiting ? 'the wait for the agent quota' : null].filter(Boolean).join(' and ');
+  out(`${found.id.key}: cleared ${what}; \`autoresearch run ${found.id.key}\` continues it\n`);
   return EXIT.ok;
 }

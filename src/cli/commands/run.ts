@@ -3,7 +3,7 @@
  * `run --resume`: one experiment in the foreground.
  */
 import fs from 'node:fs/promises';
-import { agentCommandLine } from '../../agents/agent-command.js';
+import { agentCommandLine, shellQuote } from '../../agents/agent-command.js';
 import { discoverExperiments, mostRecentlyActive, resolveExperiment } from '../../config/discover.js';
 import { loadExperimentConfig } from '../../config/parse-config.js';
 import type { ExperimentConfig } from '../../config/types.js';
@@ -85,7 +85,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
     } finally {
       await session.close();
     }
-    return exitCodeOf(result, config);
+    return exitCodeOf(result, config, opts);
   } finally {
     signals.dispose();
     logger.flush();
@@ -104,21 +104,32 @@ async function findConfig(opts: RunOptions): Promise<ExperimentConfig> {
   return loadExperimentConfig(found.dir, found.id, found.scope);
 }
 
-function exitCodeOf(result: LoopResult, config: ExperimentConfig): number {
-  switch (result.end.kind) {
+function exitCodeOf(result: LoopResult, config: ExperimentConfig, opts: RunOptions): number {
+  const end = result.end;
+  switch (end.kind) {
     case 'done':
     case 'limit':
     case 'interrupted':
       return EXIT.ok;
-    case 'tripped':
-    case 'halted':
+    case 'exhausted': {
+      const again = `autoresearch --path ${shellQuote(opts.projectRoot)} run ${config.id.key}${opts.mode === 'single' ? ' --single' : ''}`;
       throw new AutoresearchError(
-        result.end.kind === 'tripped' ? 'TRIPPED' : result.end.state === 'paused' ? 'PAUSED' : result.end.state === 'blocked' ? 'BLOCKED' : 'TRIPPED',
-        `experiment ${config.id.key} is ${result.end.kind === 'tripped' ? 'tripped' : result.end.state}: ${result.end.reason}. ` +
-          `Fix the cause, then run \`autoresearch resume ${config.id.key}\`.`,
+        'EXHAUSTED',
+        `usage exhausted for ${end.agent}: ${end.message}\n` +
+          `  the agent can run again at ${new Date(end.until).toISOString()} (${new Date(end.until).toString()})\n` +
+          `  then resume with: ${again}\n` +
+          `  to try again now: autoresearch --path ${shellQuote(opts.projectRoot)} resume ${config.id.key} && ${again}`,
       );
+    }
+    case 'tripped':
+    case 'blocked':
+    case 'halted': {
+      const state = end.kind === 'halted' ? end.state : end.kind;
+      const code = state === 'paused' ? 'PAUSED' : state === 'blocked' ? 'BLOCKED' : 'TRIPPED';
+      throw new AutoresearchError(code, `experiment ${config.id.key} is ${state}: ${end.reason}. Fix the cause, then run \`autoresearch resume ${config.id.key}\`.`);
+    }
     default: {
-      const unreachable: never = result.end;
+      const unreachable: never = end;
       return unreachable;
     }
   }
@@ -128,7 +139,14 @@ function printSummary(printer: Printer, config: ExperimentConfig, rows: readonly
   const all = summarizeRows(rows, config.direction);
   const run = summarizeRows(result.rowsThisRun, config.direction);
   const end = result.end;
-  const why = end.kind === 'interrupted' ? 'stopped by signal' : end.kind === 'halted' ? `not started: ${end.state}` : end.reason;
+  const why =
+    end.kind === 'interrupted'
+      ? 'stopped by signal'
+      : end.kind === 'halted'
+        ? `not started: ${end.state}`
+        : end.kind === 'exhausted'
+          ? `usage exhausted until ${new Date(end.until).toISOString()}`
+          : end.reason;
   printer.line('');
   printer.line(`summary ${config.id.key} (${why})`);
   printer.line(`  this run:  ${run.iterations} iterations: ${run.keeps} keep, ${run.discards} discard, ${run.crashes} crash`);

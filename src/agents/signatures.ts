@@ -1,0 +1,335 @@
+/**
+ * How each agent CLI says that its LLM quota ran out, that there is no credit, or that the
+ * service is briefly unavailable. One row per known signature, collected in
+ * ../shared/research/llm-cli-exhaustion.md; wording changes often, so a new one is a new
+ * row here (and unknown failures are logged verbatim by the caller to find it).
+ *
+ * A row matches either one parsed JSON event (`event`) or the CLI's error text (`text`).
+ * Text rows never see the model's own words: classify.ts feeds them stderr, stdout lines
+ * that are not JSON, and the error texts of structured events (a failed Claude result, a
+ * Codex `turn.failed`, a Gemini `error`, …). A row marked `inReply` is distinctive enough
+ * to be trusted inside the text of a successful Claude result too.
+ *
+ * Classes (classify.ts picks billing > exhausted > transient):
+ *   exhausted  a quota window is used up; it resets (often at a stated time)
+ *   billing    no credit or no plan: nothing resets by itself
+ *   transient  overload, 5xx, per-minute limits: retry shortly
+ */
+import type { JsonObject } from './output-json.js';
+import { isObject } from './output-json.js';
+import { parseResetTime, type ResetContext } from './reset-time.js';
+
+export type AgentKind = 'claude' | 'codex' | 'gemini' | 'command';
+export type BuiltinAgent = Exclude<AgentKind, 'command'>;
+export type SignatureClass = 'exhausted' | 'billing' | 'transient';
+
+/** What an event row found: the human message, and when to come back if it says. */
+export interface EventHit {
+  message: string;
+  resetAt: number | null; // epoch ms
+}
+
+export type Matcher =
+  | { kind: 'text'; pattern: RegExp; inReply?: boolean }
+  | { kind: 'event'; test: (event: JsonObject, ctx: ResetContext) => EventHit | null };
+
+export interface Signature {
+  id: string;
+  agents: readonly BuiltinAgent[]; // a `command` agent (which may wrap any CLI) is checked against all rows
+  class: SignatureClass;
+  match: Matcher;
+  describe: string;
+  defaultRetryAfterMs?: number; // transient rows whose text states no delay (the CLI's own default)
+  ignoresStatedTime?: boolean; // a time near the match is not this limit's reset
+}
+
+const ALL: readonly BuiltinAgent[] = ['claude', 'codex', 'gemini'];
+const text = (pattern: RegExp, inReply = false): Matcher => ({ kind: 'text', pattern, inReply });
+
+export const SIGNATURES: readonly Signature[] = [
+  // ---- Claude Code: structured ------------------------------------------------------------
+  {
+    id: 'claude.rate-limit-event.rejected',
+    agents: ['claude'],
+    class: 'exhausted',
+    match: { kind: 'event', test: rejectedRateLimitEvent },
+    describe:
+      'stream-json rate_limit_event with status "rejected" (unless extra usage is allowed to take over), or ' +
+      'isUsingOverage with overageStatus "rejected" (overageStatus "rejected" alone is the steady state of ' +
+      'accounts without extra credit)',
+  },
+  {
+    id: 'claude.result.api-429',
+    agents: ['claude'],
+    class: 'exhausted',
+    match: { kind: 'event', test: (e, ctx) => failedResult(e, ctx, (status) => status === 429) },
+    describe: 'result with is_error:true and api_error_status 429 (even with subtype "success" and exit 0)',
+  },
+  {
+    id: 'claude.result.blocking-limit',
+    agents: ['claude'],
+    class: 'exhausted',
+    match: { kind: 'event', test: (e, ctx) => (e['terminal_reason'] === 'blocking_limit' ? resultHit(e, ctx) : null) },
+    describe: 'result with terminal_reason "blocking_limit"',
+  },
+  {
+    id: 'claude.result.api-5xx',
+    agents: ['claude'],
+    class: 'transient',
+    match: { kind: 'event', test: (e, ctx) => failedResult(e, ctx, (status) => status >= 500 && status <= 599) },
+    describe: 'result with is_error:true and api_error_status 5xx (529 = overloaded)',
+  },
+
+  // ---- Claude Code: text ------------------------------------------------------------------
+  {
+    id: 'claude.usage-limit-epoch',
+    agents: ['claude'],
+    class: 'exhausted',
+    match: text(/Claude AI usage limit reached\|\d{9,13}/, true),
+    describe: 'v1.0.x: `Claude AI usage limit reached|<epoch seconds>`',
+  },
+  {
+    id: 'claude.hit-limit',
+    agents: ['claude'],
+    class: 'exhausted',
+    match: text(/\b(?:you(?:'|’)ve|you have) hit your\b[^\n]{0,40}?\blimit\b/i),
+    describe: 'v2.x: `You\'ve hit your (session |weekly )?limit · resets 3:30am (America/New_York)`',
+  },
+  {
+    id: 'claude.usage-limit-reached',
+    agents: ['claude'],
+    class: 'exhausted',
+    match: text(/\bClaude (?:AI )?usage limit reached\b/i),
+    describe: 'TUI: `Claude usage limit reached. Your limit will reset at 3pm (America/Bogota).`',
+  },
+  {
+    id: 'claude.out-of-extra-usage',
+    agents: ['claude'],
+    class: 'exhausted',
+    match: text(/\bout of extra usage\b/i),
+    describe: 'short form `out of extra usage`',
+  },
+  {
+    id: 'claude.credit-balance',
+    agents: ['claude'],
+    class: 'billing',
+    match: text(/\bcredit balance (?:is )?too low\b/i),
+    describe: 'API-key billing: `Credit balance too low · Add funds` (HTTP 400 invalid_request_error)',
+  },
+  {
+    id: 'claude.rate-limit-error',
+    agents: ['claude'],
+    class: 'transient',
+    match: text(/\brate_limit_error\b/),
+    describe: 'raw 429 body `{"type":"error","error":{"type":"rate_limit_error",…}}` (API rate limit)',
+  },
+  {
+    id: 'claude.api-5xx',
+    agents: ['claude'],
+    class: 'transient',
+    match: text(/\bAPI Error:?\s*5\d\d\b|"type"\s*:\s*"api_error"/),
+    describe: '`API Error: 529 …`, `API Error: 500 …`, a raw api_error body',
+  },
+
+  // ---- Codex CLI --------------------------------------------------------------------------
+  {
+    id: 'codex.usage-limit',
+    agents: ['codex'],
+    class: 'exhausted',
+    match: text(/\bYou(?:'|’)ve hit your usage limit\b/i),
+    describe:
+      'UsageLimitReachedError, every plan: `You\'ve hit your usage limit. … try again at 3:28 PM.` / ' +
+      '`Aug 8th, 2026 12:30 PM` / `try again in 2 days 17 hours 14 minutes` / `Try again later.`',
+  },
+  {
+    id: 'codex.usage-limit-reached',
+    agents: ['codex'],
+    class: 'exhausted',
+    match: text(/\busage_limit_(?:reached|exceeded)\b/),
+    describe: 'backend body `{"error":{"type":"usage_limit_reached","resets_at":…,"resets_in_seconds":…}}`',
+  },
+  {
+    id: 'codex.quota-exceeded',
+    agents: ['codex'],
+    class: 'billing',
+    match: text(/\bQuota exceeded\. Check your plan and billing details\b|\binsufficient_quota\b/i),
+    describe: 'API key without credit: `Quota exceeded. Check your plan and billing details.`',
+  },
+  {
+    id: 'codex.usage-not-included',
+    agents: ['codex'],
+    class: 'billing',
+    match: text(/\bTo use Codex with your ChatGPT plan, upgrade\b/i),
+    describe: 'UsageNotIncluded: `To use Codex with your ChatGPT plan, upgrade to Plus…`',
+  },
+  {
+    id: 'codex.high-demand',
+    agents: ['codex'],
+    class: 'transient',
+    match: text(/\bexperiencing high demand\b/i),
+    describe: '`We\'re currently experiencing high demand, which may cause temporary errors.`',
+  },
+  {
+    id: 'codex.retry-limit',
+    agents: ['codex'],
+    class: 'transient',
+    match: text(/\bexceeded retry limit, last status: \d{3}/i),
+    describe: '`exceeded retry limit, last status: 429`',
+  },
+
+  // ---- Gemini CLI -------------------------------------------------------------------------
+  {
+    id: 'gemini.insufficient-credits',
+    agents: ['gemini'],
+    class: 'billing',
+    match: text(/\bINSUFFICIENT_G1_CREDITS_BALANCE\b/),
+    describe: 'ErrorInfo reason INSUFFICIENT_G1_CREDITS_BALANCE',
+  },
+  {
+    id: 'gemini.terminal-quota',
+    agents: ['gemini'],
+    class: 'exhausted',
+    match: text(/\bTerminalQuotaError\b/),
+    describe: '`TerminalQuotaError` on stderr (exit 1 in -p mode), or as error.type in the JSON output',
+  },
+  {
+    id: 'gemini.daily-quota',
+    agents: ['gemini'],
+    class: 'exhausted',
+    match: text(/\bexhausted your daily quota\b|\breached your daily [\w.-]+ quota limit\b/i),
+    describe: '`You have exhausted your daily quota on this model.`',
+  },
+  {
+    id: 'gemini.capacity',
+    agents: ['gemini'],
+    class: 'exhausted',
+    match: text(/\bexhausted your capacity on this model\b/i),
+    describe: '`You have exhausted your capacity on this model. Your quota will reset after 1s.`',
+  },
+  {
+    id: 'gemini.usage-limit-reached',
+    agents: ['gemini'],
+    class: 'exhausted',
+    match: text(/\bUsage limit reached for\b/i),
+    describe: '`Usage limit reached for gemini-3-flash-preview. Access resets at 10:57 PM GMT-3.`',
+  },
+  {
+    id: 'gemini.daily-quota-id',
+    agents: ['gemini'],
+    class: 'exhausted',
+    match: text(/\bquotaId["']?\s*:\s*["'][^"'\n]*(?:PerDay|Daily)/),
+    describe: 'raw 429 whose QuotaFailure quotaId has PerDay/Daily',
+    ignoresStatedTime: true, // its RetryInfo is a per-request hint, not the daily reset (Gemini CLI ignores it too)
+  },
+  {
+    id: 'gemini.quota-exhausted',
+    agents: ['gemini'],
+    class: 'exhausted',
+    match: text(/\bQUOTA_EXHAUSTED\b/),
+    describe: 'raw 429 with ErrorInfo reason QUOTA_EXHAUSTED',
+  },
+  {
+    id: 'gemini.model-fallback',
+    agents: ['gemini'],
+    class: 'exhausted',
+    match: text(/\bAutomatically switching from [\w.-]+ to [\w.-]+|\bSwitched to [\w.-]+ for (?:this|the remainder of this) session\b/i),
+    describe: 'a model fallback notice: the rest of the turn ran on another model (a confound)',
+  },
+  {
+    id: 'gemini.retryable-quota',
+    agents: ['gemini'],
+    class: 'transient',
+    match: text(/\bRetryableQuotaError\b/),
+    describe: '`RetryableQuotaError` (per-minute limits, 503)',
+  },
+  {
+    id: 'gemini.retry-delay',
+    agents: ['gemini'],
+    class: 'transient',
+    match: text(/\bretryDelay["']?\s*[:=]\s*["']?\d|\bPlease retry in \d/i),
+    describe: 'RetryInfo `retryDelay: "30s"` or `Please retry in 1m30.5s` (over 300 s: exhausted)',
+  },
+  {
+    id: 'gemini.per-minute',
+    agents: ['gemini'],
+    class: 'transient',
+    match: text(/\bquotaId["']?\s*:\s*["'][^"'\n]*PerMinute/),
+    describe: 'a QuotaFailure quotaId with PerMinute (Gemini CLI waits 60 s)',
+    defaultRetryAfterMs: 60_000,
+  },
+  {
+    id: 'gemini.rate-limit-exceeded',
+    agents: ['gemini'],
+    class: 'transient',
+    match: text(/\bRATE_LIMIT_EXCEEDED\b/),
+    describe: 'ErrorInfo reason RATE_LIMIT_EXCEEDED (Gemini CLI waits 10 s)',
+    defaultRetryAfterMs: 10_000,
+  },
+  {
+    id: 'gemini.resource-exhausted',
+    agents: ['gemini'],
+    class: 'transient',
+    match: text(/\bRESOURCE_EXHAUSTED\b/),
+    describe: 'raw 429 `"status": "RESOURCE_EXHAUSTED"` without a daily quota',
+  },
+
+  // ---- Any CLI ----------------------------------------------------------------------------
+  {
+    id: 'http.overloaded',
+    agents: ALL,
+    class: 'transient',
+    match: text(/\boverloaded(?:_error)?\b/i),
+    describe: '`529 Overloaded`, `overloaded_error`, `The model is overloaded`',
+  },
+  {
+    id: 'http.5xx',
+    agents: ALL,
+    class: 'transient',
+    match: text(/\b(?:500 Internal Server Error|502 Bad Gateway|503 Service Unavailable|504 Gateway Timeout)\b|"status"\s*:\s*"UNAVAILABLE"/i),
+    describe: 'HTTP 500/502/503/504',
+  },
+  {
+    id: 'http.429',
+    agents: ALL,
+    class: 'transient',
+    match: text(/\b429 Too Many Requests\b/i),
+    describe: 'HTTP 429 with nothing more specific',
+  },
+];
+
+// ---------------------------------------------------------------------------------------
+// Event tests (Claude's structured output)
+
+function rejectedRateLimitEvent(event: JsonObject): EventHit | null {
+  if (event['type'] !== 'rate_limit_event' || !isObject(event['rate_limit_info'])) return null;
+  const info = event['rate_limit_info'];
+  // A rejected window with extra usage allowed goes on, paid: not blocked (the run says so if it fails).
+  const overageTakesOver = info['overageStatus'] === 'allowed' || info['overageStatus'] === 'allowed_warning';
+  const rejected = info['status'] === 'rejected' && !overageTakesOver;
+  const overageRejected = info['isUsingOverage'] === true && info['overageStatus'] === 'rejected';
+  if (!rejected && !overageRejected) return null;
+  const resetsAt = epochMs(rejected ? info['resetsAt'] : (info['overageResetsAt'] ?? info['resetsAt']));
+  const window = typeof info['rateLimitType'] === 'string' ? info['rateLimitType'] : 'usage';
+  const what = rejected ? `${window} limit` : 'extra usage';
+  const until = resetsAt === null ? '' : `, resets at ${new Date(resetsAt).toISOString()}`;
+  return { message: `rate_limit_event: ${what} rejected${until}`, resetAt: resetsAt };
+}
+
+function failedResult(event: JsonObject, ctx: ResetContext, statusMatches: (status: number) => boolean): EventHit | null {
+  if (event['type'] !== 'result' || event['is_error'] !== true) return null;
+  const status = Number(event['api_error_status']);
+  return Number.isInteger(status) && statusMatches(status) ? resultHit(event, ctx) : null;
+}
+
+function resultHit(event: JsonObject, ctx: ResetContext): EventHit | null {
+  if (event['type'] !== 'result') return null;
+  const said = typeof event['result'] === 'string' ? event['result'].trim() : '';
+  const status = event['api_error_status'];
+  const fallback = `result ${String(event['terminal_reason'] ?? 'error')}${status === undefined || status === null ? '' : ` (API status ${String(status)})`}`;
+  return { message: said === '' ? fallback : said, resetAt: said === '' ? null : parseResetTime(said, ctx) };
+}
+
+function epochMs(value: unknown): number | null {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return null;
+  return value >= 1e12 ? value : value * 1000; // epoch seconds, unless it is already ms
+}

@@ -1,0 +1,499 @@
+import { describe, expect, it } from 'vitest';
+import { classifyAgentRun, LONG_WAIT_MS, type AgentRun, type AgentVerdict } from '../../src/agents/classify.js';
+import { SIGNATURES } from '../../src/agents/signatures.js';
+
+const NOW = Date.parse('2026-06-15T12:00:00Z'); // 14:00 in Berlin
+const CTX = { now: NOW, localZone: 'Europe/Berlin' };
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const lines = (...events: unknown[]): string => events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('\n');
+
+function run(agent: AgentRun['agent'], exitCode: number | null, streams: { stdout?: string; stderr?: string }, signal: string | null = null): AgentVerdict {
+  return classifyAgentRun({ agent, exitCode, signal, stdout: streams.stdout ?? '', stderr: streams.stderr ?? '' }, CTX);
+}
+
+/** The verdict minus its message, with times as ISO strings: what a row of the table below expects. */
+function summary(v: AgentVerdict): Record<string, unknown> {
+  switch (v.kind) {
+    case 'exhausted':
+      return { kind: v.kind, signature: v.signature, resetAt: iso(v.resetAt) };
+    case 'transient':
+      return { kind: v.kind, signature: v.signature, retryAfterMs: v.retryAfterMs };
+    case 'billing':
+      return { kind: v.kind, signature: v.signature };
+    default:
+      return { kind: v.kind };
+  }
+}
+
+const rateLimitEvent = (info: Record<string, unknown>): Record<string, unknown> => ({ type: 'rate_limit_event', rate_limit_info: info });
+const claudeResult = (fields: Record<string, unknown>): Record<string, unknown> => ({ type: 'result', subtype: 'success', session_id: 's', ...fields });
+const googleError = (details: unknown[], status = 'RESOURCE_EXHAUSTED'): string =>
+  JSON.stringify({ error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status, details } }, null, 2);
+
+interface Example {
+  name: string;
+  agent: AgentRun['agent'];
+  exit: number;
+  stdout?: string;
+  stderr?: string;
+  expected: Record<string, unknown>;
+}
+
+/** One example (at least) for every row of the signature table. */
+const EXAMPLES: Example[] = [
+  // ---- Claude
+  {
+    name: 'rate_limit_event rejected, then an empty "successful" result at exit 0',
+    agent: 'claude',
+    exit: 0,
+    stdout: lines(rateLimitEvent({ status: 'rejected', resetsAt: 1781539200, rateLimitType: 'five_hour' }), claudeResult({ is_error: false, result: '' })),
+    expected: { kind: 'exhausted', signature: 'claude.rate-limit-event.rejected', resetAt: '2026-06-15T16:00:00.000Z' },
+  },
+  {
+    name: 'result is_error with api_error_status 429 and subtype success',
+    agent: 'claude',
+    exit: 1,
+    stdout: JSON.stringify(claudeResult({ is_error: true, api_error_status: 429, result: "You've hit your session limit · resets 3:30am (America/New_York)" })),
+    expected: { kind: 'exhausted', signature: 'claude.result.api-429', resetAt: '2026-06-16T07:30:00.000Z' },
+  },
+  {
+    name: 'terminal_reason blocking_limit',
+    agent: 'claude',
+    exit: 1,
+    stdout: JSON.stringify(claudeResult({ is_error: true, terminal_reason: 'blocking_limit', result: '' })),
+    expected: { kind: 'exhausted', signature: 'claude.result.blocking-limit', resetAt: null },
+  },
+  {
+    name: 'result with api_error_status 529',
+    agent: 'claude',
+    exit: 1,
+    stdout: JSON.stringify(claudeResult({ is_error: true, api_error_status: '529', result: 'API Error: Repeated 529 Overloaded errors' })),
+    expected: { kind: 'transient', signature: 'claude.result.api-5xx', retryAfterMs: null },
+  },
+  {
+    name: 'v1.0.x pipe and epoch on stdout, empty stderr',
+    agent: 'claude',
+    exit: 1,
+    stdout: 'Claude AI usage limit reached|1750708800',
+    expected: { kind: 'exhausted', signature: 'claude.usage-limit-epoch', resetAt: '2025-06-23T20:00:00.000Z' },
+  },
+  {
+    name: 'hit your limit, plain text',
+    agent: 'claude',
+    exit: 1,
+    stdout: "You've hit your limit · resets 1pm (Europe/Lisbon)",
+    expected: { kind: 'exhausted', signature: 'claude.hit-limit', resetAt: '2026-06-15T12:00:00.000Z' },
+  },
+  {
+    name: 'TUI usage limit reached',
+    agent: 'claude',
+    exit: 1,
+    stderr: 'Claude usage limit reached. Your limit will reset at 3pm (America/Bogota).',
+    expected: { kind: 'exhausted', signature: 'claude.usage-limit-reached', resetAt: '2026-06-15T20:00:00.000Z' },
+  },
+  {
+    name: 'out of extra usage',
+    agent: 'claude',
+    exit: 1,
+    stdout: "You're out of extra usage",
+    expected: { kind: 'exhausted', signature: 'claude.out-of-extra-usage', resetAt: null },
+  },
+  {
+    name: 'credit balance too low',
+    agent: 'claude',
+    exit: 1,
+    stdout: 'Credit balance too low · Add funds: https://console.anthropic.com/settings/billing',
+    expected: { kind: 'billing', signature: 'claude.credit-balance' },
+  },
+  {
+    name: 'raw rate_limit_error body',
+    agent: 'claude',
+    exit: 1,
+    stderr: 'API Error: 429 {"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed your account\'s rate limit. Please try again later."}}',
+    expected: { kind: 'transient', signature: 'claude.rate-limit-error', retryAfterMs: null },
+  },
+  {
+    name: 'API Error: 500 api_error',
+    agent: 'claude',
+    exit: 1,
+    stderr: 'API Error: 500 {"type":"error","error":{"type":"api_error","message":"Internal server error"}}',
+    expected: { kind: 'transient', signature: 'claude.api-5xx', retryAfterMs: null },
+  },
+  // ---- Codex
+  {
+    name: 'usage limit with a time today',
+    agent: 'codex',
+    exit: 1,
+    stdout: lines({ type: 'turn.failed', error: { message: "You've hit your usage limit. Try again at 3:28 PM." } }),
+    expected: { kind: 'exhausted', signature: 'codex.usage-limit', resetAt: '2026-06-15T13:28:00.000Z' },
+  },
+  {
+    name: 'usage_limit_reached body',
+    agent: 'codex',
+    exit: 1,
+    stderr: 'unexpected status 429 Too Many Requests: {"error":{"type":"usage_limit_reached","plan_type":"plus","resets_in_seconds":13872},"status_code":429}',
+    expected: { kind: 'exhausted', signature: 'codex.usage-limit-reached', resetAt: '2026-06-15T15:51:12.000Z' },
+  },
+  {
+    name: 'Quota exceeded (API key)',
+    agent: 'codex',
+    exit: 1,
+    stdout: lines({ type: 'error', message: 'Quota exceeded. Check your plan and billing details.' }),
+    expected: { kind: 'billing', signature: 'codex.quota-exceeded' },
+  },
+  {
+    name: 'usage not included',
+    agent: 'codex',
+    exit: 1,
+    stderr: 'To use Codex with your ChatGPT plan, upgrade to Plus: https://openai.com/chatgpt/pricing.',
+    expected: { kind: 'billing', signature: 'codex.usage-not-included' },
+  },
+  {
+    name: 'high demand',
+    agent: 'codex',
+    exit: 1,
+    stderr: "We're currently experiencing high demand, which may cause temporary errors.",
+    expected: { kind: 'transient', signature: 'codex.high-demand', retryAfterMs: null },
+  },
+  {
+    name: 'retry limit',
+    agent: 'codex',
+    exit: 1,
+    stderr: 'exceeded retry limit, last status: 429 Too Many Requests',
+    expected: { kind: 'transient', signature: 'codex.retry-limit', retryAfterMs: null },
+  },
+  // ---- Gemini
+  {
+    name: 'INSUFFICIENT_G1_CREDITS_BALANCE beats TerminalQuotaError',
+    agent: 'gemini',
+    exit: 1,
+    stderr: `TerminalQuotaError: Insufficient credits.\n${googleError([{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'INSUFFICIENT_G1_CREDITS_BALANCE' }])}`,
+    expected: { kind: 'billing', signature: 'gemini.insufficient-credits' },
+  },
+  {
+    name: 'TerminalQuotaError in the JSON error document',
+    agent: 'gemini',
+    exit: 1,
+    stderr: JSON.stringify({ error: { type: 'TerminalQuotaError', message: 'You have exhausted your daily quota on this model.', code: 1 } }, null, 2),
+    expected: { kind: 'exhausted', signature: 'gemini.terminal-quota', resetAt: null },
+  },
+  {
+    name: 'daily quota wording alone',
+    agent: 'gemini',
+    exit: 1,
+    stderr: 'You have exhausted your daily quota on this model.',
+    expected: { kind: 'exhausted', signature: 'gemini.daily-quota', resetAt: null },
+  },
+  {
+    name: 'capacity with a reset after',
+    agent: 'gemini',
+    exit: 1,
+    stderr: 'You have exhausted your capacity on this model. Your quota will reset after 21h53m56s.',
+    expected: { kind: 'exhausted', signature: 'gemini.capacity', resetAt: '2026-06-16T09:53:56.000Z' },
+  },
+  {
+    name: 'usage limit reached, reset time on the next line',
+    agent: 'gemini',
+    exit: 1,
+    stderr: 'Usage limit reached for all Pro models.\nAccess resets at 11:00 AM GMT+2.',
+    expected: { kind: 'exhausted', signature: 'gemini.usage-limit-reached', resetAt: '2026-06-16T09:00:00.000Z' },
+  },
+  {
+    name: 'PerDay quotaId: its RetryInfo is not the daily reset',
+    agent: 'gemini',
+    exit: 1,
+    stderr: googleError([
+      { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' }] },
+      { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '44s' },
+    ]),
+    expected: { kind: 'exhausted', signature: 'gemini.daily-quota-id', resetAt: null },
+  },
+  {
+    name: 'QUOTA_EXHAUSTED reason',
+    agent: 'gemini',
+    exit: 1,
+    stderr: googleError([{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'QUOTA_EXHAUSTED', domain: 'cloudcode-pa.googleapis.com' }]),
+    expected: { kind: 'exhausted', signature: 'gemini.quota-exhausted', resetAt: null },
+  },
+  {
+    name: 'model fallback notice at exit 0',
+    agent: 'gemini',
+    exit: 0,
+    stdout: JSON.stringify({ response: 'done', stats: { models: {} } }),
+    stderr: 'Your configured model (gemini-2.5-pro) was temporarily unavailable. Switched to gemini-2.5-flash for this session.',
+    expected: { kind: 'exhausted', signature: 'gemini.model-fallback', resetAt: null },
+  },
+  {
+    name: 'RetryableQuotaError',
+    agent: 'gemini',
+    exit: 1,
+    stderr: 'RetryableQuotaError: Resource has been exhausted (e.g. check quota).',
+    expected: { kind: 'transient', signature: 'gemini.retryable-quota', retryAfterMs: null },
+  },
+  {
+    name: 'Please retry in 30s',
+    agent: 'gemini',
+    exit: 1,
+    stderr: 'ApiError: Please retry in 30s.',
+    expected: { kind: 'transient', signature: 'gemini.retry-delay', retryAfterMs: 30_000 },
+  },
+  {
+    name: 'RetryInfo over 300 s: exhausted',
+    agent: 'gemini',
+    exit: 1,
+    stderr: googleError([{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '301s' }]),
+    expected: { kind: 'exhausted', signature: 'gemini.retry-delay', resetAt: '2026-06-15T12:05:01.000Z' },
+  },
+  {
+    name: 'PerMinute quotaId without a delay: Gemini CLI waits 60 s',
+    agent: 'gemini',
+    exit: 1,
+    stderr: googleError([{ '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaId: 'GenerateRequestsPerMinutePerProjectPerModel' }] }]),
+    expected: { kind: 'transient', signature: 'gemini.per-minute', retryAfterMs: 60_000 },
+  },
+  {
+    name: 'RATE_LIMIT_EXCEEDED without a delay: Gemini CLI waits 10 s',
+    agent: 'gemini',
+    exit: 1,
+    stderr: googleError([{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'RATE_LIMIT_EXCEEDED' }]),
+    expected: { kind: 'transient', signature: 'gemini.rate-limit-exceeded', retryAfterMs: 10_000 },
+  },
+  {
+    name: 'RESOURCE_EXHAUSTED with nothing else',
+    agent: 'gemini',
+    exit: 1,
+    stderr: googleError([]),
+    expected: { kind: 'transient', signature: 'gemini.resource-exhausted', retryAfterMs: null },
+  },
+  // ---- any CLI
+  {
+    name: 'overloaded',
+    agent: 'gemini',
+    exit: 1,
+    stderr: 'The model is overloaded. Please try again later.',
+    expected: { kind: 'transient', signature: 'http.overloaded', retryAfterMs: null },
+  },
+  {
+    name: '503 Service Unavailable',
+    agent: 'codex',
+    exit: 1,
+    stderr: 'unexpected status 503 Service Unavailable: upstream connect error',
+    expected: { kind: 'transient', signature: 'http.5xx', retryAfterMs: null },
+  },
+  {
+    name: '429 Too Many Requests',
+    agent: 'claude',
+    exit: 1,
+    stderr: 'HTTP 429 Too Many Requests',
+    expected: { kind: 'transient', signature: 'http.429', retryAfterMs: null },
+  },
+];
+
+describe('classifyAgentRun: one example per signature', () => {
+  it.each(EXAMPLES)('$agent: $name', (example) => {
+    expect(summary(run(example.agent, example.exit, example))).toEqual(example.expected);
+  });
+
+  it('has an example for every signature in the table', () => {
+    const exemplified = new Set(EXAMPLES.map((e) => e.expected['signature']));
+    expect(SIGNATURES.map((s) => s.id).filter((id) => !exemplified.has(id))).toEqual([]);
+  });
+
+  it('has unique signature ids and a description for each', () => {
+    expect(new Set(SIGNATURES.map((s) => s.id)).size).toBe(SIGNATURES.length);
+    for (const s of SIGNATURES) expect(s.describe.length, s.id).toBeGreaterThan(10);
+  });
+});
+
+describe('classifyAgentRun: messages', () => {
+  it('gives the matched human text as the message', () => {
+    const v = run('claude', 1, { stdout: JSON.stringify(claudeResult({ is_error: true, api_error_status: 429, result: "You've hit your session limit · resets 3:30am (America/New_York)" })) });
+    expect(v).toEqual({
+      kind: 'exhausted',
+      signature: 'claude.result.api-429',
+      resetAt: Date.parse('2026-06-16T07:30:00Z'),
+      message: "You've hit your session limit · resets 3:30am (America/New_York)",
+    });
+  });
+
+  it('joins the next line into the message when the reset time is there', () => {
+    const v = run('gemini', 1, { stderr: 'noise\nUsage limit reached for gemini-3-flash-preview.\nAccess resets at 10:57 PM GMT-3.\n/stats model' });
+    expect(v).toMatchObject({ message: 'Usage limit reached for gemini-3-flash-preview.\nAccess resets at 10:57 PM GMT-3.' });
+  });
+
+  it('describes a rejected rate_limit_event', () => {
+    const v = run('claude', 1, { stdout: lines(rateLimitEvent({ status: 'rejected', resetsAt: 1781539200, rateLimitType: 'seven_day' })) });
+    expect(v).toMatchObject({ message: 'rate_limit_event: seven_day limit rejected, resets at 2026-06-15T16:00:00.000Z' });
+  });
+});
+
+describe('classifyAgentRun: Claude rate_limit_event', () => {
+  const ok = claudeResult({ is_error: false, result: 'done' });
+
+  it('is ok with overageStatus "rejected" alone (accounts without extra credit)', () => {
+    const steady = rateLimitEvent({ status: 'allowed', resetsAt: 1781539200, overageStatus: 'rejected', overageDisabledReason: 'org_level_disabled', isUsingOverage: false });
+    expect(run('claude', 0, { stdout: lines(steady, ok) })).toEqual({ kind: 'ok' });
+    expect(run('claude', 0, { stdout: lines(rateLimitEvent({ status: 'allowed_warning', overageStatus: 'rejected' }), ok) })).toEqual({ kind: 'ok' });
+  });
+
+  it('is exhausted when extra usage in use is rejected, with the overage reset time', () => {
+    const v = run('claude', 1, { stdout: lines(rateLimitEvent({ status: 'allowed', resetsAt: 1781539200, isUsingOverage: true, overageStatus: 'rejected', overageResetsAt: 1781542800 })) });
+    expect(summary(v)).toEqual({ kind: 'exhausted', signature: 'claude.rate-limit-event.rejected', resetAt: '2026-06-15T17:00:00.000Z' });
+  });
+
+  it('is ok when the window is rejected but extra usage takes over and the turn succeeds', () => {
+    expect(run('claude', 0, { stdout: lines(rateLimitEvent({ status: 'rejected', overageStatus: 'allowed', isUsingOverage: true }), ok) })).toEqual({ kind: 'ok' });
+  });
+
+  it('finds a rejected event spliced into an assistant line', () => {
+    const event = JSON.stringify(rateLimitEvent({ status: 'rejected', resetsAt: 1781539200 }));
+    const stdout = `{"type":"system","subtype":"init"}\n{"type":"assistant","message":{"content":[{"type":"text","text":"half a sentence${event}\n and the rest"}]}}\n`;
+    expect(summary(run('claude', 1, { stdout }))).toEqual({ kind: 'exhausted', signature: 'claude.rate-limit-event.rejected', resetAt: '2026-06-15T16:00:00.000Z' });
+  });
+
+  it('tolerates unknown event types and lines that do not parse', () => {
+    const stdout = lines('{"type":"brand_new_event","x":1}', '{oops', 'plain log line', { type: 'stream_event', event: {} }, ok);
+    expect(run('claude', 0, { stdout })).toEqual({ kind: 'ok' });
+  });
+});
+
+describe('classifyAgentRun: exit codes', () => {
+  it('does not trust exit 0 from a built-in CLI that reports an error', () => {
+    expect(summary(run('claude', 0, { stdout: JSON.stringify(claudeResult({ is_error: true, api_error_status: 429, result: "You've hit your limit" })) }))).toEqual({
+      kind: 'exhausted',
+      signature: 'claude.result.api-429',
+      resetAt: null,
+    });
+    expect(run('claude', 0, { stdout: JSON.stringify(claudeResult({ subtype: 'error_during_execution', is_error: true, result: 'Tool crashed' })) })).toEqual({
+      kind: 'failure',
+      message: 'Tool crashed',
+    });
+    expect(run('codex', 0, { stdout: lines({ type: 'turn.failed', error: { message: 'stream disconnected before completion' } }) })).toEqual({
+      kind: 'failure',
+      message: 'stream disconnected before completion',
+    });
+  });
+
+  it('is ok at exit 0 with no structured output at all (e.g. a text output format)', () => {
+    expect(run('claude', 0, { stdout: 'I changed the learning rate.' })).toEqual({ kind: 'ok' });
+  });
+
+  it('never searches the model\'s own words', () => {
+    const reply = "You've hit your limit · resets 3pm (UTC). Claude AI usage limit reached. 429 Too Many Requests, overloaded_error, TerminalQuotaError";
+    const stdout = lines({ type: 'assistant', message: { model: 'claude-sonnet-4-5', content: [{ type: 'text', text: reply }] } }, claudeResult({ is_error: false, result: reply }));
+    expect(run('claude', 0, { stdout })).toEqual({ kind: 'ok' });
+    // even when the turn then crashes
+    expect(run('claude', 1, { stdout: lines({ type: 'assistant', message: { model: 'claude-sonnet-4-5', content: [{ type: 'text', text: reply }] } }), stderr: 'Segmentation fault' })).toEqual({
+      kind: 'failure',
+      message: 'Segmentation fault',
+    });
+    const codexReply = lines({ type: 'item.completed', item: { type: 'agent_message', text: "You've hit your usage limit. Quota exceeded. Check your plan and billing details." } }, { type: 'turn.completed', usage: {} });
+    expect(run('codex', 0, { stdout: codexReply })).toEqual({ kind: 'ok' });
+  });
+
+  it('trusts the pipe-and-epoch notice even inside a result that claims success', () => {
+    const stdout = JSON.stringify(claudeResult({ is_error: false, result: 'Claude AI usage limit reached|1781539200' }));
+    expect(summary(run('claude', 0, { stdout }))).toEqual({ kind: 'exhausted', signature: 'claude.usage-limit-epoch', resetAt: '2026-06-15T16:00:00.000Z' });
+  });
+
+  it('ignores transient errors a turn recovered from', () => {
+    const stdout = JSON.stringify(claudeResult({ is_error: false, result: 'done' }));
+    expect(run('claude', 0, { stdout, stderr: 'API Error: 529 Overloaded · retrying in 2 seconds' })).toEqual({ kind: 'ok' });
+    expect(summary(run('claude', 1, { stdout, stderr: 'API Error: 529 Overloaded' }))).toMatchObject({ kind: 'transient' });
+  });
+
+  it('treats a command agent by its exit code: 0 is ok whatever it printed', () => {
+    expect(run('command', 0, { stdout: "You've hit your usage limit. Try again later.", stderr: 'TerminalQuotaError' })).toEqual({ kind: 'ok' });
+  });
+
+  it('applies every CLI\'s signatures to a failing command agent, structured ones too', () => {
+    expect(summary(run('command', 1, { stderr: "You've hit your usage limit. Try again at 3:28 PM." }))).toMatchObject({ kind: 'exhausted', resetAt: '2026-06-15T13:28:00.000Z' });
+    expect(summary(run('command', 2, { stderr: 'TerminalQuotaError: You have exhausted your daily quota on this model.' }))).toEqual({
+      kind: 'exhausted',
+      signature: 'gemini.terminal-quota',
+      resetAt: null,
+    });
+    const wrapped = JSON.stringify(claudeResult({ is_error: true, api_error_status: 429, result: 'You hit it' }));
+    expect(summary(run('command', 1, { stdout: wrapped }))).toEqual({ kind: 'exhausted', signature: 'claude.result.api-429', resetAt: null });
+  });
+
+  it('classifies a process killed by a signal by what it printed, else as a failure', () => {
+    expect(summary(run('gemini', null, { stderr: 'Please retry in 12s' }, 'SIGTERM'))).toEqual({ kind: 'transient', signature: 'gemini.retry-delay', retryAfterMs: 12_000 });
+    expect(run('gemini', null, {}, 'SIGKILL')).toEqual({ kind: 'failure', message: 'killed by SIGKILL, no output' });
+  });
+});
+
+describe('classifyAgentRun: precedence', () => {
+  it('billing > exhausted > transient, whatever the order in the output', () => {
+    const stderr = ['503 Service Unavailable', "You've hit your usage limit. Try again later.", 'Quota exceeded. Check your plan and billing details.'];
+    expect(run('codex', 1, { stderr: stderr.join('\n') })).toMatchObject({ kind: 'billing' });
+    expect(run('codex', 1, { stderr: stderr.slice(0, 2).join('\n') })).toMatchObject({ kind: 'exhausted' });
+    expect(run('codex', 1, { stderr: stderr.slice(0, 1).join('\n') })).toMatchObject({ kind: 'transient' });
+  });
+
+  it('exhausted beats a transient row that comes earlier in the table', () => {
+    const stdout = lines(
+      claudeResult({ is_error: true, api_error_status: 529, result: 'API Error: 529 Overloaded' }),
+      'Claude AI usage limit reached|1781539200',
+    );
+    expect(summary(run('claude', 1, { stdout }))).toEqual({ kind: 'exhausted', signature: 'claude.usage-limit-epoch', resetAt: '2026-06-15T16:00:00.000Z' });
+  });
+
+  it('prefers the evidence that says when, within a class, over table order', () => {
+    const stdout = lines(
+      rateLimitEvent({ status: 'rejected', rateLimitType: 'five_hour' }), // an earlier row, but no time
+      claudeResult({ is_error: true, api_error_status: 429, result: "You've hit your session limit · resets 3:30am (America/New_York)" }),
+    );
+    expect(summary(run('claude', 1, { stdout }))).toEqual({ kind: 'exhausted', signature: 'claude.result.api-429', resetAt: '2026-06-16T07:30:00.000Z' });
+  });
+
+  it(`turns a suggested wait over ${LONG_WAIT_MS / 1000} s into exhaustion, and keeps one of exactly that as transient`, () => {
+    expect(summary(run('gemini', 1, { stderr: 'Please retry in 300s' }))).toEqual({ kind: 'transient', signature: 'gemini.retry-delay', retryAfterMs: 300_000 });
+    expect(summary(run('gemini', 1, { stderr: 'Please retry in 300.5s' }))).toEqual({ kind: 'exhausted', signature: 'gemini.retry-delay', resetAt: '2026-06-15T12:05:00.500Z' });
+  });
+});
+
+describe('classifyAgentRun: unknown failures', () => {
+  it('gives the last lines of stderr verbatim', () => {
+    expect(run('claude', 1, { stderr: 'Error: ENOENT: no such file\n    at open (node:fs:1:1)\n' })).toEqual({
+      kind: 'failure',
+      message: 'Error: ENOENT: no such file\n    at open (node:fs:1:1)',
+    });
+  });
+
+  it('falls back to stdout, then to the exit code', () => {
+    expect(run('claude', 3, { stdout: 'something odd happened' })).toEqual({ kind: 'failure', message: 'something odd happened' });
+    expect(run('claude', 3, {})).toEqual({ kind: 'failure', message: 'exited with code 3, no output' });
+  });
+
+  it('trims a long stderr to its last few hundred characters, starting at a line', () => {
+    const stderr = Array.from({ length: 100 }, (_, i) => `line ${i} of a long stack trace`).join('\n');
+    const v = run('gemini', 1, { stderr });
+    expect(v.kind).toBe('failure');
+    const message = v.kind === 'failure' ? v.message : '';
+    expect(message.length).toBeLessThanOrEqual(400);
+    expect(message.endsWith('line 99 of a long stack trace')).toBe(true);
+    expect(stderr.includes(`\n${message}`)).toBe(true); // verbatim, from a line start
+  });
+
+  it('prefers the error a CLI reported in its structured output', () => {
+    const stdout = lines({ type: 'thread.started', thread_id: 't' }, { type: 'turn.failed', error: { message: 'sandbox error: denied' } });
+    expect(run('codex', 1, { stdout, stderr: 'WARN unrelated' })).toEqual({ kind: 'failure', message: 'sandbox error: denied' });
+  });
+});
+
+describe('classifyAgentRun: large outputs', () => {
+  it('classifies 256 KiB of stream-json with broken lines quickly and correctly', () => {
+    const filler = JSON.stringify({ type: 'assistant', message: { model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'x'.repeat(400) }] } });
+    const broken = `{"type":"assistant","message":{"content":[{"type":"text","text":"${'{"type":"text"'.repeat(60)}`;
+    const parts: string[] = [];
+    while (parts.join('\n').length < 256 * 1024) parts.push(filler, broken);
+    parts.push(JSON.stringify(rateLimitEvent({ status: 'rejected', resetsAt: 1781539200 })));
+    const stdout = parts.join('\n');
+    const started = performance.now();
+    const v = run('claude', 1, { stdout, stderr: 'y'.repeat(256 * 1024) });
+    const elapsed = performance.now() - started;
+    expect(summary(v)).toEqual({ kind: 'exhausted', signature: 'claude.rate-limit-event.rejected', resetAt: '2026-06-15T16:00:00.000Z' });
+    expect(elapsed).toBeLessThan(2_000); // generous: it takes tens of ms; quadratic behaviour would take minutes
+  });
+});

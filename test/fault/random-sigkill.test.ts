@@ -1,0 +1,175 @@
+/**
+ * Random SIGKILL, Ray-restore-stress style (faults.md §6): start `run --loop`, kill -9 it
+ * after a seeded random delay, restart, over and over, then stop it gracefully. Half the
+ * kills take the CLI's git children down with it (as a service manager's group kill does:
+ * stale .git locks), the other half leave them running as orphans. Evaluation groups are
+ * in their own sessions and survive every kill, as they would in production.
+ *
+ * After every kill (CLI dead, files quiescent): the ledger parses, iterations are unique and
+ * increasing, every evaluated row has a finished evaluation, keep iff better than the best
+ * (the best never regresses), state.json agrees with the ledger, the branch is at the last
+ * keep or one candidate on it. After every restart that gets past its recovery: no process
+ * of an earlier incarnation runs (by environment tag, by marker, and the leader recorded in
+ * state.json). At the end: a graceful stop (exit 0 within 15 s), then the branch is exactly
+ * the last keep, no intent, a clean worktree, no *.lock under .git, no process left.
+ *
+ * Replay a failure with FAULT_SEED=<seed printed in the summary>.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, expect, it } from 'vitest';
+import { makeFaultProject } from './helpers/fault-project.js';
+import { checkBranch, checkLedger, checkStateAgainstLedger, commitAndParents, lockFiles, readFinished, readLedger, readState } from './helpers/invariants.js';
+import { killLaunched, launchCli } from './helpers/launch.js';
+import { isSameAlive, taggedProcesses, waitUntil } from './helpers/procs.js';
+import { chooseSeed, seededRandom } from './helpers/rng.js';
+
+const ROUNDS = Number(process.env.FAULT_KILLS ?? 50);
+const MAX_DELAY_MS = 1500;
+/** After an evaluation finished: the record step (row, result.json, state, git) takes ~5-15 ms. */
+const AFTER_EVAL_MAX_DELAY_MS = 15;
+/** Printed once the loop is past recovery and setup: an iteration starts. */
+const ITERATION_STARTED = /#\d+ (?:start|baseline) \(best/;
+
+afterAll(() => {
+  killLaunched();
+  for (const p of taggedProcesses(TAG)) process.kill(p.pid, 'SIGKILL');
+});
+
+const TAG = `sigkill${process.pid}`;
+
+/** Resolves as soon as `done()` holds, re-checked on every change of `file` (inotify: no polling lag). */
+function waitForFileChange(file: string, done: () => boolean, timeoutMs: number, context: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const watcher = fs.watch(file, () => {
+      if (done()) finish();
+    });
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for a change of ${file}; ${context}`));
+    }, timeoutMs);
+    function finish() {
+      clearTimeout(timer);
+      watcher.close();
+      resolve();
+    }
+    if (done()) finish();
+  });
+}
+
+/** Whether incarnation `incarnation` has finished an evaluation (third field of the line). */
+function finishedBy(file: string, incarnation: number): boolean {
+  return fs.readFileSync(file, 'utf8').split('\n').some((line) => line.split(' ')[2] === String(incarnation));
+}
+
+it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, async () => {
+  const seed = chooseSeed();
+  const random = seededRandom(seed);
+  const started = performance.now();
+  const project = await makeFaultProject(TAG);
+  const args = ['--path', project.root, 'run', project.id, '--loop'];
+  const where = (round: number, output = '') => `seed ${seed}, round ${round} (FAULT_SEED=${seed} replays it)\n--- CLI output ---\n${output}`;
+
+  const recordedLeaders: { pid: number; startTime: number | null; round: number }[] = [];
+  const stats = { afterEval: 0, cliOnly: 0, withGit: 0, checkedAfterRecovery: 0, rowChecks: 0, torn: 0, phases: new Map<string, number>() };
+  let expectRepair = false;
+  let allOutput = '';
+
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Where the kill goes: a random instant from the start, or (two rounds in five) a few
+    // ms after this incarnation's evaluation finished, when the row, state and git steps run.
+    const afterEval = random() < 0.4;
+    const delay = Math.round(random() * (afterEval ? AFTER_EVAL_MAX_DELAY_MS : MAX_DELAY_MS));
+    const withGit = random() < 0.5;
+    const cli = launchCli(args, project.envFor(round));
+    let killAt = performance.now() + delay;
+
+    const how = await cli.waitFor(ITERATION_STARTED, afterEval ? 30_000 : delay);
+    if (how === 'exited') throw new Error(`the CLI exited on its own before the kill: ${where(round, cli.output())}`);
+    if (how === 'matched') {
+      // Past recovery: nothing of an earlier incarnation may still run.
+      const survivors = taggedProcesses(TAG).filter((p) => p.incarnation < round);
+      expect(survivors, `processes of earlier incarnations survived the recovery; ${where(round, cli.output())}`).toEqual([]);
+      const leaders = recordedLeaders.filter((l) => isSameAlive(l.pid, l.startTime));
+      expect(leaders, `recorded leaders still alive; ${where(round, cli.output())}`).toEqual([]);
+      if (expectRepair) expect(cli.output(), where(round, cli.output())).toMatch(/repaired a torn last line/);
+      stats.checkedAfterRecovery++;
+    } else if (afterEval) {
+      throw new Error(`no iteration started within 30 s: ${where(round, cli.output())}`);
+    }
+    if (afterEval) {
+      await waitForFileChange(project.finishedFile, () => finishedBy(project.finishedFile, round) || cli.hasExited(), 30_000, where(round, cli.output()));
+      killAt = performance.now() + delay;
+      stats.afterEval++;
+    }
+    // Place the kill (a seeded random delay, not a synchronisation).
+    const left = killAt - performance.now();
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+    if (cli.hasExited()) throw new Error(`the CLI exited on its own before the kill: ${where(round, cli.output())}`);
+    process.kill(withGit ? -cli.pid : cli.pid, 'SIGKILL');
+    const end = await cli.exited;
+    expect(end.signal, where(round, cli.output())).toBe('SIGKILL');
+    if (withGit) stats.withGit++;
+    else stats.cliOnly++;
+    allOutput += cli.output();
+
+    // The CLI is dead: its files must be consistent as they are.
+    const ledger = readLedger(path.join(project.expDir, 'results.tsv'));
+    const state = readState(project.expDir);
+    const problems = [
+      ...checkLedger(ledger, readFinished(project.finishedFile)),
+      ...checkStateAgainstLedger(state, ledger),
+      ...(await checkBranch(project.root, project.branch, state)),
+    ];
+    expect(problems, where(round, cli.output())).toEqual([]);
+    stats.rowChecks += ledger.rows.length;
+    expectRepair = ledger.torn;
+    if (ledger.torn) stats.torn++;
+    const phase = state === null ? 'no state yet' : (state.intent?.phase ?? 'between iterations');
+    stats.phases.set(phase, (stats.phases.get(phase) ?? 0) + 1);
+    if (state?.intent?.child) recordedLeaders.push({ ...state.intent.child, round });
+  }
+
+  // A final incarnation that is stopped gracefully.
+  const final = ROUNDS + 1;
+  const cli = launchCli(args, project.envFor(final));
+  expect(await cli.waitFor(ITERATION_STARTED, 30_000), where(final, cli.output())).toBe('matched');
+  expect(taggedProcesses(TAG).filter((p) => p.incarnation < final), where(final, cli.output())).toEqual([]);
+  expect(recordedLeaders.filter((l) => isSameAlive(l.pid, l.startTime)), where(final, cli.output())).toEqual([]);
+  const signalledAt = performance.now();
+  process.kill(cli.pid, 'SIGTERM');
+  const end = await cli.exited;
+  const stopMs = performance.now() - signalledAt;
+  allOutput += cli.output();
+  expect(end, where(final, cli.output())).toEqual({ code: 0, signal: null });
+  expect(stopMs).toBeLessThan(15_000);
+
+  const ledger = readLedger(path.join(project.expDir, 'results.tsv'));
+  const state = readState(project.expDir);
+  expect(ledger.torn).toBe(false);
+  expect([...checkLedger(ledger, readFinished(project.finishedFile)), ...checkStateAgainstLedger(state, ledger)], where(final, cli.output())).toEqual([]);
+  stats.rowChecks += ledger.rows.length;
+  expect(state?.intent).toBeNull();
+  const lastKeep = ledger.rows.filter((r) => r.status === 'keep').at(-1);
+  expect(lastKeep, 'at least the baseline was kept').toBeDefined();
+  const [tip] = (await commitAndParents(project.root, `refs/heads/${project.branch}`)) ?? [];
+  expect(tip).toBe(state?.lastKept.commit);
+  expect(tip?.startsWith(lastKeep?.commit ?? '?')).toBe(true);
+  expect(String((await execa('git', ['status', '--porcelain'], { cwd: state?.worktree ?? '/' })).stdout)).toBe('');
+  expect(lockFiles(path.join(project.root, '.git'))).toEqual([]);
+  // Stragglers of the stopped run are killed before it exits; zombies are not counted.
+  await waitUntil('no process of any incarnation', () => (taggedProcesses(TAG).length === 0 ? true : undefined), 5_000);
+  expect(fs.readFileSync(path.join(project.expDir, 'results.tsv'), 'utf8').endsWith('\n')).toBe(true);
+
+  const count = (re: RegExp) => (allOutput.match(re) ?? []).length;
+  const statuses = ledger.rows.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+  console.log(
+    `[fault] SIGKILL: ${ROUNDS} kills survived (${stats.afterEval} placed just after an evaluation; ${stats.cliOnly} CLI only, ${stats.withGit} with its git children; ` +
+      `at ${[...stats.phases].map(([p, n]) => `${p} ${n}`).join(', ')}), ${stats.checkedAfterRecovery} restarts checked past recovery, ` +
+      `${ledger.rows.length} rows (${Object.entries(statuses).map(([s, n]) => `${s} ${n}`).join(', ')}), ${stats.rowChecks} row checks, ` +
+      `${count(/recovered iteration \d+: interrupted/g)} rolled back, ${count(/recovered iteration \d+: row/g)} completed, ` +
+      `${count(/killed the leftover|killed leftover process group/g)} leftover groups killed, ${count(/removed stale git lock/g)} stale locks removed (${[...new Set(allOutput.match(/(?<=removed stale git lock )\S+/g) ?? [])].map((f) => path.relative(project.root, f)).join(', ') || 'none'}), ` +
+      `${stats.torn} torn tails; seed ${seed}; ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+});
