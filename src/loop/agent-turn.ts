@@ -103,6 +103,8 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
         return { kind: 'finished', report };
       case 'failure':
         if (outcome.kind === 'timeout') return { kind: 'crashed', reason: 'agent_timeout', detail: 'killed at agent_timeout', report };
+        // Verbatim, so a quota message we do not know yet can become the next signature.
+        deps.report({ kind: 'warning', message: `agent ${kind} failed with no known quota signature; its output, verbatim: ${verdict.message}` });
         return { kind: 'crashed', reason: 'agent_exit', detail: verdict.message, report };
       default: {
         const unreachable: never = verdict;

@@ -82,20 +82,6 @@ export async function waitUntil<T>(what: string, probe: () => T | undefined | Pr
   }
 }
 
-/** Whether `pid` has a handler installed for `signal` (/proc/<pid>/status SigCgt). */
-export function catchesSignal(pid: number, signal: 'SIGTERM' | 'SIGINT'): boolean {
-  let status: string;
-  try {
-    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return false;
-  }
-  const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-  if (mask === undefined) return false;
-  const bit = BigInt(signal === 'SIGTERM' ? 15 : 2) - 1n;
-  return ((BigInt(`0x${mask}`) >> bit) & 1n) === 1n;
-}
-
 export function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {
     process.kill(pid, signal);

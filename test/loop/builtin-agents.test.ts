@@ -1,0 +1,120 @@
+/**
+ * The built-in agents end to end, with fake `claude`, `codex` and `gemini` executables on
+ * PATH that print what the real CLIs print (test/fixtures/fake-cli): how each is invoked,
+ * what reaches its environment, what the rows record, and how each kind of exhaustion or
+ * billing failure stops the loop without a row.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/git-repo.js';
+import { makeProject } from '../helpers/project.js';
+
+const FAKES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/fake-cli');
+
+/** A project whose metric is the number of lines in value.txt (each fake edit appends one). */
+async function projectFor(agent: string, config: Record<string, string> = {}) {
+  const project = await makeProject({
+    config: { agent, evaluate_cmd: 'echo "score: $(wc -l < value.txt)"', metric_direction: 'higher', on_exhaustion: 'stop', ...config },
+  });
+  const record = path.join(await makeTempDir('ar-record-'), 'calls.jsonl');
+  const env = (scenario: string, extra: Record<string, string> = {}) => ({
+    ...project.env,
+    PATH: `${FAKES}:${project.env.PATH}`,
+    FAKE_CLI_SCENARIO: scenario,
+    FAKE_CLI_RECORD: record,
+    ...extra,
+  });
+  const calls = async (): Promise<Array<{ argv: string[]; stdin: string; env: Record<string, string> }>> =>
+    (await fs.readFile(record, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return { project, env, calls };
+}
+
+describe('built-in agents', () => {
+  it('claude: runs non-interactively with stream-json, keeps billing keys out, records cost and tokens', async () => {
+    const { project, env, calls } = await projectFor('claude', { agent_args: '--model sonnet' });
+    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], {
+      env: env('success', { ANTHROPIC_API_KEY: 'sk-would-switch-billing', SOME_OTHER: 'kept' }),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const [call] = await calls();
+    expect(call?.argv).toEqual(['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'acceptEdits', '--allowedTools', 'Bash,Read,Edit,Write,Glob,Grep', '--model', 'sonnet']);
+    expect(call?.stdin).toContain('## Context for iteration 1');
+    expect(call?.env.ANTHROPIC_API_KEY).toBeUndefined();
+    expect(call?.env.SOME_OTHER).toBe('kept');
+    const rows = await project.rows();
+    expect(rows[1]).toMatchObject({ status: 'keep', agent: 'claude' });
+    expect(Number(rows[1]?.cost_usd)).toBeGreaterThan(0);
+    expect(Number(rows[1]?.tokens_in)).toBeGreaterThan(0);
+    expect(Number(rows[1]?.tokens_out)).toBeGreaterThan(0);
+    const result = JSON.parse(await fs.readFile(path.join(project.expDir, 'runs', '00001', 'result.json'), 'utf8'));
+    expect(result.agentReport).toMatchObject({ sessionId: expect.any(String), model: expect.stringContaining('claude') });
+  });
+
+  it('claude: agent_pass_env lets a listed billing key through', async () => {
+    const { project, env, calls } = await projectFor('claude', { agent_pass_env: 'ANTHROPIC_API_KEY' });
+    expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: env('success', { ANTHROPIC_API_KEY: 'sk-wanted' }) })).exitCode).toBe(0);
+    expect((await calls())[0]?.env.ANTHROPIC_API_KEY).toBe('sk-wanted');
+  });
+
+  const exhausted: Array<[string, string, RegExp, Record<string, string>?]> = [
+    ['claude', 'stream-spliced', /usage exhausted for claude/],
+    ['claude', 'session-limit-json-exit0', /usage exhausted for claude: .*session limit/],
+    ['claude', 'text-epoch', /usage exhausted for claude: Claude AI usage limit reached/],
+    ['codex', 'usage-limit-plus', /usage exhausted for codex: You've hit your usage limit/],
+    ['codex', 'usage-limit-pro-relative', /usage exhausted for codex: .*try again in 2 days/, { max_exhaustion_wait: '7d' }],
+    ['codex', 'usage-limit-later', /usage exhausted for codex/],
+    ['gemini', 'terminal-quota', /usage exhausted for gemini/],
+    ['gemini', 'usage-limit', /usage exhausted for gemini: .*Usage limit reached/],
+  ];
+  for (const [agent, scenario, message, config] of exhausted) {
+    it(`${agent} ${scenario}: exit 2 with the reset time, no row, not a crash`, async () => {
+      const { project, env } = await projectFor(agent, config);
+      const r = await runCli(['--path', project.root, 'run', project.id], { env: env(scenario) });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/can run again at \d{4}-\d\d-\d\dT/);
+      expect(r.exitCode).toBe(2);
+      expect((await project.rows()).map((row) => row.reason)).toEqual(['baseline']);
+      const state = JSON.parse(await fs.readFile(path.join(project.expDir, 'state.json'), 'utf8'));
+      expect(state.consecutiveCrashes).toBe(0);
+      expect(state.exhausted.primary.until).toMatch(/^\d{4}-/);
+    });
+  }
+
+  for (const [agent, scenario] of [
+    ['claude', 'credit-low'],
+    ['codex', 'quota-exceeded'],
+    ['gemini', 'insufficient-credits'],
+  ] as const) {
+    it(`${agent} ${scenario}: billing blocks the experiment (exit 3) until resume`, async () => {
+      const { project, env } = await projectFor(agent);
+      const r = await runCli(['--path', project.root, 'run', project.id], { env: env(scenario) });
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`is blocked: ${agent}: billing problem`));
+      expect((await project.rows()).length).toBe(1);
+    });
+  }
+
+  it('a reset further away than max_exhaustion_wait blocks (exit 3)', async () => {
+    const { project, env } = await projectFor('codex');
+    const r = await runCli(['--path', project.root, 'run', project.id], { env: env('usage-limit-pro-relative') });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/is blocked: codex: usage exhausted until .*longer than max_exhaustion_wait \(1440 min\)/);
+  });
+
+  it('a plain crash of the CLI is a crash row, logged verbatim', async () => {
+    const { project, env } = await projectFor('codex');
+    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: env('crash') });
+    expect(r.exitCode).toBe(0);
+    expect((await project.rows()).map((row) => [row.status, row.reason, row.agent])).toEqual([
+      ['keep', 'baseline', ''],
+      ['crash', 'agent_exit', 'codex'],
+    ]);
+    const result = JSON.parse(await fs.readFile(path.join(project.expDir, 'runs', '00001', 'result.json'), 'utf8'));
+    expect(result.detail.length).toBeGreaterThan(0);
+    expect(r.stderr).toContain(`no known quota signature; its output, verbatim: ${result.detail}`);
+  });
+});
