@@ -7,7 +7,9 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AutoresearchError, EXIT, errorMessage } from '../core/errors.js';
 import { initCommand } from './commands/init.js';
+import { daemonInstall, daemonLogs, daemonReload, daemonStart, daemonStatus, daemonStop } from './commands/daemon.js';
 import { resumeCommand } from './commands/resume.js';
+import { pauseCommand, statusCommand } from './commands/status.js';
 import { runCommand } from './commands/run.js';
 
 const VERSION = '0.1.0';
@@ -69,6 +71,56 @@ function buildProgram(setExit: (code: number) => void): Command {
           out,
         ),
       );
+    });
+
+  program
+    .command('status')
+    .description('every experiment and its state')
+    .argument('[id]', '<domain>/<name>')
+    .option('--status <state>', 'only experiments in this state (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--json', 'machine-readable')
+    .action(async (id: string | undefined, o: { status: string[]; json?: boolean }) =>
+      setExit(await statusCommand({ projectRoot: root(), id, states: o.status, json: Boolean(o.json) }, out)),
+    );
+
+  program
+    .command('pause')
+    .description('pause after the current iteration')
+    .argument('<id>', '<domain>/<name>')
+    .action(async (id: string) => setExit(await pauseCommand({ projectRoot: root(), id }, out)));
+
+  const daemon = program.command('daemon').description('the background service for every experiment under the root');
+  daemon
+    .command('start')
+    .description('start the daemon (detached, unless --foreground)')
+    .option('--foreground', 'stay in the foreground (for systemd, launchd)')
+    .option('--concurrency <n>', 'experiments running at once', positiveInt, 4)
+    .option('--slots <list>', 'evaluation slots, e.g. GPU indices 0,1,2,3 (default: one per --concurrency)', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .action(async (o: { foreground?: boolean; concurrency: number; slots?: string[] }) =>
+      setExit(await daemonStart({ projectRoot: root(), foreground: Boolean(o.foreground), concurrency: o.concurrency, slots: o.slots }, out)),
+    );
+  daemon.command('stop').description('stop gracefully and wait').action(async () => setExit(await daemonStop(root(), out)));
+  daemon
+    .command('status')
+    .description('the daemon and its experiments')
+    .option('--json', 'machine-readable')
+    .action(async (o: { json?: boolean }) => setExit(await daemonStatus(root(), Boolean(o.json), out)));
+  daemon
+    .command('logs')
+    .description("the daemon's log")
+    .option('-f, --follow', 'keep printing new lines')
+    .action(async (o: { follow?: boolean }) => setExit(await daemonLogs(root(), Boolean(o.follow), out)));
+  daemon.command('reload').description('rescan configs (SIGHUP)').action(async () => setExit(await daemonReload(root(), out)));
+  daemon
+    .command('install')
+    .description('write a systemd user unit or a launchd agent that runs the daemon')
+    .addOption(new Option('--systemd', 'a systemd user unit').conflicts('launchd'))
+    .addOption(new Option('--launchd', 'a launchd agent (macOS)'))
+    .option('--print', 'print it; write nothing')
+    .option('--force', 'replace an existing, different file')
+    .action(async (o: { systemd?: boolean; launchd?: boolean; print?: boolean; force?: boolean }) => {
+      const kind = o.launchd ? 'launchd' : o.systemd ? 'systemd' : process.platform === 'darwin' ? 'launchd' : 'systemd';
+      setExit(await daemonInstall({ projectRoot: root(), kind, print: Boolean(o.print), force: Boolean(o.force) }, out));
     });
 
   program

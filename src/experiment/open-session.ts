@@ -4,6 +4,7 @@
  * state.json (never silently recreated), then the worktree.
  */
 import type { Clock } from '../core/clock.js';
+import type { SlotPool } from '../core/slot-pool.js';
 import { AutoresearchError } from '../core/errors.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { openProject, type ProjectRepo } from '../git/project-repo.js';
@@ -24,6 +25,8 @@ export interface LoopDeps {
   report: Reporter;
   /** The environment children start from (secrets policy is applied on top). */
   env: NodeJS.ProcessEnv;
+  /** Evaluation slots shared by every experiment of a daemon (absent: no limit). */
+  evalSlots?: SlotPool<string>;
 }
 
 export interface Session {

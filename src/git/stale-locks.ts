@@ -16,8 +16,9 @@
  * private locks; for the shared ref locks also one in the project or the git dir, unless it
  * runs a read-only command (a user's `git log` in a pager must not pin our locks). git
  * closes a ref lock's descriptor before renaming it into place, so the fd check alone is
- * not enough. Running git processes are waited for (bounded): an orphaned git of the
- * killed incarnation finishes its operation within milliseconds.
+ * not enough. Running git processes are waited for (bounded), and a git working in the
+ * worktree is waited for even when no lock exists yet: an orphaned git of the killed
+ * incarnation finishes its operation within milliseconds, and must not race ours.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,6 +37,8 @@ export interface ExperimentGitScope {
 export interface StaleLockResult {
   removed: string[];
   kept: { file: string; reason: string }[];
+  /** A git process still working in the worktree when the wait ran out (our git commands may then fail on its locks). */
+  stillRunning: string | null;
 }
 
 export interface StaleLockOptions {
@@ -75,26 +78,31 @@ interface GitProcess {
 }
 
 export async function removeStaleGitLocks(scope: ExperimentGitScope, opts: StaleLockOptions = {}): Promise<StaleLockResult> {
-  const result: StaleLockResult = { removed: [], kept: [] };
-  const locks = ownedLocks(scope);
-  if (locks.length === 0) return result;
+  const result: StaleLockResult = { removed: [], kept: [], stillRunning: null };
   if (!fs.existsSync('/proc/self/fd')) {
-    // Without /proc no holder can be ruled out: leave them for git to report.
-    for (const lock of locks) {
+    // Without /proc no holder can be ruled out: leave every lock for git to report.
+    for (const lock of ownedLocks(scope)) {
       result.kept.push({ file: lock.file, reason: 'no /proc to check whether a process holds it' });
       opts.onKept?.(lock.file, 'no /proc to check whether a process holds it');
     }
     return result;
   }
-
+  // Wait for git processes that may own our locks, including one working in the worktree
+  // that has no lock file at this instant: an orphaned git of the killed incarnation,
+  // between two lock files, would otherwise race our first git command.
   const dirs = watchedDirs(scope);
   const deadline = performance.now() + (opts.waitForGitMs ?? 5000);
-  let blockers = new Map<OwnedLock, GitProcess>();
+  let locks: OwnedLock[];
+  let blockers: Map<OwnedLock | 'worktree', GitProcess>;
   for (;;) {
+    locks = ownedLocks(scope);
     blockers = blockingGitProcesses(locks, dirs);
     if (blockers.size === 0 || performance.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+  const busy = blockers.get('worktree');
+  if (busy !== undefined) result.stillRunning = `git process ${busy.pid} (${busy.cmdline}) in ${busy.cwd}`;
+  if (locks.length === 0) return result;
   const holders = openFileHolders(locks.map((l) => l.file));
 
   for (const lock of locks) {
@@ -189,17 +197,21 @@ function watchedDirs(scope: ExperimentGitScope): { worktree: string[]; repositor
   return { worktree, repository: [...worktree, realOrSelf(scope.projectRoot), realOrSelf(scope.gitCommonDir)] };
 }
 
-/** For each lock, a running git process that could own it, if any. */
-function blockingGitProcesses(locks: OwnedLock[], dirs: { worktree: string[]; repository: string[] }): Map<OwnedLock, GitProcess> {
-  const blockers = new Map<OwnedLock, GitProcess>();
+/**
+ * For each lock, a running git process that could own it; under 'worktree', any git
+ * process working in the worktree (it may be about to take a lock).
+ */
+function blockingGitProcesses(locks: OwnedLock[], dirs: { worktree: string[]; repository: string[] }): Map<OwnedLock | 'worktree', GitProcess> {
+  const blockers = new Map<OwnedLock | 'worktree', GitProcess>();
   const gits = runningGitProcesses();
   if (gits.length === 0) return blockers;
+  const inWorktree = gits.find((git) => dirs.worktree.some((dir) => isInside(git.cwd, dir)));
+  if (inWorktree !== undefined) blockers.set('worktree', inWorktree);
   for (const lock of locks) {
-    const blocker = gits.find((git) =>
+    const blocker =
       lock.kind === 'worktree'
-        ? dirs.worktree.some((dir) => isInside(git.cwd, dir))
-        : dirs.repository.some((dir) => isInside(git.cwd, dir)) && !(git.command !== null && READ_ONLY_COMMANDS.has(git.command)),
-    );
+        ? inWorktree
+        : gits.find((git) => dirs.repository.some((dir) => isInside(git.cwd, dir)) && !(git.command !== null && READ_ONLY_COMMANDS.has(git.command)));
     if (blocker !== undefined) blockers.set(lock, blocker);
   }
   return blockers;

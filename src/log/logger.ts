@@ -9,9 +9,11 @@ import type { LoopEvent } from '../loop/events.js';
 
 export type { Logger };
 
-export function createLogger(opts: { file: string | null; consoleLevel?: pino.Level | 'silent'; name?: string }): Logger {
+export function createLogger(opts: { file: string | null; consoleLevel?: pino.Level | 'silent'; name?: string; stdout?: boolean }): Logger {
   const streams: pino.StreamEntry[] = [];
   if (opts.file !== null) streams.push({ level: 'debug', stream: pino.destination({ dest: opts.file, sync: true, mkdir: true }) });
+  // The daemon's own log: JSON lines on stdout (the journal, or daemon.log when detached).
+  if (opts.stdout === true) streams.push({ level: 'info', stream: pino.destination({ dest: 1, sync: true }) });
   const consoleLevel = opts.consoleLevel ?? 'warn';
   if (consoleLevel !== 'silent') {
     const stream = process.stderr.isTTY ? prettyStream() : pino.destination({ dest: 2, sync: true });

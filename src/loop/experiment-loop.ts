@@ -30,6 +30,10 @@ export interface LoopOptions {
   /** Iterations this invocation may run (the CLI's --max-experiments); null = no limit. */
   maxIterations: number | null;
   signal: AbortSignal;
+  /** The daemon's hook between iterations: go on, pause (persisted), or end this run (config edited or removed, a fair turn). */
+  between?: () => Promise<'go' | 'pause' | 'end'>;
+  /** false in the daemon: report `exhausted` instead of waiting here, so a wait holds no concurrency permit. */
+  waitForQuota?: boolean;
 }
 
 export type LoopEnd =
@@ -60,8 +64,19 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
   }
   if ((await runSetupIfNeeded(session, deps, opts.signal)) === 'aborted') return result({ kind: 'interrupted' });
 
+  let first = true;
   for (;;) {
     if (opts.signal.aborted) return result({ kind: 'interrupted' });
+    if (!first && opts.between !== undefined) {
+      const next = await opts.between();
+      if (next === 'end') return result({ kind: 'limit', reason: 'ended by the supervisor' });
+      if (next === 'pause') {
+        const reason = 'paused by `autoresearch pause`';
+        await session.store.update({ halt: { state: 'paused', reason, at: new Date(deps.clock.now()).toISOString() } });
+        return result({ kind: 'halted', state: 'paused', reason });
+      }
+    }
+    first = false;
     const done = doneReason(session, deps);
     if (done !== null) {
       deps.report({ kind: 'halted', state: 'done', reason: done });
@@ -77,7 +92,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       const choice = chooseAgent(session.config, session.store.current, deps.clock.now());
       if (choice.kind === 'wait') {
         const label = labelOf(session, choice.role);
-        if (opts.mode === 'single' || session.config.onExhaustion === 'stop') {
+        if (opts.mode === 'single' || session.config.onExhaustion === 'stop' || opts.waitForQuota === false) {
           return result({ kind: 'exhausted', until: choice.until, agent: label, message: choice.exhaustion.reason });
         }
         deps.report({ kind: 'waiting', until: new Date(choice.until).toISOString(), agent: label, reason: choice.exhaustion.reason });

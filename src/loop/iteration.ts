@@ -26,7 +26,7 @@ import { candidateRef, interruptedCandidateRef, iterationPaths, type IterationPa
 import type { ChildRecord } from '../experiment/state.js';
 import type { LedgerRow, RowReason, RowStatus } from '../ledger/types.js';
 import { bootId } from '../process/process-identity.js';
-import type { SpawnedChild } from '../process/types.js';
+import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
 import type { AgentReport } from '../agents/agent-report.js';
 import { runAgentTurn } from './agent-turn.js';
 import { childEnv } from './child-env.js';
@@ -219,17 +219,25 @@ class Iteration {
   private async evaluate(commit: string, description: string): Promise<Verdict> {
     const { session } = this;
     this.checkAbort('eval');
-    await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
-    this.phase('eval');
-    const outcome = await this.deps.runner.run({
-      command: session.config.evaluateCmd,
-      cwd: session.store.current.worktree,
-      env: childEnv(session, this.deps.env, this.iterationInfo()),
-      stdoutFile: this.files.evalLog,
-      timeoutMs: session.config.evalTimeoutMs,
-      signal: this.signal,
-      onSpawn: (child) => void this.recordChild(child),
-    });
+    // In the daemon an evaluation holds a slot (a GPU) for exactly its own duration.
+    const lease = this.deps.evalSlots === undefined ? undefined : await this.deps.evalSlots.acquire(this.signal);
+    if (lease === null) throw new Interrupted('eval');
+    let outcome: ProcessOutcome;
+    try {
+      await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
+      this.phase('eval', lease === undefined ? undefined : `slot ${lease.slot}`);
+      outcome = await this.deps.runner.run({
+        command: session.config.evaluateCmd,
+        cwd: session.store.current.worktree,
+        env: childEnv(session, this.deps.env, this.iterationInfo(), lease === undefined ? {} : slotEnv(lease.slot)),
+        stdoutFile: this.files.evalLog,
+        timeoutMs: session.config.evalTimeoutMs,
+        signal: this.signal,
+        onSpawn: (child) => void this.recordChild(child),
+      });
+    } finally {
+      lease?.release();
+    }
     this.evalMs = outcome.durationMs;
     if (outcome.kind === 'aborted') throw new Interrupted('eval');
     const crash = (reason: RowReason, detail: string): Verdict => ({ status: 'crash', reason, metric: null, commit, description, detail });
@@ -338,8 +346,8 @@ class Iteration {
     if (this.signal.aborted) throw new Interrupted(phase);
   }
 
-  private phase(phase: Phase): void {
-    this.deps.report({ kind: 'phase', iteration: this.number, phase });
+  private phase(phase: Phase, detail?: string): void {
+    this.deps.report({ kind: 'phase', iteration: this.number, phase, ...(detail === undefined ? {} : { detail }) });
   }
 
   private iterationInfo() {
@@ -363,6 +371,11 @@ class Iteration {
     const log = row.reason?.startsWith('agent_') ? files.agentStderr : files.evalLog;
     return { row, logTail: readTail(log, LOG_TAIL_BYTES) };
   }
+}
+
+/** AUTORESEARCH_SLOT always; CUDA_VISIBLE_DEVICES when the slot is a GPU index (or a list of them). */
+function slotEnv(slot: string): Record<string, string> {
+  return /^\d+(,\d+)*$/.test(slot) ? { AUTORESEARCH_SLOT: slot, CUDA_VISIBLE_DEVICES: slot } : { AUTORESEARCH_SLOT: slot };
 }
 
 /** A leftover directory of an interrupted attempt is kept aside for inspection. */

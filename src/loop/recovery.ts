@@ -8,14 +8,17 @@
  *     - any process group whose processes carry this experiment's AUTORESEARCH_WORKTREE in
  *       their environment: children spawned in the instant before their record was
  *       written, setup_cmd (never recorded), escapees that left their group.
- *  2. Stale `*.lock` files the experiment owns are removed (git/stale-locks.ts).
+ *  2. Stale `*.lock` files the experiment owns are removed (git/stale-locks.ts), and so
+ *     are temp files of a durable write the kill cut short.
  *  3. The intent, if any, is settled:
  *     - the ledger has the iteration's row: the decision was made; finish it (state update,
  *       then git), never write a second row;
- *     - otherwise the iteration never finished: roll back, no row, not a crash.
+ *     - otherwise the iteration never finished: roll back, no row, not a crash (with
+ *       `agent: none`, back to the external agent's candidate, to be evaluated again).
  * Every step is idempotent, so a kill during recovery is recovered by the next start.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { AutoresearchError } from '../core/errors.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { interruptedCandidateRef, iterationPaths } from '../experiment/paths.js';
@@ -25,6 +28,8 @@ import type { LedgerRow } from '../ledger/types.js';
 import { groupsWithEnv, terminateGroup } from '../process/live-groups.js';
 import { bootId, isSameGroupAlive, readProcStat } from '../process/process-identity.js';
 
+/** A durable write's temp file: `<file>.<writer pid>-<ms>-<n>.tmp` (fs/durable.ts). */
+const TEMP_FILE = /^(?:state\.json|results\.tsv)\.(\d+)-\d+-\d+\.tmp$/;
 /** Between TERM and KILL for a leftover group: as long as run-process gives its own children. */
 const KILL_GRACE_MS = 2000;
 /** The variable every agent and evaluation of this experiment inherits (loop/child-env.ts). */
@@ -35,6 +40,7 @@ export async function recoverInterruptedIteration(session: Session, deps: LoopDe
   const childNote = intent?.child ? await killRecordedGroup(intent.child, intent, deps) : null;
   await killUnrecordedLeftovers(session, deps);
   await removeStaleLocks(session, deps);
+  removeDeadWritersTempFiles(session, deps);
   if (intent === null) return;
 
   const note = childNote === null ? '' : `; ${childNote}`;
@@ -44,7 +50,10 @@ export async function recoverInterruptedIteration(session: Session, deps: LoopDe
       // The interrupted candidate stays reachable (its iteration number will be reused).
       await session.worktree.saveRef(interruptedCandidateRef(session.config.id.key, intent.iteration, deps.clock.now()), intent.candidate);
     }
-    await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
+    // With `agent: none` the candidate is an external agent's work, not ours to redo: the
+    // worktree goes back to it, so the next run evaluates the same change again.
+    const external = session.config.agent.kind === 'none' && intent.phase === 'eval';
+    await session.worktree.restore(external ? intent.candidate : session.store.current.lastKept.commit, session.store.current.branch);
     await session.store.update({ intent: null });
     deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'rolled-back', detail: `interrupted during ${intent.phase}; no row written${note}` });
     return;
@@ -132,11 +141,44 @@ function selfAndAncestors(): Set<number> {
 }
 
 async function removeStaleLocks(session: Session, deps: LoopDeps): Promise<void> {
-  await removeStaleGitLocks(
+  const { stillRunning } = await removeStaleGitLocks(
     { gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, worktree: session.store.current.worktree, idKey: session.config.id.key },
     {
       onRemoved: (file) => deps.report({ kind: 'warning', message: `removed stale git lock ${file} (left by a killed git process; no live process holds it)` }),
       onKept: (file, reason) => deps.report({ kind: 'warning', message: `kept git lock ${file}: ${reason}` }),
     },
   );
+  if (stillRunning !== null) deps.report({ kind: 'warning', message: `${stillRunning} is still running after the wait; continuing` });
+}
+
+/** Temp files of durable writes whose writer is dead: a kill between write and rename leaves them. */
+function removeDeadWritersTempFiles(session: Session, deps: LoopDeps): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(session.paths.dir);
+  } catch {
+    return;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const writer = Number(TEMP_FILE.exec(name)?.[1] ?? NaN);
+    // A live writer (e.g. `autoresearch resume` saving state.json right now) keeps its file.
+    if (!Number.isInteger(writer) || writer <= 0 || writer === process.pid || pidExists(writer)) continue;
+    try {
+      fs.rmSync(path.join(session.paths.dir, name));
+      removed.push(name);
+    } catch {
+      // gone already, or not ours to remove: harmless, it is git-ignored
+    }
+  }
+  if (removed.length > 0) deps.report({ kind: 'warning', message: `removed ${removed.length} temp file(s) of writes cut short by a kill in ${session.paths.dir}: ${removed.join(', ')}` });
+}
+
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH'; // EPERM: someone else's, alive
+  }
 }

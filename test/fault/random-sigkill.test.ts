@@ -13,7 +13,8 @@
  * state.json). At the end: a graceful stop (exit 0 within 15 s), then the branch is exactly
  * the last keep, no intent, a clean worktree, no *.lock under .git, no process left.
  *
- * Replay a failure with FAULT_SEED=<seed printed in the summary>.
+ * FAULT_SEED=<seed from the summary or a failure message> replays the same delays and kill
+ * modes (the CLI's own timing still varies); FAULT_KILLS=<n> changes the number of kills.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,7 @@ import { afterAll, expect, it } from 'vitest';
 import { makeFaultProject } from './helpers/fault-project.js';
 import { checkBranch, checkLedger, checkStateAgainstLedger, commitAndParents, lockFiles, readFinished, readLedger, readState } from './helpers/invariants.js';
 import { killLaunched, launchCli } from './helpers/launch.js';
-import { isSameAlive, taggedProcesses, waitUntil } from './helpers/procs.js';
+import { isSameAlive, killQuietly, markedProcesses, taggedProcesses, waitUntil } from './helpers/procs.js';
 import { chooseSeed, seededRandom } from './helpers/rng.js';
 
 const ROUNDS = Number(process.env.FAULT_KILLS ?? 50);
@@ -32,12 +33,12 @@ const AFTER_EVAL_MAX_DELAY_MS = 15;
 /** Printed once the loop is past recovery and setup: an iteration starts. */
 const ITERATION_STARTED = /#\d+ (?:start|baseline) \(best/;
 
+const TAG = `sigkill${process.pid}`;
+
 afterAll(() => {
   killLaunched();
-  for (const p of taggedProcesses(TAG)) process.kill(p.pid, 'SIGKILL');
+  for (const p of [...taggedProcesses(TAG), ...markedProcesses(TAG)]) killQuietly(p.pid);
 });
-
-const TAG = `sigkill${process.pid}`;
 
 /** Resolves as soon as `done()` holds, re-checked on every change of `file` (inotify: no polling lag). */
 function waitForFileChange(file: string, done: () => boolean, timeoutMs: number, context: string): Promise<void> {
@@ -89,7 +90,7 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
     if (how === 'exited') throw new Error(`the CLI exited on its own before the kill: ${where(round, cli.output())}`);
     if (how === 'matched') {
       // Past recovery: nothing of an earlier incarnation may still run.
-      const survivors = taggedProcesses(TAG).filter((p) => p.incarnation < round);
+      const survivors = [...taggedProcesses(TAG), ...markedProcesses(TAG)].filter((p) => p.incarnation < round);
       expect(survivors, `processes of earlier incarnations survived the recovery; ${where(round, cli.output())}`).toEqual([]);
       const leaders = recordedLeaders.filter((l) => isSameAlive(l.pid, l.startTime));
       expect(leaders, `recorded leaders still alive; ${where(round, cli.output())}`).toEqual([]);
@@ -135,7 +136,7 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
   const final = ROUNDS + 1;
   const cli = launchCli(args, project.envFor(final));
   expect(await cli.waitFor(ITERATION_STARTED, 30_000), where(final, cli.output())).toBe('matched');
-  expect(taggedProcesses(TAG).filter((p) => p.incarnation < final), where(final, cli.output())).toEqual([]);
+  expect([...taggedProcesses(TAG), ...markedProcesses(TAG)].filter((p) => p.incarnation < final), where(final, cli.output())).toEqual([]);
   expect(recordedLeaders.filter((l) => isSameAlive(l.pid, l.startTime)), where(final, cli.output())).toEqual([]);
   const signalledAt = performance.now();
   process.kill(cli.pid, 'SIGTERM');
@@ -158,10 +159,12 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
   expect(tip?.startsWith(lastKeep?.commit ?? '?')).toBe(true);
   expect(String((await execa('git', ['status', '--porcelain'], { cwd: state?.worktree ?? '/' })).stdout)).toBe('');
   expect(lockFiles(path.join(project.root, '.git'))).toEqual([]);
+  expect(fs.readdirSync(project.expDir).filter((name) => name.endsWith('.tmp')), 'temp files of cut-short writes are cleaned up').toEqual([]);
   // Stragglers of the stopped run are killed before it exits; zombies are not counted.
-  await waitUntil('no process of any incarnation', () => (taggedProcesses(TAG).length === 0 ? true : undefined), 5_000);
+  await waitUntil('no process of any incarnation', () => (taggedProcesses(TAG).length + markedProcesses(TAG).length === 0 ? true : undefined), 5_000);
   expect(fs.readFileSync(path.join(project.expDir, 'results.tsv'), 'utf8').endsWith('\n')).toBe(true);
 
+  // Warnings are JSON lines on stderr (their text is in both "message" and "msg": count "msg").
   const count = (re: RegExp) => (allOutput.match(re) ?? []).length;
   const statuses = ledger.rows.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
   console.log(
@@ -169,7 +172,7 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
       `at ${[...stats.phases].map(([p, n]) => `${p} ${n}`).join(', ')}), ${stats.checkedAfterRecovery} restarts checked past recovery, ` +
       `${ledger.rows.length} rows (${Object.entries(statuses).map(([s, n]) => `${s} ${n}`).join(', ')}), ${stats.rowChecks} row checks, ` +
       `${count(/recovered iteration \d+: interrupted/g)} rolled back, ${count(/recovered iteration \d+: row/g)} completed, ` +
-      `${count(/killed the leftover|killed leftover process group/g)} leftover groups killed, ${count(/removed stale git lock/g)} stale locks removed (${[...new Set(allOutput.match(/(?<=removed stale git lock )\S+/g) ?? [])].map((f) => path.relative(project.root, f)).join(', ') || 'none'}), ` +
-      `${stats.torn} torn tails; seed ${seed}; ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `${count(/"msg":"killed (?:the )?leftover/g)} leftover groups killed, ${count(/"msg":"removed stale git lock/g)} stale locks removed (${[...new Set(allOutput.match(/(?<="msg":"removed stale git lock )\S+/g) ?? [])].map((f) => path.relative(project.root, f)).join(', ') || 'none'}), ` +
+      `${count(/"msg":"removed \d+ temp file/g)} cleanups of cut-short temp files, ${stats.torn} torn tails; seed ${seed}; ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 });

@@ -10,7 +10,7 @@
  * dies like a kill -9; that case is the SIGKILL test's. So the delay here starts once
  * run.lock names the CLI, which the CLI writes after installing its handlers.
  *
- * Replay a failure with FAULT_SEED=<seed printed in the summary>.
+ * FAULT_SEED=<seed> replays the same delays and signals; FAULT_TERMS=<n> changes the count.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { afterAll, expect, it } from 'vitest';
 import { makeFaultProject } from './helpers/fault-project.js';
 import { checkLedger, checkStateAgainstLedger, commitAndParents, lockFiles, readFinished, readLedger, readState } from './helpers/invariants.js';
 import { killLaunched, launchCli } from './helpers/launch.js';
-import { taggedProcesses, waitUntil } from './helpers/procs.js';
+import { killQuietly, markedProcesses, taggedProcesses, waitUntil } from './helpers/procs.js';
 import { chooseSeed, seededRandom } from './helpers/rng.js';
 
 const ROUNDS = Number(process.env.FAULT_TERMS ?? 20);
@@ -37,7 +37,7 @@ function lockOwner(expDir: string): number | undefined {
 
 afterAll(() => {
   killLaunched();
-  for (const p of taggedProcesses(TAG)) process.kill(p.pid, 'SIGKILL');
+  for (const p of [...taggedProcesses(TAG), ...markedProcesses(TAG)]) killQuietly(p.pid);
 });
 
 it(`stops cleanly on ${ROUNDS} random SIGTERM/SIGINT`, { timeout: 150_000 }, async () => {
@@ -70,7 +70,7 @@ it(`stops cleanly on ${ROUNDS} random SIGTERM/SIGINT`, { timeout: 150_000 }, asy
 
     // Every stop so far was graceful: nothing to recover, kill or unlock at this start.
     expect(output, where(round, output)).not.toMatch(/recovered iteration|killed the leftover|killed leftover|stale git lock|repaired a torn/);
-    expect(taggedProcesses(TAG), `processes left after a graceful stop; ${where(round, output)}`).toEqual([]);
+    expect([...taggedProcesses(TAG), ...markedProcesses(TAG)], `processes left after a graceful stop; ${where(round, output)}`).toEqual([]);
 
     const ledger = readLedger(path.join(project.expDir, 'results.tsv'));
     const state = readState(project.expDir);

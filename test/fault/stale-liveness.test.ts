@@ -72,11 +72,11 @@ describe('a stale child record in the intent', () => {
     project.writeState({ ...state, intent: { phase: 'eval', iteration: 1, base: project.base, candidate, child } });
 
     const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: project.env });
+    if (stranger !== null) expect(isSameAlive(stranger.pid, stranger.startTime), 'the unrelated process was signalled').toBe(true);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/recovered iteration 1: interrupted during eval; no row written/);
     expect(r.stdout).toMatch(why);
     expect(r.stdout + r.stderr).not.toMatch(/killed the leftover/);
-    if (stranger !== null) expect(isSameAlive(stranger.pid, stranger.startTime), 'the unrelated process was signalled').toBe(true);
 
     // No row for the interrupted attempt; the loop ran iteration 1 again, once.
     const rows = await project.rows();

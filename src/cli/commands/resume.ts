@@ -1,11 +1,18 @@
 /** `autoresearch resume <id>`: clear tripped / paused / blocked so the experiment runs again. */
 import { resolveExperiment } from '../../config/discover.js';
 import { EXIT } from '../../core/errors.js';
+import { daemonRequest, liveDaemon } from '../daemon-client.js';
 import { experimentPaths } from '../../experiment/paths.js';
 import { loadState, saveState } from '../../experiment/state.js';
 
 export async function resumeCommand(opts: { projectRoot: string; id: string }, out: (text: string) => void): Promise<number> {
   const found = await resolveExperiment(opts.projectRoot, opts.id);
+  const info = await liveDaemon(opts.projectRoot);
+  if (info !== null) {
+    await daemonRequest(info, 'POST', `/api/resume/${found.id.key}`);
+    out(`${found.id.key}: resumed (by the daemon, pid ${info.pid})\n`);
+    return EXIT.ok;
+  }
   const file = experimentPaths(found.dir).state;
   const state = await loadState(file);
   const waiting = Object.keys(state?.exhausted ?? {}).length > 0;

@@ -22,6 +22,7 @@ import { LiveGroups } from '../../process/live-groups.js';
 import { createProcessRunner } from '../../process/run-process.js';
 import { createPrinter, fmt, type Printer } from '../progress-printer.js';
 import { installStopSignals } from '../stop-signals.js';
+import { pauseRequestFile } from './status.js';
 
 export interface RunOptions {
   projectRoot: string;
@@ -80,7 +81,14 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
         metric: config.metric,
         direction: config.direction,
       });
-      result = await runExperimentLoop(session, deps, { mode: opts.mode, maxIterations: opts.maxIterations, signal: controller.signal });
+      const pauseRequest = pauseRequestFile(config.dir);
+      result = await runExperimentLoop(session, deps, {
+        mode: opts.mode,
+        maxIterations: opts.maxIterations,
+        signal: controller.signal,
+        // `autoresearch pause` without a daemon leaves this file for us.
+        between: async () => ((await fs.rm(pauseRequest).then(() => true, () => false)) ? 'pause' : 'go'),
+      });
       printSummary(printer, config, session.ledger.rows(), result, session.store.current.worktree);
     } finally {
       await session.close();

@@ -65,6 +65,15 @@ export function taggedProcesses(tag: string): (ProcInfo & { incarnation: number 
   return out;
 }
 
+/** Running processes whose command line carries the marker fault-linger-<tag>-<incarnation>-… (the fixtures' grandchildren). */
+export function markedProcesses(tag: string): (ProcInfo & { incarnation: number })[] {
+  const marker = new RegExp(`fault-linger-${tag}-(\\d+)-`);
+  return runningProcesses().flatMap((info) => {
+    const match = marker.exec(info.cmdline);
+    return match === null ? [] : [{ ...info, incarnation: Number(match[1]) }];
+  });
+}
+
 /** Whether the process with this pid AND start time still runs (a reused pid does not count). */
 export function isSameAlive(pid: number, startTime: number | null): boolean {
   const info = procInfo(pid);

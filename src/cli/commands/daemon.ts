@@ -1,0 +1,154 @@
+/** `autoresearch daemon start | stop | status | logs | reload | install`. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { AutoresearchError, EXIT } from '../../core/errors.js';
+import { daemonFiles, type DaemonInfo } from '../../daemon/daemon-files.js';
+import { runDaemon } from '../../daemon/daemon-main.js';
+import { serviceInstallPlan } from '../../daemon/service-units.js';
+import { readTail } from '../../fs/read-tail.js';
+import { isSameProcessAlive } from '../../process/process-identity.js';
+import { daemonRequest, liveDaemon } from '../daemon-client.js';
+import { printStatusTable } from './status.js';
+
+const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 60_000;
+
+export interface StartOptions {
+  projectRoot: string;
+  foreground: boolean;
+  concurrency: number;
+  slots: string[] | undefined;
+}
+
+export async function daemonStart(opts: StartOptions, out: (text: string) => void): Promise<number> {
+  const slots = opts.slots ?? Array.from({ length: opts.concurrency }, (_, i) => `slot-${i + 1}`);
+  if (opts.foreground) return runDaemon({ projectRoot: opts.projectRoot, concurrency: opts.concurrency, slots });
+
+  const running = await liveDaemon(opts.projectRoot);
+  if (running !== null) throw alreadyRunning(running);
+  const files = daemonFiles(opts.projectRoot);
+  fs.mkdirSync(files.dir, { recursive: true });
+  const log = fs.openSync(files.log, 'a');
+  const args = [CLI, '--path', opts.projectRoot, 'daemon', 'start', '--foreground', '--concurrency', String(opts.concurrency), '--slots', slots.join(',')];
+  // Detached: its own session, stdio to daemon.log; this process returns once it is up.
+  const child = execa(process.execPath, args, { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: log as 3, stderr: log as 3, cwd: opts.projectRoot });
+  fs.closeSync(log);
+  child.unref();
+  let exited = false;
+  void child.then(() => (exited = true));
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const info = await liveDaemon(opts.projectRoot);
+    if (info !== null && info.pid === child.pid) {
+      out(`daemon started (pid ${info.pid}) for ${info.root}\n  status: http://127.0.0.1:${info.port}/\n  log:    ${files.log}\n`);
+      return EXIT.ok;
+    }
+    if (exited) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const tail = readTail(files.log, 2000);
+  if (!exited) child.kill('SIGTERM');
+  throw new AutoresearchError('BAD_INPUT', `the daemon did not start${exited ? ' (it exited)' : ` within ${START_TIMEOUT_MS / 1000} s`}; the end of ${files.log}:\n${tail}`);
+}
+
+export async function daemonStop(projectRoot: string, out: (text: string) => void): Promise<number> {
+  const info = await liveDaemon(projectRoot);
+  if (info === null) {
+    out('no daemon is running for this project\n');
+    return EXIT.ok;
+  }
+  const started = Date.now();
+  process.kill(info.pid, 'SIGTERM');
+  while (isSameProcessAlive(info)) {
+    if (Date.now() - started > STOP_TIMEOUT_MS) throw new AutoresearchError('BAD_INPUT', `the daemon (pid ${info.pid}) is still running ${STOP_TIMEOUT_MS / 1000} s after SIGTERM`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  out(`daemon stopped (pid ${info.pid}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return EXIT.ok;
+}
+
+export async function daemonStatus(projectRoot: string, json: boolean, out: (text: string) => void): Promise<number> {
+  const info = await liveDaemon(projectRoot);
+  if (info === null) {
+    if (json) out(JSON.stringify({ daemon: null, experiments: [] }, null, 2) + '\n');
+    else out('no daemon is running for this project (`autoresearch daemon start`)\n');
+    return EXIT.ok;
+  }
+  const status = (await daemonRequest(info, 'GET', '/api/status')) as { daemon: { pid: number; uptime_s: number; root: string }; experiments: Parameters<typeof printStatusTable>[0] };
+  if (json) {
+    out(JSON.stringify(status, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  out(`daemon pid ${status.daemon.pid}, up ${status.daemon.uptime_s} s, ${status.daemon.root}, http://127.0.0.1:${info.port}/\n`);
+  printStatusTable(status.experiments, out);
+  return EXIT.ok;
+}
+
+export async function daemonReload(projectRoot: string, out: (text: string) => void): Promise<number> {
+  const info = await liveDaemon(projectRoot);
+  if (info === null) throw new AutoresearchError('BAD_INPUT', 'no daemon is running for this project: nothing to reload');
+  process.kill(info.pid, 'SIGHUP');
+  out(`sent SIGHUP to the daemon (pid ${info.pid}): configs are rescanned\n`);
+  return EXIT.ok;
+}
+
+export async function daemonLogs(projectRoot: string, follow: boolean, out: (text: string) => void): Promise<number> {
+  const file = daemonFiles(projectRoot).log;
+  if (!fs.existsSync(file)) throw new AutoresearchError('BAD_INPUT', `no daemon log yet: expected ${file}`);
+  out(readTail(file, 64 * 1024));
+  if (!follow) return EXIT.ok;
+  let offset = fs.statSync(file).size;
+  // Polling the size: simple, and it survives the file being recreated.
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
+    if (size < offset) offset = 0;
+    if (size > offset) {
+      const fd = fs.openSync(file, 'r');
+      const buffer = Buffer.alloc(size - offset);
+      fs.readSync(fd, buffer, 0, buffer.length, offset);
+      fs.closeSync(fd);
+      out(buffer.toString('utf8'));
+      offset = size;
+    }
+  }
+}
+
+export async function daemonInstall(
+  opts: { projectRoot: string; kind: 'systemd' | 'launchd'; print: boolean; force: boolean },
+  out: (text: string) => void,
+): Promise<number> {
+  const files = daemonFiles(opts.projectRoot);
+  const plan = serviceInstallPlan(opts.kind, {
+    node: process.execPath,
+    cli: CLI,
+    project: opts.projectRoot,
+    path: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    log: files.log,
+    name: serviceName(opts.projectRoot),
+    home: os.homedir(),
+  });
+  if (opts.print) {
+    out(plan.content);
+    return EXIT.ok;
+  }
+  if (fs.existsSync(plan.path) && fs.readFileSync(plan.path, 'utf8') !== plan.content && !opts.force) {
+    throw new AutoresearchError('BAD_INPUT', `${plan.path} exists with different content; --force replaces it, --print shows the new one`);
+  }
+  fs.mkdirSync(path.dirname(plan.path), { recursive: true });
+  fs.writeFileSync(plan.path, plan.content);
+  out(`wrote ${plan.path}\nnext:\n${plan.then.map((c) => `  ${c}`).join('\n')}\n`);
+  return EXIT.ok;
+}
+
+function serviceName(projectRoot: string): string {
+  return path.basename(projectRoot);
+}
+
+function alreadyRunning(info: DaemonInfo): AutoresearchError {
+  return new AutoresearchError('LOCKED', `a daemon is already running for ${info.root} (pid ${info.pid}, since ${info.startedAt}); \`autoresearch daemon stop\` stops it`);
+}

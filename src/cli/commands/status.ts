@@ -1,0 +1,86 @@
+/**
+ * `autoresearch status [<id>] [--status S]... [--json]`, and `pause <id>`: through the daemon
+ * when one runs for this project, from the files otherwise (a foreground `run` is paused
+ * through a request file it checks between iterations).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { discoverExperiments, resolveExperiment } from '../../config/discover.js';
+import { AutoresearchError, EXIT } from '../../core/errors.js';
+import { readExperimentStatus, type ExperimentStatus, type StatusState } from '../../experiment/experiment-status.js';
+import { experimentPaths } from '../../experiment/paths.js';
+import { loadState, saveState } from '../../experiment/state.js';
+import { daemonRequest, liveDaemon } from '../daemon-client.js';
+
+const STATES: readonly StatusState[] = ['new', 'idle', 'running', 'waiting', 'blocked', 'tripped', 'paused', 'done'];
+
+export async function statusCommand(opts: { projectRoot: string; id: string | undefined; states: string[]; json: boolean }, out: (text: string) => void): Promise<number> {
+  const bad = opts.states.find((s) => !(STATES as readonly string[]).includes(s));
+  if (bad !== undefined) throw new AutoresearchError('BAD_INPUT', `--status: expected one of ${STATES.join(', ')}, found \`${bad}\``);
+  const info = await liveDaemon(opts.projectRoot);
+  let experiments: ExperimentStatus[];
+  if (info !== null) {
+    experiments = ((await daemonRequest(info, 'GET', '/api/status')) as { experiments: ExperimentStatus[] }).experiments;
+  } else {
+    const now = Date.now();
+    experiments = await Promise.all((await discoverExperiments(opts.projectRoot)).map((found) => readExperimentStatus(found, now)));
+  }
+  if (opts.id !== undefined) {
+    const found = await resolveExperiment(opts.projectRoot, opts.id);
+    experiments = experiments.filter((e) => e.id === found.id.key);
+  }
+  if (opts.states.length > 0) experiments = experiments.filter((e) => opts.states.includes(e.state));
+  if (opts.json) out(JSON.stringify(experiments, null, 2) + '\n');
+  else printStatusTable(experiments, out);
+  return EXIT.ok;
+}
+
+export function printStatusTable(experiments: readonly ExperimentStatus[], out: (text: string) => void): void {
+  if (experiments.length === 0) {
+    out('no experiments\n');
+    return;
+  }
+  const rows = [
+    ['EXPERIMENT', 'STATE', 'RUNS', 'KEEP', 'DISCARD', 'CRASH', 'BEST', 'PHASE', 'REASON'],
+    ...experiments.map((e) => [
+      e.id,
+      e.state + (e.wait_until ? ` until ${e.wait_until}` : ''),
+      String(e.iterations),
+      String(e.keeps),
+      String(e.discards),
+      String(e.crashes),
+      e.best === null ? '-' : e.best.toFixed(6),
+      e.phase ?? '-',
+      (e.config_error ? `config rejected: ${e.config_error.split('\n')[1]?.trim() ?? e.config_error}` : (e.reason ?? '')).slice(0, 100),
+    ]),
+  ];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  for (const row of rows) out(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd() + '\n');
+}
+
+export async function pauseCommand(opts: { projectRoot: string; id: string }, out: (text: string) => void): Promise<number> {
+  const found = await resolveExperiment(opts.projectRoot, opts.id);
+  const info = await liveDaemon(opts.projectRoot);
+  if (info !== null) {
+    await daemonRequest(info, 'POST', `/api/pause/${found.id.key}`);
+    out(`${found.id.key}: pausing after the current iteration\n`);
+    return EXIT.ok;
+  }
+  const status = await readExperimentStatus(found, Date.now());
+  if (status.state === 'running') {
+    // A foreground `run` holds the experiment: it checks for this file between iterations.
+    await fs.writeFile(pauseRequestFile(found.dir), `${new Date().toISOString()}\n`);
+    out(`${found.id.key}: the running \`run\` (pid ${status.pid}) pauses after its current iteration\n`);
+    return EXIT.ok;
+  }
+  const file = experimentPaths(found.dir).state;
+  const state = await loadState(file);
+  if (state === null) throw new AutoresearchError('BAD_INPUT', `${found.id.key} has never run: nothing to pause`);
+  if (state.halt === null) await saveState(file, { ...state, halt: { state: 'paused', reason: 'paused by `autoresearch pause`', at: new Date().toISOString() } }, new Date());
+  out(`${found.id.key}: paused (\`autoresearch resume ${found.id.key}\` clears it)\n`);
+  return EXIT.ok;
+}
+
+export function pauseRequestFile(experimentDir: string): string {
+  return path.join(experimentDir, 'pause.request');
+}

@@ -1,0 +1,301 @@
+/**
+ * One experiment inside the daemon: its state machine and the life of its loop.
+ *
+ *   new ──► idle ──turn──► running ──► (between iterations: pause? config edited? others waiting?)
+ *            ▲                │  ├─ fair turn / config edited ─► idle (re-queued, reopened)
+ *            │                │  ├─ pause ─► paused ──resume──► idle
+ *            │                │  ├─ all agents exhausted ─► waiting(until) ──reset or resume──► idle
+ *            │                │  ├─ tripped / blocked ──resume──► idle
+ *            │                │  ├─ max_experiments / max_runtime ─► done (a config edit may lift it)
+ *            └────────────────┘  └─ a git error, a full disk… ─► blocked (contained: the others go on)
+ *
+ * A concurrency permit (a "turn") is held only while the loop runs; a wait for a quota
+ * reset or a pause holds none. Evaluations take a slot from the shared pool inside the loop.
+ */
+import type { ExperimentConfig } from '../config/types.js';
+import type { DiscoveredExperiment } from '../config/discover.js';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { SlotPool } from '../core/slot-pool.js';
+import { openSession, type LoopDeps } from '../experiment/open-session.js';
+import { experimentPaths } from '../experiment/paths.js';
+import { loadState, saveState } from '../experiment/state.js';
+import type { Logger } from '../log/logger.js';
+import { logEvent } from '../log/logger.js';
+import type { LoopEvent } from '../loop/events.js';
+import { runExperimentLoop, type LoopEnd } from '../loop/experiment-loop.js';
+import type { ProcessRunner } from '../process/types.js';
+
+export type ExperimentStateName = 'new' | 'idle' | 'running' | 'waiting' | 'blocked' | 'tripped' | 'paused' | 'done';
+
+export interface RunnerDeps {
+  projectRoot: string;
+  runner: ProcessRunner;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  evalSlots: SlotPool<string>;
+  turns: SlotPool<number>;
+  /** Sessions are opened one at a time: `git worktree add` in one repository is not concurrent-safe. */
+  openMutex: SlotPool<number>;
+  logger: Logger;
+}
+
+export interface RunnerSnapshot {
+  id: string;
+  scope: string;
+  dir: string;
+  state: ExperimentStateName;
+  reason: string | null;
+  phase: string | null;
+  iteration: number | null;
+  lastProgressAt: string | null;
+  waitUntil: string | null;
+  configError: string | null;
+}
+
+export class ExperimentRunner {
+  private state: ExperimentStateName = 'new';
+  private reason: string | null = null;
+  private phase: string | null = null;
+  private iteration: number | null = null;
+  private lastProgressAt: string | null = null;
+  private waitUntil: number | null = null;
+  private configError: string | null = null;
+  private pendingConfig: ExperimentConfig | null = null;
+  private pauseRequested = false;
+  private ending: 'stop' | 'remove' | null = null;
+  private readonly abort = new AbortController();
+  private wake: () => void = () => {};
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly found: DiscoveredExperiment,
+    private config: ExperimentConfig,
+    private readonly deps: RunnerDeps,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.done = this.main().catch((error: unknown) => {
+      // main() contains every expected failure; reaching here is a bug, kept to this experiment.
+      this.setState('blocked', `internal error: ${errorMessage(error)}`);
+      this.logger.error({ err: error }, 'experiment runner failed');
+    });
+  }
+
+  snapshot(): RunnerSnapshot {
+    return {
+      id: this.found.id.key,
+      scope: this.found.scope,
+      dir: this.found.dir,
+      state: this.state,
+      reason: this.reason,
+      phase: this.phase,
+      iteration: this.iteration,
+      lastProgressAt: this.lastProgressAt,
+      waitUntil: this.waitUntil === null ? null : new Date(this.waitUntil).toISOString(),
+      configError: this.configError,
+    };
+  }
+
+  /** A valid edit applies from the next iteration; an invalid one keeps the old config. */
+  updateConfig(next: ExperimentConfig | { error: string }): void {
+    if ('error' in next) {
+      this.configError = next.error;
+      this.logger.error({ kind: 'config-rejected' }, `config edit rejected, the previous config stays in force: ${next.error}`);
+      return;
+    }
+    this.configError = null;
+    this.pendingConfig = next;
+    this.logger.info({ kind: 'config-changed' }, 'config changed: applies from the next iteration');
+    this.wake();
+  }
+
+  pause(): void {
+    this.pauseRequested = true;
+    this.wake();
+  }
+
+  /** Clears paused, tripped, blocked, or a wait (like `autoresearch resume` on the files). */
+  async resume(): Promise<void> {
+    this.pauseRequested = false;
+    const file = experimentPaths(this.found.dir).state;
+    if (this.state !== 'running') {
+      const state = await loadState(file);
+      if (state !== null) await saveState(file, { ...state, halt: null, consecutiveCrashes: 0, exhausted: {} }, new Date(this.deps.clock.now()));
+    }
+    this.wake();
+  }
+
+  /** Removed from disk: stop after the current iteration. */
+  remove(): Promise<void> {
+    this.ending = 'remove';
+    this.wake();
+    return this.done;
+  }
+
+  /** Daemon shutdown: abort the running iteration (rolled back, no row) and wait for it. */
+  stop(): Promise<void> {
+    this.ending = 'stop';
+    this.abort.abort();
+    this.wake();
+    return this.done;
+  }
+
+  private async main(): Promise<void> {
+    this.setState('idle', null);
+    while (this.ending === null) {
+      if (this.pauseRequested) await this.persistPause(); // asked while not running: no iteration to finish
+      const halted = await this.haltedOnDisk();
+      if (halted !== null) {
+        this.setState(halted.state, halted.reason);
+        await this.sleepUntilWoken(null);
+        continue;
+      }
+      const end = await this.runOnce();
+      if (end === null) continue; // failed to open, state set: wait was done inside
+      switch (end.kind) {
+        case 'interrupted':
+          return;
+        case 'limit':
+          this.setState('idle', null); // a fair turn or a config edit: queue again
+          continue;
+        case 'done':
+          this.setState('done', end.reason);
+          await this.sleepUntilWoken(null);
+          continue;
+        case 'exhausted':
+          this.waitUntil = end.until;
+          this.setState('waiting', `${end.agent}: ${end.message}`);
+          await this.sleepUntilWoken(end.until);
+          this.waitUntil = null;
+          continue;
+        case 'tripped':
+        case 'blocked':
+          this.setState(end.kind, end.reason);
+          await this.sleepUntilWoken(null);
+          continue;
+        case 'halted':
+          this.setState(end.state, end.reason);
+          await this.sleepUntilWoken(null);
+          continue;
+        default: {
+          const unreachable: never = end;
+          return unreachable;
+        }
+      }
+    }
+  }
+
+  /** One stretch of the loop while holding a turn. null: it could not start (state says why). */
+  private async runOnce(): Promise<LoopEnd | null> {
+    const turn = await this.deps.turns.acquire(this.abort.signal);
+    if (turn === null) return { kind: 'interrupted' };
+    try {
+      if (this.pendingConfig !== null) {
+        this.config = this.pendingConfig;
+        this.pendingConfig = null;
+      }
+      const deps: LoopDeps = {
+        runner: this.deps.runner,
+        clock: this.deps.clock,
+        env: this.deps.env,
+        evalSlots: this.deps.evalSlots,
+        report: (event) => this.onEvent(event),
+      };
+      const opening = await this.deps.openMutex.acquire(this.abort.signal);
+      if (opening === null) return { kind: 'interrupted' };
+      let session;
+      try {
+        session = await openSession(this.config, this.deps.projectRoot, deps, 'autoresearch daemon');
+      } finally {
+        opening.release();
+      }
+      this.setState('running', null);
+      try {
+        const result = await runExperimentLoop(session, deps, {
+          mode: 'loop',
+          maxIterations: null,
+          signal: this.abort.signal,
+          waitForQuota: false,
+          between: async () => {
+            if (this.ending !== null) return 'end';
+            if (this.pauseRequested) {
+              this.pauseRequested = false;
+              return 'pause';
+            }
+            if (this.pendingConfig !== null || this.deps.turns.waiting > 0) return 'end';
+            return 'go';
+          },
+        });
+        return result.end;
+      } finally {
+        await session.close();
+      }
+    } catch (error) {
+      if (this.abort.signal.aborted) return { kind: 'interrupted' };
+      // Contained: this experiment is blocked with the reason; the others go on.
+      this.setState('blocked', errorMessage(error));
+      this.logger.error({ kind: 'experiment-failed', err: error }, `experiment stopped: ${errorMessage(error)}`);
+      return { kind: 'blocked', reason: errorMessage(error) };
+    } finally {
+      turn.release();
+    }
+  }
+
+  private async persistPause(): Promise<void> {
+    this.pauseRequested = false;
+    const file = experimentPaths(this.found.dir).state;
+    const state = await loadState(file);
+    const at = new Date(this.deps.clock.now()).toISOString();
+    if (state !== null && state.halt === null) await saveState(file, { ...state, halt: { state: 'paused', reason: 'paused by `autoresearch pause`', at } }, new Date(this.deps.clock.now()));
+  }
+
+  private async haltedOnDisk(): Promise<{ state: 'tripped' | 'paused' | 'blocked'; reason: string } | null> {
+    try {
+      const state = await loadState(experimentPaths(this.found.dir).state);
+      return state?.halt ?? null;
+    } catch (error) {
+      return { state: 'blocked', reason: errorMessage(error) };
+    }
+  }
+
+  /** Until resume, a config edit, pause, stop, or (if given) the wall clock reaches `until`. */
+  private async sleepUntilWoken(until: number | null): Promise<void> {
+    if (this.ending !== null) return;
+    let woken = false;
+    const wakePromise = new Promise<void>((resolve) => {
+      this.wake = () => {
+        woken = true;
+        resolve();
+      };
+    });
+    if (until === null) {
+      await wakePromise;
+      return;
+    }
+    // Poll the wall clock in short steps: timers stall while a laptop sleeps.
+    while (!woken && this.ending === null && this.deps.clock.now() < until) {
+      const step = new AbortController();
+      await Promise.race([wakePromise, this.deps.clock.sleep(Math.min(1000, until - this.deps.clock.now()), step.signal)]);
+      step.abort();
+    }
+  }
+
+  private onEvent(event: LoopEvent): void {
+    logEvent(this.logger, event);
+    this.lastProgressAt = new Date(this.deps.clock.now()).toISOString();
+    if (event.kind === 'phase') this.phase = event.phase;
+    if (event.kind === 'iteration-start') {
+      this.iteration = event.iteration;
+      this.phase = event.baseline ? 'baseline' : 'start';
+    }
+    if (event.kind === 'iteration-end') this.phase = 'between iterations';
+  }
+
+  private setState(state: ExperimentStateName, reason: string | null): void {
+    if (state !== this.state || reason !== this.reason) this.logger.info({ kind: 'state', state, reason }, `state ${state}${reason ? `: ${reason}` : ''}`);
+    this.state = state;
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Every experiment under the root, each in its own ExperimentRunner. A rescan (start, a
+ * config file event, SIGHUP) diffs what is on disk against what runs: new experiments
+ * start, edited configs are handed over (invalid edits are rejected, the old config kept),
+ * removed ones stop after their current iteration.
+ */
+import fs from 'node:fs/promises';
+import { discoverExperiments, type DiscoveredExperiment } from '../config/discover.js';
+import { parseConfigText } from '../config/parse-config.js';
+import type { ExperimentConfig } from '../config/types.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+import { ExperimentRunner, type RunnerDeps, type RunnerSnapshot } from './experiment-runner.js';
+
+interface Entry {
+  runner: ExperimentRunner;
+  configText: string;
+}
+
+export class Supervisor {
+  private readonly entries = new Map<string, Entry>();
+  /** Experiments whose config never parsed: shown in status, started once fixed. */
+  private readonly invalid = new Map<string, { found: DiscoveredExperiment; error: string; text: string }>();
+  private scanning: Promise<void> = Promise.resolve();
+  private stopping = false;
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly experimentLogger: (found: DiscoveredExperiment) => Logger,
+  ) {}
+
+  /** Serialised: events arrive in bursts, and each rescan reads the whole tree anyway. */
+  rescan(): Promise<void> {
+    this.scanning = this.scanning.then(() => this.rescanNow()).catch((error: unknown) => {
+      this.deps.logger.error({ err: error }, `rescan failed: ${errorMessage(error)}`);
+    });
+    return this.scanning;
+  }
+
+  get(id: string): ExperimentRunner | undefined {
+    return this.entries.get(id)?.runner;
+  }
+
+  snapshot(): RunnerSnapshot[] {
+    const invalid: RunnerSnapshot[] = [...this.invalid.values()].map(({ found, error }) => ({
+      id: found.id.key,
+      scope: found.scope,
+      dir: found.dir,
+      state: 'new',
+      reason: 'config.cfg is invalid',
+      phase: null,
+      iteration: null,
+      lastProgressAt: null,
+      waitUntil: null,
+      configError: error,
+    }));
+    return [...[...this.entries.values()].map((e) => e.runner.snapshot()), ...invalid].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.scanning;
+    await Promise.all([...this.entries.values()].map((e) => e.runner.stop()));
+  }
+
+  private async rescanNow(): Promise<void> {
+    if (this.stopping) return;
+    const found = await discoverExperiments(this.deps.projectRoot);
+    const seen = new Set<string>();
+    for (const experiment of found) {
+      const id = experiment.id.key;
+      seen.add(id);
+      const text = await fs.readFile(`${experiment.dir}/config.cfg`, 'utf8').catch(() => null);
+      if (text === null) continue; // vanished between the scan and the read: the next event rescans
+      const entry = this.entries.get(id);
+      if (entry !== undefined) {
+        if (entry.configText === text) continue;
+        entry.configText = text;
+        entry.runner.updateConfig(parse(text, experiment));
+        continue;
+      }
+      const config = parse(text, experiment);
+      const logger = this.experimentLogger(experiment);
+      if ('error' in config) {
+        // Never ran with a valid config: reported, and picked up when the file is fixed.
+        if (this.invalid.get(id)?.text !== text) {
+          logger.error({ kind: 'config-rejected' }, config.error);
+          this.deps.logger.error({ experiment: id }, `not starting ${id}: ${config.error}`);
+        }
+        this.invalid.set(id, { found: experiment, error: config.error, text });
+        continue;
+      }
+      this.invalid.delete(id);
+      const runner = new ExperimentRunner(experiment, config, this.deps, logger);
+      this.entries.set(id, { runner, configText: text });
+      this.deps.logger.info({ experiment: id }, `starting ${id}`);
+      runner.start();
+    }
+    for (const id of this.invalid.keys()) if (!seen.has(id)) this.invalid.delete(id);
+    for (const [id, entry] of this.entries) {
+      if (seen.has(id)) continue;
+      this.entries.delete(id);
+      this.deps.logger.info({ experiment: id }, `${id} was removed: stopping it after its current iteration`);
+      void entry.runner.remove();
+    }
+  }
+}
+
+function parse(text: string, found: DiscoveredExperiment): ExperimentConfig | { error: string } {
+  try {
+    return parseConfigText(text, { file: `${found.dir}/config.cfg`, dir: found.dir, id: found.id, scope: found.scope });
+  } catch (error) {
+    return { error: errorMessage(error) };
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * What `status` shows for one experiment (SPEC §8), read from its files: the ledger for the
+ * counts, state.json for halts and waits, run.lock for "running". The daemon overlays what
+ * only it knows (phase, last progress, a rejected config edit).
+ */
+import fs from 'node:fs/promises';
+import type { DiscoveredExperiment } from '../config/discover.js';
+import { parseConfigText } from '../config/parse-config.js';
+import type { ExperimentConfig } from '../config/types.js';
+import { errorMessage } from '../core/errors.js';
+import { summarizeRows } from '../ledger/summary.js';
+import { parseLedgerText } from '../ledger/tsv-format.js';
+import { waitUntil } from '../loop/exhaustion.js';
+import { isSameProcessAlive } from '../process/process-identity.js';
+import { experimentPaths } from './paths.js';
+import { readLockOwner } from './run-lock.js';
+import { loadState } from './state.js';
+
+export type StatusState = 'new' | 'idle' | 'running' | 'waiting' | 'blocked' | 'tripped' | 'paused' | 'done';
+
+export interface ExperimentStatus {
+  id: string;
+  scope: string;
+  state: StatusState;
+  iterations: number;
+  keeps: number;
+  discards: number;
+  crashes: number;
+  best: number | null;
+  baseline: number | null;
+  consecutive_crashes: number;
+  wait_until: string | null;
+  reason: string | null;
+  phase: string | null;
+  last_progress: string | null;
+  pid: number | null;
+  config_error: string | null;
+}
+
+export async function readExperimentStatus(found: DiscoveredExperiment, now: number): Promise<ExperimentStatus> {
+  const paths = experimentPaths(found.dir);
+  let config: ExperimentConfig | null = null;
+  let configError: string | null = null;
+  try {
+    config = parseConfigText(await fs.readFile(paths.config, 'utf8'), { file: paths.config, dir: found.dir, id: found.id, scope: found.scope });
+  } catch (error) {
+    configError = errorMessage(error);
+  }
+  const ledgerText = await fs.readFile(paths.results, 'utf8').catch(() => '');
+  let rows: ReturnType<typeof parseLedgerText>['rows'] = [];
+  let ledgerError: string | null = null;
+  try {
+    rows = parseLedgerText(ledgerText, paths.results).rows;
+  } catch (error) {
+    ledgerError = errorMessage(error);
+  }
+  const summary = summarizeRows(rows, config?.direction ?? 'lower');
+  let state: Awaited<ReturnType<typeof loadState>> = null;
+  let stateError: string | null = null;
+  try {
+    state = await loadState(paths.state);
+  } catch (error) {
+    stateError = errorMessage(error);
+  }
+  const owner = await readLockOwner(paths.lock);
+  const running = owner !== null && isSameProcessAlive(owner);
+  const wait = config !== null && state !== null ? waitUntil(config, state, now) : null;
+  const experiments = rows.filter((r) => !(r.reason === 'baseline' || r.description.startsWith('baseline'))).length;
+  const done = config?.maxExperiments != null && experiments >= config.maxExperiments;
+
+  let status: StatusState;
+  let reason: string | null = null;
+  if (stateError !== null || ledgerError !== null) {
+    status = 'blocked';
+    reason = stateError ?? ledgerError;
+  } else if (running) status = 'running';
+  else if (state?.halt) {
+    status = state.halt.state;
+    reason = state.halt.reason;
+  } else if (wait !== null) {
+    status = 'waiting';
+    reason = Object.values(state?.exhausted ?? {})[0]?.reason ?? null;
+  } else if (done) {
+    status = 'done';
+    reason = `max_experiments (${config?.maxExperiments}) reached`;
+  } else status = rows.length === 0 ? 'new' : 'idle';
+
+  return {
+    id: found.id.key,
+    scope: found.scope,
+    state: status,
+    iterations: summary.iterations,
+    keeps: summary.keeps,
+    discards: summary.discards,
+    crashes: summary.crashes,
+    best: summary.best,
+    baseline: summary.baseline,
+    consecutive_crashes: state?.consecutiveCrashes ?? summary.consecutiveCrashes,
+    wait_until: wait === null ? null : new Date(wait).toISOString(),
+    reason,
+    phase: null,
+    last_progress: state?.updatedAt ?? null,
+    pid: running ? (owner?.pid ?? null) : null,
+    config_error: configError,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The two primitives recovery kills leftovers with, on real process groups:
+ * groupsWithEnv finds groups by an exact environment entry (not a prefix, not another
+ * variable), skipping excluded pids; terminateGroup ends a group that ignores SIGTERM with
+ * SIGKILL after the grace, and signals nothing once the group is no longer ours.
+ */
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { groupsWithEnv, isGroupAlive, terminateGroup } from '../../src/process/live-groups.js';
+import { killQuietly, procInfo, waitUntil } from './helpers/procs.js';
+
+const groups: number[] = [];
+afterEach(() => groups.splice(0).forEach((pgid) => killQuietly(-pgid)));
+const PATH_ONLY = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+function startGroup(command: string, env: Record<string, string> = {}) {
+  const child = execa('sh', ['-c', command], { detached: true, reject: false, stdio: 'ignore', env: { ...PATH_ONLY, ...env }, extendEnv: false });
+  const pid = child.pid ?? -1;
+  groups.push(pid);
+  return { pid, done: child };
+}
+
+describe.runIf(process.platform === 'linux')('groupsWithEnv', () => {
+  it('finds the groups with exactly name=value, with every matching member', async () => {
+    const value = `/tmp/worktree-${process.pid}`;
+    const match = startGroup('sleep 1000 & sleep 1000; :', { MARK: value });
+    const prefix = startGroup('sleep 1000; :', { MARK: `${value}-other` });
+    const otherName = startGroup('sleep 1000; :', { XMARK: value });
+    for (const g of [match, prefix, otherName]) await waitUntil(`group ${g.pid}`, () => procInfo(g.pid));
+    const found = await waitUntil('both members of the matching group', () => {
+      const pids = groupsWithEnv('MARK', value, new Set()).get(match.pid);
+      return pids !== undefined && pids.length >= 3 ? groupsWithEnv('MARK', value, new Set()) : undefined;
+    });
+    expect([...found.keys()]).toEqual([match.pid]);
+    expect(groupsWithEnv('MARK', value, new Set([match.pid])).has(match.pid), 'an excluded pid excludes its whole group').toBe(false);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('terminateGroup', () => {
+  it('SIGKILLs a group that ignores SIGTERM once the grace is over', async () => {
+    const deaf = startGroup("trap '' TERM; sleep 1000 & sleep 1000; :");
+    await waitUntil('the group to run', () => (isGroupAlive(deaf.pid) ? true : undefined));
+    const started = performance.now();
+    expect(await terminateGroup(deaf.pid, { graceMs: 300 })).toBe(true);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(await deaf.done).toMatchObject({ signal: 'SIGKILL' });
+  });
+
+  it('ends a group that obeys SIGTERM without waiting for the grace', async () => {
+    const group = startGroup('sleep 1000 & sleep 1000; :');
+    await waitUntil('the group to run', () => (isGroupAlive(group.pid) ? true : undefined));
+    const started = performance.now();
+    expect(await terminateGroup(group.pid, { graceMs: 5_000 })).toBe(true);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(await group.done).toMatchObject({ signal: 'SIGTERM' });
+  });
+
+  it('signals nothing when the group is no longer ours', async () => {
+    const group = startGroup('sleep 1000');
+    await waitUntil('the group to run', () => (isGroupAlive(group.pid) ? true : undefined));
+    expect(await terminateGroup(group.pid, { graceMs: 100, stillOurs: () => false })).toBe(false);
+    expect(isGroupAlive(group.pid)).toBe(true);
+  });
+});
