@@ -42,8 +42,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const files = daemonFiles(root);
   await fs.mkdir(files.dir, { recursive: true });
   await ensureDaemonGitignore(files);
-  // JSON lines on stdout: the service manager's journal, or daemon.log when detached.
-  const logger = createLogger({ file: null, consoleLevel: 'silent', stdout: true });
+  // JSON lines to daemon.log (what `daemon logs` reads) and to stdout (a service manager's
+  // journal; ignored when `daemon start` detached it).
+  const logger = createLogger({ file: files.log, consoleLevel: 'silent', stdout: true });
   const lock = await acquireLock(files.lock, {
     what: `the autoresearch daemon for ${root}`,
     command: `autoresearch daemon start`,

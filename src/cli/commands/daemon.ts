@@ -1,13 +1,12 @@
 /** `autoresearch daemon start | stop | status | logs | reload | install`. */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
 import { daemonFiles, type DaemonInfo } from '../../daemon/daemon-files.js';
 import { runDaemon } from '../../daemon/daemon-main.js';
-import { serviceInstallPlan } from '../../daemon/service-units.js';
+import { defaultServiceOptions, serviceInstallPlan, writeServiceFile } from '../../daemon/service-units.js';
 import { readTail } from '../../fs/read-tail.js';
 import { isSameProcessAlive } from '../../process/process-identity.js';
 import { daemonRequest, liveDaemon } from '../daemon-client.js';
@@ -35,7 +34,7 @@ export async function daemonStart(opts: StartOptions, out: (text: string) => voi
   const log = fs.openSync(files.log, 'a');
   const args = [CLI, '--path', opts.projectRoot, 'daemon', 'start', '--foreground', '--concurrency', String(opts.concurrency), '--slots', slots.join(',')];
   // Detached: its own session, stdio to daemon.log; this process returns once it is up.
-  const child = execa(process.execPath, args, { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: log as 3, stderr: log as 3, cwd: opts.projectRoot });
+  const child = execa(process.execPath, args, { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: 'ignore', stderr: log as 3, cwd: opts.projectRoot });
   fs.closeSync(log);
   child.unref();
   let exited = false;
@@ -122,31 +121,20 @@ export async function daemonInstall(
   opts: { projectRoot: string; kind: 'systemd' | 'launchd'; print: boolean; force: boolean },
   out: (text: string) => void,
 ): Promise<number> {
-  const files = daemonFiles(opts.projectRoot);
+  const home = os.homedir();
   const plan = serviceInstallPlan(opts.kind, {
-    node: process.execPath,
-    cli: CLI,
-    project: opts.projectRoot,
-    path: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    log: files.log,
-    name: serviceName(opts.projectRoot),
-    home: os.homedir(),
+    // The real file behind npm's bin symlink: the unit must not depend on how it was found.
+    ...defaultServiceOptions({ project: opts.projectRoot, home, node: process.execPath, cli: fs.realpathSync(CLI), currentPath: process.env.PATH }),
+    home,
+    ...(process.env.XDG_CONFIG_HOME ? { configHome: process.env.XDG_CONFIG_HOME } : {}),
   });
   if (opts.print) {
     out(plan.content);
     return EXIT.ok;
   }
-  if (fs.existsSync(plan.path) && fs.readFileSync(plan.path, 'utf8') !== plan.content && !opts.force) {
-    throw new AutoresearchError('BAD_INPUT', `${plan.path} exists with different content; --force replaces it, --print shows the new one`);
-  }
-  fs.mkdirSync(path.dirname(plan.path), { recursive: true });
-  fs.writeFileSync(plan.path, plan.content);
-  out(`wrote ${plan.path}\nnext:\n${plan.then.map((c) => `  ${c}`).join('\n')}\n`);
+  const outcome = await writeServiceFile(plan, { force: opts.force });
+  out(`${outcome === 'unchanged' ? 'already up to date' : outcome}: ${plan.path}\nnext:\n${plan.then.map((c) => `  ${c}`).join('\n')}\n`);
   return EXIT.ok;
-}
-
-function serviceName(projectRoot: string): string {
-  return path.basename(projectRoot);
 }
 
 function alreadyRunning(info: DaemonInfo): AutoresearchError {
