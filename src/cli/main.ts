@@ -7,9 +7,12 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AutoresearchError, EXIT, errorMessage } from '../core/errors.js';
 import { initCommand } from './commands/init.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { daemonInstall, daemonLogs, daemonReload, daemonStart, daemonStatus, daemonStop } from './commands/daemon.js';
 import { resumeCommand } from './commands/resume.js';
 import { pauseCommand, statusCommand } from './commands/status.js';
+import { reportCommand } from './commands/report.js';
+import { resultsCommand } from './commands/results.js';
 import { runCommand } from './commands/run.js';
 
 const VERSION = '0.1.0';
@@ -84,6 +87,22 @@ function buildProgram(setExit: (code: number) => void): Command {
     );
 
   program
+    .command('results')
+    .description('the ledger of one experiment, or one line per experiment (--domain, --all); --rebuild regenerates results.tsv')
+    .argument('[id]', '<domain>/<name>')
+    .option('--domain <domain>', 'one line per experiment of this domain')
+    .option('--all', 'one line per experiment (the default without an id)')
+    .option('--format <format>', 'terminal, csv, markdown or json', 'terminal')
+    .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
+    .option('--rebuild', 'regenerate results.tsv from runs/*/result.json')
+    .action(async (id: string | undefined, o: { domain?: string; all?: boolean; format: string; output?: string; rebuild?: boolean }) => {
+      // Colours only for a terminal that accepts them (https://no-color.org).
+      const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+      const opts = { projectRoot: root(), id, domain: o.domain, all: Boolean(o.all), format: o.format, output: o.output, rebuild: Boolean(o.rebuild), color };
+      setExit(await resultsCommand(opts, out));
+    });
+
+  program
     .command('pause')
     .description('pause after the current iteration')
     .argument('<id>', '<domain>/<name>')
@@ -124,10 +143,23 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   program
+    .command('dashboard')
+    .description('write a self-contained HTML page with every experiment\'s progress (the daemon serves it live)')
+    .option('--out <file>', 'where to write it (default .autoresearch/dashboard.html)')
+    .action(async (o: { out?: string }) => setExit(await dashboardCommand({ projectRoot: root(), out: o.out }, out)));
+
+  program
     .command('resume')
     .description('clear tripped, paused or blocked')
     .argument('<id>', '<domain>/<name>')
     .action(async (id: string) => setExit(await resumeCommand({ projectRoot: root(), id }, out)));
+
+  program
+    .command('report')
+    .description('failure triage and a summary of what worked, written as Markdown files')
+    .argument('<id>', '<domain>/<name>')
+    .option('--out <dir>', 'where to write README.md and failures/ (default: <experiment dir>/report)')
+    .action(async (id: string, o: { out?: string }) => setExit(await reportCommand({ projectRoot: root(), id, out: o.out }, out)));
 
   return program;
 }

@@ -3,11 +3,12 @@
  * anyone on this machine, control only with the token from daemon.json (mode 0600).
  *
  *   GET  /api/status             daemon + every experiment
+ *   GET  /api/dashboard          the dashboard's data (what GET / polls)
  *   POST /api/pause/<d>/<n>      pause after the current iteration
  *   POST /api/resume/<d>/<n>     clear paused / tripped / blocked / a wait
  *   POST /api/reload             rescan configs (as SIGHUP)
  *   POST /api/stop               graceful stop (as SIGTERM)
- *   GET  /                       a small live status page
+ *   GET  /                       the dashboard, live
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +20,8 @@ export interface ControlHandlers {
   resume(id: string): Promise<boolean>;
   reload(): Promise<void>;
   stop(): void;
-  page(): string;
+  page(): string | Promise<string>;
+  dashboard(): unknown;
 }
 
 export interface ControlServer {
@@ -34,9 +36,11 @@ export async function startControlServer(token: string, handlers: ControlHandler
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'GET' && url.pathname === '/api/status') return send(res, 200, handlers.status());
+    if (req.method === 'GET' && url.pathname === '/api/dashboard') return send(res, 200, await handlers.dashboard());
     if (req.method === 'GET' && url.pathname === '/') {
+      const html = await handlers.page();
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(handlers.page());
+      res.end(html);
       return;
     }
     if (req.method !== 'POST') return send(res, 404, { error: `no ${req.method} ${url.pathname}` });

@@ -28,7 +28,8 @@ import { watchConfigs } from './config-watcher.js';
 import { startControlServer } from './control-server.js';
 import { daemonFiles, ensureDaemonGitignore, writeDaemonInfo } from './daemon-files.js';
 import { Supervisor } from './supervisor.js';
-import { statusPage } from './status-page.js';
+import { cachedDashboard, collectDashboard } from '../dashboard/collect.js';
+import { renderDashboardHtml } from '../dashboard/render.js';
 
 export interface DaemonOptions {
   projectRoot: string;
@@ -70,6 +71,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
   const status = async () => daemonStatus(root, startedAt, opts, supervisor);
   const token = crypto.randomBytes(24).toString('hex');
+  // The dashboard at GET /, with the live states of the status cache; rebuilt at most every 2 s.
+  const dashboard = cachedDashboard(() => collectDashboard(root, { live: true, statuses: (statusCache as DaemonStatus).experiments }));
   const server = await startControlServer(token, {
     status: () => statusCache,
     pause: async (id) => {
@@ -84,7 +87,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     },
     reload: () => supervisor.rescan(),
     stop: () => stopRequested(),
-    page: () => statusPage(statusCache),
+    page: async () => renderDashboardHtml(await dashboard()),
+    dashboard: () => dashboard(),
   });
   // Status is recomputed in the background: a request never waits on disk reads.
   let statusCache: unknown = await status();

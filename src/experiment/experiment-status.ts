@@ -12,6 +12,8 @@ import { summarizeRows } from '../ledger/summary.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import { waitUntil } from '../loop/exhaustion.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
+import type { LedgerRow } from '../ledger/types.js';
+import { fileSize, type LedgerDigest } from './ledger-digest.js';
 import { experimentPaths } from './paths.js';
 import { readLockOwner } from './run-lock.js';
 import { loadState } from './state.js';
@@ -46,15 +48,6 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
   } catch (error) {
     configError = errorMessage(error);
   }
-  const ledgerText = await fs.readFile(paths.results, 'utf8').catch(() => '');
-  let rows: ReturnType<typeof parseLedgerText>['rows'] = [];
-  let ledgerError: string | null = null;
-  try {
-    rows = parseLedgerText(ledgerText, paths.results).rows;
-  } catch (error) {
-    ledgerError = errorMessage(error);
-  }
-  const summary = summarizeRows(rows, config?.direction ?? 'lower');
   let state: Awaited<ReturnType<typeof loadState>> = null;
   let stateError: string | null = null;
   try {
@@ -62,10 +55,29 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
   } catch (error) {
     stateError = errorMessage(error);
   }
+  // The digest in state.json describes results.tsv as long as the file has not changed
+  // since: then no row needs to be read. Otherwise (seed ledgers, edits, rebuilds) read it.
+  let counts: Pick<LedgerDigest, 'iterations' | 'keeps' | 'discards' | 'crashes' | 'best' | 'baseline'>;
+  let trailingCrashes = 0;
+  let ledgerError: string | null = null;
+  let rows: LedgerRow[] = [];
+  if (state?.digest !== undefined && state.digest.ledgerBytes === fileSize(paths.results)) {
+    counts = state.digest;
+  } else {
+    try {
+      rows = parseLedgerText(await fs.readFile(paths.results, 'utf8').catch(() => ''), paths.results).rows;
+    } catch (error) {
+      ledgerError = errorMessage(error);
+    }
+    const summary = summarizeRows(rows, config?.direction ?? 'lower');
+    counts = summary;
+    trailingCrashes = summary.consecutiveCrashes;
+  }
   const owner = await readLockOwner(paths.lock);
   const running = owner !== null && isSameProcessAlive(owner);
   const wait = config !== null && state !== null ? waitUntil(config, state, now) : null;
-  const experiments = rows.filter((r) => !(r.reason === 'baseline' || r.description.startsWith('baseline'))).length;
+  // Iterations after the baseline (the baseline is always the first keep).
+  const experiments = counts.iterations - (counts.baseline === null ? 0 : 1);
   const done = config?.maxExperiments != null && experiments >= config.maxExperiments;
 
   let status: StatusState;
@@ -83,19 +95,19 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
   } else if (done) {
     status = 'done';
     reason = `max_experiments (${config?.maxExperiments}) reached`;
-  } else status = rows.length === 0 ? 'new' : 'idle';
+  } else status = counts.iterations === 0 ? 'new' : 'idle';
 
   return {
     id: found.id.key,
     scope: found.scope,
     state: status,
-    iterations: summary.iterations,
-    keeps: summary.keeps,
-    discards: summary.discards,
-    crashes: summary.crashes,
-    best: summary.best,
-    baseline: summary.baseline,
-    consecutive_crashes: state?.consecutiveCrashes ?? summary.consecutiveCrashes,
+    iterations: counts.iterations,
+    keeps: counts.keeps,
+    discards: counts.discards,
+    crashes: counts.crashes,
+    best: counts.best,
+    baseline: counts.baseline,
+    consecutive_crashes: state?.consecutiveCrashes ?? trailingCrashes,
     wait_until: wait === null ? null : new Date(wait).toISOString(),
     reason,
     phase: null,

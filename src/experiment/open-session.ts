@@ -14,6 +14,7 @@ import type { LedgerRow } from '../ledger/types.js';
 import type { Reporter } from '../loop/events.js';
 import type { ProcessRunner } from '../process/types.js';
 import { ensureExperimentGitignore } from './gitignore.js';
+import { ledgerDigest } from './ledger-digest.js';
 import { branchName, experimentPaths, worktreePath, type ExperimentPaths } from './paths.js';
 import { acquireLock, type HeldLock } from './run-lock.js';
 import { loadState, STATE_VERSION, type ExperimentState, type KeptCommit } from './state.js';
@@ -66,7 +67,8 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
       );
     }
     const store = new StateStore(paths.state, initial, deps.clock);
-    if (loaded === null) await store.update({});
+    // The digest describes the ledger as it is now (recovery and rebuilds included).
+    await store.update({ digest: ledgerDigest(ledger.rows(), config.direction, paths.results) });
     const { created } = await project.ensureWorktree({ path: initial.worktree, branch: initial.branch, startPoint: initial.lastKept.commit });
     if (created && initial.setupDone) await store.update({ setupDone: false }); // a fresh worktree needs its setup again
     const openedLedger = ledger;

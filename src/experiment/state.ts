@@ -9,6 +9,7 @@
 import { AutoresearchError, errorMessage } from '../core/errors.js';
 import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
 import type { ProcessIdentity } from '../process/process-identity.js';
+import type { LedgerDigest } from './ledger-digest.js';
 
 export const STATE_VERSION = 1;
 
@@ -61,6 +62,8 @@ export interface ExperimentState {
   halt: Halt | null;
   exhausted: Partial<Record<AgentRole, Exhaustion>>;
   intent: Intent | null;
+  /** The ledger's counts as of its last row (absent in state files of older versions). */
+  digest?: LedgerDigest;
   firstStartedAt: string; // ISO 8601: max_runtime counts from here
   updatedAt: string;
 }

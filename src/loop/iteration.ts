@@ -22,6 +22,7 @@ import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
 import { readTail } from '../fs/read-tail.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
+import { ledgerDigest } from '../experiment/ledger-digest.js';
 import { candidateRef, interruptedCandidateRef, iterationPaths, type IterationPaths } from '../experiment/paths.js';
 import type { ChildRecord } from '../experiment/state.js';
 import type { LedgerRow, RowReason, RowStatus } from '../ledger/types.js';
@@ -310,6 +311,7 @@ class Iteration {
       lastKept: kept ? { commit: verdict.commit, metric: verdict.metric, iteration: this.number } : s.lastKept,
       consecutiveCrashes: verdict.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
       intent: null,
+      digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
     }));
     await this.restoreWorktree();
     deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });

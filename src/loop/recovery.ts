@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AutoresearchError } from '../core/errors.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
+import { ledgerDigest } from '../experiment/ledger-digest.js';
 import { interruptedCandidateRef, iterationPaths } from '../experiment/paths.js';
 import type { ChildRecord, Intent } from '../experiment/state.js';
 import { removeStaleGitLocks } from '../git/stale-locks.js';
@@ -65,6 +66,7 @@ export async function recoverInterruptedIteration(session: Session, deps: LoopDe
     lastKept: row.status === 'keep' && candidate !== null ? { commit: candidate, metric, iteration: row.iteration } : s.lastKept,
     consecutiveCrashes: row.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
     intent: null,
+    digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
   }));
   await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
   deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} was written; finished its git step${note}` });

@@ -1,0 +1,24 @@
+/** `autoresearch report <id> [--out DIR]`: failure triage and a summary of what worked, as Markdown files. */
+import path from 'node:path';
+import { resolveExperiment } from '../../config/discover.js';
+import { loadExperimentConfig } from '../../config/parse-config.js';
+import { EXIT } from '../../core/errors.js';
+import { writeReport } from '../../report/build-report.js';
+import { rerunCommand } from '../../report/render.js';
+
+export async function reportCommand(opts: { projectRoot: string; id: string; out: string | undefined }, out: (text: string) => void): Promise<number> {
+  const found = await resolveExperiment(opts.projectRoot, opts.id);
+  const config = await loadExperimentConfig(found.dir, found.id, found.scope);
+  const report = await writeReport({
+    projectRoot: opts.projectRoot,
+    config,
+    outDir: opts.out === undefined ? null : path.resolve(opts.out),
+    now: new Date(),
+  });
+  out(`${report.readme}\n`);
+  const { analysis } = report;
+  const classes = [...analysis.byClass].map(([cls, members]) => `${members.length} ${cls.replaceAll('_', ' ')}`);
+  out(`  ${analysis.summary.iterations} iterations, ${analysis.keeps.length} keeps; failures: ${classes.length === 0 ? 'none' : classes.join(', ')}\n`);
+  if (analysis.rerun.length > 0) out(`  re-run the infrastructure failures once fixed: ${rerunCommand(config.id.key, analysis.rerun)}\n`);
+  return EXIT.ok;
+}

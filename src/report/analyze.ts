@@ -1,0 +1,130 @@
+/**
+ * What `report` says about an experiment, computed from its rows and per-iteration records:
+ * the summary figures, the keeps ranked by gain, and every failure with its class. Pure.
+ */
+import type { Direction } from '../config/types.js';
+import { summarizeRows, type LedgerSummary } from '../ledger/summary.js';
+import type { LedgerRow } from '../ledger/types.js';
+import { FAILURE_CLASSES, classifyFailure, isBaselineRow, promoteRepeatedErrors, type FailureClass, type RunRecord, type Triaged } from './classify-failure.js';
+
+/** One ledger row with what was found on disk for it. */
+export interface IterationInput {
+  row: LedgerRow;
+  /** runs/<n>/result.json, when it exists and is about this row. */
+  run: RunRecord | null;
+  /** The log that explains a failure, relative to the experiment dir (null: none). */
+  logFile: string | null;
+  /** Its last lines ('' when there is no log). */
+  logTail: string;
+}
+
+export interface TriagedFailure extends Triaged, IterationInput {}
+
+export interface RankedKeep {
+  row: LedgerRow & { metric: number };
+  run: RunRecord | null;
+  /** The best before this keep. */
+  previous: number;
+  /** metric − previous, sign as is. */
+  delta: number;
+  /** The improvement in the good direction (positive). */
+  gain: number;
+  /** gain relative to previous, in percent; null for a 0 previous. */
+  gainPct: number | null;
+}
+
+export interface Analysis {
+  summary: LedgerSummary;
+  /** Rows that are not the baseline: what the agent tried. */
+  experiments: number;
+  /** Keeps after the baseline, largest gain first. */
+  keeps: RankedKeep[];
+  /** Discards by reason ('discard' for a seed row, which has none). */
+  discards: Map<string, number>;
+  /** Every failure, in ledger order. */
+  failures: TriagedFailure[];
+  byClass: Map<FailureClass, TriagedFailure[]>;
+  /** Infrastructure failures: worth evaluating again once the machine is fixed. */
+  rerun: number[];
+  cost: { totalUsd: number; reported: number; agentTurns: number };
+  /** Seconds. `unsplit`: rows with a duration but no result.json; `other`: git and bookkeeping. */
+  time: { wall: number; agent: number; eval: number; unsplit: number; other: number };
+  /** Rows with no result.json (e.g. written by the autoresearch-agent skill). */
+  withoutArtifacts: number;
+}
+
+export function analyze(inputs: readonly IterationInput[], direction: Direction): Analysis {
+  const rows = inputs.map((input) => input.row);
+  const summary = summarizeRows(rows, direction);
+
+  const triaged: TriagedFailure[] = [];
+  for (const input of inputs) {
+    const verdict = classifyFailure(input);
+    if (verdict !== null) triaged.push({ ...input, iteration: input.row.iteration, commit: input.run?.commitFull ?? input.row.commit, verdict });
+  }
+  const failures = promoteRepeatedErrors(triaged);
+  const byClass = new Map<FailureClass, TriagedFailure[]>();
+  for (const cls of FAILURE_CLASSES) {
+    const members = failures.filter((f) => f.verdict.class === cls);
+    if (members.length > 0) byClass.set(cls, members);
+  }
+
+  const discards = new Map<string, number>();
+  for (const row of rows) {
+    if (row.status === 'discard') discards.set(row.reason ?? 'discard', (discards.get(row.reason ?? 'discard') ?? 0) + 1);
+  }
+
+  let totalUsd = 0;
+  let reported = 0;
+  let agentTurns = 0;
+  const time = { wall: 0, agent: 0, eval: 0, unsplit: 0, other: 0 };
+  for (const { row, run } of inputs) {
+    // `external` is `agent: none`: whoever edited the worktree did it outside our accounting.
+    if (row.agent !== null && row.agent !== 'external') agentTurns++;
+    const cost = row.costUsd ?? run?.agentReport?.costUsd ?? null;
+    if (cost !== null && cost !== undefined) {
+      totalUsd += cost;
+      reported++;
+    }
+    if (row.durationS === null) continue;
+    time.wall += row.durationS;
+    if (run === null) time.unsplit += row.durationS;
+    else {
+      time.agent += (run.agentMs ?? 0) / 1000;
+      time.eval += (run.evalMs ?? 0) / 1000;
+    }
+  }
+  time.other = Math.max(0, time.wall - time.agent - time.eval - time.unsplit);
+
+  return {
+    summary,
+    experiments: rows.filter((row) => !isBaselineRow(row)).length,
+    keeps: rankKeeps(inputs, summary, direction),
+    discards,
+    failures,
+    byClass,
+    rerun: [...new Set(byClass.get('infrastructure')?.map((f) => f.iteration) ?? [])].sort((a, b) => a - b),
+    cost: { totalUsd, reported, agentTurns },
+    time,
+    withoutArtifacts: inputs.filter((input) => input.run === null).length,
+  };
+}
+
+/** Each keep against the best before it (keeps only ever improve it), largest gain first. */
+function rankKeeps(inputs: readonly IterationInput[], summary: LedgerSummary, direction: Direction): RankedKeep[] {
+  const keeps = inputs.filter((input): input is IterationInput & { row: LedgerRow & { metric: number } } => input.row.status === 'keep' && input.row.metric !== null);
+  // The same baseline as summarizeRows: the row that says so, else the first keep.
+  const baseline = keeps.find((k) => isBaselineRow(k.row)) ?? keeps[0];
+  if (baseline === undefined || summary.baseline === null) return [];
+  const ranked: RankedKeep[] = [];
+  let previous = baseline.row.metric;
+  for (const { row, run } of keeps) {
+    if (row === baseline.row) continue;
+    const delta = row.metric - previous;
+    const gain = direction === 'lower' ? -delta : delta;
+    ranked.push({ row, run, previous, delta, gain, gainPct: previous === 0 ? null : (gain / Math.abs(previous)) * 100 });
+    previous = row.metric;
+  }
+  // Stable: equal gains stay in ledger order.
+  return ranked.sort((a, b) => b.gain - a.gain);
+}

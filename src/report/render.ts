@@ -1,0 +1,290 @@
+/**
+ * The report as Markdown files: README.md (summary, top improvements, failures by class with
+ * log tails) and failures/<class>.md (every failure's longer log tail). Pure.
+ */
+import type { Direction } from '../config/types.js';
+import type { Analysis, RankedKeep, TriagedFailure } from './analyze.js';
+import type { FailureClass } from './classify-failure.js';
+
+export interface ReportContext {
+  id: string;
+  generatedAt: Date;
+  ledgerFile: string;
+  metric: string;
+  direction: Direction;
+  metricGrep: string;
+  evalTimeoutMs: number;
+  agentTimeoutMs: number;
+  allowedPaths: readonly string[];
+  /** `git diff --stat <parent> <commit>` of the top keeps, by iteration, or why there is none. */
+  diffstats: ReadonlyMap<number, { stat: string } | { error: string }>;
+}
+
+/** Shown in the README per failure; the failures/ files have more. */
+export const README_TAIL_LINES = 15;
+export const FILE_TAIL_LINES = 60;
+export const TOP_KEEPS = 10;
+/** Distinct errors shown with a log tail per class in the README. */
+const TAIL_GROUPS = 5;
+const MAX_LINE_CHARS = 400;
+
+const TITLES: Record<FailureClass, string> = {
+  infrastructure: 'Infrastructure failures',
+  candidate: 'Candidate failures',
+  agent: 'Agent failures',
+  timeout: 'Timeouts',
+  metric_parse: 'Metric-parse failures',
+  scope_violation: 'Scope violations',
+};
+
+/** GitHub's heading anchors for the titles above. */
+const anchor = (cls: FailureClass): string => `#${TITLES[cls].toLowerCase().replace(/[^a-z0-9 -]/g, '').replaceAll(' ', '-')}`;
+
+export function rerunCommand(id: string, iterations: readonly number[]): string {
+  return `autoresearch rerun ${id} --iterations ${iterations.join(',')}`;
+}
+
+export function renderReport(a: Analysis, ctx: ReportContext): { readme: string; failureFiles: Map<FailureClass, string> } {
+  const md: string[] = [];
+  md.push(`# autoresearch report: ${ctx.id}`, '');
+  md.push(`- Generated: ${ctx.generatedAt.toISOString()}`);
+  md.push(`- Ledger: \`${ctx.ledgerFile}\` (${a.summary.iterations} rows)`);
+  md.push(`- Metric: \`${ctx.metric}\`, ${ctx.direction} is better`);
+  md.push(`- Kept commits: branch \`autoresearch/${ctx.id}\`; rejected candidates: \`refs/autoresearch/${ctx.id}/<iteration>\``);
+  if (a.withoutArtifacts > 0) {
+    md.push(
+      `- ${a.withoutArtifacts} of ${a.summary.iterations} rows have no \`runs/<iteration>/result.json\` (rows written by the autoresearch-agent skill have none): ` +
+        'they are classified from their reason or description alone, without logs, timings or costs.',
+    );
+  }
+  md.push('');
+
+  md.push('## Summary', '', '| | |', '|---|---|', ...summaryRows(a).map(([k, v]) => `| ${k} | ${v} |`), '');
+
+  md.push('## Failures', '');
+  if (a.failures.length === 0) md.push('None.', '');
+  else {
+    md.push('| class | count | iterations | next step |', '|---|---|---|---|');
+    for (const [cls, members] of a.byClass) {
+      md.push(`| [${TITLES[cls]}](${anchor(cls)}) | ${members.length} | ${listIterations(members.map((m) => m.iteration))} | ${cell(nextStep(cls, a, ctx))} |`);
+    }
+    md.push('');
+  }
+
+  md.push('## Top improvements', '');
+  if (a.keeps.length === 0) md.push('No keeps after the baseline yet.', '');
+  else {
+    const shown = a.keeps.slice(0, TOP_KEEPS);
+    md.push(`The keeps in order of gain${a.keeps.length > shown.length ? ` (${shown.length} of ${a.keeps.length})` : ''}; each against the best before it.`, '');
+    shown.forEach((keep, i) => md.push(...renderKeep(i + 1, keep, ctx)));
+  }
+
+  const failureFiles = new Map<FailureClass, string>();
+  for (const [cls, members] of a.byClass) {
+    md.push(...renderClass(cls, members, a, ctx));
+    failureFiles.set(cls, renderFailureFile(cls, members, ctx));
+  }
+  return { readme: md.join('\n'), failureFiles };
+}
+
+function summaryRows(a: Analysis): [string, string][] {
+  const s = a.summary;
+  const keeps = a.keeps.length;
+  const hasBaseline = s.iterations - a.experiments > 0;
+  const discards = [...a.discards].map(([reason, n]) => `${n} ${reason.replaceAll('_', ' ')}`).join(', ');
+  return [
+    ['Iterations', `${s.iterations}${hasBaseline ? `: baseline + ${a.experiments} experiments` : ''}`],
+    ['Keeps', `${keeps} (after the baseline)`],
+    ['Keep rate', a.experiments === 0 ? '-' : `${pct((keeps / a.experiments) * 100)} (${keeps} of ${a.experiments} experiments)`],
+    ['Discards', s.discards === 0 ? '0' : `${s.discards}: ${discards}`],
+    ['Crashes', String(s.crashes)],
+    ['Baseline', metric(s.baseline)],
+    ['Best', s.bestRow === null ? '-' : `${metric(s.best)} (iteration ${s.bestRow.iteration}, \`${s.bestRow.commit}\`)`],
+    [
+      'Improvement over baseline',
+      s.improvement === null ? '-' : `${signed(s.improvement)}${s.improvementPct === null ? '' : ` (${pct(s.improvementPct)} ${s.improvementPct >= 0 ? 'better' : 'worse'})`}`,
+    ],
+    ['Agent cost', agentCost(a)],
+    ['Time', timeSplit(a)],
+  ];
+}
+
+function agentCost(a: Analysis): string {
+  const { totalUsd, reported, agentTurns } = a.cost;
+  if (reported === 0) return agentTurns === 0 ? 'no agent turns' : `not reported (${agentTurns} agent turns)`;
+  const perKeep = a.keeps.length === 0 ? 'no keeps' : `${usd(totalUsd / a.keeps.length)} per keep`;
+  return `${usd(totalUsd)} total, ${perKeep} (${reported} of ${agentTurns} agent turns reported a cost)`;
+}
+
+function timeSplit(a: Analysis): string {
+  const t = a.time;
+  if (t.wall === 0) return 'not recorded';
+  const part = (label: string, seconds: number) => `${label} ${duration(seconds)} (${pct((seconds / t.wall) * 100, 0)})`;
+  const parts = [part('agent', t.agent), part('evaluation', t.eval), part('other', t.other)];
+  if (t.unsplit > 0) parts.push(part('not split (no result.json)', t.unsplit));
+  return `${duration(t.wall)} in all: ${parts.join(', ')}`;
+}
+
+function nextStep(cls: FailureClass, a: Analysis, ctx: ReportContext): string {
+  switch (cls) {
+    case 'infrastructure':
+      return `fix the machine, then \`${rerunCommand(ctx.id, a.rerun)}\``;
+    case 'candidate':
+      return 'none: the changes broke the code';
+    case 'agent':
+      return "read the agent's output";
+    case 'timeout':
+      return 'raise eval_timeout / agent_timeout if the baseline is close to them';
+    case 'metric_parse':
+      return `check that the evaluation prints a line matching \`${ctx.metricGrep}\``;
+    case 'scope_violation':
+      return 'widen `scope`, or tell the agent (program.md) what it may change';
+  }
+}
+
+function renderKeep(rank: number, keep: RankedKeep, ctx: ReportContext): string[] {
+  const { row } = keep;
+  const gain = keep.gainPct === null ? '' : `, ${pct(keep.gainPct)} better`;
+  const lines = [`${rank}. **Iteration ${row.iteration}**, \`${row.commit}\`: ${inline(row.description)}: ${metric(keep.previous)} → ${metric(row.metric)} (${signed(keep.delta)}${gain})`];
+  const diff = ctx.diffstats.get(row.iteration);
+  if (diff === undefined) return [...lines, ''];
+  if ('error' in diff) return [...lines, `   (no diffstat: ${inline(diff.error)})`, ''];
+  return [...lines, '', ...fenced(diff.stat.trimEnd(), '').map((l) => (l === '' ? l : `   ${l}`)), ''];
+}
+
+function renderClass(cls: FailureClass, members: readonly TriagedFailure[], a: Analysis, ctx: ReportContext): string[] {
+  const md: string[] = [`## ${TITLES[cls]}`, ''];
+  md.push(`${members.length} iteration${members.length === 1 ? '' : 's'}. ${explanation(cls, members, ctx)}`, '');
+  if (cls === 'infrastructure') md.push('Re-run these once the cause is fixed:', '', ...fenced(rerunCommand(ctx.id, a.rerun), 'sh'), '');
+
+  if (cls === 'scope_violation') {
+    md.push('| iteration | commit | changed outside scope | description |', '|---|---|---|---|');
+    for (const f of members) md.push(`| ${f.iteration} | \`${f.row.commit}\` | ${cell(f.verdict.paths.map((p) => `\`${p}\``).join(', ') || '-')} | ${cell(f.row.description)} |`);
+    const counts = new Map<string, number>();
+    for (const f of members) for (const p of f.verdict.paths) counts.set(p, (counts.get(p) ?? 0) + 1);
+    const often = [...counts].sort((x, y) => y[1] - x[1]).slice(0, 10);
+    if (often.length > 0) md.push('', `Paths changed outside scope, most often first: ${often.map(([p, n]) => `\`${p}\` (${n})`).join(', ')}.`);
+    md.push('');
+    return md;
+  }
+
+  md.push('| iteration | commit | reason | evidence | description |', '|---|---|---|---|---|');
+  for (const f of members) md.push(`| ${f.iteration} | \`${f.row.commit}\` | ${f.verdict.reason} | ${cell(f.verdict.evidence)} | ${cell(f.row.description)} |`);
+  md.push('');
+
+  // One tail per distinct error: a repeated infrastructure error is shown once, with every iteration it hit.
+  const groups = groupBySignature(members.filter((f) => f.logTail.trim() !== ''));
+  if (groups.length > 0) {
+    md.push(`Log tails, one per distinct error (every failure's: [failures/${cls}.md](failures/${cls}.md)):`, '');
+    for (const group of groups.slice(0, TAIL_GROUPS)) {
+      const last = group[group.length - 1] as TriagedFailure;
+      const who = group.length === 1 ? `Iteration ${last.iteration}` : `Iterations ${listIterations(group.map((g) => g.iteration))}`;
+      md.push(`**${who}**, last ${README_TAIL_LINES} lines of \`${last.logFile}\`:`, '', ...fenced(tailLines(last.logTail, README_TAIL_LINES), ''), '');
+    }
+    if (groups.length > TAIL_GROUPS) md.push(`${groups.length - TAIL_GROUPS} more distinct errors: see [failures/${cls}.md](failures/${cls}.md).`, '');
+  }
+  const silent = members.filter((f) => f.logTail.trim() === '').map((f) => f.iteration);
+  if (silent.length > 0) md.push(`No log for iteration${silent.length === 1 ? '' : 's'} ${listIterations(silent)}.`, '');
+  return md;
+}
+
+function explanation(cls: FailureClass, members: readonly TriagedFailure[], ctx: ReportContext): string {
+  switch (cls) {
+    case 'infrastructure':
+      return 'The machine or the tools failed, not the change: a command not found, a process that could not start, an agent that failed within seconds or without spending anything, or the same error from different candidates.';
+    case 'candidate':
+      return `The change broke the code: the evaluation failed, with errors that differ from candidate to candidate. Each candidate stays under \`refs/autoresearch/${ctx.id}/<iteration>\`.`;
+    case 'agent':
+      return `The agent exited with an error after working for a while; whatever it changed stays under \`refs/autoresearch/${ctx.id}/<iteration>\`.`;
+    case 'timeout': {
+      const evals = members.filter((m) => m.verdict.reason === 'eval_timeout').length;
+      return `Killed at the time limit: ${evals} at eval_timeout (${duration(ctx.evalTimeoutMs / 1000)}), ${members.length - evals} at agent_timeout (${duration(ctx.agentTimeoutMs / 1000)}).`;
+    }
+    case 'metric_parse':
+      return `The evaluation finished but printed no line matching \`metric_grep\` (\`${ctx.metricGrep}\`), or its value was not a finite number.`;
+    case 'scope_violation':
+      return `Discarded without evaluation: the agent changed files outside \`scope\` (${ctx.allowedPaths.map((p) => `\`${p}\``).join(', ')}).`;
+  }
+}
+
+/** Groups of failures with the same signature, largest first, then the most recent. */
+function groupBySignature(members: readonly TriagedFailure[]): TriagedFailure[][] {
+  const groups = new Map<string, TriagedFailure[]>();
+  for (const f of members) {
+    const key = f.verdict.signature ?? `#${f.iteration}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  const lastIteration = (g: TriagedFailure[]) => g[g.length - 1]?.iteration ?? 0;
+  return [...groups.values()].sort((x, y) => y.length - x.length || lastIteration(y) - lastIteration(x));
+}
+
+function renderFailureFile(cls: FailureClass, members: readonly TriagedFailure[], ctx: ReportContext): string {
+  const md = [`# ${TITLES[cls]}: ${ctx.id}`, '', `${members.length} iteration${members.length === 1 ? '' : 's'}, generated ${ctx.generatedAt.toISOString()}.`, ''];
+  for (const f of members) {
+    md.push(`## Iteration ${f.iteration}: ${f.verdict.reason}`, '');
+    md.push(`- Commit: \`${f.commit}\``, `- Description: ${inline(f.row.description)}`, `- Evidence: ${inline(f.verdict.evidence)}`);
+    if (f.run?.detail) md.push(`- Detail: ${inline(f.run.detail)}`);
+    if (f.verdict.paths.length > 0) md.push(`- Changed outside scope: ${f.verdict.paths.map((p) => `\`${p}\``).join(', ')}`);
+    md.push('');
+    if (f.logTail.trim() !== '') md.push(`Last ${FILE_TAIL_LINES} lines of \`${f.logFile}\`:`, '', ...fenced(tailLines(f.logTail, FILE_TAIL_LINES), ''), '');
+    else if (cls !== 'scope_violation') md.push('No log.', '');
+  }
+  return md.join('\n');
+}
+
+// ---------------------------------------------------------------- formatting
+
+/** The last `n` non-blank-trailing lines, as a terminal showed them (a `\r` overwrites), each clipped. */
+export function tailLines(text: string, n: number): string {
+  const lines = text.replace(/\s+$/, '').split('\n').map((line) => {
+    const shown = line.split('\r').at(-1) ?? '';
+    return shown.length > MAX_LINE_CHARS ? `${shown.slice(0, MAX_LINE_CHARS)}…` : shown;
+  });
+  return lines.slice(-n).join('\n');
+}
+
+/** A fenced block that the content cannot close: the fence is longer than any backtick run in it. */
+function fenced(text: string, lang: string): string[] {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [`${fence}${lang}`, ...text.split('\n'), fence];
+}
+
+function listIterations(iterations: readonly number[]): string {
+  return iterations.length <= 12 ? iterations.join(', ') : `${iterations.slice(0, 12).join(', ')} and ${iterations.length - 12} more`;
+}
+
+/** Text inside a table cell: one line, no column breaks. */
+function cell(text: string): string {
+  return inline(text).replaceAll('|', '\\|');
+}
+
+function inline(text: string): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > 200 ? `${one.slice(0, 199)}…` : one;
+}
+
+function metric(value: number | null): string {
+  return value === null ? '-' : value.toFixed(6);
+}
+
+function signed(value: number): string {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(6)}`;
+}
+
+function pct(value: number, digits = 1): string {
+  return `${value.toFixed(digits)}%`;
+}
+
+function usd(value: number): string {
+  return `$${value.toFixed(value >= 100 ? 2 : 4)}`;
+}
+
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(sec).padStart(2, '0')}s`;
+}

@@ -1,0 +1,127 @@
+/**
+ * `results --all` / `--domain D`: one line per experiment (runs, keeps, best, improvement over
+ * the baseline, last activity, state), read from its files. Read-only: a torn or corrupt
+ * ledger is reported in the line's `error`, never repaired here.
+ */
+import fs from 'node:fs/promises';
+import type { DiscoveredExperiment } from '../config/discover.js';
+import { parseConfigText } from '../config/parse-config.js';
+import { AutoresearchError, errorMessage } from '../core/errors.js';
+import { readFileIfExists } from '../fs/durable.js';
+import { readExperimentStatus, type StatusState } from '../experiment/experiment-status.js';
+import { experimentPaths } from '../experiment/paths.js';
+import { ANSI, type Table } from '../ledger/export-formats.js';
+import { shortTimestamp, type JsonValue } from '../ledger/ledger-table.js';
+import { summarizeRows } from '../ledger/summary.js';
+import { parseLedgerText } from '../ledger/tsv-format.js';
+import type { LedgerRow } from '../ledger/types.js';
+
+export interface OverviewLine {
+  experiment: string;
+  scope: string;
+  state: StatusState;
+  runs: number;
+  keeps: number;
+  discards: number;
+  crashes: number;
+  /** Best kept metric; null when there is none or the config (hence the direction) is unreadable. */
+  best: number | null;
+  baseline: number | null;
+  /** Better than the baseline, in percent, rounded to 2 decimals (positive = better). */
+  improvement_pct: number | null;
+  /** The timestamp of the last row (seed-written rows have none). */
+  last_activity: string | null;
+  /** Why the numbers may be incomplete: an unreadable config or ledger. */
+  error: string | null;
+}
+
+export const OVERVIEW_COLUMNS = ['experiment', 'scope', 'state', 'runs', 'keeps', 'discards', 'crashes', 'best', 'baseline', 'improvement_pct', 'last_activity', 'error'] as const;
+
+export async function readOverviewLine(found: DiscoveredExperiment, now: number): Promise<OverviewLine> {
+  const paths = experimentPaths(found.dir);
+  const status = await readExperimentStatus(found, now);
+  const errors: string[] = [];
+
+  let direction: 'lower' | 'higher' | null = null;
+  try {
+    direction = parseConfigText(await fs.readFile(paths.config, 'utf8'), { file: paths.config, dir: found.dir, id: found.id, scope: found.scope }).direction;
+  } catch (error) {
+    errors.push(errorMessage(error).replace(/\n\s*/g, '; '));
+  }
+
+  let rows: LedgerRow[] = [];
+  try {
+    rows = parseLedgerText(await readFileIfExists(paths.results) ?? '', paths.results).rows;
+  } catch (error) {
+    const hint = error instanceof AutoresearchError && error.code === 'LEDGER_CORRUPT' ? ` (\`autoresearch results ${found.id.key} --rebuild\` regenerates it from runs/*/result.json)` : '';
+    errors.push(`${errorMessage(error)}${hint}`);
+  }
+
+  // Counts do not depend on the direction; best and improvement do, so they need the config.
+  const summary = summarizeRows(rows, direction ?? 'lower');
+  const pct = direction === null ? null : summary.improvementPct;
+  return {
+    experiment: found.id.key,
+    scope: found.scope,
+    state: status.state,
+    runs: summary.iterations,
+    keeps: summary.keeps,
+    discards: summary.discards,
+    crashes: summary.crashes,
+    best: direction === null ? null : summary.best,
+    baseline: summary.baseline,
+    improvement_pct: pct === null ? null : Math.round(pct * 100) / 100 + 0,
+    last_activity: rows.at(-1)?.timestamp ?? null,
+    error: errors.length === 0 ? null : errors.join('; '),
+  };
+}
+
+/** Cells for csv and markdown: metrics as %.6f, the improvement as %.2f, empty for none. */
+export function overviewTable(lines: readonly OverviewLine[]): Table {
+  return {
+    columns: OVERVIEW_COLUMNS,
+    rows: lines.map((l) => [
+      l.experiment,
+      l.scope,
+      l.state,
+      String(l.runs),
+      String(l.keeps),
+      String(l.discards),
+      String(l.crashes),
+      l.best === null ? '' : l.best.toFixed(6),
+      l.baseline === null ? '' : l.baseline.toFixed(6),
+      l.improvement_pct === null ? '' : l.improvement_pct.toFixed(2),
+      l.last_activity ?? '',
+      l.error ?? '',
+    ]),
+  };
+}
+
+export function overviewObject(line: OverviewLine): Record<(typeof OVERVIEW_COLUMNS)[number], JsonValue> {
+  return { ...line };
+}
+
+export function overviewTerminalTable(lines: readonly OverviewLine[]): Table {
+  return {
+    columns: ['EXPERIMENT', 'RUNS', 'KEEP', 'DISCARD', 'CRASH', 'BEST', 'IMPROVEMENT', 'LAST ACTIVITY', 'STATE'],
+    rows: lines.map((l) => [
+      l.experiment + (l.scope === 'user' ? ' (user)' : ''),
+      String(l.runs),
+      String(l.keeps),
+      String(l.discards),
+      String(l.crashes),
+      l.best === null ? '-' : l.best.toFixed(6),
+      l.improvement_pct === null ? '-' : `${l.improvement_pct > 0 ? '+' : ''}${l.improvement_pct.toFixed(2)}%`,
+      l.last_activity === null ? '-' : shortTimestamp(l.last_activity),
+      l.state + (l.error === null ? '' : ' (!)'),
+    ]),
+  };
+}
+
+/** running green; tripped and blocked red; waiting and paused yellow; the rest plain. */
+export function stateColor(state: StatusState): string | null {
+  if (state === 'running') return ANSI.green;
+  if (state === 'tripped' || state === 'blocked') return ANSI.red;
+  if (state === 'waiting' || state === 'paused') return ANSI.yellow;
+  return null;
+}

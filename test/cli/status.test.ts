@@ -1,0 +1,76 @@
+/** `status` without a daemon: every state, the filters, JSON fields, and a ledger changed behind its digest. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { makeTempDir, writeFiles } from '../helpers/git-repo.js';
+import { makeProject } from '../helpers/project.js';
+
+describe('status', () => {
+  it('shows each experiment with the SPEC fields, filtered by --status (repeatable)', async () => {
+    const project = await makeProject({ plan: ['echo 5 > value.txt', 'echo 7 > value.txt'] });
+    const expDir = (name: string) => path.join(project.root, '.autoresearch', 'test', name);
+    await writeFiles(expDir('fresh'), { 'config.cfg': 'target: value.txt\nevaluate_cmd: sh evaluate.sh\nmetric: score\n' });
+    await writeFiles(expDir('broken'), { 'config.cfg': 'target: value.txt\nevaluate_cmd: sh broken.sh\nmetric: score\nagent: true\nmax_consecutive_crashes: 1\n' });
+    await writeFiles(expDir('finished'), { 'config.cfg': `target: value.txt\nevaluate_cmd: sh evaluate.sh\nmetric: score\nagent: echo 1 > value.txt\nmax_experiments: 1\n` });
+    expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '2'], { env: project.env })).exitCode).toBe(0);
+    expect((await runCli(['--path', project.root, 'run', 'test/broken'], { env: project.env })).exitCode).toBe(3);
+    expect((await runCli(['--path', project.root, 'run', 'test/finished'], { env: project.env })).exitCode).toBe(0);
+
+    const r = await runCli(['--path', project.root, 'status', '--json'], { env: project.env });
+    expect(r.exitCode).toBe(0);
+    const all = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    const byId = Object.fromEntries(all.map((e) => [e.id, e]));
+    expect(byId['test/exp']).toMatchObject({ state: 'idle', iterations: 3, keeps: 2, discards: 1, crashes: 0, best: 5, consecutive_crashes: 0, wait_until: null });
+    expect(byId['test/fresh']).toMatchObject({ state: 'new', iterations: 0, best: null });
+    expect(byId['test/broken']).toMatchObject({ state: 'tripped', crashes: 1, consecutive_crashes: 1, reason: expect.stringContaining('consecutive crashes') });
+    expect(byId['test/finished']).toMatchObject({ state: 'done', iterations: 2 });
+    for (const entry of all) expect(Object.keys(entry)).toEqual(expect.arrayContaining(['id', 'state', 'iterations', 'keeps', 'discards', 'crashes', 'best', 'consecutive_crashes', 'wait_until', 'reason']));
+
+    const filtered = await runCli(['--path', project.root, 'status', '--status', 'tripped', '--status', 'done', '--json'], { env: project.env });
+    expect((JSON.parse(filtered.stdout) as Array<{ id: string }>).map((e) => e.id).sort()).toEqual(['test/broken', 'test/finished']);
+    const one = await runCli(['--path', project.root, 'status', 'test/exp'], { env: project.env });
+    expect(one.stdout).toMatch(/^EXPERIMENT\s+STATE/);
+    expect(one.stdout).toMatch(/test\/exp\s+idle\s+3\s+2\s+1\s+0\s+5\.000000/);
+    expect(one.stdout).not.toContain('test/broken');
+    const bad = await runCli(['--path', project.root, 'status', '--status', 'sleeping'], { env: project.env });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/--status: expected one of new, idle, running, waiting, blocked, tripped, paused, done, found `sleeping`/);
+  });
+
+  it('reads the ledger itself when it changed behind the digest in state.json', async () => {
+    const project = await makeProject({ plan: ['echo 5 > value.txt'] });
+    expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: project.env })).exitCode).toBe(0);
+    const file = path.join(project.expDir, 'results.tsv');
+    await fs.appendFile(file, 'abc1234\t2.000000\tkeep\tadded by hand\t2\t\t\t\t\t\t\t\n');
+    const [entry] = JSON.parse((await runCli(['--path', project.root, 'status', '--json'], { env: project.env })).stdout) as Array<Record<string, unknown>>;
+    expect(entry).toMatchObject({ iterations: 3, keeps: 3, best: 2 });
+  });
+
+  it('pause without a daemon pauses an idle experiment, and resume clears it', async () => {
+    const project = await makeProject({ plan: ['echo 5 > value.txt'] });
+    expect((await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env })).exitCode).toBe(0);
+    expect((await runCli(['--path', project.root, 'pause', project.id], { env: project.env })).exitCode).toBe(0);
+    expect(JSON.parse((await runCli(['--path', project.root, 'status', '--json'], { env: project.env })).stdout)[0].state).toBe('paused');
+    expect((await runCli(['--path', project.root, 'run', project.id], { env: project.env })).exitCode).toBe(3);
+    expect((await runCli(['--path', project.root, 'resume', project.id], { env: project.env })).exitCode).toBe(0);
+    expect((await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env })).exitCode).toBe(0);
+  });
+
+  it('pause reaches a foreground run, which stops after its current iteration (exit 3, paused)', async () => {
+    const gate = path.join(await makeTempDir('ar-gate-'), 'open'); // the evaluation waits for it
+    const project = await makeProject({
+      config: { evaluate_cmd: `echo started; while [ ! -f ${gate} ]; do sleep 0.05; done; sh evaluate.sh` },
+      plan: ['echo 5 > value.txt', 'echo 4 > value.txt'],
+    });
+    const cli = startCli(['--path', project.root, 'run', project.id], { env: project.env });
+    await cli.waitFor(/#0 eval/);
+    const paused = await runCli(['--path', project.root, 'pause', project.id], { env: project.env });
+    expect(paused.stdout).toMatch(/pauses after its current iteration/);
+    await fs.writeFile(gate, '');
+    const r = await cli.result();
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/is paused/);
+    expect((await project.rows()).length).toBe(1); // the baseline finished; nothing after it
+  });
+});
