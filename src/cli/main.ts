@@ -9,6 +9,7 @@ import { AutoresearchError, EXIT, errorMessage } from '../core/errors.js';
 import { initCommand } from './commands/init.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { daemonInstall, daemonLogs, daemonReload, daemonStart, daemonStatus, daemonStop } from './commands/daemon.js';
+import { rerunCommand } from './commands/rerun.js';
 import { resumeCommand } from './commands/resume.js';
 import { pauseCommand, statusCommand } from './commands/status.js';
 import { reportCommand } from './commands/report.js';
@@ -147,6 +148,17 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('write a self-contained HTML page with every experiment\'s progress (the daemon serves it live)')
     .option('--out <file>', 'where to write it (default .autoresearch/dashboard.html)')
     .action(async (o: { out?: string }) => setExit(await dashboardCommand({ projectRoot: root(), out: o.out }, out)));
+
+  program
+    .command('rerun')
+    .description('re-evaluate selected past candidates without the agent')
+    .argument('<id>', '<domain>/<name>')
+    .option('--status <status>', 'rows with this status: crash, discard or keep (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--iterations <list>', 'these iterations, e.g. 3,7-9')
+    .option('--dry-run', 'list what would be re-evaluated; change nothing')
+    .action(async (id: string, o: { status: string[]; iterations?: string; dryRun?: boolean }) =>
+      setExit(await rerunCommand({ projectRoot: root(), id, statuses: o.status, iterations: o.iterations, dryRun: Boolean(o.dryRun) }, out)),
+    );
 
   program
     .command('resume')

@@ -93,7 +93,7 @@ export const DASHBOARD_SCRIPT = String.raw`
   }
   function usd(v) {
     if (!isNum(v)) return '\u2014';
-    return '$' + (v >= 100 ? v.toFixed(0) : v >= 1 || v === 0 ? v.toFixed(2) : v.toFixed(4));
+    return '$' + (v >= 100 ? v.toFixed(0) : v >= 0.1 || v === 0 ? v.toFixed(2) : v.toFixed(4));
   }
   function pct(v) { return isNum(v) ? (v > 0 ? '+' : '') + v.toFixed(2) + '%' : '\u2014'; }
   function when(iso) {

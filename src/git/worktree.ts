@@ -168,6 +168,29 @@ export class Worktree {
     return { kind: 'candidate', commit, description: subjectOf(message), changedPaths: edit.paths, agentCommits: 0, autoCommitted: true };
   }
 
+  /**
+   * Apply the change `commit` made (against its parent) to the worktree, uncommitted, as an
+   * agent would have: for `rerun`, which retries a past candidate on top of the current best.
+   * Returns false, with the worktree untouched, when it does not apply cleanly.
+   */
+  async applyChange(commit: string): Promise<boolean> {
+    await this.prepare();
+    const { exitCode } = await this.git.run(['cherry-pick', '--no-commit', commit], [1]);
+    if (exitCode === 0) {
+      // --no-commit leaves the sequencer state of a single pick behind on some versions.
+      await this.git.run(['cherry-pick', '--quit'], [128]);
+      return true;
+    }
+    await this.git.run(['cherry-pick', '--abort'], [128]);
+    return false;
+  }
+
+  /** Resolve a revision to a full commit hash, or null. */
+  async resolveCommit(rev: string): Promise<string | null> {
+    const { stdout, exitCode } = await this.git.run(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], [1]);
+    return exitCode === 0 ? stdout.trim() : null;
+  }
+
   /** Point `ref` (refs/...) at `commit`, e.g. to keep a rejected candidate reachable through gc. */
   async saveRef(ref: string, commit: string): Promise<void> {
     if (!ref.startsWith('refs/')) {

@@ -122,6 +122,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
         await block(session, deps, reason);
         return result({ kind: 'blocked', reason });
       }
+      case 'not-applicable': // only `rerun` produces it, through its own loop
       case 'recorded':
         break;
       default: {
@@ -129,6 +130,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
         return unreachable;
       }
     }
+    if (outcome.kind !== 'recorded') continue;
     rowsThisRun.push(outcome.row);
     if (agent !== null && session.store.current.exhausted[agent.role] !== undefined) {
       // The agent worked again: its backoff starts over next time.

@@ -43,7 +43,16 @@ export type IterationResult =
   | { kind: 'interrupted'; phase: Phase }
   // The agent could not work (quota, billing): rolled back, no row, not a crash.
   | { kind: 'exhausted'; agent: RunnableAgent; resetAt: number | null; message: string; signature: string | null }
-  | { kind: 'billing'; agent: RunnableAgent; message: string; signature: string };
+  | { kind: 'billing'; agent: RunnableAgent; message: string; signature: string }
+  // `rerun`: the past candidate's change does not apply to the current best (no row).
+  | { kind: 'not-applicable'; detail: string };
+
+/** `rerun`: evaluate a past candidate's change again, on top of the current best, without the agent. */
+export interface Rerun {
+  iteration: number;
+  commit: string;
+  description: string;
+}
 
 /** What an iteration decided, before it becomes a row. */
 interface Verdict {
@@ -59,16 +68,16 @@ class Interrupted {
   constructor(readonly phase: Phase) {}
 }
 
-/** The agent's quota or billing stopped the turn: unwinds like an interruption, no row. */
-class AgentUnavailable {
-  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' }>) {}
+/** The agent's quota or billing stopped the turn, or a rerun does not apply: unwinds like an interruption, no row. */
+class NoRow {
+  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'not-applicable' }>) {}
 }
 
 const LOG_TAIL_BYTES = 4096;
 
 /** `agent` runs the turn (null: the baseline, or `agent: none`, which evaluates the worktree as it is). */
-export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null): Promise<IterationResult> {
-  return new Iteration(session, deps, signal, agent).run();
+export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun): Promise<IterationResult> {
+  return new Iteration(session, deps, signal, agent, rerun ?? null).run();
 }
 
 class Iteration {
@@ -90,6 +99,7 @@ class Iteration {
     private readonly deps: LoopDeps,
     private readonly signal: AbortSignal,
     private readonly agent: RunnableAgent | null,
+    private readonly rerun: Rerun | null,
   ) {
     const kept = session.store.current.lastKept;
     this.number = session.ledger.nextIteration();
@@ -109,7 +119,7 @@ class Iteration {
       const row = await this.record(verdict);
       return { kind: 'recorded', row };
     } catch (error) {
-      if (error instanceof AgentUnavailable) {
+      if (error instanceof NoRow) {
         await this.rollBack();
         return error.result;
       }
@@ -126,7 +136,11 @@ class Iteration {
   }
 
   private async agentIteration(): Promise<Verdict> {
-    if (this.agent !== null) {
+    if (this.rerun !== null) {
+      this.phase('agent', `rerun of #${this.rerun.iteration}`);
+      const applied = await this.session.worktree.applyChange(this.rerun.commit);
+      if (!applied) throw new NoRow({ kind: 'not-applicable', detail: `the change of #${this.rerun.iteration} (${this.rerun.commit.slice(0, 7)}) does not apply to the current best` });
+    } else if (this.agent !== null) {
       const failure = await this.agentTurn(this.agent);
       if (failure !== null) return failure;
     }
@@ -197,9 +211,9 @@ class Iteration {
       case 'aborted':
         throw new Interrupted('agent');
       case 'exhausted':
-        throw new AgentUnavailable({ kind: 'exhausted', agent, resetAt: turn.resetAt, message: turn.message, signature: turn.signature });
+        throw new NoRow({ kind: 'exhausted', agent, resetAt: turn.resetAt, message: turn.message, signature: turn.signature });
       case 'billing':
-        throw new AgentUnavailable({ kind: 'billing', agent, message: turn.message, signature: turn.signature });
+        throw new NoRow({ kind: 'billing', agent, message: turn.message, signature: turn.signature });
       case 'crashed': {
         this.agentReport = turn.report;
         // Whatever the agent changed before failing stays reachable for inspection.
@@ -286,7 +300,7 @@ class Iteration {
       timestamp: new Date(this.startedAt).toISOString(),
       durationS: durationMs / 1000,
       reason: verdict.reason,
-      agent: this.baseline ? null : this.agent === null ? 'external' : agentLabel(this.agent.spec, this.agent.role),
+      agent: this.baseline ? null : this.rerun !== null ? 'rerun' : this.agent === null ? 'external' : agentLabel(this.agent.spec, this.agent.role),
       costUsd: this.agentReport?.costUsd ?? null,
       tokensIn: this.agentReport?.inputTokens ?? null,
       tokensOut: this.agentReport?.outputTokens ?? null,
@@ -300,7 +314,16 @@ class Iteration {
     await writeFileDurable(
       this.files.result,
       JSON.stringify(
-        { ...row, commitFull: verdict.commit, base: this.base, detail: verdict.detail, agentMs: this.agentMs, evalMs: this.evalMs, agentReport: this.agentReport },
+        {
+          ...row,
+          commitFull: verdict.commit,
+          base: this.base,
+          detail: verdict.detail,
+          agentMs: this.agentMs,
+          evalMs: this.evalMs,
+          agentReport: this.agentReport,
+          rerunOf: this.rerun?.iteration ?? null,
+        },
         null,
         2,
       ) + '\n',
@@ -362,6 +385,7 @@ class Iteration {
 
   /** The commit message when the agent did not commit: its description file, if it wrote one. */
   private fallbackDescription(): string {
+    if (this.rerun !== null) return `rerun of #${this.rerun.iteration}: ${this.rerun.description}`;
     const written = readIfExists(this.descriptionFile())?.split('\n')[0]?.trim();
     return written || `iteration ${this.number}: uncommitted agent changes`;
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ExperimentConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
 import { experimentPaths, iterationPaths, type ExperimentPaths } from '../experiment/paths.js';
+import { readFileIfExists } from '../fs/durable.js';
 import { readTail } from '../fs/read-tail.js';
 import { GitClient } from '../git/git-client.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
@@ -38,7 +39,7 @@ export async function writeReport(opts: ReportOptions): Promise<WrittenReport> {
   const { config } = opts;
   const paths = experimentPaths(config.dir);
   // A torn last line (a row being appended right now) is left out, as parseLedgerText does.
-  const rows = parseLedgerText(await readIfExists(paths.results), paths.results).rows;
+  const rows = parseLedgerText((await readFileIfExists(paths.results)) ?? '', paths.results).rows;
   const inputs: IterationInput[] = [];
   for (const row of rows) inputs.push(await readIteration(paths, row));
   const analysis = analyze(inputs, config.direction);
@@ -88,7 +89,7 @@ export async function writeReport(opts: ReportOptions): Promise<WrittenReport> {
 
 async function readIteration(paths: ExperimentPaths, row: LedgerRow): Promise<IterationInput> {
   const files = iterationPaths(paths, row.iteration);
-  const run = parseRunRecord(await readIfExists(files.result));
+  const run = parseRunRecord((await readFileIfExists(files.result)) ?? '');
   // A result.json about another row (a ledger started over, runs/ left behind): not this row's artifacts.
   if (run !== null && ((run.iteration !== undefined && run.iteration !== row.iteration) || (run.commit !== undefined && run.commit !== row.commit))) {
     return { row, run: null, logFile: null, logTail: '' };
@@ -134,15 +135,6 @@ export function parseRunRecord(text: string): RunRecord | null {
 /** Drop undefined fields, so "missing" and "null" stay distinct for the reader. */
 function strip<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-async function readIfExists(file: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw error;
-  }
 }
 
 function firstLine(text: string): string {

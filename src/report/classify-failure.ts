@@ -65,13 +65,13 @@ export const FAST_AGENT_FAILURE_MS = 10_000;
 /** Texts that only a broken machine or tool prints. Tested on the log tail and the row's detail. */
 const MACHINE_ERRORS: ReadonlyArray<readonly [RegExp, string]> = [
   [/command not found/i, 'command not found'], // bash, zsh
-  [/^\S+: \d+: \S+: not found$/m, 'command not found'], // dash: "sh: 1: python9: not found"
+  [/^\S+: \d+: (?:[^\s:]+: )+not found$/m, 'command not found'], // dash: "sh: 1: python9: not found", "x.sh: 3: eval: python9: not found"
   [/^(?:\/usr\/bin\/)?env: .*No such file or directory$/m, 'interpreter not found'], // a shebang's `env python3`
   [/No space left on device/i, 'disk full'],
   [/Disk quota exceeded/i, 'disk quota exceeded'],
   [/Read-only file system/i, 'read-only file system'],
   [/(?:can(?:no|')t|could not|unable to) fork|fork: Resource temporarily unavailable/i, 'cannot start processes'],
-  [/CUDA-capable device\(s\) (?:is|are) busy or unavailable|no CUDA-capable device is detected/i, 'GPU unavailable'],
+  [/CUDA-capable device(?:s|\(s\))? (?:is|are) busy or unavailable|no CUDA-capable device is detected/i, 'GPU unavailable'],
 ];
 
 /** One failed iteration's class, or null for a row that is not a failure (keeps, plain discards). */

@@ -41,7 +41,20 @@ const TITLES: Record<FailureClass, string> = {
 const anchor = (cls: FailureClass): string => `#${TITLES[cls].toLowerCase().replace(/[^a-z0-9 -]/g, '').replaceAll(' ', '-')}`;
 
 export function rerunCommand(id: string, iterations: readonly number[]): string {
-  return `autoresearch rerun ${id} --iterations ${iterations.join(',')}`;
+  return `autoresearch rerun ${id} --iterations ${iterationRanges(iterations)}`;
+}
+
+/** Sorted iterations as `rerun --iterations` reads them: runs of 3 or more as ranges (1,2,5-9). */
+export function iterationRanges(iterations: readonly number[]): string {
+  const sorted = [...new Set(iterations)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] as number) + 1) j++;
+    parts.push(j - i >= 2 ? `${sorted[i]}-${sorted[j]}` : sorted.slice(i, j + 1).join(','));
+    i = j + 1;
+  }
+  return parts.join(',');
 }
 
 export function renderReport(a: Analysis, ctx: ReportContext): { readme: string; failureFiles: Map<FailureClass, string> } {

@@ -195,7 +195,7 @@ describe.skipIf(process.platform !== 'linux')('the detached daemon with four exp
   it('daemon stop: exits cleanly, leaves no child, no partial row, no daemon.json', async () => {
     const started = Date.now();
     const stop = await runCli(['--path', project.root, 'daemon', 'stop'], { env: project.env });
-    expect(stop.exitCode).toBe(0);
+    expect({ exitCode: stop.exitCode, stderr: stop.stderr }).toEqual({ exitCode: 0, stderr: '' });
     expect(stop.stdout).toContain(`daemon stopped (pid ${info.pid})`);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(isRunning(info.pid)).toBe(false);
@@ -204,7 +204,7 @@ describe.skipIf(process.platform !== 'linux')('the detached daemon with four exp
     expect(daemonLog(project)).toContain('"kind":"daemon-stopped"');
     for (const id of [...IDS, 'exp/new', 'usr/hup']) {
       expect(project.rows(id).length).toBeGreaterThan(0); // parses strictly: complete lines, iterations 0..n-1
-      expect(JSON.parse(fs.readFileSync(path.join(project.dir(id), 'state.json'), 'utf8')).intent).toBeNull();
+      expect(JSON.parse(fs.readFileSync(path.join(project.dir(id), 'state.json'), 'utf8')).intent, `${id}: intent after a graceful stop`).toBeNull();
     }
     // No error-level line in the daemon's log.
     const errors = daemonLog(project)

@@ -113,7 +113,7 @@ describe('results <id>, what the formats look like', () => {
       expect(line.slice(descriptionAt)).toBe(row.description);
     }
     expect(lines[1]).toMatch(/^0 +1a2b3c4 +0\.912345 +keep +baseline +2026-03-08 14:12:05Z +31\.4 +- +- +- +- +baseline/);
-    expect(r.stdout).toMatch(/ml\/train: 8 runs: 3 keep, 3 discard, 2 crash; best loss 0\.899990 at iteration 5; baseline 0\.912345 \(\+1\.35% better than baseline\)\n$/);
+    expect(r.stdout).toMatch(/ml\/train: 8 runs: 3 keep, 3 discard, 2 crash; best loss 0\.899990 at iteration 5; baseline 0\.912345 \(\+1\.35% better than baseline\)$/);
 
     // A seed ledger has no timestamps, agents or costs: those columns are left out.
     const seed = await results('python/skill');

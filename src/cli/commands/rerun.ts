@@ -1,0 +1,124 @@
+/**
+ * `autoresearch rerun <id> --status crash|discard|... [--iterations 3,7-9] [--dry-run]`:
+ * evaluate selected past candidates again, without calling the agent (e.g. crashes the
+ * machine caused, not the change). Each one's change is re-applied to the current best and
+ * evaluated as a new iteration whose description names the original ("rerun of #7: …");
+ * history is never rewritten, and one that now beats the best is kept as usual.
+ */
+import fs from 'node:fs';
+import { resolveExperiment } from '../../config/discover.js';
+import { loadExperimentConfig } from '../../config/parse-config.js';
+import { systemClock } from '../../core/clock.js';
+import { AutoresearchError, EXIT } from '../../core/errors.js';
+import { openSession, type LoopDeps } from '../../experiment/open-session.js';
+import { candidateRef, experimentPaths, iterationPaths } from '../../experiment/paths.js';
+import { parseLedgerText } from '../../ledger/tsv-format.js';
+import type { LedgerRow } from '../../ledger/types.js';
+import { createLogger, logEvent } from '../../log/logger.js';
+import { runIteration, type Rerun } from '../../loop/iteration.js';
+import { recoverInterruptedIteration } from '../../loop/recovery.js';
+import { LiveGroups } from '../../process/live-groups.js';
+import { createProcessRunner } from '../../process/run-process.js';
+import { createPrinter } from '../progress-printer.js';
+import { installStopSignals } from '../stop-signals.js';
+
+export interface RerunOptions {
+  projectRoot: string;
+  id: string;
+  statuses: string[];
+  iterations: string | undefined;
+  dryRun: boolean;
+}
+
+export async function rerunCommand(opts: RerunOptions, out: (text: string) => void): Promise<number> {
+  const found = await resolveExperiment(opts.projectRoot, opts.id);
+  const config = await loadExperimentConfig(found.dir, found.id, found.scope);
+  const paths = experimentPaths(config.dir);
+  const wanted = opts.iterations === undefined ? null : parseIterationList(opts.iterations);
+  for (const s of opts.statuses) {
+    if (!['keep', 'discard', 'crash'].includes(s)) throw new AutoresearchError('BAD_INPUT', `--status: expected keep, discard or crash, found \`${s}\``);
+  }
+  if (opts.statuses.length === 0 && wanted === null) {
+    throw new AutoresearchError('BAD_INPUT', 'rerun: expected --status (e.g. crash) or --iterations (e.g. 3,7-9), found neither');
+  }
+  const text = fs.existsSync(paths.results) ? fs.readFileSync(paths.results, 'utf8') : '';
+  const rows = parseLedgerText(text, paths.results).rows.filter(
+    (r) => (opts.statuses.length === 0 || opts.statuses.includes(r.status)) && (wanted === null || wanted.has(r.iteration)) && r.reason !== 'baseline',
+  );
+  if (rows.length === 0) {
+    out(`nothing to rerun: no row of ${config.id.key} matches\n`);
+    return EXIT.ok;
+  }
+
+  if (opts.dryRun) {
+    out(`dry run: would re-evaluate ${rows.length} candidate(s) of ${config.id.key} on top of the current best, without the agent:\n`);
+    for (const row of rows) out(`  #${row.iteration} ${row.status} ${row.reason ?? ''} [${row.commit}] ${row.description}\n`);
+    return EXIT.ok;
+  }
+
+  const logger = createLogger({ file: paths.log, name: config.id.key });
+  const printer = createPrinter(out, config.metric);
+  const liveGroups = new LiveGroups();
+  const controller = new AbortController();
+  const deps: LoopDeps = {
+    runner: createProcessRunner({ liveGroups }),
+    clock: systemClock,
+    env: process.env,
+    report: (event) => {
+      logEvent(logger, event);
+      printer.event(event);
+    },
+  };
+  const signals = installStopSignals({ onFirst: () => controller.abort(), onSecond: () => liveGroups.killAll('SIGKILL') });
+  const session = await openSession(config, opts.projectRoot, deps, `autoresearch rerun ${config.id.key}`);
+  try {
+    await recoverInterruptedIteration(session, deps);
+    await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
+    for (const row of rows) {
+      if (controller.signal.aborted) break;
+      const rerun = await candidateOf(session.worktree, config.id.key, row, iterationPaths(paths, row.iteration).result);
+      if (rerun === null) {
+        out(`#${row.iteration}: no candidate commit to rerun (${row.reason ?? row.status}); skipped\n`);
+        continue;
+      }
+      const result = await runIteration(session, deps, controller.signal, null, rerun);
+      if (result.kind === 'not-applicable') out(`#${row.iteration}: ${result.detail}; skipped\n`);
+      if (result.kind === 'interrupted') break;
+    }
+  } finally {
+    await session.close();
+    signals.dispose();
+  }
+  return EXIT.ok;
+}
+
+/** The candidate of a past row: its ref, else the full hash in its result.json, else its short hash. */
+async function candidateOf(
+  worktree: { resolveCommit(rev: string): Promise<string | null> },
+  idKey: string,
+  row: LedgerRow,
+  resultFile: string,
+): Promise<Rerun | null> {
+  let commit = await worktree.resolveCommit(candidateRef(idKey, row.iteration));
+  if (commit === null && fs.existsSync(resultFile)) {
+    const full = (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { commitFull?: string; base?: string }).commitFull;
+    if (full !== undefined) commit = await worktree.resolveCommit(full);
+  }
+  if (commit === null && row.commit !== '') commit = await worktree.resolveCommit(row.commit);
+  if (commit === null || row.reason === 'no_change') return null;
+  return { iteration: row.iteration, commit, description: row.description };
+}
+
+/** "3,7-9" → {3, 7, 8, 9}. */
+export function parseIterationList(text: string): Set<number> {
+  const out = new Set<number>();
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (m === null) throw new AutoresearchError('BAD_INPUT', `--iterations: expected numbers and ranges like 3,7-9, found \`${part}\``);
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from) throw new AutoresearchError('BAD_INPUT', `--iterations: expected a range from low to high, found \`${part}\``);
+    for (let i = from; i <= to; i++) out.add(i);
+  }
+  return out;
+}

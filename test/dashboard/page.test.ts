@@ -1,0 +1,180 @@
+/**
+ * `autoresearch dashboard` end to end: the real CLI writes the page from fixture ledgers (one
+ * of ours, one written by the Python skill, one with no rows yet), and a real headless
+ * Chromium loads it: charts drawn, stats shown, no console error, no network. Then the
+ * daemon's live page: served by the control server, it refreshes itself when a row lands.
+ * A screenshot goes to test/artifacts/dashboard.png (git-ignored) for a human to look at.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectDashboard } from '../../src/dashboard/collect.js';
+import { renderDashboardHtml } from '../../src/dashboard/render.js';
+import { startControlServer } from '../../src/daemon/control-server.js';
+import { runCli } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/git-repo.js';
+import { cliEnv } from '../helpers/project.js';
+import { launchBrowser, type Browser, type WatchedPage } from './browser.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const FIXTURES = path.resolve(HERE, '../fixtures/ledgers-dashboard');
+const ARTIFACTS = path.resolve(HERE, '../artifacts');
+
+// What the fixture ledgers hold (counted by hand from the files).
+const EXPECTED = {
+  'engineering/train-speed': { dots: 16, keeps: 6, crashes: 2, noMetric: 3 },
+  'prompts/headline-ctr': { dots: 8, keeps: 4, crashes: 2, noMetric: 2 },
+  'content/new-idea': { dots: 0, keeps: 0, crashes: 0, noMetric: 0 },
+} as const;
+
+let browser: Browser;
+let root: string;
+
+beforeAll(async () => {
+  root = await makeTempDir('ar-dashboard-');
+  await fs.cp(FIXTURES, path.join(root, '.autoresearch'), { recursive: true });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (root) await fs.rm(root, { recursive: true, force: true });
+});
+
+async function chartCounts(p: WatchedPage, id: string) {
+  return p.page.evaluate((sel) => {
+    const card = document.querySelector(sel);
+    if (card === null) return null;
+    return {
+      svgs: card.querySelectorAll('svg.chart').length,
+      dots: card.querySelectorAll('svg.chart circle.dot').length,
+      keepDots: card.querySelectorAll('svg.chart circle.dot.k').length,
+      crashDots: card.querySelectorAll('svg.chart circle.dot.c').length,
+      // Rows without a metric sit in the strip under the plot, all at the same height.
+      stripDots: [...card.querySelectorAll('svg.chart circle.dot')].filter((c) => c.getAttribute('cy') === '310.0').length,
+      bestPaths: card.querySelectorAll('svg.chart path.best').length,
+      bestPath: card.querySelector('svg.chart path.best')?.getAttribute('d') ?? '',
+      labels: [...card.querySelectorAll('svg.chart text.label')].map((t) => t.textContent ?? ''),
+      stats: Object.fromEntries([...card.querySelectorAll('[data-stat]')].map((s) => [s.getAttribute('data-stat'), (s.textContent ?? '').replace(/\s+/g, ' ')])),
+      state: card.querySelector('.state')?.textContent ?? '',
+    };
+  }, `section[data-experiment="${id}"]`);
+}
+
+describe('autoresearch dashboard', () => {
+  it('writes the page to .autoresearch/dashboard.html by default, prints its path, keeps it out of git status', async () => {
+    const r = await runCli(['--path', root, 'dashboard'], { env: cliEnv() });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const file = path.join(root, '.autoresearch', 'dashboard.html');
+    expect(r.stdout).toBe(`${file}\n`);
+    expect(await fs.readFile(file, 'utf8')).toMatch(/^<!doctype html>/);
+    expect((await fs.readFile(path.join(root, '.autoresearch', '.gitignore'), 'utf8')).split('\n')).toContain('dashboard.html');
+  });
+
+  it('--out writes where it is told, relative to the current directory', async () => {
+    const out = path.join(root, 'reports', 'progress.html');
+    const r = await runCli(['--path', root, 'dashboard', '--out', out], { env: cliEnv() });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(`${out}\n`);
+    expect((await fs.stat(out)).size).toBeGreaterThan(1000);
+  });
+
+  it('renders in Chromium: a dot per row, the running best, keep labels, the stats; no errors, no network', async () => {
+    const file = path.join(root, 'reports', 'page.html');
+    expect((await runCli(['--path', root, 'dashboard', '--out', file], { env: cliEnv() })).exitCode).toBe(0);
+    const p = await browser.page();
+    const url = pathToFileURL(file).href;
+    await p.page.goto(url);
+    await p.page.waitForSelector('html[data-rendered]');
+
+    const ids = await p.page.$$eval('section[data-experiment]', (cards) => cards.map((c) => c.getAttribute('data-experiment')));
+    expect(ids).toEqual(['content/new-idea', 'engineering/train-speed', 'prompts/headline-ctr']);
+
+    for (const [id, want] of Object.entries(EXPECTED)) {
+      const got = await chartCounts(p, id);
+      expect(got, id).not.toBeNull();
+      expect(got?.svgs, id).toBe(1);
+      expect(got?.dots, id).toBe(want.dots);
+      expect(got?.keepDots, id).toBe(want.keeps);
+      expect(got?.crashDots, id).toBe(want.crashes);
+      expect(got?.stripDots, id).toBe(want.noMetric);
+      expect(got?.bestPaths, id).toBe(want.keeps > 0 ? 1 : 0);
+      expect(got?.labels, id).toHaveLength(want.keeps);
+    }
+
+    const train = await chartCounts(p, 'engineering/train-speed');
+    // A step line: horizontal and vertical segments only, one step per new best (5 after the baseline).
+    expect(train?.bestPath).toMatch(/^M[\d.]+ [\d.]+(H[\d.]+V[\d.]+){5}H[\d.]+$/);
+    expect(train?.labels).toContain('baseline');
+    expect(train?.labels).toContain('tie embeddings & "unembed"');
+    expect(train?.labels).toContain('RoPE base 10000 -> 50000 with a much longer …'); // truncated to 45 characters
+    expect(train?.stats.iterations).toContain('16');
+    expect(train?.stats.iterations).toContain('6 keep · 8 discard · 2 crash');
+    expect(train?.stats.best).toContain('+2.32%'); // (0.998012 − 0.9749) / 0.998012
+    expect(train?.stats.best).toContain('0.9749 vs 0.998012');
+    expect(train?.stats.cost).toContain('$2.85');
+    expect(train?.stats.cost).toContain('$0.57 per keep (5 improvements)');
+    expect(train?.stats.time).toContain('1h 17m'); // 4624.0 s in all
+    expect(train?.stats.eta).toMatch(/25 iterations left · max_experiments 40/);
+    expect(train?.state).toBe('idle');
+
+    const seed = await chartCounts(p, 'prompts/headline-ctr');
+    expect(seed?.labels).toEqual(['baseline', 'question headline', 'number in headline and a tab the skill did n…', 'shorter: 6 words']);
+    expect(seed?.stats.best).toContain('+25.73%');
+    expect(seed?.stats.time).toContain('no durations recorded');
+    expect(seed?.stats.cost).toContain('no cost reported');
+    expect(seed?.stats.eta).toContain('no max_experiments or max_runtime');
+
+    const fresh = await chartCounts(p, 'content/new-idea');
+    expect(await p.page.textContent('section[data-experiment="content/new-idea"] svg.chart')).toBe('no results yet');
+    expect(fresh?.state).toBe('new');
+    expect(fresh?.stats.eta).toMatch(/~2h 0m/); // max_runtime 2h, never started
+
+    // The description with </script> and <!-- stayed data: nothing ran, the tooltip shows it verbatim.
+    expect(await p.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await p.page.hover('section[data-experiment="engineering/train-speed"] circle.dot[data-i="9"]');
+    expect(await p.page.textContent('#tip')).toBe('#9 · discard · 1.021 — muon optimizer momentum 0.99 </script><script>window.__pwned=1</script> <!-- x');
+
+    expect(p.errors).toEqual([]);
+    expect(p.requests).toEqual([url]); // self-contained: no script, style, font or image fetched
+
+    await fs.mkdir(ARTIFACTS, { recursive: true });
+    await fs.writeFile(path.join(ARTIFACTS, '.gitignore'), '*\n'); // screenshots are for looking at, not for committing
+    await p.page.mouse.move(0, 0);
+    await p.page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await p.page.close();
+  });
+
+  it("the daemon's live page refreshes itself from /api/dashboard when a row lands", async () => {
+    // Wired as daemon-main wires it, minus the supervisor: statuses come from the files.
+    const server = await startControlServer('token', {
+      status: () => ({}),
+      pause: async () => false,
+      resume: async () => false,
+      reload: async () => {},
+      stop: () => {},
+      page: async () => renderDashboardHtml(await collectDashboard(root, { live: true })),
+      dashboard: () => collectDashboard(root, { live: true }),
+    });
+    const p = await browser.page();
+    try {
+      await p.page.goto(`http://127.0.0.1:${server.port}/`);
+      await p.page.waitForSelector('html[data-rendered]');
+      expect(await p.page.textContent('#meta')).toMatch(/^live · 3 experiments/);
+      expect((await chartCounts(p, 'prompts/headline-ctr'))?.dots).toBe(8);
+
+      await fs.appendFile(path.join(root, '.autoresearch', 'prompts', 'headline-ctr', 'results.tsv'), 'bb11cc2\t0.060000\tkeep\tall caps\n');
+      await p.page.waitForFunction(() => document.querySelectorAll('section[data-experiment="prompts/headline-ctr"] circle.dot').length === 9, null, { timeout: 20_000 });
+      const after = await chartCounts(p, 'prompts/headline-ctr');
+      expect(after?.labels).toContain('all caps');
+      expect(after?.stats.iterations).toContain('5 keep');
+      expect(p.errors).toEqual([]);
+      expect(new Set(p.requests.map((u) => new URL(u).pathname))).toEqual(new Set(['/', '/api/dashboard']));
+    } finally {
+      await p.page.close();
+      await server.close();
+    }
+  });
+});

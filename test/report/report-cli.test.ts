@@ -1,0 +1,260 @@
+/**
+ * `autoresearch report` through the real CLI: a real experiment run by the scripted plan
+ * agent produces every failure class, and the README says so with the right counts,
+ * iterations, log tails, diffstats and rerun command. Also: a ledger written by the
+ * Python skill (4 columns, no runs/).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { makeTempDir, writeFiles } from '../helpers/git-repo.js';
+import { git, makeProject } from '../helpers/project.js';
+
+/**
+ * value.txt is the model. The "machine" is a directory outside the worktree that the plan's
+ * steps break and repair: a missing interpreter (exit 127), then a busy device (exit 1 with
+ * the same text for every candidate).
+ */
+const EVALUATE = `v=$(cat value.txt)
+if [ -f "$MACHINE/no-python" ]; then python9 train.py; exit; fi
+if [ -f "$MACHINE/gpu-busy" ]; then echo "loading model"; echo "RuntimeError: device 0 is busy"; exit 1; fi
+case "$v" in
+  broken:*) echo "Traceback (most recent call last):"; echo '  File "model.py", line 7, in <module>'; echo "ValueError: \${v#broken:}"; exit 1;;
+  hang) echo "epoch 1"; sleep 30;;
+  quiet) echo "finished, but forgot the score"; exit 0;;
+esac
+echo "score: $v"
+`;
+
+const PLAN = [
+  /*  1 */ `echo 8 > value.txt && git commit -qam "eight"`, // keep, gain 2
+  /*  2 */ `echo 3 > value.txt && git commit -qam "three"`, // keep, gain 5
+  /*  3 */ `echo broken:shapes not aligned > value.txt && git commit -qam "reshape"`, // candidate
+  /*  4 */ `touch "$MACHINE/no-python" && echo 2 > value.txt && git commit -qam "two"`, // infra: exit 127
+  /*  5 */ `echo 1 > value.txt && git commit -qam "one"`, // infra: exit 127
+  /*  6 */ `rm "$MACHINE/no-python" && touch "$MACHINE/gpu-busy" && echo 1.5 > value.txt && git commit -qam "one and a half"`, // infra: same error…
+  /*  7 */ `echo 1.25 > value.txt && git commit -qam "one and a quarter"`, // …from a different candidate
+  /*  8 */ `rm "$MACHINE/gpu-busy" && echo broken:division by zero > value.txt && git commit -qam "divide"`, // candidate
+  /*  9 */ `echo hang > value.txt && git commit -qam "slow"`, // eval_timeout
+  /* 10 */ `echo quiet > value.txt && git commit -qam "quiet"`, // metric_missing
+  /* 11 */ `echo nan > value.txt && git commit -qam "not a number"`, // metric_invalid
+  /* 12 */ `echo changed > other.txt && git commit -qam "sneaky"`, // scope_violation
+  /* 13 */ `claude-code-9 --fix`, // infra: the agent's command is missing
+  /* 14 */ `echo 2.5 > value.txt && git commit -qam "two and a half"`, // keep, gain 0.5
+  /* 15 */ `echo 9 > value.txt`, // discard, no improvement
+];
+
+/** The body of a `## title` section of the README, up to the next `## `. */
+function section(readme: string, title: string): string {
+  const start = readme.indexOf(`\n## ${title}\n`);
+  if (start < 0) throw new Error(`no section "## ${title}" in:\n${readme}`);
+  const end = readme.indexOf('\n## ', start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+/** Iterations in a section's table (first column), in order. */
+function tableIterations(text: string): number[] {
+  return [...text.matchAll(/^\| (\d+) \| `/gm)].map((m) => Number(m[1]));
+}
+
+describe('autoresearch report', () => {
+  it('summarises a real experiment and triages every failure class', async () => {
+    const machine = await makeTempDir('ar-machine-');
+    const project = await makeProject({
+      files: { 'evaluate.sh': EVALUATE },
+      config: { eval_timeout: '2s', max_consecutive_crashes: '50' },
+      plan: PLAN,
+    });
+    const env = { ...project.env, MACHINE: machine };
+    const run = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', String(PLAN.length)], { env });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const rows = await project.rows();
+    expect(rows.map((r) => `${r.iteration}:${r.reason}`)).toEqual([
+      '0:baseline',
+      '1:improved',
+      '2:improved',
+      '3:eval_exit',
+      '4:eval_exit',
+      '5:eval_exit',
+      '6:eval_exit',
+      '7:eval_exit',
+      '8:eval_exit',
+      '9:eval_timeout',
+      '10:metric_missing',
+      '11:metric_invalid',
+      '12:scope_violation',
+      '13:agent_exit',
+      '14:improved',
+      '15:no_improvement',
+    ]);
+
+    const r = await runCli(['--path', project.root, 'report', project.id], { env });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const dir = path.join(project.expDir, 'report');
+    const readmeFile = path.join(dir, 'README.md');
+    expect(r.stdout.split('\n')[0]).toBe(readmeFile);
+    expect(r.stdout).toContain(`autoresearch rerun ${project.id} --iterations 4-7,13`);
+    const readme = await fs.readFile(readmeFile, 'utf8');
+
+    // Summary.
+    const summary = section(readme, 'Summary');
+    expect(summary).toContain('| Iterations | 16: baseline + 15 experiments |');
+    expect(summary).toContain('| Keeps | 3 (after the baseline) |');
+    expect(summary).toContain('| Keep rate | 20.0% (3 of 15 experiments) |');
+    expect(summary).toContain('| Discards | 2: 1 scope violation, 1 no improvement |');
+    expect(summary).toContain('| Crashes | 10 |');
+    expect(summary).toContain('| Baseline | 10.000000 |');
+    expect(summary).toContain(`| Best | 2.500000 (iteration 14, \`${rows[14]?.commit}\`) |`);
+    expect(summary).toContain('| Improvement over baseline | -7.500000 (75.0% better) |');
+    expect(summary).toContain('| Agent cost | not reported (15 agent turns) |');
+    expect(summary).toMatch(/\| Time \| [\d.]+s in all: agent [\d.]+s \(\d+%\), evaluation [\d.]+s \(\d+%\), other [\d.]+s \(\d+%\) \|/);
+
+    // The overview: one line per class, in action order, with counts and iterations.
+    const overview = section(readme, 'Failures');
+    const classes = [...overview.matchAll(/^\| \[([^\]]+)\]\(#[a-z-]+\) \| (\d+) \| ([\d, ]+) \|/gm)].map((m) => [m[1], Number(m[2]), m[3]]);
+    expect(classes).toEqual([
+      ['Infrastructure failures', 5, '4, 5, 6, 7, 13'],
+      ['Candidate failures', 2, '3, 8'],
+      ['Timeouts', 1, '9'],
+      ['Metric-parse failures', 2, '10, 11'],
+      ['Scope violations', 1, '12'],
+    ]);
+
+    // Top improvements: by gain (5, 2, 0.5), each with its commit, delta and diffstat.
+    const top = section(readme, 'Top improvements');
+    const ranked = [...top.matchAll(/^\d+\. \*\*Iteration (\d+)\*\*, `(\w+)`: (.*?): ([\d.]+) → ([\d.]+) \(([-+][\d.]+)/gm)].map((m) => m.slice(1));
+    expect(ranked).toEqual([
+      ['2', rows[2]?.commit, 'three', '8.000000', '3.000000', '-5.000000'],
+      ['1', rows[1]?.commit, 'eight', '10.000000', '8.000000', '-2.000000'],
+      ['14', rows[14]?.commit, 'two and a half', '3.000000', '2.500000', '-0.500000'],
+    ]);
+    expect(top.match(/value\.txt \| 2 \+-/g)?.length).toBe(3);
+    expect(top).toContain('1 file changed, 1 insertion(+), 1 deletion(-)');
+
+    // Infrastructure: exit 127 in the evaluation, the same error from two candidates, a missing agent command.
+    const infra = section(readme, 'Infrastructure failures');
+    expect(tableIterations(infra)).toEqual([4, 5, 6, 7, 13]);
+    expect(infra).toContain(`autoresearch rerun ${project.id} --iterations 4-7,13`);
+    // The printed command is one `rerun` accepts, and it selects exactly these rows.
+    const dry = await runCli(['--path', project.root, 'rerun', project.id, '--iterations', '4-7,13', '--dry-run'], { env });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect([...dry.stdout.matchAll(/^\s+#(\d+) /gm)].map((m) => Number(m[1]))).toEqual([4, 5, 6, 7, 13]);
+    expect(infra).toMatch(/\| 4 \| `\w+` \| eval_exit \| exit 127 \(command not found\) \| two \|/);
+    expect(infra).toMatch(/\| 6 \| `\w+` \| eval_exit \| the same error in 2 different candidates \(iterations 6, 7\) \| one and a half \|/);
+    expect(infra).toMatch(/\| 13 \| `\w+` \| agent_exit \| command not found \|/);
+    // One tail per distinct error, naming every iteration it hit; from eval.log, or the agent's stderr.
+    expect(infra).toMatch(/\*\*Iterations 4, 5\*\*, last 15 lines of `runs\/00005\/eval\.log`:\n\n```\nevaluate\.sh: 2: python9: not found\n```/);
+    expect(infra).toMatch(/\*\*Iterations 6, 7\*\*, last 15 lines of `runs\/00007\/eval\.log`:\n\n```\nloading model\nRuntimeError: device 0 is busy\n```/);
+    expect(infra).toMatch(/\*\*Iteration 13\*\*, last 15 lines of `runs\/00013\/agent\.stderr\.log`:\n\n```\n.*claude-code-9: not found\n```/);
+
+    // Candidate failures: varied errors, each with its own tail.
+    const candidate = section(readme, 'Candidate failures');
+    expect(tableIterations(candidate)).toEqual([3, 8]);
+    expect(candidate).toContain('ValueError: shapes not aligned');
+    expect(candidate).toContain('ValueError: division by zero');
+    expect(candidate).not.toContain('autoresearch rerun');
+
+    const timeouts = section(readme, 'Timeouts');
+    expect(tableIterations(timeouts)).toEqual([9]);
+    expect(timeouts).toContain('1 at eval_timeout (2.0s), 0 at agent_timeout (30m 00s)');
+    expect(timeouts).toMatch(/```\nepoch 1\n```/);
+
+    const metric = section(readme, 'Metric-parse failures');
+    expect(metric).toMatch(/\| 10 \| `\w+` \| metric_missing \| no metric line \| quiet \|/);
+    expect(metric).toMatch(/\| 11 \| `\w+` \| metric_invalid \| the metric is not a finite number \| not a number \|/);
+    expect(metric).toContain('finished, but forgot the score');
+
+    const scope = section(readme, 'Scope violations');
+    expect(scope).toMatch(/\| 12 \| `\w+` \| `other\.txt` \| sneaky \|/);
+    expect(scope).toContain('outside `scope` (`value.txt`)');
+
+    expect(readme).not.toContain('## Agent failures');
+
+    // Every failure's longer tail, one file per class; the default dir ignores itself.
+    expect((await fs.readdir(path.join(dir, 'failures'))).sort()).toEqual(['candidate.md', 'infrastructure.md', 'metric_parse.md', 'scope_violation.md', 'timeout.md']);
+    const infraFile = await fs.readFile(path.join(dir, 'failures', 'infrastructure.md'), 'utf8');
+    expect([...infraFile.matchAll(/^## Iteration (\d+): (\w+)$/gm)].map((m) => `${m[1]}:${m[2]}`)).toEqual(['4:eval_exit', '5:eval_exit', '6:eval_exit', '7:eval_exit', '13:agent_exit']);
+    expect(infraFile).toContain('- Detail: exit code 127');
+    expect(await git(project.root, 'status', '--porcelain')).toBe('?? .autoresearch/');
+    expect(await git(project.root, 'status', '--porcelain', '--untracked-files=all')).not.toContain('report/');
+  });
+
+  it('writes to --out, and a second report leaves no stale class file', async () => {
+    const project = await makeProject({ plan: [`echo 4 > value.txt && git commit -qam "four"`, `echo x > other.txt && git commit -qam "out of scope"`] });
+    expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '2'], { env: project.env })).exitCode).toBe(0);
+    const out = path.join(await makeTempDir('ar-report-'), 'triage');
+    const first = await runCli(['--path', project.root, 'report', project.id, '--out', out], { env: project.env });
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout.split('\n')[0]).toBe(path.join(out, 'README.md'));
+    expect(await fs.readdir(path.join(out, 'failures'))).toEqual(['scope_violation.md']);
+    // Not the experiment's own dir: the user decides what to commit.
+    await expect(fs.stat(path.join(out, '.gitignore'))).rejects.toThrow();
+
+    // The same ledger with its scope violation gone (as if the row had never been written).
+    const ledger = path.join(project.expDir, 'results.tsv');
+    const lines = (await fs.readFile(ledger, 'utf8')).trimEnd().split('\n');
+    await fs.writeFile(ledger, lines.slice(0, -1).join('\n') + '\n');
+    const second = await runCli(['--path', project.root, 'report', project.id, '--out', out], { env: project.env });
+    expect(second.exitCode).toBe(0);
+    expect(await fs.readdir(path.join(out, 'failures'))).toEqual([]);
+    expect(await fs.readFile(path.join(out, 'README.md'), 'utf8')).toMatch(/## Failures\n\nNone\./);
+  });
+
+  it('degrades gracefully on a ledger written by the Python skill (4 columns, no runs/)', async () => {
+    const project = await makeProject();
+    const head = await git(project.root, 'rev-parse', '--short=7', 'HEAD');
+    await writeFiles(project.root, { 'value.txt': '7\n' });
+    await git(project.root, 'commit', '-qam', 'seven');
+    const kept = await git(project.root, 'rev-parse', '--short=7', 'HEAD');
+    await writeFiles(project.expDir, {
+      'config.cfg': 'target: value.txt\nevaluate_cmd: sh evaluate.sh\nmetric: score\nmetric_direction: lower\nmetric_grep: ^score:\ntime_budget_minutes: 0.5\ncreated: 2026-03-08 14:12\n',
+      'results.tsv':
+        'commit\tmetric\tstatus\tdescription\n' +
+        `${head}\t10.000000\tkeep\tbaseline\n` +
+        `${head}\tN/A\tcrash\texit_1\n` +
+        `${head}\tN/A\tcrash\texit_127\n` +
+        `${head}\tN/A\tcrash\ttimeout_900s\n` +
+        `${head}\tN/A\tcrash\tmetric_parse_failed\n` +
+        `${head}\t12.000000\tdiscard\tno_improvement_12.0000_vs_10.0000\n` +
+        `${kept}\t7.000000\tkeep\tvalue.txt | 2 +-\n`,
+    });
+    const before = await fs.readFile(path.join(project.expDir, 'results.tsv'), 'utf8');
+    const r = await runCli(['--path', project.root, 'report', project.id], { env: project.env });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    // Read-only: the seed's ledger is not upgraded by a report.
+    expect(await fs.readFile(path.join(project.expDir, 'results.tsv'), 'utf8')).toBe(before);
+    const readme = await fs.readFile(path.join(project.expDir, 'report', 'README.md'), 'utf8');
+    expect(readme).toContain('7 of 7 rows have no `runs/<iteration>/result.json`');
+    expect(readme).toContain('| Iterations | 7: baseline + 6 experiments |');
+    expect(readme).toContain('| Keep rate | 16.7% (1 of 6 experiments) |');
+    expect(readme).toContain('| Discards | 1: 1 discard |');
+    expect(readme).toContain('| Improvement over baseline | -3.000000 (30.0% better) |');
+    expect(readme).toContain('| Agent cost | no agent turns |');
+    expect(readme).toContain('| Time | not recorded |');
+    const classes = [...section(readme, 'Failures').matchAll(/^\| \[([^\]]+)\]\(#[a-z-]+\) \| (\d+) \| ([\d, ]+) \|/gm)].map((m) => [m[1], Number(m[2]), m[3]]);
+    expect(classes).toEqual([
+      ['Infrastructure failures', 1, '2'],
+      ['Candidate failures', 1, '1'],
+      ['Timeouts', 1, '3'],
+      ['Metric-parse failures', 1, '4'],
+    ]);
+    // Seed rows' iterations are their row indices, as the loop numbers them after upgrading the ledger.
+    expect(section(readme, 'Infrastructure failures')).toContain(`autoresearch rerun ${project.id} --iterations 2`);
+    expect(section(readme, 'Infrastructure failures')).toMatch(/\| 2 \| `\w+` \| eval_exit \| exit 127 \(command not found\) \| exit_127 \|/);
+    expect(section(readme, 'Candidate failures')).toContain('No log for iteration 1.');
+    // The keep's diffstat from the project's history (parent = commit^).
+    const top = section(readme, 'Top improvements');
+    expect(top).toContain(`**Iteration 6**, \`${kept}\`: value.txt | 2 +-: 10.000000 → 7.000000 (-3.000000, 30.0% better)`);
+    expect(top).toContain(' value.txt | 2 +-');
+  });
+
+  it('refuses an unknown experiment with exit 1', async () => {
+    const project = await makeProject();
+    const r = await runCli(['--path', project.root, 'report', 'test/nope'], { env: project.env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/experiment test\/nope/);
+  });
+});

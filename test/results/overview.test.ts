@@ -1,0 +1,125 @@
+/** `results --all` / `--domain D`: one line per experiment, through the built CLI. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { cliEnv } from '../helpers/project.js';
+import { saveState, STATE_VERSION, type ExperimentState } from '../../src/experiment/state.js';
+import { OVERVIEW_COLUMNS } from '../../src/report/results-overview.js';
+import { CONFIG, fixture, makeResultsProject, parseCsv, parseMarkdownTable } from './helpers.js';
+
+const env = cliEnv();
+let root: string;
+
+beforeAll(async () => {
+  root = await makeResultsProject({
+    'ml/train': { config: CONFIG.lowerLoss, results: await fixture('autoresearch.tsv') },
+    'ml/fresh': { config: CONFIG.lowerLoss },
+    'python/skill': { config: CONFIG.pythonSkill, results: await fixture('python-skill.tsv') },
+    'text/broken': { config: CONFIG.lowerLoss, results: 'commit\tmetric\tstatus\tdescription\nabc1234\t1.000000\tkeep\tbaseline\nbad line\n' },
+  });
+  // A halted experiment shows its state (state.json is read through readExperimentStatus).
+  await fs.cp(path.join(root, '.autoresearch/ml/train'), path.join(root, '.autoresearch/ml/tripped'), { recursive: true });
+  await fs.writeFile(path.join(root, '.autoresearch/ml/tripped/results.tsv'), (await fixture('autoresearch.tsv')).split('\n').slice(0, 4).join('\n') + '\n');
+});
+
+const results = (...args: string[]) => runCli(['--path', root, 'results', ...args], { env });
+
+/** What every format must say, typed as json says it. */
+const EXPECTED = [
+  { experiment: 'ml/fresh', scope: 'project', state: 'new', runs: 0, keeps: 0, discards: 0, crashes: 0, best: null, baseline: null, improvement_pct: null, last_activity: null, error: null },
+  { experiment: 'ml/train', scope: 'project', state: 'idle', runs: 8, keeps: 3, discards: 3, crashes: 2, best: 0.89999, baseline: 0.912345, improvement_pct: 1.35, last_activity: '2026-03-08T14:31:00.000Z', error: null },
+  { experiment: 'ml/tripped', scope: 'project', state: 'idle', runs: 3, keeps: 2, discards: 0, crashes: 1, best: 0.905, baseline: 0.912345, improvement_pct: 0.81, last_activity: '2026-03-08T14:15:40.500Z', error: null },
+  // The seed skill's rows have no timestamps; nan counts as a crash without a metric.
+  { experiment: 'python/skill', scope: 'project', state: 'idle', runs: 7, keeps: 3, discards: 1, crashes: 3, best: 7.25, baseline: 10, improvement_pct: 27.5, last_activity: null, error: null },
+  { experiment: 'text/broken', scope: 'project', state: 'blocked', runs: 0, keeps: 0, discards: 0, crashes: 0, best: null, baseline: null, improvement_pct: null, last_activity: null, error: expect.stringMatching(/results\.tsv:3: expected 4 tab-separated fields .*`autoresearch results text\/broken --rebuild` regenerates it/) },
+];
+
+/** csv/markdown cells → the json shape: numbers where json has numbers, '' = null. */
+function typed(records: string[][]): Record<string, unknown>[] {
+  const [columns, ...rows] = records;
+  const numeric = new Set(['runs', 'keeps', 'discards', 'crashes', 'best', 'baseline', 'improvement_pct']);
+  return rows.map((cells) => Object.fromEntries((columns ?? []).map((c, i) => [c, cells[i] === '' ? null : numeric.has(c) ? Number(cells[i]) : cells[i]])));
+}
+
+describe('results --all / --domain', () => {
+  it('json: one typed object per experiment, sorted by id', async () => {
+    const r = await results('--all', '--format', 'json');
+    expect(r.exitCode).toBe(0);
+    const lines = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(lines.map((l) => Object.keys(l))).toEqual(EXPECTED.map(() => [...OVERVIEW_COLUMNS]));
+    expect(lines).toEqual(EXPECTED);
+  });
+
+  it('csv and markdown read back to what json says', async () => {
+    const json = JSON.parse((await results('--all', '--format', 'json')).stdout) as unknown;
+    const csv = parseCsv((await results('--all', '--format', 'csv')).stdout + '\n');
+    expect(csv[0]).toEqual([...OVERVIEW_COLUMNS]);
+    expect(typed(csv)).toEqual(json);
+    expect(typed(parseMarkdownTable((await results('--all', '--format', 'markdown')).stdout))).toEqual(json);
+  });
+
+  it('the state is readExperimentStatus\'s: a tripped experiment says so', async () => {
+    const dir = path.join(root, '.autoresearch/ml/tripped');
+    const state: ExperimentState = {
+      version: STATE_VERSION,
+      id: 'ml/tripped',
+      projectRoot: root,
+      worktree: path.join(root, 'worktree'),
+      branch: 'autoresearch/ml/tripped',
+      lastKept: { commit: '2b3c4d5'.padEnd(40, '0'), metric: 0.905, iteration: 1 },
+      consecutiveCrashes: 3,
+      setupDone: true,
+      halt: { state: 'tripped', reason: '3 consecutive crashes', at: '2026-03-08T15:00:00.000Z' },
+      exhausted: {},
+      intent: null,
+      firstStartedAt: '2026-03-08T14:12:05.000Z',
+      updatedAt: '2026-03-08T15:00:00.000Z',
+    };
+    await saveState(path.join(dir, 'state.json'), state, new Date('2026-03-08T15:00:00.000Z'));
+    try {
+      const r = await results('--domain', 'ml', '--format', 'json');
+      const line = (JSON.parse(r.stdout) as { experiment: string; state: string }[]).find((l) => l.experiment === 'ml/tripped');
+      expect(line?.state).toBe('tripped');
+    } finally {
+      await fs.rm(path.join(dir, 'state.json'));
+    }
+  });
+
+  it('--domain D: only that domain; without a selector: every experiment', async () => {
+    const r0 = await results('--domain', 'ml', '--format', 'json');
+    console.log('DEBUG', r0.exitCode, r0.stderr);
+    const ml = JSON.parse(r0.stdout) as { experiment: string }[];
+    expect(ml.map((l) => l.experiment)).toEqual(['ml/fresh', 'ml/train', 'ml/tripped']);
+    const all = JSON.parse((await results('--format', 'json')).stdout) as { experiment: string }[];
+    expect(all.map((l) => l.experiment)).toEqual(EXPECTED.map((l) => l.experiment));
+  });
+
+  it('terminal: runs, keeps, best, improvement, last activity and state; problems listed under the table', async () => {
+    const r = await results('--all');
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^EXPERIMENT +RUNS +KEEP +DISCARD +CRASH +BEST +IMPROVEMENT +LAST ACTIVITY +STATE$/);
+    expect(lines[1]).toMatch(/^ml\/fresh +0 +0 +0 +0 +- +- +- +new$/);
+    expect(lines[2]).toMatch(/^ml\/train +8 +3 +3 +2 +0\.899990 +\+1\.35% +2026-03-08 14:31:00Z +idle$/);
+    expect(lines[4]).toMatch(/^python\/skill +7 +3 +1 +3 +7\.250000 +\+27\.50% +- +idle$/);
+    expect(lines[5]).toMatch(/^text\/broken +0 +0 +0 +0 +- +- +- +blocked \(!\)$/);
+    expect(r.stdout).toMatch(/\n\(!\) text\/broken: .*results\.tsv:3: expected 4 tab-separated fields/);
+    expect(r.stdout).not.toContain('\x1b');
+  });
+
+  it('an unknown domain: exit 1 naming the domains that exist; a malformed one: exit 1', async () => {
+    const r = await results('--domain', 'vision');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/--domain vision: expected experiments in it, found none; domains with experiments: ml, python, text/);
+    const bad = await results('--domain', 'ML/x');
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/--domain: expected a domain name/);
+  });
+
+  it('no experiments at all: "no experiments", or an empty array', async () => {
+    const empty = await makeResultsProject({});
+    expect((await runCli(['--path', empty, 'results'], { env })).stdout).toBe('no experiments');
+    expect((await runCli(['--path', empty, 'results', '--all', '--format', 'json'], { env })).stdout).toBe('[]');
+  });
+});
