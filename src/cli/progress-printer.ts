@@ -4,15 +4,31 @@
  */
 import type { LoopEvent } from '../loop/events.js';
 import type { LedgerRow } from '../ledger/types.js';
+import { LiveProgress } from './live-progress.js';
 
 export interface Printer {
   event(event: LoopEvent): void;
   line(text: string): void;
 }
 
-export function createPrinter(write: (text: string) => void, metricName: string, now: () => number = Date.now): Printer {
+export interface PrinterOptions {
+  metric: string;
+  /** For the live progress of long steps (absent: no live progress). */
+  limits?: { timeBudgetMs: number; evalTimeoutMs: number; agentTimeoutMs: number };
+  tty?: boolean;
+  now?: () => number;
+}
+
+export function createPrinter(write: (text: string) => void, options: PrinterOptions | string): Printer {
+  const opts: PrinterOptions = typeof options === 'string' ? { metric: options } : options;
+  const metricName = opts.metric;
+  const now = opts.now ?? Date.now;
+  const progress = opts.limits === undefined ? null : new LiveProgress(write, opts.tty ?? false, now);
   let phaseStarted = now();
-  const line = (text: string) => write(text + '\n');
+  const line = (text: string) => {
+    progress?.clear();
+    write(text + '\n');
+  };
   const stamp = () => new Date(now()).toISOString().slice(11, 19);
   return {
     line,
@@ -33,19 +49,27 @@ export function createPrinter(write: (text: string) => void, metricName: string,
         case 'phase': {
           const elapsed = secs(now() - phaseStarted);
           phaseStarted = now();
-          if (event.phase === 'agent' || event.phase === 'eval') line(`${stamp()} #${event.iteration} ${event.phase} … (${elapsed} since last step)`);
+          if (event.phase === 'agent' || event.phase === 'eval') line(`${stamp()} #${event.iteration} ${event.phase}${event.detail ? ` (${event.detail})` : ''} … (${elapsed} since last step)`);
+          if (opts.limits !== undefined) {
+            if (event.phase === 'eval') progress?.start(`#${event.iteration} evaluation`, { budgetMs: opts.limits.timeBudgetMs, limitMs: opts.limits.evalTimeoutMs });
+            else if (event.phase === 'agent') progress?.start(`#${event.iteration} agent`, { limitMs: opts.limits.agentTimeoutMs });
+            else progress?.stop();
+          }
           return;
         }
         case 'iteration-end':
+          progress?.stop();
           line(`${stamp()} #${event.iteration} ${decisionLine(event.row, event.previousBest, metricName)} in ${secs(event.durationMs)}`);
           return;
         case 'iteration-interrupted':
+          progress?.stop();
           line(`${stamp()} #${event.iteration} interrupted during ${event.phase}: rolled back, no row written`);
           return;
         case 'recovered':
           line(`${stamp()} recovered iteration ${event.iteration}: ${event.detail}`);
           return;
         case 'halted':
+          progress?.stop();
           line(`${stamp()} ${event.state}: ${event.reason}`);
           return;
         case 'agent-exhausted':
@@ -56,8 +80,10 @@ export function createPrinter(write: (text: string) => void, metricName: string,
           return;
         case 'waiting':
           line(`${stamp()} waiting until ${event.until} for ${event.agent} (${event.reason}); \`autoresearch resume\` cuts it short`);
+          progress?.start(`waiting for ${event.agent}`, { untilMs: Date.parse(event.until) });
           return;
         case 'wait-over':
+          progress?.stop();
           line(`${stamp()} wait over (${event.how === 'resumed' ? 'resumed' : 'reset time reached'})`);
           return;
         default:

@@ -36,7 +36,11 @@ export interface RunOptions {
 
 export async function runCommand(opts: RunOptions, out: (text: string) => void): Promise<number> {
   const config = await findConfig(opts);
-  const printer = createPrinter(out, config.metric);
+  const printer = createPrinter(out, {
+    metric: config.metric,
+    limits: { timeBudgetMs: config.timeBudgetMs, evalTimeoutMs: config.evalTimeoutMs, agentTimeoutMs: config.agentTimeoutMs },
+    tty: process.stdout.isTTY === true,
+  });
   if (config.agent.kind === 'none' && opts.mode === 'loop') {
     throw new AutoresearchError(
       'BAD_INPUT',
