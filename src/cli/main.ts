@@ -3,6 +3,7 @@
  * The composition root: parses the command line, runs one command, and maps every error
  * to an exit code in one place (SPEC §8). Nothing else calls process.exit.
  */
+import { takeEarlySignals } from './early-signals.js';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AutoresearchError, EXIT, errorMessage } from '../core/errors.js';
@@ -200,3 +201,4 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv);
+takeEarlySignals(); // a command that installed no handlers of its own: nothing more to hand over

@@ -4,6 +4,7 @@
  * now and exits 130.
  */
 import { EXIT } from '../core/errors.js';
+import { takeEarlySignals } from './early-signals.js';
 
 export function installStopSignals(handlers: { onFirst: (signal: NodeJS.Signals) => void; onSecond: () => void }): { dispose(): void } {
   let received = 0;
@@ -18,6 +19,7 @@ export function installStopSignals(handlers: { onFirst: (signal: NodeJS.Signals)
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  for (const signal of takeEarlySignals()) onSignal(signal); // sent while the CLI was still loading
   return {
     dispose() {
       process.off('SIGINT', onSignal);

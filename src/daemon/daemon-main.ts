@@ -20,6 +20,7 @@ import { experimentPaths } from '../experiment/paths.js';
 import { readExperimentStatus, type ExperimentStatus } from '../experiment/experiment-status.js';
 import { acquireLock } from '../experiment/run-lock.js';
 import { openProject } from '../git/project-repo.js';
+import { takeEarlySignals } from '../cli/early-signals.js';
 import { createLogger } from '../log/logger.js';
 import { LiveGroups } from '../process/live-groups.js';
 import { currentProcessIdentity } from '../process/process-identity.js';
@@ -119,6 +120,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   process.on('SIGINT', onStop);
   process.on('SIGHUP', onHup);
   process.on('SIGUSR2', onUsr2);
+  for (const signal of takeEarlySignals()) onStop(signal); // sent while the daemon was starting
 
   await supervisor.rescan();
   await stopped;

@@ -35,14 +35,15 @@ main{padding:8px 24px 24px;display:grid;gap:16px}
 .stats dd{margin:0;font-size:20px;font-weight:600;font-variant-numeric:tabular-nums}
 .stats dd.good{color:var(--keep)}
 .stats dd.bad{color:var(--crash)}
-.stats small{display:block;color:var(--muted);font-size:12px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.stats small{display:block;color:var(--muted);font-size:12px;overflow-wrap:anywhere}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12px;color:var(--muted);margin:6px 0 0}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:5px;vertical-align:-1px}
 .legend i.k{background:var(--keep-fill);border:1px solid var(--keep)}
 .legend i.d{background:var(--discard);opacity:.7}
 .legend i.c{background:var(--crash)}
+.legend i.o{border:1px solid var(--discard)}
 .legend i.b{border-radius:0;height:3px;width:16px;background:var(--best);vertical-align:3px}
-.chart{display:block;width:100%;height:auto;overflow:visible;margin-top:4px}
+.chart{display:block;width:100%;height:auto;overflow:hidden;margin-top:4px}
 .chart .grid{stroke:#eaeef2}
 .chart .axis{stroke:#afb8c1}
 .chart .tick{fill:var(--muted);font-size:11px}
@@ -63,9 +64,10 @@ main{padding:8px 24px 24px;display:grid;gap:16px}
 export const DASHBOARD_SCRIPT = String.raw`
 (function () {
   'use strict';
-  var W = 960, H = 380;
-  var L = 70, R = 28, TOP = 18, BOTTOM = 292; // plot area
-  var STRIP = 310, AXIS = 324;                // no-metric strip centre, x axis
+  var W = 960, H = 400;
+  var L = 70, R = 28, TOP = 24, BOTTOM = 312; // plot area
+  var STRIP = 330, AXIS = 344;                // no-metric strip centre, x axis
+  var ANGLE = 25, CHAR_W = 5.9;               // keep labels: slant, and the width of a character
   var POLL_MS = 5000;
   var current = null, currentKey = '';
 
@@ -100,6 +102,13 @@ export const DASHBOARD_SCRIPT = String.raw`
     var d = new Date(iso);
     return isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
   }
+  function soon(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return String(iso);
+    var sameDay = d.toDateString() === new Date().toDateString();
+    return sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+      : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  }
   function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); }
 
   function stat(key, name, value, note, cls) {
@@ -112,9 +121,11 @@ export const DASHBOARD_SCRIPT = String.raw`
     var t = e.eta, notes = [];
     if (t.remainingIterations !== null) notes.push(plural(t.remainingIterations, 'iteration') + ' left');
     notes.push(t.by === 'max_experiments' ? 'max_experiments ' + e.maxExperiments : 'max_runtime ' + dur(e.maxRuntimeS));
-    if (t.at && t.remainingS > 0) notes.push('at ' + when(t.at));
+    if (t.at && t.remainingS > 0) notes.push('at ' + soon(t.at));
     var value = t.remainingS === 0 ? 'reached' : t.remainingS === null ? 'unknown' : '~' + dur(t.remainingS);
     if (t.remainingS === null) notes.unshift('no iteration timed yet');
+    // A halted experiment makes no progress: the estimate holds from when it is resumed.
+    if (t.remainingS !== 0 && (e.state === 'paused' || e.state === 'tripped' || e.state === 'blocked')) notes.unshift('once resumed');
     return stat('eta', 'ETA', value, notes.join(' \u00b7 '));
   }
 
@@ -134,7 +145,8 @@ export const DASHBOARD_SCRIPT = String.raw`
         e.costUsd === null ? 'no cost reported' : 'no improvement yet') +
       etaStat(e) + '</dl>';
     var legend = '<div class="legend"><span><i class="k"></i>keep</span><span><i class="d"></i>discard</span>' +
-      '<span><i class="c"></i>crash</span><span><i class="b"></i>running best</span><span>no metric: bottom strip</span></div>';
+      '<span><i class="c"></i>crash</span><span><i class="b"></i>running best</span><span><i class="o"></i>off scale</span>' +
+      '<span>no metric: bottom strip</span></div>';
     var problems = e.problems.length ? '<p class="problems">' + esc(e.problems.join('\n')) + '</p>' : '';
     return '<section class="exp" data-experiment="' + esc(e.id) + '">' + head + reason + stats + legend + chart(e, index) + problems + '</section>';
   }
@@ -146,13 +158,14 @@ export const DASHBOARD_SCRIPT = String.raw`
     var err = span / count / step;
     if (err >= 7.5) step *= 10; else if (err >= 3.5) step *= 5; else if (err >= 1.5) step *= 2;
     var first = Math.ceil(lo / step), out = [];
-    for (var i = first; i * step <= hi + step * 1e-9; i++) out.push(Number((i * step).toPrecision(12)));
+    // Bounded: past 2^53 an i++ may not move i, and a metric can be that large.
+    for (var i = first; i * step <= hi + step * 1e-9 && out.length < 40; i++) out.push(Number((i * step).toPrecision(12)));
     return out;
   }
 
   // The y range: every metric, but zoomed towards the kept values when far-off discards would
   // flatten the interesting part (as progress.png does); points past the edge are drawn hollow on it.
-  function yDomain(c) {
+  function yDomain(c, direction) {
     var lo = Infinity, hi = -Infinity, klo = Infinity, khi = -Infinity, any = false;
     for (var i = 0; i < c.y.length; i++) {
       var v = c.y[i];
@@ -169,20 +182,25 @@ export const DASHBOARD_SCRIPT = String.raw`
       hi = Math.min(hi, khi + 2 * span);
     }
     if (hi === lo) { var p = Math.abs(hi) * 0.05 || 1; lo -= p; hi += p; }
-    var pad = (hi - lo) * 0.06;
-    return [lo - pad, hi + pad];
+    // More room on the better side, where the labels of late keeps go.
+    var span2 = hi - lo, lower = direction !== 'higher';
+    return [lo - span2 * (lower ? 0.2 : 0.06), hi + span2 * (lower ? 0.06 : 0.2)];
   }
 
   function chart(e, index) {
     var c = e.chart, n = c.x.length, i;
     var open = '<svg class="chart" data-e="' + index + '" viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="' +
       esc(e.id + ': ' + n + ' iterations, running best') + '">';
-    if (n === 0) return open + '<text class="empty" x="' + W / 2 + '" y="' + H / 2 + '" text-anchor="middle">no results yet</text></svg>';
+    if (n === 0) {
+      return '<svg class="chart" data-e="' + index + '" viewBox="0 0 ' + W + ' 60" role="img" aria-label="' + esc(e.id) + ': no results yet">' +
+        '<rect class="strip" x="' + L + '" y="8" width="' + (W - L - R) + '" height="44" rx="6"/>' +
+        '<text class="empty" x="' + W / 2 + '" y="30" dy="0.32em" text-anchor="middle">no results yet</text></svg>';
+    }
     var x0 = Infinity, x1 = -Infinity;
     for (i = 0; i < n; i++) { if (c.x[i] < x0) x0 = c.x[i]; if (c.x[i] > x1) x1 = c.x[i]; }
     var xpad = (x1 - x0) * 0.02 || 0.5;
     var xa = x0 - xpad, xb = x1 + xpad;
-    var dom = yDomain(c) || [0, 1], ya = dom[0], yb = dom[1];
+    var dom = yDomain(c, e.direction) || [0, 1], ya = dom[0], yb = dom[1];
     function sx(v) { return L + (v - xa) / (xb - xa) * (W - L - R); }
     function sy(v) { return BOTTOM - (v - ya) / (yb - ya) * (BOTTOM - TOP); }
     function f(v) { return v.toFixed(1); }
@@ -222,19 +240,48 @@ export const DASHBOARD_SCRIPT = String.raw`
       for (i = 0; i < n; i++) {
         if (c.s.charAt(i) !== s) continue;
         var v = c.y[i], cy, cls = 'dot ' + s;
-        if (v === null) cy = STRIP;
+        if (v === null) { cy = STRIP; cls += ' na'; }
         else if (v < ya || v > yb) { cy = sy(v < ya ? ya : yb); cls += ' out'; }
         else cy = sy(v);
         out.push('<circle class="' + cls + '" cx="' + f(sx(c.x[i])) + '" cy="' + f(cy) + '" r="' + r[s] + '" data-i="' + i + '"/>');
       }
     }
-    // Keep labels, rotated as in progress.png; near the right edge they lean left instead.
+    // Keep labels, slanted as in progress.png, towards the worse side (up for lower is better),
+    // where no later best can be. One that would run off the right edge goes left instead,
+    // towards the better side: nothing was better than a best before it. Labels come most
+    // important first; one that would overlap a label already placed tries the other side,
+    // then is left out; one that would leave the plot is shortened.
+    var up = e.direction !== 'higher', placed = [];
+    var deg = up ? -ANGLE : ANGLE, th = deg * Math.PI / 180, cos = Math.cos(th), sin = Math.sin(th);
+    function place(text, lx, ly, left) {
+      // Room along the slant before the text leaves the plot (up: the chart's top; down: the strip).
+      var goesUp = left ? !up : up;
+      var roomY = (goesUp ? ly - 4 : BOTTOM + 4 - ly) / Math.abs(sin);
+      var roomX = (left ? lx - L : W - 4 - lx) / cos;
+      var fit = Math.floor((Math.min(roomX, roomY) - 8) / CHAR_W);
+      if (fit < 8) return null;
+      if (text.length > fit) text = text.slice(0, fit - 1) + '\u2026';
+      var len = text.length * CHAR_W;
+      var tx = lx + (left ? -7 : 7), ty = ly + (goesUp ? -5 : 11); // clear of the step line at the dot
+      // The text box in the label's own (unrotated) frame, moved into one frame shared by every
+      // label of this chart (they all have the same slant): there, overlap is a box test.
+      var ox = lx * cos + ly * sin - lx, oy = -lx * sin + ly * cos - ly;
+      var box = { x0: (left ? tx - len : tx) + ox, x1: (left ? tx : tx + len) + ox, y0: ty - 10 + oy, y1: ty + 3 + oy };
+      for (var k = 0; k < placed.length; k++) {
+        var q = placed[k];
+        if (box.x0 < q.x1 && q.x0 < box.x1 && box.y0 < q.y1 && q.y0 < box.y1) return null;
+      }
+      placed.push(box);
+      return '<text class="label" x="' + f(tx) + '" y="' + f(ty) + '" text-anchor="' + (left ? 'end' : 'start') +
+        '" transform="rotate(' + deg + ' ' + f(lx) + ' ' + f(ly) + ')">' + esc(text) + '</text>';
+    }
     for (i = 0; i < c.labels.length; i++) {
       var li = c.labels[i][0], lv = c.y[li];
-      if (lv === null) continue;
-      var lx = sx(c.x[li]), ly = sy(lv), right = lx > L + (W - L - R) * 0.72;
-      out.push('<text class="label" x="' + f(lx + (right ? -7 : 7)) + '" y="' + f(ly - 6) + '" text-anchor="' + (right ? 'end' : 'start') +
-        '" transform="rotate(' + (right ? 30 : -30) + ' ' + f(lx) + ' ' + f(ly) + ')">' + esc(c.labels[i][1]) + '</text>');
+      if (lv === null || lv < ya || lv > yb) continue;
+      var text = c.labels[i][1], lx = sx(c.x[li]), ly = sy(lv);
+      var left = lx + 8 + text.length * CHAR_W * cos > W - 4;
+      var label = place(text, lx, ly, left) || place(text, lx, ly, !left);
+      if (label) out.push(label);
     }
     out.push('</svg>');
     return out.join('');

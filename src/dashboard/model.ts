@@ -31,7 +31,7 @@ export interface ChartData {
   d: string[];
   /** The running best as [x, best] at every point where it changes. */
   best: Array<[number, number]>;
-  /** Labelled keeps: [point index, label text]. */
+  /** Labelled keeps: [point index, label text], most important first (the baseline, then the largest steps): the page drops the later ones where labels would overlap. */
   labels: Array<[number, string]>;
 }
 
@@ -228,11 +228,10 @@ export function buildChart(rows: readonly LedgerRow[], direction: Direction): Ch
       best.push([row.iteration, row.metric]);
     }
   });
-  const chosen = steps.length <= MAX_LABELS ? steps : [...steps].sort((a, b) => b.gain - a.gain).slice(0, MAX_LABELS);
-  const labels = chosen
-    .map((step) => step.index)
-    .sort((a, b) => a - b)
-    .map((index): [number, string] => [index, truncate(rows[index]?.description ?? '', LABEL_CHARS)]);
+  const labels = [...steps]
+    .sort((a, b) => b.gain - a.gain) // stable: equal steps stay in ledger order
+    .slice(0, MAX_LABELS)
+    .map((step): [number, string] => [step.index, truncate(rows[step.index]?.description ?? '', LABEL_CHARS)]);
   return { x, y, s, d, best, labels };
 }
 

@@ -15,6 +15,7 @@ export function renderDashboardHtml(data: DashboardData): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="autoresearch">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(title)}</title>
 <style>${DASHBOARD_CSS}</style>
 </head>

@@ -103,6 +103,12 @@ export function createGit(baseDir: string, extraEnv: Record<string, string> = {}
       baseDir,
       // Concurrent index writers race on index.lock (git-js #493); one process at a time.
       maxConcurrentProcesses: 1,
+      // Done when stdout and stderr are closed, never 50 ms after 'exit' (simple-git's
+      // default race): on a loaded machine 'exit' can be handled well before the last
+      // output is read, and the command then "succeeds" with empty stdout (an empty
+      // `rev-parse HEAD`, a `commit` without its hash). No git we start leaves a
+      // grandchild holding the pipes: gc and maintenance are off (MACHINE_CONFIG).
+      completion: { onExit: false },
       config: MACHINE_CONFIG,
       trimmed: false,
       unsafe: TRUSTED_ARGUMENTS,

@@ -107,7 +107,8 @@ export function rebuildLedger(files: RebuildFiles, now: number = Date.now()): Re
 function readArtifacts(runsDir: string, skipped: Skipped[]): LedgerRow[] {
   let entries: fs.Dirent[];
   try {
-    entries = fs.readdirSync(runsDir, { withFileTypes: true });
+    // Sorted: the report lists what was skipped in a stable order.
+    entries = fs.readdirSync(runsDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return []; // never ran, or runs/ lost too: only the old file is left
     throw error;

@@ -53,10 +53,12 @@ export interface LoopResult {
 export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: LoopOptions): Promise<LoopResult> {
   const rowsThisRun: LedgerRow[] = [];
   const result = (end: LoopEnd): LoopResult => ({ end, rowsThisRun });
+  // Recovery first, even for a halted experiment: leftover processes die now, not at `resume`.
+  await recoverInterruptedIteration(session, deps);
   const halt = session.store.current.halt;
   if (halt !== null) return result({ kind: 'halted', state: halt.state, reason: halt.reason });
-
-  await recoverInterruptedIteration(session, deps);
+  const tripped = await tripIfCrashing(session, deps); // recovery may have finished a crash row
+  if (tripped !== null) return result({ kind: 'tripped', reason: tripped });
   if (session.config.agent.kind !== 'none') {
     // Start from exactly the last kept commit. (With `agent: none`, the worktree holds the
     // external agent's edits: those are what this run evaluates.)
@@ -138,13 +140,8 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, role) }));
     }
 
-    const { consecutiveCrashes } = session.store.current;
-    if (consecutiveCrashes >= session.config.maxConsecutiveCrashes) {
-      const reason = `${consecutiveCrashes} consecutive crashes (max_consecutive_crashes: ${session.config.maxConsecutiveCrashes})`;
-      await session.store.update({ halt: { state: 'tripped', reason, at: new Date(deps.clock.now()).toISOString() } });
-      deps.report({ kind: 'halted', state: 'tripped', reason });
-      return result({ kind: 'tripped', reason });
-    }
+    const tripReason = await tripIfCrashing(session, deps);
+    if (tripReason !== null) return result({ kind: 'tripped', reason: tripReason });
     if (opts.mode === 'single') return result({ kind: 'limit', reason: '--single' });
   }
 }
@@ -184,6 +181,16 @@ async function recordExhaustion(
     fallback,
   });
   return null;
+}
+
+/** The circuit breaker (SPEC §7): too many crash rows in a row trips the experiment. */
+async function tripIfCrashing(session: Session, deps: LoopDeps): Promise<string | null> {
+  const { consecutiveCrashes } = session.store.current;
+  if (consecutiveCrashes < session.config.maxConsecutiveCrashes) return null;
+  const reason = `${consecutiveCrashes} consecutive crashes (max_consecutive_crashes: ${session.config.maxConsecutiveCrashes})`;
+  await session.store.update({ halt: { state: 'tripped', reason, at: new Date(deps.clock.now()).toISOString() } });
+  deps.report({ kind: 'halted', state: 'tripped', reason });
+  return reason;
 }
 
 async function block(session: Session, deps: LoopDeps, reason: string): Promise<void> {

@@ -346,7 +346,12 @@ class Iteration {
       const ref = interruptedCandidateRef(this.session.config.id.key, this.number, this.deps.clock.now());
       await this.session.worktree.saveRef(ref, this.candidate);
     }
-    await this.restoreWorktree();
+    if (this.session.config.agent.kind === 'none' && this.rerun === null && this.candidate !== null) {
+      // The external agent's change is not ours to throw away: it is evaluated again next time.
+      await this.session.worktree.restore(this.candidate, this.session.store.current.branch);
+    } else {
+      await this.restoreWorktree();
+    }
     await this.session.store.update({ intent: null });
   }
 

@@ -51,11 +51,16 @@ export interface Analysis {
   time: { wall: number; agent: number; eval: number; unsplit: number; other: number };
   /** Rows with no result.json (e.g. written by the autoresearch-agent skill). */
   withoutArtifacts: number;
+  /** How long the baseline's evaluation took: what eval_timeout should be compared with. */
+  baselineEvalMs: number | null;
 }
 
 export function analyze(inputs: readonly IterationInput[], direction: Direction): Analysis {
   const rows = inputs.map((input) => input.row);
   const summary = summarizeRows(rows, direction);
+  const keepInputs = inputs.filter((input): input is KeepInput => input.row.status === 'keep' && input.row.metric !== null);
+  // The same baseline as summarizeRows: the row that says so, else the first keep.
+  const baseline = keepInputs.find((k) => isBaselineRow(k.row)) ?? keepInputs[0] ?? null;
 
   const triaged: TriagedFailure[] = [];
   for (const input of inputs) {
@@ -99,7 +104,7 @@ export function analyze(inputs: readonly IterationInput[], direction: Direction)
   return {
     summary,
     experiments: rows.filter((row) => !isBaselineRow(row)).length,
-    keeps: rankKeeps(inputs, summary, direction),
+    keeps: baseline === null ? [] : rankKeeps(keepInputs, baseline, direction),
     discards,
     failures,
     byClass,
@@ -107,15 +112,14 @@ export function analyze(inputs: readonly IterationInput[], direction: Direction)
     cost: { totalUsd, reported, agentTurns },
     time,
     withoutArtifacts: inputs.filter((input) => input.run === null).length,
+    baselineEvalMs: baseline?.run?.evalMs ?? null,
   };
 }
 
+type KeepInput = IterationInput & { row: LedgerRow & { metric: number } };
+
 /** Each keep against the best before it (keeps only ever improve it), largest gain first. */
-function rankKeeps(inputs: readonly IterationInput[], summary: LedgerSummary, direction: Direction): RankedKeep[] {
-  const keeps = inputs.filter((input): input is IterationInput & { row: LedgerRow & { metric: number } } => input.row.status === 'keep' && input.row.metric !== null);
-  // The same baseline as summarizeRows: the row that says so, else the first keep.
-  const baseline = keeps.find((k) => isBaselineRow(k.row)) ?? keeps[0];
-  if (baseline === undefined || summary.baseline === null) return [];
+function rankKeeps(keeps: readonly KeepInput[], baseline: KeepInput, direction: Direction): RankedKeep[] {
   const ranked: RankedKeep[] = [];
   let previous = baseline.row.metric;
   for (const { row, run } of keeps) {

@@ -62,6 +62,9 @@ export interface FailureVerdict {
 /** An agent failure this quick never got to the model: a login, install or network problem. */
 export const FAST_AGENT_FAILURE_MS = 10_000;
 
+/** How far from the end of a log a machine error still counts as the cause of the failure. */
+const EVIDENCE_LINES = 20;
+
 /** Texts that only a broken machine or tool prints. Tested on the log tail and the row's detail. */
 const MACHINE_ERRORS: ReadonlyArray<readonly [RegExp, string]> = [
   [/command not found/i, 'command not found'], // bash, zsh
@@ -93,7 +96,8 @@ export function classifyFailure(input: FailureInput): FailureVerdict | null {
   if (reason === 'setup_failed') return infra('setup_cmd failed');
   if (exitCode === 127) return infra('exit 127 (command not found)');
   if (exitCode === 126) return infra('exit 126 (command not executable)');
-  const text = `${logTail}\n${run?.detail ?? ''}`;
+  // Only the end of the log: a warning early in a run that then failed on its own is not the cause.
+  const text = `${logTail.split('\n').slice(-EVIDENCE_LINES).join('\n')}\n${run?.detail ?? ''}`;
   for (const [pattern, what] of MACHINE_ERRORS) {
     if (pattern.test(text)) return infra(what);
   }

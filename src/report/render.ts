@@ -40,8 +40,10 @@ const TITLES: Record<FailureClass, string> = {
 /** GitHub's heading anchors for the titles above. */
 const anchor = (cls: FailureClass): string => `#${TITLES[cls].toLowerCase().replace(/[^a-z0-9 -]/g, '').replaceAll(' ', '-')}`;
 
-export function rerunCommand(id: string, iterations: readonly number[]): string {
-  return `autoresearch rerun ${id} --iterations ${iterationRanges(iterations)}`;
+/** The command that re-evaluates `iterations`; `root` adds `--path` for a shell somewhere else. */
+export function rerunCommandLine(id: string, iterations: readonly number[], root?: string): string {
+  const where = root === undefined ? '' : ` --path ${/^[\w./-]+$/.test(root) ? root : `'${root.replaceAll("'", "'\\''")}'`}`;
+  return `autoresearch${where} rerun ${id} --iterations ${iterationRanges(iterations)}`;
 }
 
 /** Sorted iterations as `rerun --iterations` reads them: runs of 3 or more as ranges (1,2,5-9). */
@@ -141,13 +143,13 @@ function timeSplit(a: Analysis): string {
 function nextStep(cls: FailureClass, a: Analysis, ctx: ReportContext): string {
   switch (cls) {
     case 'infrastructure':
-      return `fix the machine, then \`${rerunCommand(ctx.id, a.rerun)}\``;
+      return `fix the machine, then \`${rerunCommandLine(ctx.id, a.rerun)}\``;
     case 'candidate':
       return 'none: the changes broke the code';
     case 'agent':
       return "read the agent's output";
     case 'timeout':
-      return 'raise eval_timeout / agent_timeout if the baseline is close to them';
+      return 'raise eval_timeout / agent_timeout if a normal run comes close to them';
     case 'metric_parse':
       return `check that the evaluation prints a line matching \`${ctx.metricGrep}\``;
     case 'scope_violation':
@@ -167,8 +169,8 @@ function renderKeep(rank: number, keep: RankedKeep, ctx: ReportContext): string[
 
 function renderClass(cls: FailureClass, members: readonly TriagedFailure[], a: Analysis, ctx: ReportContext): string[] {
   const md: string[] = [`## ${TITLES[cls]}`, ''];
-  md.push(`${members.length} iteration${members.length === 1 ? '' : 's'}. ${explanation(cls, members, ctx)}`, '');
-  if (cls === 'infrastructure') md.push('Re-run these once the cause is fixed:', '', ...fenced(rerunCommand(ctx.id, a.rerun), 'sh'), '');
+  md.push(`${members.length} iteration${members.length === 1 ? '' : 's'}. ${explanation(cls, members, a, ctx)}`, '');
+  if (cls === 'infrastructure') md.push('Re-run these once the cause is fixed:', '', ...fenced(rerunCommandLine(ctx.id, a.rerun), 'sh'), '');
 
   if (cls === 'scope_violation') {
     md.push('| iteration | commit | changed outside scope | description |', '|---|---|---|---|');
@@ -201,7 +203,7 @@ function renderClass(cls: FailureClass, members: readonly TriagedFailure[], a: A
   return md;
 }
 
-function explanation(cls: FailureClass, members: readonly TriagedFailure[], ctx: ReportContext): string {
+function explanation(cls: FailureClass, members: readonly TriagedFailure[], a: Analysis, ctx: ReportContext): string {
   switch (cls) {
     case 'infrastructure':
       return 'The machine or the tools failed, not the change: a command not found, a process that could not start, an agent that failed within seconds or without spending anything, or the same error from different candidates.';
@@ -211,7 +213,8 @@ function explanation(cls: FailureClass, members: readonly TriagedFailure[], ctx:
       return `The agent exited with an error after working for a while; whatever it changed stays under \`refs/autoresearch/${ctx.id}/<iteration>\`.`;
     case 'timeout': {
       const evals = members.filter((m) => m.verdict.reason === 'eval_timeout').length;
-      return `Killed at the time limit: ${evals} at eval_timeout (${duration(ctx.evalTimeoutMs / 1000)}), ${members.length - evals} at agent_timeout (${duration(ctx.agentTimeoutMs / 1000)}).`;
+      const baseline = a.baselineEvalMs === null ? '' : ` The baseline's evaluation took ${duration(a.baselineEvalMs / 1000)}: if that is close to eval_timeout, raise it.`;
+      return `Killed at the time limit: ${evals} at eval_timeout (${duration(ctx.evalTimeoutMs / 1000)}), ${members.length - evals} at agent_timeout (${duration(ctx.agentTimeoutMs / 1000)}).${baseline}`;
     }
     case 'metric_parse':
       return `The evaluation finished but printed no line matching \`metric_grep\` (\`${ctx.metricGrep}\`), or its value was not a finite number.`;

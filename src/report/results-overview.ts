@@ -5,11 +5,14 @@
  */
 import fs from 'node:fs/promises';
 import type { DiscoveredExperiment } from '../config/discover.js';
+import type { Direction } from '../config/types.js';
 import { parseConfigText } from '../config/parse-config.js';
 import { AutoresearchError, errorMessage } from '../core/errors.js';
 import { readFileIfExists } from '../fs/durable.js';
 import { readExperimentStatus, type StatusState } from '../experiment/experiment-status.js';
-import { experimentPaths } from '../experiment/paths.js';
+import { fileSize, type LedgerDigest } from '../experiment/ledger-digest.js';
+import { experimentPaths, type ExperimentPaths } from '../experiment/paths.js';
+import { loadState } from '../experiment/state.js';
 import { ANSI, type Table } from '../ledger/export-formats.js';
 import { shortTimestamp, type JsonValue } from '../ledger/ledger-table.js';
 import { summarizeRows } from '../ledger/summary.js';
@@ -49,31 +52,50 @@ export async function readOverviewLine(found: DiscoveredExperiment, now: number)
     errors.push(errorMessage(error).replace(/\n\s*/g, '; '));
   }
 
-  let rows: LedgerRow[] = [];
-  try {
-    rows = parseLedgerText(await readFileIfExists(paths.results) ?? '', paths.results).rows;
-  } catch (error) {
-    const hint = error instanceof AutoresearchError && error.code === 'LEDGER_CORRUPT' ? ` (\`autoresearch results ${found.id.key} --rebuild\` regenerates it from runs/*/result.json)` : '';
-    errors.push(`${errorMessage(error)}${hint}`);
-  }
-
-  // Counts do not depend on the direction; best and improvement do, so they need the config.
-  const summary = summarizeRows(rows, direction ?? 'lower');
-  const pct = direction === null ? null : summary.improvementPct;
+  const ledger = await readLedgerFigures(found, paths, direction ?? 'lower', errors);
+  // Best and improvement depend on the direction: unknown without a readable config.
+  const pct = direction === null ? null : improvementPct(ledger.best, ledger.baseline, direction);
   return {
     experiment: found.id.key,
     scope: found.scope,
     state: status.state,
-    runs: summary.iterations,
-    keeps: summary.keeps,
-    discards: summary.discards,
-    crashes: summary.crashes,
-    best: direction === null ? null : summary.best,
-    baseline: summary.baseline,
+    runs: ledger.iterations,
+    keeps: ledger.keeps,
+    discards: ledger.discards,
+    crashes: ledger.crashes,
+    best: direction === null ? null : ledger.best,
+    baseline: ledger.baseline,
     improvement_pct: pct === null ? null : Math.round(pct * 100) / 100 + 0,
-    last_activity: rows.at(-1)?.timestamp ?? null,
+    last_activity: ledger.lastTimestamp,
     error: errors.length === 0 ? null : errors.join('; '),
   };
+}
+
+type LedgerFigures = Omit<LedgerDigest, 'ledgerBytes'>;
+
+/**
+ * The ledger's figures: from the digest in state.json while it still describes results.tsv
+ * (the same test as `status`: its size), so --all over many long experiments reads no rows;
+ * from the rows otherwise (seed ledgers, edits, rebuilds, no state yet).
+ */
+async function readLedgerFigures(found: DiscoveredExperiment, paths: ExperimentPaths, direction: Direction, errors: string[]): Promise<LedgerFigures> {
+  const digest = await loadState(paths.state).then((s) => s?.digest, () => undefined); // an unreadable state is the status's to report
+  if (digest !== undefined && digest.ledgerBytes === fileSize(paths.results)) return digest;
+  let rows: LedgerRow[] = [];
+  try {
+    rows = parseLedgerText((await readFileIfExists(paths.results)) ?? '', paths.results).rows;
+  } catch (error) {
+    const hint = error instanceof AutoresearchError && error.code === 'LEDGER_CORRUPT' ? ` (\`autoresearch results ${found.id.key} --rebuild\` regenerates it from runs/*/result.json)` : '';
+    errors.push(`${errorMessage(error)}${hint}`);
+  }
+  const s = summarizeRows(rows, direction);
+  return { iterations: s.iterations, keeps: s.keeps, discards: s.discards, crashes: s.crashes, best: s.best, baseline: s.baseline, lastTimestamp: rows.at(-1)?.timestamp ?? null };
+}
+
+/** As summarizeRows computes it: relative change in the good direction, percent; null for a 0 baseline. */
+function improvementPct(best: number | null, baseline: number | null, direction: Direction): number | null {
+  if (best === null || baseline === null || baseline === 0) return null;
+  return ((direction === 'lower' ? baseline - best : best - baseline) / Math.abs(baseline)) * 100;
 }
 
 /** Cells for csv and markdown: metrics as %.6f, the improvement as %.2f, empty for none. */

@@ -156,7 +156,9 @@ describe.skipIf(process.platform !== 'linux')('the detached daemon with four exp
     const resumed = await runCli(['--path', project.root, 'resume', 'exp/d'], { env: project.env });
     expect(resumed.exitCode).toBe(0);
     await waitUntil(() => rowCount('exp/d') >= n + 2, 'rows of exp/d after resume');
-    expect((await status('exp/d'))?.state).not.toBe('paused');
+    // The API's status is refreshed in the background (about once a second).
+    await waitUntil(async () => (await status('exp/d'))?.state !== 'paused', 'exp/d no longer paused in status');
+    expect(JSON.parse(fs.readFileSync(path.join(project.dir('exp/d'), 'state.json'), 'utf8')).halt).toBeNull();
   });
 
   it('SIGHUP (daemon reload) picks up an experiment the watcher does not see', async () => {

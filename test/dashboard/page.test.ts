@@ -10,12 +10,18 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectDashboard } from '../../src/dashboard/collect.js';
+import { buildExperimentView, type DashboardData } from '../../src/dashboard/model.js';
+import type { LedgerRow } from '../../src/ledger/types.js';
 import { renderDashboardHtml } from '../../src/dashboard/render.js';
 import { startControlServer } from '../../src/daemon/control-server.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { cliEnv } from '../helpers/project.js';
 import { launchBrowser, type Browser, type WatchedPage } from './browser.js';
+
+// The callbacks given to page.evaluate run in the page; this project's tsconfig has no DOM lib.
+declare const document: any;
+declare const window: { __pwned?: number };
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURES = path.resolve(HERE, '../fixtures/ledgers-dashboard');
@@ -51,8 +57,13 @@ async function chartCounts(p: WatchedPage, id: string) {
       dots: card.querySelectorAll('svg.chart circle.dot').length,
       keepDots: card.querySelectorAll('svg.chart circle.dot.k').length,
       crashDots: card.querySelectorAll('svg.chart circle.dot.c').length,
-      // Rows without a metric sit in the strip under the plot, all at the same height.
-      stripDots: [...card.querySelectorAll('svg.chart circle.dot')].filter((c) => c.getAttribute('cy') === '310.0').length,
+      // Rows without a metric sit in the strip under the plot: one height, below every other dot.
+      stripDots: (() => {
+        const cy = (c: { getAttribute(name: string): string | null }) => Number(c.getAttribute('cy'));
+        const na = [...card.querySelectorAll('svg.chart circle.dot.na')].map(cy);
+        const rest = [...card.querySelectorAll('svg.chart circle.dot:not(.na)')].map(cy);
+        return new Set(na).size <= 1 && na.every((y) => rest.every((r) => y > r)) ? na.length : -1;
+      })(),
       bestPaths: card.querySelectorAll('svg.chart path.best').length,
       bestPath: card.querySelector('svg.chart path.best')?.getAttribute('d') ?? '',
       labels: [...card.querySelectorAll('svg.chart text.label')].map((t) => t.textContent ?? ''),
@@ -68,7 +79,7 @@ describe('autoresearch dashboard', () => {
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const file = path.join(root, '.autoresearch', 'dashboard.html');
-    expect(r.stdout).toBe(`${file}\n`);
+    expect(r.stdout).toBe(file); // alone on its line (runCli strips the final newline)
     expect(await fs.readFile(file, 'utf8')).toMatch(/^<!doctype html>/);
     expect((await fs.readFile(path.join(root, '.autoresearch', '.gitignore'), 'utf8')).split('\n')).toContain('dashboard.html');
   });
@@ -77,7 +88,7 @@ describe('autoresearch dashboard', () => {
     const out = path.join(root, 'reports', 'progress.html');
     const r = await runCli(['--path', root, 'dashboard', '--out', out], { env: cliEnv() });
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toBe(`${out}\n`);
+    expect(r.stdout).toBe(out);
     expect((await fs.stat(out)).size).toBeGreaterThan(1000);
   });
 
@@ -121,7 +132,7 @@ describe('autoresearch dashboard', () => {
     expect(train?.state).toBe('idle');
 
     const seed = await chartCounts(p, 'prompts/headline-ctr');
-    expect(seed?.labels).toEqual(['baseline', 'question headline', 'number in headline and a tab the skill did n…', 'shorter: 6 words']);
+    expect(seed?.labels.sort()).toEqual(['baseline', 'number in headline and a tab the skill did n…', 'question headline', 'shorter: 6 words']);
     expect(seed?.stats.best).toContain('+25.73%');
     expect(seed?.stats.time).toContain('no durations recorded');
     expect(seed?.stats.cost).toContain('no cost reported');
@@ -133,7 +144,7 @@ describe('autoresearch dashboard', () => {
     expect(fresh?.stats.eta).toMatch(/~2h 0m/); // max_runtime 2h, never started
 
     // The description with </script> and <!-- stayed data: nothing ran, the tooltip shows it verbatim.
-    expect(await p.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await p.page.evaluate(() => window.__pwned)).toBeUndefined();
     await p.page.hover('section[data-experiment="engineering/train-speed"] circle.dot[data-i="9"]');
     expect(await p.page.textContent('#tip')).toBe('#9 · discard · 1.021 — muon optimizer momentum 0.99 </script><script>window.__pwned=1</script> <!-- x');
 
@@ -144,6 +155,35 @@ describe('autoresearch dashboard', () => {
     await fs.writeFile(path.join(ARTIFACTS, '.gitignore'), '*\n'); // screenshots are for looking at, not for committing
     await p.page.mouse.move(0, 0);
     await p.page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await p.page.close();
+  });
+
+  it('draws odd ledgers without an error: only crashes, one row, huge and negative metrics, a broken config', async () => {
+    const rows = (specs: Array<[number | null, 'keep' | 'discard' | 'crash']>): LedgerRow[] =>
+      specs.map(([metric, status], iteration) => ({ commit: 'abc1234', metric, status, description: iteration === 0 ? 'baseline' : `try ${iteration}`, iteration, timestamp: null, durationS: 10, reason: null, agent: null }));
+    const status = { state: 'idle' as const, reason: null, wait_until: null, phase: null };
+    const config = (direction: 'lower' | 'higher') => ({ metric: 'm', direction, maxExperiments: null, maxRuntimeMs: null });
+    const cases: Array<[string, LedgerRow[], ReturnType<typeof config> | null]> = [
+      ['odd/crashes', rows([[null, 'crash'], [null, 'crash'], [null, 'crash']]), config('lower')],
+      ['odd/one', rows([[3, 'keep']]), config('higher')],
+      ['odd/huge', rows([[1e20, 'keep'], [1e20 + 1e5, 'discard'], [9e19, 'keep']]), config('lower')],
+      ['odd/negative', rows([[-5, 'keep'], [-4, 'keep'], [-10, 'discard'], [-3, 'keep']]), config('higher')],
+      ['odd/no-config', rows([[1, 'keep'], [2, 'discard']]), null],
+    ];
+    const data: DashboardData = {
+      version: 1,
+      generatedAt: new Date().toISOString(),
+      root: '/p',
+      live: false,
+      experiments: cases.map(([id, r, c]) => buildExperimentView({ id, scope: 'project', rows: r, config: c, status, startedAt: null, now: Date.now(), problems: c === null ? ['config: unreadable'] : [] })),
+    };
+    const p = await browser.page();
+    await p.page.setContent(renderDashboardHtml(data));
+    await p.page.waitForSelector('html[data-rendered]');
+    for (const [id, r] of cases) expect((await chartCounts(p, id))?.dots, id).toBe(r.length);
+    expect((await chartCounts(p, 'odd/negative'))?.labels).toEqual(['baseline', 'try 1', 'try 3']);
+    expect(await p.page.textContent('section[data-experiment="odd/no-config"] .problems')).toBe('config: unreadable');
+    expect(p.errors).toEqual([]);
     await p.page.close();
   });
 

@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupsWithEnv, isGroupAlive, terminateGroup } from '../../src/process/live-groups.js';
-import { killQuietly, procInfo, waitUntil } from './helpers/procs.js';
+import { killQuietly, procInfo, runningProcesses, waitUntil } from './helpers/procs.js';
 
 const groups: number[] = [];
 afterEach(() => groups.splice(0).forEach((pgid) => killQuietly(-pgid)));
@@ -39,7 +39,8 @@ describe.runIf(process.platform === 'linux')('groupsWithEnv', () => {
 describe.runIf(process.platform === 'linux')('terminateGroup', () => {
   it('SIGKILLs a group that ignores SIGTERM once the grace is over', async () => {
     const deaf = startGroup("trap '' TERM; sleep 1000 & sleep 1000; :");
-    await waitUntil('the group to run', () => (isGroupAlive(deaf.pid) ? true : undefined));
+    // The sleeps start after the trap: only then is the whole group deaf to SIGTERM.
+    await waitUntil('the shell and both sleeps', () => (runningMembers(deaf.pid).length >= 3 ? true : undefined));
     const started = performance.now();
     expect(await terminateGroup(deaf.pid, { graceMs: 300 })).toBe(true);
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
@@ -62,3 +63,9 @@ describe.runIf(process.platform === 'linux')('terminateGroup', () => {
     expect(isGroupAlive(group.pid)).toBe(true);
   });
 });
+
+function runningMembers(pgid: number): number[] {
+  return runningProcesses()
+    .filter((p) => p.pgrp === pgid)
+    .map((p) => p.pid);
+}

@@ -27,7 +27,12 @@ import { isSameAlive, killQuietly, markedProcesses, taggedProcesses, waitUntil }
 import { chooseSeed, seededRandom } from './helpers/rng.js';
 
 const ROUNDS = Number(process.env.FAULT_KILLS ?? 50);
-const MAX_DELAY_MS = 1500;
+/**
+ * A timed kill lands at random in [0, startup + ITERATIONS_WINDOW_MS), startup being the
+ * time the CLI has been taking to reach its first iteration: on a slow or loaded machine the
+ * same share of kills still falls in iterations rather than in Node's startup.
+ */
+const ITERATIONS_WINDOW_MS = 1100;
 /** After an evaluation finished: the record step (row, result.json, state, git) takes ~5-15 ms. */
 const AFTER_EVAL_MAX_DELAY_MS = 15;
 /** Printed once the loop is past recovery and setup: an iteration starts. */
@@ -74,6 +79,7 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
 
   const recordedLeaders: { pid: number; startTime: number | null; round: number }[] = [];
   const stats = { afterEval: 0, cliOnly: 0, withGit: 0, checkedAfterRecovery: 0, rowChecks: 0, torn: 0, phases: new Map<string, number>() };
+  let startupMs = 400; // estimate, updated from every start that reaches an iteration
   let expectRepair = false;
   let allOutput = '';
 
@@ -81,14 +87,16 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
     // Where the kill goes: a random instant from the start, or (two rounds in five) a few
     // ms after this incarnation's evaluation finished, when the row, state and git steps run.
     const afterEval = random() < 0.4;
-    const delay = Math.round(random() * (afterEval ? AFTER_EVAL_MAX_DELAY_MS : MAX_DELAY_MS));
+    const delay = Math.round(random() * (afterEval ? AFTER_EVAL_MAX_DELAY_MS : startupMs + ITERATIONS_WINDOW_MS));
     const withGit = random() < 0.5;
     const cli = launchCli(args, project.envFor(round));
     let killAt = performance.now() + delay;
 
+    const spawnedAt = performance.now();
     const how = await cli.waitFor(ITERATION_STARTED, afterEval ? 30_000 : delay);
     if (how === 'exited') throw new Error(`the CLI exited on its own before the kill: ${where(round, cli.output())}`);
     if (how === 'matched') {
+      startupMs = 0.7 * startupMs + 0.3 * (performance.now() - spawnedAt);
       // Past recovery: nothing of an earlier incarnation may still run.
       const survivors = [...taggedProcesses(TAG), ...markedProcesses(TAG)].filter((p) => p.incarnation < round);
       expect(survivors, `processes of earlier incarnations survived the recovery; ${where(round, cli.output())}`).toEqual([]);
@@ -173,6 +181,6 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
       `${ledger.rows.length} rows (${Object.entries(statuses).map(([s, n]) => `${s} ${n}`).join(', ')}), ${stats.rowChecks} row checks, ` +
       `${count(/recovered iteration \d+: interrupted/g)} rolled back, ${count(/recovered iteration \d+: row/g)} completed, ` +
       `${count(/"msg":"killed (?:the )?leftover/g)} leftover groups killed, ${count(/"msg":"removed stale git lock/g)} stale locks removed (${[...new Set(allOutput.match(/(?<="msg":"removed stale git lock )\S+/g) ?? [])].map((f) => path.relative(project.root, f)).join(', ') || 'none'}), ` +
-      `${count(/"msg":"removed \d+ temp file/g)} cleanups of cut-short temp files, ${stats.torn} torn tails; seed ${seed}; ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `${count(/"msg":"removed \d+ temp file/g)} cleanups of cut-short temp files, ${stats.torn} torn tails; start to first iteration ~${Math.round(startupMs)} ms; seed ${seed}; ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 });

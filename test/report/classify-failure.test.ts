@@ -58,6 +58,9 @@ describe('classifyFailure', () => {
     }
     // "not found" inside a program's own message is not a shell's.
     expect(classify({ logTail: "KeyError: 'weights' not found in checkpoint\n" })?.class).toBe('candidate');
+    // A harmless warning long before the real failure is not its cause.
+    const early = `run.sh: 1: nvidia-smi: not found\n${'step\n'.repeat(40)}${PY_ERROR}`;
+    expect(classify({ logTail: early })?.class).toBe('candidate');
   });
 
   it('a failed baseline is infrastructure: the unmodified code cannot be evaluated', () => {

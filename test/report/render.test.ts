@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { LedgerRow } from '../../src/ledger/types.js';
 import { analyze, type IterationInput } from '../../src/report/analyze.js';
 import { parseRunRecord } from '../../src/report/build-report.js';
-import { duration, iterationRanges, renderReport, tailLines, type ReportContext } from '../../src/report/render.js';
+import { duration, iterationRanges, renderReport, rerunCommandLine, tailLines, type ReportContext } from '../../src/report/render.js';
 
 const ctx: ReportContext = {
   id: 'test/exp',
@@ -28,6 +28,8 @@ describe('report rendering', () => {
     expect(iterationRanges([13, 4, 5, 6, 7])).toBe('4-7,13');
     expect(iterationRanges([1, 2, 5])).toBe('1,2,5');
     expect(iterationRanges([3])).toBe('3');
+    expect(rerunCommandLine('a/b', [1, 2, 3])).toBe('autoresearch rerun a/b --iterations 1-3');
+    expect(rerunCommandLine('a/b', [4], '/srv/my project')).toBe("autoresearch --path '/srv/my project' rerun a/b --iterations 4");
   });
 
   it('log tails: the last lines as a terminal showed them, long lines clipped', () => {

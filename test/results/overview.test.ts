@@ -35,6 +35,26 @@ const EXPECTED = [
   { experiment: 'text/broken', scope: 'project', state: 'blocked', runs: 0, keeps: 0, discards: 0, crashes: 0, best: null, baseline: null, improvement_pct: null, last_activity: null, error: expect.stringMatching(/results\.tsv:3: expected 4 tab-separated fields .*`autoresearch results text\/broken --rebuild` regenerates it/) },
 ];
 
+/** A valid state.json for an experiment of this root (what a run would have left). */
+function stateOf(id: string, extra: Partial<ExperimentState>): ExperimentState {
+  return {
+    version: STATE_VERSION,
+    id,
+    projectRoot: root,
+    worktree: path.join(root, 'worktree'),
+    branch: `autoresearch/${id}`,
+    lastKept: { commit: '2b3c4d5'.padEnd(40, '0'), metric: 0.905, iteration: 1 },
+    consecutiveCrashes: 0,
+    setupDone: true,
+    halt: null,
+    exhausted: {},
+    intent: null,
+    firstStartedAt: '2026-03-08T14:12:05.000Z',
+    updatedAt: '2026-03-08T15:00:00.000Z',
+    ...extra,
+  };
+}
+
 /** csv/markdown cells → the json shape: numbers where json has numbers, '' = null. */
 function typed(records: string[][]): Record<string, unknown>[] {
   const [columns, ...rows] = records;
@@ -60,36 +80,37 @@ describe('results --all / --domain', () => {
   });
 
   it('the state is readExperimentStatus\'s: a tripped experiment says so', async () => {
-    const dir = path.join(root, '.autoresearch/ml/tripped');
-    const state: ExperimentState = {
-      version: STATE_VERSION,
-      id: 'ml/tripped',
-      projectRoot: root,
-      worktree: path.join(root, 'worktree'),
-      branch: 'autoresearch/ml/tripped',
-      lastKept: { commit: '2b3c4d5'.padEnd(40, '0'), metric: 0.905, iteration: 1 },
-      consecutiveCrashes: 3,
-      setupDone: true,
-      halt: { state: 'tripped', reason: '3 consecutive crashes', at: '2026-03-08T15:00:00.000Z' },
-      exhausted: {},
-      intent: null,
-      firstStartedAt: '2026-03-08T14:12:05.000Z',
-      updatedAt: '2026-03-08T15:00:00.000Z',
-    };
-    await saveState(path.join(dir, 'state.json'), state, new Date('2026-03-08T15:00:00.000Z'));
+    const file = path.join(root, '.autoresearch/ml/tripped/state.json');
+    await saveState(file, stateOf('ml/tripped', { halt: { state: 'tripped', reason: '3 consecutive crashes', at: '2026-03-08T15:00:00.000Z' } }), new Date());
     try {
       const r = await results('--domain', 'ml', '--format', 'json');
       const line = (JSON.parse(r.stdout) as { experiment: string; state: string }[]).find((l) => l.experiment === 'ml/tripped');
       expect(line?.state).toBe('tripped');
     } finally {
+      await fs.rm(file);
+    }
+  });
+
+  it('the figures come from the digest in state.json while it describes results.tsv, from the rows once it does not', async () => {
+    const dir = path.join(root, '.autoresearch/ml/tripped');
+    const ledger = path.join(dir, 'results.tsv');
+    const before = await fs.readFile(ledger, 'utf8');
+    // Deliberately not the ledger's figures, so that the test sees which source was used.
+    const digest = { iterations: 1000, keeps: 400, discards: 500, crashes: 100, best: 0.5, baseline: 1, lastTimestamp: '2026-04-01T00:00:00.000Z', ledgerBytes: (await fs.stat(ledger)).size };
+    await saveState(path.join(dir, 'state.json'), stateOf('ml/tripped', { digest }), new Date());
+    const line = async () => (JSON.parse((await results('--domain', 'ml', '--format', 'json')).stdout) as Record<string, unknown>[]).find((l) => l.experiment === 'ml/tripped');
+    try {
+      expect(await line()).toMatchObject({ runs: 1000, keeps: 400, best: 0.5, baseline: 1, improvement_pct: 50, last_activity: '2026-04-01T00:00:00.000Z' });
+      await fs.appendFile(ledger, '9b8c7d6\t0.800000\tkeep\tlater\t3\t2026-03-09T00:00:00.000Z\t1.0\timproved\tclaude\t\t\t\n'); // a row written since
+      expect(await line()).toMatchObject({ runs: 4, keeps: 3, best: 0.8, baseline: 0.912345, last_activity: '2026-03-09T00:00:00.000Z' });
+    } finally {
+      await fs.writeFile(ledger, before);
       await fs.rm(path.join(dir, 'state.json'));
     }
   });
 
   it('--domain D: only that domain; without a selector: every experiment', async () => {
-    const r0 = await results('--domain', 'ml', '--format', 'json');
-    console.log('DEBUG', r0.exitCode, r0.stderr);
-    const ml = JSON.parse(r0.stdout) as { experiment: string }[];
+    const ml = JSON.parse((await results('--domain', 'ml', '--format', 'json')).stdout) as { experiment: string }[];
     expect(ml.map((l) => l.experiment)).toEqual(['ml/fresh', 'ml/train', 'ml/tripped']);
     const all = JSON.parse((await results('--format', 'json')).stdout) as { experiment: string }[];
     expect(all.map((l) => l.experiment)).toEqual(EXPECTED.map((l) => l.experiment));
