@@ -228,6 +228,12 @@ async function benchStability() {
     }
     const warm = { rssMb: Math.min(...samples.map((s) => s.rssMb)), fds: Math.min(...samples.map((s) => s.fds)) };
     const warmAt = total();
+    // RSS along the way: a leak keeps climbing, a warming heap levels off.
+    const trend = [];
+    for (const share of [0.25, 0.5, 0.75]) {
+      await until(() => total() >= STABILITY_ITERATIONS * share, `${share * 100}% of the iterations`, 3_600_000);
+      trend.push(`${total()} rows: ${footprint(info.pid).rssMb.toFixed(1)} MB`);
+    }
     await until(() => total() >= STABILITY_ITERATIONS + 4, `${STABILITY_ITERATIONS} iterations`, 3_600_000);
     const elapsed = (Date.now() - started) / 1000;
     // Every experiment is done: nothing in flight. One status refresh later, sample again.
@@ -242,6 +248,7 @@ async function benchStability() {
     });
     console.log(`  ${total()} rows in ${elapsed.toFixed(1)} s (${(total() / elapsed).toFixed(1)} iterations/s, 4 in parallel on ${os.cpus().length} cores)`);
     console.log(`  after warm-up (${warmAt} rows): RSS ${warm.rssMb.toFixed(1)} MB, ${warm.fds} fds; at the end: RSS ${end.rssMb.toFixed(1)} MB, ${end.fds} fds`);
+    console.log(`  RSS on the way: ${trend.join(', ')}`);
     const growth = end.rssMb - warm.rssMb;
     report('RSS growth', `${growth.toFixed(1)} MB`, `< ${TARGET_RSS_GROWTH_MB} MB`, growth < TARGET_RSS_GROWTH_MB);
     report('fd growth', `${end.fds - warm.fds}`, '<= 0', end.fds <= warm.fds);

@@ -213,6 +213,13 @@ export class ExperimentRunner {
       }
       this.setState('running', null);
       try {
+        if (this.pauseRequested) {
+          // Asked while this experiment waited for its turn: not one more iteration.
+          this.pauseRequested = false;
+          const reason = 'paused by `autoresearch pause`';
+          await session.store.update({ halt: { state: 'paused', reason, at: new Date(this.deps.clock.now()).toISOString() } });
+          return { kind: 'halted', state: 'paused', reason };
+        }
         const result = await runExperimentLoop(session, deps, {
           mode: 'loop',
           maxIterations: null,

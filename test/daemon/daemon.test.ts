@@ -118,6 +118,9 @@ describe.skipIf(process.platform !== 'linux')('the detached daemon with four exp
     const file = path.join(project.dir('exp/c'), 'config.cfg');
     const valid = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, valid.replace('metric_direction: lower', 'metric_direction: sideways'));
+    // Rejected by the running daemon (not only seen by status reading the file).
+    const log = path.join(project.dir('exp/c'), 'autoresearch.log');
+    await waitUntil(() => fs.readFileSync(log, 'utf8').includes('"kind":"config-rejected"'), 'the daemon to reject the edit');
     await waitUntil(async () => ((await status('exp/c'))?.config_error ?? null) !== null, 'config_error for exp/c');
 
     const cli = await runCli(['--path', project.root, 'status', '--json'], { env: project.env });

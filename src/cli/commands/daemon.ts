@@ -25,7 +25,13 @@ export interface StartOptions {
 
 export async function daemonStart(opts: StartOptions, out: (text: string) => void): Promise<number> {
   const slots = opts.slots ?? Array.from({ length: opts.concurrency }, (_, i) => `slot-${i + 1}`);
-  if (opts.foreground) return runDaemon({ projectRoot: opts.projectRoot, concurrency: opts.concurrency, slots });
+  if (opts.foreground) {
+    const code = await runDaemon({ projectRoot: opts.projectRoot, concurrency: opts.concurrency, slots });
+    // Everything is stopped and logged (sync); a library timer (chokidar's) must not keep
+    // the process up for another second after it said it stopped.
+    setTimeout(() => process.exit(code), 100);
+    return code;
+  }
 
   const running = await liveDaemon(opts.projectRoot);
   if (running !== null) throw alreadyRunning(running);
