@@ -16,7 +16,7 @@ import type { ProcessRunner } from '../process/types.js';
 import { ensureExperimentGitignore } from './gitignore.js';
 import { ledgerDigest } from './ledger-digest.js';
 import { branchName, experimentPaths, worktreePath, type ExperimentPaths } from './paths.js';
-import { acquireLock, type HeldLock } from './run-lock.js';
+import { acquireLock } from './run-lock.js';
 import { loadState, STATE_VERSION, type ExperimentState, type KeptCommit } from './state.js';
 import { StateStore } from './state-store.js';
 

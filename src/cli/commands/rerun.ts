@@ -8,19 +8,15 @@
 import fs from 'node:fs';
 import { resolveExperiment } from '../../config/discover.js';
 import { loadExperimentConfig } from '../../config/parse-config.js';
-import { systemClock } from '../../core/clock.js';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
-import { openSession, type LoopDeps } from '../../experiment/open-session.js';
+import { openSession } from '../../experiment/open-session.js';
 import { candidateRef, experimentPaths, iterationPaths } from '../../experiment/paths.js';
 import { parseLedgerText } from '../../ledger/tsv-format.js';
 import type { LedgerRow } from '../../ledger/types.js';
-import { createLogger, logEvent } from '../../log/logger.js';
 import { runIteration, type Rerun } from '../../loop/iteration.js';
 import { recoverInterruptedIteration } from '../../loop/recovery.js';
-import { LiveGroups } from '../../process/live-groups.js';
-import { createProcessRunner } from '../../process/run-process.js';
 import { createPrinter } from '../progress-printer.js';
-import { installStopSignals } from '../stop-signals.js';
+import { foreground } from '../foreground.js';
 
 export interface RerunOptions {
   projectRoot: string;
@@ -56,38 +52,26 @@ export async function rerunCommand(opts: RerunOptions, out: (text: string) => vo
     return EXIT.ok;
   }
 
-  const logger = createLogger({ file: paths.log, name: config.id.key });
   const printer = createPrinter(out, config.metric);
-  const liveGroups = new LiveGroups();
-  const controller = new AbortController();
-  const deps: LoopDeps = {
-    runner: createProcessRunner({ liveGroups }),
-    clock: systemClock,
-    env: process.env,
-    report: (event) => {
-      logEvent(logger, event);
-      printer.event(event);
-    },
-  };
-  const signals = installStopSignals({ onFirst: () => controller.abort(), onSecond: () => liveGroups.killAll('SIGKILL') });
+  const { deps, signal, dispose } = foreground(config, printer);
   const session = await openSession(config, opts.projectRoot, deps, `autoresearch rerun ${config.id.key}`);
   try {
     await recoverInterruptedIteration(session, deps);
     await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
     for (const row of rows) {
-      if (controller.signal.aborted) break;
+      if (signal.aborted) break;
       const rerun = await candidateOf(session.worktree, config.id.key, row, iterationPaths(paths, row.iteration).result);
       if (rerun === null) {
         out(`#${row.iteration}: no candidate commit to rerun (${row.reason ?? row.status}); skipped\n`);
         continue;
       }
-      const result = await runIteration(session, deps, controller.signal, null, rerun);
+      const result = await runIteration(session, deps, signal, null, rerun);
       if (result.kind === 'not-applicable') out(`#${row.iteration}: ${result.detail}; skipped\n`);
       if (result.kind === 'interrupted') break;
     }
   } finally {
     await session.close();
-    signals.dispose();
+    dispose();
   }
   return EXIT.ok;
 }

@@ -7,21 +7,17 @@ import { agentCommandLine, shellQuote } from '../../agents/agent-command.js';
 import { discoverExperiments, mostRecentlyActive, resolveExperiment } from '../../config/discover.js';
 import { loadExperimentConfig } from '../../config/parse-config.js';
 import type { ExperimentConfig } from '../../config/types.js';
-import { systemClock } from '../../core/clock.js';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
-import { openSession, type LoopDeps } from '../../experiment/open-session.js';
+import { openSession } from '../../experiment/open-session.js';
 import { branchName, experimentPaths, worktreePath } from '../../experiment/paths.js';
 import { loadState } from '../../experiment/state.js';
 import { openProject } from '../../git/project-repo.js';
 import { summarizeRows } from '../../ledger/summary.js';
 import { parseLedgerText } from '../../ledger/tsv-format.js';
 import type { LedgerRow } from '../../ledger/types.js';
-import { createLogger, logEvent } from '../../log/logger.js';
 import { runExperimentLoop, type LoopResult } from '../../loop/experiment-loop.js';
-import { LiveGroups } from '../../process/live-groups.js';
-import { createProcessRunner } from '../../process/run-process.js';
 import { createPrinter, fmt, type Printer } from '../progress-printer.js';
-import { installStopSignals } from '../stop-signals.js';
+import { foreground } from '../foreground.js';
 import { pauseRequestFile } from './status.js';
 
 export interface RunOptions {
@@ -50,26 +46,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
   }
   if (opts.dryRun) return dryRun(config, opts, printer);
 
-  const paths = experimentPaths(config.dir);
-  const logger = createLogger({ file: paths.log, name: config.id.key });
-  const liveGroups = new LiveGroups();
-  const controller = new AbortController();
-  const deps: LoopDeps = {
-    runner: createProcessRunner({ liveGroups }),
-    clock: systemClock,
-    env: process.env,
-    report: (event) => {
-      logEvent(logger, event);
-      printer.event(event);
-    },
-  };
-  const signals = installStopSignals({
-    onFirst: (signal) => {
-      printer.line(`${signal}: stopping after rolling back the current iteration (send it again to kill everything now)`);
-      controller.abort();
-    },
-    onSecond: () => liveGroups.killAll('SIGKILL'),
-  });
+  const { deps, signal, dispose } = foreground(config, printer);
   try {
     const session = await openSession(config, opts.projectRoot, deps, `autoresearch ${opts.argv.join(' ')}`);
     let result: LoopResult;
@@ -89,7 +66,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
       result = await runExperimentLoop(session, deps, {
         mode: opts.mode,
         maxIterations: opts.maxIterations,
-        signal: controller.signal,
+        signal,
         // `autoresearch pause` without a daemon leaves this file for us.
         between: async () => ((await fs.rm(pauseRequest).then(() => true, () => false)) ? 'pause' : 'go'),
       });
@@ -99,8 +76,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
     }
     return exitCodeOf(result, config, opts);
   } finally {
-    signals.dispose();
-    logger.flush();
+    dispose();
   }
 }
 
