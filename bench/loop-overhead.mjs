@@ -115,8 +115,10 @@ async function benchOurs(tmp) {
 
   const logFile = path.join(tmp, 'ours.stdout.log');
   // User-scope files (if any) go to the temp dir, not to the real ~/.autoresearch.
-  const env = { ...process.env, AUTORESEARCH_HOME: path.join(tmp, 'home') };
-  const result = await run(process.execPath, ['--import', hook, cli, '--path', repo, 'run', ID, '--max-experiments', String(N)], {
+  // The CLI runs as a user runs it: the `autoresearch` bin itself (its shebang sets the V8
+  // flags); the RSS hook comes in through NODE_OPTIONS.
+  const env = { ...process.env, AUTORESEARCH_HOME: path.join(tmp, 'home'), NODE_OPTIONS: `--import ${hook}` };
+  const result = await run(cli, ['--path', repo, 'run', ID, '--max-experiments', String(N)], {
     cwd: repo,
     env,
     logFile,
