@@ -19,23 +19,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { flag, positiveInt } from './args.mjs';
 
 const TARGET_RENDER_MS = 1000;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(name);
-function positiveInt(name, fallback) {
-  const raw = args.includes(name) ? args[args.indexOf(name) + 1] : fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`bench: ${name} expects a positive integer, got ${JSON.stringify(raw)}`);
-    process.exit(1);
-  }
-  return n;
-}
 const POINTS = positiveInt('--points', 10_000);
 const REPEAT = positiveInt('--repeat', 5);
 

@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { flag, positiveInt } from './args.mjs';
 
 const TARGET_RATIO = 1.5;
 const TARGET_RSS_MB = 120;
@@ -30,17 +31,6 @@ const ID = 'bench/overhead';
 const AGENT = 'echo "$AUTORESEARCH_ITERATION" > value.txt';
 const EVAL = 'echo "score: 1"';
 
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(name);
-function positiveInt(name, fallback) {
-  const raw = args.includes(name) ? args[args.indexOf(name) + 1] : fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`bench: ${name} expects a positive integer, got ${JSON.stringify(raw)}`);
-    process.exit(1);
-  }
-  return n;
-}
 const N = positiveInt('--iterations', '150');
 const REPEAT = positiveInt('--repeat', '3');
 

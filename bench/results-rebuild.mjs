@@ -22,21 +22,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { flag, positiveInt } from './args.mjs';
 
 const TARGET_S = 5; // "a few seconds" for 10,000 iterations
 const ID = 'bench/rebuild';
 
-const args = process.argv.slice(2);
-const flag = (name) => args.includes(name);
-function positiveInt(name, fallback) {
-  const raw = args.includes(name) ? args[args.indexOf(name) + 1] : fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`bench: ${name} expects a positive integer, got ${JSON.stringify(raw)}`);
-    process.exit(1);
-  }
-  return n;
-}
 const N = positiveInt('--iterations', '10000');
 const REPEAT = positiveInt('--repeat', '3');
 

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AutoresearchError } from '../../src/core/errors.js';
 import { Ledger, type RepairInfo, type UpgradeInfo } from '../../src/ledger/results-tsv.js';
-import { LEDGER_COLUMNS, type LedgerRow } from '../../src/ledger/types.js';
+import { LEDGER_COLUMNS } from '../../src/ledger/types.js';
 import { makeTempDir } from '../helpers/git-repo.js';
+import { row } from '../helpers/ledger-row.js';
 
 const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\n';
 
@@ -51,23 +52,6 @@ function readLikeSeed(text: string): Array<{ commit: string; metric: number | nu
     });
 }
 
-function row(overrides: Partial<LedgerRow> = {}): LedgerRow {
-  return {
-    commit: 'abc1234',
-    metric: 0.5,
-    status: 'keep',
-    description: 'baseline',
-    iteration: 0,
-    timestamp: '2025-03-01T10:00:00.000Z',
-    durationS: 12.3,
-    reason: 'baseline',
-    agent: 'command',
-    costUsd: null,
-    tokensIn: null,
-    tokensOut: null,
-    ...overrides,
-  };
-}
 
 async function setup(content?: string | Buffer): Promise<{ dir: string; file: string }> {
   const dir = await makeTempDir('ar-ledger-');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AutoresearchError } from '../../src/core/errors.js';
 import { formatRow, parseLedgerText } from '../../src/ledger/tsv-format.js';
-import { LEDGER_COLUMNS, SEED_COLUMNS, type LedgerRow } from '../../src/ledger/types.js';
+import { LEDGER_COLUMNS, SEED_COLUMNS } from '../../src/ledger/types.js';
+import { row } from '../helpers/ledger-row.js';
 
 const FILE = '/exp/results.tsv';
 /** Pinned byte for byte: a change to LEDGER_COLUMNS must show up here. */
@@ -9,23 +10,6 @@ const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tdurat
 /** The header of the previous version, before cost_usd, tokens_in, tokens_out. */
 const V9_HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\n';
 
-function row(overrides: Partial<LedgerRow> = {}): LedgerRow {
-  return {
-    commit: 'abc1234',
-    metric: 0.5,
-    status: 'keep',
-    description: 'baseline',
-    iteration: 0,
-    timestamp: '2025-03-01T10:00:00.000Z',
-    durationS: 12.3,
-    reason: 'baseline',
-    agent: 'command',
-    costUsd: null,
-    tokensIn: null,
-    tokensOut: null,
-    ...overrides,
-  };
-}
 
 function corruptMessage(text: string): string {
   try {
