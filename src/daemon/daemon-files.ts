@@ -31,8 +31,8 @@ export interface DaemonInfo extends ProcessIdentity {
 }
 
 export async function writeDaemonInfo(files: DaemonFiles, info: DaemonInfo): Promise<void> {
-  await writeFileDurable(files.info, JSON.stringify(info, null, 2) + '\n');
-  await fs.chmod(files.info, 0o600);
+  // 0600 from the first byte: the token must never be readable by another user.
+  await writeFileDurable(files.info, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
 }
 
 /** The running daemon's info, or null when none runs (a stale file is ignored). */

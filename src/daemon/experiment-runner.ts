@@ -152,6 +152,13 @@ export class ExperimentRunner {
         await this.sleepUntilWoken(null);
         continue;
       }
+      if ((this.pendingConfig ?? this.config).agent.kind === 'none') {
+        // An external agent drives it, one `autoresearch run <id> --single` per change: the
+        // daemon has nothing to iterate (a loop would record "no change" over and over).
+        this.setState('idle', 'agent: none: evaluated by `autoresearch run --single`');
+        await this.sleepUntilWoken(null);
+        continue;
+      }
       const end = await this.runOnce();
       if (end === null) continue; // failed to open, state set: wait was done inside
       switch (end.kind) {

@@ -19,6 +19,8 @@ interface Entry {
 
 export class Supervisor {
   private readonly entries = new Map<string, Entry>();
+  /** Removed from disk, finishing their current iteration: a stop must wait for them too. */
+  private readonly removing = new Set<ExperimentRunner>();
   /** Experiments whose config never parsed: shown in status, started once fixed. */
   private readonly invalid = new Map<string, { found: DiscoveredExperiment; error: string; text: string }>();
   private scanning: Promise<void> = Promise.resolve();
@@ -60,7 +62,7 @@ export class Supervisor {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.scanning;
-    await Promise.all([...this.entries.values()].map((e) => e.runner.stop()));
+    await Promise.all([...[...this.entries.values()].map((e) => e.runner), ...this.removing].map((runner) => runner.stop()));
   }
 
   private async rescanNow(): Promise<void> {
@@ -101,7 +103,8 @@ export class Supervisor {
       if (seen.has(id)) continue;
       this.entries.delete(id);
       this.deps.logger.info({ experiment: id }, `${id} was removed: stopping it after its current iteration`);
-      void entry.runner.remove();
+      this.removing.add(entry.runner);
+      void entry.runner.remove().finally(() => this.removing.delete(entry.runner));
     }
   }
 }

@@ -26,23 +26,11 @@ export async function acquireLock(
   opts: { what: string; command: string; onStale?: (owner: LockOwner) => void },
 ): Promise<HeldLock> {
   const owner: LockOwner = { ...currentProcessIdentity(), hostname: os.hostname(), since: new Date().toISOString(), command: opts.command };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const handle = await fs.open(file, 'wx');
-      try {
-        await handle.writeFile(JSON.stringify(owner) + '\n');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fsyncDirectory(path.dirname(file));
-      return heldLock(file, owner);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new AutoresearchError('DURABILITY', `cannot create lock ${file}: ${errorMessage(error)}`);
-      }
-    }
+  const content = JSON.stringify(owner) + '\n';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (await linkIntoPlace(file, content)) return heldLock(file, owner);
     const current = await readOwner(file);
+    if (current === undefined) continue; // released between our attempt and our read: try again
     if (current !== null && isSameProcessAlive(current)) {
       throw new AutoresearchError(
         'LOCKED',
@@ -50,19 +38,78 @@ export async function acquireLock(
           `Lock file: ${file}`,
       );
     }
-    // The owner is gone (or the file is unreadable debris from a crash mid-write): take over.
-    if (current !== null) opts.onStale?.(current);
-    await fs.rm(file, { force: true });
+    // The owner is gone (or the file is unreadable debris): take over, but only that file.
+    if (await removeIfStill(file, current)) {
+      if (current !== null) opts.onStale?.(current);
+    }
   }
   throw new AutoresearchError('LOCKED', `${opts.what}: could not acquire ${file} (another process keeps taking it)`);
 }
 
-async function readOwner(file: string): Promise<LockOwner | null> {
+/**
+ * Create the lock with its content in one step: written to a temp file, fsynced, then
+ * hard-linked into place (link(2) fails if the lock exists). Nobody ever sees it empty,
+ * so nobody mistakes a lock being written for a stale one.
+ */
+async function linkIntoPlace(file: string, content: string): Promise<boolean> {
+  const tmp = `${file}.${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as LockOwner;
+    const handle = await fs.open(tmp, 'wx');
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await fs.link(tmp, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    await fsyncDirectory(path.dirname(file));
+    return true;
+  } catch (error) {
+    throw new AutoresearchError('DURABILITY', `cannot create lock ${file}: ${errorMessage(error)}`);
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Remove a stale lock only if it is still the one judged stale: it is first renamed aside
+ * (atomic), then compared; a fresh lock that another process created meanwhile is put back.
+ */
+async function removeIfStill(file: string, judged: LockOwner | null): Promise<boolean> {
+  const aside = `${file}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await fs.rename(file, aside);
+  } catch {
+    return false; // someone else took it over (or released it) first
+  }
+  const moved = await readOwner(aside);
+  if (judged !== null && moved !== null && moved !== undefined && (moved.pid !== judged.pid || moved.since !== judged.since)) {
+    await fs.link(aside, file).catch(() => undefined); // not ours to remove: back in place unless replaced
+    await fs.rm(aside, { force: true });
+    return false;
+  }
+  await fs.rm(aside, { force: true });
+  return true;
+}
+
+/** The lock's owner; null when the file is unreadable debris, undefined when it is gone. */
+async function readOwner(file: string): Promise<LockOwner | null | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text) as LockOwner;
     return typeof parsed.pid === 'number' ? parsed : null;
   } catch {
-    return null; // vanished or torn: treated as stale
+    return null;
   }
 }
 
@@ -75,11 +122,11 @@ function heldLock(file: string, owner: LockOwner): HeldLock {
       released = true;
       // Only remove the file if it is still ours.
       const current = await readOwner(file);
-      if (current !== null && current.pid === owner.pid && current.since === owner.since) await fs.rm(file, { force: true });
+      if (current != null && current.pid === owner.pid && current.since === owner.since) await fs.rm(file, { force: true });
     },
   };
 }
 
 export async function readLockOwner(file: string): Promise<LockOwner | null> {
-  return readOwner(file);
+  return (await readOwner(file)) ?? null;
 }

@@ -24,9 +24,14 @@ export interface ChildRecord extends ProcessIdentity {
   pgid: number;
 }
 
+/**
+ * `decided`: the row is written and the state updated; only the git restore remains (an
+ * intent is cleared only after it, so a kill in between never evaluates a judged
+ * candidate again).
+ */
 export type Intent =
-  | { phase: 'agent'; iteration: number; base: string; child: ChildRecord | null }
-  | { phase: 'eval'; iteration: number; base: string; candidate: string; child: ChildRecord | null };
+  | { phase: 'agent'; iteration: number; base: string; child: ChildRecord | null; decided?: true }
+  | { phase: 'eval'; iteration: number; base: string; candidate: string; child: ChildRecord | null; decided?: true };
 
 /** Which configured agent: `agent` or `agent_fallback`. */
 export type AgentRole = 'primary' | 'fallback';

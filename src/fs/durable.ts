@@ -24,16 +24,17 @@ let tempCounter = 0;
  * an iteration, and a round trip through libuv's thread pool per syscall costs more than
  * the write itself. (Async signature kept for callers.)
  */
-export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
-  writeFileDurableSync(file, data);
+export async function writeFileDurable(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
+  writeFileDurableSync(file, data, opts);
 }
 
-export function writeFileDurableSync(file: string, data: string | Uint8Array): void {
+/** `mode`: the new file's permissions from its creation on (e.g. 0o600 for a secret). */
+export function writeFileDurableSync(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): void {
   const dir = path.dirname(file);
   // Same directory: rename(2) is only atomic within one filesystem. The unique suffix lets
   // two writers (or a leftover from a killed run) never collide; `.tmp` is git-ignored.
   const tmp = path.join(dir, `${path.basename(file)}.${process.pid}-${Date.now()}-${tempCounter++}.tmp`);
-  const mode = existingMode(file);
+  const mode = opts.mode ?? existingMode(file);
 
   let fd: number | undefined;
   let operation = `create temp file ${tmp} for ${file}`;

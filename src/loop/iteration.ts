@@ -145,6 +145,11 @@ class Iteration {
       if (failure !== null) return failure;
     }
     this.checkAbort('capture');
+    if (this.agent === null && this.rerun === null) {
+      // `agent: none`: the external agent's change is about to be judged; say so first, so a
+      // kill after its row can never have it judged again (see recovery).
+      await this.setIntent({ phase: 'agent', iteration: this.number, base: this.base, child: null });
+    }
     this.phase('capture');
     const capture = await this.session.worktree.captureCandidate(this.base, this.session.store.current.branch, {
       fallbackDescription: this.fallbackDescription(),
@@ -333,10 +338,12 @@ class Iteration {
       ...s,
       lastKept: kept ? { commit: verdict.commit, metric: verdict.metric, iteration: this.number } : s.lastKept,
       consecutiveCrashes: verdict.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
-      intent: null,
+      // Kept (as decided) until the worktree is restored: see Intent.
+      intent: s.intent === null ? null : { ...s.intent, decided: true },
       digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
     }));
     await this.restoreWorktree();
+    if (session.store.current.intent !== null) await session.store.update({ intent: null });
     deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });
     return row;
   }
@@ -346,9 +353,10 @@ class Iteration {
       const ref = interruptedCandidateRef(this.session.config.id.key, this.number, this.deps.clock.now());
       await this.session.worktree.saveRef(ref, this.candidate);
     }
-    if (this.session.config.agent.kind === 'none' && this.rerun === null && this.candidate !== null) {
-      // The external agent's change is not ours to throw away: it is evaluated again next time.
-      await this.session.worktree.restore(this.candidate, this.session.store.current.branch);
+    if (this.session.config.agent.kind === 'none' && this.rerun === null && !this.baseline) {
+      // The external agent's change is not ours to throw away: it is judged again next time
+      // (as the commit we made of it, or still uncommitted if we were stopped before that).
+      if (this.candidate !== null) await this.session.worktree.restore(this.candidate, this.session.store.current.branch);
     } else {
       await this.restoreWorktree();
     }

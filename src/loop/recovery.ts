@@ -46,6 +46,19 @@ export async function recoverInterruptedIteration(session: Session, deps: LoopDe
 
   const note = childNote === null ? '' : `; ${childNote}`;
   const row = session.ledger.rows().find((r) => r.iteration === intent.iteration);
+  if (row !== undefined && intent.decided === true) {
+    // Row and state were written; only the restore was cut short.
+    await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
+    await session.store.update({ intent: null });
+    deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} and state were written; finished its git step${note}` });
+    return;
+  }
+  if (row === undefined && session.config.agent.kind === 'none' && intent.phase === 'agent') {
+    // Killed while capturing an external agent's change: it stays as it is, to be judged next run.
+    await session.store.update({ intent: null });
+    deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'rolled-back', detail: `interrupted before the external agent's change was judged; it is judged next run${note}` });
+    return;
+  }
   if (row === undefined) {
     if (intent.phase === 'eval' && intent.candidate !== intent.base) {
       // The interrupted candidate stays reachable (its iteration number will be reused).

@@ -5,6 +5,7 @@
  * so `autoresearch resume <id>` (which clears the wait) cuts it short.
  */
 import type { LoopDeps, Session } from '../experiment/open-session.js';
+import { takeRequest } from '../experiment/requests.js';
 
 const POLL_MS = 1000;
 
@@ -17,6 +18,11 @@ export async function waitForAgent(session: Session, deps: LoopDeps, until: numb
     const left = until - deps.clock.now();
     if (left <= 0) return 'reset-time';
     await deps.clock.sleep(Math.min(POLL_MS, left), signal);
+    if (takeRequest(session.config.dir, 'resume')) {
+      // `autoresearch resume` while this run waits: the wait is over.
+      await session.store.update({ exhausted: {}, consecutiveCrashes: 0 });
+      return 'resumed';
+    }
     await session.store.reload();
     if (session.store.current.halt !== null) return 'halted';
     if (JSON.stringify(session.store.current.exhausted) !== before) return 'resumed';

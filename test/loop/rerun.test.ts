@@ -52,6 +52,16 @@ describe('rerun', () => {
     expect(result.rerunOf).toBe(1);
   });
 
+  it('skips a crash that has no candidate (the agent failed before changing anything): no row', async () => {
+    const project = await makeProject({ plan: ['exit 1'] });
+    expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: project.env })).exitCode).toBe(0);
+    const before = await project.results();
+    const r = await runCli(['--path', project.root, 'rerun', project.id, '--status', 'crash'], { env: project.env });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/#1: no candidate commit to rerun \(agent_exit\); skipped/);
+    expect(await project.results()).toBe(before);
+  });
+
   it('refuses bad selections', async () => {
     const project = await makeProject();
     const none = await runCli(['--path', project.root, 'rerun', project.id], { env: project.env });

@@ -83,13 +83,17 @@ async function candidateOf(
   row: LedgerRow,
   resultFile: string,
 ): Promise<Rerun | null> {
+  if (row.reason === 'no_change') return null;
   let commit = await worktree.resolveCommit(candidateRef(idKey, row.iteration));
   if (commit === null && fs.existsSync(resultFile)) {
-    const full = (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { commitFull?: string; base?: string }).commitFull;
-    if (full !== undefined) commit = await worktree.resolveCommit(full);
+    const record = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { commitFull?: string; base?: string };
+    // A row about its base (an agent that failed before changing anything) has no candidate.
+    if (record.commitFull === undefined || record.commitFull === record.base) return null;
+    commit = await worktree.resolveCommit(record.commitFull);
+  } else if (commit === null && row.reason === null && row.commit !== '') {
+    commit = await worktree.resolveCommit(row.commit); // a row written by the seed skill: only its short hash
   }
-  if (commit === null && row.commit !== '') commit = await worktree.resolveCommit(row.commit);
-  if (commit === null || row.reason === 'no_change') return null;
+  if (commit === null) return null;
   return { iteration: row.iteration, commit, description: row.description };
 }
 

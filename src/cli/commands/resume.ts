@@ -3,7 +3,10 @@ import { resolveExperiment } from '../../config/discover.js';
 import { EXIT } from '../../core/errors.js';
 import { daemonRequest, liveDaemon } from '../daemon-client.js';
 import { experimentPaths } from '../../experiment/paths.js';
+import { leaveRequest } from '../../experiment/requests.js';
+import { readLockOwner } from '../../experiment/run-lock.js';
 import { loadState, saveState } from '../../experiment/state.js';
+import { isSameProcessAlive } from '../../process/process-identity.js';
 
 export async function resumeCommand(opts: { projectRoot: string; id: string }, out: (text: string) => void): Promise<number> {
   const found = await resolveExperiment(opts.projectRoot, opts.id);
@@ -11,6 +14,13 @@ export async function resumeCommand(opts: { projectRoot: string; id: string }, o
   if (info !== null) {
     await daemonRequest(info, 'POST', `/api/resume/${found.id.key}`);
     out(`${found.id.key}: resumed (by the daemon, pid ${info.pid})\n`);
+    return EXIT.ok;
+  }
+  const holder = await readLockOwner(experimentPaths(found.dir).lock);
+  if (holder !== null && isSameProcessAlive(holder)) {
+    // A foreground `run` holds it and owns state.json: hand the request over instead.
+    leaveRequest(found.dir, 'resume');
+    out(`${found.id.key}: the running \`run\` (pid ${holder.pid}) clears its wait or crash count at its next step\n`);
     return EXIT.ok;
   }
   const file = experimentPaths(found.dir).state;

@@ -18,7 +18,7 @@ import type { LedgerRow } from '../../ledger/types.js';
 import { runExperimentLoop, type LoopResult } from '../../loop/experiment-loop.js';
 import { createPrinter, fmt, type Printer } from '../progress-printer.js';
 import { foreground } from '../foreground.js';
-import { pauseRequestFile } from './status.js';
+import { takeRequest } from '../../experiment/requests.js';
 
 export interface RunOptions {
   projectRoot: string;
@@ -62,14 +62,21 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
         metric: config.metric,
         direction: config.direction,
       });
-      const pauseRequest = pauseRequestFile(config.dir);
       result = await runExperimentLoop(session, deps, {
         mode: opts.mode,
         maxIterations: opts.maxIterations,
         signal,
-        // `autoresearch pause` without a daemon leaves this file for us.
-        between: async () => ((await fs.rm(pauseRequest).then(() => true, () => false)) ? 'pause' : 'go'),
+        // `autoresearch pause` / `resume` without a daemon leave request files for us.
+        between: async () => {
+          if (takeRequest(config.dir, 'resume')) await session.store.update({ exhausted: {}, consecutiveCrashes: 0 });
+          return takeRequest(config.dir, 'pause') ? 'pause' : 'go';
+        },
       });
+      // A pause asked for during the last iteration (or of a --single run) still applies.
+      if (takeRequest(config.dir, 'pause') && session.store.current.halt === null) {
+        await session.store.update({ halt: { state: 'paused', reason: 'paused by `autoresearch pause`', at: new Date().toISOString() } });
+        printer.line(`paused (requested during this run): \`autoresearch resume ${config.id.key}\` clears it`);
+      }
       printSummary(printer, config, session.ledger.rows(), result, session.store.current.worktree);
     } finally {
       await session.close();

@@ -3,12 +3,11 @@
  * when one runs for this project, from the files otherwise (a foreground `run` is paused
  * through a request file it checks between iterations).
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { discoverExperiments, resolveExperiment } from '../../config/discover.js';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
 import { readExperimentStatus, type ExperimentStatus, type StatusState } from '../../experiment/experiment-status.js';
 import { experimentPaths } from '../../experiment/paths.js';
+import { leaveRequest } from '../../experiment/requests.js';
 import { loadState, saveState } from '../../experiment/state.js';
 import { daemonRequest, liveDaemon } from '../daemon-client.js';
 
@@ -68,8 +67,8 @@ export async function pauseCommand(opts: { projectRoot: string; id: string }, ou
   }
   const status = await readExperimentStatus(found, Date.now());
   if (status.state === 'running') {
-    // A foreground `run` holds the experiment: it checks for this file between iterations.
-    await fs.writeFile(pauseRequestFile(found.dir), `${new Date().toISOString()}\n`);
+    // A foreground `run` holds the experiment: it takes this request between iterations.
+    leaveRequest(found.dir, 'pause');
     out(`${found.id.key}: the running \`run\` (pid ${status.pid}) pauses after its current iteration\n`);
     return EXIT.ok;
   }
@@ -79,8 +78,4 @@ export async function pauseCommand(opts: { projectRoot: string; id: string }, ou
   if (state.halt === null) await saveState(file, { ...state, halt: { state: 'paused', reason: 'paused by `autoresearch pause`', at: new Date().toISOString() } }, new Date());
   out(`${found.id.key}: paused (\`autoresearch resume ${found.id.key}\` clears it)\n`);
   return EXIT.ok;
-}
-
-export function pauseRequestFile(experimentDir: string): string {
-  return path.join(experimentDir, 'pause.request');
 }
