@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ensureIgnored } from '../experiment/gitignore.js';
 import { writeFileDurable } from '../fs/durable.js';
 import { isSameProcessAlive, type ProcessIdentity } from '../process/process-identity.js';
 
@@ -48,11 +49,5 @@ export async function readLiveDaemon(files: DaemonFiles): Promise<DaemonInfo | n
 
 /** Daemon-owned files never show in `git status`. */
 export async function ensureDaemonGitignore(files: DaemonFiles): Promise<void> {
-  const file = path.join(files.dir, '.gitignore');
-  const wanted = ['daemon.lock', 'daemon.json', 'daemon.log', '*.tmp'];
-  const current = await fs.readFile(file, 'utf8').catch(() => '');
-  const missing = wanted.filter((line) => !current.split('\n').includes(line));
-  if (missing.length === 0) return;
-  const prefix = current === '' || current.endsWith('\n') ? '' : '\n';
-  await fs.appendFile(file, `${prefix}${current === '' ? '# Written by autoresearch: the daemon\'s own files.\n' : ''}${missing.join('\n')}\n`);
+  await ensureIgnored(path.join(files.dir, '.gitignore'), ['daemon.lock', 'daemon.json', 'daemon.log', '*.tmp'], "# Written by autoresearch: the daemon's own files.");
 }

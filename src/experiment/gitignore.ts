@@ -1,19 +1,24 @@
 /**
- * The experiment directory's .gitignore: daemon-owned files never show in the user's
- * `git status`, while config.cfg and program.md stay committable.
+ * The .gitignore files autoresearch maintains in the user's checkout, so that its own files
+ * (state, ledger, logs, artifacts, the daemon's files) never show in `git status` while
+ * config.cfg and program.md stay committable. Patterns are only ever added: lines the user
+ * wrote stay as they are.
  */
-import fs from 'node:fs/promises';
+import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
 import { DAEMON_OWNED, type ExperimentPaths } from './paths.js';
 
-export function daemonGitignoreText(): string {
-  return ['# Written by autoresearch: files the daemon owns (state, ledger, logs, artifacts).', ...DAEMON_OWNED, ''].join('\n');
+/** Add the `patterns` missing from `file` (created with `header` if absent); false when none was missing. */
+export async function ensureIgnored(file: string, patterns: readonly string[], header: string): Promise<boolean> {
+  const current = await readFileIfExists(file);
+  const present = new Set((current ?? '').split(/\r?\n/).map((line) => line.trim()));
+  const missing = patterns.filter((pattern) => !present.has(pattern));
+  if (missing.length === 0) return false;
+  const prefix = current === null ? `${header}\n` : current === '' || current.endsWith('\n') ? current : `${current}\n`;
+  await writeFileDurable(file, `${prefix}${missing.join('\n')}\n`);
+  return true;
 }
 
-/** Written once if missing; a .gitignore the user already has is left alone. */
-export async function ensureExperimentGitignore(paths: ExperimentPaths): Promise<void> {
-  try {
-    await fs.writeFile(paths.gitignore, daemonGitignoreText(), { flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
+/** The experiment directory's .gitignore, including patterns added by newer versions. */
+export function ensureExperimentGitignore(paths: ExperimentPaths): Promise<boolean> {
+  return ensureIgnored(paths.gitignore, DAEMON_OWNED, '# Written by autoresearch: files the daemon owns. config.cfg and program.md are meant to be committed.');
 }

@@ -20,7 +20,8 @@ import type { Direction, ExperimentId, Scope } from '../config/types.js';
 import { AutoresearchError, ConfigError, type ConfigIssue } from '../core/errors.js';
 import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
 import { LEDGER_COLUMNS } from '../ledger/types.js';
-import { DAEMON_OWNED, experimentPaths } from './paths.js';
+import { ensureExperimentGitignore } from './gitignore.js';
+import { experimentPaths } from './paths.js';
 
 export interface InitExperimentOptions {
   projectRoot: string;
@@ -133,7 +134,7 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
       files.push(file);
     }
   }
-  if (await writeGitignore(paths.gitignore)) files.push(paths.gitignore);
+  if (await ensureExperimentGitignore(paths)) files.push(paths.gitignore);
   else kept.push(paths.gitignore);
   await writeFileDurable(paths.config, configText);
   files.unshift(paths.config);
@@ -202,18 +203,6 @@ function selfCheck(text: string, ctx: Parameters<typeof parseConfigText>[1]): vo
       `  ${(i.key !== undefined && FLAGS[i.key]) || i.key || 'config'}: expected ${i.expected}, found ${i.found}${i.hint === undefined ? '' : ` (${i.hint})`}`;
     throw new AutoresearchError('BAD_INPUT', [`init: these options would write an invalid ${ctx.file}; nothing was written:`, ...error.issues.map(describe)].join('\n'));
   }
-}
-
-/** Adds the daemon-owned patterns to the experiment's .gitignore; false when all were there. */
-async function writeGitignore(file: string): Promise<boolean> {
-  const current = await readFileIfExists(file);
-  const present = new Set((current ?? '').split(/\r?\n/).map((line) => line.trim()));
-  const missing = DAEMON_OWNED.filter((pattern) => !present.has(pattern));
-  if (missing.length === 0) return false;
-  const header = current === null ? '# Written by autoresearch: files the daemon owns. config.cfg and program.md are meant to be committed.\n' : '';
-  const prefix = current === null || current === '' || current.endsWith('\n') ? (current ?? '') : `${current}\n`;
-  await writeFileDurable(file, `${prefix}${header}${missing.join('\n')}\n`);
-  return true;
 }
 
 interface RenderInput {

@@ -7,10 +7,3 @@ import type { Direction } from '../config/types.js';
 export function isImprovement(value: number, best: number, direction: Direction, minImprovement: number): boolean {
   return direction === 'lower' ? value < best - minImprovement : value > best + minImprovement;
 }
-
-/** The better of two metrics (null = none yet). */
-export function betterOf(a: number | null, b: number | null, direction: Direction): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return direction === 'lower' ? Math.min(a, b) : Math.max(a, b);
-}

@@ -4,6 +4,7 @@
  * render.ts produces. Read-only towards the experiment: a running loop is not disturbed.
  */
 import fs from 'node:fs/promises';
+import { ensureExperimentGitignore } from '../experiment/gitignore.js';
 import path from 'node:path';
 import type { ExperimentConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
@@ -72,9 +73,9 @@ export async function writeReport(opts: ReportOptions): Promise<WrittenReport> {
 
   const dir = opts.outDir ?? path.join(config.dir, 'report');
   await fs.mkdir(path.join(dir, 'failures'), { recursive: true });
-  // The default dir sits in the user's checkout (project scope): it ignores itself, so
+  // The default dir is daemon-owned (report/ is in the experiment's .gitignore), so
   // `git status` stays clean. A dir the user chose is theirs to commit or not.
-  if (opts.outDir === null) await fs.writeFile(path.join(dir, '.gitignore'), '# Written by `autoresearch report`.\n*\n');
+  if (opts.outDir === null) await ensureExperimentGitignore(experimentPaths(config.dir));
   const readmeFile = path.join(dir, 'README.md');
   await fs.writeFile(readmeFile, readme);
   for (const cls of FAILURE_CLASSES) {

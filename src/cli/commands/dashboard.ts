@@ -10,6 +10,7 @@ import { EXIT } from '../../core/errors.js';
 import { collectDashboard } from '../../dashboard/collect.js';
 import { renderDashboardHtml } from '../../dashboard/render.js';
 import { writeFileDurable } from '../../fs/durable.js';
+import { ensureIgnored } from '../../experiment/gitignore.js';
 import { liveDaemon } from '../daemon-client.js';
 
 export interface DashboardCommandOptions {
@@ -26,17 +27,9 @@ export async function dashboardCommand(opts: DashboardCommandOptions, out: (text
   // Temp + rename: a browser reloading the file never reads half of it.
   await writeFileDurable(file, html);
   // A generated page in .autoresearch/ must not show in the user's `git status` (SPEC §2).
-  if (file === defaultFile) await ensureIgnored(path.dirname(file), 'dashboard.html');
+  if (file === defaultFile) await ensureIgnored(path.join(path.dirname(file), '.gitignore'), ['dashboard.html'], '# Written by autoresearch.');
   out(`${file}\n`);
   const daemon = await liveDaemon(opts.projectRoot);
   if (daemon !== null) process.stderr.write(`live at http://127.0.0.1:${daemon.port}/ (the daemon, pid ${daemon.pid})\n`);
   return EXIT.ok;
-}
-
-async function ensureIgnored(dir: string, name: string): Promise<void> {
-  const file = path.join(dir, '.gitignore');
-  const current = await fs.readFile(file, 'utf8').catch(() => '');
-  if (current.split(/\r?\n/).includes(name)) return;
-  const prefix = current === '' || current.endsWith('\n') ? '' : '\n';
-  await fs.appendFile(file, `${prefix}${name}\n`);
 }
