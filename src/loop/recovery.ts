@@ -23,8 +23,8 @@ import { AutoresearchError } from '../core/errors.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
 import { interruptedCandidateRef, iterationPaths } from '../experiment/paths.js';
-import type { ChildRecord, Intent } from '../experiment/state.js';
-import { removeStaleGitLocks } from '../git/stale-locks.js';
+import type { ChildRecord, ExperimentState, Intent } from '../experiment/state.js';
+import { removeStaleGitLocks, type ExperimentGitScope } from '../git/stale-locks.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { groupsWithEnv, terminateGroup } from '../process/live-groups.js';
 import { bootId, isSameGroupAlive, readProcStat } from '../process/process-identity.js';
@@ -38,9 +38,10 @@ const WORKTREE_VAR = 'AUTORESEARCH_WORKTREE';
 
 export async function recoverInterruptedIteration(session: Session, deps: LoopDeps): Promise<void> {
   const { intent } = session.store.current;
-  const childNote = intent?.child ? await killRecordedGroup(intent.child, intent, deps) : null;
-  await killUnrecordedLeftovers(session, deps);
-  await removeStaleLocks(session, deps);
+  const childNote = await clearLeftovers(
+    { state: session.store.current, gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, idKey: session.config.id.key },
+    deps,
+  );
   removeDeadWritersTempFiles(session, deps);
   if (intent === null) return;
 
@@ -83,6 +84,28 @@ export async function recoverInterruptedIteration(session: Session, deps: LoopDe
   }));
   await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
   deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} was written; finished its git step${note}` });
+}
+
+/** What steps 1 and 2 need: the recorded state (its worktree path and intent) and the repository. */
+export interface LeftoverScope {
+  state: Pick<ExperimentState, 'worktree' | 'intent'>;
+  gitCommonDir: string;
+  projectRoot: string;
+  idKey: string;
+}
+
+/**
+ * Steps 1 and 2 (processes, then stale git locks) for the worktree path the state records.
+ * Also run before that worktree is moved (experiment/migrate-worktree.ts), with its old path:
+ * leftovers carry the old path in their environment and may still be working in it.
+ * Returns what happened to the recorded child, or null when there was none.
+ */
+export async function clearLeftovers(scope: LeftoverScope, deps: LoopDeps): Promise<string | null> {
+  const { intent, worktree } = scope.state;
+  const childNote = intent?.child ? await killRecordedGroup(intent.child, intent, deps) : null;
+  await killUnrecordedLeftovers(worktree, deps);
+  await removeStaleLocks({ gitCommonDir: scope.gitCommonDir, projectRoot: scope.projectRoot, worktree, idKey: scope.idKey }, deps);
+  return childNote;
 }
 
 /**
@@ -131,8 +154,7 @@ function whyNotOurs(child: ChildRecord): string {
 }
 
 /** Groups of processes that inherited this experiment's worktree variable and are not ours. */
-async function killUnrecordedLeftovers(session: Session, deps: LoopDeps): Promise<void> {
-  const worktree = session.store.current.worktree;
+async function killUnrecordedLeftovers(worktree: string, deps: LoopDeps): Promise<void> {
   const exclude = selfAndAncestors();
   for (const [pgid, pids] of groupsWithEnv(WORKTREE_VAR, worktree, exclude)) {
     const stillOurs = () => groupsWithEnv(WORKTREE_VAR, worktree, exclude).has(pgid);
@@ -155,9 +177,9 @@ function selfAndAncestors(): Set<number> {
   return pids;
 }
 
-async function removeStaleLocks(session: Session, deps: LoopDeps): Promise<void> {
+async function removeStaleLocks(scope: ExperimentGitScope, deps: LoopDeps): Promise<void> {
   const { stillRunning } = await removeStaleGitLocks(
-    { gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, worktree: session.store.current.worktree, idKey: session.config.id.key },
+    scope,
     {
       onRemoved: (file) => deps.report({ kind: 'warning', message: `removed stale git lock ${file} (left by a killed git process; no live process holds it)` }),
       onKept: (file, reason) => deps.report({ kind: 'warning', message: `kept git lock ${file}: ${reason}` }),
