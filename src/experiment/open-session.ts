@@ -46,6 +46,10 @@ export interface Session {
 export async function openSession(config: ExperimentConfig, projectRoot: string, deps: LoopDeps, command: string): Promise<Session> {
   const paths = experimentPaths(config.dir);
   const project = await openProject(projectRoot);
+  // Before any write (gitignore, lock, ledger upgrade, state): the branch must not be
+  // checked out elsewhere, e.g. in the user's checkout by the seed skill's setup.
+  const saved = await loadState(paths.state);
+  await project.assertBranchFree(saved?.branch ?? branchName(config.id.key), saved?.worktree ?? worktreePath(project.gitCommonDir, config.id.key));
   await ensureExperimentGitignore(paths);
   const lock = await acquireLock(paths.lock, {
     what: `experiment ${config.id.key}`,

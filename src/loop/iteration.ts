@@ -34,6 +34,7 @@ import { childEnv } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import { isImprovement } from './decide.js';
 import type { Phase } from './events.js';
+import { placeExperimentFiles } from './experiment-files.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
 import { buildPrompt } from './prompt.js';
 import { outOfScope } from './scope.js';
@@ -245,6 +246,7 @@ class Iteration {
     let outcome: ProcessOutcome;
     try {
       await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
+      placeExperimentFiles(session); // where the evaluation expects them (the seed's evaluate.py)
       this.phase('eval', lease === undefined ? undefined : `slot ${lease.slot}`);
       outcome = await this.deps.runner.run({
         command: session.config.evaluateCmd,
