@@ -168,7 +168,8 @@ describe('initExperiment', () => {
     const { root, env } = await project();
     const { dir } = await initExperiment(options(root, env, { direction: 'higher', agent: 'claude', timeBudget: '90s', target: 'src/a.py, src/b/**' }));
     const text = await fs.readFile(path.join(dir, 'config.cfg'), 'utf8');
-    expect(text).toContain('\ntime_budget_minutes: 1.5\n');
+    // The seed skill reads time_budget_minutes with int(): a whole number, and ours wins.
+    expect(text).toContain('\ntime_budget_minutes: 2\ntime_budget: 90s\n');
     expect(await loadExperimentConfig(dir, id, 'project')).toMatchObject({
       direction: 'higher',
       agent: { kind: 'builtin', name: 'claude', args: [] },
@@ -180,13 +181,18 @@ describe('initExperiment', () => {
     expect(program).toContain('   - `src/a.py`\n   - `src/b/**`');
   });
 
-  it('writes a budget that is no tidy number of minutes as time_budget', async () => {
+  it('writes a budget that is no whole number of minutes as time_budget, with whole minutes for the seed skill', async () => {
     const { root, env } = await project();
     const { dir } = await initExperiment(options(root, env, { timeBudget: '7s' }));
     const text = await fs.readFile(path.join(dir, 'config.cfg'), 'utf8');
-    expect(text).toContain('\ntime_budget: 7s\n');
-    expect(text).not.toContain('time_budget_minutes');
+    expect(text).toContain('\ntime_budget_minutes: 1\ntime_budget: 7s\n');
     expect((await loadExperimentConfig(dir, id, 'project')).timeBudgetMs).toBe(7000);
+  });
+
+  it('writes metric_grep unescaped, as the seed skill does (it is a literal prefix)', async () => {
+    const { root, env } = await project();
+    const { dir } = await initExperiment(options(root, env, { metric: 'val.bpb' }));
+    expect(await fs.readFile(path.join(dir, 'config.cfg'), 'utf8')).toContain('\nmetric_grep: ^val.bpb:\n');
   });
 
   it.each([

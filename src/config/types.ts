@@ -34,8 +34,10 @@ export interface ExperimentConfig {
   evaluateCmd: string;
   metric: string;
   direction: Direction;
-  /** Regex source as written (default `^<metric>:`). */
+  /** The seed's literal prefix of the metric line, as written (default `^<metric>:`; see loop/metric.ts). */
   metricGrep: string;
+  /** `metric_regex`: a regex source that replaces metricGrep when set. */
+  metricRegex: string | null;
   timeBudgetMs: number;
   evalTimeoutMs: number; // default 2.5 × timeBudgetMs
   agent: AgentSpec;

@@ -15,7 +15,7 @@ import { execa } from 'execa';
 import { experimentDir } from '../config/discover.js';
 import { DURATION_EXPECTED, parseDuration } from '../config/durations.js';
 import { CONFIG_KEYS, KEYS, SEED_KEYS, type ConfigKey } from '../config/keys.js';
-import { defaultMetricGrep, parseConfigText } from '../config/parse-config.js';
+import { defaultMetricGrep, parseConfigText, seedBudgetMinutes } from '../config/parse-config.js';
 import type { Direction, ExperimentId, Scope } from '../config/types.js';
 import { AutoresearchError, ConfigError, type ConfigIssue } from '../core/errors.js';
 import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
@@ -217,9 +217,10 @@ interface RenderInput {
 
 function renderConfig(input: RenderInput & { created: Date }): string {
   const budgetMs = input.timeBudgetMs ?? (KEYS.time_budget.default as number);
-  const minutes = budgetMs / 60_000;
-  // The seed's key holds minutes; a budget that is no tidy number of minutes is written as a duration.
-  const budgetLine = String(minutes).length <= 8 && Number(String(minutes)) * 60_000 === budgetMs ? `time_budget_minutes: ${minutes}` : `time_budget: ${formatDuration(budgetMs)}`;
+  // The seed skill reads time_budget_minutes with int(): it always gets a whole number. A
+  // budget that is no whole number of minutes is also written as our time_budget, which wins.
+  const minutes = seedBudgetMinutes(budgetMs);
+  const budgetLine = minutes * 60_000 === budgetMs ? `time_budget_minutes: ${minutes}` : `time_budget_minutes: ${minutes}\ntime_budget: ${formatDuration(budgetMs)}`;
   const seedLines: Partial<Record<ConfigKey, string>> = {
     target: `target: ${input.target}`,
     evaluate_cmd: `evaluate_cmd: ${input.evaluateCmd}`,

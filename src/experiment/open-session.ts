@@ -51,6 +51,11 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
   const project = await openProject(projectRoot);
   // Before anything is written: a badly set AUTORESEARCH_WORKTREES is refused here.
   const wantedWorktree = worktreePath(project, config.id.key, deps.env);
+  // Before any write (gitignore, lock, ledger upgrade, state): the branch must not be
+  // checked out elsewhere, e.g. in the user's checkout by the seed skill's setup. Our own
+  // worktree may be at its recorded place or already moved to the wanted one.
+  const saved = await loadState(paths.state);
+  await project.assertBranchFree(saved?.branch ?? branchName(config.id.key), [wantedWorktree, ...(saved === null ? [] : [saved.worktree])]);
   await ensureExperimentGitignore(paths);
   const lock = await acquireLock(paths.lock, {
     what: `experiment ${config.id.key}`,

@@ -186,6 +186,36 @@ export class ProjectRepo {
     return parseWorktreeList(await this.git.out(['worktree', 'list', '--porcelain']));
   }
 
+  /**
+   * Refuse, before anything is written, when `branch` is checked out in a worktree other
+   * than one of `ours`: typically the user's checkout, after the seed skill's setup ran
+   * `git checkout -b autoresearch/<domain>/<name>` there. We never move a branch checked
+   * out in the user's checkout (its files would change under them); the message gives the
+   * one command that frees it.
+   */
+  async assertBranchFree(branch: string, ours: readonly string[]): Promise<void> {
+    const mine = new Set(ours.map(canonicalPath));
+    const holder = (await this.listWorktrees()).find((e) => e.branch === `refs/heads/${branch}` && !e.prunable && !mine.has(canonicalPath(e.path)));
+    if (holder === undefined) return;
+    const previous = await this.previousBranch(holder.path, branch);
+    throw new AutoresearchError(
+      'GIT_FAILED',
+      `the experiment branch ${branch} is checked out in ${holder.path} (the autoresearch-agent skill's setup does that); ` +
+        `expected it free: autoresearch runs the experiment in a worktree of its own and never moves a branch checked out in your checkout. ` +
+        `Switch that checkout back, then run again (nothing was written):\n  git -C ${shellQuote(holder.path)} checkout ${shellQuote(previous)}`,
+    );
+  }
+
+  /** The branch a checkout was on before `branch` (`@{-1}`), else main or master, else a placeholder. */
+  private async previousBranch(checkout: string, branch: string): Promise<string> {
+    const git = new GitClient(checkout, { GIT_OPTIONAL_LOCKS: '0' });
+    const { stdout, exitCode } = await git.run(['rev-parse', '--abbrev-ref', '@{-1}'], [128]);
+    const name = stdout.trim();
+    if (exitCode === 0 && name !== '' && name !== branch && name !== 'HEAD' && (await this.branchExists(name))) return name;
+    for (const fallback of ['main', 'master']) if (await this.branchExists(fallback)) return fallback;
+    return '<your branch>';
+  }
+
   /** The worktree at `path` (after ensureWorktree). One object per path, so its git commands stay serialised. */
   worktree(worktreePath: string): Worktree {
     const key = canonicalPath(worktreePath);
@@ -232,6 +262,10 @@ function removeEmptyParents(dir: string, stopAt: string): void {
     }
     if (current === limit) return;
   }
+}
+
+function shellQuote(value: string): string {
+  return /^[\w./@:+-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 function isDirectory(p: string): boolean {

@@ -34,7 +34,8 @@ import { childEnv } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import { isImprovement } from './decide.js';
 import type { Phase } from './events.js';
-import { extractMetric } from './metric.js';
+import { placeExperimentFiles } from './experiment-files.js';
+import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
 import { buildPrompt } from './prompt.js';
 import { outOfScope } from './scope.js';
 
@@ -245,6 +246,7 @@ class Iteration {
     let outcome: ProcessOutcome;
     try {
       await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
+      placeExperimentFiles(session); // where the evaluation expects them (the seed's evaluate.py)
       this.phase('eval', lease === undefined ? undefined : `slot ${lease.slot}`);
       outcome = await this.deps.runner.run({
         command: session.config.evaluateCmd,
@@ -277,9 +279,9 @@ class Iteration {
       }
     }
     this.phase('decide');
-    const grep = new RegExp(session.config.metricGrep);
-    const metric = await extractMetric(this.files.evalLog, grep);
-    if (metric.kind === 'missing') return crash('metric_missing', `no line matches ${session.config.metricGrep}`);
+    const { metricGrep, metricRegex } = session.config;
+    const metric = await extractMetric(this.files.evalLog, metricMatcher(metricGrep, metricRegex));
+    if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`);
     if (metric.kind === 'invalid') return crash('metric_invalid', `not a finite number: ${metric.line.slice(0, 200)}`);
     const better = this.best === null || isImprovement(metric.value, this.best, session.config.direction, session.config.minImprovement);
     return {

@@ -28,6 +28,7 @@ import { removeStaleGitLocks, type ExperimentGitScope } from '../git/stale-locks
 import type { LedgerRow } from '../ledger/types.js';
 import { groupsWithEnv, terminateGroup } from '../process/live-groups.js';
 import { bootId, isSameGroupAlive, readProcStat } from '../process/process-identity.js';
+import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
 
 /** A durable write's temp file: `<file>.<writer pid>-<ms>-<n>.tmp` (fs/durable.ts). */
 const TEMP_FILE = /^(?:state\.json|results\.tsv)\.(\d+)-\d+-\d+\.tmp$/;
@@ -37,6 +38,12 @@ const KILL_GRACE_MS = 2000;
 const WORKTREE_VAR = 'AUTORESEARCH_WORKTREE';
 
 export async function recoverInterruptedIteration(session: Session, deps: LoopDeps): Promise<void> {
+  await settleInterruptedIteration(session, deps);
+  // Then the ledger's word on the last keep (a keep the seed skill recorded after our last run).
+  await adoptNewerLedgerKeep(session, deps);
+}
+
+async function settleInterruptedIteration(session: Session, deps: LoopDeps): Promise<void> {
   const { intent } = session.store.current;
   const childNote = await clearLeftovers(
     { state: session.store.current, gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, idKey: session.config.id.key },
@@ -46,7 +53,8 @@ export async function recoverInterruptedIteration(session: Session, deps: LoopDe
   if (intent === null) return;
 
   const note = childNote === null ? '' : `; ${childNote}`;
-  const row = session.ledger.rows().find((r) => r.iteration === intent.iteration);
+  // Only a row of ours (rows the seed skill appends have no timestamp) can be the intent's.
+  const row = session.ledger.rows().find((r) => r.iteration === intent.iteration && r.timestamp !== null);
   if (row !== undefined && intent.decided === true) {
     // Row and state were written; only the restore was cut short.
     await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);

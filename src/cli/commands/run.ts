@@ -20,6 +20,7 @@ import { runExperimentLoop, type LoopResult } from '../../loop/experiment-loop.j
 import { createPrinter, fmt, type Printer } from '../progress-printer.js';
 import { foreground } from '../foreground.js';
 import { takeRequest } from '../../experiment/requests.js';
+import { describeMetricMatch } from '../../loop/metric.js';
 
 export interface RunOptions {
   projectRoot: string;
@@ -175,7 +176,7 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
   line(`  branch:    ${state?.branch ?? branchName(config.id.key)}; results: ${paths.results} (${rows.length} rows)`);
   line(`  agent:     ${agent ?? 'none (evaluate the worktree as it is)'} (timeout ${config.agentTimeoutMs / 1000}s)`);
   line(`  evaluate:  ${config.evaluateCmd} (budget ${config.timeBudgetMs / 1000}s, killed at ${config.evalTimeoutMs / 1000}s)`);
-  line(`  metric:    ${config.metric}, ${config.direction} is better, from the last line matching /${config.metricGrep}/`);
+  line(`  metric:    ${config.metric}, ${config.direction} is better, from the last of the ${describeMetricMatch(config.metricGrep, config.metricRegex)}`);
   if (config.setupCmd !== null && !state?.setupDone) line(`  setup:     would run once: ${config.setupCmd}`);
   const plan =
     opts.mode === 'single'
