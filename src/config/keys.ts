@@ -67,6 +67,10 @@ function nameList(raw: string): ParseResult<string[]> {
   return badName === undefined ? ok(names) : bad({ found: `\`${badName}\`, which is not a variable name` });
 }
 
+function trueOrFalse(raw: string): ParseResult<boolean> {
+  return raw === 'true' ? ok(true) : raw === 'false' ? ok(false) : bad();
+}
+
 function positiveInteger(raw: string): ParseResult<number> {
   const value = Number(raw);
   return /^\d+$/.test(raw) && Number.isSafeInteger(value) && value > 0 ? ok(value) : bad();
@@ -390,6 +394,13 @@ export const KEYS = {
     parse: text,
     doc: 'Run once in a fresh worktree (e.g. npm ci, uv sync).',
     example: 'npm ci',
+  }),
+  eval_uses_llm: spec({
+    expected: '`true` or `false`',
+    parse: trueOrFalse,
+    defaultText: 'true for the LLM judges of `init --evaluator`, else false',
+    doc: 'The evaluation calls an LLM: when it fails, a quota message makes the loop wait (no row) and a billing message blocks, as for the agent.',
+    example: 'true',
   }),
 } as const;
 

@@ -60,5 +60,7 @@ export interface ExperimentConfig {
   backoffMaxMs: number;
   maxExhaustionWaitMs: number;
   setupCmd: string | null;
+  /** eval_uses_llm as written; null = not set (then: whether evaluate.mjs is an LLM judge, see experiment/evaluators.ts). */
+  evalUsesLlm: boolean | null;
   created: string | null; // informational, as written by the seed skill
 }

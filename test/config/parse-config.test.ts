@@ -71,6 +71,7 @@ describe('parseConfigText: valid configs', () => {
       backoffMaxMs: 3_600_000,
       maxExhaustionWaitMs: 86_400_000,
       setupCmd: null,
+      evalUsesLlm: null,
       created: '2026-03-08 14:12',
     });
   });
@@ -151,6 +152,13 @@ setup_cmd: npm ci
     expect(() => parseConfigText(`${MINIMAL}agent_pass_env: NOT-A-NAME\n`, ctx)).toThrow(/agent_pass_env: expected comma-separated environment variable names, found `NOT-A-NAME`, which is not a variable name/);
   });
 
+  it('reads eval_uses_llm: true, false, or unset (null: decided by the evaluator)', () => {
+    expect(parseConfigText(`${MINIMAL}eval_uses_llm: true\n`, ctx).evalUsesLlm).toBe(true);
+    expect(parseConfigText(`${MINIMAL}eval_uses_llm: false\n`, ctx).evalUsesLlm).toBe(false);
+    expect(parseConfigText(MINIMAL, ctx).evalUsesLlm).toBeNull();
+    expect(() => parseConfigText(`${MINIMAL}eval_uses_llm: yes\n`, ctx)).toThrow(/eval_uses_llm: expected `true` or `false`, found `yes`/);
+  });
+
   it('derives eval_timeout as 2.5 × the budget from either budget key', () => {
     expect(parseConfigText(`${MINIMAL}time_budget_minutes: 1.5\n`, ctx)).toMatchObject({ timeBudgetMs: 90_000, evalTimeoutMs: 225_000 });
     expect(parseConfigText(`${MINIMAL}time_budget: 2m\n`, ctx)).toMatchObject({ timeBudgetMs: 120_000, evalTimeoutMs: 300_000 });
@@ -208,7 +216,7 @@ describe('parseConfigText: issues', () => {
   it('lists the known keys when nothing is close', () => {
     const issue = onlyIssue(`${MINIMAL}colour: blue\n`);
     expect(issue).toMatchObject({ line: 4, key: 'colour', found: 'unknown key `colour`' });
-    expect(issue.hint).toMatch(/^known keys: target, evaluate_cmd, metric, .*setup_cmd$/);
+    expect(issue.hint).toMatch(/^known keys: target, evaluate_cmd, metric, .*setup_cmd, eval_uses_llm$/);
   });
 
   it('names both lines of a duplicated key', () => {
