@@ -36,7 +36,7 @@ export function worktreesRoot(env: NodeJS.ProcessEnv = process.env): string {
       // Relative to what? The daemon and the CLI run from different directories: the path must not move with the cwd.
       throw new AutoresearchError('BAD_INPUT', `AUTORESEARCH_WORKTREES=${explicit}: expected an absolute path, found a relative one; ${HINT}`);
     }
-    return path.normalize(explicit);
+    return path.resolve(explicit); // normalised: the path is compared with the one state.json records
   }
   // The XDG spec: a relative XDG_STATE_HOME is invalid and is ignored.
   const state = env.XDG_STATE_HOME;
