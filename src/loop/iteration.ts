@@ -41,9 +41,10 @@ import { outOfScope } from './scope.js';
 export type IterationResult =
   | { kind: 'recorded'; row: LedgerRow }
   | { kind: 'interrupted'; phase: Phase }
-  // The agent could not work (quota, billing): rolled back, no row, not a crash.
+  // The agent could not work (quota, billing, not logged in): rolled back, no row, not a crash.
   | { kind: 'exhausted'; agent: RunnableAgent; resetAt: number | null; message: string; signature: string | null }
   | { kind: 'billing'; agent: RunnableAgent; message: string; signature: string }
+  | { kind: 'auth'; agent: RunnableAgent; message: string; signature: string }
   // `rerun`: the past candidate's change does not apply to the current best (no row).
   | { kind: 'not-applicable'; detail: string };
 
@@ -70,7 +71,7 @@ class Interrupted {
 
 /** The agent's quota or billing stopped the turn, or a rerun does not apply: unwinds like an interruption, no row. */
 class NoRow {
-  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'not-applicable' }>) {}
+  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'auth' | 'not-applicable' }>) {}
 }
 
 const LOG_TAIL_BYTES = 4096;
@@ -219,6 +220,8 @@ class Iteration {
         throw new NoRow({ kind: 'exhausted', agent, resetAt: turn.resetAt, message: turn.message, signature: turn.signature });
       case 'billing':
         throw new NoRow({ kind: 'billing', agent, message: turn.message, signature: turn.signature });
+      case 'auth':
+        throw new NoRow({ kind: 'auth', agent, message: turn.message, signature: turn.signature });
       case 'crashed': {
         this.agentReport = turn.report;
         // Whatever the agent changed before failing stays reachable for inspection.
