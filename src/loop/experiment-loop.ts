@@ -9,7 +9,7 @@
  *                               │   iteration ─ interrupted ─────────────────────────► exit 0
  *                               │       ├─ exhausted ─► record until (reset + margin or backoff);
  *                               │       │               longer than max_exhaustion_wait ─► blocked
- *                               │       ├─ billing ─► blocked ─────────────────────────► exit 3
+ *                               │       ├─ billing, auth ─► blocked ───────────────────► exit 3
  *                               └───────┴─ row; crash count ≥ max_consecutive_crashes ─► tripped, exit 3
  *
  * An exhausted iteration writes no row and is not a crash: the same iteration number runs
@@ -42,7 +42,7 @@ export type LoopEnd =
   | { kind: 'limit'; reason: string } // this invocation's limit (--single, --max-experiments)
   | { kind: 'interrupted' } // signal: graceful stop
   | { kind: 'tripped'; reason: string }
-  | { kind: 'blocked'; reason: string } // billing, or a wait longer than max_exhaustion_wait
+  | { kind: 'blocked'; reason: string } // billing, not logged in, or a wait longer than max_exhaustion_wait
   | { kind: 'exhausted'; until: number; agent: string; message: string } // --single / on_exhaustion: stop
   | { kind: 'halted'; state: 'tripped' | 'paused' | 'blocked'; reason: string }; // refused to start
 
@@ -121,6 +121,11 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       }
       case 'billing': {
         const reason = `${outcome.label}: billing problem (no reset time): ${outcome.message}`;
+        await block(session, deps, reason);
+        return result({ kind: 'blocked', reason });
+      }
+      case 'auth': {
+        const reason = outcome.message; // names the CLI and the variable to pass
         await block(session, deps, reason);
         return result({ kind: 'blocked', reason });
       }

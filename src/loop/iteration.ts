@@ -44,9 +44,11 @@ import { outOfScope } from './scope.js';
 export type IterationResult =
   | { kind: 'recorded'; row: LedgerRow }
   | { kind: 'interrupted'; phase: Phase }
-  // The agent, or an evaluation that calls an LLM, could not work (quota, billing): rolled back, no row, not a crash.
+  // The agent, or an evaluation that calls an LLM, could not work (quota, billing, not
+  // logged in): rolled back, no row, not a crash.
   | { kind: 'exhausted'; role: WaitRole; label: string; resetAt: number | null; message: string; signature: string | null }
   | { kind: 'billing'; role: WaitRole; label: string; message: string; signature: string }
+  | { kind: 'auth'; role: WaitRole; label: string; message: string; signature: string }
   // `rerun`: the past candidate's change does not apply to the current best (no row).
   | { kind: 'not-applicable'; detail: string };
 
@@ -73,7 +75,7 @@ class Interrupted {
 
 /** The agent's quota or billing stopped the turn, or a rerun does not apply: unwinds like an interruption, no row. */
 class NoRow {
-  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'not-applicable' }>) {}
+  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'auth' | 'not-applicable' }>) {}
 }
 
 const LOG_TAIL_BYTES = 4096;
@@ -224,6 +226,8 @@ class Iteration {
         throw new NoRow({ kind: 'exhausted', role: agent.role, label: agentLabel(agent.spec, agent.role), resetAt: turn.resetAt, message: turn.message, signature: turn.signature });
       case 'billing':
         throw new NoRow({ kind: 'billing', role: agent.role, label: agentLabel(agent.spec, agent.role), message: turn.message, signature: turn.signature });
+      case 'auth':
+        throw new NoRow({ kind: 'auth', role: agent.role, label: agentLabel(agent.spec, agent.role), message: turn.message, signature: turn.signature });
       case 'crashed': {
         this.agentReport = turn.report;
         // Whatever the agent changed before failing stays reachable for inspection.
