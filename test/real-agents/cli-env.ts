@@ -59,6 +59,8 @@ export interface CliSetupOptions {
   auth?: 'subscription' | 'api-key';
   /** Cap the CLI's own retries (default true). */
   bounded?: boolean;
+  /** Leave the credential out (what a stripped key looks like to the CLI). */
+  withoutKey?: boolean;
   /** gemini: set GEMINI_CLI_TRUST_WORKSPACE=true (default true; false shows whether the caller sets it). */
   trustWorkspace?: boolean;
 }
@@ -147,6 +149,9 @@ export function setUpCli(cli: CliName, opts: CliSetupOptions): CliSetup {
       write(path.join(opts.home, '.gemini', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
       break;
     }
+  }
+  if (opts.withoutKey) {
+    for (const name of ['CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY']) delete env[name];
   }
   return { cli, env, files, keyVariable, notes };
 }

@@ -35,14 +35,18 @@ interface Experiment {
   env: Record<string, string>;
   rows(): Promise<Array<Record<string, string>>>;
   status(): Promise<Record<string, unknown>>;
-  run(): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  run(expectRequests?: boolean): Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }
 
-async function experiment(cli: CliName, scenario: string): Promise<Experiment> {
+async function experiment(
+  cli: CliName,
+  scenario: string,
+  opts: { auth?: 'subscription' | 'api-key'; passEnv?: boolean } = {},
+): Promise<Experiment & { keyVariable: string | null }> {
   const root = await makeRepo({ 'target.txt': 'value = 1\n', '.gitignore': 'node_modules/\n' });
   const home = await makeTempDir('ar-home-');
   // trustWorkspace false: autoresearch itself must let gemini run in its worktree.
-  const setup = setUpCli(cli, { baseUrl: server.baseUrl(scenario), home, trustWorkspace: false });
+  const setup = setUpCli(cli, { baseUrl: server.baseUrl(scenario), home, trustWorkspace: false, auth: opts.auth ?? 'subscription' });
   const id = `real/${cli}-${scenario}`;
   const expDir = path.join(root, '.autoresearch', ...id.split('/'));
   const config = [
@@ -53,7 +57,7 @@ async function experiment(cli: CliName, scenario: string): Promise<Experiment> {
     'time_budget: 60s',
     `agent: ${cli}`,
     // API-key users must let their key through (autoresearch strips billing variables).
-    ...(setup.keyVariable ? [`agent_pass_env: ${setup.keyVariable}`] : []),
+    ...(setup.keyVariable && opts.passEnv !== false ? [`agent_pass_env: ${setup.keyVariable}`] : []),
     'transient_retries: 1',
     'transient_backoff: 1s',
     'backoff_initial: 1h',
@@ -69,6 +73,7 @@ async function experiment(cli: CliName, scenario: string): Promise<Experiment> {
   const baseline = await runCli(['--path', root, 'run', id, '--single'], { env, timeoutMs: 60_000 });
   if (baseline.exitCode !== 0) throw new Error(`baseline run failed (exit ${baseline.exitCode}):\n${baseline.stderr}`);
   return {
+    keyVariable: setup.keyVariable,
     root,
     id,
     expDir,
@@ -88,13 +93,13 @@ async function experiment(cli: CliName, scenario: string): Promise<Experiment> {
       if (!mine) throw new Error(`status --json has no ${id}:\n${r.stdout}`);
       return mine;
     },
-    async run() {
+    async run(expectRequests = true) {
       const before = server.log.length;
       const r = await runCli(['--path', root, 'run', id, '--single'], { env, timeoutMs: 150_000 });
       console.log(`[real-agents] autoresearch run --single, ${cli} ${scenario}: exit ${r.exitCode}\n${r.stderr.trim()}`);
       // The real CLI ran and reached the scripted server.
       const posts = server.log.slice(before).filter((q) => q.method === 'POST' && q.scenario === scenario);
-      expect(posts.length, `${cli} never reached the model server; autoresearch said:\n${r.stdout}\n${r.stderr}`).toBeGreaterThan(0);
+      if (expectRequests) expect(posts.length, `${cli} never reached the model server; autoresearch said:\n${r.stdout}\n${r.stderr}`).toBeGreaterThan(0);
       return r;
     },
   };
@@ -143,5 +148,27 @@ describe.each(CLIS.filter((c) => realCliAvailable(c)))('autoresearch with the re
     expect(r.exitCode, r.stderr).not.toBe(1);
     expect((await iterationRows(e)).filter((row) => row.status === 'crash')).toEqual([]);
     expect((await e.status()).consecutive_crashes ?? 0).toBe(0);
+  });
+});
+
+describe.skipIf(!realCliAvailable('claude'))('autoresearch with the real claude: refusals', () => {
+  it('a turn whose edits Claude Code refused (permission_denials) is a failed turn, never discard no_change', { timeout: TIMEOUT }, async () => {
+    const e = await experiment('claude', 'denied');
+    const r = await e.run();
+    const rows = await iterationRows(e);
+    expect(rows.map((row) => row.reason)).not.toContain('no_change');
+    expect(rows.filter((row) => row.status === 'discard')).toEqual([]);
+    expect(r.stdout + r.stderr).toMatch(/permission|denied|refused/i);
+  });
+});
+
+describe.each(CLIS.filter((c) => realCliAvailable(c)))('autoresearch with the real %s, API key not passed', (cli) => {
+  it(`${cli}: the stripped key is named in one line with agent_pass_env`, { timeout: TIMEOUT }, async () => {
+    const e = await experiment(cli, 'edit', { auth: 'api-key', passEnv: false });
+    const r = await e.run(false);
+    const variable = e.keyVariable ?? '';
+    expect(variable).not.toBe('');
+    const said = r.stdout + r.stderr;
+    expect(said.split('\n').some((line) => line.includes('agent_pass_env') && line.includes(variable)), said).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 /** Types for model-server.mjs (plain JS so it also runs standalone: `node model-server.mjs`). */
-export type Scenario = 'edit' | 'quota' | 'billing' | 'overload' | 'e500';
+export type Scenario = 'edit' | 'denied' | 'quota' | 'billing' | 'overload' | 'e500';
 export const SCENARIOS: readonly Scenario[];
 
 export interface LoggedRequest {
@@ -22,4 +22,4 @@ export interface ModelServer {
   close(): Promise<void>;
 }
 
-export function startModelServer(options?: { editCommand?: string; finalText?: string; resetAt?: number }): Promise<ModelServer>;
+export function startModelServer(options?: { editCommand?: string; deniedCommand?: string; finalText?: string; resetAt?: number }): Promise<ModelServer>;

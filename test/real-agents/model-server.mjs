@@ -12,6 +12,8 @@
  * Scenarios:
  *   edit     turn 1: a shell tool call running `editCommand` (claude Bash, codex's shell tool,
  *            gemini run_shell_command); after the tool result: a final text.
+ *   denied   the same with `deniedCommand`, an edit under `.git/` (Claude Code refuses it and
+ *            lists it in permission_denials).
  *   quota    429 with the provider's quota-window body (and Claude's unified rate-limit headers)
  *            resetting at `resetAt`.
  *   billing  the provider's "out of credits" error.
@@ -21,14 +23,16 @@
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 
-export const SCENARIOS = ['edit', 'quota', 'billing', 'overload', 'e500'];
+export const SCENARIOS = ['edit', 'denied', 'quota', 'billing', 'overload', 'e500'];
 
 /**
- * @param {{ editCommand?: string, finalText?: string, resetAt?: number }} [options]
+ * @param {{ editCommand?: string, deniedCommand?: string, finalText?: string, resetAt?: number }} [options]
  *   resetAt: epoch seconds when the quota window resets (default: now + 3 h 17 min).
  */
 export async function startModelServer(options = {}) {
   const editCommand = options.editCommand ?? "sed -i 's/^value = .*/value = 2/' target.txt";
+  const deniedCommand = options.deniedCommand ?? "sed -i 's/^/edited /' .git/description";
+  const commandFor = (scenario) => (scenario === 'denied' ? deniedCommand : editCommand);
   const finalText = options.finalText ?? 'Done: target.txt now says value = 2.';
   const resetAt = options.resetAt ?? Math.floor(Date.now() / 1000) + 3 * 3600 + 17 * 60;
   /** @type {Array<{scenario: string, method: string, path: string, api: string, digest: string, summary: string, status: number}>} */
@@ -98,7 +102,7 @@ export async function startModelServer(options = {}) {
     /** @type {Array<object>} */
     const content =
       isMain && !toolDone
-        ? [{ type: 'tool_use', id: `toolu_${nextId()}`, name: 'Bash', input: { command: editCommand, description: 'Edit the target file' } }]
+        ? [{ type: 'tool_use', id: `toolu_${nextId()}`, name: 'Bash', input: { command: commandFor(scenario), description: 'Edit the target file' } }]
         : [{ type: 'text', text: isMain ? finalText : 'Scripted title' }];
     const stopReason = content[0].type === 'tool_use' ? 'tool_use' : 'end_turn';
     const message = { id: `msg_${nextId()}`, type: 'message', role: 'assistant', model: body?.model ?? 'claude-scripted', content, stop_reason: stopReason, stop_sequence: null, usage: { input_tokens: 120, output_tokens: 30, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } };
@@ -164,7 +168,7 @@ export async function startModelServer(options = {}) {
     const responseId = `resp_${nextId()}`;
     const item = toolDone
       ? { type: 'message', id: `msg_${nextId()}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: finalText, annotations: [] }] }
-      : codexShellCall(body?.tools ?? [], `call_${nextId()}`);
+      : codexShellCall(body?.tools ?? [], `call_${nextId()}`, commandFor(scenario));
     const usage = { input_tokens: 120, input_tokens_details: { cached_tokens: 0 }, output_tokens: 30, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 150 };
     const events = [
       { type: 'response.created', response: { id: responseId, object: 'response', status: 'in_progress', output: [] } },
@@ -176,12 +180,12 @@ export async function startModelServer(options = {}) {
   }
 
   /** A call of whichever shell tool this codex build offers. */
-  function codexShellCall(tools, callId) {
+  function codexShellCall(tools, callId, command) {
     const names = tools.map((t) => t.name ?? t.function?.name).filter(Boolean);
     const base = { type: 'function_call', id: `fc_${callId}`, call_id: callId, status: 'completed' };
-    if (names.includes('shell')) return { ...base, name: 'shell', arguments: JSON.stringify({ command: ['bash', '-lc', editCommand] }) };
-    if (names.includes('shell_command')) return { ...base, name: 'shell_command', arguments: JSON.stringify({ command: editCommand }) };
-    if (names.includes('exec_command')) return { ...base, name: 'exec_command', arguments: JSON.stringify({ cmd: editCommand }) };
+    if (names.includes('shell')) return { ...base, name: 'shell', arguments: JSON.stringify({ command: ['bash', '-lc', command] }) };
+    if (names.includes('shell_command')) return { ...base, name: 'shell_command', arguments: JSON.stringify({ command }) };
+    if (names.includes('exec_command')) return { ...base, name: 'exec_command', arguments: JSON.stringify({ cmd: command }) };
     throw new Error(`codex offered no shell tool (tools: ${names.join(', ')})`);
   }
 
@@ -197,7 +201,7 @@ export async function startModelServer(options = {}) {
     const offersShell = Array.isArray(body?.tools) && body.tools.some((t) => (t.functionDeclarations ?? []).some((f) => f.name === 'run_shell_command'));
     let parts;
     if (!offersShell) parts = [{ text: sideAnswer(body) }];
-    else if (!toolDone) parts = [{ functionCall: { name: 'run_shell_command', args: { command: editCommand, description: 'Edit the target file' } } }];
+    else if (!toolDone) parts = [{ functionCall: { name: 'run_shell_command', args: { command: commandFor(scenario), description: 'Edit the target file' } } }];
     else parts = [{ text: finalText }];
     const chunk = { candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 120, candidatesTokenCount: 30, totalTokenCount: 150 }, modelVersion: path.split('/models/')[1]?.split(':')[0] ?? 'gemini' };
     if (method === 'streamGenerateContent') return sse(res, 200, [`data: ${JSON.stringify(chunk)}\r\n\r\n`]);

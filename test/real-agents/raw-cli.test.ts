@@ -37,10 +37,15 @@ async function project(): Promise<{ repo: string; home: string }> {
   return { repo, home };
 }
 
-async function run(cli: CliName, scenario: string, opts: { cwd?: string; label?: string; home?: string } = {}): Promise<AgentRun & { target: string }> {
+async function run(
+  cli: CliName,
+  scenario: string,
+  opts: { cwd?: string; label?: string; home?: string; auth?: 'subscription' | 'api-key'; withoutKey?: boolean } = {},
+): Promise<AgentRun & { target: string }> {
   const p = await project();
   const cwd = opts.cwd ?? p.repo;
-  const r = await runAgent(cli, { server, scenario, cwd, home: opts.home ?? p.home, label: opts.label });
+  const { cwd: _c, home: _h, ...rest } = opts;
+  const r = await runAgent(cli, { server, scenario, cwd, home: opts.home ?? p.home, ...rest });
   summary.push(`${cli} ${PINNED[cli]} ${(opts.label ?? scenario).padEnd(14)} exit ${String(r.exitCode).padEnd(4)} ${r.durationMs} ms`);
   return { ...r, target: await fs.readFile(path.join(cwd, 'target.txt'), 'utf8') };
 }
@@ -112,6 +117,29 @@ describeCli('claude', () => {
     expect(result.is_error).toBe(false);
     expect(Array.isArray(result.permission_denials) && result.permission_denials.length).toBeGreaterThan(0);
   });
+
+  it('denied: a Bash edit of a .git/ path is refused the same way, outside any .git cwd too', { timeout: TIMEOUT }, async () => {
+    const r = await run('claude', 'denied');
+    expect(r.exitCode).toBe(0);
+    const result = claudeResult(r.stdout);
+    expect(result.is_error).toBe(false);
+    expect(JSON.stringify(result.permission_denials)).toContain('.git/description');
+  });
+
+  it('quota with an API key: a plain "API Error: Request rejected (429)"-style result, no session-limit text', { timeout: TIMEOUT }, async () => {
+    const r = await run('claude', 'quota', { auth: 'api-key', label: 'quota-api-key' });
+    expect(r.exitCode).toBe(1);
+    const result = claudeResult(r.stdout);
+    expect(result).toMatchObject({ is_error: true, api_error_status: 429 });
+    expect(String(result.result)).not.toContain('session limit');
+  });
+
+  it('no credentials: "Not logged in · Please run /login", exit 1', { timeout: TIMEOUT }, async () => {
+    const r = await run('claude', 'edit', { withoutKey: true, label: 'no-key' });
+    expect(r.exitCode).toBe(1);
+    expect(claudeResult(r.stdout).result).toBe('Not logged in · Please run /login');
+    expect(r.requests.filter((q) => q.method === 'POST')).toEqual([]);
+  });
 });
 
 describeCli('codex', () => {
@@ -150,6 +178,12 @@ describeCli('codex', () => {
     expect(r.exitCode).toBe(1);
     const failed = jsonLines(r.stdout).find((l) => l.type === 'turn.failed') as { error?: { message?: string } } | undefined;
     expect(failed?.error?.message).toMatch(/experiencing high demand/);
+  });
+
+  it('no key (OPENAI_API_KEY stripped): "Missing environment variable: `OPENAI_API_KEY`.", exit 1', { timeout: TIMEOUT }, async () => {
+    const r = await run('codex', 'edit', { withoutKey: true, label: 'no-key' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('Missing environment variable: `OPENAI_API_KEY`.');
   });
 });
 
@@ -195,6 +229,12 @@ describeCli('gemini', () => {
     const r = await run('gemini', 'e500');
     expect(r.exitCode).toBe(244);
     expect(r.stdout + r.stderr).toContain('INTERNAL');
+  });
+
+  it('no key (GEMINI_API_KEY stripped): exit 41, "you must specify the GEMINI_API_KEY environment variable"', { timeout: TIMEOUT }, async () => {
+    const r = await run('gemini', 'edit', { withoutKey: true, label: 'no-key' });
+    expect(r.exitCode).toBe(41);
+    expect(r.stdout + r.stderr).toContain('you must specify the GEMINI_API_KEY environment variable');
   });
 });
 

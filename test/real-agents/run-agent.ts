@@ -61,7 +61,7 @@ function record(run: AgentRun, label: string, tempDirs: string[], port: number):
   const dir = path.join(REAL_AGENTS_DIR, 'fixtures', run.cli);
   fs.mkdirSync(dir, { recursive: true });
   const scrub = (text: string) => {
-    let out = text;
+    let out = text.split(REAL_AGENTS_DIR).join('<real-agents>');
     for (const d of tempDirs) out = out.split(d).join('<tmp>');
     return out.split(`127.0.0.1:${port}`).join('127.0.0.1:<port>');
   };
