@@ -1,0 +1,174 @@
+/**
+ * The real claude / codex / gemini CLIs driven by autoresearch itself (`run <id> --single`)
+ * against the scripted model server: an edit is kept; a quota window writes no row and leaves
+ * the experiment `waiting` until the reset; billing leaves it `blocked`; a 5xx is never a
+ * crash row. The CLIs are reached the way users set them up (cli-env.ts); autoresearch adds
+ * nothing but what it must (gemini's workspace trust is left to autoresearch on purpose).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { makeRepo, makeTempDir, writeFiles } from '../helpers/git-repo.js';
+import { CLIS, PINNED, realCliAvailable, setUpCli, type CliName } from './cli-env.js';
+import { startModelServer, type ModelServer } from './model-server.mjs';
+
+const TIMEOUT = 180_000;
+let server: ModelServer;
+
+// A reset 3 h ahead at hh:17 (minute precision is all codex prints).
+const reset = new Date(Date.now() + 3 * 3600_000);
+reset.setUTCMinutes(17, 0, 0);
+const RESET_AT = Math.floor(reset.getTime() / 1000);
+
+beforeAll(async () => {
+  server = await startModelServer({ resetAt: RESET_AT });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+interface Experiment {
+  root: string;
+  id: string;
+  expDir: string;
+  env: Record<string, string>;
+  rows(): Promise<Array<Record<string, string>>>;
+  status(): Promise<Record<string, unknown>>;
+  run(expectRequests?: boolean): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+}
+
+async function experiment(
+  cli: CliName,
+  scenario: string,
+  opts: { auth?: 'subscription' | 'api-key'; passEnv?: boolean } = {},
+): Promise<Experiment & { keyVariable: string | null }> {
+  const root = await makeRepo({ 'target.txt': 'value = 1\n', '.gitignore': 'node_modules/\n' });
+  const home = await makeTempDir('ar-home-');
+  // trustWorkspace false: autoresearch itself must let gemini run in its worktree.
+  const setup = setUpCli(cli, { baseUrl: server.baseUrl(scenario), home, trustWorkspace: false, auth: opts.auth ?? 'subscription' });
+  const id = `real/${cli}-${scenario}`;
+  const expDir = path.join(root, '.autoresearch', ...id.split('/'));
+  const config = [
+    'target: target.txt',
+    `evaluate_cmd: echo "score: $(grep -c 'value = 2' target.txt)"`,
+    'metric: score',
+    'metric_direction: higher',
+    'time_budget: 60s',
+    `agent: ${cli}`,
+    // API-key users must let their key through (autoresearch strips billing variables).
+    ...(setup.keyVariable && opts.passEnv !== false ? [`agent_pass_env: ${setup.keyVariable}`] : []),
+    'transient_retries: 1',
+    'transient_backoff: 1s',
+    'backoff_initial: 1h',
+  ];
+  await writeFiles(expDir, { 'config.cfg': config.join('\n') + '\n' });
+  const env = {
+    ...setup.env,
+    GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL ?? '/dev/null',
+    GIT_CONFIG_NOSYSTEM: '1',
+    AUTORESEARCH_HOME: path.join(home, 'autoresearch-home'),
+  };
+  // The first `run --single` only measures the baseline (no agent): do it now.
+  const baseline = await runCli(['--path', root, 'run', id, '--single'], { env, timeoutMs: 60_000 });
+  if (baseline.exitCode !== 0) throw new Error(`baseline run failed (exit ${baseline.exitCode}):\n${baseline.stderr}`);
+  return {
+    keyVariable: setup.keyVariable,
+    root,
+    id,
+    expDir,
+    env,
+    async rows() {
+      const text = await fs.readFile(path.join(expDir, 'results.tsv'), 'utf8').catch(() => '');
+      const [header, ...lines] = text.trimEnd().split('\n');
+      const cols = (header ?? '').split('\t');
+      return lines.filter(Boolean).map((l) => Object.fromEntries(l.split('\t').map((v, i) => [cols[i] ?? `col${i}`, v])));
+    },
+    async status() {
+      const r = await runCli(['--path', root, 'status', id, '--json'], { env });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const parsed: unknown = JSON.parse(r.stdout);
+      const list = (Array.isArray(parsed) ? parsed : ((parsed as { experiments?: unknown[] }).experiments ?? [parsed])) as Array<Record<string, unknown>>;
+      const mine = list.find((e) => e.id === id);
+      if (!mine) throw new Error(`status --json has no ${id}:\n${r.stdout}`);
+      return mine;
+    },
+    async run(expectRequests = true) {
+      const before = server.log.length;
+      const r = await runCli(['--path', root, 'run', id, '--single'], { env, timeoutMs: 150_000 });
+      console.log(`[real-agents] autoresearch run --single, ${cli} ${scenario}: exit ${r.exitCode}\n${r.stderr.trim()}`);
+      // The real CLI ran and reached the scripted server.
+      const posts = server.log.slice(before).filter((q) => q.method === 'POST' && q.scenario === scenario);
+      if (expectRequests) expect(posts.length, `${cli} never reached the model server; autoresearch said:\n${r.stdout}\n${r.stderr}`).toBeGreaterThan(0);
+      return r;
+    },
+  };
+}
+
+const iterationRows = async (e: Experiment) => (await e.rows()).filter((r) => r.reason !== 'baseline');
+
+describe.each(CLIS.filter((c) => realCliAvailable(c)))('autoresearch with the real %s', (cli) => {
+  it(`${cli} ${PINNED[cli]}: the edit is kept`, { timeout: TIMEOUT }, async () => {
+    const e = await experiment(cli, 'edit');
+    const r = await e.run();
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await iterationRows(e)).map((row) => [row.status, row.metric, row.agent])).toEqual([['keep', '1.000000', cli]]);
+  });
+
+  it(`${cli}: a quota window writes no row and waits until the reset`, { timeout: TIMEOUT }, async () => {
+    const e = await experiment(cli, 'quota');
+    const r = await e.run();
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/usage exhausted/);
+    expect(await iterationRows(e)).toEqual([]);
+    const status = await e.status();
+    expect(status.state).toBe('waiting');
+    const waitUntil = Date.parse(String(status.wait_until));
+    if (cli === 'gemini') {
+      // gemini prints no reset time for a daily quota ("exhausted your daily quota"): a wait in the future.
+      expect(waitUntil).toBeGreaterThan(Date.now());
+    } else {
+      // claude gives resetsAt (epoch), codex "try again at h:mm AM" (local time): the reset plus a small margin.
+      expect(waitUntil).toBeGreaterThanOrEqual(RESET_AT * 1000);
+      expect(waitUntil).toBeLessThanOrEqual(RESET_AT * 1000 + 10 * 60_000);
+    }
+  });
+
+  it(`${cli}: billing blocks the experiment, no row`, { timeout: TIMEOUT }, async () => {
+    const e = await experiment(cli, 'billing');
+    const r = await e.run();
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(await iterationRows(e)).toEqual([]);
+    expect((await e.status()).state).toBe('blocked');
+  });
+
+  it(`${cli}: a persistent 500 is never a crash row`, { timeout: TIMEOUT }, async () => {
+    const e = await experiment(cli, 'e500');
+    const r = await e.run();
+    expect(r.exitCode, r.stderr).not.toBe(1);
+    expect((await iterationRows(e)).filter((row) => row.status === 'crash')).toEqual([]);
+    expect((await e.status()).consecutive_crashes ?? 0).toBe(0);
+  });
+});
+
+describe.skipIf(!realCliAvailable('claude'))('autoresearch with the real claude: refusals', () => {
+  it('a turn whose edits Claude Code refused (permission_denials) is a failed turn, never discard no_change', { timeout: TIMEOUT }, async () => {
+    const e = await experiment('claude', 'denied');
+    const r = await e.run();
+    const rows = await iterationRows(e);
+    expect(rows.map((row) => row.reason)).not.toContain('no_change');
+    expect(rows.filter((row) => row.status === 'discard')).toEqual([]);
+    expect(r.stdout + r.stderr).toMatch(/permission|denied|refused/i);
+  });
+});
+
+describe.each(CLIS.filter((c) => realCliAvailable(c)))('autoresearch with the real %s, API key not passed', (cli) => {
+  it(`${cli}: the stripped key is named in one line with agent_pass_env`, { timeout: TIMEOUT }, async () => {
+    const e = await experiment(cli, 'edit', { auth: 'api-key', passEnv: false });
+    const r = await e.run(false);
+    const variable = e.keyVariable ?? '';
+    expect(variable).not.toBe('');
+    const said = r.stdout + r.stderr;
+    expect(said.split('\n').some((line) => line.includes('agent_pass_env') && line.includes(variable)), said).toBe(true);
+  });
+});
