@@ -103,7 +103,9 @@ function readTarget(file, what) {
 function askModel(cli, prompt, what) {
   const name = path.basename(cli);
   const args = name === 'codex' ? ['exec', '-'] : name === 'gemini' ? ['-p', 'Follow the instructions above.'] : ['-p'];
-  const result = spawnSync(cli, args, { input: prompt, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Gemini CLI refuses to run in a folder nobody trusted interactively (the worktree): trust it for this call.
+  const env = name === 'gemini' ? { GEMINI_CLI_TRUST_WORKSPACE: 'true', ...process.env } : process.env;
+  const result = spawnSync(cli, args, { input: prompt, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
   if (result.error) fail(`${what}: \`${cli}\` could not start: ${result.error.message} (set CLI_TOOL to claude, codex or gemini)`);
   if (result.status !== 0) {
     process.stderr.write(`${result.stdout ?? ''}\n${result.stderr ?? ''}\n`);

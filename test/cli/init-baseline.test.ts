@@ -106,6 +106,18 @@ describe('init: the baseline', () => {
   });
 });
 
+describe('init --list-evaluators', () => {
+  it('lists every evaluator with its description, what one evaluation costs and its metric', async () => {
+    const r = await runCli(['init', '--list-evaluators'], { env: cliEnv() });
+    expect(r.exitCode).toBe(0);
+    for (const name of ['benchmark_speed', 'benchmark_size', 'test_pass_rate', 'build_speed', 'memory_usage', 'llm_judge_content', 'llm_judge_prompt', 'llm_judge_copy']) {
+      expect(r.stdout).toMatch(new RegExp(`^${name} +\\S.*\\n +cost: \\S`, 'm'));
+    }
+    expect(r.stdout).toMatch(/^llm_judge_content .*\n +cost: one LLM call per evaluation: uses your quota; metric: ctr_score \(higher is better\)$/m);
+    expect(r.stdout).toMatch(/^benchmark_speed .*\n +cost: runs the command WARMUP \+ RUNS times per evaluation \(default 1 \+ 5\); metric: p50_ms \(lower is better\)$/m);
+  });
+});
+
 describe('init: the target', () => {
   it('refuses a target that matches no committed file, naming it, and writes nothing', async () => {
     const { root, env } = await project();
