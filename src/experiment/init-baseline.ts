@@ -18,7 +18,8 @@ import { execa } from 'execa';
 import type { ExperimentConfig } from '../config/types.js';
 import { readTail } from '../fs/read-tail.js';
 import { classifyFailedEvaluation } from '../loop/eval-llm.js';
-import { extractMetric } from '../loop/metric.js';
+import { placeExperimentFilesIn } from '../loop/experiment-files.js';
+import { describeMetricMatch, extractMetric, metricMatcher } from '../loop/metric.js';
 import { createProcessRunner } from '../process/run-process.js';
 import { evaluationUsesLlm } from './evaluators.js';
 
@@ -38,6 +39,8 @@ export async function runInitBaseline(config: ExperimentConfig, projectRoot: str
     if (added.exitCode !== 0) {
       return { kind: 'failed', message: `could not create a worktree of HEAD for the baseline: ${String(added.stderr).trim()}`, logTail: '', hint: 'run the evaluation yourself, or pass --no-baseline' };
     }
+    // The experiment's own files where its command expects them, as before every iteration.
+    placeExperimentFilesIn(worktree, config, await realProjectRoot(projectRoot));
     const outcome = await createProcessRunner().run({
       command: config.evaluateCmd,
       cwd: worktree,
@@ -65,15 +68,21 @@ export async function runInitBaseline(config: ExperimentConfig, projectRoot: str
         if (outcome.code !== 0) return failed(`the evaluation exited with code ${outcome.code}`, outcome.code);
         break;
     }
-    const metric = await extractMetric(log, new RegExp(config.metricGrep));
-    if (metric.kind === 'missing') return failed(`the evaluation printed no line matching metric_grep ${config.metricGrep}`, 0);
+    const metric = await extractMetric(log, metricMatcher(config.metricGrep, config.metricRegex));
+    if (metric.kind === 'missing') return failed(`the evaluation printed no ${describeMetricMatch(config.metricGrep, config.metricRegex)}`, 0);
     if (metric.kind === 'invalid') return failed(`the metric line holds no finite number: ${metric.line.slice(0, 200)}`, 0);
     return { kind: 'ok', value: metric.value, durationMs: outcome.durationMs };
   } finally {
     if (added.exitCode === 0) await execa('git', ['worktree', 'remove', '--force', worktree], { cwd: projectRoot, reject: false });
     await fs.rm(temp, { recursive: true, force: true });
-    await execa('git', ['worktree', 'prune'], { cwd: projectRoot, reject: false });
+    // No `git worktree prune`: it would also drop the user's own stale worktrees.
   }
+}
+
+/** The top of the user's checkout, as the loop computes it (realpath). */
+async function realProjectRoot(projectRoot: string): Promise<string> {
+  const top = await execa('git', ['rev-parse', '--show-toplevel'], { cwd: projectRoot, reject: false });
+  return fs.realpath(top.exitCode === 0 ? String(top.stdout).trim() : projectRoot);
 }
 
 /** The AUTORESEARCH_* variables the loop gives an evaluation (see loop/child-env.ts), for the baseline. */

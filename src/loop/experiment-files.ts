@@ -28,11 +28,16 @@ const SEED_LOGS = ['run.log', 'run.*.log'] as const;
 
 /** Copy the experiment directory's user files into the worktree; returns the relative paths placed. */
 export function placeExperimentFiles(session: Session): string[] {
-  const source = realpathOrNull(session.config.dir);
+  return placeExperimentFilesIn(session.store.current.worktree, session.config, session.project.root);
+}
+
+/** The same for any worktree of the project (init's baseline runs in a throwaway one). */
+export function placeExperimentFilesIn(worktree: string, config: Pick<Session['config'], 'dir' | 'scope'>, projectRoot: string): string[] {
+  const source = realpathOrNull(config.dir);
   if (source === null) return [];
-  const rel = path.relative(session.project.root, source);
-  if (session.config.scope === 'user' || rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return [];
-  const target = path.join(session.store.current.worktree, rel);
+  const rel = path.relative(projectRoot, source);
+  if (config.scope === 'user' || rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return [];
+  const target = path.join(worktree, rel);
   const placed: string[] = [];
   for (const entry of fs.readdirSync(source, { withFileTypes: true })) {
     if (isExcluded(entry.name, entry.isDirectory())) continue;

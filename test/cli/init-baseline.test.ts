@@ -54,6 +54,20 @@ describe('init: the baseline', () => {
     expect(config).toContain('\nmetric: pass_rate\nmetric_direction: higher\n');
   });
 
+  it("finds the experiment directory's own files where a seed-style command expects them, and reads a literal metric_grep", async () => {
+    const { root, env } = await project();
+    // As the seed skill leaves it: an untracked evaluator in the experiment directory, run by a relative path.
+    await writeFiles(root, { '.autoresearch/eng/seedstyle/evaluate.sh': 'echo "score(%): $(cat value.txt)"\n' });
+    const r = await runCli(
+      ['--path', root, 'init', 'eng/seedstyle', '--target', 'value.txt', '--eval', 'sh .autoresearch/eng/seedstyle/evaluate.sh', '--metric', 'score(%)'],
+      { env },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/\nbaseline score\(%\): 10 \(\d+\.\ds\)\n/);
+    expect(await worktrees(root)).toHaveLength(1);
+  });
+
   it('a failing baseline exits 1 with the log tail and a hint, and keeps the files it wrote', async () => {
     const { root, env } = await project();
     const r = await runCli(['--path', root, 'init', 'eng/b', '--target', 'value.txt', '--eval', 'echo "Traceback: no module named torch" >&2; exit 3', '--metric', 'score'], { env });
@@ -66,7 +80,7 @@ describe('init: the baseline', () => {
 
     const noMetric = await runCli(['--path', root, 'init', 'eng/c', '--target', 'value.txt', '--eval', 'echo "val_loss: 3"', '--metric', 'score'], { env });
     expect(noMetric.exitCode).toBe(1);
-    expect(noMetric.stderr).toContain('baseline: the evaluation printed no line matching metric_grep ^score:');
+    expect(noMetric.stderr).toContain('baseline: the evaluation printed no lines starting with `score:` (metric_grep)');
     expect(noMetric.stderr).toContain('  | val_loss: 3');
   });
 
