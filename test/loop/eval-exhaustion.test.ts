@@ -111,6 +111,20 @@ describe('an evaluation out of LLM quota (eval_uses_llm)', () => {
     expect((await statusOf(project)).state).toBe('blocked');
   });
 
+  it('blocks when the LLM CLI the evaluation calls is not logged in (exit 3), with no row and a hint', async () => {
+    const project = await makeProject({
+      config: { eval_uses_llm: 'true' },
+      files: evaluationFailingOn('4', 'Invalid API key · Please run /login'),
+      plan: ['echo 4 > value.txt'],
+    });
+    const r = await runCli(['--path', project.root, 'run', project.id], { env: await envOf(project) });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/is blocked: .*the evaluation calls an LLM CLI that is not logged in: log that CLI in/);
+    expect((await project.rows()).length).toBe(1);
+    expect((await stateOf(project)).consecutiveCrashes).toBe(0);
+    expect((await statusOf(project)).state).toBe('blocked');
+  });
+
   it('waits when the baseline evaluation itself is out of quota', async () => {
     const reset = Math.floor(Date.now() / 1000) + 3 * 3600;
     const project = await makeProject({
