@@ -129,7 +129,10 @@ function askModel(cli, prompt, what) {
   const name = path.basename(cli);
   const args = name === 'codex' ? ['exec', '-'] : name === 'gemini' ? ['-p', 'Follow the instructions above.'] : ['-p'];
   // Gemini CLI refuses to run in a folder nobody trusted interactively (the worktree): trust it for this call.
-  const env = name === 'gemini' ? { GEMINI_CLI_TRUST_WORKSPACE: 'true', ...process.env } : process.env;
+  // Trust the folder (gemini refuses otherwise) and bound claude's own retries of a 5xx
+  // (minutes by default); whatever the user set wins.
+  const defaults = name === 'gemini' ? { GEMINI_CLI_TRUST_WORKSPACE: 'true' } : name === 'claude' ? { CLAUDE_CODE_MAX_RETRIES: '2' } : {};
+  const env = { ...defaults, ...process.env };
   const result = spawnSync(cli, args, { input: prompt, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
   if (result.error) fail(`${what}: \`${cli}\` could not start: ${result.error.message} (set CLI_TOOL to claude, codex or gemini)`);
   if (result.status !== 0) {
