@@ -31,7 +31,8 @@ import { bootId, isSameGroupAlive, readProcStat } from '../process/process-ident
 import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
 
 /** A durable write's temp file: `<file>.<writer pid>-<ms>-<n>.tmp` (fs/durable.ts). */
-const TEMP_FILE = /^(?:state\.json|results\.tsv)\.(\d+)-\d+-\d+\.tmp$/;
+// Temp files of fs/durable.ts (`<file>.<pid>-<ms>-<n>.tmp`) and of run-lock.ts (`run.lock.<pid>-<ms>-<base36>.tmp`).
+const TEMP_FILE = /^(?:state\.json|results\.tsv|run\.lock)\.(\d+)-\d+-[0-9a-z]+\.tmp$/;
 /** Between TERM and KILL for a leftover group: as long as run-process gives its own children. */
 const KILL_GRACE_MS = 2000;
 /** The variable every agent and evaluation of this experiment inherits (loop/child-env.ts). */
@@ -220,6 +221,9 @@ function removeDeadWritersTempFiles(session: Session, deps: LoopDeps): void {
 }
 
 function pidExists(pid: number): boolean {
+  // A zombie (PID 1 here may never reap it) writes nothing more: dead.
+  const stat = readProcStat(pid);
+  if (stat !== null && (stat.state === 'Z' || stat.state === 'X')) return false;
   try {
     process.kill(pid, 0);
     return true;
