@@ -42,11 +42,14 @@ export function cliInstalled(cli: CliName): boolean {
  * Whether the real-CLI tests of `cli` run here. Absent CLI: a loud warning and a skip, or under
  * CI=true an error (CI installs them; a silent skip there would hide the whole suite).
  */
+const warned = new Set<CliName>();
+
 export function realCliAvailable(cli: CliName): boolean {
   if (cliInstalled(cli)) return true;
   const message = `real-agent tests for ${cli} need the pinned CLI in ${BIN_DIR} (not found). Install with: ${INSTALL_HINT}`;
   if (process.env.CI === 'true') throw new Error(`CI=true: ${message}`);
-  console.warn(`\n*** SKIPPING: ${message}\n`);
+  if (!warned.has(cli)) console.warn(`\n*** SKIPPING: ${message}\n`);
+  warned.add(cli);
   return false;
 }
 

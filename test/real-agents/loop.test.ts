@@ -149,6 +149,19 @@ describe.each(CLIS.filter((c) => realCliAvailable(c)))('autoresearch with the re
     expect((await iterationRows(e)).filter((row) => row.status === 'crash')).toEqual([]);
     expect((await e.status()).consecutive_crashes ?? 0).toBe(0);
   });
+
+  it(`${cli}: a per-minute rate limit is retried (after the delay the CLI states, 3.5 s), no crash row`, { timeout: TIMEOUT }, async () => {
+    const e = await experiment(cli, 'ratelimit');
+    const before = server.log.length;
+    const r = await e.run();
+    expect(r.exitCode, r.stderr).not.toBe(1);
+    expect((await iterationRows(e)).filter((row) => row.status === 'crash')).toEqual([]);
+    const posts = server.log.slice(before).filter((q) => q.method === 'POST' && q.scenario === 'ratelimit');
+    expect(posts.length, 'autoresearch retried the rate-limited turn').toBeGreaterThan(1);
+    // transient_backoff is 1 s: only the stated 3.5 s explains a longer gap between the CLI's
+    // calls. codex drops the delay from what it prints ("exceeded retry limit, last status: 429").
+    if (cli !== 'codex') expect((posts[posts.length - 1]?.at ?? 0) - (posts[0]?.at ?? 0)).toBeGreaterThanOrEqual(3_500);
+  });
 });
 
 describe.skipIf(!realCliAvailable('claude'))('autoresearch with the real claude: refusals', () => {

@@ -1,5 +1,5 @@
 /** Types for model-server.mjs (plain JS so it also runs standalone: `node model-server.mjs`). */
-export type Scenario = 'edit' | 'denied' | 'quota' | 'billing' | 'overload' | 'e500';
+export type Scenario = 'edit' | 'denied' | 'quota' | 'ratelimit' | 'billing' | 'overload' | 'e500';
 export const SCENARIOS: readonly Scenario[];
 
 export interface LoggedRequest {
@@ -10,6 +10,8 @@ export interface LoggedRequest {
   digest: string;
   summary: string;
   status: number;
+  /** Epoch ms when the request arrived. */
+  at: number;
 }
 
 export interface ModelServer {

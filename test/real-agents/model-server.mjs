@@ -16,6 +16,7 @@
  *            lists it in permission_denials).
  *   quota    429 with the provider's quota-window body (and Claude's unified rate-limit headers)
  *            resetting at `resetAt`.
+ *   ratelimit a per-minute rate limit that states its retry delay (3.5 s): not a quota window.
  *   billing  the provider's "out of credits" error.
  *   overload 529 overloaded_error (Anthropic) / 503 UNAVAILABLE (Gemini) / 503 (OpenAI).
  *   e500     500 internal error.
@@ -23,7 +24,7 @@
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 
-export const SCENARIOS = ['edit', 'denied', 'quota', 'billing', 'overload', 'e500'];
+export const SCENARIOS = ['edit', 'denied', 'quota', 'ratelimit', 'billing', 'overload', 'e500'];
 
 /**
  * @param {{ editCommand?: string, deniedCommand?: string, finalText?: string, resetAt?: number }} [options]
@@ -35,7 +36,7 @@ export async function startModelServer(options = {}) {
   const commandFor = (scenario) => (scenario === 'denied' ? deniedCommand : editCommand);
   const finalText = options.finalText ?? 'Done: target.txt now says value = 2.';
   const resetAt = options.resetAt ?? Math.floor(Date.now() / 1000) + 3 * 3600 + 17 * 60;
-  /** @type {Array<{scenario: string, method: string, path: string, api: string, digest: string, summary: string, status: number}>} */
+  /** @type {Array<{scenario: string, method: string, path: string, api: string, digest: string, summary: string, status: number, at: number}>} */
   const log = [];
   let ids = 0;
 
@@ -62,6 +63,7 @@ export async function startModelServer(options = {}) {
         digest: createHash('sha256').update(raw).digest('hex').slice(0, 12),
         summary: summarize(path, body),
         status: 0,
+        at: Date.now(),
       };
       log.push(entry);
       // @ts-ignore: lets sse() record the status it sends
@@ -139,6 +141,8 @@ export async function startModelServer(options = {}) {
           'anthropic-ratelimit-unified-overage-disabled-reason': 'org_level_disabled',
           'anthropic-ratelimit-unified-fallback': 'unavailable',
         });
+      case 'ratelimit':
+        return error(429, 'rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit. Please try again in 3.5s.', { 'retry-after': '4' });
       case 'billing':
         return error(400, 'invalid_request_error', 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.');
       case 'overload':
@@ -156,6 +160,8 @@ export async function startModelServer(options = {}) {
     switch (scenario) {
       case 'quota':
         return send(429, { ...json, 'x-codex-primary-used-percent': '100', 'x-codex-primary-window-minutes': '300', 'x-codex-primary-reset-at': String(resetAt), 'x-codex-primary-reset-after-seconds': String(resetAt - now) }, JSON.stringify({ error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: 'plus', resets_at: resetAt, resets_in_seconds: resetAt - now }, status_code: 429 }));
+      case 'ratelimit':
+        return send(429, json, JSON.stringify({ error: { message: 'Rate limit reached for gpt-5.5 on tokens per min (TPM): Limit 30000, Used 30000, Requested 1200. Please try again in 3.5s.', type: 'tokens', param: null, code: 'rate_limit_exceeded' } }));
       case 'billing':
         return send(429, json, JSON.stringify({ error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } }));
       case 'overload':
@@ -223,6 +229,11 @@ export async function startModelServer(options = {}) {
         return { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'You exceeded your current quota, please check your plan and billing details.', details: [
           { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', quotaDimensions: { location: 'global', model: 'gemini-2.5-pro' }, quotaValue: '100' }] },
           { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryIn}s` },
+        ] };
+      case 'ratelimit':
+        return { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'Resource has been exhausted (e.g. check quota). Please retry in 3.5s.', details: [
+          { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', quotaValue: '10' }] },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '3.5s' },
         ] };
       case 'billing':
         return { code: 429, status: 'RESOURCE_EXHAUSTED', message: 'Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing.' };

@@ -83,6 +83,14 @@ describeCli('claude', () => {
     expect(String(result.result)).toContain(`${hour12}:17${ampm} (UTC)`);
   });
 
+  it('rate limit (per minute, "try again in 3.5s"): "not your usage limit", api_error_status 429, exit 1', { timeout: TIMEOUT }, async () => {
+    const r = await run('claude', 'ratelimit');
+    expect(r.exitCode).toBe(1);
+    const result = claudeResult(r.stdout);
+    expect(result).toMatchObject({ is_error: true, api_error_status: 429 });
+    expect(String(result.result)).toMatch(/^API Error: Server is temporarily limiting requests \(not your usage limit\).*try again in 3\.5s/);
+  });
+
   it('billing: "Credit balance is too low", api_error_status 400, exit 1', { timeout: TIMEOUT }, async () => {
     const r = await run('claude', 'billing');
     expect(r.exitCode).toBe(1);
@@ -159,6 +167,13 @@ describeCli('codex', () => {
     expect(failed?.error?.message).toContain(`${hour12}:17 ${ampm.toUpperCase()}`);
   });
 
+  it('rate limit ("Please try again in 3.5s"): the delay is dropped, "exceeded retry limit, last status: 429", exit 1', { timeout: TIMEOUT }, async () => {
+    const r = await run('codex', 'ratelimit');
+    expect(r.exitCode).toBe(1);
+    const failed = jsonLines(r.stdout).find((l) => l.type === 'turn.failed') as { error?: { message?: string } } | undefined;
+    expect(failed?.error?.message).toBe('exceeded retry limit, last status: 429 Too Many Requests');
+  });
+
   it('billing: "Quota exceeded. Check your plan and billing details.", exit 1', { timeout: TIMEOUT }, async () => {
     const r = await run('codex', 'billing');
     expect(r.exitCode).toBe(1);
@@ -211,6 +226,12 @@ describeCli('gemini', () => {
     // On an error, gemini's --output-format json object goes to stderr (stdout stays empty).
     expect(r.stdout).toBe('');
     expect(trailingJson(r.stderr)).toMatchObject({ error: { message: 'You have exhausted your daily quota on this model.', code: 429 } });
+  });
+
+  it('rate limit (PerMinute, RetryInfo 3.5s): "Please retry in 3.5s", exit 173 like a daily quota', { timeout: TIMEOUT }, async () => {
+    const r = await run('gemini', 'ratelimit');
+    expect(r.exitCode).toBe(173);
+    expect(trailingJson(r.stderr)).toMatchObject({ error: { message: expect.stringMatching(/Please retry in 3\.5s\./), code: 429 } });
   });
 
   it('billing: "Your prepayment credits are depleted", exit 173', { timeout: TIMEOUT }, async () => {
