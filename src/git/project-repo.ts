@@ -12,7 +12,7 @@ import { parseWorktreeList, type WorktreeEntry } from './parse.js';
 import { Worktree } from './worktree.js';
 
 export interface EnsureWorktreeOptions {
-  /** Where the worktree lives, e.g. worktreePath(gitCommonDir, idKey). */
+  /** Where the worktree lives, e.g. worktreePath(project, idKey) (experiment/worktree-location.ts). */
   path: string;
   /** Short branch name, e.g. branchName(idKey). */
   branch: string;
