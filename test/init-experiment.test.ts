@@ -17,7 +17,7 @@ const id = parseExperimentId('engineering/search');
 const NOW = new Date(2026, 2, 8, 14, 12, 30); // local time, as the seed writes `created`
 
 async function project(): Promise<{ root: string; env: NodeJS.ProcessEnv }> {
-  const root = await makeRepo({ 'src/api/search.py': 'def search(): pass\n', 'bench.py': 'print("p50_ms: 3")\n' });
+  const root = await makeRepo({ 'src/api/search.py': 'def search(): pass\n', 'src/a.py': 'a = 1\n', 'src/b/c.py': 'c = 1\n', 'bench.py': 'print("p50_ms: 3")\n' });
   return { root, env: { AUTORESEARCH_HOME: path.join(await makeTempDir('ar-home-'), 'home') } };
 }
 
@@ -168,7 +168,8 @@ describe('initExperiment', () => {
     const { root, env } = await project();
     const { dir } = await initExperiment(options(root, env, { direction: 'higher', agent: 'claude', timeBudget: '90s', target: 'src/a.py, src/b/**' }));
     const text = await fs.readFile(path.join(dir, 'config.cfg'), 'utf8');
-    expect(text).toContain('\ntime_budget_minutes: 1.5\n');
+    // The seed skill reads time_budget_minutes with int(): a whole number, and ours wins.
+    expect(text).toContain('\ntime_budget_minutes: 2\ntime_budget: 90s\n');
     expect(await loadExperimentConfig(dir, id, 'project')).toMatchObject({
       direction: 'higher',
       agent: { kind: 'builtin', name: 'claude', args: [] },
@@ -180,13 +181,18 @@ describe('initExperiment', () => {
     expect(program).toContain('   - `src/a.py`\n   - `src/b/**`');
   });
 
-  it('writes a budget that is no tidy number of minutes as time_budget', async () => {
+  it('writes a budget that is no whole number of minutes as time_budget, with whole minutes for the seed skill', async () => {
     const { root, env } = await project();
     const { dir } = await initExperiment(options(root, env, { timeBudget: '7s' }));
     const text = await fs.readFile(path.join(dir, 'config.cfg'), 'utf8');
-    expect(text).toContain('\ntime_budget: 7s\n');
-    expect(text).not.toContain('time_budget_minutes');
+    expect(text).toContain('\ntime_budget_minutes: 1\ntime_budget: 7s\n');
     expect((await loadExperimentConfig(dir, id, 'project')).timeBudgetMs).toBe(7000);
+  });
+
+  it('writes metric_grep unescaped, as the seed skill does (it is a literal prefix)', async () => {
+    const { root, env } = await project();
+    const { dir } = await initExperiment(options(root, env, { metric: 'val.bpb' }));
+    expect(await fs.readFile(path.join(dir, 'config.cfg'), 'utf8')).toContain('\nmetric_grep: ^val.bpb:\n');
   });
 
   it.each([
@@ -195,7 +201,8 @@ describe('initExperiment', () => {
     [{ target: '../outside.py' }, '--target: expected comma-separated paths or globs relative to the project root, found `../outside.py`'],
     [{ metric: '' }, '--metric: expected a metric name, found an empty value'],
     [{ evaluateCmd: 'make\nrm -rf /' }, '--eval: expected one line, found a line break'],
-    [{ evaluator: 'nope' }, '--evaluator: expected one of command-time, file-size, found `nope`'],
+    [{ evaluator: 'nope' }, '--evaluator: expected one of benchmark_size, benchmark_speed, build_speed, command-time, file-size, llm_judge_content, llm_judge_copy, llm_judge_prompt, memory_usage, test_pass_rate, found `nope`'],
+    [{ target: 'src/gone.py, src/a.py, lib/**' }, '--target: expected each comma-separated path or glob to match at least one committed file, found 2 that do not; nothing was written:\n  src/gone.py: matches no file in'],
     [{ evaluator: '../../package' }, '--evaluator: expected one of'],
   ])('refuses bad options %j with BAD_INPUT, writing nothing', async (extra, message) => {
     const { root, env } = await project();
@@ -207,14 +214,63 @@ describe('initExperiment', () => {
 });
 
 describe('evaluators', () => {
-  it('lists each bundled evaluator with the description from its first line', async () => {
+  it('lists each bundled evaluator with the description, cost and metric of its header', async () => {
     const list = await listEvaluators();
-    expect(list.map((e) => e.name)).toEqual(['command-time', 'file-size']);
-    for (const { name, description } of list) {
-      const firstLine = (await fs.readFile(path.join(EVALUATORS, `${name}.mjs`), 'utf8')).split('\n')[0];
+    expect(list.map((e) => e.name)).toEqual([
+      'benchmark_size',
+      'benchmark_speed',
+      'build_speed',
+      'command-time',
+      'file-size',
+      'llm_judge_content',
+      'llm_judge_copy',
+      'llm_judge_prompt',
+      'memory_usage',
+      'test_pass_rate',
+    ]);
+    for (const { name, description, cost } of list) {
+      const [firstLine, secondLine] = (await fs.readFile(path.join(EVALUATORS, `${name}.mjs`), 'utf8')).split('\n');
       expect(firstLine).toBe(`// ${description}`);
+      expect(secondLine).toBe(`// cost: ${cost}`);
       expect(description.length).toBeGreaterThan(20);
     }
+    // The seed's metric names, so the skill's configs keep working.
+    expect(Object.fromEntries(list.filter((e) => e.metric !== null).map((e) => [e.name, `${e.metric?.name} ${e.metric?.direction}`]))).toEqual({
+      benchmark_size: 'size_bytes lower',
+      benchmark_speed: 'p50_ms lower',
+      build_speed: 'build_seconds lower',
+      llm_judge_content: 'ctr_score higher',
+      llm_judge_copy: 'engagement_score higher',
+      llm_judge_prompt: 'quality_score higher',
+      memory_usage: 'peak_mb lower',
+      test_pass_rate: 'pass_rate higher',
+    });
+    expect(list.filter((e) => e.usesLlm).map((e) => e.name)).toEqual(['llm_judge_content', 'llm_judge_copy', 'llm_judge_prompt']);
+    for (const judge of list.filter((e) => e.usesLlm)) expect(judge.cost).toContain('uses your quota');
+  });
+
+  it("takes the evaluator's metric and direction when --metric is left out", async () => {
+    const { root, env } = await project();
+    const { dir, config } = await initExperiment(options(root, env, { evaluator: 'test_pass_rate', evaluateCmd: undefined, metric: undefined }));
+    expect(config).toMatchObject({ metric: 'pass_rate', direction: 'higher', metricGrep: '^pass_rate:' });
+    expect(await loadExperimentConfig(dir, id, 'project')).toMatchObject({ metric: 'pass_rate', direction: 'higher' });
+    // Another metric of the same evaluator: the direction is the user's (default lower).
+    const other = await project();
+    expect((await initExperiment(options(other.root, other.env, { evaluator: 'test_pass_rate', evaluateCmd: undefined, metric: 'failed' }))).config.direction).toBe('lower');
+  });
+
+  it('says which target is committed nowhere but present in the checkout', async () => {
+    const { root, env } = await project();
+    await writeFiles(root, { 'src/new.py': 'x = 1\n' });
+    const error = await rejection(initExperiment(options(root, env, { target: 'src/new.py' })));
+    expect(error.message).toContain('src/new.py: matches files in your checkout that are not committed; experiments start from HEAD: commit them first');
+    expect(await status(root)).toEqual(['?? src/new.py']);
+  });
+
+  it('accepts a directory and a glob that match committed files', async () => {
+    const { root, env } = await project();
+    const { config } = await initExperiment(options(root, env, { target: 'src/b, src/**/*.py, ./bench.py' }));
+    expect(config.target).toEqual(['src/b', 'src/**/*.py', './bench.py']);
   });
 
   it('--evaluator copies the script and points evaluate_cmd at it; the evaluation then prints the metric', async () => {

@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { extractMetric } from '../src/loop/metric.js';
+import { execa } from 'execa';
+import { describeMetricMatch, extractMetric, metricMatcher, seedPrefixes } from '../src/loop/metric.js';
+import { seedScripts } from './helpers/seed-skill.js';
 import { makeTempDir } from './helpers/git-repo.js';
 
 const GREP = /^val_bpb:/;
@@ -121,5 +123,47 @@ describe('extractMetric', () => {
     expect(elapsedMs).toBeLessThan(250);
     expect(rssGrowthMb).toBeLessThan(20);
     expect(rssGrowthWholeMb).toBeLessThan(40);
+  });
+});
+
+describe('metricMatcher: metric_grep with the seed skill semantics', () => {
+  it('is a literal prefix of the stripped line: regex characters are plain text', async () => {
+    for (const name of ['score(%)', 'acc[top1]', 'c++', 'p.50', 'a|b', 'x*y$']) {
+      const log = `${name}: 1\nnoise\n  ${name}: 2.5  \nnot ${name}: 9\n`;
+      expect(await extractMetric(await logWith(log), metricMatcher(`^${name}:`, null)), name).toEqual({ kind: 'ok', value: 2.5, line: `${name}: 2.5` });
+    }
+  });
+
+  it('ignores every leading ^ (Python lstrip) and needs no ^ at all', async () => {
+    const log = 'loss: 3\n';
+    expect(await extractMetric(await logWith(log), metricMatcher('^^loss:', null))).toMatchObject({ kind: 'ok', value: 3 });
+    expect(await extractMetric(await logWith(log), metricMatcher('loss:', null))).toMatchObject({ kind: 'ok', value: 3 });
+    // A prefix, not a regex: `.` is no wildcard.
+    expect(await extractMetric(await logWith('valXbpb: 1\n'), metricMatcher('^val.bpb:', null))).toEqual({ kind: 'missing' });
+  });
+
+  it('still reads the escaped metric_grep an earlier autoresearch init wrote', async () => {
+    expect(seedPrefixes('^val\\.bpb:')).toEqual(['val\\.bpb:', 'val.bpb:']);
+    expect(await extractMetric(await logWith('val.bpb: 0.97\n'), metricMatcher('^val\\.bpb:', null))).toMatchObject({ kind: 'ok', value: 0.97 });
+    expect(await extractMetric(await logWith('acc[top1]: 0.5\n'), metricMatcher('^acc\\[top1\\]:', null))).toMatchObject({ kind: 'ok', value: 0.5 });
+  });
+
+  it('uses metric_regex instead when set', async () => {
+    const log = 'val_loss: 2\nval_bpb: 1.5\nother: 3\n';
+    expect(await extractMetric(await logWith(log), metricMatcher('^val_loss:', '^val_(loss|bpb):'))).toMatchObject({ kind: 'ok', value: 1.5 });
+    expect(describeMetricMatch('^val_loss:', null)).toBe('lines starting with `val_loss:` (metric_grep)');
+    expect(describeMetricMatch('^x:', '^val_(loss|bpb):')).toBe('/^val_(loss|bpb):/ (metric_regex)');
+  });
+
+  it('agrees with the seed skill on which line it reads', async () => {
+    const seed = seedScripts();
+    if (seed === null) return;
+    const log = await logWith('acc[top1]: 0.1\nc++: 7\n  acc[top1]: 0.25\nacc[top1]x: 0.9\n');
+    const python = `import sys; sys.path.insert(0, ${JSON.stringify(path.join(seed, 'scripts'))}); import run_experiment as r; print(r.extract_metric(sys.argv[1], sys.argv[2]))`;
+    for (const grep of ['^acc[top1]:', '^c++:']) {
+      const { stdout } = await execa('python3', ['-c', python, log, grep]);
+      const ours = await extractMetric(log, metricMatcher(grep, null));
+      expect(ours.kind === 'ok' ? ours.value : null, grep).toBe(Number(stdout.trim()));
+    }
   });
 });

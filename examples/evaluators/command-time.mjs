@@ -1,4 +1,5 @@
 // Times a command over several runs and prints `<metric>: <median seconds>` (a failing run is a crash).
+// cost: runs the command --warmup + --runs times per evaluation (default 1 + 5)
 //
 // Usage (as evaluate_cmd in config.cfg; it runs in the experiment's worktree):
 //   node "$AUTORESEARCH_EXPERIMENT_DIR/evaluate.mjs" [--runs 5] [--warmup 1] [--metric NAME] -- npm run bench

@@ -1,4 +1,5 @@
 // Prints `<metric>: <total bytes>` of the target files (paths, directories or globs); --gzip counts gzipped bytes.
+// cost: reads file sizes (gzips them with --gzip); runs nothing
 //
 // Usage (as evaluate_cmd in config.cfg; it runs in the experiment's worktree):
 //   node "$AUTORESEARCH_EXPERIMENT_DIR/evaluate.mjs"                     sizes the config's `target`

@@ -3,16 +3,22 @@
  *   ok          the turn ran
  *   exhausted   a quota window is used up: roll back, no row, wait until resetAt (null: back off)
  *   billing     no credit or no plan: block until the user acts
+ *   auth        not logged in / no API key: block until the user acts; the message names the
+ *               variable to pass through `agent_pass_env`
  *   transient   overload, 5xx, per-minute limits: retry shortly (retryAfterMs if the CLI said)
- *   failure     anything else that went wrong: a crash, logged verbatim (`message`)
+ *   failure     anything else that went wrong: a crash, logged verbatim (`message`); with a
+ *               `signature` when we know what it was (refused tool calls, an untrusted folder)
  *
  * Order of evidence: the CLI's structured output first (Claude result / stream-json events,
  * Codex --json events, Gemini JSON and stream-json), then the signature table's text
  * patterns over stderr, the non-JSON lines of stdout, and the error texts of those events.
  * The model's own words (assistant messages, a successful result) are never searched, so
  * an agent that writes about rate limits is not mistaken for one that hit them.
- * Precedence: billing > exhausted > transient > the exit code. A server-suggested wait
- * over 5 minutes is a quota window, not a blip (Gemini CLI's own rule): exhausted.
+ * Precedence: auth > billing > exhausted > transient > refused > the exit code. A
+ * server-suggested wait over 5 minutes is a quota window, not a blip (Gemini CLI's own
+ * rule): exhausted. Text rows match error text, never inside a path (`/tmp/codex-overloaded-x`
+ * is not an overload): path-like tokens are blanked before matching. Exit-code rows (Gemini's
+ * HTTP status mod 256) come last in the table, so any text of the same class says more.
  *
  * Exit 0 alone is never trusted for the built-in CLIs: a Claude result with is_error:true,
  * a Codex turn.failed or a Gemini error at exit 0 is not ok, and neither is a successful
@@ -28,7 +34,7 @@ import { parseAgentReport } from './agent-report.js';
 import { isObject, splitOutput, type JsonObject } from './output-json.js';
 import type { ResetContext } from './reset-time.js';
 import { parseResetTime } from './reset-time.js';
-import { SIGNATURES, type AgentKind, type EventHit, type Signature, type SignatureClass } from './signatures.js';
+import { AUTH_HINTS, SIGNATURES, type AgentKind, type EventHit, type Signature, type SignatureClass } from './signatures.js';
 
 export type { AgentKind } from './signatures.js';
 
@@ -44,14 +50,19 @@ export type AgentVerdict =
   | { kind: 'ok' }
   | { kind: 'exhausted'; resetAt: number | null; signature: string; message: string }
   | { kind: 'billing'; signature: string; message: string }
+  | { kind: 'auth'; signature: string; message: string }
   | { kind: 'transient'; retryAfterMs: number | null; signature: string; message: string }
-  | { kind: 'failure'; message: string };
+  | { kind: 'failure'; message: string; signature?: string };
 
 /** Gemini CLI's MAX_RETRYABLE_DELAY_SECONDS: a longer suggested wait means the quota is gone. */
 export const LONG_WAIT_MS = 300_000;
 const MESSAGE_MAX_CHARS = 400;
 const RESET_LOOKAHEAD_LINES = 2; // `Usage limit reached for X.` then `Access resets at …` on the next line
-const CLASS_RANK: Record<SignatureClass, number> = { billing: 3, exhausted: 2, transient: 1 };
+const CLASS_RANK: Record<SignatureClass, number> = { auth: 5, billing: 4, exhausted: 3, transient: 2, refused: 1 };
+/** Characters that end a token when looking for paths (quotes, brackets, spaces, …). */
+const TOKEN_END = new Set([...' \t\r\n"\'`()<>[]{},;=|']);
+/** A token that is a path: `/tmp/codex-overloaded-x/out.log`, `src/a.ts`, a URL; not `/login`. */
+const PATH_SHAPE = /^[\w.~:@+-]*(?:\/[\w.@+-]*)+$/;
 
 interface Evidence {
   signature: Signature;
@@ -73,21 +84,19 @@ export function classifyAgentRun(run: AgentRun, ctx: ResetContext): AgentVerdict
   const searched = [stderr.text.join('\n'), stdout.text.join('\n'), ...errors.map((e) => e.text)].filter((t) => t !== '');
   const replies = successfulReplies(events);
 
+  const humanError = errors.filter((e) => e.human).at(-1)?.text;
   const rows = SIGNATURES.filter((s) => run.agent === 'command' || s.agents.some((a) => a === run.agent));
   const evidence = rows.flatMap((row, rank) => {
-    const hit =
-      row.match.kind === 'event'
-        ? eventEvidence(row, row.match.test, events, ctx)
-        : textEvidence(row, row.match.pattern, row.match.inReply === true ? [...searched, ...replies] : searched, ctx);
+    const hit = evidenceOf(row, run, { events, searched, replies, humanError }, ctx);
     return hit === null ? [] : [{ ...hit, rank }];
   });
 
   const report = run.agent === 'command' ? null : parseAgentReport(run.agent, run.stdout);
   const turnSucceeded = exitedCleanly && report?.isError === false;
-  const best = strongest(turnSucceeded ? evidence.filter((e) => e.class !== 'transient') : evidence);
-  if (best !== null) return verdictOf(best);
+  // A turn that finished was logged in and got past any blip it printed on the way.
+  const best = strongest(turnSucceeded ? evidence.filter((e) => e.class !== 'transient' && e.class !== 'auth') : evidence);
+  if (best !== null) return verdictOf(best, run.agent);
 
-  const humanError = errors.filter((e) => e.human).at(-1)?.text;
   if (!exitedCleanly) return { kind: 'failure', message: failureMessage(run, humanError) };
   if (report?.isError === true) return { kind: 'failure', message: failureMessage(run, humanError ?? report.resultText ?? undefined) };
   return { kind: 'ok' };
@@ -95,6 +104,37 @@ export function classifyAgentRun(run: AgentRun, ctx: ResetContext): AgentVerdict
 
 // ---------------------------------------------------------------------------------------
 // Evidence
+
+interface Seen {
+  events: readonly JsonObject[];
+  searched: readonly string[]; // error text: stderr, non-JSON stdout, structured error texts
+  replies: readonly string[]; // successful results, for `inReply` rows only
+  humanError: string | undefined;
+}
+
+function evidenceOf(row: Signature, run: AgentRun, seen: Seen, ctx: ResetContext): Omit<Evidence, 'rank'> | null {
+  const match = row.match;
+  switch (match.kind) {
+    case 'event':
+      return eventEvidence(row, match.test, seen.events, ctx);
+    case 'events': {
+      const hit = match.test(seen.events);
+      return hit === null ? null : timed(row, clip(hit.message), hit.resetAt, ctx);
+    }
+    case 'text':
+      return textEvidence(row, match.pattern, match.inReply === true ? [...seen.searched, ...seen.replies] : seen.searched, ctx);
+    case 'exit': {
+      // Only the CLI itself exits with these meanings; a user's command may use any code.
+      if (run.agent === 'command' || run.exitCode === null || !match.codes.includes(run.exitCode)) return null;
+      const said = seen.humanError ?? lastLines(run.stderr).split('\n').at(-1) ?? '';
+      return timed(row, clip(`${run.agent} ${match.says}${said === '' ? '' : `: ${said}`}`), null, ctx);
+    }
+    default: {
+      const unreachable: never = match;
+      return unreachable;
+    }
+  }
+}
 
 function eventEvidence(
   signature: Signature,
@@ -110,7 +150,7 @@ function eventEvidence(
 /** The first match in `texts`; its line (and the next ones, for a reset time) is the message. */
 function textEvidence(signature: Signature, pattern: RegExp, texts: readonly string[], ctx: ResetContext): Omit<Evidence, 'rank'> | null {
   for (const text of texts) {
-    const match = pattern.exec(text);
+    const match = pattern.exec(withoutPaths(text));
     if (match === null) continue;
     const lines = linesFrom(text, match.index, RESET_LOOKAHEAD_LINES + 1);
     if (signature.ignoresStatedTime === true) return timed(signature, clip(lines[0] ?? ''), null, ctx);
@@ -122,6 +162,32 @@ function textEvidence(signature: Signature, pattern: RegExp, texts: readonly str
     return timed(signature, clip(lines[0] ?? ''), null, ctx);
   }
   return null;
+}
+
+/**
+ * `text` with its path-like tokens blanked, same length (match indices stay valid). A
+ * character scan, not one regex over the text: linear on 256 KiB without a slash or a space.
+ */
+function withoutPaths(text: string): string {
+  if (!text.includes('/')) return text;
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    if (i < text.length && !TOKEN_END.has(text[i] ?? '')) continue;
+    const token = text.slice(start, i);
+    parts.push(isPath(token) ? ' '.repeat(token.length) : token);
+    if (i < text.length) parts.push(text[i] ?? '');
+    start = i + 1;
+  }
+  return parts.join('');
+}
+
+function isPath(token: string): boolean {
+  const slash = token.indexOf('/');
+  if (slash < 0) return false;
+  const bare = token.replace(/[.:,]+$/, ''); // `…/out.log:` at the end of a sentence
+  // one leading slash and nothing else (`/login`) is a command, not a path
+  return (slash > 0 || bare.indexOf('/', 1) > 0) && PATH_SHAPE.test(bare);
 }
 
 /** Up to `count` lines of `text`, starting with the one that contains `index`. */
@@ -158,8 +224,16 @@ function compare(a: Evidence, b: Evidence): number {
   return CLASS_RANK[b.class] - CLASS_RANK[a.class] || knowsWhen(b) - knowsWhen(a) || a.rank - b.rank;
 }
 
-function verdictOf(e: Evidence): AgentVerdict {
+function verdictOf(e: Evidence, agent: AgentKind): AgentVerdict {
   switch (e.class) {
+    case 'auth': {
+      const said = e.message.replace(/\s*\n\s*/g, ' ');
+      return { kind: 'auth', signature: e.signature.id, message: `${agent} is not logged in: ${AUTH_HINTS[agent]} (it said: ${said})` };
+    }
+    case 'refused': {
+      const hint = e.signature.hint;
+      return { kind: 'failure', signature: e.signature.id, message: hint === undefined ? e.message : `${e.message}; ${hint}` };
+    }
     case 'exhausted':
       return { kind: 'exhausted', resetAt: e.resetAt, signature: e.signature.id, message: e.message };
     case 'billing':

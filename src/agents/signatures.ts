@@ -10,10 +10,16 @@
  * Codex `turn.failed`, a Gemini `error`, …). A row marked `inReply` is distinctive enough
  * to be trusted inside the text of a successful Claude result too.
  *
- * Classes (classify.ts picks billing > exhausted > transient):
- *   exhausted  a quota window is used up; it resets (often at a stated time)
+ * A row may also match the exit code of a built-in CLI (`exit`): Gemini exits with the HTTP
+ * status mod 256, which is evidence, never stronger than what the text says.
+ *
+ * Classes (classify.ts picks auth > billing > exhausted > transient > refused):
+ *   auth       not logged in / no API key: nothing works until the user logs in or passes a key
  *   billing    no credit or no plan: nothing resets by itself
+ *   exhausted  a quota window is used up; it resets (often at a stated time)
  *   transient  overload, 5xx, per-minute limits: retry shortly
+ *   refused    the CLI ran but refused the tool calls it needed (permissions, an untrusted
+ *              folder): a failed turn with a message saying why, never `no change`
  */
 import type { JsonObject } from './output-json.js';
 import { isObject } from './output-json.js';
@@ -21,7 +27,7 @@ import { parseResetTime, type ResetContext } from './reset-time.js';
 
 export type AgentKind = 'claude' | 'codex' | 'gemini' | 'command';
 export type BuiltinAgent = Exclude<AgentKind, 'command'>;
-export type SignatureClass = 'exhausted' | 'billing' | 'transient';
+export type SignatureClass = 'auth' | 'billing' | 'exhausted' | 'transient' | 'refused';
 
 /** What an event row found: the human message, and when to come back if it says. */
 export interface EventHit {
@@ -31,7 +37,9 @@ export interface EventHit {
 
 export type Matcher =
   | { kind: 'text'; pattern: RegExp; inReply?: boolean }
-  | { kind: 'event'; test: (event: JsonObject, ctx: ResetContext) => EventHit | null };
+  | { kind: 'event'; test: (event: JsonObject, ctx: ResetContext) => EventHit | null } // the latest event that matches
+  | { kind: 'events'; test: (events: readonly JsonObject[]) => EventHit | null } // the whole stream at once
+  | { kind: 'exit'; codes: readonly number[]; says: string }; // a built-in CLI's own exit code (never a command agent's)
 
 export interface Signature {
   id: string;
@@ -41,12 +49,46 @@ export interface Signature {
   describe: string;
   defaultRetryAfterMs?: number; // transient rows whose text states no delay (the CLI's own default)
   ignoresStatedTime?: boolean; // a time near the match is not this limit's reset
+  hint?: string; // `refused` rows: what the user can do, appended to the message
 }
 
 const ALL: readonly BuiltinAgent[] = ['claude', 'codex', 'gemini'];
+const GEMINI_TRUST_HINT =
+  'gemini did not trust the worktree folder although autoresearch sets GEMINI_CLI_TRUST_WORKSPACE=true (unless your environment sets it): ' +
+  'remove GEMINI_CLI_TRUST_WORKSPACE=false from the environment, or add --skip-trust to agent_args';
 const text = (pattern: RegExp, inReply = false): Matcher => ({ kind: 'text', pattern, inReply });
 
 export const SIGNATURES: readonly Signature[] = [
+  // ---- Any CLI: not logged in -------------------------------------------------------------
+  {
+    id: 'auth.not-logged-in',
+    agents: ALL,
+    class: 'auth',
+    match: text(/\bNot logged in\b|\bPlease run \/login\b|\bInvalid API key\b|\binvalid x-api-key\b|\b401 Unauthorized\b|\bauthentication_error\b/i),
+    describe: 'claude `Not logged in · Please run /login`, `Invalid API key · Please run /login`; codex `401 Unauthorized`',
+  },
+  {
+    id: 'codex.missing-key',
+    agents: ['codex'],
+    class: 'auth',
+    match: text(/\bMissing (?:environment variable:? )?`?(?:OPENAI|CODEX)_API_KEY\b|\b(?:OPENAI|CODEX)_API_KEY\b[^\n]{0,40}\b(?:is not set|not found|missing)\b/i),
+    describe: 'codex with an API-key provider and no key: `Missing environment variable: `OPENAI_API_KEY``',
+  },
+  {
+    id: 'gemini.no-api-key',
+    agents: ['gemini'],
+    class: 'auth',
+    match: text(/\bGEMINI_API_KEY environment variable\b|\bPlease set an Auth method\b/i),
+    describe: 'gemini without credentials: `… specify the GEMINI_API_KEY environment variable`, `Please set an Auth method …`',
+  },
+  {
+    id: 'gemini.exit-41',
+    agents: ['gemini'],
+    class: 'auth',
+    match: { kind: 'exit', codes: [41], says: 'exit 41: authentication failed or no credentials' },
+    describe: 'gemini exit 41 (FatalAuthenticationError)',
+  },
+
   // ---- Claude Code: structured ------------------------------------------------------------
   {
     id: 'claude.rate-limit-event.rejected',
@@ -71,6 +113,15 @@ export const SIGNATURES: readonly Signature[] = [
     class: 'exhausted',
     match: { kind: 'event', test: (e, ctx) => (e['terminal_reason'] === 'blocking_limit' ? resultHit(e, ctx) : null) },
     describe: 'result with terminal_reason "blocking_limit"',
+  },
+  {
+    id: 'claude.permission-denials',
+    agents: ['claude'],
+    class: 'refused',
+    match: { kind: 'event', test: (e) => claudePermissionDenials(e) },
+    describe:
+      'result with a non-empty permission_denials [{tool_name, tool_input}] (exit 0, is_error false): Claude Code ' +
+      'refuses Edit/Write/`sed -i` on paths with a `.git` component, and tools outside --allowedTools',
   },
   {
     id: 'claude.result.api-5xx',
@@ -177,7 +228,22 @@ export const SIGNATURES: readonly Signature[] = [
     describe: '`exceeded retry limit, last status: 429`',
   },
 
+  {
+    id: 'codex.declined',
+    agents: ['codex'],
+    class: 'refused',
+    match: { kind: 'events', test: codexDeclined },
+    describe: 'item.completed with a command_execution or file_change whose status is "declined" (sandbox / approval policy)',
+  },
+
   // ---- Gemini CLI -------------------------------------------------------------------------
+  {
+    id: 'gemini.prepayment-depleted',
+    agents: ['gemini'],
+    class: 'billing',
+    match: text(/\bprepayment credits are depleted\b/i),
+    describe: '`Your prepayment credits are depleted` (HTTP 429 RESOURCE_EXHAUSTED, exit 173)',
+  },
   {
     id: 'gemini.insufficient-credits',
     agents: ['gemini'],
@@ -266,6 +332,13 @@ export const SIGNATURES: readonly Signature[] = [
     defaultRetryAfterMs: 10_000,
   },
   {
+    id: 'gemini.http-5xx',
+    agents: ['gemini'],
+    class: 'transient',
+    match: text(/"status"\s*:\s*"INTERNAL"|\bAttempt \d+ failed with status 5\d\d\b/),
+    describe: 'HTTP 500 `"status":"INTERNAL"`, after `Attempt N failed with status 500` (exit 244)',
+  },
+  {
     id: 'gemini.resource-exhausted',
     agents: ['gemini'],
     class: 'transient',
@@ -273,12 +346,37 @@ export const SIGNATURES: readonly Signature[] = [
     describe: 'raw 429 `"status": "RESOURCE_EXHAUSTED"` without a daily quota',
   },
 
+  {
+    id: 'gemini.untrusted-folder',
+    agents: ['gemini'],
+    class: 'refused',
+    match: text(/\bnot running in a trusted directory\b/i),
+    describe: 'gemini exit 55 `… not running in a trusted directory` (autoresearch sets GEMINI_CLI_TRUST_WORKSPACE=true)',
+    hint: GEMINI_TRUST_HINT,
+  },
+  {
+    id: 'gemini.exit-55',
+    agents: ['gemini'],
+    class: 'refused',
+    match: { kind: 'exit', codes: [55], says: 'exit 55: refuses to run in a folder it does not trust' },
+    describe: 'gemini exit 55 (untrusted folder)',
+    hint: GEMINI_TRUST_HINT,
+  },
+  {
+    id: 'gemini.tool-rejected',
+    agents: ['gemini'],
+    class: 'refused',
+    match: { kind: 'event', test: (e) => geminiRejectedTools(e) },
+    describe: '--output-format json with stats.tools.totalDecisions.reject > 0 (names from stats.tools.byName.*.decisions.reject)',
+  },
+
   // ---- Any CLI ----------------------------------------------------------------------------
   {
     id: 'http.overloaded',
     agents: ALL,
     class: 'transient',
-    match: text(/\boverloaded(?:_error)?\b/i),
+    // not inside a name such as `codex-overloaded-run` or `overloaded.log`
+    match: text(/(?<![\w./-])overloaded(?:_error)?(?![\w/-]|\.\w)/i),
     describe: '`529 Overloaded`, `overloaded_error`, `The model is overloaded`',
   },
   {
@@ -295,7 +393,105 @@ export const SIGNATURES: readonly Signature[] = [
     match: text(/\b429 Too Many Requests\b/i),
     describe: 'HTTP 429 with nothing more specific',
   },
+  {
+    id: 'any.retry-in',
+    agents: ALL,
+    class: 'transient',
+    match: text(/\bretry (?:in|after) \d/i),
+    describe: 'a stated wait: `retry in 30s`, `retry after 12 seconds` (over 300 s: exhausted)',
+  },
+
+  // ---- Exit codes: evidence when nothing above matched (Gemini: the HTTP status mod 256) ----
+  {
+    id: 'gemini.exit-5xx',
+    agents: ['gemini'],
+    class: 'transient',
+    match: { kind: 'exit', codes: [244, 246, 247, 248], says: 'an HTTP 5xx from the API (exit = status mod 256: 500 → 244, 503 → 247)' },
+    describe: 'gemini exit 244/246/247/248 (HTTP 500/502/503/504 mod 256)',
+  },
+  {
+    id: 'gemini.exit-429',
+    agents: ['gemini'],
+    class: 'transient',
+    match: { kind: 'exit', codes: [173], says: 'HTTP 429 from the API (exit 173 = 429 mod 256)' },
+    describe: 'gemini exit 173 (HTTP 429 mod 256): a rate limit unless its text says quota or billing',
+  },
 ];
+
+/** What a user does about an `auth` failure, per CLI: one line naming the variable to pass. */
+export const AUTH_HINTS: Record<AgentKind, string> = {
+  claude: 'run `claude` once and log in (/login), or set ANTHROPIC_API_KEY and add `agent_pass_env: ANTHROPIC_API_KEY` to config.cfg',
+  codex: 'run `codex login`, or set OPENAI_API_KEY and add `agent_pass_env: OPENAI_API_KEY` to config.cfg',
+  gemini: 'run `gemini` once and sign in, or set GEMINI_API_KEY and add `agent_pass_env: GEMINI_API_KEY` to config.cfg',
+  command: 'log the CLI in, or list its API key variable (e.g. ANTHROPIC_API_KEY) in `agent_pass_env` in config.cfg',
+};
+
+// ---------------------------------------------------------------------------------------
+// Refused tool calls
+
+const LISTED_REFUSALS = 3;
+const REFUSAL_DETAIL_CHARS = 60;
+
+function claudePermissionDenials(event: JsonObject): EventHit | null {
+  if (event['type'] !== 'result' || !Array.isArray(event['permission_denials'])) return null;
+  const denials = event['permission_denials'].filter(isObject);
+  if (denials.length === 0) return null;
+  const calls = denials.map((d) => {
+    const input = isObject(d['tool_input']) ? d['tool_input'] : {};
+    const target = input['file_path'] ?? input['command'] ?? input['path'] ?? input['pattern'];
+    return [String(d['tool_name'] ?? 'tool'), typeof target === 'string' ? target : ''].filter((s) => s !== '').join(' ');
+  });
+  return {
+    message:
+      `claude refused ${countOf(calls.length, 'tool call')} (${listed(calls)}): permission denied; Claude Code refuses ` +
+      'edits to paths with a .git component and tools outside --allowedTools/--permission-mode (check agent_args)',
+    resetAt: null,
+  };
+}
+
+function codexDeclined(events: readonly JsonObject[]): EventHit | null {
+  const calls: string[] = [];
+  for (const raw of events) {
+    const event = isObject(raw['msg']) ? raw['msg'] : raw;
+    const item = isObject(event['item']) ? event['item'] : null;
+    if (event['type'] !== 'item.completed' || item === null || item['status'] !== 'declined') continue;
+    if (item['type'] === 'command_execution') calls.push(`command ${String(item['command'] ?? '')}`.trim());
+    else if (item['type'] === 'file_change') {
+      const paths = Array.isArray(item['changes']) ? item['changes'].filter(isObject).map((c) => String(c['path'] ?? '')) : [];
+      calls.push(`patch ${paths.join(', ')}`.trim());
+    }
+  }
+  if (calls.length === 0) return null;
+  return {
+    message: `codex declined ${countOf(calls.length, 'tool call')} (${listed(calls)}): its sandbox or approval policy refused them (check agent_args: --sandbox, -c approval_policy)`,
+    resetAt: null,
+  };
+}
+
+function geminiRejectedTools(event: JsonObject): EventHit | null {
+  const tools = isObject(event['stats']) && isObject(event['stats']['tools']) ? event['stats']['tools'] : null;
+  const decisions = tools !== null && isObject(tools['totalDecisions']) ? tools['totalDecisions'] : null;
+  const rejected = typeof decisions?.['reject'] === 'number' ? decisions['reject'] : 0;
+  if (rejected <= 0 || tools === null) return null;
+  const byName = isObject(tools['byName']) ? tools['byName'] : {};
+  const names = Object.entries(byName).flatMap(([name, stats]) => {
+    const n = isObject(stats) && isObject(stats['decisions']) ? stats['decisions']['reject'] : 0;
+    return typeof n === 'number' && n > 0 ? [n > 1 ? `${name} ×${n}` : name] : [];
+  });
+  return {
+    message: `gemini rejected ${countOf(rejected, 'tool call')}${names.length > 0 ? ` (${listed(names)})` : ''}: its approval policy refused them (check agent_args: --yolo / --approval-mode)`,
+    resetAt: null,
+  };
+}
+
+function countOf(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+function listed(calls: readonly string[]): string {
+  const shown = calls.slice(0, LISTED_REFUSALS).map((c) => (c.length > REFUSAL_DETAIL_CHARS ? `${c.slice(0, REFUSAL_DETAIL_CHARS - 1)}…` : c));
+  return calls.length > LISTED_REFUSALS ? `${shown.join(', ')}, …` : shown.join(', ');
+}
 
 // ---------------------------------------------------------------------------------------
 // Event tests (Claude's structured output)

@@ -37,15 +37,16 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('[id]', '<domain>/<name>')
     .option('--target <files>', 'file(s) the agent changes (comma-separated paths or globs)')
     .option('--eval <cmd>', 'evaluation command; prints the metric')
-    .option('--metric <name>', 'metric name')
+    .option('--metric <name>', "metric name (default with --evaluator: the evaluator's)")
     .option('--direction <lower|higher>', 'which direction is better (default lower)')
     .option('--time-budget <duration>', 'expected evaluation time, e.g. 5m')
     .option('--agent <agent>', 'claude, codex, gemini, none, or a shell command')
     .option('--evaluator <name>', 'copy a built-in evaluator (see --list-evaluators)')
     .option('--scope <project|user>', 'where the experiment lives (default project)')
-    .option('--list-evaluators', 'list the built-in evaluators')
+    .option('--list-evaluators', 'list the built-in evaluators and what each evaluation costs')
+    .option('--no-baseline', 'do not run the evaluation once to show the baseline metric')
     .action(async (id: string | undefined, o) => {
-      setExit(await (await import('./commands/init.js')).initCommand({ projectRoot: root(), id, listEvaluators: Boolean(o.listEvaluators), ...o }, out));
+      setExit(await (await import('./commands/init.js')).initCommand({ projectRoot: root(), id, listEvaluators: Boolean(o.listEvaluators), ...o, baseline: o.baseline !== false }, out));
     });
 
   program

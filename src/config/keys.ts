@@ -67,6 +67,10 @@ function nameList(raw: string): ParseResult<string[]> {
   return badName === undefined ? ok(names) : bad({ found: `\`${badName}\`, which is not a variable name` });
 }
 
+function trueOrFalse(raw: string): ParseResult<boolean> {
+  return raw === 'true' ? ok(true) : raw === 'false' ? ok(false) : bad();
+}
+
 function positiveInteger(raw: string): ParseResult<number> {
   const value = Number(raw);
   return /^\d+$/.test(raw) && Number.isSafeInteger(value) && value > 0 ? ok(value) : bad();
@@ -208,17 +212,17 @@ export const KEYS = {
     seed: true,
   }),
   metric_grep: spec({
-    expected: 'a JavaScript regular expression matching the metric line',
-    parse: regex,
+    expected: 'the text the metric line starts with (a leading `^` is ignored)',
+    parse: text,
     defaultText: '^<metric>:',
-    doc: 'Pattern of the metric line; the value is the number after the last `:` on the last matching line.',
+    doc: 'The metric line starts with this text (literal, as the seed skill reads it; a leading `^` is ignored); the value is the number after the last `:` on the last such line.',
     example: '^p50_ms:',
     seed: true,
   }),
   time_budget_minutes: spec({
     expected: 'a positive number of minutes (fractional allowed)',
     parse: positiveNumber,
-    doc: 'Expected evaluation time in minutes (the same as time_budget).',
+    doc: 'Expected evaluation time in whole minutes (the seed skill reads it with int()); time_budget wins when both are set.',
     example: '5',
     seed: true,
   }),
@@ -232,6 +236,12 @@ export const KEYS = {
   }),
 
   // Keys added by this tool (SPEC §3).
+  metric_regex: spec({
+    expected: 'a JavaScript regular expression matching the metric line',
+    parse: regex,
+    doc: 'A regular expression for the metric line, instead of metric_grep (which the seed skill reads as literal text); tested against each line with surrounding whitespace removed.',
+    example: '^val_(loss|bpb):',
+  }),
   agent: spec<AgentChoice>({
     expected: '`claude`, `codex`, `gemini`, `none` or a shell command',
     parse: agent,
@@ -384,6 +394,13 @@ export const KEYS = {
     parse: text,
     doc: 'Run once in a fresh worktree (e.g. npm ci, uv sync).',
     example: 'npm ci',
+  }),
+  eval_uses_llm: spec({
+    expected: '`true` or `false`',
+    parse: trueOrFalse,
+    defaultText: 'true for the LLM judges of `init --evaluator`, else false',
+    doc: 'The evaluation calls an LLM: when it fails, a quota message makes the loop wait (no row) and a billing message blocks, as for the agent.',
+    example: 'true',
   }),
 } as const;
 

@@ -89,15 +89,18 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
     return value;
   };
 
-  // The seed writes time_budget_minutes; we also accept time_budget. Both must agree.
+  // The seed writes time_budget_minutes (and reads it with int()); we also accept
+  // time_budget. Both set: they must agree, where the minutes may also be the whole number
+  // the seed reads for a fractional budget (`time_budget: 90s` + `time_budget_minutes: 2`,
+  // as `init` writes it); time_budget wins.
   const budgetMinutes = get('time_budget_minutes');
   const budget = get('time_budget');
   const budgetFromMinutes = budgetMinutes === undefined ? undefined : Math.max(1, Math.round(budgetMinutes * MINUTE));
-  if (budget !== undefined && budgetFromMinutes !== undefined && budget !== budgetFromMinutes) {
+  if (budget !== undefined && budgetFromMinutes !== undefined && budget !== budgetFromMinutes && budgetMinutes !== seedBudgetMinutes(budget)) {
     report({
       line: lines.get('time_budget'),
       key: 'time_budget',
-      expected: 'time_budget and time_budget_minutes to agree (or only one of them)',
+      expected: `time_budget and time_budget_minutes to agree (or only one of them; time_budget_minutes may be the whole number of minutes ${seedBudgetMinutes(budget)} for the seed skill)`,
       found: `time_budget: ${describeMs(budget)} but time_budget_minutes: ${budgetMinutes} on line ${lines.get('time_budget_minutes')}`,
       hint: 'delete one of the two lines',
     });
@@ -140,6 +143,7 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
     metric,
     direction: orDefault('metric_direction'),
     metricGrep: get('metric_grep') ?? defaultMetricGrep(metric),
+    metricRegex: get('metric_regex') ?? null,
     timeBudgetMs,
     evalTimeoutMs: get('eval_timeout') ?? Math.round(2.5 * timeBudgetMs),
     agent,
@@ -159,6 +163,7 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
     backoffMaxMs,
     maxExhaustionWaitMs: orDefault('max_exhaustion_wait'),
     setupCmd: get('setup_cmd') ?? null,
+    evalUsesLlm: get('eval_uses_llm') ?? null,
     created: get('created') || null, // an empty `created:` is as good as none
   };
 }
@@ -179,9 +184,17 @@ export async function loadExperimentConfig(dir: string, id: ExperimentId, scope:
   return parseConfigText(text, { file, dir, id, scope });
 }
 
-/** `^<metric>:` with the metric's regex characters escaped (a `.` in a name is literal). */
+/**
+ * The whole number of minutes the seed skill should read for a budget (it does
+ * `int(time_budget_minutes)`): rounded up, so its hard limit is never below ours, and at least 1.
+ */
+export function seedBudgetMinutes(budgetMs: number): number {
+  return Math.max(1, Math.ceil(budgetMs / MINUTE));
+}
+
+/** `^<metric>:`, as the seed skill writes it: metric_grep is a literal prefix, nothing is escaped. */
 export function defaultMetricGrep(metric: string): string {
-  return `^${metric.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:`;
+  return `^${metric}:`;
 }
 
 function resolveAgent(

@@ -34,8 +34,10 @@ export interface ExperimentConfig {
   evaluateCmd: string;
   metric: string;
   direction: Direction;
-  /** Regex source as written (default `^<metric>:`). */
+  /** The seed's literal prefix of the metric line, as written (default `^<metric>:`; see loop/metric.ts). */
   metricGrep: string;
+  /** `metric_regex`: a regex source that replaces metricGrep when set. */
+  metricRegex: string | null;
   timeBudgetMs: number;
   evalTimeoutMs: number; // default 2.5 × timeBudgetMs
   agent: AgentSpec;
@@ -58,5 +60,7 @@ export interface ExperimentConfig {
   backoffMaxMs: number;
   maxExhaustionWaitMs: number;
   setupCmd: string | null;
+  /** eval_uses_llm as written; null = not set (then: whether evaluate.mjs is an LLM judge, see experiment/evaluators.ts). */
+  evalUsesLlm: boolean | null;
   created: string | null; // informational, as written by the seed skill
 }

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AutoresearchError } from '../core/errors.js';
 import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
+import { worktreesRoot } from '../experiment/worktree-location.js';
 import { daemonFiles } from './daemon-files.js';
 
 export type ServiceKind = 'systemd' | 'launchd';
@@ -32,6 +33,12 @@ export interface ServiceOptions {
   project: string;
   /** The PATH the service runs with (see servicePathValue). */
   path: string;
+  /**
+   * AUTORESEARCH_WORKTREES for the service: the installing shell's worktrees root. A service
+   * manager does not see the shell's XDG_STATE_HOME or AUTORESEARCH_WORKTREES; without this the
+   * daemon and a foreground `run` would disagree and move the worktrees back and forth.
+   */
+  worktrees: string;
   /** launchd's stdout/stderr file. Unused by systemd, where the journal has the output. */
   log: string;
   /** Unit/label suffix (see serviceName): autoresearch-<name>.service, io.autoresearch.<name>. */
@@ -69,7 +76,15 @@ export function serviceName(project: string): string {
  * shell's $PATH. launchd appends the output to the project's .autoresearch/daemon.log, the
  * file `daemon logs` reads (systemd ignores `log`: the journal has the output).
  */
-export function defaultServiceOptions(opts: { project: string; home: string; node: string; cli: string; currentPath: string | undefined }): ServiceOptions {
+export function defaultServiceOptions(opts: {
+  project: string;
+  home: string;
+  node: string;
+  cli: string;
+  currentPath: string | undefined;
+  /** The installing shell's environment, for the worktrees root (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+}): ServiceOptions {
   const project = path.resolve(opts.project);
   const name = serviceName(project);
   return {
@@ -77,6 +92,7 @@ export function defaultServiceOptions(opts: { project: string; home: string; nod
     cli: opts.cli,
     project,
     path: servicePathValue({ home: opts.home, node: opts.node, currentPath: opts.currentPath }),
+    worktrees: worktreesRoot(opts.env ?? { ...process.env, HOME: process.env.HOME || opts.home }),
     log: daemonFiles(project).log,
     name,
   };
@@ -198,7 +214,15 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 type Values = Readonly<Record<string, string>>;
 
 function placeholderValues(opts: ServiceOptions): Values {
-  return { '@NODE@': opts.node, '@CLI@': opts.cli, '@PROJECT@': opts.project, '@PATH@': opts.path, '@LOG@': opts.log, '@NAME@': opts.name };
+  return {
+    '@NODE@': opts.node,
+    '@CLI@': opts.cli,
+    '@PROJECT@': opts.project,
+    '@PATH@': opts.path,
+    '@WORKTREES@': opts.worktrees,
+    '@LOG@': opts.log,
+    '@NAME@': opts.name,
+  };
 }
 
 function lookup(values: Values, word: string): string {
@@ -208,7 +232,7 @@ function lookup(values: Values, word: string): string {
 }
 
 function checkOptions(opts: ServiceOptions): void {
-  for (const key of ['node', 'cli', 'project', 'log'] as const) {
+  for (const key of ['node', 'cli', 'project', 'log', 'worktrees'] as const) {
     const value = opts[key];
     if (!path.isAbsolute(value) || CONTROL.test(value) || value.trim() !== value) {
       throw badValue(key, value, 'an absolute path without control characters or surrounding spaces');

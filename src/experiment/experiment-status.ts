@@ -10,7 +10,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
 import { summarizeRows } from '../ledger/summary.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
-import { waitUntil } from '../loop/exhaustion.js';
+import { chooseAgent, waitUntil } from '../loop/exhaustion.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { fileSize, type LedgerDigest } from './ledger-digest.js';
@@ -91,7 +91,7 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     reason = state.halt.reason;
   } else if (wait !== null) {
     status = 'waiting';
-    reason = Object.values(state?.exhausted ?? {})[0]?.reason ?? null;
+    reason = (state === null || config === null ? undefined : waitReason(config, state, now)) ?? null;
   } else if (done) {
     status = 'done';
     reason = `max_experiments (${config?.maxExperiments}) reached`;
@@ -115,4 +115,10 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     pid: running ? (owner?.pid ?? null) : null,
     config_error: configError,
   };
+}
+
+/** What the wait is for: the exhaustion that ends first among those that block (an evaluation out of quota blocks every agent). */
+function waitReason(...args: Parameters<typeof chooseAgent>): string | undefined {
+  const choice = chooseAgent(...args);
+  return choice.kind === 'wait' ? `${choice.role === 'evaluation' ? 'evaluation: ' : ''}${choice.exhaustion.reason}` : undefined;
 }

@@ -10,18 +10,21 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { experimentDir } from '../config/discover.js';
 import { DURATION_EXPECTED, parseDuration } from '../config/durations.js';
 import { CONFIG_KEYS, KEYS, SEED_KEYS, type ConfigKey } from '../config/keys.js';
-import { defaultMetricGrep, parseConfigText } from '../config/parse-config.js';
-import type { Direction, ExperimentId, Scope } from '../config/types.js';
+import { defaultMetricGrep, parseConfigText, seedBudgetMinutes } from '../config/parse-config.js';
+import type { Direction, ExperimentConfig, ExperimentId, Scope } from '../config/types.js';
 import { AutoresearchError, ConfigError, type ConfigIssue } from '../core/errors.js';
 import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
 import { LEDGER_COLUMNS } from '../ledger/types.js';
+import { EVALUATOR_FILE, findEvaluator, listEvaluators, type EvaluatorInfo } from './evaluators.js';
 import { ensureExperimentGitignore } from './gitignore.js';
 import { experimentPaths } from './paths.js';
+import { assertTargetsExist } from './target-check.js';
+
+export { listEvaluators, type EvaluatorInfo };
 
 export interface InitExperimentOptions {
   projectRoot: string;
@@ -31,7 +34,8 @@ export interface InitExperimentOptions {
   target: string;
   /** Required unless `evaluator` is given. */
   evaluateCmd?: string;
-  metric: string;
+  /** Required unless `evaluator` is given and names its metric. */
+  metric?: string;
   direction?: Direction;
   /** A duration such as `90s` or `5m`. */
   timeBudget?: string;
@@ -48,15 +52,14 @@ export interface InitExperimentResult {
   files: string[];
   /** Files that already existed and were left as they were (a program.md written beforehand, an old ledger). */
   kept: string[];
-}
-
-export interface EvaluatorInfo {
-  name: string;
-  description: string;
+  /** The config as written, parsed back. */
+  config: ExperimentConfig;
+  /** The evaluator copied, if any. */
+  evaluator: EvaluatorInfo | null;
 }
 
 /** The evaluation runs in a git worktree, so it reaches the experiment dir through this variable. */
-export const EVALUATOR_COMMAND = 'node "$AUTORESEARCH_EXPERIMENT_DIR/evaluate.mjs"';
+export const EVALUATOR_COMMAND = `node "$AUTORESEARCH_EXPERIMENT_DIR/${EVALUATOR_FILE}"`;
 
 const FLAGS: Partial<Record<string, string>> = {
   target: '--target',
@@ -99,20 +102,31 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
   }
 
   const paths = experimentPaths(dir);
-  const evaluatorFile = path.join(dir, 'evaluate.mjs');
+  const evaluatorFile = path.join(dir, EVALUATOR_FILE);
   let evaluatorSource: string | undefined;
+  let evaluator: EvaluatorInfo | null = null;
   if (opts.evaluator !== undefined) {
-    evaluatorSource = await fs.readFile(await findEvaluator(opts.evaluator), 'utf8');
+    const found = findEvaluator(opts.evaluator);
+    evaluator = found.info;
+    evaluatorSource = await fs.readFile(found.file, 'utf8');
     const current = await readFileIfExists(evaluatorFile);
     if (current !== null && current !== evaluatorSource) {
-      throw new AutoresearchError('BAD_INPUT', `--evaluator ${opts.evaluator}: expected no evaluate.mjs in ${dir}, found one with other content; remove it or omit --evaluator`);
+      throw new AutoresearchError('BAD_INPUT', `--evaluator ${opts.evaluator}: expected no ${EVALUATOR_FILE} in ${dir}, found one with other content; remove it or omit --evaluator`);
     }
   }
   const evaluateCmd = opts.evaluateCmd ?? (evaluatorSource === undefined ? undefined : EVALUATOR_COMMAND);
   if (evaluateCmd === undefined) throw new AutoresearchError('BAD_INPUT', 'init: expected --eval CMD or --evaluator NAME, found neither');
+  // An evaluator names the metric it prints: --metric and --direction may be left out.
+  const metric = opts.metric ?? evaluator?.metric?.name;
+  if (metric === undefined) {
+    throw new AutoresearchError('BAD_INPUT', `init: expected --metric NAME, found none${evaluator === null ? '' : ` (the evaluator ${evaluator.name} names no default metric)`}`);
+  }
+  const direction = opts.direction ?? (opts.metric === undefined || opts.metric === evaluator?.metric?.name ? evaluator?.metric?.direction : undefined);
 
-  const configText = renderConfig({ ...opts, evaluateCmd, timeBudgetMs, created: opts.now ?? new Date() });
-  selfCheck(configText, { file: paths.config, dir, id: opts.id, scope: opts.scope });
+  const input = { ...opts, metric, evaluateCmd, timeBudgetMs, ...(direction === undefined ? {} : { direction }) };
+  const configText = renderConfig({ ...input, created: opts.now ?? new Date() });
+  const config = selfCheck(configText, { file: paths.config, dir, id: opts.id, scope: opts.scope });
+  await assertTargetsExist(opts.projectRoot, config.target);
 
   await fs.mkdir(dir, { recursive: true });
   const files: string[] = [];
@@ -123,7 +137,7 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
     files.push(evaluatorFile);
   }
   for (const [file, content] of [
-    [programFile, renderProgram({ ...opts, evaluateCmd, timeBudgetMs })],
+    [programFile, renderProgram(input)],
     [paths.results, `${LEDGER_COLUMNS.join('\t')}\n`],
   ] as const) {
     // Never overwrite: a program.md may have been written first, a results.tsv holds history.
@@ -138,42 +152,7 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
   else kept.push(paths.gitignore);
   await writeFileDurable(paths.config, configText);
   files.unshift(paths.config);
-  return { dir, files, kept };
-}
-
-/** The bundled evaluators, from the first line (`// description`) of each examples/evaluators/*.mjs. */
-export async function listEvaluators(): Promise<EvaluatorInfo[]> {
-  const dir = await evaluatorsDir();
-  const names = (await fs.readdir(dir)).filter((name) => name.endsWith('.mjs')).sort();
-  return Promise.all(
-    names.map(async (file) => {
-      const firstLine = (await fs.readFile(path.join(dir, file), 'utf8')).split('\n', 1)[0] ?? '';
-      return { name: file.slice(0, -'.mjs'.length), description: firstLine.replace(/^\/\/\s?/, '').trim() };
-    }),
-  );
-}
-
-async function findEvaluator(name: string): Promise<string> {
-  const available = await listEvaluators();
-  // The name must be one listed, never a path: `--evaluator ../../x` reads nothing.
-  if (!available.some((e) => e.name === name)) {
-    throw new AutoresearchError('BAD_INPUT', `--evaluator: expected one of ${available.map((e) => e.name).join(', ')}, found \`${name}\` (see \`autoresearch init --list-evaluators\`)`);
-  }
-  return path.join(await evaluatorsDir(), `${name}.mjs`);
-}
-
-/**
- * examples/evaluators in the package root. This module runs from src/experiment (vitest)
- * or dist/experiment (built), so walk up to the directory holding package.json.
- */
-async function evaluatorsDir(): Promise<string> {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if ((await readFileIfExists(path.join(dir, 'package.json'))) !== null) return path.join(dir, 'examples', 'evaluators');
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`bug: no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
+  return { dir, files, kept, config, evaluator };
 }
 
 async function assertGitRepo(projectRoot: string): Promise<void> {
@@ -194,9 +173,9 @@ async function assertGitRepo(projectRoot: string): Promise<void> {
 }
 
 /** Parse the config we are about to write; a problem is reported against the option that caused it. */
-function selfCheck(text: string, ctx: Parameters<typeof parseConfigText>[1]): void {
+function selfCheck(text: string, ctx: Parameters<typeof parseConfigText>[1]): ExperimentConfig {
   try {
-    parseConfigText(text, ctx);
+    return parseConfigText(text, ctx);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const describe = (i: ConfigIssue): string =>
@@ -217,9 +196,10 @@ interface RenderInput {
 
 function renderConfig(input: RenderInput & { created: Date }): string {
   const budgetMs = input.timeBudgetMs ?? (KEYS.time_budget.default as number);
-  const minutes = budgetMs / 60_000;
-  // The seed's key holds minutes; a budget that is no tidy number of minutes is written as a duration.
-  const budgetLine = String(minutes).length <= 8 && Number(String(minutes)) * 60_000 === budgetMs ? `time_budget_minutes: ${minutes}` : `time_budget: ${formatDuration(budgetMs)}`;
+  // The seed skill reads time_budget_minutes with int(): it always gets a whole number. A
+  // budget that is no whole number of minutes is also written as our time_budget, which wins.
+  const minutes = seedBudgetMinutes(budgetMs);
+  const budgetLine = minutes * 60_000 === budgetMs ? `time_budget_minutes: ${minutes}` : `time_budget_minutes: ${minutes}\ntime_budget: ${formatDuration(budgetMs)}`;
   const seedLines: Partial<Record<ConfigKey, string>> = {
     target: `target: ${input.target}`,
     evaluate_cmd: `evaluate_cmd: ${input.evaluateCmd}`,

@@ -1,7 +1,8 @@
 /**
  * Opening an experiment for a run: everything that must hold before the first iteration.
  * Order matters: lock first (one runner), then the ledger (repairs a torn tail), then
- * state.json (never silently recreated), then the worktree.
+ * state.json (never silently recreated), then the worktree (moved first when state.json
+ * records another place, see migrate-worktree.ts).
  */
 import type { Clock } from '../core/clock.js';
 import type { SlotPool } from '../core/slot-pool.js';
@@ -15,10 +16,12 @@ import type { Reporter } from '../loop/events.js';
 import type { ProcessRunner } from '../process/types.js';
 import { ensureExperimentGitignore } from './gitignore.js';
 import { ledgerDigest } from './ledger-digest.js';
-import { branchName, experimentPaths, worktreePath, type ExperimentPaths } from './paths.js';
+import { migrateWorktree } from './migrate-worktree.js';
+import { branchName, experimentPaths, type ExperimentPaths } from './paths.js';
 import { acquireLock } from './run-lock.js';
 import { loadState, STATE_VERSION, type ExperimentState, type KeptCommit } from './state.js';
 import { StateStore } from './state-store.js';
+import { prepareWorktreeParent, worktreePath } from './worktree-location.js';
 
 export interface LoopDeps {
   runner: ProcessRunner;
@@ -46,6 +49,13 @@ export interface Session {
 export async function openSession(config: ExperimentConfig, projectRoot: string, deps: LoopDeps, command: string): Promise<Session> {
   const paths = experimentPaths(config.dir);
   const project = await openProject(projectRoot);
+  // Before anything is written: a badly set AUTORESEARCH_WORKTREES is refused here.
+  const wantedWorktree = worktreePath(project, config.id.key, deps.env);
+  // Before any write (gitignore, lock, ledger upgrade, state): the branch must not be
+  // checked out elsewhere, e.g. in the user's checkout by the seed skill's setup. Our own
+  // worktree may be at its recorded place or already moved to the wanted one.
+  const saved = await loadState(paths.state);
+  await project.assertBranchFree(saved?.branch ?? branchName(config.id.key), [wantedWorktree, ...(saved === null ? [] : [saved.worktree])]);
   await ensureExperimentGitignore(paths);
   const lock = await acquireLock(paths.lock, {
     what: `experiment ${config.id.key}`,
@@ -59,7 +69,7 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
       onUpgrade: (info) => deps.report({ kind: 'ledger-upgraded', ...info }),
     });
     const loaded = await loadState(paths.state);
-    const initial = loaded ?? (await initialState(config, project, ledger.rows(), deps));
+    const initial = loaded ?? (await initialState(config, project, wantedWorktree, ledger.rows(), deps));
     if (initial.projectRoot !== project.root) {
       throw new AutoresearchError(
         'BAD_INPUT',
@@ -69,14 +79,16 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
     const store = new StateStore(paths.state, initial, deps.clock);
     // The digest describes the ledger as it is now (recovery and rebuilds included).
     await store.update({ digest: ledgerDigest(ledger.rows(), config.direction, paths.results) });
-    const { created } = await project.ensureWorktree({ path: initial.worktree, branch: initial.branch, startPoint: initial.lastKept.commit });
-    if (created && initial.setupDone) await store.update({ setupDone: false }); // a fresh worktree needs its setup again
+    await migrateWorktree(store, project, config.id.key, wantedWorktree, deps); // a worktree of an older layout moves first
+    prepareWorktreeParent(wantedWorktree, deps.env);
+    const { created } = await project.ensureWorktree({ path: wantedWorktree, branch: initial.branch, startPoint: initial.lastKept.commit });
+    if (created && store.current.setupDone) await store.update({ setupDone: false }); // a fresh worktree needs its setup again
     const openedLedger = ledger;
     return {
       config,
       paths,
       project,
-      worktree: project.worktree(initial.worktree),
+      worktree: project.worktree(wantedWorktree),
       ledger,
       store,
       gitIdentity: project.identityEnv,
@@ -98,7 +110,7 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
  * First run of an experiment. A ledger written by the seed skill is continued: its best
  * keep becomes the starting point when that commit still exists, so no baseline is re-run.
  */
-async function initialState(config: ExperimentConfig, project: ProjectRepo, rows: readonly LedgerRow[], deps: LoopDeps): Promise<ExperimentState> {
+async function initialState(config: ExperimentConfig, project: ProjectRepo, worktree: string, rows: readonly LedgerRow[], deps: LoopDeps): Promise<ExperimentState> {
   const now = new Date(deps.clock.now()).toISOString();
   let lastKept: KeptCommit = { commit: await project.head(), metric: null, iteration: null };
   const lastKeep = [...rows].reverse().find((r) => r.status === 'keep' && r.metric !== null);
@@ -117,7 +129,7 @@ async function initialState(config: ExperimentConfig, project: ProjectRepo, rows
     version: STATE_VERSION,
     id: config.id.key,
     projectRoot: project.root,
-    worktree: worktreePath(project.gitCommonDir, config.id.key),
+    worktree,
     branch: branchName(config.id.key),
     lastKept,
     consecutiveCrashes: trailingCrashes,

@@ -70,11 +70,4 @@ export function interruptedCandidateRef(idKey: string, iteration: number, at: nu
   return `refs/autoresearch/${idKey}/interrupted/${iteration}-${at}`;
 }
 
-/**
- * Worktrees live inside the repository's git directory, not in the user's tree, so test
- * runners and file watchers in the user's project never walk into them and `git status`
- * there never shows them.
- */
-export function worktreePath(gitCommonDir: string, idKey: string): string {
-  return path.join(gitCommonDir, 'autoresearch', 'worktrees', ...idKey.split('/'));
-}
+// The worktree's path: experiment/worktree-location.ts (it depends on the environment and the filesystem).

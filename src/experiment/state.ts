@@ -36,6 +36,9 @@ export type Intent =
 /** Which configured agent: `agent` or `agent_fallback`. */
 export type AgentRole = 'primary' | 'fallback';
 
+/** What may be out of quota: an agent, or an evaluation that calls an LLM (eval_uses_llm). */
+export type WaitRole = AgentRole | 'evaluation';
+
 /**
  * An agent whose usage quota ran out. `until` is when it may be tried again (the reported
  * reset plus a margin, or the backoff); a record whose `until` has passed stays until the
@@ -65,7 +68,7 @@ export interface ExperimentState {
   consecutiveCrashes: number;
   setupDone: boolean;
   halt: Halt | null;
-  exhausted: Partial<Record<AgentRole, Exhaustion>>;
+  exhausted: Partial<Record<WaitRole, Exhaustion>>;
   intent: Intent | null;
   /** The ledger's counts as of its last row (absent in state files of older versions). */
   digest?: LedgerDigest;

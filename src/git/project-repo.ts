@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { AutoresearchError } from '../core/errors.js';
 import { GitClient, identityEnv } from './git-client.js';
 import { parseWorktreeList, type WorktreeEntry } from './parse.js';
@@ -110,6 +111,111 @@ export class ProjectRepo {
     return { created: true };
   }
 
+  /**
+   * Moves our worktree from `from` to `to` (whose parent exists and `to` itself does not),
+   * with `git worktree move`: the user's checkout is never touched. Every step can be cut
+   * by a kill and is finished by the next call with the same arguments:
+   *  - `to` is already the registered worktree → 'there' (moved earlier, its record not written);
+   *  - `to` holds a worktree whose admin dir still names `from` (killed between git's rename
+   *    and its bookkeeping, or during the copy fallback) → `git worktree repair` → 'moved';
+   *  - nothing is registered at `from`, or its directory is gone → 'gone' (its stale
+   *    registration dropped): ensureWorktree then creates `to` afresh.
+   * Across filesystems (git's rename fails) the tree is copied next to `to`, renamed into
+   * place, repaired, and only then is `from` removed. Empty directories left above `from`
+   * are removed up to `stopAt`.
+   */
+  async relocateWorktree(from: string, to: string, stopAt: string): Promise<'there' | 'moved' | 'gone'> {
+    const registered = (p: string, list: WorktreeEntry[]) => list.find((e) => canonicalPath(e.path) === canonicalPath(p));
+    let entries = await this.listWorktrees();
+    if (!(registered(to, entries) !== undefined && isDirectory(to))) {
+      if (fs.existsSync(to)) {
+        if (!isDirectory(to) || !fs.existsSync(path.join(to, '.git'))) {
+          if (isDirectory(to) && fs.readdirSync(to).length === 0) fs.rmdirSync(to);
+          else {
+            throw new AutoresearchError('GIT_FAILED', `cannot move the worktree ${from} to ${to}: ${to} already exists and is not a worktree of ${this.root}; move it away`);
+          }
+        } else {
+          await this.git.run(['worktree', 'repair', to]);
+          entries = await this.listWorktrees();
+          if (registered(to, entries) === undefined) {
+            throw new AutoresearchError('GIT_FAILED', `cannot move the worktree ${from} to ${to}: ${to} holds a worktree of another repository; move it away`);
+          }
+        }
+      }
+    }
+    if (registered(to, entries) !== undefined) {
+      this.removeLeftCopy(from, to);
+      removeEmptyParents(from, stopAt);
+      return 'there';
+    }
+    const old = registered(from, entries);
+    if (old === undefined) return 'gone';
+    if (!isDirectory(from)) {
+      await this.git.run(['worktree', 'remove', '--force', old.path]); // only this registration, never `prune`
+      removeEmptyParents(from, stopAt);
+      return 'gone';
+    }
+    const moved = await this.git.run(['worktree', 'move', from, to], [128]);
+    if (moved.exitCode !== 0) {
+      // rename(2) across filesystems (EXDEV), or a worktree with submodules: move it ourselves.
+      if (!/cross-device|submodule/i.test(moved.stderr)) {
+        throw new AutoresearchError('GIT_FAILED', `git worktree move ${from} ${to} failed in ${this.root}: ${moved.stderr.trim()}`);
+      }
+      await moveTree(from, to);
+      await this.git.run(['worktree', 'repair', to]);
+      this.removeLeftCopy(from, to);
+    }
+    removeEmptyParents(from, stopAt);
+    return 'moved';
+  }
+
+  /** After a copy across filesystems: `from` is removed once `to` is the registered copy of the same worktree. */
+  private removeLeftCopy(from: string, to: string): void {
+    const gitFile = (dir: string) => {
+      try {
+        return fs.readFileSync(path.join(dir, '.git'), 'utf8').trim();
+      } catch {
+        return null;
+      }
+    };
+    const left = gitFile(from);
+    if (left !== null && left === gitFile(to) && canonicalPath(from) !== canonicalPath(to)) fs.rmSync(from, { recursive: true, force: true });
+  }
+
+  private async listWorktrees(): Promise<WorktreeEntry[]> {
+    return parseWorktreeList(await this.git.out(['worktree', 'list', '--porcelain']));
+  }
+
+  /**
+   * Refuse, before anything is written, when `branch` is checked out in a worktree other
+   * than one of `ours`: typically the user's checkout, after the seed skill's setup ran
+   * `git checkout -b autoresearch/<domain>/<name>` there. We never move a branch checked
+   * out in the user's checkout (its files would change under them); the message gives the
+   * one command that frees it.
+   */
+  async assertBranchFree(branch: string, ours: readonly string[]): Promise<void> {
+    const mine = new Set(ours.map(canonicalPath));
+    const holder = (await this.listWorktrees()).find((e) => e.branch === `refs/heads/${branch}` && !e.prunable && !mine.has(canonicalPath(e.path)));
+    if (holder === undefined) return;
+    const previous = await this.previousBranch(holder.path, branch);
+    throw new AutoresearchError(
+      'GIT_FAILED',
+      `the experiment branch ${branch} is checked out in ${holder.path} (the autoresearch-agent skill's setup does that); ` +
+        `expected it free: autoresearch runs the experiment in a worktree of its own and never moves a branch checked out in your checkout. ` +
+        `Switch that checkout back, then run again (nothing was written):\n  git -C ${shellQuote(holder.path)} checkout ${shellQuote(previous)}`,
+    );
+  }
+
+  /** The branch a checkout was on before `branch` (`@{-1}`), else main or master, else a placeholder. */
+  private async previousBranch(checkout: string, branch: string): Promise<string> {
+    const git = new GitClient(checkout, { GIT_OPTIONAL_LOCKS: '0' });
+    const { stdout, exitCode } = await git.run(['rev-parse', '--abbrev-ref', '@{-1}'], [128]);
+    const name = stdout.trim();
+    if (exitCode === 0 && name !== '' && name !== branch && name !== 'HEAD' && (await this.branchExists(name))) return name;
+    for (const fallback of ['main', 'master']) if (await this.branchExists(fallback)) return fallback;
+    return '<your branch>';
+  }
+
   /** The worktree at `path` (after ensureWorktree). One object per path, so its git commands stay serialised. */
   worktree(worktreePath: string): Worktree {
     const key = canonicalPath(worktreePath);
@@ -129,6 +235,37 @@ export class ProjectRepo {
   private async ensureBranch(branch: string, startPoint: string): Promise<void> {
     if (!(await this.branchExists(branch))) await this.git.run(['branch', '--no-track', branch, startPoint]);
   }
+}
+
+/** rename(2), or on another filesystem a copy beside `to` renamed into place (a kill mid-copy leaves only the beside copy). */
+async function moveTree(from: string, to: string): Promise<void> {
+  try {
+    fs.renameSync(from, to);
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+  }
+  const beside = `${to}.moving`;
+  fs.rmSync(beside, { recursive: true, force: true });
+  await execa('cp', ['-a', from, beside]); // keeps modes, links and times; the worktree may hold uncommitted work
+  fs.renameSync(beside, to);
+}
+
+/** Removes `dir`'s empty ancestors (and `dir` itself when empty) up to and including `stopAt`, never above it. */
+function removeEmptyParents(dir: string, stopAt: string): void {
+  const limit = path.resolve(stopAt);
+  for (let current = path.resolve(dir); current === limit || current.startsWith(limit + path.sep); current = path.dirname(current)) {
+    try {
+      fs.rmdirSync(current);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return; // not empty, or not ours to remove
+    }
+    if (current === limit) return;
+  }
+}
+
+function shellQuote(value: string): string {
+  return /^[\w./@:+-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 function isDirectory(p: string): boolean {

@@ -5,9 +5,10 @@
  *
  *  - rows in iteration order under the current header (LEDGER_COLUMNS), each formatted as
  *    it was appended: for a ledger we wrote, the rebuilt file equals the original byte for byte;
- *  - a row of the old file whose iteration has no artifact is carried over when it parses on
- *    its own line: rows of a ledger the seed skill wrote (they never had artifacts), and the
- *    row of an iteration killed between its row and its result.json;
+ *  - a row of the old file whose iteration has no artifact is carried over: rows the seed
+ *    skill wrote (they never have artifacts, whether the whole ledger is the skill's or it
+ *    appended 4-field rows to ours; a multi-line description is joined), and the row of an
+ *    iteration killed between its row and its result.json;
  *  - `runs/<n>.interrupted-<ms>` directories (attempts that wrote no row by design), result.json
  *    files that do not parse, and old lines that do not parse are skipped and reported;
  *  - the old file is kept as `results.tsv.before-rebuild-<timestamp>` (a hard link: the exact
@@ -17,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { isErrno, writeFileDurableSync } from '../fs/durable.js';
-import { formatRow, parseLedgerText, parseRowLine } from './tsv-format.js';
+import { formatRow, parseLedgerText, readRows } from './tsv-format.js';
 import { LEDGER_COLUMNS, type LedgerRow, type RowStatus } from './types.js';
 
 export interface Skipped {
@@ -229,19 +230,11 @@ function salvageRows(text: string, file: string, skipped: Skipped[]): { row: Led
     skipped.push({ what: `${file}:1`, why: `the header does not parse, so no row of the old file was used: ${errorMessage(error)}` });
     return [];
   }
-  const rows: { row: LedgerRow; line: number }[] = [];
-  let index = 0; // a row's place among the data lines: the iteration of a seed row (no iteration column)
-  for (let i = 1; i < lines.length; i++) {
-    const line = (lines[i] ?? '').replace(/\r$/, '');
-    if (line.trim() === '') continue;
-    try {
-      rows.push({ row: parseRowLine(line, columns, { file, line: i + 1, index }), line: i + 1 });
-    } catch (error) {
-      skipped.push({ what: `${file}:${i + 1}`, why: errorMessage(error).replace(`${file}:${i + 1}: `, '') });
-    }
-    index++;
-  }
-  return rows;
+  // Rows the skill wrote (no iteration column, possibly continued on the next lines) are
+  // read as the ledger reads them: each gets one past the highest iteration before it.
+  const lineNumbers: number[] = [];
+  const rows = readRows(lines, columns, file, (error, line) => skipped.push({ what: `${file}:${line}`, why: errorMessage(error).replace(`${file}:${line}: `, '') }), lineNumbers);
+  return rows.map((row, i) => ({ row, line: lineNumbers[i] ?? 0 }));
 }
 
 /** Hard-link the old file aside (the exact original); a copy where links are not supported. */

@@ -139,7 +139,7 @@ export class Ledger {
       throw new AutoresearchError('DURABILITY', `${operation} failed: ${errorMessage(error)}; the loop must stop (an fsync is never retried)`, { cause: error });
     }
     // Keep the row as a reader of the file will see it (description sanitised, and so on).
-    this.list.push(parseRowLine(line.toString('utf8').slice(0, -1), this.cols, { file: this.file, line: this.list.length + 2, index: this.list.length }));
+    this.list.push(parseRowLine(line.toString('utf8').slice(0, -1), this.cols, { file: this.file, line: this.list.length + 2, index: this.nextIteration() }));
   }
 }
 

@@ -5,6 +5,13 @@
  * metric `%.6f` or `N/A`, descriptions not sanitised, so a tab can split one into several
  * fields), our own LEDGER_COLUMNS, and either followed by columns someone else added.
  *
+ * The skill keeps appending 4-field rows to a ledger we widened (it writes
+ * `commit\tmetric\tstatus\tdescription\n`, whatever the header): such a row is a valid row
+ * (its iteration is one past the highest before it; our columns are empty). And as it does
+ * not sanitise descriptions, a description with line breaks leaves lines that cannot be rows:
+ * a line that does not parse right after a row the skill wrote (or its earlier continuation
+ * lines) is a continuation of that row's description, joined with a space, never dropped.
+ *
  * A final line without `\n` is a torn tail: every row is written with a single write that
  * ends in `\n`, so an unterminated last line can only be left by a crash mid-write. It is
  * returned for the caller to repair, never parsed. Any other bad line is corruption: we
@@ -101,13 +108,51 @@ export function parseLedgerText(text: string, file: string): ParsedLedger {
   const header = lines[0] ?? '';
   const columns = parseHeader(header, file);
 
-  const rows: LedgerRow[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    if (line.trim() === '') continue; // a blank line carries no row; the seed skips it too
-    rows.push(parseRowLine(line, columns, { file, line: i + 1, index: rows.length }));
-  }
+  const rows = readRows(lines, columns, file, (error) => {
+    throw error;
+  });
   return { columns, rows, tornTail };
+}
+
+/**
+ * The rows of a ledger's data lines (`lines[0]` is the header), with the skill's rows and
+ * their continuation lines read as described above. A line that is neither a row nor a
+ * continuation goes to `onBadLine` (throw to refuse the file, or return to skip the line).
+ * `lineNumbers` gives the 1-based line of each row.
+ */
+export function readRows(
+  lines: readonly string[],
+  columns: readonly string[],
+  file: string,
+  onBadLine: (error: AutoresearchError, line: number) => void,
+  lineNumbers: number[] = [],
+): LedgerRow[] {
+  const rows: LedgerRow[] = [];
+  let next = 0; // the iteration of a row without one: one past the highest so far
+  let lastFromSkill = false;
+  for (let i = 1; i < lines.length; i++) {
+    const line = (lines[i] ?? '').replace(/\r$/, '');
+    if (line.trim() === '') continue; // a blank line carries no row; the seed skips it too
+    const where = { file, line: i + 1, index: next };
+    let parsed: { row: LedgerRow; fromSkill: boolean };
+    try {
+      parsed = parseRow(line, columns, where);
+    } catch (error) {
+      if (!(error instanceof AutoresearchError)) throw error;
+      const previous = rows.at(-1);
+      if (previous !== undefined && lastFromSkill) {
+        previous.description = `${previous.description} ${oneLine(line)}`.trim();
+        continue;
+      }
+      onBadLine(error, i + 1);
+      continue;
+    }
+    rows.push(parsed.row);
+    lineNumbers.push(i + 1);
+    lastFromSkill = parsed.fromSkill;
+    next = Math.max(next, parsed.row.iteration + 1);
+  }
+  return rows;
 }
 
 function parseHeader(header: string, file: string): string[] {
@@ -132,24 +177,49 @@ export interface RowLocation {
   file: string;
   /** 1-based line number, for error messages. */
   line: number;
-  /** 0-based index of the row among the rows: the iteration of a row without one. */
+  /** The iteration of a row without one (a row the skill wrote): one past the highest before it. */
   index: number;
 }
 
 /** One row (without its `\n`) under a header already validated by parseLedgerText. */
 export function parseRowLine(line: string, columns: readonly string[], where: RowLocation): LedgerRow {
+  return parseRow(line, columns, where).row;
+}
+
+/**
+ * A row the skill wrote: every row of a 4-column file; in a wider file, a row of exactly 4
+ * fields, or one whose field count is not the header's and whose 5th field is no iteration
+ * number (a description the skill split with tabs). Our rows always have every column.
+ */
+function isSkillRow(fields: readonly string[], columns: readonly string[]): boolean {
+  if (columns.length === SEED_COLUMNS.length || fields.length === SEED_COLUMNS.length) return true;
+  return fields.length > SEED_COLUMNS.length && fields.length !== columns.length && !/^\d+$/.test(fields[SEED_COLUMNS.length] ?? '');
+}
+
+function parseRow(line: string, columns: readonly string[], where: RowLocation): { row: LedgerRow; fromSkill: boolean } {
   let fields = line.split('\t');
-  if (fields.length > columns.length && columns.length === SEED_COLUMNS.length) {
-    // The seed skill writes descriptions unsanitised: in a 4-column file, extra fields can
-    // only be pieces of the description. Joined with a space, as we would have written it.
+  if (fields.length >= SEED_COLUMNS.length && isSkillRow(fields, columns)) {
+    // The skill writes descriptions unsanitised: extra fields can only be pieces of the
+    // description. Joined with a space, as we would have written it; our columns are empty.
     fields = [...fields.slice(0, 3), fields.slice(3).join(' ')];
+    const row: LedgerRow = {
+      commit: fields[0] ?? '',
+      metric: parseMetric(fields[1] ?? '', where),
+      status: parseStatus(fields[2] ?? '', where),
+      description: fields[3] ?? '',
+      iteration: where.index,
+      timestamp: null,
+      durationS: null,
+      reason: null,
+      agent: null,
+      ...(columns.includes('cost_usd') ? { costUsd: null } : {}),
+      ...(columns.includes('tokens_in') ? { tokensIn: null } : {}),
+      ...(columns.includes('tokens_out') ? { tokensOut: null } : {}),
+    };
+    return { row, fromSkill: true };
   }
   if (fields.length !== columns.length) {
-    const seedHint =
-      fields.length === SEED_COLUMNS.length
-        ? ' (a 4-field row is what the autoresearch-agent Python skill appends: was it run on this experiment after autoresearch added its columns?)'
-        : '';
-    throw corrupt(where, `expected ${columns.length} tab-separated fields (${columns.join(', ')}), found ${fields.length}${seedHint}: ${show(line)}`);
+    throw corrupt(where, `expected ${columns.length} tab-separated fields (${columns.join(', ')}), found ${fields.length}: ${show(line)}`);
   }
   const field = (name: string): string | undefined => {
     const i = columns.indexOf(name);
@@ -160,7 +230,7 @@ export function parseRowLine(line: string, columns: readonly string[], where: Ro
     return value === undefined || value === '' ? null : value;
   };
 
-  return {
+  const row: LedgerRow = {
     commit: field('commit') ?? '',
     metric: parseMetric(field('metric') ?? '', where),
     status: parseStatus(field('status') ?? '', where),
@@ -175,6 +245,7 @@ export function parseRowLine(line: string, columns: readonly string[], where: Ro
     ...(columns.includes('tokens_in') ? { tokensIn: parseOptionalNumber(field('tokens_in'), 'tokens_in', where) } : {}),
     ...(columns.includes('tokens_out') ? { tokensOut: parseOptionalNumber(field('tokens_out'), 'tokens_out', where) } : {}),
   };
+  return { row, fromSkill: false };
 }
 
 function parseOptionalNumber(value: string | undefined, column: string, where: RowLocation): number | null {

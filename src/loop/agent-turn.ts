@@ -3,16 +3,20 @@
  * Its exit code, stdout, stderr and JSON are classified (agents/classify.ts):
  *
  *   ok ─────────► finished (with cost, tokens, session, model when the CLI reports them)
- *   transient ──► a few short retries (p-retry, bounded delays), worktree restored between
- *                 them; still transient after the last ─► exhausted (no reset time known)
+ *   transient ──► a few short retries (p-retry), worktree restored between them; each waits
+ *                 as long as the CLI said ("retry in 3.5s", plus a little jitter, at most
+ *                 LONG_WAIT_MS), else our backoff; still transient after the last ─► exhausted
  *   exhausted ──► exhausted (reset time if given): the iteration is rolled back, no row
  *   billing ────► billing: blocked until `autoresearch resume`
- *   failure, timeout, spawn error ─► crashed: an ordinary crash row
+ *   auth ───────► auth: blocked until `autoresearch resume` (not logged in / no key passed)
+ *   failure, timeout, spawn error ─► crashed: an ordinary crash row (refused tool calls too:
+ *                 a turn whose edits were refused is a failure, never `no change`)
  */
+import path from 'node:path';
 import pRetry from 'p-retry';
-import { agentEnvironment } from '../agents/agent-env.js';
+import { agentEnvironment, boundCliRetries, withExtraArgs } from '../agents/agent-env.js';
 import { parseAgentReport, type AgentReport } from '../agents/agent-report.js';
-import { classifyAgentRun, type AgentKind, type AgentVerdict } from '../agents/classify.js';
+import { classifyAgentRun, LONG_WAIT_MS, type AgentKind, type AgentVerdict } from '../agents/classify.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { readTail } from '../fs/read-tail.js';
 import type { SpawnedChild } from '../process/types.js';
@@ -20,14 +24,36 @@ import type { RunnableAgent } from './exhaustion.js';
 
 /** The classifier sees the end of each stream: results and limit messages come last. */
 const TAIL_BYTES = 256 * 1024;
-/** p-retry's backoff must be capped (its default maxTimeout is Infinity and overflows). */
+/** Our own backoff (no delay stated) is capped. */
 const MAX_TRANSIENT_DELAY_MS = 120_000;
+/** A stated delay gets up to this fraction on top, at most MAX_JITTER_MS: retries do not stampede. */
+const JITTER_FRACTION = 0.1;
+const MAX_JITTER_MS = 5_000;
+
+/**
+ * How long to wait before retry `attemptNumber` (1 = after the first attempt). A delay the
+ * CLI stated wins (plus a little jitter, at most LONG_WAIT_MS: a longer one was already
+ * classified as exhausted); otherwise our backoff: transient_backoff doubling per attempt,
+ * capped at MAX_TRANSIENT_DELAY_MS (or transient_backoff when that is larger).
+ */
+export function transientDelayMs(statedMs: number | null, attemptNumber: number, backoffMs: number, random: () => number = Math.random): number {
+  if (statedMs !== null) {
+    const jitter = Math.min(statedMs * JITTER_FRACTION, MAX_JITTER_MS) * random();
+    return Math.round(Math.min(statedMs + jitter, LONG_WAIT_MS));
+  }
+  return Math.min(backoffMs * 2 ** (attemptNumber - 1), Math.max(backoffMs, MAX_TRANSIENT_DELAY_MS));
+}
+
+function formatWait(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
+}
 
 export type AgentTurnResult =
   | { kind: 'finished'; report: AgentReport }
   | { kind: 'crashed'; reason: 'agent_exit' | 'agent_timeout' | 'agent_spawn'; detail: string; report: AgentReport | null }
   | { kind: 'exhausted'; resetAt: number | null; message: string; signature: string | null }
   | { kind: 'billing'; message: string; signature: string }
+  | { kind: 'auth'; message: string; signature: string }
   | { kind: 'aborted' };
 
 export interface AgentTurnInput {
@@ -59,12 +85,15 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
   const { session, deps, agent } = input;
   const { config } = session;
   const kind: AgentKind = agent.spec.kind === 'builtin' ? agent.spec.name : 'command';
-  const env = agentEnvironment(agent.spec, input.env, config.agentPassEnv);
+  // The CLI's own retries are bounded so a persistent 5xx does not cost minutes per call.
+  const bounded = boundCliRetries(agent.spec, agentEnvironment(agent.spec, input.env, config.agentPassEnv), path.dirname(input.promptFile));
+  const env = bounded.env;
+  const command = withExtraArgs(input.command, bounded.extraArgs);
 
   const attempt = async (attemptNumber: number): Promise<AgentTurnResult> => {
     const files = input.outputFiles(attemptNumber - 1);
     const outcome = await deps.runner.run({
-      command: input.command,
+      command,
       cwd: session.store.current.worktree,
       env,
       stdinFile: input.promptFile,
@@ -96,6 +125,8 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
         return { kind: 'exhausted', resetAt: verdict.resetAt, message: verdict.message, signature: verdict.signature };
       case 'billing':
         return { kind: 'billing', message: verdict.message, signature: verdict.signature };
+      case 'auth':
+        return { kind: 'auth', message: verdict.message, signature: verdict.signature };
       case 'transient':
         throw new Transient(verdict);
       case 'ok':
@@ -104,7 +135,8 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
       case 'failure':
         if (outcome.kind === 'timeout') return { kind: 'crashed', reason: 'agent_timeout', detail: 'killed at agent_timeout', report };
         // Verbatim, so a quota message we do not know yet can become the next signature.
-        deps.report({ kind: 'warning', message: `agent ${kind} failed with no known quota signature; its output, verbatim: ${verdict.message}` });
+        if (verdict.signature === undefined) deps.report({ kind: 'warning', message: `agent ${kind} failed with no known quota signature; its output, verbatim: ${verdict.message}` });
+        else deps.report({ kind: 'warning', message: `agent ${kind} failed: ${verdict.message}` });
         return { kind: 'crashed', reason: 'agent_exit', detail: verdict.message, report };
       default: {
         const unreachable: never = verdict;
@@ -116,16 +148,21 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
   try {
     return await pRetry(attempt, {
       retries: config.transientRetries,
-      factor: 2,
-      minTimeout: config.transientBackoffMs,
-      maxTimeout: Math.max(config.transientBackoffMs, MAX_TRANSIENT_DELAY_MS),
-      randomize: false,
+      // p-retry counts and stops; the wait is ours (the CLI's stated delay, on our clock).
+      minTimeout: 0,
+      maxTimeout: 0,
       signal: input.signal,
       shouldRetry: ({ error }) => error instanceof Transient,
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
         if (!(error instanceof Transient) || retriesLeft === 0) return;
-        deps.report({ kind: 'warning', message: `agent ${kind}: transient failure (attempt ${attemptNumber}, ${retriesLeft} retries left): ${error.verdict.message}` });
+        const wait = transientDelayMs(error.verdict.retryAfterMs, attemptNumber, config.transientBackoffMs);
+        deps.report({
+          kind: 'warning',
+          message: `agent ${kind}: transient failure (attempt ${attemptNumber}, ${retriesLeft} retries left): ${error.verdict.message} (next try in ${formatWait(wait)})`,
+        });
         await input.beforeRetry();
+        await deps.clock.sleep(wait, input.signal);
+        if (input.signal.aborted) throw new Aborted();
       },
     });
   } catch (error) {

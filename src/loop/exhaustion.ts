@@ -3,7 +3,7 @@
  * and which agent runs the next iteration. Time comes in as `now`; nothing here waits.
  */
 import type { AgentSpec, ExperimentConfig } from '../config/types.js';
-import type { AgentRole, Exhaustion, ExperimentState } from '../experiment/state.js';
+import type { AgentRole, Exhaustion, ExperimentState, WaitRole } from '../experiment/state.js';
 
 /** A reset time is approximate (and "resets 3pm" means 3:00:00 at the earliest): start a bit after. */
 export const RESET_MARGIN_MS = 2 * 60_000;
@@ -23,11 +23,17 @@ export type RunnableAgent = { role: AgentRole; spec: Exclude<AgentSpec, { kind: 
 export type AgentChoice =
   | { kind: 'agent'; agent: RunnableAgent }
   | { kind: 'none' } // agent: none — nothing to be exhausted
-  | { kind: 'wait'; until: number; exhaustion: Exhaustion; role: AgentRole }; // every agent is exhausted
+  | { kind: 'wait'; until: number; exhaustion: Exhaustion; role: WaitRole }; // every agent (or the evaluation) is exhausted
 
-/** The primary agent unless it is exhausted; then the fallback, if any; else wait for the first to reset. */
-export function chooseAgent(config: Pick<ExperimentConfig, 'agent' | 'agentFallback'>, state: Pick<ExperimentState, 'exhausted'>, now: number): AgentChoice {
-  if (config.agent.kind === 'none') return { kind: 'none' };
+/**
+ * The primary agent unless it is exhausted; then the fallback, if any; else wait for the first
+ * to reset. An evaluation out of quota (eval_uses_llm) is waited for first, whatever the agent:
+ * no iteration can be judged before. `evaluationOnly` (the baseline): no agent is needed.
+ */
+export function chooseAgent(config: Pick<ExperimentConfig, 'agent' | 'agentFallback'>, state: Pick<ExperimentState, 'exhausted'>, now: number, evaluationOnly = false): AgentChoice {
+  const evaluation = state.exhausted.evaluation;
+  if (evaluation !== undefined && Date.parse(evaluation.until) > now) return { kind: 'wait', until: Date.parse(evaluation.until), exhaustion: evaluation, role: 'evaluation' };
+  if (config.agent.kind === 'none' || evaluationOnly) return { kind: 'none' };
   const candidates: RunnableAgent[] = [{ role: 'primary', spec: config.agent }];
   if (config.agentFallback !== null) candidates.push({ role: 'fallback', spec: config.agentFallback });
   for (const agent of candidates) {

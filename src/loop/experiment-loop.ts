@@ -4,22 +4,23 @@
  *   open ─► recover ─► setup ─► ┌─► halted? (tripped/paused/blocked) ───────────────► exit 3
  *                               │   done? (max_experiments, max_runtime) ────────────► exit 0
  *                               │   run limit reached / --single done ───────────────► exit 0
- *                               │   every agent exhausted? ─ --single or on_exhaustion: stop ─► exit 2
+ *                               │   every agent (or the LLM evaluation) exhausted? ─ --single or on_exhaustion: stop ─► exit 2
  *                               │        └─ wait (wall clock; `resume` cuts it short) ─┐
  *                               │   iteration ─ interrupted ─────────────────────────► exit 0
  *                               │       ├─ exhausted ─► record until (reset + margin or backoff);
  *                               │       │               longer than max_exhaustion_wait ─► blocked
- *                               │       ├─ billing ─► blocked ─────────────────────────► exit 3
+ *                               │       ├─ billing, auth ─► blocked ───────────────────► exit 3
  *                               └───────┴─ row; crash count ≥ max_consecutive_crashes ─► tripped, exit 3
  *
  * An exhausted iteration writes no row and is not a crash: the same iteration number runs
- * again once an agent is available.
+ * again once an agent is available. An evaluation that calls an LLM (eval_uses_llm) and runs
+ * out of quota is handled the same way, under the role `evaluation`.
  */
 import { agentLabel } from '../agents/agent-command.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import type { AgentRole } from '../experiment/state.js';
+import type { WaitRole } from '../experiment/state.js';
 import type { LedgerRow } from '../ledger/types.js';
-import { chooseAgent, retryAt, type RunnableAgent } from './exhaustion.js';
+import { chooseAgent, retryAt } from './exhaustion.js';
 import { runIteration } from './iteration.js';
 import { recoverInterruptedIteration } from './recovery.js';
 import { runSetupIfNeeded } from './setup.js';
@@ -41,7 +42,7 @@ export type LoopEnd =
   | { kind: 'limit'; reason: string } // this invocation's limit (--single, --max-experiments)
   | { kind: 'interrupted' } // signal: graceful stop
   | { kind: 'tripped'; reason: string }
-  | { kind: 'blocked'; reason: string } // billing, or a wait longer than max_exhaustion_wait
+  | { kind: 'blocked'; reason: string } // billing, not logged in, or a wait longer than max_exhaustion_wait
   | { kind: 'exhausted'; until: number; agent: string; message: string } // --single / on_exhaustion: stop
   | { kind: 'halted'; state: 'tripped' | 'paused' | 'blocked'; reason: string }; // refused to start
 
@@ -88,27 +89,26 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       return result({ kind: 'limit', reason: `--max-experiments ${opts.maxIterations} reached` });
     }
 
-    // The baseline needs no agent; otherwise pick one that is not exhausted, or wait.
-    let agent: RunnableAgent | null = null;
-    if (session.store.current.lastKept.metric !== null) {
-      const choice = chooseAgent(session.config, session.store.current, deps.clock.now());
-      if (choice.kind === 'wait') {
-        const label = labelOf(session, choice.role);
-        if (opts.mode === 'single' || session.config.onExhaustion === 'stop' || opts.waitForQuota === false) {
-          return result({ kind: 'exhausted', until: choice.until, agent: label, message: choice.exhaustion.reason });
-        }
-        deps.report({ kind: 'waiting', until: new Date(choice.until).toISOString(), agent: label, reason: choice.exhaustion.reason });
-        const how = await waitForAgent(session, deps, choice.until, opts.signal);
-        if (how === 'aborted') return result({ kind: 'interrupted' });
-        if (how === 'halted') {
-          const halted = session.store.current.halt;
-          if (halted !== null) return result({ kind: 'halted', state: halted.state, reason: halted.reason });
-        }
-        deps.report({ kind: 'wait-over', how: how === 'resumed' ? 'resumed' : 'reset-time' });
-        continue;
+    // The baseline needs no agent; otherwise pick one that is not exhausted, or wait. Either
+    // way an evaluation out of quota is waited for.
+    const baseline = session.store.current.lastKept.metric === null;
+    const choice = chooseAgent(session.config, session.store.current, deps.clock.now(), baseline);
+    if (choice.kind === 'wait') {
+      const label = labelOf(session, choice.role);
+      if (opts.mode === 'single' || session.config.onExhaustion === 'stop' || opts.waitForQuota === false) {
+        return result({ kind: 'exhausted', until: choice.until, agent: label, message: choice.exhaustion.reason });
       }
-      if (choice.kind === 'agent') agent = choice.agent;
+      deps.report({ kind: 'waiting', until: new Date(choice.until).toISOString(), agent: label, reason: choice.exhaustion.reason });
+      const how = await waitForAgent(session, deps, choice.until, opts.signal);
+      if (how === 'aborted') return result({ kind: 'interrupted' });
+      if (how === 'halted') {
+        const halted = session.store.current.halt;
+        if (halted !== null) return result({ kind: 'halted', state: halted.state, reason: halted.reason });
+      }
+      deps.report({ kind: 'wait-over', how: how === 'resumed' ? 'resumed' : 'reset-time' });
+      continue;
     }
+    const agent = choice.kind === 'agent' ? choice.agent : null;
 
     const outcome = await runIteration(session, deps, opts.signal, agent);
     switch (outcome.kind) {
@@ -120,7 +120,12 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
         continue; // the same iteration again: with the fallback agent, or after a wait
       }
       case 'billing': {
-        const reason = `${agentLabel(outcome.agent.spec, outcome.agent.role)}: billing problem (no reset time): ${outcome.message}`;
+        const reason = `${outcome.label}: billing problem (no reset time): ${outcome.message}`;
+        await block(session, deps, reason);
+        return result({ kind: 'blocked', reason });
+      }
+      case 'auth': {
+        const reason = outcome.message; // names the CLI and the variable to pass
         await block(session, deps, reason);
         return result({ kind: 'blocked', reason });
       }
@@ -139,6 +144,10 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       const role = agent.role;
       await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, role) }));
     }
+    if (outcome.row.metric !== null && session.store.current.exhausted.evaluation !== undefined) {
+      // The evaluation printed a metric again: its backoff starts over next time.
+      await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, 'evaluation') }));
+    }
 
     const tripReason = await tripIfCrashing(session, deps);
     if (tripReason !== null) return result({ kind: 'tripped', reason: tripReason });
@@ -153,14 +162,13 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
 async function recordExhaustion(
   session: Session,
   deps: LoopDeps,
-  outcome: { agent: RunnableAgent; resetAt: number | null; message: string; signature: string | null },
+  outcome: { role: WaitRole; label: string; resetAt: number | null; message: string; signature: string | null },
 ): Promise<string | null> {
   const { config } = session;
   const now = deps.clock.now();
-  const role = outcome.agent.role;
+  const { role, label } = outcome;
   const attempt = (session.store.current.exhausted[role]?.attempt ?? 0) + 1;
   const until = retryAt(outcome.resetAt, attempt, config, now);
-  const label = agentLabel(outcome.agent.spec, role);
   if (until - now > config.maxExhaustionWaitMs) {
     const reason = `${label}: usage exhausted until ${new Date(until).toISOString()}, longer than max_exhaustion_wait (${Math.round(config.maxExhaustionWaitMs / 60_000)} min): ${outcome.message}`;
     await block(session, deps, reason);
@@ -198,12 +206,13 @@ async function block(session: Session, deps: LoopDeps, reason: string): Promise<
   deps.report({ kind: 'halted', state: 'blocked', reason });
 }
 
-function labelOf(session: Session, role: AgentRole): string {
+function labelOf(session: Session, role: WaitRole): string {
+  if (role === 'evaluation') return 'evaluation';
   const spec = role === 'primary' ? session.config.agent : session.config.agentFallback;
   return spec === null ? role : agentLabel(spec, role);
 }
 
-function withoutRole<T>(map: Partial<Record<AgentRole, T>>, role: AgentRole): Partial<Record<AgentRole, T>> {
+function withoutRole<T>(map: Partial<Record<WaitRole, T>>, role: WaitRole): Partial<Record<WaitRole, T>> {
   const copy = { ...map };
   delete copy[role];
   return copy;

@@ -22,9 +22,10 @@ import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
 import { readTail } from '../fs/read-tail.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
+import { evaluationUsesLlm } from '../experiment/evaluators.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
 import { candidateRef, interruptedCandidateRef, iterationPaths, type IterationPaths } from '../experiment/paths.js';
-import type { ChildRecord } from '../experiment/state.js';
+import type { ChildRecord, WaitRole } from '../experiment/state.js';
 import type { LedgerRow, RowReason, RowStatus } from '../ledger/types.js';
 import { bootId } from '../process/process-identity.js';
 import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
@@ -34,16 +35,20 @@ import { childEnv } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import { isImprovement } from './decide.js';
 import type { Phase } from './events.js';
-import { extractMetric } from './metric.js';
+import { classifyFailedEvaluation } from './eval-llm.js';
+import { placeExperimentFiles } from './experiment-files.js';
+import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
 import { buildPrompt } from './prompt.js';
 import { outOfScope } from './scope.js';
 
 export type IterationResult =
   | { kind: 'recorded'; row: LedgerRow }
   | { kind: 'interrupted'; phase: Phase }
-  // The agent could not work (quota, billing): rolled back, no row, not a crash.
-  | { kind: 'exhausted'; agent: RunnableAgent; resetAt: number | null; message: string; signature: string | null }
-  | { kind: 'billing'; agent: RunnableAgent; message: string; signature: string }
+  // The agent, or an evaluation that calls an LLM, could not work (quota, billing, not
+  // logged in): rolled back, no row, not a crash.
+  | { kind: 'exhausted'; role: WaitRole; label: string; resetAt: number | null; message: string; signature: string | null }
+  | { kind: 'billing'; role: WaitRole; label: string; message: string; signature: string }
+  | { kind: 'auth'; role: WaitRole; label: string; message: string; signature: string }
   // `rerun`: the past candidate's change does not apply to the current best (no row).
   | { kind: 'not-applicable'; detail: string };
 
@@ -70,10 +75,12 @@ class Interrupted {
 
 /** The agent's quota or billing stopped the turn, or a rerun does not apply: unwinds like an interruption, no row. */
 class NoRow {
-  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'not-applicable' }>) {}
+  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'auth' | 'not-applicable' }>) {}
 }
 
 const LOG_TAIL_BYTES = 4096;
+/** The classifier sees the end of the evaluation log: limit messages come last. */
+const EVAL_CLASSIFY_BYTES = 256 * 1024;
 
 /** `agent` runs the turn (null: the baseline, or `agent: none`, which evaluates the worktree as it is). */
 export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun): Promise<IterationResult> {
@@ -216,9 +223,11 @@ class Iteration {
       case 'aborted':
         throw new Interrupted('agent');
       case 'exhausted':
-        throw new NoRow({ kind: 'exhausted', agent, resetAt: turn.resetAt, message: turn.message, signature: turn.signature });
+        throw new NoRow({ kind: 'exhausted', role: agent.role, label: agentLabel(agent.spec, agent.role), resetAt: turn.resetAt, message: turn.message, signature: turn.signature });
       case 'billing':
-        throw new NoRow({ kind: 'billing', agent, message: turn.message, signature: turn.signature });
+        throw new NoRow({ kind: 'billing', role: agent.role, label: agentLabel(agent.spec, agent.role), message: turn.message, signature: turn.signature });
+      case 'auth':
+        throw new NoRow({ kind: 'auth', role: agent.role, label: agentLabel(agent.spec, agent.role), message: turn.message, signature: turn.signature });
       case 'crashed': {
         this.agentReport = turn.report;
         // Whatever the agent changed before failing stays reachable for inspection.
@@ -245,6 +254,7 @@ class Iteration {
     let outcome: ProcessOutcome;
     try {
       await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
+      placeExperimentFiles(session); // where the evaluation expects them (the seed's evaluate.py)
       this.phase('eval', lease === undefined ? undefined : `slot ${lease.slot}`);
       outcome = await this.deps.runner.run({
         command: session.config.evaluateCmd,
@@ -260,14 +270,18 @@ class Iteration {
     }
     this.evalMs = outcome.durationMs;
     if (outcome.kind === 'aborted') throw new Interrupted('eval');
-    const crash = (reason: RowReason, detail: string): Verdict => ({ status: 'crash', reason, metric: null, commit, description, detail });
+    const ended = { code: outcome.kind === 'exit' ? outcome.code : null, signal: outcome.kind === 'signal' ? outcome.signal : null };
+    const crash = (reason: RowReason, detail: string): Verdict => {
+      this.throwIfOutOfQuota(ended.code, ended.signal);
+      return { status: 'crash', reason, metric: null, commit, description, detail };
+    };
     switch (outcome.kind) {
       case 'timeout':
         return crash('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)`);
       case 'signal':
         return crash('eval_signal', `killed by ${outcome.signal}`);
       case 'spawn-error':
-        return crash('eval_spawn', outcome.message);
+        return { status: 'crash', reason: 'eval_spawn', metric: null, commit, description, detail: outcome.message };
       case 'exit':
         if (outcome.code !== 0) return crash('eval_exit', `exit code ${outcome.code}`);
         break;
@@ -277,9 +291,9 @@ class Iteration {
       }
     }
     this.phase('decide');
-    const grep = new RegExp(session.config.metricGrep);
-    const metric = await extractMetric(this.files.evalLog, grep);
-    if (metric.kind === 'missing') return crash('metric_missing', `no line matches ${session.config.metricGrep}`);
+    const { metricGrep, metricRegex } = session.config;
+    const metric = await extractMetric(this.files.evalLog, metricMatcher(metricGrep, metricRegex));
+    if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`);
     if (metric.kind === 'invalid') return crash('metric_invalid', `not a finite number: ${metric.line.slice(0, 200)}`);
     const better = this.best === null || isImprovement(metric.value, this.best, session.config.direction, session.config.minImprovement);
     return {
@@ -290,6 +304,20 @@ class Iteration {
       description,
       detail: null,
     };
+  }
+
+  /**
+   * A failed evaluation that calls an LLM (eval_uses_llm) and says its quota is gone or its
+   * billing failed is not the change's fault: no row, like an exhausted agent.
+   */
+  private throwIfOutOfQuota(exitCode: number | null, signal: string | null): void {
+    if (!evaluationUsesLlm(this.session.config)) return;
+    const verdict = classifyFailedEvaluation(readTail(this.files.evalLog, EVAL_CLASSIFY_BYTES), exitCode, signal, {
+      now: this.deps.clock.now(),
+      localZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    });
+    if (verdict === null) return;
+    throw new NoRow({ ...verdict, role: 'evaluation', label: 'evaluation' });
   }
 
   /** Row first (the source of truth), then the artifact, then state, then git. */

@@ -1,7 +1,11 @@
 /**
  * The metric of an evaluation (SPEC §3, `metric_grep`): the number after the last `:` on
- * the LAST line of the log that matches the pattern, as the seed skill reads it (lines
- * tested with surrounding whitespace stripped, like Python's `line.strip()`).
+ * the LAST line of the log that matches, as the seed skill reads it (lines tested with
+ * surrounding whitespace stripped, like Python's `line.strip()`).
+ *
+ * Which lines match (metricMatcher): `metric_grep` is the seed skill's LITERAL prefix
+ * (`line.strip().startswith(grep.lstrip("^"))`), so `score(%)`, `acc[top1]` and `c++` are
+ * plain text; `metric_regex` (ours) is a JavaScript regular expression and wins when set.
  *
  * Unlike the seed, a last matching line without a valid number is `invalid`: we never fall
  * back to an earlier line, which would credit the change with a stale value.
@@ -21,9 +25,43 @@ const MAX_LINE_BYTES = 64 * 1024;
 /** A leading decimal or exponent number; what follows it may be a unit. */
 const LEADING_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
 
-export async function extractMetric(logFile: string, grep: RegExp): Promise<MetricResult> {
+/** Whether a (trimmed) log line is the metric line. */
+export type MetricMatcher = (line: string) => boolean;
+
+/**
+ * `metric_regex` when set, else `metric_grep` with the seed's semantics. Configs written by
+ * an earlier `autoresearch init` hold a regex-escaped metric_grep (`^val\.bpb:`), which the
+ * seed would read literally and never match: a backslash before a regex metacharacter is
+ * also tried without it (`val.bpb:`), so those experiments keep working. No real output
+ * line starts with the escaped text, so the extra prefix never changes what a seed-written
+ * metric_grep matches.
+ */
+export function metricMatcher(grep: string, regex: string | null): MetricMatcher {
+  if (regex !== null) return regexMatcher(new RegExp(regex));
+  const prefixes = seedPrefixes(grep);
+  return prefixes.length === 1 ? (line) => line.startsWith(prefixes[0] ?? '') : (line) => prefixes.some((p) => line.startsWith(p));
+}
+
+/** The literal prefix(es) a metric_grep stands for: `grep.lstrip("^")`, and its unescaped form. */
+export function seedPrefixes(grep: string): string[] {
+  const literal = grep.replace(/^\^+/, '');
+  const unescaped = literal.replace(/\\([.*+?^${}()|[\]\\\/-])/g, '$1');
+  return unescaped === literal ? [literal] : [literal, unescaped];
+}
+
+/** How a matcher is described to users: `/regex/` or the literal prefix in backticks. */
+export function describeMetricMatch(grep: string, regex: string | null): string {
+  return regex !== null ? `/${regex}/ (metric_regex)` : `lines starting with \`${seedPrefixes(grep).at(-1) ?? ''}\` (metric_grep)`;
+}
+
+function regexMatcher(grep: RegExp): MetricMatcher {
   // Without g/y, test() keeps no lastIndex between lines (a shared /g regex would skip matches).
   const pattern = new RegExp(grep.source, grep.flags.replace(/[gy]/g, ''));
+  return (line) => pattern.test(line);
+}
+
+export async function extractMetric(logFile: string, match: RegExp | MetricMatcher): Promise<MetricResult> {
+  const matches = match instanceof RegExp ? regexMatcher(match) : match;
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(logFile, 'r');
@@ -34,7 +72,7 @@ export async function extractMetric(logFile: string, grep: RegExp): Promise<Metr
   try {
     let found: string | undefined;
     await scanLinesBackwards(handle, logFile, (line) => {
-      if (!pattern.test(line)) return false;
+      if (!matches(line)) return false;
       found = line;
       return true;
     });

@@ -23,29 +23,39 @@ import { AutoresearchError } from '../core/errors.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
 import { interruptedCandidateRef, iterationPaths } from '../experiment/paths.js';
-import type { ChildRecord, Intent } from '../experiment/state.js';
-import { removeStaleGitLocks } from '../git/stale-locks.js';
+import type { ChildRecord, ExperimentState, Intent } from '../experiment/state.js';
+import { removeStaleGitLocks, type ExperimentGitScope } from '../git/stale-locks.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { groupsWithEnv, terminateGroup } from '../process/live-groups.js';
 import { bootId, isSameGroupAlive, readProcStat } from '../process/process-identity.js';
+import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
 
 /** A durable write's temp file: `<file>.<writer pid>-<ms>-<n>.tmp` (fs/durable.ts). */
-const TEMP_FILE = /^(?:state\.json|results\.tsv)\.(\d+)-\d+-\d+\.tmp$/;
+// Temp files of fs/durable.ts (`<file>.<pid>-<ms>-<n>.tmp`) and of run-lock.ts (`run.lock.<pid>-<ms>-<base36>.tmp`).
+const TEMP_FILE = /^(?:state\.json|results\.tsv|run\.lock)\.(\d+)-\d+-[0-9a-z]+\.tmp$/;
 /** Between TERM and KILL for a leftover group: as long as run-process gives its own children. */
 const KILL_GRACE_MS = 2000;
 /** The variable every agent and evaluation of this experiment inherits (loop/child-env.ts). */
 const WORKTREE_VAR = 'AUTORESEARCH_WORKTREE';
 
 export async function recoverInterruptedIteration(session: Session, deps: LoopDeps): Promise<void> {
+  await settleInterruptedIteration(session, deps);
+  // Then the ledger's word on the last keep (a keep the seed skill recorded after our last run).
+  await adoptNewerLedgerKeep(session, deps);
+}
+
+async function settleInterruptedIteration(session: Session, deps: LoopDeps): Promise<void> {
   const { intent } = session.store.current;
-  const childNote = intent?.child ? await killRecordedGroup(intent.child, intent, deps) : null;
-  await killUnrecordedLeftovers(session, deps);
-  await removeStaleLocks(session, deps);
+  const childNote = await clearLeftovers(
+    { state: session.store.current, gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, idKey: session.config.id.key },
+    deps,
+  );
   removeDeadWritersTempFiles(session, deps);
   if (intent === null) return;
 
   const note = childNote === null ? '' : `; ${childNote}`;
-  const row = session.ledger.rows().find((r) => r.iteration === intent.iteration);
+  // Only a row of ours (rows the seed skill appends have no timestamp) can be the intent's.
+  const row = session.ledger.rows().find((r) => r.iteration === intent.iteration && r.timestamp !== null);
   if (row !== undefined && intent.decided === true) {
     // Row and state were written; only the restore was cut short.
     await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
@@ -83,6 +93,28 @@ export async function recoverInterruptedIteration(session: Session, deps: LoopDe
   }));
   await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
   deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} was written; finished its git step${note}` });
+}
+
+/** What steps 1 and 2 need: the recorded state (its worktree path and intent) and the repository. */
+export interface LeftoverScope {
+  state: Pick<ExperimentState, 'worktree' | 'intent'>;
+  gitCommonDir: string;
+  projectRoot: string;
+  idKey: string;
+}
+
+/**
+ * Steps 1 and 2 (processes, then stale git locks) for the worktree path the state records.
+ * Also run before that worktree is moved (experiment/migrate-worktree.ts), with its old path:
+ * leftovers carry the old path in their environment and may still be working in it.
+ * Returns what happened to the recorded child, or null when there was none.
+ */
+export async function clearLeftovers(scope: LeftoverScope, deps: LoopDeps): Promise<string | null> {
+  const { intent, worktree } = scope.state;
+  const childNote = intent?.child ? await killRecordedGroup(intent.child, intent, deps) : null;
+  await killUnrecordedLeftovers(worktree, deps);
+  await removeStaleLocks({ gitCommonDir: scope.gitCommonDir, projectRoot: scope.projectRoot, worktree, idKey: scope.idKey }, deps);
+  return childNote;
 }
 
 /**
@@ -131,8 +163,7 @@ function whyNotOurs(child: ChildRecord): string {
 }
 
 /** Groups of processes that inherited this experiment's worktree variable and are not ours. */
-async function killUnrecordedLeftovers(session: Session, deps: LoopDeps): Promise<void> {
-  const worktree = session.store.current.worktree;
+async function killUnrecordedLeftovers(worktree: string, deps: LoopDeps): Promise<void> {
   const exclude = selfAndAncestors();
   for (const [pgid, pids] of groupsWithEnv(WORKTREE_VAR, worktree, exclude)) {
     const stillOurs = () => groupsWithEnv(WORKTREE_VAR, worktree, exclude).has(pgid);
@@ -155,9 +186,9 @@ function selfAndAncestors(): Set<number> {
   return pids;
 }
 
-async function removeStaleLocks(session: Session, deps: LoopDeps): Promise<void> {
+async function removeStaleLocks(scope: ExperimentGitScope, deps: LoopDeps): Promise<void> {
   const { stillRunning } = await removeStaleGitLocks(
-    { gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, worktree: session.store.current.worktree, idKey: session.config.id.key },
+    scope,
     {
       onRemoved: (file) => deps.report({ kind: 'warning', message: `removed stale git lock ${file} (left by a killed git process; no live process holds it)` }),
       onKept: (file, reason) => deps.report({ kind: 'warning', message: `kept git lock ${file}: ${reason}` }),
@@ -190,6 +221,9 @@ function removeDeadWritersTempFiles(session: Session, deps: LoopDeps): void {
 }
 
 function pidExists(pid: number): boolean {
+  // A zombie (PID 1 here may never reap it) writes nothing more: dead.
+  const stat = readProcStat(pid);
+  if (stat !== null && (stat.state === 'Z' || stat.state === 'X')) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -64,7 +64,7 @@ export async function writeReport(opts: ReportOptions): Promise<WrittenReport> {
     ledgerFile: paths.results,
     metric: config.metric,
     direction: config.direction,
-    metricGrep: config.metricGrep,
+    metricGrep: config.metricRegex ?? config.metricGrep,
     evalTimeoutMs: config.evalTimeoutMs,
     agentTimeoutMs: config.agentTimeoutMs,
     allowedPaths: config.allowedPaths,

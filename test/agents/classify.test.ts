@@ -19,7 +19,10 @@ function summary(v: AgentVerdict): Record<string, unknown> {
     case 'transient':
       return { kind: v.kind, signature: v.signature, retryAfterMs: v.retryAfterMs };
     case 'billing':
+    case 'auth':
       return { kind: v.kind, signature: v.signature };
+    case 'failure':
+      return v.signature === undefined ? { kind: v.kind } : { kind: v.kind, signature: v.signature };
     default:
       return { kind: v.kind };
   }
@@ -280,6 +283,129 @@ const EXAMPLES: Example[] = [
     stderr: 'unexpected status 503 Service Unavailable: upstream connect error',
     expected: { kind: 'transient', signature: 'http.5xx', retryAfterMs: null },
   },
+  // ---- Not logged in (auth): blocks, names the variable to pass
+  {
+    name: 'claude not logged in (result text)',
+    agent: 'claude',
+    exit: 1,
+    stdout: JSON.stringify(claudeResult({ is_error: true, result: 'Not logged in · Please run /login' })),
+    expected: { kind: 'auth', signature: 'auth.not-logged-in' },
+  },
+  {
+    name: 'codex 401 Unauthorized',
+    agent: 'codex',
+    exit: 1,
+    stdout: lines({ type: 'error', message: 'unexpected status 401 Unauthorized: Missing bearer or basic authentication in header' }),
+    expected: { kind: 'auth', signature: 'auth.not-logged-in' },
+  },
+  {
+    name: 'codex custom provider without its key',
+    agent: 'codex',
+    exit: 1,
+    stderr: 'Error: Missing environment variable: `OPENAI_API_KEY`.',
+    expected: { kind: 'auth', signature: 'codex.missing-key' },
+  },
+  {
+    name: 'gemini without GEMINI_API_KEY (exit 41)',
+    agent: 'gemini',
+    exit: 41,
+    stderr: 'When using Gemini API, you must specify the GEMINI_API_KEY environment variable.\nUpdate your environment and try again (no reload needed if using .env)!',
+    expected: { kind: 'auth', signature: 'gemini.no-api-key' },
+  },
+  {
+    name: 'gemini exit 41 with no text',
+    agent: 'gemini',
+    exit: 41,
+    expected: { kind: 'auth', signature: 'gemini.exit-41' },
+  },
+  // ---- Refused tool calls: a failed turn, never `no change`
+  {
+    name: 'claude permission_denials at exit 0 with is_error false',
+    agent: 'claude',
+    exit: 0,
+    stdout: JSON.stringify(
+      claudeResult({
+        is_error: false,
+        result: 'I updated value.txt to 2.',
+        permission_denials: [
+          { tool_name: 'Edit', tool_use_id: 'toolu_01', tool_input: { file_path: '/p/.git/autoresearch/wt/value.txt', old_string: '1', new_string: '2' } },
+          { tool_name: 'Bash', tool_use_id: 'toolu_02', tool_input: { command: "sed -i 's/1/2/' value.txt", description: 'Set value' } },
+        ],
+      }),
+    ),
+    expected: { kind: 'failure', signature: 'claude.permission-denials' },
+  },
+  {
+    name: 'codex declined command',
+    agent: 'codex',
+    exit: 0,
+    stdout: lines(
+      { type: 'item.completed', item: { id: 'item_1', type: 'command_execution', command: "bash -lc 'sed -i s/1/2/ value.txt'", aggregated_output: '', exit_code: null, status: 'declined' } },
+      { type: 'turn.completed', usage: { input_tokens: 10, cached_input_tokens: 0, output_tokens: 5 } },
+    ),
+    expected: { kind: 'failure', signature: 'codex.declined' },
+  },
+  {
+    name: 'gemini rejected tool calls in its JSON stats',
+    agent: 'gemini',
+    exit: 0,
+    stdout: JSON.stringify({
+      response: 'Done.',
+      stats: {
+        models: {},
+        tools: { totalCalls: 1, totalSuccess: 0, totalFail: 1, totalDecisions: { accept: 0, reject: 1, modify: 0, auto_accept: 0 }, byName: { replace: { count: 1, decisions: { accept: 0, reject: 1, modify: 0, auto_accept: 0 } } } },
+      },
+    }),
+    expected: { kind: 'failure', signature: 'gemini.tool-rejected' },
+  },
+  {
+    name: 'gemini in an untrusted folder (exit 55)',
+    agent: 'gemini',
+    exit: 55,
+    stderr: 'Gemini CLI is not running in a trusted directory. To proceed, either use `--skip-trust`, set the `GEMINI_CLI_TRUST_WORKSPACE=true` environment variable, or trust this directory in interactive mode.',
+    expected: { kind: 'failure', signature: 'gemini.untrusted-folder' },
+  },
+  {
+    name: 'gemini exit 55 with no text',
+    agent: 'gemini',
+    exit: 55,
+    expected: { kind: 'failure', signature: 'gemini.exit-55' },
+  },
+  // ---- Gemini: billing, 5xx, and its exit codes (HTTP status mod 256)
+  {
+    name: 'gemini prepayment credits depleted (429 RESOURCE_EXHAUSTED, exit 173)',
+    agent: 'gemini',
+    exit: 173,
+    stderr: JSON.stringify({ error: { code: 429, message: 'Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing.', status: 'RESOURCE_EXHAUSTED' } }, null, 2),
+    expected: { kind: 'billing', signature: 'gemini.prepayment-depleted' },
+  },
+  {
+    name: 'gemini HTTP 500 INTERNAL after its attempts (exit 244)',
+    agent: 'gemini',
+    exit: 244,
+    stderr: 'Attempt 1 failed with status 500. Retrying with backoff... ApiError: {"error":{"code":500,"message":"Internal error encountered.","status":"INTERNAL"}}',
+    expected: { kind: 'transient', signature: 'gemini.http-5xx', retryAfterMs: null },
+  },
+  {
+    name: 'gemini exit 247 (503) with nothing else',
+    agent: 'gemini',
+    exit: 247,
+    stderr: 'An unexpected critical error occurred:',
+    expected: { kind: 'transient', signature: 'gemini.exit-5xx', retryAfterMs: null },
+  },
+  {
+    name: 'gemini exit 173 (429) with nothing else',
+    agent: 'gemini',
+    exit: 173,
+    expected: { kind: 'transient', signature: 'gemini.exit-429', retryAfterMs: null },
+  },
+  {
+    name: 'a stated wait in any CLI: retry after 12 seconds',
+    agent: 'codex',
+    exit: 1,
+    stderr: 'stream error: rate limited; retry after 12 seconds',
+    expected: { kind: 'transient', signature: 'any.retry-in', retryAfterMs: 12_000 },
+  },
   {
     name: '429 Too Many Requests',
     agent: 'claude',
@@ -495,5 +621,83 @@ describe('classifyAgentRun: large outputs', () => {
     const elapsed = performance.now() - started;
     expect(summary(v)).toEqual({ kind: 'exhausted', signature: 'claude.rate-limit-event.rejected', resetAt: '2026-06-15T16:00:00.000Z' });
     expect(elapsed).toBeLessThan(2_000); // generous: it takes tens of ms; quadratic behaviour would take minutes
+  });
+});
+
+describe('classifyAgentRun: refused tool calls and not logged in', () => {
+  it('names the refused calls and says what to check', () => {
+    const stdout = JSON.stringify(
+      claudeResult({
+        is_error: false,
+        result: 'Done',
+        permission_denials: [
+          { tool_name: 'Edit', tool_use_id: 'a', tool_input: { file_path: '/p/.git/wt/value.txt' } },
+          { tool_name: 'Bash', tool_use_id: 'b', tool_input: { command: "sed -i 's/1/2/' value.txt" } },
+        ],
+      }),
+    );
+    const v = run('claude', 0, { stdout });
+    expect(v.kind).toBe('failure');
+    expect(v.kind === 'failure' ? v.message : '').toMatch(/^claude refused 2 tool calls \(Edit \/p\/\.git\/wt\/value\.txt, Bash sed -i 's\/1\/2\/' value\.txt\): permission denied; .*\.git/);
+  });
+
+  it('is ok with an empty permission_denials', () => {
+    expect(run('claude', 0, { stdout: JSON.stringify(claudeResult({ is_error: false, result: 'Done', permission_denials: [] })) })).toEqual({ kind: 'ok' });
+  });
+
+  it('a quota beats a refusal (the refusal is only the last word when nothing else went wrong)', () => {
+    const stdout = lines(
+      rateLimitEvent({ status: 'rejected', resetsAt: 1781539200 }),
+      claudeResult({ is_error: false, result: '', permission_denials: [{ tool_name: 'Edit', tool_input: { file_path: 'x' } }] }),
+    );
+    expect(run('claude', 0, { stdout })).toMatchObject({ kind: 'exhausted' });
+  });
+
+  it('a codex command that merely failed is not a refusal', () => {
+    const stdout = lines(
+      { type: 'item.completed', item: { id: 'i', type: 'command_execution', command: 'pytest', aggregated_output: '1 failed', exit_code: 1, status: 'failed' } },
+      { type: 'turn.completed', usage: {} },
+    );
+    expect(run('codex', 0, { stdout })).toEqual({ kind: 'ok' });
+  });
+
+  it('says in one line which variable to pass', () => {
+    const v = run('codex', 1, { stderr: 'Error: Not logged in\n  run codex login' });
+    expect(v).toEqual({
+      kind: 'auth',
+      signature: 'auth.not-logged-in',
+      message: 'codex is not logged in: run `codex login`, or set OPENAI_API_KEY and add `agent_pass_env: OPENAI_API_KEY` to config.cfg (it said: Error: Not logged in)',
+    });
+    expect(run('claude', 1, { stdout: JSON.stringify(claudeResult({ is_error: true, result: 'Invalid API key · Please run /login' })) })).toMatchObject({
+      kind: 'auth',
+      message: expect.stringContaining('agent_pass_env: ANTHROPIC_API_KEY') as unknown,
+    });
+  });
+
+  it('a finished turn is logged in whatever its stderr says', () => {
+    expect(run('claude', 0, { stdout: JSON.stringify(claudeResult({ is_error: false, result: 'done' })), stderr: 'gh: Not logged in' })).toEqual({ kind: 'ok' });
+  });
+
+  it('gemini: a billing text beats exit 173, and exit codes never apply to a command agent', () => {
+    expect(run('gemini', 173, { stderr: 'Your prepayment credits are depleted.' })).toMatchObject({ kind: 'billing' });
+    expect(run('gemini', 173, { stderr: 'TerminalQuotaError: You have exhausted your daily quota on this model.' })).toMatchObject({ kind: 'exhausted' });
+    expect(run('command', 244, { stderr: 'boom' })).toEqual({ kind: 'failure', message: 'boom' });
+    expect(run('command', 55, {})).toEqual({ kind: 'failure', message: 'exited with code 55, no output' });
+  });
+});
+
+describe('classifyAgentRun: error text, not paths', () => {
+  it('does not read a keyword inside a path as an error', () => {
+    const stderr = "Error: ENOENT: no such file or directory, open '/tmp/ar-runs/codex-overloaded-3fa/agent.log'";
+    expect(run('codex', 1, { stderr })).toEqual({ kind: 'failure', message: stderr });
+    expect(run('gemini', 1, { stderr: 'cannot read src/overloaded.ts' })).toMatchObject({ kind: 'failure' });
+    expect(run('claude', 1, { stderr: 'wrote /work/logs/429 Too Many Requests/x' })).toMatchObject({ kind: 'failure' });
+  });
+
+  it('still matches the real messages', () => {
+    for (const stderr of ['The model is overloaded. Please try again later.', '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}', '529 Overloaded.']) {
+      expect(run('codex', 1, { stderr }), stderr).toMatchObject({ kind: 'transient', signature: 'http.overloaded' });
+    }
+    expect(run('claude', 1, { stderr: 'Not logged in · Please run /login' })).toMatchObject({ kind: 'auth' });
   });
 });

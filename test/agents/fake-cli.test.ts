@@ -50,9 +50,10 @@ function summary(v: AgentVerdict): Record<string, unknown> {
     case 'transient':
       return { kind: v.kind, signature: v.signature, retryAfterMs: v.retryAfterMs };
     case 'billing':
+    case 'auth':
       return { kind: v.kind, signature: v.signature };
     case 'failure':
-      return { kind: v.kind };
+      return v.signature === undefined ? { kind: v.kind } : { kind: v.kind, signature: v.signature };
     case 'ok':
       return { kind: v.kind };
   }
@@ -61,6 +62,8 @@ function summary(v: AgentVerdict): Record<string, unknown> {
 const exhausted = (signature: string, resetAt: string | null) => ({ kind: 'exhausted', signature, resetAt });
 const transient = (signature: string, retryAfterMs: number | null) => ({ kind: 'transient', signature, retryAfterMs });
 const billing = (signature: string) => ({ kind: 'billing', signature });
+const auth = (signature: string) => ({ kind: 'auth', signature });
+const refused = (signature: string) => ({ kind: 'failure', signature }); // a failed turn we can explain
 const OK = { kind: 'ok' };
 const FAILURE = { kind: 'failure' };
 
@@ -86,6 +89,8 @@ const EXPECTED: Record<BuiltinAgent, Record<string, Record<string, unknown>>> = 
     overloaded: transient('claude.api-5xx', null),
     'result-529': transient('claude.result.api-5xx', null),
     'error-max-turns': FAILURE,
+    'permission-denied': refused('claude.permission-denials'),
+    'not-logged-in': auth('auth.not-logged-in'),
     crash: FAILURE,
   },
   codex: {
@@ -101,6 +106,8 @@ const EXPECTED: Record<BuiltinAgent, Record<string, Record<string, unknown>>> = 
     'usage-not-included': billing('codex.usage-not-included'),
     'high-demand': transient('codex.high-demand', null),
     'retry-limit': transient('codex.retry-limit', null),
+    declined: refused('codex.declined'),
+    'not-logged-in': auth('auth.not-logged-in'),
     crash: FAILURE,
   },
   gemini: {
@@ -117,7 +124,11 @@ const EXPECTED: Record<BuiltinAgent, Record<string, Record<string, unknown>>> = 
     'insufficient-credits': billing('gemini.insufficient-credits'),
     fallback: exhausted('gemini.daily-quota', null), // its first line; the switch notice alone is gemini.model-fallback
     'stream-error': exhausted('gemini.terminal-quota', null),
-    unavailable: transient('http.overloaded', null),
+    unavailable: transient('gemini.http-5xx', null), // `Attempt 3 failed with status 503`
+    untrusted: refused('gemini.untrusted-folder'),
+    'no-api-key': auth('gemini.no-api-key'),
+    'prepayment-depleted': billing('gemini.prepayment-depleted'),
+    'internal-500': transient('gemini.http-5xx', null),
     crash: FAILURE,
   },
 };

@@ -51,6 +51,7 @@ describe('parseConfigText: valid configs', () => {
       metric: 'p50_ms',
       direction: 'lower',
       metricGrep: '^p50_ms:',
+      metricRegex: null,
       timeBudgetMs: 300_000,
       evalTimeoutMs: 750_000,
       agent: { kind: 'none' },
@@ -70,6 +71,7 @@ describe('parseConfigText: valid configs', () => {
       backoffMaxMs: 3_600_000,
       maxExhaustionWaitMs: 86_400_000,
       setupCmd: null,
+      evalUsesLlm: null,
       created: '2026-03-08 14:12',
     });
   });
@@ -150,6 +152,13 @@ setup_cmd: npm ci
     expect(() => parseConfigText(`${MINIMAL}agent_pass_env: NOT-A-NAME\n`, ctx)).toThrow(/agent_pass_env: expected comma-separated environment variable names, found `NOT-A-NAME`, which is not a variable name/);
   });
 
+  it('reads eval_uses_llm: true, false, or unset (null: decided by the evaluator)', () => {
+    expect(parseConfigText(`${MINIMAL}eval_uses_llm: true\n`, ctx).evalUsesLlm).toBe(true);
+    expect(parseConfigText(`${MINIMAL}eval_uses_llm: false\n`, ctx).evalUsesLlm).toBe(false);
+    expect(parseConfigText(MINIMAL, ctx).evalUsesLlm).toBeNull();
+    expect(() => parseConfigText(`${MINIMAL}eval_uses_llm: yes\n`, ctx)).toThrow(/eval_uses_llm: expected `true` or `false`, found `yes`/);
+  });
+
   it('derives eval_timeout as 2.5 × the budget from either budget key', () => {
     expect(parseConfigText(`${MINIMAL}time_budget_minutes: 1.5\n`, ctx)).toMatchObject({ timeBudgetMs: 90_000, evalTimeoutMs: 225_000 });
     expect(parseConfigText(`${MINIMAL}time_budget: 2m\n`, ctx)).toMatchObject({ timeBudgetMs: 120_000, evalTimeoutMs: 300_000 });
@@ -173,11 +182,24 @@ setup_cmd: npm ci
     });
   });
 
-  it('escapes regex characters of the metric in the default metric_grep', () => {
-    const config = parseConfigText('target: a.py\nevaluate_cmd: ./bench\nmetric: val.bpb\n', ctx);
-    expect(config.metricGrep).toBe('^val\\.bpb:');
-    expect(new RegExp(config.metricGrep).test('valXbpb: 1')).toBe(false);
-    expect(new RegExp(config.metricGrep).test('val.bpb: 1')).toBe(true);
+  it('defaults metric_grep to `^<metric>:` unescaped, as the seed skill writes it (a literal prefix)', () => {
+    const config = parseConfigText('target: a.py\nevaluate_cmd: ./bench\nmetric: score(%)\n', ctx);
+    expect(config.metricGrep).toBe('^score(%):');
+    expect(config.metricRegex).toBeNull();
+  });
+
+  it('reads metric_regex as a regex of our own, next to the seed keys', () => {
+    const config = parseConfigText(`${MINIMAL}metric_grep: ^val_loss:\nmetric_regex: ^val_(loss|bpb):\n`, ctx);
+    expect(config).toMatchObject({ metricGrep: '^val_loss:', metricRegex: '^val_(loss|bpb):' });
+  });
+
+  it('accepts metric_grep text that is no valid regex: it is literal', () => {
+    expect(parseConfigText(`${MINIMAL}metric_grep: acc[top1\n`, ctx).metricGrep).toBe('acc[top1');
+  });
+
+  it('accepts time_budget with the whole minutes init writes for the seed skill; time_budget wins', () => {
+    expect(parseConfigText(`${MINIMAL}time_budget_minutes: 2\ntime_budget: 90s\n`, ctx).timeBudgetMs).toBe(90_000);
+    expect(parseConfigText(`${MINIMAL}time_budget_minutes: 1\ntime_budget: 7s\n`, ctx).timeBudgetMs).toBe(7000);
   });
 });
 
@@ -194,7 +216,7 @@ describe('parseConfigText: issues', () => {
   it('lists the known keys when nothing is close', () => {
     const issue = onlyIssue(`${MINIMAL}colour: blue\n`);
     expect(issue).toMatchObject({ line: 4, key: 'colour', found: 'unknown key `colour`' });
-    expect(issue.hint).toMatch(/^known keys: target, evaluate_cmd, metric, .*setup_cmd$/);
+    expect(issue.hint).toMatch(/^known keys: target, evaluate_cmd, metric, .*setup_cmd, eval_uses_llm$/);
   });
 
   it('names both lines of a duplicated key', () => {
@@ -266,8 +288,8 @@ describe('parseConfigText: issues', () => {
   });
 
   it('refuses a regex that does not compile, saying why', () => {
-    const issue = onlyIssue(`${MINIMAL}metric_grep: ^(p50\n`);
-    expect(issue).toMatchObject({ line: 4, key: 'metric_grep', expected: 'a JavaScript regular expression matching the metric line', found: '`^(p50`' });
+    const issue = onlyIssue(`${MINIMAL}metric_regex: ^(p50\n`);
+    expect(issue).toMatchObject({ line: 4, key: 'metric_regex', expected: 'a JavaScript regular expression matching the metric line', found: '`^(p50`' });
     expect(issue.hint).toMatch(/Unterminated group/);
   });
 
@@ -290,7 +312,7 @@ describe('parseConfigText: issues', () => {
       file,
       line: 4,
       key: 'time_budget',
-      expected: 'time_budget and time_budget_minutes to agree (or only one of them)',
+      expected: 'time_budget and time_budget_minutes to agree (or only one of them; time_budget_minutes may be the whole number of minutes 10 for the seed skill)',
       found: 'time_budget: 10m but time_budget_minutes: 5 on line 5',
       hint: 'delete one of the two lines',
     });
@@ -313,7 +335,7 @@ describe('parseConfigText: issues', () => {
   });
 
   it('reports every problem at once, in line order, and the message names file:line and key', () => {
-    const text = ['target: a.py', 'evaluat_cmd: ./bench', 'metric_direction: down', 'time_budget: 5', 'time_budget: 5m', 'max_experiments: 0', 'no colon here', 'metric_grep: (('].join('\n');
+    const text = ['target: a.py', 'evaluat_cmd: ./bench', 'metric_direction: down', 'time_budget: 5', 'time_budget: 5m', 'max_experiments: 0', 'no colon here', 'metric_regex: (('].join('\n');
     let caught: unknown;
     try {
       parseConfigText(text, ctx);
@@ -330,7 +352,7 @@ describe('parseConfigText: issues', () => {
       [5, 'time_budget'],
       [6, 'max_experiments'],
       [7, undefined],
-      [8, 'metric_grep'],
+      [8, 'metric_regex'],
       [undefined, 'evaluate_cmd'],
       [undefined, 'metric'],
     ]);

@@ -27,6 +27,7 @@ function options(project: string, extra: Partial<ServiceOptions> = {}): ServiceO
     cli: '/opt/auto research/dist/cli/main.js',
     project,
     path: '/home/u/.local/bin:/usr/local/bin:/usr/bin:/bin',
+    worktrees: '/home/u/.local/state/autoresearch/worktrees',
     log: '/Users/u/Library/Logs/autoresearch & co.log',
     name: serviceName(project),
     ...extra,
@@ -86,15 +87,21 @@ describe('servicePathValue', () => {
 
 describe('defaultServiceOptions', () => {
   it("derives the name and PATH, and sends launchd's output to the daemon's own log", () => {
-    const opts = defaultServiceOptions({ project: '/home/u/work/app/', home: '/home/u', node: '/usr/bin/node', cli: '/usr/lib/node_modules/autoresearch/dist/cli/main.js', currentPath: '/usr/bin' });
+    const cli = '/usr/lib/node_modules/autoresearch/dist/cli/main.js';
+    const opts = defaultServiceOptions({ project: '/home/u/work/app/', home: '/home/u', node: '/usr/bin/node', cli, currentPath: '/usr/bin', env: { HOME: '/home/u' } });
     expect(opts).toEqual({
       node: '/usr/bin/node',
       cli: '/usr/lib/node_modules/autoresearch/dist/cli/main.js',
       project: '/home/u/work/app',
       path: servicePathValue({ home: '/home/u', node: '/usr/bin/node', currentPath: '/usr/bin' }),
+      worktrees: '/home/u/.local/state/autoresearch/worktrees',
       log: '/home/u/work/app/.autoresearch/daemon.log',
       name: serviceName('/home/u/work/app'),
     });
+    // The installing shell's choice of worktrees root is what the service gets.
+    expect(defaultServiceOptions({ project: '/p', home: '/home/u', node: '/n', cli, currentPath: '', env: { HOME: '/home/u', XDG_STATE_HOME: '/s' } }).worktrees).toBe(
+      '/s/autoresearch/worktrees',
+    );
   });
 });
 
@@ -107,6 +114,7 @@ describe('renderSystemdUnit', () => {
       .replaceAll('@CLI@', `"${opts.cli}"`) // the only value here that needs quoting: it has a space
       .replaceAll('@PROJECT@', opts.project)
       .replaceAll('@PATH@', opts.path)
+      .replaceAll('@WORKTREES@', opts.worktrees)
       .replaceAll('@NAME@', opts.name);
     expect(renderSystemdUnit(opts)).toBe(expected);
   });
@@ -138,6 +146,7 @@ describe('renderSystemdUnit', () => {
     const argv = splitExecLine(directives.get('ExecStart')?.[0] ?? '');
     expect(argv).toEqual([opts.node, opts.cli, '--path', project, 'daemon', 'start', '--foreground']);
     expect(splitExecLine(directives.get('Environment')?.[0] ?? '', { expandDollars: false })).toEqual([`PATH=${opts.path}`]);
+    expect(splitExecLine(directives.get('Environment')?.[1] ?? '', { expandDollars: false })).toEqual([`AUTORESEARCH_WORKTREES=${opts.worktrees}`]);
   });
 
   it('refuses values a unit file cannot carry, naming the option', () => {
@@ -183,6 +192,7 @@ describe('renderLaunchdPlist', () => {
       .replaceAll('@CLI@', opts.cli)
       .replaceAll('@PROJECT@', opts.project)
       .replaceAll('@PATH@', opts.path)
+      .replaceAll('@WORKTREES@', opts.worktrees)
       .replaceAll('@LOG@', opts.log)
       .replaceAll('@NAME@', opts.name);
     expect(renderLaunchdPlist(opts)).toBe(expected);
@@ -354,7 +364,7 @@ function expectedPlist(opts: ServiceOptions): unknown {
     Label: `io.autoresearch.${opts.name}`,
     ProgramArguments: [opts.node, opts.cli, '--path', opts.project, 'daemon', 'start', '--foreground'],
     WorkingDirectory: opts.project,
-    EnvironmentVariables: { PATH: opts.path },
+    EnvironmentVariables: { PATH: opts.path, AUTORESEARCH_WORKTREES: opts.worktrees },
     RunAtLoad: true,
     KeepAlive: { SuccessfulExit: false },
     ThrottleInterval: 10,

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitSubcommand, removeStaleGitLocks, type ExperimentGitScope } from '../../src/git/stale-locks.js';
+import { worktreePath } from '../../src/experiment/worktree-location.js';
 import { runCli } from '../helpers/cli.js';
 import { git, makeRepo } from '../helpers/git-repo.js';
 import { projectWithBaseline } from './helpers/interrupted.js';
@@ -23,7 +24,7 @@ afterEach(() => holders.splice(0).forEach((pid) => killQuietly(pid)));
 async function experimentRepo(): Promise<ExperimentGitScope & { gitDir: string }> {
   const root = await makeRepo({ 'value.txt': '10\n' });
   const gitCommonDir = path.join(root, '.git');
-  const worktree = path.join(gitCommonDir, 'autoresearch', 'worktrees', 'test', 'exp');
+  const worktree = worktreePath({ root, gitCommonDir }, 'test/exp');
   await git(root, 'worktree', 'add', '-q', '-b', 'autoresearch/test/exp', worktree);
   await git(root, 'update-ref', 'refs/autoresearch/test/exp/3', 'HEAD');
   const gitDir = path.resolve(worktree, /^gitdir: (.*)$/m.exec(fs.readFileSync(path.join(worktree, '.git'), 'utf8'))?.[1] ?? '?');

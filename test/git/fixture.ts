@@ -1,5 +1,6 @@
 /** A project repo with one experiment worktree, as the loop sets it up; and small git queries for assertions. */
-import { branchName, worktreePath } from '../../src/experiment/paths.js';
+import { branchName } from '../../src/experiment/paths.js';
+import { worktreePath } from '../../src/experiment/worktree-location.js';
 import { openProject, type ProjectRepo } from '../../src/git/project-repo.js';
 import type { Worktree } from '../../src/git/worktree.js';
 import { git, makeRepo } from '../helpers/git-repo.js';
@@ -16,7 +17,7 @@ export interface Experiment {
 export async function setupExperiment(files?: Record<string, string>, idKey = 'eng/x'): Promise<Experiment> {
   const repo = await makeRepo(files);
   const project = await openProject(repo);
-  const wtPath = worktreePath(project.gitCommonDir, idKey);
+  const wtPath = worktreePath(project, idKey);
   const branch = branchName(idKey);
   const base = await project.head();
   await project.ensureWorktree({ path: wtPath, branch, startPoint: base });

@@ -33,9 +33,10 @@ describe('commit identity', () => {
     expect(await identityEnv(repo)).toEqual({});
 
     const { openProject } = await import('../../src/git/project-repo.js');
-    const { worktreePath, branchName } = await import('../../src/experiment/paths.js');
+    const { branchName } = await import('../../src/experiment/paths.js');
+    const { worktreePath } = await import('../../src/experiment/worktree-location.js');
     const project = await openProject(repo);
-    const wtPath = worktreePath(project.gitCommonDir, 'eng/x');
+    const wtPath = worktreePath(project, 'eng/x');
     const base = await project.head();
     await project.ensureWorktree({ path: wtPath, branch: branchName('eng/x'), startPoint: base });
     await writeFiles(wtPath, { 'a.txt': 'b\n' });

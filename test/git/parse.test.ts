@@ -43,7 +43,7 @@ describe('git output parsers', () => {
       'HEAD 1111111111111111111111111111111111111111',
       'branch refs/heads/main',
       '',
-      'worktree /home/u/my project/.git/autoresearch/worktrees/eng/x',
+      'worktree /home/u/.local/state/autoresearch/worktrees/my-project-0123456789/eng/x',
       'HEAD 2222222222222222222222222222222222222222',
       'detached',
       'locked',
@@ -52,7 +52,7 @@ describe('git output parsers', () => {
     ].join('\n');
     expect(parseWorktreeList(out)).toEqual([
       { path: '/home/u/my project', head: '1'.repeat(40), branch: 'refs/heads/main', locked: false, prunable: false },
-      { path: '/home/u/my project/.git/autoresearch/worktrees/eng/x', head: '2'.repeat(40), branch: null, locked: true, prunable: true },
+      { path: '/home/u/.local/state/autoresearch/worktrees/my-project-0123456789/eng/x', head: '2'.repeat(40), branch: null, locked: true, prunable: true },
     ]);
   });
 

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AutoresearchError } from '../../src/core/errors.js';
-import { branchName, worktreePath } from '../../src/experiment/paths.js';
+import { branchName } from '../../src/experiment/paths.js';
+import { worktreePath } from '../../src/experiment/worktree-location.js';
 import { openProject } from '../../src/git/project-repo.js';
 import { git, makeRepo, makeTempDir, writeFiles } from '../helpers/git-repo.js';
 import { headOf } from './fixture.js';
@@ -77,7 +78,7 @@ describe('ensureWorktree', () => {
   it('creates the worktree and branch at startPoint once, then reports it exists', async () => {
     const repo = await makeRepo();
     const project = await openProject(repo);
-    const wtPath = worktreePath(project.gitCommonDir, 'eng/x');
+    const wtPath = worktreePath(project, 'eng/x');
     const branch = branchName('eng/x');
     const base = await project.head();
 
@@ -90,7 +91,7 @@ describe('ensureWorktree', () => {
   it('re-creates a worktree whose directory was deleted, keeping the branch where it was', async () => {
     const repo = await makeRepo({ 'a.txt': 'a\n' });
     const project = await openProject(repo);
-    const wtPath = worktreePath(project.gitCommonDir, 'eng/x');
+    const wtPath = worktreePath(project, 'eng/x');
     const branch = branchName('eng/x');
     const base = await project.head();
     await project.ensureWorktree({ path: wtPath, branch, startPoint: base });
@@ -115,7 +116,7 @@ describe('ensureWorktree', () => {
     await writeFiles(repo, { 'a.txt': 'later\n' });
     await git(repo, 'commit', '-qam', 'later');
     const project = await openProject(repo);
-    const wtPath = worktreePath(project.gitCommonDir, 'eng/x');
+    const wtPath = worktreePath(project, 'eng/x');
 
     expect(await project.ensureWorktree({ path: wtPath, branch, startPoint: await project.head() })).toEqual({ created: true });
 
@@ -125,7 +126,7 @@ describe('ensureWorktree', () => {
   it('keeps a worktree an interrupted agent left detached, and recreates a missing branch', async () => {
     const repo = await makeRepo();
     const project = await openProject(repo);
-    const wtPath = worktreePath(project.gitCommonDir, 'eng/x');
+    const wtPath = worktreePath(project, 'eng/x');
     const branch = branchName('eng/x');
     const base = await project.head();
     await project.ensureWorktree({ path: wtPath, branch, startPoint: base });
@@ -142,7 +143,7 @@ describe('ensureWorktree', () => {
     const branch = branchName('eng/x');
     await git(repo, 'checkout', '-q', '-b', branch);
 
-    const attempt = project.ensureWorktree({ path: worktreePath(project.gitCommonDir, 'eng/x'), branch, startPoint: await project.head() });
+    const attempt = project.ensureWorktree({ path: worktreePath(project, 'eng/x'), branch, startPoint: await project.head() });
 
     await expect(attempt).rejects.toMatchObject({ code: 'GIT_FAILED', message: expect.stringContaining(`is already checked out at '${repo}'`) });
     expect(await headOf(repo)).toMatchObject({ branch });
@@ -151,7 +152,7 @@ describe('ensureWorktree', () => {
   it('refuses, without deleting anything, a registered worktree whose .git file was deleted', async () => {
     const repo = await makeRepo({ 'a.txt': 'a\n' });
     const project = await openProject(repo);
-    const wtPath = worktreePath(project.gitCommonDir, 'eng/x');
+    const wtPath = worktreePath(project, 'eng/x');
     const opts = { path: wtPath, branch: branchName('eng/x'), startPoint: await project.head() };
     await project.ensureWorktree(opts);
     await fs.rm(path.join(wtPath, '.git'));
@@ -169,7 +170,7 @@ describe('ensureWorktree', () => {
   it('refuses a path that holds something else', async () => {
     const repo = await makeRepo();
     const project = await openProject(repo);
-    const wtPath = worktreePath(project.gitCommonDir, 'eng/x');
+    const wtPath = worktreePath(project, 'eng/x');
     await writeFiles(wtPath, { 'precious.txt': 'not ours\n' });
 
     await expect(project.ensureWorktree({ path: wtPath, branch: branchName('eng/x'), startPoint: await project.head() })).rejects.toMatchObject({

@@ -2,7 +2,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { branchName, worktreePath } from '../../src/experiment/paths.js';
+import { branchName } from '../../src/experiment/paths.js';
+import { worktreePath } from '../../src/experiment/worktree-location.js';
 import { openProject } from '../../src/git/project-repo.js';
 import { git, makeRepo, snapshotTree, writeFiles } from '../helpers/git-repo.js';
 
@@ -29,7 +30,7 @@ describe("the user's checkout", () => {
     expect(before.status).toBe('M a.txt\nM  b.txt\n?? mine.txt'); // (git() trims the leading space of " M")
 
     const project = await openProject(repo);
-    const wtPath = worktreePath(project.gitCommonDir, 'eng/x');
+    const wtPath = worktreePath(project, 'eng/x');
     const branch = branchName('eng/x');
     let kept = await project.head();
     await project.ensureWorktree({ path: wtPath, branch, startPoint: kept });
@@ -51,11 +52,12 @@ describe("the user's checkout", () => {
     expect(await userState(repo)).toEqual(before);
   });
 
-  it('shows nothing new in `git status` when the worktree lives inside the git dir', async () => {
+  it('shows nothing new in `git status`: the worktree lives outside the project and outside any .git directory', async () => {
     const repo = await makeRepo({ 'a.txt': 'a\n' });
     const project = await openProject(repo);
-    const wtPath = worktreePath(project.gitCommonDir, 'eng/x');
-    expect(wtPath.startsWith(path.join(repo, '.git') + path.sep)).toBe(true);
+    const wtPath = worktreePath(project, 'eng/x');
+    expect(wtPath.split(path.sep)).not.toContain('.git');
+    expect(wtPath.startsWith(repo + path.sep)).toBe(false);
     const branch = branchName('eng/x');
     const base = await project.head();
 

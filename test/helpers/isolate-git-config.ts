@@ -19,3 +19,11 @@ delete process.env.GIT_COMMITTER_EMAIL;
 delete process.env.EMAIL;
 // User-scope experiments never leak in from the developer's home.
 process.env.AUTORESEARCH_HOME = path.join(os.tmpdir(), `autoresearch-test-home-${process.pid}`);
+// Experiment worktrees (default ~/.local/state/autoresearch/worktrees) never land in the developer's home.
+// CLI children inherit this (cliEnv passes it on); removed with the process, like the files above.
+const worktrees = path.join(os.tmpdir(), `autoresearch-test-worktrees-${process.pid}`);
+process.env.AUTORESEARCH_WORKTREES = worktrees;
+delete process.env.XDG_STATE_HOME;
+process.once('exit', () => {
+  if (!process.env.AUTORESEARCH_KEEP_TMP) fs.rmSync(worktrees, { recursive: true, force: true });
+});

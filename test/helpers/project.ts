@@ -17,8 +17,16 @@ export function cliEnv(extra: Record<string, string> = {}): Record<string, strin
     GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL ?? '/dev/null',
     GIT_CONFIG_NOSYSTEM: '1',
     AUTORESEARCH_HOME: process.env.AUTORESEARCH_HOME ?? '/nonexistent',
+    // Set by the vitest setup file; a child never falls back to ~/.local/state.
+    AUTORESEARCH_WORKTREES: requiredEnv('AUTORESEARCH_WORKTREES'),
     ...extra,
   };
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set: test/helpers/isolate-git-config.ts (vitest setupFiles) sets it`);
+  return value;
 }
 
 export interface TestProject {

@@ -195,12 +195,11 @@ describe('parseLedgerText', () => {
     );
   });
 
-  it('refuses a wrong field count except for a tab-split description in a 4-column file', () => {
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tsplit\tdescription\t0\t\t\t\t\t\t\t\n`)).toBe(
-      '/exp/results.tsv:2: expected 12 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out), found 13: "abc\\t0.5\\tkeep\\tsplit\\tdescription\\t0\\t\\t\\t\\t\\t\\t\\t"',
+  it('refuses a wrong field count, except for rows the skill wrote', () => {
+    // Looks like ours (an iteration number in the 5th field), with one field too many: refused.
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tsplit\t0\t\t\t\t\t\t\t\t\n`)).toBe(
+      '/exp/results.tsv:2: expected 12 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out), found 13: "abc\\t0.5\\tkeep\\tsplit\\t0\\t\\t\\t\\t\\t\\t\\t\\t"',
     );
-    // A seed row appended to an upgraded file: said so, not silently padded.
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\n`)).toMatch(/^\/exp\/results\.tsv:2: expected 12 tab-separated fields .*, found 4 \(a 4-field row is what the autoresearch-agent Python skill appends/);
     // A previous-version 9-field row (an older autoresearch) appended to an upgraded file: refused too.
     expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tcommand\n`)).toBe(
       '/exp/results.tsv:2: expected 12 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out), found 9: "abc\\t0.5\\tkeep\\tx\\t0\\t\\t\\t\\tcommand"',
@@ -208,5 +207,29 @@ describe('parseLedgerText', () => {
     expect(corruptMessage('commit\tmetric\tstatus\tdescription\nabc\t0.5\tkeep\n')).toBe(
       '/exp/results.tsv:2: expected 4 tab-separated fields (commit, metric, status, description), found 3: "abc\\t0.5\\tkeep"',
     );
+  });
+
+  it('reads a 4-field row the skill appended after our columns were added, numbered after the highest iteration', () => {
+    const ours = formatRow(row({ iteration: 3 }), LEDGER_COLUMNS);
+    const text = `${HEADER}${ours}abc1234\tN/A\tcrash\tmetric_parse_failed\nbcd2345\t0.400000\tkeep\tsrc/a.py | 2 +-\tand a tab\n${formatRow(row({ iteration: 6 }), LEDGER_COLUMNS)}`;
+    const parsed = parseLedgerText(text, FILE);
+    expect(parsed.rows.map((r) => [r.commit, r.metric, r.status, r.description, r.iteration, r.timestamp])).toEqual([
+      ['abc1234', 0.5, 'keep', 'baseline', 3, '2025-03-01T10:00:00.000Z'],
+      ['abc1234', null, 'crash', 'metric_parse_failed', 4, null],
+      ['bcd2345', 0.4, 'keep', 'src/a.py | 2 +- and a tab', 5, null],
+      ['abc1234', 0.5, 'keep', 'baseline', 6, '2025-03-01T10:00:00.000Z'],
+    ]);
+    expect(parsed.rows[1]).toMatchObject({ durationS: null, reason: null, agent: null, costUsd: null, tokensIn: null, tokensOut: null });
+  });
+
+  it("joins the lines of a multi-line description the skill wrote to its row, in both layouts; never after one of our rows", () => {
+    const seed = 'commit\tmetric\tstatus\tdescription\nabc\t1.000000\tkeep\tfirst line\nsecond line\n\tthird\twith tabs\ndef\tN/A\tcrash\texit_1\n';
+    expect(parseLedgerText(seed, FILE).rows.map((r) => [r.description, r.iteration])).toEqual([
+      ['first line second line third with tabs', 0],
+      ['exit_1', 1],
+    ]);
+    const wide = `${HEADER}${formatRow(row({ iteration: 0 }), LEDGER_COLUMNS)}abc\t1.000000\tkeep\tfirst line\nsecond line\n`;
+    expect(parseLedgerText(wide, FILE).rows.map((r) => r.description)).toEqual(['baseline', 'first line second line']);
+    expect(corruptMessage(`${HEADER}${formatRow(row({ iteration: 0 }), LEDGER_COLUMNS)}second line\n`)).toMatch(/^\/exp\/results\.tsv:3: expected 12 tab-separated fields/);
   });
 });

@@ -117,4 +117,56 @@ describe('built-in agents', () => {
     expect(result.detail.length).toBeGreaterThan(0);
     expect(r.stderr).toContain(`no known quota signature; its output, verbatim: ${result.detail}`);
   });
+
+  for (const [agent, scenario, said] of [
+    ['claude', 'permission-denied', /claude refused 2 tool calls \(Edit \/p\/\.git\/autoresearch\/wt\/value\.txt, Bash sed -i/],
+    ['codex', 'declined', /codex declined 1 tool call \(command bash -lc/],
+    ['gemini', 'untrusted', /not running in a trusted directory.*GEMINI_CLI_TRUST_WORKSPACE/],
+  ] as const) {
+    it(`${agent} ${scenario}: refused tool calls are a crash row with the reason, never discard no_change`, async () => {
+      const { project, env } = await projectFor(agent);
+      const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: env(scenario) });
+      expect(r.exitCode).toBe(0);
+      expect((await project.rows()).map((row) => [row.status, row.reason, row.agent])).toEqual([
+        ['keep', 'baseline', ''],
+        ['crash', 'agent_exit', agent],
+      ]);
+      const result = JSON.parse(await fs.readFile(path.join(project.expDir, 'runs', '00001', 'result.json'), 'utf8'));
+      expect(result.detail).toMatch(said);
+      expect(r.stderr).toMatch(new RegExp(`agent ${agent} failed: `));
+      expect(r.stderr).not.toMatch(/no known quota signature/);
+    });
+  }
+
+  for (const [agent, scenario, variable] of [
+    ['claude', 'not-logged-in', 'ANTHROPIC_API_KEY'],
+    ['codex', 'not-logged-in', 'OPENAI_API_KEY'],
+    ['gemini', 'no-api-key', 'GEMINI_API_KEY'],
+  ] as const) {
+    it(`${agent} ${scenario}: blocked (exit 3), no row, and one line naming ${variable}`, async () => {
+      const { project, env } = await projectFor(agent);
+      const r = await runCli(['--path', project.root, 'run', project.id], { env: env(scenario) });
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`is blocked: ${agent} is not logged in: .*agent_pass_env: ${variable}`));
+      expect((await project.rows()).length).toBe(1);
+      const state = JSON.parse(await fs.readFile(path.join(project.expDir, 'state.json'), 'utf8'));
+      expect(state.halt?.state).toBe('blocked');
+      expect(state.consecutiveCrashes).toBe(0);
+    });
+  }
+
+  it('each CLI gets its unattended settings: gemini trust and retry bound outside the worktree, claude retry bound', async () => {
+    const gemini = await projectFor('gemini');
+    expect((await runCli(['--path', gemini.project.root, 'run', gemini.project.id, '--max-experiments', '1'], { env: gemini.env('success') })).exitCode).toBe(0);
+    const [call] = await gemini.calls();
+    expect(call?.env.GEMINI_CLI_TRUST_WORKSPACE).toBe('true');
+    const defaults = call?.env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH ?? '';
+    expect(defaults.startsWith(path.join(gemini.project.expDir, 'runs', '00001'))).toBe(true);
+    expect(JSON.parse(await fs.readFile(defaults, 'utf8'))).toMatchObject({ general: { maxAttempts: 3 } });
+    expect(path.relative((call as unknown as { cwd: string }).cwd, defaults).startsWith('..')).toBe(true);
+
+    const claude = await projectFor('claude');
+    expect((await runCli(['--path', claude.project.root, 'run', claude.project.id, '--max-experiments', '1'], { env: claude.env('success', { CLAUDE_CODE_MAX_RETRIES: '5' }) })).exitCode).toBe(0);
+    expect((await claude.calls())[0]?.env.CLAUDE_CODE_MAX_RETRIES).toBe('5'); // the user's value wins
+  });
 });

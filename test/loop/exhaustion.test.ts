@@ -84,6 +84,7 @@ describe('usage exhaustion', () => {
     const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: project.env });
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toMatch(/transient failure \(attempt 1, 3 retries left\)/);
+    expect(r.stderr).toMatch(/\(next try in 0\.1s\)/); // transient_backoff: nothing stated a delay
     expect((await project.rows()).map((row) => [row.status, row.metric])).toEqual([
       ['keep', '10.000000'],
       ['keep', '6.000000'],

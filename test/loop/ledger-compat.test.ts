@@ -30,12 +30,13 @@ describe('results.tsv continuity', () => {
 
   it('refuses a corrupt line in the middle, naming file and line, and runs nothing', async () => {
     const project = await makeProject();
+    // (After a row the skill wrote, such a line would be the rest of its multi-line description.)
     await writeFiles(project.expDir, {
-      'results.tsv': 'commit\tmetric\tstatus\tdescription\nabc1234\t1.000000\tkeep\tbaseline\nbad\tline\n',
+      'results.tsv': 'commit\tmetric\tstatus\tdescription\nbad\tline\nabc1234\t1.000000\tkeep\tbaseline\n',
     });
     const r = await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/results\.tsv:3/);
+    expect(r.stderr).toMatch(/results\.tsv:2/);
     await expect(fs.stat(path.join(project.expDir, 'state.json'))).rejects.toThrow();
   });
 

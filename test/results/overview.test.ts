@@ -16,7 +16,7 @@ beforeAll(async () => {
     'ml/train': { config: CONFIG.lowerLoss, results: await fixture('autoresearch.tsv') },
     'ml/fresh': { config: CONFIG.lowerLoss },
     'python/skill': { config: CONFIG.pythonSkill, results: await fixture('python-skill.tsv') },
-    'text/broken': { config: CONFIG.lowerLoss, results: 'commit\tmetric\tstatus\tdescription\nabc1234\t1.000000\tkeep\tbaseline\nbad line\n' },
+    'text/broken': { config: CONFIG.lowerLoss, results: 'commit\tmetric\tstatus\tdescription\nbad line\nabc1234\t1.000000\tkeep\tbaseline\n' },
   });
   // A halted experiment shows its state (state.json is read through readExperimentStatus).
   await fs.cp(path.join(root, '.autoresearch/ml/train'), path.join(root, '.autoresearch/ml/tripped'), { recursive: true });
@@ -32,7 +32,7 @@ const EXPECTED = [
   { experiment: 'ml/tripped', scope: 'project', state: 'idle', runs: 3, keeps: 2, discards: 0, crashes: 1, best: 0.905, baseline: 0.912345, improvement_pct: 0.81, last_activity: '2026-03-08T14:15:40.500Z', error: null },
   // The seed skill's rows have no timestamps; nan counts as a crash without a metric.
   { experiment: 'python/skill', scope: 'project', state: 'idle', runs: 7, keeps: 3, discards: 1, crashes: 3, best: 7.25, baseline: 10, improvement_pct: 27.5, last_activity: null, error: null },
-  { experiment: 'text/broken', scope: 'project', state: 'blocked', runs: 0, keeps: 0, discards: 0, crashes: 0, best: null, baseline: null, improvement_pct: null, last_activity: null, error: expect.stringMatching(/results\.tsv:3: expected 4 tab-separated fields .*`autoresearch results text\/broken --rebuild` regenerates it/) },
+  { experiment: 'text/broken', scope: 'project', state: 'blocked', runs: 0, keeps: 0, discards: 0, crashes: 0, best: null, baseline: null, improvement_pct: null, last_activity: null, error: expect.stringMatching(/results\.tsv:2: expected 4 tab-separated fields .*`autoresearch results text\/broken --rebuild` regenerates it/) },
 ];
 
 /** A valid state.json for an experiment of this root (what a run would have left). */
@@ -125,7 +125,7 @@ describe('results --all / --domain', () => {
     expect(lines[2]).toMatch(/^ml\/train +8 +3 +3 +2 +0\.899990 +\+1\.35% +2026-03-08 14:31:00Z +idle$/);
     expect(lines[4]).toMatch(/^python\/skill +7 +3 +1 +3 +7\.250000 +\+27\.50% +- +idle$/);
     expect(lines[5]).toMatch(/^text\/broken +0 +0 +0 +0 +- +- +- +blocked \(!\)$/);
-    expect(r.stdout).toMatch(/\n\(!\) text\/broken: .*results\.tsv:3: expected 4 tab-separated fields/);
+    expect(r.stdout).toMatch(/\n\(!\) text\/broken: .*results\.tsv:2: expected 4 tab-separated fields/);
     expect(r.stdout).not.toContain('\x1b');
   });
 

@@ -49,6 +49,21 @@ async function savedFiles(dir: string): Promise<string[]> {
 }
 
 describe('results <id> --rebuild', () => {
+  it("keeps the rows the skill appended (no result.json), a multi-line description joined, between ours", async () => {
+    const e = await copyExperiment();
+    // What run_experiment.py appends, whatever the header says (a description it was given with a line break).
+    await fs.appendFile(e.results, 'abc1234\t0.500000\tkeep\tby the skill\nsecond line\nbcd2345\tN/A\tcrash\texit_1\n');
+    const r = await e.rebuild();
+    expect(r.exitCode).toBe(0);
+    const rows = parseLedgerText(await fs.readFile(e.results, 'utf8'), e.results).rows;
+    expect(rows).toHaveLength(11);
+    expect(rows.slice(9).map((row) => [row.commit, row.metric, row.status, row.description, row.iteration])).toEqual([
+      ['abc1234', 0.5, 'keep', 'by the skill second line', 9],
+      ['bcd2345', null, 'crash', 'exit_1', 10],
+    ]);
+    expect(r.stdout).toMatch(/11 rows \(9 from runs\/\*\/result\.json, 2 carried over from the old file\)/);
+  });
+
   it('a deleted results.tsv comes back byte for byte', async () => {
     const e = await copyExperiment();
     await fs.rm(e.results);

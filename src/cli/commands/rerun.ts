@@ -68,6 +68,11 @@ export async function rerunCommand(opts: RerunOptions, out: (text: string) => vo
       const result = await runIteration(session, deps, signal, null, rerun);
       if (result.kind === 'not-applicable') out(`#${row.iteration}: ${result.detail}; skipped\n`);
       if (result.kind === 'interrupted') break;
+      if (result.kind === 'exhausted' || result.kind === 'billing' || result.kind === 'auth') {
+        // Only an evaluation that calls an LLM gets here (a rerun runs no agent): the rest must wait too.
+        out(`#${row.iteration}: the ${result.label} is out of quota (${result.message}); no row written, stopping: run the rerun again later\n`);
+        break;
+      }
     }
   } finally {
     await session.close();

@@ -9,7 +9,8 @@ import { loadExperimentConfig } from '../../config/parse-config.js';
 import type { ExperimentConfig } from '../../config/types.js';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
 import { openSession } from '../../experiment/open-session.js';
-import { branchName, experimentPaths, worktreePath } from '../../experiment/paths.js';
+import { branchName, experimentPaths } from '../../experiment/paths.js';
+import { worktreePath } from '../../experiment/worktree-location.js';
 import { loadState } from '../../experiment/state.js';
 import { openProject } from '../../git/project-repo.js';
 import { summarizeRows } from '../../ledger/summary.js';
@@ -19,6 +20,7 @@ import { runExperimentLoop, type LoopResult } from '../../loop/experiment-loop.j
 import { createPrinter, fmt, type Printer } from '../progress-printer.js';
 import { foreground } from '../foreground.js';
 import { takeRequest } from '../../experiment/requests.js';
+import { describeMetricMatch } from '../../loop/metric.js';
 
 export interface RunOptions {
   projectRoot: string;
@@ -158,8 +160,9 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
   const state = await loadState(paths.state);
   const ledgerText = await fs.readFile(paths.results, 'utf8').catch(() => null);
   const rows = ledgerText === null || ledgerText === '' ? [] : parseLedgerText(ledgerText, paths.results).rows;
-  const worktree = state?.worktree ?? worktreePath(project.gitCommonDir, config.id.key);
+  const worktree = worktreePath(project, config.id.key);
   const exists = await fs.stat(worktree).then(() => true, () => false);
+  const moveFrom = state !== null && state.worktree !== worktree ? state.worktree : null;
   const next = rows.length === 0 ? 0 : Math.max(...rows.map((r) => r.iteration)) + 1;
   const baselineNeeded = state === null ? !rows.some((r) => r.status === 'keep' && r.metric !== null) : state.lastKept.metric === null;
   const agent = agentCommandLine(config.agent);
@@ -167,11 +170,13 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
   line(`dry run: nothing will be changed`);
   line(`experiment ${config.id.key} (${config.file})`);
   line(`  state:     ${state?.halt ? `${state.halt.state}: ${state.halt.reason} (run would exit 3)` : state === null ? 'new' : 'idle'}`);
-  line(`  worktree:  ${worktree} ${exists ? '(exists)' : `(would be created from ${(await project.head()).slice(0, 7)})`}`);
+  const worktreeNote =
+    moveFrom !== null ? `(would be moved from ${moveFrom})` : exists ? '(exists)' : `(would be created from ${(await project.head()).slice(0, 7)})`;
+  line(`  worktree:  ${worktree} ${worktreeNote}`);
   line(`  branch:    ${state?.branch ?? branchName(config.id.key)}; results: ${paths.results} (${rows.length} rows)`);
   line(`  agent:     ${agent ?? 'none (evaluate the worktree as it is)'} (timeout ${config.agentTimeoutMs / 1000}s)`);
   line(`  evaluate:  ${config.evaluateCmd} (budget ${config.timeBudgetMs / 1000}s, killed at ${config.evalTimeoutMs / 1000}s)`);
-  line(`  metric:    ${config.metric}, ${config.direction} is better, from the last line matching /${config.metricGrep}/`);
+  line(`  metric:    ${config.metric}, ${config.direction} is better, from the last of the ${describeMetricMatch(config.metricGrep, config.metricRegex)}`);
   if (config.setupCmd !== null && !state?.setupDone) line(`  setup:     would run once: ${config.setupCmd}`);
   const plan =
     opts.mode === 'single'

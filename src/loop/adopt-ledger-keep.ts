@@ -1,0 +1,40 @@
+/**
+ * The ledger, not state.json, is the truth for the last keep. The seed skill (or another
+ * tool) may append a keep row after our last run, about a commit it made: starting from
+ * state.lastKept would reset that keep away. So on start, after recovery: when the ledger's
+ * last keep is newer than state.lastKept (a higher iteration) and names a commit that
+ * resolves, it becomes the last kept commit, and the log says so. A keep whose commit is
+ * not in the repository is reported and left alone (we cannot start from it).
+ */
+import type { LoopDeps, Session } from '../experiment/open-session.js';
+import { interruptedCandidateRef } from '../experiment/paths.js';
+
+export async function adoptNewerLedgerKeep(session: Session, deps: LoopDeps): Promise<void> {
+  const { lastKept, branch } = session.store.current;
+  const rows = session.ledger.rows();
+  const lastKeep = [...rows].reverse().find((r) => r.status === 'keep' && r.metric !== null);
+  if (lastKeep === undefined) return;
+  if (lastKept.iteration !== null && lastKeep.iteration <= lastKept.iteration) return;
+  if (lastKept.commit.startsWith(lastKeep.commit) && lastKept.metric === lastKeep.metric) return;
+  const where = `${session.paths.results} (iteration ${lastKeep.iteration}, commit ${lastKeep.commit}, ${session.config.metric} ${lastKeep.metric})`;
+  const commit = await session.project.resolveCommit(lastKeep.commit);
+  if (commit === null) {
+    deps.report({ kind: 'warning', message: `the last keep in ${where} is not in this repository; continuing from ${lastKept.commit.slice(0, 7)} as state.json says` });
+    return;
+  }
+  if (session.config.agent.kind === 'none') {
+    // An external agent's work may sit in the worktree: keep it reachable before moving on.
+    const capture = await session.worktree.captureCandidate(lastKept.commit, branch, { fallbackDescription: 'external change set aside for a newer keep' });
+    if (capture.kind === 'candidate') {
+      const ref = interruptedCandidateRef(session.config.id.key, session.ledger.nextIteration(), deps.clock.now());
+      await session.worktree.saveRef(ref, capture.commit);
+      deps.report({ kind: 'warning', message: `the change in the worktree was based on ${lastKept.commit.slice(0, 7)}, not on the newer keep: saved as ${ref}` });
+    }
+  }
+  await session.store.update({ lastKept: { commit, metric: lastKeep.metric, iteration: lastKeep.iteration } });
+  await session.worktree.restore(commit, branch);
+  deps.report({
+    kind: 'warning',
+    message: `adopted the last keep recorded in ${where}: it is newer than state.json's (${lastKept.commit.slice(0, 7)}, iteration ${lastKept.iteration ?? 'none'}); the experiment continues from it`,
+  });
+}
