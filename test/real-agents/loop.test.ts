@@ -157,10 +157,10 @@ describe.each(CLIS.filter((c) => realCliAvailable(c)))('autoresearch with the re
     const r = await e.run();
     expect(r.exitCode, r.stderr).not.toBe(1);
     expect((await iterationRows(e)).filter((row) => row.status === 'crash')).toEqual([]);
-    // claude says it outright: "Server is temporarily limiting requests (not your usage limit)".
-    expect(r.stderr, 'a per-minute rate limit is transient, not a usage window').not.toMatch(/usage exhausted/);
     const posts = server.log.slice(before).filter((q) => q.method === 'POST' && q.scenario === 'ratelimit');
-    expect(posts.length, 'autoresearch retried the rate-limited turn').toBeGreaterThan(1);
+    // Transient first: retried (a limit that never lifts may then become a wait, as specified).
+    // claude says it outright: "Server is temporarily limiting requests (not your usage limit)".
+    expect(posts.length, `autoresearch retried the rate-limited turn:\n${r.stderr}`).toBeGreaterThan(1);
     // transient_backoff is 1 s: only the stated 3.5 s explains a longer gap between the CLI's
     // calls. codex drops the delay from what it prints ("exceeded retry limit, last status: 429").
     if (cli !== 'codex') expect((posts[posts.length - 1]?.at ?? 0) - (posts[0]?.at ?? 0)).toBeGreaterThanOrEqual(3_500);
