@@ -11,7 +11,8 @@
  *           gemini-api-key auth, GEMINI_CLI_TRUST_WORKSPACE=true (else exit 55).
  *
  * `bounded` (default) caps each CLI's own retries so an error scenario takes seconds: by
- * default claude retries a 5xx for ~190 s, codex ~25 s, gemini ~80-300 s.
+ * default claude retries a 5xx for ~183 s, codex ~25 s, gemini ~200 s (~280 s with its "auto"
+ * model, whose router call retries too).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -141,13 +142,15 @@ export function setUpCli(cli: CliName, opts: CliSetupOptions): CliSetup {
       env.GEMINI_API_KEY = FAKE_KEY;
       keyVariable = 'GEMINI_API_KEY';
       if (opts.trustWorkspace ?? true) env.GEMINI_CLI_TRUST_WORKSPACE = 'true';
-      const settings: Record<string, unknown> = { security: { auth: { selectedType: 'gemini-api-key' } } };
+      // A fixed model, as a user who picks one has: with the default "auto", every turn first
+      // asks a router model (a side call that retries 5 times with backoff, ~75 s on a 5xx,
+      // whatever general.maxAttempts says).
+      const settings: Record<string, unknown> = { security: { auth: { selectedType: 'gemini-api-key' } }, model: { name: MODELS.gemini } };
+      notes.push(`settings model.name = ${MODELS.gemini}`);
       if (bounded) {
-        // maxAttempts bounds the main call's retries; a fixed model skips the router's
-        // classifier call, which retries 5 times with backoff on its own (~75 s).
+        // Bounds the main call's retries (default 10, ~200 s on a persistent 5xx).
         settings.general = { maxAttempts: 1 };
-        settings.model = { name: MODELS.gemini };
-        notes.push(`settings general.maxAttempts = 1, model.name = ${MODELS.gemini}`);
+        notes.push('settings general.maxAttempts = 1');
       }
       write(path.join(opts.home, '.gemini', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
       break;

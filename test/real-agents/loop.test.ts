@@ -41,28 +41,29 @@ interface Experiment {
 async function experiment(
   cli: CliName,
   scenario: string,
-  opts: { auth?: 'subscription' | 'api-key'; passEnv?: boolean } = {},
+  opts: { auth?: 'subscription' | 'api-key'; passEnv?: boolean; bounded?: boolean; config?: Record<string, string> } = {},
 ): Promise<Experiment & { keyVariable: string | null }> {
   const root = await makeRepo({ 'target.txt': 'value = 1\n', '.gitignore': 'node_modules/\n' });
   const home = await makeTempDir('ar-home-');
   // trustWorkspace false: autoresearch itself must let gemini run in its worktree.
-  const setup = setUpCli(cli, { baseUrl: server.baseUrl(scenario), home, trustWorkspace: false, auth: opts.auth ?? 'subscription' });
+  const setup = setUpCli(cli, { baseUrl: server.baseUrl(scenario), home, trustWorkspace: false, auth: opts.auth ?? 'subscription', bounded: opts.bounded ?? true });
   const id = `real/${cli}-${scenario}`;
   const expDir = path.join(root, '.autoresearch', ...id.split('/'));
-  const config = [
-    'target: target.txt',
-    `evaluate_cmd: echo "score: $(grep -c 'value = 2' target.txt)"`,
-    'metric: score',
-    'metric_direction: higher',
-    'time_budget: 60s',
-    `agent: ${cli}`,
+  const config: Record<string, string> = {
+    target: 'target.txt',
+    evaluate_cmd: `echo "score: $(grep -c 'value = 2' target.txt)"`,
+    metric: 'score',
+    metric_direction: 'higher',
+    time_budget: '60s',
+    agent: cli,
     // API-key users must let their key through (autoresearch strips billing variables).
-    ...(setup.keyVariable && opts.passEnv !== false ? [`agent_pass_env: ${setup.keyVariable}`] : []),
-    'transient_retries: 1',
-    'transient_backoff: 1s',
-    'backoff_initial: 1h',
-  ];
-  await writeFiles(expDir, { 'config.cfg': config.join('\n') + '\n' });
+    ...(setup.keyVariable && opts.passEnv !== false ? { agent_pass_env: setup.keyVariable } : {}),
+    transient_retries: '1',
+    transient_backoff: '1s',
+    backoff_initial: '1h',
+    ...opts.config,
+  };
+  await writeFiles(expDir, { 'config.cfg': Object.entries(config).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n' });
   const env = {
     ...setup.env,
     GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL ?? '/dev/null',
@@ -157,10 +158,22 @@ describe.each(CLIS.filter((c) => realCliAvailable(c)))('autoresearch with the re
     expect(r.exitCode, r.stderr).not.toBe(1);
     expect((await iterationRows(e)).filter((row) => row.status === 'crash')).toEqual([]);
     const posts = server.log.slice(before).filter((q) => q.method === 'POST' && q.scenario === 'ratelimit');
-    expect(posts.length, 'autoresearch retried the rate-limited turn').toBeGreaterThan(1);
+    // Transient first: retried (a limit that never lifts may then become a wait, as specified).
+    // claude says it outright: "Server is temporarily limiting requests (not your usage limit)".
+    expect(posts.length, `autoresearch retried the rate-limited turn:\n${r.stderr}`).toBeGreaterThan(1);
     // transient_backoff is 1 s: only the stated 3.5 s explains a longer gap between the CLI's
     // calls. codex drops the delay from what it prints ("exceeded retry limit, last status: 429").
     if (cli !== 'codex') expect((posts[posts.length - 1]?.at ?? 0) - (posts[0]?.at ?? 0)).toBeGreaterThanOrEqual(3_500);
+  });
+
+  it(`${cli}: with the CLI's own retry settings left at their defaults, autoresearch bounds them (a persistent 500 costs seconds, not minutes)`, { timeout: TIMEOUT }, async () => {
+    // Unbounded, one call retries a 500 for ~183 s (claude), ~25 s (codex), ~200 s (gemini).
+    const e = await experiment(cli, 'e500', { bounded: false, config: { transient_retries: '0', agent_timeout: '50s' } });
+    const started = Date.now();
+    const r = await e.run();
+    const elapsed = Date.now() - started;
+    expect((await iterationRows(e)).filter((row) => row.status === 'crash'), r.stderr).toEqual([]);
+    expect(elapsed, `run --single took ${elapsed} ms:\n${r.stderr}`).toBeLessThan(40_000);
   });
 });
 
