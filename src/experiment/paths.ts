@@ -70,4 +70,9 @@ export function interruptedCandidateRef(idKey: string, iteration: number, at: nu
   return `refs/autoresearch/${idKey}/interrupted/${iteration}-${at}`;
 }
 
+/** The experiment branch's tip before it was moved to a keep that is not its descendant (adopted from the ledger). */
+export function replacedBranchRef(idKey: string, iteration: number, at: number): string {
+  return `refs/autoresearch/${idKey}/replaced/${iteration}-${at}`;
+}
+
 // The worktree's path: experiment/worktree-location.ts (it depends on the environment and the filesystem).

@@ -186,14 +186,24 @@ export function parseRowLine(line: string, columns: readonly string[], where: Ro
   return parseRow(line, columns, where).row;
 }
 
+/** The fewest fields a row of ours ever had (commit … agent, before cost_usd and tokens). */
+const OUR_NARROWEST_ROW = 9;
+/** What we write in the timestamp column (6th field of every layout of ours): ISO 8601 UTC, or nothing. */
+const OUR_TIMESTAMP = /^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)?$/;
+
 /**
  * A row the skill wrote: every row of a 4-column file; in a wider file, a row of exactly 4
- * fields, or one whose field count is not the header's and whose 5th field is no iteration
- * number (a description the skill split with tabs). Our rows always have every column.
+ * fields, or one whose field count is not the header's and that does not have the shape of
+ * a row of ours (at least 9 fields, an iteration number 5th, a timestamp or nothing 6th): a
+ * description the skill split with tabs, such as `lr<TAB>5`. Our rows always have every column.
  */
 function isSkillRow(fields: readonly string[], columns: readonly string[]): boolean {
   if (columns.length === SEED_COLUMNS.length || fields.length === SEED_COLUMNS.length) return true;
-  return fields.length > SEED_COLUMNS.length && fields.length !== columns.length && !/^\d+$/.test(fields[SEED_COLUMNS.length] ?? '');
+  return fields.length > SEED_COLUMNS.length && fields.length !== columns.length && !hasOurShape(fields);
+}
+
+function hasOurShape(fields: readonly string[]): boolean {
+  return fields.length >= OUR_NARROWEST_ROW && /^\d+$/.test(fields[SEED_COLUMNS.length] ?? '') && OUR_TIMESTAMP.test(fields[SEED_COLUMNS.length + 1] ?? '');
 }
 
 function parseRow(line: string, columns: readonly string[], where: RowLocation): { row: LedgerRow; fromSkill: boolean } {

@@ -4,10 +4,12 @@
  * state.lastKept would reset that keep away. So on start, after recovery: when the ledger's
  * last keep is newer than state.lastKept (a higher iteration) and names a commit that
  * resolves, it becomes the last kept commit, and the log says so. A keep whose commit is
- * not in the repository is reported and left alone (we cannot start from it).
+ * not in the repository is reported and left alone (we cannot start from it). A keep that is
+ * not a descendant of the branch's tip (the skill committed on the user's branch) moves the
+ * branch off our kept commits: the old tip is saved under refs/autoresearch/ first.
  */
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { interruptedCandidateRef } from '../experiment/paths.js';
+import { interruptedCandidateRef, replacedBranchRef } from '../experiment/paths.js';
 
 export async function adoptNewerLedgerKeep(session: Session, deps: LoopDeps): Promise<void> {
   const { lastKept, branch } = session.store.current;
@@ -30,6 +32,13 @@ export async function adoptNewerLedgerKeep(session: Session, deps: LoopDeps): Pr
       await session.worktree.saveRef(ref, capture.commit);
       deps.report({ kind: 'warning', message: `the change in the worktree was based on ${lastKept.commit.slice(0, 7)}, not on the newer keep: saved as ${ref}` });
     }
+  }
+  const tip = await session.project.resolveCommit(`refs/heads/${branch}`);
+  if (tip !== null && !(await session.worktree.isAncestor(tip, commit))) {
+    // Our kept commits are reachable only from the branch: keep them so when it moves away.
+    const ref = replacedBranchRef(session.config.id.key, lastKeep.iteration, deps.clock.now());
+    await session.worktree.saveRef(ref, tip);
+    deps.report({ kind: 'warning', message: `the newer keep ${lastKeep.commit} is not on ${branch}: its previous tip ${tip.slice(0, 7)} (the experiment's earlier keeps) is saved as ${ref}` });
   }
   await session.store.update({ lastKept: { commit, metric: lastKeep.metric, iteration: lastKeep.iteration } });
   await session.worktree.restore(commit, branch);

@@ -18,7 +18,7 @@ import { agentEnvironment, boundCliRetries, withExtraArgs } from '../agents/agen
 import { parseAgentReport, type AgentReport } from '../agents/agent-report.js';
 import { classifyAgentRun, LONG_WAIT_MS, type AgentKind, type AgentVerdict } from '../agents/classify.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { readTail } from '../fs/read-tail.js';
+import { readTailLines } from '../fs/read-tail.js';
 import type { SpawnedChild } from '../process/types.js';
 import type { RunnableAgent } from './exhaustion.js';
 
@@ -106,8 +106,8 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
     input.onDuration(outcome.durationMs);
     if (outcome.kind === 'aborted') throw new Aborted();
     if (outcome.kind === 'spawn-error') return { kind: 'crashed', reason: 'agent_spawn', detail: outcome.message, report: null };
-    const stdout = readTail(files.stdout, TAIL_BYTES);
-    const stderr = readTail(files.stderr, TAIL_BYTES);
+    const stdout = readTailLines(files.stdout, TAIL_BYTES);
+    const stderr = readTailLines(files.stderr, TAIL_BYTES);
     const verdict = classifyAgentRun(
       {
         agent: kind,

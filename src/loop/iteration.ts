@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
-import { readTail } from '../fs/read-tail.js';
+import { readTail, readTailLines } from '../fs/read-tail.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { evaluationUsesLlm } from '../experiment/evaluators.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
@@ -312,7 +312,7 @@ class Iteration {
    */
   private throwIfOutOfQuota(exitCode: number | null, signal: string | null): void {
     if (!evaluationUsesLlm(this.session.config)) return;
-    const verdict = classifyFailedEvaluation(readTail(this.files.evalLog, EVAL_CLASSIFY_BYTES), exitCode, signal, {
+    const verdict = classifyFailedEvaluation(readTailLines(this.files.evalLog, EVAL_CLASSIFY_BYTES), exitCode, signal, {
       now: this.deps.clock.now(),
       localZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
     });

@@ -222,6 +222,22 @@ describe('parseLedgerText', () => {
     expect(parsed.rows[1]).toMatchObject({ durationS: null, reason: null, agent: null, costUsd: null, tokensIn: null, tokensOut: null });
   });
 
+  it('reads a skill row whose description holds a tab and a number as a row, after our row or after another skill row', () => {
+    const ours = formatRow(row({ iteration: 3 }), LEDGER_COLUMNS);
+    const afterOurs = parseLedgerText(`${HEADER}${ours}bcd2345\t0.400000\tkeep\tlr\t5\n`, FILE);
+    expect(afterOurs.rows.map((r) => [r.commit, r.metric, r.status, r.description, r.iteration])).toEqual([
+      ['abc1234', 0.5, 'keep', 'baseline', 3],
+      ['bcd2345', 0.4, 'keep', 'lr 5', 4],
+    ]);
+    // After a skill row, it must not be swallowed into that row's description (a lost keep).
+    const afterSkill = parseLedgerText(`${HEADER}${ours}abc1234\tN/A\tcrash\texit_1\nbcd2345\t0.400000\tkeep\tbatch\t64\tlr\t0.1\n`, FILE);
+    expect(afterSkill.rows.map((r) => [r.commit, r.status, r.description, r.iteration])).toEqual([
+      ['abc1234', 'keep', 'baseline', 3],
+      ['abc1234', 'crash', 'exit_1', 4],
+      ['bcd2345', 'keep', 'batch 64 lr 0.1', 5],
+    ]);
+  });
+
   it("joins the lines of a multi-line description the skill wrote to its row, in both layouts; never after one of our rows", () => {
     const seed = 'commit\tmetric\tstatus\tdescription\nabc\t1.000000\tkeep\tfirst line\nsecond line\n\tthird\twith tabs\ndef\tN/A\tcrash\texit_1\n';
     expect(parseLedgerText(seed, FILE).rows.map((r) => [r.description, r.iteration])).toEqual([

@@ -105,6 +105,30 @@ describe('built-in agents', () => {
     expect(r.stderr).toMatch(/is blocked: codex: usage exhausted until .*longer than max_exhaustion_wait \(1440 min\)/);
   });
 
+  it("claude: a successful turn whose stream-json is longer than the classified tail is a keep, whatever the cut line quotes", async () => {
+    const { project, env } = await projectFor('claude');
+    // A Read of a file that quotes CLI errors, longer than the 256 KiB tail: the tail starts mid-line.
+    const fileText = `${'a'.repeat(100 * 1024)} Credit balance too low · Claude usage limit reached ${'b'.repeat(200 * 1024)}`;
+    const scenario = {
+      description: 'a long tool result, then success',
+      stdout: [
+        { json: { type: 'user', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: fileText }] } } },
+        { json: { type: 'result', subtype: 'success', is_error: false, num_turns: 2, result: 'Done.', session_id: 's', total_cost_usd: 0.01, permission_denials: [] } },
+      ],
+      stderr: [],
+      exit: 0,
+      edit: true,
+    };
+    const scenarioFile = path.join(await makeTempDir('ar-scenario-'), 'long-read.json');
+    await fs.writeFile(scenarioFile, JSON.stringify(scenario));
+    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: env(scenarioFile) });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await project.rows()).map((row) => [row.status, row.reason])).toEqual([
+      ['keep', 'baseline'],
+      ['keep', 'improved'],
+    ]);
+  });
+
   it('a plain crash of the CLI is a crash row, logged verbatim', async () => {
     const { project, env } = await projectFor('codex');
     const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: env('crash') });
