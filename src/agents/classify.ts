@@ -85,7 +85,7 @@ export function classifyAgentRun(run: AgentRun, ctx: ResetContext): AgentVerdict
   const replies = successfulReplies(events);
 
   const humanError = errors.filter((e) => e.human).at(-1)?.text;
-  const rows = SIGNATURES.filter((s) => run.agent === 'command' || s.agents.some((a) => a === run.agent));
+  const rows = SIGNATURES.filter((s) => (run.agent === 'command' ? s.builtinOnly !== true : s.agents.some((a) => a === run.agent)));
   const evidence = rows.flatMap((row, rank) => {
     const hit = evidenceOf(row, run, { events, searched, replies, humanError }, ctx);
     return hit === null ? [] : [{ ...hit, rank }];

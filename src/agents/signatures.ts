@@ -50,6 +50,7 @@ export interface Signature {
   defaultRetryAfterMs?: number; // transient rows whose text states no delay (the CLI's own default)
   ignoresStatedTime?: boolean; // a time near the match is not this limit's reset
   hint?: string; // `refused` rows: what the user can do, appended to the message
+  builtinOnly?: boolean; // too generic for a `command` agent's output (its own test runs print these)
 }
 
 const ALL: readonly BuiltinAgent[] = ['claude', 'codex', 'gemini'];
@@ -64,8 +65,18 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'auth.not-logged-in',
     agents: ALL,
     class: 'auth',
-    match: text(/\bNot logged in\b|\bPlease run \/login\b|\bInvalid API key\b|\binvalid x-api-key\b|\b401 Unauthorized\b|\bauthentication_error\b/i),
-    describe: 'claude `Not logged in · Please run /login`, `Invalid API key · Please run /login`; codex `401 Unauthorized`',
+    match: text(/\bNot logged in\b|\bPlease run \/login\b|\bInvalid API key\b|\binvalid x-api-key\b/i),
+    describe: 'claude `Not logged in · Please run /login`, `Invalid API key · Please run /login`',
+  },
+  {
+    // A blocked experiment needs the user: a `command` agent whose own tests print
+    // "401 Unauthorized" and fail must be a crash row, not a block.
+    id: 'auth.http-401',
+    agents: ALL,
+    builtinOnly: true,
+    class: 'auth',
+    match: text(/\b401 Unauthorized\b|\bauthentication_error\b/i),
+    describe: 'codex `401 Unauthorized`; the API\'s `authentication_error` (built-in agents only)',
   },
   {
     id: 'codex.missing-key',

@@ -296,6 +296,20 @@ const EXAMPLES: Example[] = [
     agent: 'codex',
     exit: 1,
     stdout: lines({ type: 'error', message: 'unexpected status 401 Unauthorized: Missing bearer or basic authentication in header' }),
+    expected: { kind: 'auth', signature: 'auth.http-401' },
+  },
+  {
+    name: "a command agent whose own tests print 401 Unauthorized: a crash, not a block",
+    agent: 'command',
+    exit: 1,
+    stdout: 'FAIL test/api.test.ts > returns 401 Unauthorized without a token\nTests: 1 failed\n',
+    expected: { kind: 'failure' },
+  },
+  {
+    name: 'a command agent wrapping claude that is not logged in: blocks',
+    agent: 'command',
+    exit: 1,
+    stdout: 'Not logged in · Please run /login\n',
     expected: { kind: 'auth', signature: 'auth.not-logged-in' },
   },
   {

@@ -107,7 +107,7 @@ const EXPECTED: Record<BuiltinAgent, Record<string, Record<string, unknown>>> = 
     'high-demand': transient('codex.high-demand', null),
     'retry-limit': transient('codex.retry-limit', null),
     declined: refused('codex.declined'),
-    'not-logged-in': auth('auth.not-logged-in'),
+    'not-logged-in': auth('auth.http-401'),
     crash: FAILURE,
   },
   gemini: {
