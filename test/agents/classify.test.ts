@@ -469,6 +469,24 @@ describe('classifyAgentRun: recorded output of the real CLIs', () => {
   });
 });
 
+describe('classifyAgentRun: recorded gemini 0.61 errors, with the message from its JSON, not its stderr preamble', () => {
+  it.each([
+    ['quota', 'exhausted', 'You have exhausted your daily quota on this model.'],
+    ['ratelimit', 'transient', 'Resource has been exhausted (e.g. check quota). Please retry in 3.5s.\nSuggested retry after 3.5s.'],
+    ['billing', 'billing', 'Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing.'],
+    ['e500', 'transient', '500 INTERNAL: An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'],
+  ] as const)('%s: %s, "%s"', (name, kind, message) => {
+    const v = recorded('gemini', name);
+    expect(v.kind).toBe(kind);
+    expect(v.kind !== 'ok' && v.message).toBe(message);
+  });
+
+  it('without the JSON, the stderr line loses its preamble and report path', () => {
+    const stderr = 'Error when talking to Gemini API Full report available at: /tmp/x/gemini-client-error-Turn.run.json TerminalQuotaError: You have exhausted your daily quota on this model.';
+    expect(run('gemini', 1, { stderr })).toMatchObject({ kind: 'exhausted', message: 'TerminalQuotaError: You have exhausted your daily quota on this model.' });
+  });
+});
+
 describe('classifyAgentRun: messages', () => {
   it('gives the matched human text as the message', () => {
     const v = run('claude', 1, { stdout: JSON.stringify(claudeResult({ is_error: true, api_error_status: 429, result: "You've hit your session limit · resets 3:30am (America/New_York)" })) });
