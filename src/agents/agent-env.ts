@@ -13,10 +13,16 @@
  *           interactively, and our worktree is one (`--skip-trust` is missing in older versions).
  *   claude  CLAUDE_CODE_MAX_RETRIES: by default it retries a persistent 529/500 for 188–201 s
  *           per call; our own transient retries come on top.
- *   gemini  general.maxAttempts through GEMINI_CLI_SYSTEM_DEFAULTS_PATH: the lowest settings
- *           layer, so the user's own settings still win. The file is a copy of the machine's
- *           system defaults (if any) plus general.maxAttempts, written next to the
- *           iteration's artifacts: never into the worktree (a change) or ~/.gemini (the user's).
+ *   gemini  general.maxAttempts in a workspace settings file, `<worktree>/.gemini/settings.json`,
+ *           present only while the CLI runs (written before each attempt, removed right after it,
+ *           before the candidate is captured; a kill mid-turn leaves an untracked file that the
+ *           rollback's `git clean` removes; one the project ignores is known by its content and
+ *           removed after the next attempt). Not a system-defaults file (the lowest layer, the
+ *           natural place): gemini skips a system file unless it and every ancestor directory
+ *           are owned by root and not writable by group or others, so it never works for
+ *           non-root users nor under /tmp. The workspace layer overrides the user's
+ *           ~/.gemini/settings.json and the system defaults, so it is written only when none of
+ *           them, nor the project's own .gemini/settings.json, mentions maxAttempts.
  *   codex   its built-in `openai` provider cannot be changed from outside (codex merges
  *           providers with or_insert; no top-level key): ~30 s of its own retries remain.
  *           A custom provider chosen by `model_provider` in $CODEX_HOME/config.toml gets
@@ -39,7 +45,9 @@ const BILLING_VARIABLES: Record<BuiltinAgentName, readonly string[]> = {
 export const CLI_MAX_RETRIES = 2;
 /** Codex's built-in providers, which `-c model_providers.<id>.…` cannot change. */
 const CODEX_BUILTIN_PROVIDERS = new Set(['openai', 'oss', 'ollama', 'lmstudio', 'amazon-bedrock', 'amazon-bedrock-runtime']);
-export const GEMINI_DEFAULTS_FILE = 'gemini-system-defaults.json';
+/** Gemini's workspace settings, relative to its working directory (our worktree). */
+export const GEMINI_SETTINGS_FILE = path.join('.gemini', 'settings.json');
+const GEMINI_SETTINGS_TEXT = `${JSON.stringify({ general: { maxAttempts: CLI_MAX_RETRIES + 1 } }, null, 2)}\n`;
 
 type Env = Record<string, string | undefined>;
 
@@ -52,15 +60,21 @@ export function agentEnvironment(spec: Exclude<AgentSpec, { kind: 'none' }>, env
   return out;
 }
 
-/**
- * The CLI's own retries, bounded: the environment and extra arguments for one turn.
- * `scratchDir` is ours (the iteration's artifacts directory), for a settings file.
- */
-export function boundCliRetries(spec: Exclude<AgentSpec, { kind: 'none' }>, env: Env, scratchDir: string): { env: Env; extraArgs: string[] } {
-  if (spec.kind !== 'builtin') return { env, extraArgs: [] };
-  if (spec.name === 'gemini') return { env: geminiDefaults(env, scratchDir), extraArgs: [] };
-  if (spec.name === 'codex') return { env, extraArgs: codexProviderRetries(env, spec.args) };
-  return { env, extraArgs: [] }; // claude: CLAUDE_CODE_MAX_RETRIES, in agentEnvironment
+/** What one turn of a CLI gets to bound its own retries. */
+export interface RetryBound {
+  env: Env;
+  extraArgs: string[];
+  /** Puts per-attempt files in place (in the worktree); returns what removes them. */
+  placeFiles(): () => void;
+}
+
+/** The CLI's own retries, bounded: environment, extra arguments and files for one turn in `worktree`. */
+export function boundCliRetries(spec: Exclude<AgentSpec, { kind: 'none' }>, env: Env, worktree: string): RetryBound {
+  const none = (): (() => void) => () => {};
+  if (spec.kind !== 'builtin') return { env, extraArgs: [], placeFiles: none };
+  if (spec.name === 'gemini') return { env, extraArgs: [], placeFiles: geminiWorkspaceSettings(env, worktree) };
+  if (spec.name === 'codex') return { env, extraArgs: codexProviderRetries(env, spec.args), placeFiles: none };
+  return { env, extraArgs: [], placeFiles: none }; // claude: CLAUDE_CODE_MAX_RETRIES, in agentEnvironment
 }
 
 /** `command` with `extraArgs` appended, shell-quoted. */
@@ -70,16 +84,54 @@ export function withExtraArgs(command: string, extraArgs: readonly string[]): st
 
 // ---------------------------------------------------------------------------------------
 
-function geminiDefaults(env: Env, scratchDir: string): Env {
-  if (env['GEMINI_CLI_SYSTEM_DEFAULTS_PATH'] !== undefined) return env; // the user points it somewhere: theirs
-  const machine = readJson(systemDefaultsPath());
-  if (machine === undefined) return env; // unreadable (comments?): leave gemini as it is
-  const general = isRecord(machine['general']) ? machine['general'] : {};
-  if (general['maxAttempts'] !== undefined) return env;
-  const file = path.join(scratchDir, GEMINI_DEFAULTS_FILE);
-  fs.mkdirSync(scratchDir, { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify({ ...machine, general: { ...general, maxAttempts: CLI_MAX_RETRIES + 1 } }, null, 2)}\n`);
-  return { ...env, GEMINI_CLI_SYSTEM_DEFAULTS_PATH: file };
+/**
+ * Gemini's retry bound as a workspace settings file in the worktree, or nothing when the
+ * user (or the project) already has a say. gemini merges defaults < system defaults < user
+ * < workspace < system settings: ours must not hide a value from the two layers below it.
+ */
+function geminiWorkspaceSettings(env: Env, worktree: string): () => () => void {
+  const userFile = path.join(env['GEMINI_CLI_HOME'] ?? env['HOME'] ?? os.homedir(), '.gemini', 'settings.json');
+  const defaultsFile = env['GEMINI_CLI_SYSTEM_DEFAULTS_PATH'] ?? systemDefaultsPath();
+  if (mentionsMaxAttempts(userFile) || mentionsMaxAttempts(defaultsFile)) return () => () => {};
+  return () => placeWorkspaceFile(path.join(worktree, GEMINI_SETTINGS_FILE), GEMINI_SETTINGS_TEXT);
+}
+
+/**
+ * Writes `text` at `file` unless the project has its own file there (tracked or not; a copy
+ * of ours left by a killed turn is ours). Returns what removes it again (and the directory,
+ * when that leaves it empty), leaving alone a file the agent changed meanwhile.
+ */
+function placeWorkspaceFile(file: string, text: string): () => void {
+  const existing = readText(file);
+  if (existing !== null && existing !== text) return () => {};
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  } catch {
+    return () => {}; // `.gemini` is a file, or the worktree is read-only: gemini runs unbounded
+  }
+  return () => {
+    if (readText(file) !== text) return;
+    fs.rmSync(file, { force: true });
+    try {
+      fs.rmdirSync(path.dirname(file));
+    } catch {
+      // not empty: the project's own .gemini files
+    }
+  };
+}
+
+function readText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a settings file sets maxAttempts: read as text (gemini allows comments in it). */
+function mentionsMaxAttempts(file: string): boolean {
+  return /"maxAttempts"/.test(readText(file) ?? '');
 }
 
 /** Where gemini-cli looks for its system defaults when the variable is not set. */
@@ -87,22 +139,6 @@ function systemDefaultsPath(): string {
   if (process.platform === 'darwin') return '/Library/Application Support/GeminiCli/system-defaults.json';
   if (process.platform === 'win32') return path.join(process.env['ProgramData'] ?? 'C:\\ProgramData', 'gemini-cli', 'system-defaults.json');
   return '/etc/gemini-cli/system-defaults.json';
-}
-
-/** The parsed object; {} when the file does not exist; undefined when it is not plain JSON. */
-function readJson(file: string): Record<string, unknown> | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return {}; // no machine defaults: the usual case
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function codexProviderRetries(env: Env, userArgs: readonly string[]): string[] {
@@ -122,8 +158,4 @@ function codexProviderRetries(env: Env, userArgs: readonly string[]): string[] {
     if (!new RegExp(`^\\s*${key}\\s*=`, 'm').test(toml)) args.push('-c', `model_providers.${id}.${key}=${CLI_MAX_RETRIES}`);
   }
   return args;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

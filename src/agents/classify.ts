@@ -84,7 +84,7 @@ export function classifyAgentRun(run: AgentRun, ctx: ResetContext): AgentVerdict
   const searched = [stderr.text.join('\n'), stdout.text.join('\n'), ...errors.map((e) => e.text)].filter((t) => t !== '');
   const replies = successfulReplies(events);
 
-  const humanError = errors.filter((e) => e.human).at(-1)?.text;
+  const humanError = readableError(errors.filter((e) => e.human).at(-1)?.text);
   const rows = SIGNATURES.filter((s) => (run.agent === 'command' ? s.builtinOnly !== true : s.agents.some((a) => a === run.agent)));
   const evidence = rows.flatMap((row, rank) => {
     const hit = evidenceOf(row, run, { events, searched, replies, humanError }, ctx);
@@ -121,8 +121,12 @@ function evidenceOf(row: Signature, run: AgentRun, seen: Seen, ctx: ResetContext
       const hit = match.test(seen.events);
       return hit === null ? null : timed(row, clip(hit.message), hit.resetAt, ctx);
     }
-    case 'text':
-      return textEvidence(row, match.pattern, match.inReply === true ? [...seen.searched, ...seen.replies] : seen.searched, ctx);
+    case 'text': {
+      const hit = textEvidence(row, match.pattern, match.inReply === true ? [...seen.searched, ...seen.replies] : seen.searched, ctx);
+      // gemini's stderr line is `Error when talking to Gemini API Full report available at:
+      // <path> TerminalQuotaError: …`; the JSON it prints after it says the same cleanly.
+      return hit !== null && run.agent === 'gemini' ? { ...hit, message: seen.humanError ?? withoutGeminiPreamble(hit.message) } : hit;
+    }
     case 'exit': {
       // Only the CLI itself exits with these meanings; a user's command may use any code.
       if (run.agent === 'command' || run.exitCode === null || !match.codes.includes(run.exitCode)) return null;
@@ -308,6 +312,30 @@ function successfulReplies(events: readonly JsonObject[]): string[] {
 
 // ---------------------------------------------------------------------------------------
 // Messages
+
+/** gemini's prefix of an API error line, up to the error class name. */
+const GEMINI_PREAMBLE = /^Error when talking to Gemini API(?: Full report available at: \S+)?\s*/;
+
+function withoutGeminiPreamble(message: string): string {
+  return message.replace(GEMINI_PREAMBLE, '') || message;
+}
+
+/**
+ * An error text for people: a JSON error body inside it (gemini's `error.message` holds the
+ * API's `{"error":{"code":500,"status":"INTERNAL","message":…}}`) becomes `500 INTERNAL: …`.
+ */
+function readableError(text: string | undefined): string | undefined {
+  if (text === undefined || !text.trimStart().startsWith('{')) return text;
+  try {
+    const body: unknown = JSON.parse(text);
+    const error = isObject(body) && isObject(body['error']) ? body['error'] : null;
+    if (error === null || typeof error['message'] !== 'string') return text;
+    const label = [error['code'], error['status']].filter((v) => typeof v === 'number' || typeof v === 'string').join(' ');
+    return label === '' ? error['message'] : `${label}: ${error['message']}`;
+  } catch {
+    return text;
+  }
+}
 
 function failureMessage(run: AgentRun, humanError: string | undefined): string {
   if (humanError !== undefined) return clip(humanError);

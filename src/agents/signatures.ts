@@ -58,6 +58,8 @@ const GEMINI_TRUST_HINT =
   'gemini did not trust the worktree folder although autoresearch sets GEMINI_CLI_TRUST_WORKSPACE=true (unless your environment sets it): ' +
   'remove GEMINI_CLI_TRUST_WORKSPACE=false from the environment, or add --skip-trust to agent_args';
 const text = (pattern: RegExp, inReply = false): Matcher => ({ kind: 'text', pattern, inReply });
+/** Claude's wording for a per-minute rate limit: not a usage window (2.1.x). */
+const NOT_USAGE_LIMIT = /\bnot your usage limit\b|\bServer is temporarily limiting requests\b/i;
 
 export const SIGNATURES: readonly Signature[] = [
   // ---- Any CLI: not logged in -------------------------------------------------------------
@@ -115,8 +117,10 @@ export const SIGNATURES: readonly Signature[] = [
     id: 'claude.result.api-429',
     agents: ['claude'],
     class: 'exhausted',
-    match: { kind: 'event', test: (e, ctx) => failedResult(e, ctx, (status) => status === 429) },
-    describe: 'result with is_error:true and api_error_status 429 (even with subtype "success" and exit 0)',
+    match: { kind: 'event', test: (e, ctx) => failedResult(e, ctx, (status) => status === 429 && !saysNotUsageLimit(e)) },
+    describe:
+      'result with is_error:true and api_error_status 429 (even with subtype "success" and exit 0), unless it says ' +
+      '"not your usage limit" (claude.rate-limited)',
   },
   {
     id: 'claude.result.blocking-limit',
@@ -177,6 +181,15 @@ export const SIGNATURES: readonly Signature[] = [
     class: 'billing',
     match: text(/\bcredit balance (?:is )?too low\b/i),
     describe: 'API-key billing: `Credit balance too low · Add funds` (HTTP 400 invalid_request_error)',
+  },
+  {
+    id: 'claude.rate-limited',
+    agents: ['claude'],
+    class: 'transient',
+    match: text(NOT_USAGE_LIMIT),
+    describe:
+      'per-minute API rate limit, said outright: `API Error: Server is temporarily limiting requests (not your usage ' +
+      'limit) · … Please try again in 3.5s.` (result api_error_status 429, next to a bare rate_limit_event rejected)',
   },
   {
     id: 'claude.rate-limit-error',
@@ -512,7 +525,10 @@ function rejectedRateLimitEvent(event: JsonObject): EventHit | null {
   const info = event['rate_limit_info'];
   // A rejected window with extra usage allowed goes on, paid: not blocked (the run says so if it fails).
   const overageTakesOver = info['overageStatus'] === 'allowed' || info['overageStatus'] === 'allowed_warning';
-  const rejected = info['status'] === 'rejected' && !overageTakesOver;
+  // Claude emits a bare `{status:"rejected"}` (no window, no reset) for any 429, a per-minute
+  // rate limit too: only an event that names a window or its reset says a window is used up.
+  const namesWindow = typeof info['rateLimitType'] === 'string' || epochMs(info['resetsAt']) !== null;
+  const rejected = info['status'] === 'rejected' && !overageTakesOver && namesWindow;
   const overageRejected = info['isUsingOverage'] === true && info['overageStatus'] === 'rejected';
   if (!rejected && !overageRejected) return null;
   const resetsAt = epochMs(rejected ? info['resetsAt'] : (info['overageResetsAt'] ?? info['resetsAt']));
@@ -526,6 +542,10 @@ function failedResult(event: JsonObject, ctx: ResetContext, statusMatches: (stat
   if (event['type'] !== 'result' || event['is_error'] !== true) return null;
   const status = Number(event['api_error_status']);
   return Number.isInteger(status) && statusMatches(status) ? resultHit(event, ctx) : null;
+}
+
+function saysNotUsageLimit(event: JsonObject): boolean {
+  return typeof event['result'] === 'string' && NOT_USAGE_LIMIT.test(event['result']);
 }
 
 function resultHit(event: JsonObject, ctx: ResetContext): EventHit | null {

@@ -12,14 +12,13 @@
  *   failure, timeout, spawn error ─► crashed: an ordinary crash row (refused tool calls too:
  *                 a turn whose edits were refused is a failure, never `no change`)
  */
-import path from 'node:path';
 import pRetry from 'p-retry';
 import { agentEnvironment, boundCliRetries, withExtraArgs } from '../agents/agent-env.js';
 import { parseAgentReport, type AgentReport } from '../agents/agent-report.js';
 import { classifyAgentRun, LONG_WAIT_MS, type AgentKind, type AgentVerdict } from '../agents/classify.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { readTailLines } from '../fs/read-tail.js';
-import type { SpawnedChild } from '../process/types.js';
+import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
 import type { RunnableAgent } from './exhaustion.js';
 
 /** The classifier sees the end of each stream: results and limit messages come last. */
@@ -86,23 +85,31 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
   const { config } = session;
   const kind: AgentKind = agent.spec.kind === 'builtin' ? agent.spec.name : 'command';
   // The CLI's own retries are bounded so a persistent 5xx does not cost minutes per call.
-  const bounded = boundCliRetries(agent.spec, agentEnvironment(agent.spec, input.env, config.agentPassEnv), path.dirname(input.promptFile));
+  const worktree = session.store.current.worktree;
+  const bounded = boundCliRetries(agent.spec, agentEnvironment(agent.spec, input.env, config.agentPassEnv), worktree);
   const env = bounded.env;
   const command = withExtraArgs(input.command, bounded.extraArgs);
 
   const attempt = async (attemptNumber: number): Promise<AgentTurnResult> => {
     const files = input.outputFiles(attemptNumber - 1);
-    const outcome = await deps.runner.run({
-      command,
-      cwd: session.store.current.worktree,
-      env,
-      stdinFile: input.promptFile,
-      stdoutFile: files.stdout,
-      stderrFile: files.stderr,
-      timeoutMs: config.agentTimeoutMs,
-      signal: input.signal,
-      onSpawn: input.onSpawn,
-    });
+    // Gemini's settings file lives in the worktree only while it runs: never in a candidate.
+    const removeFiles = bounded.placeFiles();
+    let outcome: ProcessOutcome;
+    try {
+      outcome = await deps.runner.run({
+        command,
+        cwd: worktree,
+        env,
+        stdinFile: input.promptFile,
+        stdoutFile: files.stdout,
+        stderrFile: files.stderr,
+        timeoutMs: config.agentTimeoutMs,
+        signal: input.signal,
+        onSpawn: input.onSpawn,
+      });
+    } finally {
+      removeFiles();
+    }
     input.onDuration(outcome.durationMs);
     if (outcome.kind === 'aborted') throw new Aborted();
     if (outcome.kind === 'spawn-error') return { kind: 'crashed', reason: 'agent_spawn', detail: outcome.message, report: null };

@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentEnvironment, boundCliRetries, CLI_MAX_RETRIES, GEMINI_DEFAULTS_FILE, withExtraArgs } from '../../src/agents/agent-env.js';
+import { agentEnvironment, boundCliRetries, CLI_MAX_RETRIES, GEMINI_SETTINGS_FILE, withExtraArgs } from '../../src/agents/agent-env.js';
 import type { AgentSpec } from '../../src/config/types.js';
-import { makeTempDir } from '../helpers/git-repo.js';
+import { makeTempDir, writeFiles } from '../helpers/git-repo.js';
 
 const builtin = (name: 'claude' | 'codex' | 'gemini', args: string[] = []): AgentSpec & { kind: 'builtin' } => ({ kind: 'builtin', name, args });
 
@@ -31,20 +31,67 @@ describe('agentEnvironment', () => {
 });
 
 describe('boundCliRetries', () => {
-  it('gemini: a system-defaults file of ours with general.maxAttempts, outside the worktree', async () => {
-    const scratch = path.join(await makeTempDir('ar-scratch-'), 'runs', '00001');
-    const { env, extraArgs } = boundCliRetries(builtin('gemini'), { PATH: '/bin' }, scratch);
-    expect(extraArgs).toEqual([]);
-    expect(env['GEMINI_CLI_SYSTEM_DEFAULTS_PATH']).toBe(path.join(scratch, GEMINI_DEFAULTS_FILE));
-    const written = JSON.parse(fs.readFileSync(path.join(scratch, GEMINI_DEFAULTS_FILE), 'utf8')) as { general: { maxAttempts: number } };
-    expect(written.general.maxAttempts).toBe(CLI_MAX_RETRIES + 1);
+  it('gemini: general.maxAttempts in the worktree\'s .gemini/settings.json only while the CLI runs', async () => {
+    const worktree = await makeTempDir('ar-wt-');
+    const home = await makeTempDir('ar-home-');
+    const bound = boundCliRetries(builtin('gemini'), { PATH: '/bin', HOME: home }, worktree);
+    expect(bound.extraArgs).toEqual([]);
+    expect(bound.env).toEqual({ PATH: '/bin', HOME: home });
+    const file = path.join(worktree, GEMINI_SETTINGS_FILE);
+    expect(fs.existsSync(file)).toBe(false); // nothing until the attempt starts
+    const remove = bound.placeFiles();
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ general: { maxAttempts: CLI_MAX_RETRIES + 1 } });
+    remove();
+    expect(fs.existsSync(path.join(worktree, '.gemini'))).toBe(false); // the directory too
+    // A copy left behind by a killed turn is ours: replaced, then removed.
+    const again = bound.placeFiles();
+    fs.copyFileSync(file, path.join(worktree, 'leftover.json'));
+    again();
+    await writeFiles(worktree, { [GEMINI_SETTINGS_FILE]: fs.readFileSync(path.join(worktree, 'leftover.json'), 'utf8') });
+    bound.placeFiles()();
+    expect(fs.existsSync(file)).toBe(false);
   });
 
-  it('gemini: leaves a defaults path the user set alone', async () => {
-    const scratch = await makeTempDir('ar-scratch-');
-    const env = { GEMINI_CLI_SYSTEM_DEFAULTS_PATH: '/etc/mine.json' };
-    expect(boundCliRetries(builtin('gemini'), env, scratch).env).toBe(env);
-    expect(fs.existsSync(path.join(scratch, GEMINI_DEFAULTS_FILE))).toBe(false);
+  it('gemini: the project\'s own .gemini/settings.json is left as it is; its other .gemini files stay', async () => {
+    const worktree = await makeTempDir('ar-wt-');
+    const home = await makeTempDir('ar-home-');
+    const bound = boundCliRetries(builtin('gemini'), { HOME: home }, worktree);
+    await writeFiles(worktree, { [GEMINI_SETTINGS_FILE]: '{ "model": { "name": "x" } }\n', '.gemini/commands/a.toml': 'x' });
+    bound.placeFiles()();
+    expect(fs.readFileSync(path.join(worktree, GEMINI_SETTINGS_FILE), 'utf8')).toBe('{ "model": { "name": "x" } }\n');
+    fs.rmSync(path.join(worktree, GEMINI_SETTINGS_FILE));
+    const remove = bound.placeFiles();
+    expect(fs.existsSync(path.join(worktree, GEMINI_SETTINGS_FILE))).toBe(true);
+    remove();
+    expect(fs.existsSync(path.join(worktree, GEMINI_SETTINGS_FILE))).toBe(false);
+    expect(fs.existsSync(path.join(worktree, '.gemini', 'commands', 'a.toml'))).toBe(true);
+  });
+
+  it('gemini: a file the agent changed during the turn is left for the candidate to show', async () => {
+    const worktree = await makeTempDir('ar-wt-');
+    const remove = boundCliRetries(builtin('gemini'), { HOME: await makeTempDir('ar-home-') }, worktree).placeFiles();
+    fs.writeFileSync(path.join(worktree, GEMINI_SETTINGS_FILE), '{}\n');
+    remove();
+    expect(fs.readFileSync(path.join(worktree, GEMINI_SETTINGS_FILE), 'utf8')).toBe('{}\n');
+  });
+
+  it('gemini: nothing when the user\'s settings or system defaults set maxAttempts (the workspace layer would override them)', async () => {
+    const worktree = await makeTempDir('ar-wt-');
+    const home = await makeTempDir('ar-home-');
+    const placed = (env: Record<string, string>): boolean => {
+      const remove = boundCliRetries(builtin('gemini'), env, worktree).placeFiles();
+      const there = fs.existsSync(path.join(worktree, GEMINI_SETTINGS_FILE));
+      remove();
+      return there;
+    };
+    expect(placed({ HOME: home })).toBe(true);
+    await writeFiles(home, { '.gemini/settings.json': '{\n  // mine\n  "general": { "maxAttempts": 10 }\n}\n' });
+    expect(placed({ HOME: home })).toBe(false);
+    const cliHome = await makeTempDir('ar-gemini-home-');
+    expect(placed({ HOME: home, GEMINI_CLI_HOME: cliHome })).toBe(true); // GEMINI_CLI_HOME replaces HOME for gemini
+    const defaults = path.join(cliHome, 'defaults.json');
+    fs.writeFileSync(defaults, '{ "general": { "maxAttempts": 4 } }');
+    expect(placed({ HOME: cliHome, GEMINI_CLI_SYSTEM_DEFAULTS_PATH: defaults })).toBe(false);
   });
 
   it('codex: bounds a custom provider from config.toml, not a built-in one, not a value the file or agent_args set', async () => {
@@ -65,7 +112,11 @@ describe('boundCliRetries', () => {
 
   it('claude and command agents: nothing to add here', async () => {
     const scratch = await makeTempDir('ar-scratch-');
-    expect(boundCliRetries(builtin('claude'), {}, scratch)).toEqual({ env: {}, extraArgs: [] });
-    expect(boundCliRetries({ kind: 'command', command: 'x' }, {}, scratch)).toEqual({ env: {}, extraArgs: [] });
+    for (const spec of [builtin('claude'), { kind: 'command', command: 'x' } as const]) {
+      const bound = boundCliRetries(spec, {}, scratch);
+      expect([bound.env, bound.extraArgs]).toEqual([{}, []]);
+      bound.placeFiles()();
+      expect(fs.readdirSync(scratch)).toEqual([]);
+    }
   });
 });

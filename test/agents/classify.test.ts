@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { classifyAgentRun, LONG_WAIT_MS, type AgentRun, type AgentVerdict } from '../../src/agents/classify.js';
 import { SIGNATURES } from '../../src/agents/signatures.js';
@@ -107,6 +110,20 @@ const EXAMPLES: Example[] = [
     exit: 1,
     stdout: 'Credit balance too low · Add funds: https://console.anthropic.com/settings/billing',
     expected: { kind: 'billing', signature: 'claude.credit-balance' },
+  },
+  {
+    name: 'per-minute rate limit: "not your usage limit", a bare rate_limit_event rejected, result 429 (2.1.x)',
+    agent: 'claude',
+    exit: 1,
+    stdout: lines(
+      rateLimitEvent({ status: 'rejected', isUsingOverage: false }),
+      claudeResult({
+        is_error: true,
+        api_error_status: 429,
+        result: 'API Error: Server is temporarily limiting requests (not your usage limit) · Number of request tokens has exceeded your per-minute rate limit. Please try again in 3.5s.',
+      }),
+    ),
+    expected: { kind: 'transient', signature: 'claude.rate-limited', retryAfterMs: 3500 },
   },
   {
     name: 'raw rate_limit_error body',
@@ -442,6 +459,45 @@ describe('classifyAgentRun: one example per signature', () => {
   it('has unique signature ids and a description for each', () => {
     expect(new Set(SIGNATURES.map((s) => s.id)).size).toBe(SIGNATURES.length);
     for (const s of SIGNATURES) expect(s.describe.length, s.id).toBeGreaterThan(10);
+  });
+});
+
+/** What the real CLIs printed against the scripted model server (test/real-agents/fixtures). */
+function recorded(cli: 'claude' | 'codex' | 'gemini', name: string): AgentVerdict {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'real-agents', 'fixtures', cli);
+  const read = (ext: string): string => fs.readFileSync(path.join(dir, `${name}.${ext}`), 'utf8');
+  const meta = JSON.parse(read('json')) as { exitCode: number };
+  return run(cli, meta.exitCode, { stdout: read('stdout'), stderr: read('stderr') });
+}
+
+describe('classifyAgentRun: recorded output of the real CLIs', () => {
+  it('claude 2.1: a per-minute rate limit is transient, retried after the 3.5 s it states', () => {
+    const v = recorded('claude', 'ratelimit');
+    expect(summary(v)).toEqual({ kind: 'transient', signature: 'claude.rate-limited', retryAfterMs: 3500 });
+    expect(v.kind === 'transient' && v.message).toMatch(/^API Error: Server is temporarily limiting requests \(not your usage limit\)/);
+  });
+
+  it('claude 2.1: a session limit (rate_limit_event with its window and reset) stays exhausted until the reset', () => {
+    const v = recorded('claude', 'quota');
+    expect(summary(v)).toEqual({ kind: 'exhausted', signature: 'claude.rate-limit-event.rejected', resetAt: new Date(1795936620_000).toISOString() });
+  });
+});
+
+describe('classifyAgentRun: recorded gemini 0.61 errors, with the message from its JSON, not its stderr preamble', () => {
+  it.each([
+    ['quota', 'exhausted', 'You have exhausted your daily quota on this model.'],
+    ['ratelimit', 'transient', 'Resource has been exhausted (e.g. check quota). Please retry in 3.5s.\nSuggested retry after 3.5s.'],
+    ['billing', 'billing', 'Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects to manage your project and billing.'],
+    ['e500', 'transient', '500 INTERNAL: An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'],
+  ] as const)('%s: %s, "%s"', (name, kind, message) => {
+    const v = recorded('gemini', name);
+    expect(v.kind).toBe(kind);
+    expect(v.kind !== 'ok' && v.message).toBe(message);
+  });
+
+  it('without the JSON, the stderr line loses its preamble and report path', () => {
+    const stderr = 'Error when talking to Gemini API Full report available at: /tmp/x/gemini-client-error-Turn.run.json TerminalQuotaError: You have exhausted your daily quota on this model.';
+    expect(run('gemini', 1, { stderr })).toMatchObject({ kind: 'exhausted', message: 'TerminalQuotaError: You have exhausted your daily quota on this model.' });
   });
 });
 

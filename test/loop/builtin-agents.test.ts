@@ -7,6 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
@@ -27,7 +28,7 @@ async function projectFor(agent: string, config: Record<string, string> = {}) {
     FAKE_CLI_RECORD: record,
     ...extra,
   });
-  const calls = async (): Promise<Array<{ argv: string[]; stdin: string; env: Record<string, string> }>> =>
+  const calls = async (): Promise<Array<{ argv: string[]; stdin: string; env: Record<string, string>; cwd: string; geminiSettings: string | null }>> =>
     (await fs.readFile(record, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
   return { project, env, calls };
 }
@@ -179,15 +180,18 @@ describe('built-in agents', () => {
     });
   }
 
-  it('each CLI gets its unattended settings: gemini trust and retry bound outside the worktree, claude retry bound', async () => {
+  it('each CLI gets its unattended settings: gemini trust and a retry bound that exists only during its turn, claude retry bound', async () => {
     const gemini = await projectFor('gemini');
-    expect((await runCli(['--path', gemini.project.root, 'run', gemini.project.id, '--max-experiments', '1'], { env: gemini.env('success') })).exitCode).toBe(0);
+    const home = await makeTempDir('ar-home-'); // no ~/.gemini/settings.json of the user's
+    expect((await runCli(['--path', gemini.project.root, 'run', gemini.project.id, '--max-experiments', '1'], { env: gemini.env('success', { HOME: home }) })).exitCode).toBe(0);
     const [call] = await gemini.calls();
     expect(call?.env.GEMINI_CLI_TRUST_WORKSPACE).toBe('true');
-    const defaults = call?.env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH ?? '';
-    expect(defaults.startsWith(path.join(gemini.project.expDir, 'runs', '00001'))).toBe(true);
-    expect(JSON.parse(await fs.readFile(defaults, 'utf8'))).toMatchObject({ general: { maxAttempts: 3 } });
-    expect(path.relative((call as unknown as { cwd: string }).cwd, defaults).startsWith('..')).toBe(true);
+    expect(JSON.parse(call?.geminiSettings ?? 'null')).toEqual({ general: { maxAttempts: 3 } });
+    expect((await gemini.project.rows()).map((row) => row.status)).toEqual(['keep', 'keep']);
+    // Never part of a candidate, never left in the worktree.
+    const everFiled = await execa('git', ['-C', gemini.project.root, 'log', '--all', '--name-only', '--format='], { env: gemini.project.env });
+    expect(everFiled.stdout).not.toContain('.gemini');
+    await expect(fs.access(path.join(String(call?.cwd), '.gemini'))).rejects.toThrow(/ENOENT/);
 
     const claude = await projectFor('claude');
     expect((await runCli(['--path', claude.project.root, 'run', claude.project.id, '--max-experiments', '1'], { env: claude.env('success', { CLAUDE_CODE_MAX_RETRIES: '5' }) })).exitCode).toBe(0);
