@@ -193,6 +193,21 @@ describe('built-in agents', () => {
     expect(everFiled.stdout).not.toContain('.gemini');
     await expect(fs.access(path.join(String(call?.cwd), '.gemini'))).rejects.toThrow(/ENOENT/);
 
+    // An agent that commits everything it finds (`git add -A && git commit`) commits our
+    // settings file too: the candidate is still only its own change, never a scope violation.
+    const committing = await projectFor('gemini');
+    const run = await runCli(['--path', committing.project.root, 'run', committing.project.id, '--max-experiments', '1'], {
+      env: committing.env('success', { HOME: home, FAKE_CLI_COMMIT_ALL: 'gemini: one more line' }),
+    });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(JSON.parse((await committing.calls())[0]?.geminiSettings ?? 'null')).toEqual({ general: { maxAttempts: 3 } });
+    expect((await committing.project.rows()).map((row) => [row.status, row.description])).toEqual([
+      ['keep', expect.stringMatching(/^baseline/)],
+      ['keep', 'gemini: one more line'],
+    ]);
+    const kept = await execa('git', ['-C', committing.project.root, 'show', '--name-only', '--format=', `autoresearch/${committing.project.id}`], { env: committing.project.env });
+    expect(kept.stdout.trim()).toBe('value.txt');
+
     const claude = await projectFor('claude');
     expect((await runCli(['--path', claude.project.root, 'run', claude.project.id, '--max-experiments', '1'], { env: claude.env('success', { CLAUDE_CODE_MAX_RETRIES: '5' }) })).exitCode).toBe(0);
     expect((await claude.calls())[0]?.env.CLAUDE_CODE_MAX_RETRIES).toBe('5'); // the user's value wins
