@@ -59,7 +59,9 @@ const GEMINI_TRUST_HINT =
   'remove GEMINI_CLI_TRUST_WORKSPACE=false from the environment, or add --skip-trust to agent_args';
 const text = (pattern: RegExp, inReply = false): Matcher => ({ kind: 'text', pattern, inReply });
 /** Claude's wording for a per-minute rate limit: not a usage window (2.1.x). */
-const NOT_USAGE_LIMIT = /\bnot your usage limit\b|\bServer is temporarily limiting requests\b/i;
+// A request-rate limit, not a quota window: the server says so, or an API key's account
+// rate limit (API keys have per-minute limits and spend limits, no 5-hour windows).
+const NOT_USAGE_LIMIT = /\bnot your usage limit\b|\bServer is temporarily limiting requests\b|\bexceed your account['’]s rate limit\b/i;
 
 export const SIGNATURES: readonly Signature[] = [
   // ---- Any CLI: not logged in -------------------------------------------------------------
@@ -189,7 +191,8 @@ export const SIGNATURES: readonly Signature[] = [
     match: text(NOT_USAGE_LIMIT),
     describe:
       'per-minute API rate limit, said outright: `API Error: Server is temporarily limiting requests (not your usage ' +
-      'limit) · … Please try again in 3.5s.` (result api_error_status 429, next to a bare rate_limit_event rejected)',
+      'limit) · … Please try again in 3.5s.` (result api_error_status 429, next to a bare rate_limit_event rejected); ' +
+      'with an API key: `API Error: Request rejected (429) · This request would exceed your account\'s rate limit.`',
   },
   {
     id: 'claude.rate-limit-error',

@@ -129,7 +129,7 @@ const EXAMPLES: Example[] = [
     name: 'raw rate_limit_error body',
     agent: 'claude',
     exit: 1,
-    stderr: 'API Error: 429 {"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed your account\'s rate limit. Please try again later."}}',
+    stderr: 'API Error: 429 {"type":"error","error":{"type":"rate_limit_error","message":"Number of requests has exceeded your per-minute rate limit."}}',
     expected: { kind: 'transient', signature: 'claude.rate-limit-error', retryAfterMs: null },
   },
   {
@@ -475,6 +475,12 @@ describe('classifyAgentRun: recorded output of the real CLIs', () => {
     const v = recorded('claude', 'ratelimit');
     expect(summary(v)).toEqual({ kind: 'transient', signature: 'claude.rate-limited', retryAfterMs: 3500 });
     expect(v.kind === 'transient' && v.message).toMatch(/^API Error: Server is temporarily limiting requests \(not your usage limit\)/);
+  });
+
+  it("claude 2.1 with an API key: the account's rate limit (a 429 without a window or reset) is transient, not a quota window", () => {
+    const v = recorded('claude', 'quota-api-key');
+    expect(v.kind).toBe('transient');
+    expect(v.kind === 'transient' && v.message).toMatch(/exceed your account's rate limit/);
   });
 
   it('claude 2.1: a session limit (rate_limit_event with its window and reset) stays exhausted until the reset', () => {

@@ -85,7 +85,7 @@ const EXPECTED: Record<BuiltinAgent, Record<string, Record<string, unknown>>> = 
     'out-of-extra-usage': exhausted('claude.out-of-extra-usage', '2026-06-15T15:00:00.000Z'),
     'credit-low': billing('claude.credit-balance'),
     'credit-low-json': billing('claude.credit-balance'),
-    'rate-limit-error': transient('claude.rate-limit-error', null),
+    'rate-limit-error': transient('claude.rate-limited', null), // the body says "exceed your account's rate limit",
     overloaded: transient('claude.api-5xx', null),
     'result-529': transient('claude.result.api-5xx', null),
     'error-max-turns': FAILURE,
