@@ -28,7 +28,15 @@ describe('extractMetric', () => {
   it('is invalid when the last matching line has no finite number, even if an earlier one had', async () => {
     for (const bad of ['nan', 'NaN', 'inf', '-inf', 'Infinity', '', 'n/a', 'abc', '1.2.3', '1,234', '0x1F', '1e', '1e999']) {
       const log = `val_bpb: 0.9979\nval_bpb: ${bad}\n`;
-      expect(await metricOf(log), `value ${JSON.stringify(bad)}`).toEqual({ kind: 'invalid', line: `val_bpb: ${bad}`.trim() });
+      expect(await metricOf(log), `value ${JSON.stringify(bad)}`).toMatchObject({ kind: 'invalid', line: `val_bpb: ${bad}`.trim() });
+    }
+  });
+
+  it('is invalid when the value is more than one number token, saying what was found', async () => {
+    for (const bad of ['3/4', '5-3', '2*3', '2^10', '3 / 4', '0.5 - 0.1', '1 2', '12 e5', '1.5e-3.2']) {
+      const result = await metricOf(`val_bpb: ${bad}\n`);
+      expect(result, bad).toMatchObject({ kind: 'invalid', line: `val_bpb: ${bad}` });
+      expect(result.kind === 'invalid' ? result.why : '', bad).toContain(JSON.stringify(bad));
     }
   });
 
@@ -59,6 +67,11 @@ describe('extractMetric', () => {
       ['97.5%', 97.5],
       ['1.8x', 1.8],
       ['0.9979 (best so far)', 0.9979],
+      ['0.9979 bpb', 0.9979],
+      ['93.1%', 93.1],
+      ['1.5e-3x', 0.0015],
+      ['0.99 - best so far', 0.99],
+      ['12 ms/iter', 12],
     ];
     for (const [text, value] of cases) {
       expect(await metricOf(`p50: ${text}\n`, /^p50:/), text).toEqual({ kind: 'ok', value, line: `p50: ${text}` });

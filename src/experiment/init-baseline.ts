@@ -70,7 +70,7 @@ export async function runInitBaseline(config: ExperimentConfig, projectRoot: str
     }
     const metric = await extractMetric(log, metricMatcher(config.metricGrep, config.metricRegex));
     if (metric.kind === 'missing') return failed(`the evaluation printed no ${describeMetricMatch(config.metricGrep, config.metricRegex)}`, 0);
-    if (metric.kind === 'invalid') return failed(`the metric line holds no finite number: ${metric.line.slice(0, 200)}`, 0);
+    if (metric.kind === 'invalid') return failed(`the metric line holds no valid metric (${metric.why}): ${metric.line.slice(0, 200)}`, 0);
     return { kind: 'ok', value: metric.value, durationMs: outcome.durationMs };
   } finally {
     if (added.exitCode === 0) await execa('git', ['worktree', 'remove', '--force', worktree], { cwd: projectRoot, reject: false });

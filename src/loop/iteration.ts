@@ -294,7 +294,7 @@ class Iteration {
     const { metricGrep, metricRegex } = session.config;
     const metric = await extractMetric(this.files.evalLog, metricMatcher(metricGrep, metricRegex));
     if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`);
-    if (metric.kind === 'invalid') return crash('metric_invalid', `not a finite number: ${metric.line.slice(0, 200)}`);
+    if (metric.kind === 'invalid') return crash('metric_invalid', `${metric.why} on the metric line: ${metric.line.slice(0, 200)}`);
     const better = this.best === null || isImprovement(metric.value, this.best, session.config.direction, session.config.minImprovement);
     return {
       status: better ? 'keep' : 'discard',

@@ -16,7 +16,8 @@
 import fs from 'node:fs/promises';
 import { isErrno } from '../fs/durable.js';
 
-export type MetricResult = { kind: 'ok'; value: number; line: string } | { kind: 'missing' } | { kind: 'invalid'; line: string };
+/** `why` (invalid): what was found instead of one number token, for the crash reason. */
+export type MetricResult = { kind: 'ok'; value: number; line: string } | { kind: 'missing' } | { kind: 'invalid'; line: string; why: string };
 
 const CHUNK_BYTES = 64 * 1024;
 /** A longer line is output (a progress dump, a tensor), not a metric line: skipped unbuffered. */
@@ -82,25 +83,45 @@ export async function extractMetric(logFile: string, match: RegExp | MetricMatch
   }
 }
 
-/** The value of a matching (trimmed) line: the text after its last `:`. */
+/**
+ * The value of a matching (trimmed) line: the text after its last `:`, which must be ONE
+ * number token, optionally followed by a unit. The seed does `float(value)`, so `3/4` or
+ * `5-3` crash there too; reading their first number would credit the change with a value
+ * the evaluation never meant.
+ */
 export function parseMetricLine(line: string): MetricResult {
   const text = line.slice(line.lastIndexOf(':') + 1).trim(); // no `:` → the whole line, as the seed does
   const number = LEADING_NUMBER.exec(text)?.[0];
-  if (number === undefined) return { kind: 'invalid', line }; // also nan, inf, Infinity, empty
+  if (number === undefined) return invalid(line, text === '' ? 'expected a number after the last `:`, found nothing' : `expected a number after the last \`:\`, found ${JSON.stringify(clip(text))}`); // also nan, inf, Infinity
   const rest = text.slice(number.length);
   const value = Number(number);
-  if (!Number.isFinite(value) || !isUnit(number, rest)) return { kind: 'invalid', line };
+  if (!Number.isFinite(value)) return invalid(line, `expected a finite number, found ${JSON.stringify(number)} (out of range)`);
+  if (!isUnit(number, rest)) return invalid(line, `expected one number optionally followed by a unit, found ${JSON.stringify(clip(text))} (${JSON.stringify(clip(rest.trim()))} after ${number} reads as part of a number)`);
   return { kind: 'ok', value, line };
 }
 
+function invalid(line: string, why: string): MetricResult {
+  return { kind: 'invalid', line, why };
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
 /**
- * `1.5 ms`, `12ms`, `97%`, `1.5x` are a number and a unit; `1.2.3`, `1,234`, `1e`, `0x1F`
- * are not numbers we can read unambiguously.
+ * What follows the number is a unit only if it cannot be read as part of a number:
+ * `1.5 ms`, `12ms`, `97%`, `1.5x`, `0.9979 bpb` are a number and a unit; `1.2.3`, `1,234`,
+ * `1e`, `0x1F`, `3/4`, `5-3`, `2*3`, `2^10`, `3 / 4`, `0.5 - 0.1` are not one number we can
+ * read unambiguously. After whitespace, a unit must not be a number or an operator and a number
+ * (`0.99 - best` is a number and a note).
  */
 function isUnit(number: string, rest: string): boolean {
-  if (rest === '' || /^\s/.test(rest)) return true;
-  if (/^[\d.,_eE]/.test(rest)) return false;
-  return !(/^[+-]?0$/.test(number) && /^[xXbBoO]/.test(rest));
+  if (rest === '') return true;
+  const spaced = /^\s/.test(rest);
+  const unit = rest.trimStart();
+  if (spaced) return !/^(?:\d|\.\d|[+\-\/*^×÷]\s*\.?\d|[eE][+-]?\d)/.test(unit);
+  if (/^[\d.,_eE+\-\/*^×÷]/.test(unit)) return false;
+  return !(/^[+-]?0$/.test(number) && /^[xXbBoO]/.test(unit));
 }
 
 /**
