@@ -10,7 +10,9 @@ import { AutoresearchError } from '../core/errors.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { openProject, type ProjectRepo } from '../git/project-repo.js';
 import type { Worktree } from '../git/worktree.js';
-import { Ledger } from '../ledger/results-tsv.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ledger, type ReplacedInfo } from '../ledger/results-tsv.js';
 import type { LedgerRow } from '../ledger/types.js';
 import type { Reporter } from '../loop/events.js';
 import type { ProcessRunner } from '../process/types.js';
@@ -67,8 +69,10 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
     ledger = await Ledger.open(paths.results, {
       onRepair: (info) => deps.report({ kind: 'ledger-repaired', ...info }),
       onUpgrade: (info) => deps.report({ kind: 'ledger-upgraded', ...info }),
+      onReplaced: (info) => deps.report({ kind: 'warning', message: describeReplacement(info) }),
     });
     const loaded = await loadState(paths.state);
+    reserveUsedIterations(ledger, loaded, paths, deps);
     const initial = loaded ?? (await initialState(config, project, wantedWorktree, ledger.rows(), deps));
     if (initial.projectRoot !== project.root) {
       throw new AutoresearchError(
@@ -104,6 +108,49 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
     await lock.release();
     throw error;
   }
+}
+
+/**
+ * Rows removed from results.tsv (by hand, or a ledger replaced while no run held it) must not
+ * free their iteration numbers: numbering goes on past every iteration state.json or a
+ * runs/<n>/result.json records, and the user is told how to get the rows back.
+ */
+function reserveUsedIterations(ledger: Ledger, state: ExperimentState | null, paths: ExperimentPaths, deps: LoopDeps): void {
+  const fromRows = ledger.nextIteration();
+  const recorded = recordedIterations(paths.runs);
+  const missing = recorded.filter((n) => !ledger.rows().some((r) => r.iteration === n));
+  // An intent's iteration wrote no row yet: it is numbered again (its run directory is set aside).
+  const next = Math.max(fromRows, (state?.lastKept.iteration ?? -1) + 1, state?.intent?.iteration ?? 0, (recorded.at(-1) ?? -1) + 1);
+  ledger.reserveBelow(next);
+  if (missing.length > 0) {
+    deps.report({
+      kind: 'warning',
+      message:
+        `${paths.results} has no row for iteration${missing.length === 1 ? '' : 's'} ${missing.join(', ')} (recorded in ${paths.runs}/): ` +
+        `rows were removed; numbering continues at ${next}, and \`autoresearch results <id> --rebuild\` restores them`,
+    });
+  }
+}
+
+/** Iterations with a runs/<n>/result.json (finished ones), ascending. */
+function recordedIterations(runs: string): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runs);
+  } catch {
+    return []; // no runs/ yet
+  }
+  return names
+    .filter((name) => /^\d+$/.test(name) && fs.existsSync(path.join(runs, name, 'result.json')))
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+function describeReplacement(info: ReplacedInfo): string {
+  const what = info.how === 'deleted' ? 'was deleted during the run; written again from the rows this run holds' : `was ${info.how} during the run; appending to the file now at that path`;
+  const removed = info.removed.length === 0 ? '' : `; rows of iteration${info.removed.length === 1 ? '' : 's'} ${info.removed.join(', ')} were removed from it (their numbers are not reused; \`results <id> --rebuild\` restores them)`;
+  const added = info.added === 0 ? '' : `; ${info.added} row${info.added === 1 ? '' : 's'} written by someone else read`;
+  return `${info.file} ${what}${removed}${added}`;
 }
 
 /**

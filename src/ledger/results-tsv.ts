@@ -11,6 +11,16 @@
  *  - a short write or a failed fsync poisons the Ledger: every later append is refused.
  *    An fsync is never retried (after EIO the kernel may have dropped the pages, so a retry
  *    can "succeed" with the row lost); the loop must stop.
+ *
+ * Replaced under us (`sed -i`, an editor saving by rename, deleted, truncated, or rows
+ * appended by another writer): before each row the path's dev/ino and size are compared
+ * with what this Ledger last wrote. On a difference the file is read again and the row goes
+ * to the file now at the path: never into an unlinked one. A deleted ledger is written again
+ * from the rows this Ledger holds (nothing lost); rows the user removed stay removed (a
+ * warning names them) but their iteration numbers are never given out again: nextIteration()
+ * never goes below a number already used. A replacement that does not parse stops the loop
+ * with a located LEDGER_CORRUPT (the caller keeps the row in runs/<n>/result.json).
+ * A UTF-8 BOM (an editor's) is accepted and left in place by appends; a rewrite drops it.
  */
 import fsSync, { constants } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -41,6 +51,31 @@ export interface LedgerOptions {
   clock?: Pick<Clock, 'now'>;
   /** Test seam: how an appended row is fsynced (inject a failure without mocking node:fs). */
   fsync?: (fd: number) => void;
+  /** The file was replaced, deleted or changed by someone else during the run (already handled). */
+  onReplaced?: (info: ReplacedInfo) => void;
+}
+
+export interface ReplacedInfo {
+  file: string;
+  /** What was found: `deleted`, `replaced` (another inode), or `changed` (same inode, another size). */
+  how: 'deleted' | 'replaced' | 'changed';
+  /** Iterations this Ledger held that the file no longer has (never numbered again). */
+  removed: number[];
+  /** Rows read from the file that this Ledger did not hold (written by someone else). */
+  added: number;
+}
+
+/** Which file the path named when we last wrote it, and the size we left it at. */
+interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+}
+
+/** What a ledger file holds once read (created, repaired or upgraded as needed). */
+interface Loaded {
+  columns: readonly string[];
+  rows: LedgerRow[];
 }
 
 export class Ledger {
@@ -49,43 +84,25 @@ export class Ledger {
   private failure: string | undefined;
   /** Appends run one at a time, so `rows` stays in file order. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The lowest number nextIteration() may give: one past every iteration ever used. */
+  private floor = 0;
 
   private constructor(
     readonly file: string,
-    private readonly cols: readonly string[],
-    private readonly list: LedgerRow[],
+    private cols: readonly string[],
+    private list: LedgerRow[],
+    private identity: FileIdentity,
+    private readonly opts: LedgerOptions,
     private readonly fsync: (fd: number) => void,
-  ) {}
+  ) {
+    this.floor = maxNext(list);
+  }
 
   /** Read (creating, repairing or upgrading as needed) the ledger at `file`. */
   static async open(file: string, opts: LedgerOptions = {}): Promise<Ledger> {
     const fsync = opts.fsync ?? ((fd) => fsSync.fsyncSync(fd));
-    let bytes = await readBytesIfExists(file);
-    let parsed = parseLedgerText(bytes?.toString('utf8') ?? '', file);
-
-    if (parsed.tornTail !== null && bytes !== null) {
-      bytes = await repairTornTail(file, bytes, opts);
-      parsed = parseLedgerText(bytes.toString('utf8'), file);
-    }
-
-    if (parsed.columns.length === 0) {
-      // Missing or empty (possibly after the repair): start the ledger with our header.
-      await writeFileDurable(file, formatHeader(LEDGER_COLUMNS));
-      return new Ledger(file, LEDGER_COLUMNS, [], fsync);
-    }
-
-    const from = parsed.columns;
-    if (from.length < LEDGER_COLUMNS.length && from.every((name, i) => name === LEDGER_COLUMNS[i])) {
-      // A prefix of ours, e.g. the seed's 4 columns: rewrite with the full header so every
-      // row has the same shape. Seed rows keep their values; their iteration is their index.
-      const to = [...LEDGER_COLUMNS];
-      const text = formatHeader(to) + parsed.rows.map((row) => formatRow(row, to)).join('');
-      await writeFileDurable(file, text);
-      opts.onUpgrade?.({ file, from, to });
-      return new Ledger(file, to, parseLedgerText(text, file).rows, fsync);
-    }
-    // Ours, or the seed's columns followed by someone else's: append in the file's order.
-    return new Ledger(file, from, parsed.rows, fsync);
+    const loaded = await loadLedger(file, await readBytesIfExists(file), opts);
+    return new Ledger(file, loaded.columns, loaded.rows, identityOf(file), opts, fsync);
   }
 
   rows(): readonly LedgerRow[] {
@@ -96,9 +113,17 @@ export class Ledger {
     return this.cols;
   }
 
-  /** The iteration number of the next row: one past the highest recorded, 0 when empty. */
+  /** The iteration number of the next row: one past the highest ever recorded (or reserved), 0 when none. */
   nextIteration(): number {
-    return this.list.reduce((next, row) => Math.max(next, row.iteration + 1), 0);
+    return Math.max(this.floor, maxNext(this.list));
+  }
+
+  /**
+   * Never number an iteration below `next` (e.g. one past what state.json or runs/<n>/result.json
+   * record, when rows were removed from the file): a number names one iteration for good.
+   */
+  reserveBelow(next: number): void {
+    this.floor = Math.max(this.floor, next);
   }
 
   /** Append one row durably. A DURABILITY error means: stop the loop, do not retry. */
@@ -111,6 +136,10 @@ export class Ledger {
   /** Close the append descriptor, after any append in flight. Idempotent. */
   async close(): Promise<void> {
     await this.queue;
+    this.closeFd();
+  }
+
+  private closeFd(): void {
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) fsSync.closeSync(fd);
@@ -120,6 +149,7 @@ export class Ledger {
     if (this.failure !== undefined) {
       throw new AutoresearchError('DURABILITY', `refusing to append to ${this.file}: an earlier append failed (${this.failure}); restart to repair the ledger`);
     }
+    await this.followReplacement(row);
     const line = Buffer.from(formatRow(row, this.cols), 'utf8');
     let operation = `open ${this.file} for appending`;
     try {
@@ -134,12 +164,107 @@ export class Ledger {
       operation = `fsync ${this.file}`;
       // The row must be on disk before the loop acts on it (git keep/rollback, next iteration).
       this.fsync(this.fd);
+      const after = fsSync.fstatSync(this.fd);
+      this.identity = { dev: after.dev, ino: after.ino, size: after.size };
     } catch (error) {
       this.failure = `${operation}: ${errorMessage(error)}`;
       throw new AutoresearchError('DURABILITY', `${operation} failed: ${errorMessage(error)}; the loop must stop (an fsync is never retried)`, { cause: error });
     }
     // Keep the row as a reader of the file will see it (description sanitised, and so on).
     this.list.push(parseRowLine(line.toString('utf8').slice(0, -1), this.cols, { file: this.file, line: this.list.length + 2, index: this.nextIteration() }));
+    this.floor = Math.max(this.floor, row.iteration + 1);
+  }
+
+  /**
+   * The path must still name the file we last wrote, at the size we left it: otherwise read
+   * what is there now and append to that (never to an unlinked file).
+   */
+  private async followReplacement(row: LedgerRow): Promise<void> {
+    const now = statIfExists(this.file);
+    let how: ReplacedInfo['how'];
+    if (now === null) how = 'deleted';
+    else if (now.dev !== this.identity.dev || now.ino !== this.identity.ino) how = 'replaced';
+    else if (now.size !== this.identity.size) how = 'changed';
+    else return;
+
+    this.closeFd();
+    let loaded: Loaded;
+    if (how === 'deleted') {
+      // Nothing lost: the rows this Ledger holds are every row the file had.
+      await writeFileDurable(this.file, formatHeader(this.cols) + this.list.map((r) => formatRow(r, this.cols)).join(''));
+      loaded = { columns: this.cols, rows: this.list };
+    } else {
+      try {
+        loaded = await loadLedger(this.file, await readBytesIfExists(this.file), this.opts);
+      } catch (error) {
+        if (!(error instanceof AutoresearchError)) throw error;
+        throw new AutoresearchError(
+          'LEDGER_CORRUPT',
+          `${this.file} was ${how} during the run and no longer reads as a ledger: ${error.message}. ` +
+            `The row of iteration ${row.iteration} was not appended (it is kept in runs/${String(row.iteration).padStart(5, '0')}/result.json): ` +
+            `fix the file, or restore it with \`autoresearch results <id> --rebuild\`, then run again`,
+          { cause: error },
+        );
+      }
+    }
+    const present = new Set(loaded.rows.map((r) => r.iteration));
+    const known = new Set(this.list.map((r) => r.iteration));
+    const removed = this.list.filter((r) => !present.has(r.iteration)).map((r) => r.iteration);
+    const added = loaded.rows.filter((r) => !known.has(r.iteration)).length;
+    this.floor = Math.max(this.floor, maxNext(this.list), maxNext(loaded.rows));
+    this.cols = loaded.columns;
+    this.list = loaded.rows;
+    this.identity = identityOf(this.file);
+    this.opts.onReplaced?.({ file: this.file, how, removed, added });
+  }
+}
+
+/** One past the highest iteration of `rows`, 0 when none. */
+function maxNext(rows: readonly LedgerRow[]): number {
+  return rows.reduce((next, row) => Math.max(next, row.iteration + 1), 0);
+}
+
+/** The columns and rows of `bytes` (the file's content, null: missing), writing the file when it must be created, repaired or upgraded. */
+async function loadLedger(file: string, initial: Buffer | null, opts: LedgerOptions): Promise<Loaded> {
+  let bytes = initial;
+  let parsed = parseLedgerText(bytes?.toString('utf8') ?? '', file);
+
+  if (parsed.tornTail !== null && bytes !== null) {
+    bytes = await repairTornTail(file, bytes, opts);
+    parsed = parseLedgerText(bytes.toString('utf8'), file);
+  }
+
+  if (parsed.columns.length === 0) {
+    // Missing or empty (possibly after the repair): start the ledger with our header.
+    await writeFileDurable(file, formatHeader(LEDGER_COLUMNS));
+    return { columns: LEDGER_COLUMNS, rows: [] };
+  }
+
+  const from = parsed.columns;
+  if (from.length < LEDGER_COLUMNS.length && from.every((name, i) => name === LEDGER_COLUMNS[i])) {
+    // A prefix of ours, e.g. the seed's 4 columns: rewrite with the full header so every
+    // row has the same shape. Seed rows keep their values; their iteration is their index.
+    const to = [...LEDGER_COLUMNS];
+    const text = formatHeader(to) + parsed.rows.map((row) => formatRow(row, to)).join('');
+    await writeFileDurable(file, text);
+    opts.onUpgrade?.({ file, from, to });
+    return { columns: to, rows: parseLedgerText(text, file).rows };
+  }
+  // Ours, or the seed's columns followed by someone else's: append in the file's order.
+  return { columns: from, rows: parsed.rows };
+}
+
+function identityOf(file: string): FileIdentity {
+  const st = fsSync.statSync(file);
+  return { dev: st.dev, ino: st.ino, size: st.size };
+}
+
+function statIfExists(file: string): fsSync.Stats | null {
+  try {
+    return fsSync.statSync(file);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return null;
+    throw error;
   }
 }
 

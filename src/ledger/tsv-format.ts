@@ -97,7 +97,9 @@ export interface ParsedLedger {
   tornTail: string | null;
 }
 
-export function parseLedgerText(text: string, file: string): ParsedLedger {
+export function parseLedgerText(input: string, file: string): ParsedLedger {
+  // A UTF-8 BOM (saved by some editors) is not part of the header's first column name.
+  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
   const end = text.lastIndexOf('\n');
   const tornTail = end === text.length - 1 ? null : text.slice(end + 1);
   const complete = text.slice(0, end + 1);

@@ -343,8 +343,7 @@ class Iteration {
     if (verdict.status !== 'keep' && verdict.commit !== this.base) {
       await session.worktree.saveRef(candidateRef(session.config.id.key, this.number), verdict.commit);
     }
-    await session.ledger.append(row);
-    await writeFileDurable(
+    const writeResult = () => writeFileDurable(
       this.files.result,
       JSON.stringify(
         {
@@ -361,6 +360,13 @@ class Iteration {
         2,
       ) + '\n',
     );
+    // A row the ledger refused (a corrupt replacement, a failed write) still has its artifact,
+    // so `results --rebuild` can restore it.
+    await session.ledger.append(row).catch(async (error: unknown) => {
+      await writeResult().catch(() => undefined); // the append's error is the one to report
+      throw error;
+    });
+    await writeResult();
     const kept = verdict.status === 'keep';
     await session.store.update((s) => ({
       ...s,

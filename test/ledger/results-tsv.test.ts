@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AutoresearchError } from '../../src/core/errors.js';
-import { Ledger, type RepairInfo, type UpgradeInfo } from '../../src/ledger/results-tsv.js';
+import { Ledger, type RepairInfo, type ReplacedInfo, type UpgradeInfo } from '../../src/ledger/results-tsv.js';
 import { LEDGER_COLUMNS } from '../../src/ledger/types.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { row } from '../helpers/ledger-row.js';
@@ -342,13 +342,92 @@ describe('Ledger.append', () => {
     await ledger.close();
   });
 
-  it('refuses to recreate a ledger deleted under it', async () => {
+  it('writes a ledger deleted under it again, from the rows it holds, then appends', async () => {
+    const { file } = await setup();
+    const replaced: ReplacedInfo[] = [];
+    const ledger = await Ledger.open(file, { onReplaced: (info) => replaced.push(info) });
+    await ledger.append(row());
+    await fs.rm(file);
+    await ledger.append(row({ iteration: 1, status: 'discard', reason: 'no_improvement' }));
+    expect(replaced).toEqual([{ file, how: 'deleted', removed: [], added: 0 }]);
+    const text = await fs.readFile(file, 'utf8');
+    expect(text.split('\n').filter(Boolean).map((l) => l.split('\t')[4])).toEqual(['iteration', '0', '1']);
+    await ledger.close();
+    expect((await Ledger.open(file)).nextIteration()).toBe(2);
+  });
+});
+
+describe('Ledger: the file replaced during a run', () => {
+  /** What `sed -i` and an editor saving by rename do: a new inode at the same path. */
+  async function replaceByRename(file: string, edit: (text: string) => string): Promise<void> {
+    const text = await fs.readFile(file, 'utf8');
+    await fs.writeFile(`${file}.new`, edit(text));
+    await fs.rename(`${file}.new`, file);
+  }
+
+  it('appends to the new file, never to the unlinked one, keeping its rows', async () => {
+    const { file } = await setup();
+    const replaced: ReplacedInfo[] = [];
+    const ledger = await Ledger.open(file, { onReplaced: (info) => replaced.push(info) });
+    await ledger.append(row());
+    await ledger.append(row({ iteration: 1, description: 'first try', status: 'discard' }));
+    await replaceByRename(file, (text) => text.replace('first try', 'first try (edited by hand)'));
+    await ledger.append(row({ iteration: 2, description: 'second', status: 'discard' }));
+    await ledger.close();
+    expect(replaced).toEqual([{ file, how: 'replaced', removed: [], added: 0 }]);
+    const rows = (await Ledger.open(file)).rows();
+    expect(rows.map((r) => [r.iteration, r.description])).toEqual([[0, 'baseline'], [1, 'first try (edited by hand)'], [2, 'second']]);
+  });
+
+  it('keeps rows the user removed removed, says so, and never numbers an iteration twice', async () => {
+    const { file } = await setup();
+    const replaced: ReplacedInfo[] = [];
+    const ledger = await Ledger.open(file, { onReplaced: (info) => replaced.push(info) });
+    for (const iteration of [0, 1, 2]) await ledger.append(row({ iteration, status: iteration === 0 ? 'keep' : 'crash', metric: iteration === 0 ? 0.5 : null }));
+    await replaceByRename(file, (text) => text.split('\n').filter((line) => !line.includes('\tcrash\t')).join('\n')); // sed -i '/crash/d'
+    expect(ledger.nextIteration()).toBe(3);
+    await ledger.append(row({ iteration: ledger.nextIteration(), status: 'discard' }));
+    expect(replaced).toEqual([{ file, how: 'replaced', removed: [1, 2], added: 0 }]);
+    expect(ledger.rows().map((r) => r.iteration)).toEqual([0, 3]);
+    expect(ledger.nextIteration()).toBe(4);
+    await ledger.close();
+  });
+
+  it('follows a file truncated in place (same inode, another size)', async () => {
+    const { file } = await setup();
+    const replaced: ReplacedInfo[] = [];
+    const ledger = await Ledger.open(file, { onReplaced: (info) => replaced.push(info) });
+    await ledger.append(row());
+    await fs.writeFile(file, ''); // `> results.tsv`
+    await ledger.append(row({ iteration: ledger.nextIteration(), status: 'discard' }));
+    expect(replaced).toEqual([{ file, how: 'changed', removed: [0], added: 0 }]);
+    const text = await fs.readFile(file, 'utf8');
+    expect(text.startsWith(HEADER)).toBe(true);
+    expect(text.slice(HEADER.length).split('\t')[4]).toBe('1');
+    await ledger.close();
+  });
+
+  it('stops with a located error when the replacement does not parse, and appends nothing', async () => {
     const { file } = await setup();
     const ledger = await Ledger.open(file);
-    await fs.rm(file);
-    const error = await rejection(ledger.append(row()));
-    expect(error.code).toBe('DURABILITY');
-    expect(error.message).toMatch(new RegExp(`^open ${file} for appending failed: ENOENT`));
-    await expect(fs.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    await ledger.append(row());
+    await replaceByRename(file, (text) => `${text}garbage line\n`);
+    const error = await rejection(ledger.append(row({ iteration: 1 })));
+    expect(error.code).toBe('LEDGER_CORRUPT');
+    expect(error.message).toContain(`${file} was replaced during the run and no longer reads as a ledger: ${file}:3: expected 12 tab-separated fields`);
+    expect(error.message).toContain('runs/00001/result.json');
+    const lines = (await fs.readFile(file, 'utf8')).split('\n');
+    expect([lines.length, lines[2]]).toEqual([4, 'garbage line']); // header, row 0, the garbage, '': nothing appended
+    await ledger.close();
+  });
+
+  it('reads a ledger saved with a UTF-8 BOM, and appends after it', async () => {
+    const { file } = await setup(`\uFEFF${HEADER}`);
+    const ledger = await Ledger.open(file);
+    expect(ledger.columns()).toEqual(LEDGER_COLUMNS);
+    await ledger.append(row());
+    await ledger.close();
+    expect((await fs.readFile(file, 'utf8')).startsWith(`\uFEFF${HEADER}abc1234`)).toBe(true);
+    expect((await Ledger.open(file)).rows()).toHaveLength(1);
   });
 });
