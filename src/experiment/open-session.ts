@@ -86,13 +86,15 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
     await migrateWorktree(store, project, config.id.key, wantedWorktree, deps); // a worktree of an older layout moves first
     prepareWorktreeParent(wantedWorktree, deps.env);
     const { created } = await project.ensureWorktree({ path: wantedWorktree, branch: initial.branch, startPoint: initial.lastKept.commit });
-    if (created && store.current.setupDone) await store.update({ setupDone: false }); // a fresh worktree needs its setup again
+    if (created && store.current.setupDone) await store.update({ setupDone: false, setupOutput: [] }); // a fresh worktree needs its setup again
+    const worktree = project.worktree(wantedWorktree);
+    worktree.keepSetupOutput(store.current.setupOutput ?? []); // before any restore (recovery's included)
     const openedLedger = ledger;
     return {
       config,
       paths,
       project,
-      worktree: project.worktree(wantedWorktree),
+      worktree,
       ledger,
       store,
       gitIdentity: project.identityEnv,

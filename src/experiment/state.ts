@@ -67,6 +67,8 @@ export interface ExperimentState {
   lastKept: KeptCommit;
   consecutiveCrashes: number;
   setupDone: boolean;
+  /** Untracked paths setup_cmd produced in the worktree: kept by every rollback (absent: none). */
+  setupOutput?: string[];
   halt: Halt | null;
   exhausted: Partial<Record<WaitRole, Exhaustion>>;
   intent: Intent | null;

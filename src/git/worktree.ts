@@ -45,6 +45,8 @@ export class Worktree {
   private readonly git: GitClient;
   /** Abbreviations learnt from output we already parsed, so shortHash needs no process for them. */
   private readonly shortHashes = new Map<string, string>();
+  /** Untracked paths setup_cmd produced (repo-relative): kept by restore, never part of a candidate. */
+  private setupOutput: string[] = [];
 
   /** `env` is added to every git process here: the commit identity on a fresh machine. */
   constructor(
@@ -67,7 +69,27 @@ export class Worktree {
     await this.git.run(['checkout', '--force', '-q', '-B', branch, commit, '--']);
     // -d: untracked directories too; -f twice: also nested repositories (an agent's `git clone`).
     // No -x: ignored files are kept.
-    await this.git.run(['clean', '-f', '-f', '-d', '-q']);
+    await this.git.run(['clean', '-f', '-f', '-d', '-q', ...this.outsideSetupOutput()]);
+  }
+
+  /**
+   * What setup_cmd left untracked (e.g. `npm install` into an unignored node_modules/): the
+   * evaluation needs it, so restore keeps it and capture never makes it part of a candidate.
+   */
+  keepSetupOutput(paths: readonly string[]): void {
+    this.setupOutput = paths.map((p) => p.replace(/\/+$/, '')).filter((p) => p !== '');
+  }
+
+  /** Untracked, non-ignored paths, a directory as one entry (`node_modules/`): what setup_cmd produced when run on a clean worktree. */
+  async untrackedPaths(): Promise<string[]> {
+    const status = parseStatus(await this.git.out(['--no-optional-locks', 'status', '--porcelain=v2', '-z', '--untracked-files=normal', '--ignore-submodules=dirty', '--no-renames']));
+    return status.entries.filter((e) => e.type === '?').map((e) => e.path);
+  }
+
+  /** Pathspec arguments for every path but setup_cmd's output (none when it made nothing). */
+  private outsideSetupOutput(): string[] {
+    if (this.setupOutput.length === 0) return [];
+    return ['--', '.', ...this.setupOutput.map((p) => `:(top,exclude,literal)${p}`)];
   }
 
   /**
@@ -81,7 +103,7 @@ export class Worktree {
     await this.prepare();
     // --no-optional-locks: a read must not take index.lock (and skipping the index refresh is cheaper).
     const status = parseStatus(
-      await this.git.out(['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignore-submodules=dirty', '--no-renames']),
+      await this.git.out(['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignore-submodules=dirty', '--no-renames', ...this.outsideSetupOutput()]),
     );
     // Commit even a clean unborn branch (`checkout --orphan`): its empty tree is a change too.
     const autoCommitted = status.dirty || status.head === null;
@@ -93,7 +115,7 @@ export class Worktree {
     const simple = this.simpleEdit(status, base, branch);
     if (simple !== null) return this.commitSimpleEdit(simple, opts.fallbackDescription);
     if (autoCommitted) {
-      await this.git.run(['add', '-A']);
+      await this.git.run(['add', '-A', ...this.outsideSetupOutput()]);
       // --allow-empty: a status entry can cancel out once staged (a file added then deleted).
       await this.git.run(['commit', '--no-verify', '--allow-empty', '--allow-empty-message', '-q', '-m', opts.fallbackDescription]);
     }
@@ -158,7 +180,7 @@ export class Worktree {
 
   /** One commit for the simple edit: `commit -a` (plus `add -A` for new files); its full hash read from commit's own output. */
   private async commitSimpleEdit(edit: { paths: string[]; untracked: boolean }, message: string): Promise<CandidateCapture> {
-    if (edit.untracked) await this.git.run(['add', '-A']);
+    if (edit.untracked) await this.git.run(['add', '-A', ...this.outsideSetupOutput()]);
     // core.abbrev=40 makes `[branch <hash>] subject` carry the full hash: no extra rev-parse.
     const output = await this.git.out(['-c', 'core.abbrev=40', 'commit', '--no-verify', '-a', '-m', message]);
     const commit = /^\[.*? ([0-9a-f]{40,64})\]/m.exec(output)?.[1];

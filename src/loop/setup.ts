@@ -11,6 +11,7 @@ export async function runSetupIfNeeded(session: Session, deps: LoopDeps, signal:
   const { config, store, paths } = session;
   if (config.setupCmd === null || store.current.setupDone) return 'ok';
   deps.report({ kind: 'setup', status: 'start', command: config.setupCmd, log: paths.setupLog });
+  const before = new Set(await session.worktree.untrackedPaths());
   const outcome = await deps.runner.run({
     command: config.setupCmd,
     cwd: store.current.worktree,
@@ -21,7 +22,10 @@ export async function runSetupIfNeeded(session: Session, deps: LoopDeps, signal:
   });
   if (outcome.kind === 'aborted') return 'aborted';
   if (outcome.kind === 'exit' && outcome.code === 0) {
-    await store.update({ setupDone: true });
+    // What setup made (node_modules/…), not what was there (with `agent: none`, the external agent's files).
+    const setupOutput = (await session.worktree.untrackedPaths()).filter((p) => !before.has(p));
+    session.worktree.keepSetupOutput(setupOutput);
+    await store.update({ setupDone: true, setupOutput });
     deps.report({ kind: 'setup', status: 'ok', command: config.setupCmd, log: paths.setupLog });
     return 'ok';
   }
