@@ -31,7 +31,7 @@ import { bootId } from '../process/process-identity.js';
 import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
 import type { AgentReport } from '../agents/agent-report.js';
 import { runAgentTurn } from './agent-turn.js';
-import { childEnv } from './child-env.js';
+import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import { isImprovement } from './decide.js';
 import type { Phase } from './events.js';
@@ -264,6 +264,8 @@ class Iteration {
         timeoutMs: session.config.evalTimeoutMs,
         signal: this.signal,
         onSpawn: (child) => void this.recordChild(child),
+        escapeTag: worktreeTag(session.store.current.worktree),
+        onEscapee: (message) => this.deps.report({ kind: 'warning', message }),
       });
     } finally {
       lease?.release();
