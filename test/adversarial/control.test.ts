@@ -1,0 +1,123 @@
+/**
+ * Adversarial: the control surface. The daemon's loopback port is reachable by every local user
+ * and, through a browser, by any web page (DNS rebinding): a flood of held connections, a forged
+ * Host, an oversize body and a request head that never ends must leave the daemon up and
+ * answering. The daemon runs under `ulimit -n 1024` (a common default), where an unbounded
+ * server dies of EMFILE.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/cli.js';
+import { apiStatus, daemonLog, isRunning, killDaemons, makeDaemonProject, readDaemonInfo, rememberDaemon, waitUntil, type DaemonInfo, type DaemonProject } from '../daemon/helpers.js';
+
+/** One raw HTTP exchange (node's client: it sends whatever Host we give it). */
+function request(port: number, opts: { method?: string; path?: string; headers?: Record<string, string | number>; body?: Buffer }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/api/status', headers: opts.headers, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (opts.body) req.write(opts.body, () => {}); // the server may answer (and close) before reading it all
+    req.end();
+  });
+}
+
+describe.skipIf(process.platform !== 'linux')('adversarial: the control port', () => {
+  let project: DaemonProject;
+  let info: DaemonInfo;
+
+  beforeAll(async () => {
+    project = await makeDaemonProject(['exp/a'], { sleep: '0.2' });
+    const r = await execa('sh', ['-c', 'ulimit -n 1024 && exec node "$0" "$@"', CLI, '--path', project.root, 'daemon', 'start'], { env: project.env, reject: false, stdin: 'ignore' });
+    const started = readDaemonInfo(project.root);
+    if (started !== null) rememberDaemon(started.pid);
+    if (r.exitCode !== 0 || started === null) throw new Error(`daemon start failed (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}\n${daemonLog(project)}`);
+    info = started;
+  });
+
+  afterAll(async () => {
+    if (project !== undefined) await killDaemons([project.tag]);
+  });
+
+  it('survives 2000 connections opened at once and held, then answers status', async () => {
+    const sockets: net.Socket[] = [];
+    const settled: Array<Promise<'connected' | 'closed'>> = [];
+    for (let i = 0; i < 2000; i++) {
+      const socket = net.connect(info.port, '127.0.0.1');
+      sockets.push(socket);
+      settled.push(
+        new Promise((resolve) => {
+          socket.once('connect', () => resolve('connected'));
+          socket.once('error', () => resolve('closed'));
+          socket.once('close', () => resolve('closed'));
+        }),
+      );
+    }
+    try {
+      const outcomes = await Promise.all(settled);
+      expect(outcomes).toHaveLength(2000);
+      // Every connection got through accept (no refused backlog left behind), and the daemon lived.
+      expect(isRunning(info.pid)).toBe(true);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    await waitUntil(async () => (await apiStatus(info).catch(() => null)) !== null, 'status answered after the flood', 15_000, () => daemonLog(project));
+    expect((await apiStatus(info)).daemon.pid).toBe(info.pid);
+    expect(isRunning(info.pid)).toBe(true);
+    // Iterations went on.
+    const n = project.rows('exp/a').length;
+    await waitUntil(() => project.rows('exp/a').length > n, 'one more row after the flood', 15_000, () => daemonLog(project));
+  });
+
+  it('refuses a Host that is not a loopback name (DNS rebinding) and answers the loopback names', async () => {
+    for (const host of ['evil.example', `evil.example:${info.port}`, `127.0.0.1.evil.example:${info.port}`, `127.0.0.1:${info.port + 1}`]) {
+      const refused = await request(info.port, { headers: { host } });
+      expect(refused.status, host).toBe(421);
+      expect(refused.body).toContain(`127.0.0.1:${info.port}`);
+      expect(refused.body).not.toContain('exp/a');
+    }
+    const dashboard = await request(info.port, { path: '/', headers: { host: 'evil.example' } });
+    expect(dashboard.status).toBe(421);
+    for (const host of [`127.0.0.1:${info.port}`, `localhost:${info.port}`, `LOCALHOST:${info.port}`, `[::1]:${info.port}`]) {
+      const ok = await request(info.port, { headers: { host } });
+      expect(ok.status, host).toBe(200);
+      expect(ok.body).toContain('exp/a');
+    }
+  });
+
+  it('refuses an oversize body with 413 (declared or streamed) and stays up', async () => {
+    const headers = { 'x-autoresearch-token': info.token, host: `127.0.0.1:${info.port}` };
+    const declared = await request(info.port, { method: 'POST', path: '/api/reload', headers: { ...headers, 'content-length': 50_000_000 } });
+    expect(declared.status).toBe(413);
+    const streamed = await request(info.port, { method: 'POST', path: '/api/reload', headers: { ...headers, 'transfer-encoding': 'chunked' }, body: Buffer.alloc(200_000, 'x') });
+    expect(streamed.status).toBe(413);
+    expect((await apiStatus(info)).daemon.pid).toBe(info.pid);
+  });
+
+  it('closes a connection whose request head never ends (slowloris)', async () => {
+    const socket = net.connect(info.port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.on('error', () => {});
+    const started = Date.now();
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - started)));
+    socket.write(`GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:${info.port}\r\nX-Slow: a`);
+    // Trickle a byte every half second, as a slowloris does: the head is never finished.
+    const trickle = setInterval(() => socket.writable && socket.write('a'), 500);
+    try {
+      const ms = await Promise.race([closed, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the server kept the slow connection open 15 s')), 15_000))]);
+      expect(ms).toBeLessThan(15_000);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+    }
+    expect((await apiStatus(info)).daemon.pid).toBe(info.pid);
+  });
+});
