@@ -5,11 +5,15 @@
  * answering. The daemon runs under `ulimit -n 1024` (a common default), where an unbounded
  * server dies of EMFILE.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/cli.js';
+import { CLI, startCli } from '../helpers/cli.js';
+import { makeRepo } from '../helpers/git-repo.js';
+import { cliEnv } from '../helpers/project.js';
 import { apiStatus, daemonLog, isRunning, killDaemons, makeDaemonProject, readDaemonInfo, rememberDaemon, waitUntil, type DaemonInfo, type DaemonProject } from '../daemon/helpers.js';
 
 /** One raw HTTP exchange (node's client: it sends whatever Host we give it). */
@@ -120,4 +124,32 @@ describe.skipIf(process.platform !== 'linux')('adversarial: the control port', (
     }
     expect((await apiStatus(info)).daemon.pid).toBe(info.pid);
   });
+});
+
+describe('adversarial: `daemon logs -f` stops on a signal', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`exits 0 promptly on ${signal}`, async () => {
+      const root = await makeRepo();
+      const log = path.join(root, '.autoresearch', 'daemon.log');
+      fs.mkdirSync(path.dirname(log), { recursive: true });
+      fs.writeFileSync(log, 'first line\n');
+      const cli = startCli(['--path', root, 'daemon', 'logs', '-f'], { env: cliEnv() });
+      try {
+        await cli.waitFor(/first line/);
+        fs.appendFileSync(log, 'appended while following\n');
+        await cli.waitFor(/appended while following/); // following, with its handlers installed
+        const sent = Date.now();
+        process.kill(cli.pid, signal);
+        const r = await cli.result();
+        expect(r.exitCode).toBe(0);
+        expect(Date.now() - sent).toBeLessThan(5_000);
+      } finally {
+        try {
+          process.kill(cli.pid, 'SIGKILL');
+        } catch {
+          // exited
+        }
+      }
+    });
+  }
 });
