@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, startCli } from '../helpers/cli.js';
 import { makeRepo } from '../helpers/git-repo.js';
 import { cliEnv } from '../helpers/project.js';
-import { apiStatus, daemonLog, isRunning, killDaemons, makeDaemonProject, readDaemonInfo, rememberDaemon, waitUntil, type DaemonInfo, type DaemonProject } from '../daemon/helpers.js';
+import { apiStatus, daemonLog, isRunning, killDaemons, makeDaemonProject, readDaemonInfo, rememberDaemon, startDaemon, waitUntil, type DaemonInfo, type DaemonProject } from '../daemon/helpers.js';
 
 /** One raw HTTP exchange (node's client: it sends whatever Host we give it). */
 function request(port: number, opts: { method?: string; path?: string; headers?: Record<string, string | number>; body?: Buffer }): Promise<{ status: number; body: string }> {
@@ -152,4 +152,41 @@ describe('adversarial: `daemon logs -f` stops on a signal', () => {
       }
     });
   }
+});
+
+describe.skipIf(process.platform !== 'linux')('adversarial: a daemon started while a foreground `run` holds an experiment', () => {
+  let project: DaemonProject;
+
+  afterAll(async () => {
+    if (project !== undefined) await killDaemons([project.tag]);
+  });
+
+  it('shows it held by the run (never blocked), and takes it over when the run ends', async () => {
+    project = await makeDaemonProject(['exp/a'], { sleep: '0.3' });
+    const run = startCli(['--path', project.root, 'run', 'exp/a'], { env: project.env });
+    try {
+      const lock = path.join(project.dir('exp/a'), 'run.lock');
+      await waitUntil(() => fs.existsSync(lock) && project.rows('exp/a').length >= 1, 'the foreground run to hold exp/a', 20_000, () => run.output());
+      const info = await startDaemon(project);
+      const shown = async () => (await apiStatus(info)).experiments.find((e) => e.id === 'exp/a') as { state: string; reason: string | null } | undefined;
+      await waitUntil(async () => (await shown())?.reason?.includes(`pid ${run.pid}`) === true, 'exp/a shown as held by the run', 15_000, () => daemonLog(project));
+      // Its files say a foreground run runs it; the daemon does not claim it, nor calls it blocked.
+      expect((await shown())?.state).toBe('running');
+
+      process.kill(run.pid, 'SIGTERM');
+      expect((await run.result()).exitCode).toBe(0);
+      const afterRun = project.rows('exp/a').length;
+      // The daemon takes the experiment over: new rows, numbered on from the run's.
+      await waitUntil(() => project.rows('exp/a').length >= afterRun + 2, 'rows written by the daemon after the run ended', 15_000, () => daemonLog(project));
+      expect(fs.readFileSync(path.join(project.dir('exp/a'), 'autoresearch.log'), 'utf8')).toContain('"kind":"held-elsewhere"');
+      const states = (await apiStatus(info)).experiments.map((e) => e.state);
+      expect(states).not.toContain('blocked');
+    } finally {
+      try {
+        process.kill(run.pid, 'SIGKILL');
+      } catch {
+        // exited
+      }
+    }
+  });
 });
