@@ -18,8 +18,10 @@
  * an unfinished iteration (roll back) from a decided one (finish it).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
+import { RefGuard } from '../git/ref-guard.js';
 import { readTail, readTailLines } from '../fs/read-tail.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { evaluationUsesLlm } from '../experiment/evaluators.js';
@@ -100,6 +102,8 @@ class Iteration {
   /** The candidate commit once captured: kept reachable even if the iteration is interrupted. */
   private candidate: string | null = null;
   private evalMs: number | null = null;
+  /** User refs the agent changed and we put back (git/ref-guard.ts): said in the row's result. */
+  private userRefNotes: string[] = [];
 
   constructor(
     private readonly session: Session,
@@ -197,15 +201,20 @@ class Iteration {
     });
     fs.writeFileSync(this.files.prompt, prompt);
     this.agentMs = 0;
+    // The user's branches, tags and stash: refused to the agent's git, verified after (git/ref-guard.ts).
+    const guard = userRefGuard(session);
+    const refsBefore = await guard.snapshot();
     const turn = await runAgentTurn({
       session,
       deps: this.deps,
       agent,
       command,
-      env: childEnv(session, this.deps.env, this.iterationInfo(), {
-        AUTORESEARCH_PROMPT_FILE: this.files.prompt,
-        AUTORESEARCH_DESCRIPTION_FILE: this.descriptionFile(),
-      }),
+      env: await guard.agentEnv(
+        childEnv(session, this.deps.env, this.iterationInfo(), {
+          AUTORESEARCH_PROMPT_FILE: this.files.prompt,
+          AUTORESEARCH_DESCRIPTION_FILE: this.descriptionFile(),
+        }),
+      ),
       promptFile: this.files.prompt,
       outputFiles: (attempt) =>
         attempt === 0
@@ -215,6 +224,9 @@ class Iteration {
       onSpawn: (child) => void this.recordChild(child),
       beforeRetry: () => this.restoreWorktree(),
       onDuration: (ms) => (this.agentMs = (this.agentMs ?? 0) + ms),
+    }).finally(async () => {
+      this.userRefNotes = await guard.restore(refsBefore, this.deps.clock.now());
+      for (const note of this.userRefNotes) this.deps.report({ kind: 'warning', message: `iteration ${this.number}: the agent changed your refs: ${note}` });
     });
     switch (turn.kind) {
       case 'finished':
@@ -325,6 +337,10 @@ class Iteration {
   /** Row first (the source of truth), then the artifact, then state, then git. */
   private async record(verdict: Verdict): Promise<LedgerRow> {
     const { session, deps } = this;
+    if (this.userRefNotes.length > 0) {
+      const refs = `user refs put back: ${this.userRefNotes.join('; ')}`;
+      verdict = { ...verdict, detail: verdict.detail === null ? refs : `${verdict.detail}; ${refs}` };
+    }
     const durationMs = deps.clock.monotonic() - this.startedMono;
     const row: LedgerRow = {
       commit: verdict.commit.slice(0, 7),
@@ -461,6 +477,17 @@ function prepareRunDir(dir: string, now: number): void {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   fs.mkdirSync(dir, { recursive: true });
+}
+
+function userRefGuard(session: Session): RefGuard {
+  const { project, config, paths, store } = session;
+  return new RefGuard({
+    root: project.root,
+    gitCommonDir: project.gitCommonDir,
+    branch: store.current.branch,
+    idKey: config.id.key,
+    hooksDir: path.join(paths.runs, 'git-hooks'),
+  });
 }
 
 function readIfExists(file: string): string | null {
