@@ -18,7 +18,6 @@
  * an unfinished iteration (roll back) from a decided one (finish it).
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
 import { RefGuard } from '../git/ref-guard.js';
@@ -486,7 +485,7 @@ function userRefGuard(session: Session): RefGuard {
     gitCommonDir: project.gitCommonDir,
     branch: store.current.branch,
     idKey: config.id.key,
-    hooksDir: path.join(paths.runs, 'git-hooks'),
+    hooksDir: paths.gitHooks,
   });
 }
 
