@@ -122,7 +122,7 @@ export class ExperimentRunner {
     const file = experimentPaths(this.found.dir).state;
     if (this.state !== 'running') {
       const state = await loadState(file);
-      if (state !== null) await saveState(file, { ...state, halt: null, consecutiveCrashes: 0, exhausted: {} }, new Date(this.deps.clock.now()));
+      if (state !== null) await saveState(file, { ...state, halt: null, consecutiveCrashes: 0, consecutiveNoChange: 0, exhausted: {} }, new Date(this.deps.clock.now()));
     }
     this.wake();
   }
@@ -174,6 +174,12 @@ export class ExperimentRunner {
         case 'exhausted':
           this.waitUntil = end.until;
           this.setState('waiting', `${end.agent}: ${end.message}`);
+          await this.sleepUntilWoken(end.until);
+          this.waitUntil = null;
+          continue;
+        case 'backoff': // nothing changed: wait holding no turn (resume, pause, stop wake it)
+          this.waitUntil = end.until;
+          this.setState('waiting', end.reason);
           await this.sleepUntilWoken(end.until);
           this.waitUntil = null;
           continue;

@@ -66,6 +66,8 @@ export interface ExperimentState {
   branch: string;
   lastKept: KeptCommit;
   consecutiveCrashes: number;
+  /** Iterations in a row that changed nothing or only outside scope (loop/no-change.ts); absent in older files. */
+  consecutiveNoChange?: number;
   setupDone: boolean;
   halt: Halt | null;
   exhausted: Partial<Record<WaitRole, Exhaustion>>;

@@ -29,6 +29,7 @@ import type { LedgerRow } from '../ledger/types.js';
 import { groupsWithEnv, terminateGroup } from '../process/live-groups.js';
 import { bootId, isSameGroupAlive, readProcStat } from '../process/process-identity.js';
 import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
+import { nextNoChangeCount } from './no-change.js';
 
 /** A durable write's temp file: `<file>.<writer pid>-<ms>-<n>.tmp` (fs/durable.ts). */
 // Temp files of fs/durable.ts (`<file>.<pid>-<ms>-<n>.tmp`) and of run-lock.ts (`run.lock.<pid>-<ms>-<base36>.tmp`).
@@ -88,6 +89,7 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps): Pro
     ...s,
     lastKept: row.status === 'keep' && candidate !== null ? { commit: candidate, metric, iteration: row.iteration } : s.lastKept,
     consecutiveCrashes: row.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
+    consecutiveNoChange: nextNoChangeCount(s.consecutiveNoChange ?? 0, row),
     intent: null,
     digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
   }));

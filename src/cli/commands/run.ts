@@ -70,7 +70,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
         signal,
         // `autoresearch pause` / `resume` without a daemon leave request files for us.
         between: async () => {
-          if (takeRequest(config.dir, 'resume')) await session.store.update({ exhausted: {}, consecutiveCrashes: 0 });
+          if (takeRequest(config.dir, 'resume')) await session.store.update({ exhausted: {}, consecutiveCrashes: 0, consecutiveNoChange: 0 });
           return takeRequest(config.dir, 'pause') ? 'pause' : 'go';
         },
       });
@@ -107,6 +107,7 @@ function exitCodeOf(result: LoopResult, config: ExperimentConfig, opts: RunOptio
     case 'done':
     case 'limit':
     case 'interrupted':
+    case 'backoff': // only the daemon's loop ends on a backoff
       return EXIT.ok;
     case 'exhausted': {
       const again = `autoresearch --path ${shellQuote(opts.projectRoot)} run ${config.id.key}${opts.mode === 'single' ? ' --single' : ''}`;
