@@ -18,6 +18,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { SlotPool } from '../core/slot-pool.js';
 import { openSession, type LoopDeps } from '../experiment/open-session.js';
+import { assertPreflight } from '../experiment/preflight.js';
 import { experimentPaths } from '../experiment/paths.js';
 import { loadState, saveState } from '../experiment/state.js';
 import type { Logger } from '../log/logger.js';
@@ -216,6 +217,8 @@ export class ExperimentRunner {
         evalSlots: this.deps.evalSlots,
         report: (event) => this.onEvent(event),
       };
+      // A target that matches nothing, an agent not installed: blocked with the reason, no crash rows.
+      await assertPreflight(this.config, this.deps.projectRoot, this.deps.env);
       const opening = await this.deps.openMutex.acquire(this.abort.signal);
       if (opening === null) return { kind: 'interrupted' };
       let session;

@@ -9,6 +9,7 @@ import { loadExperimentConfig } from '../../config/parse-config.js';
 import type { ExperimentConfig } from '../../config/types.js';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
 import { openSession } from '../../experiment/open-session.js';
+import { assertPreflight, preflightProblems } from '../../experiment/preflight.js';
 import { branchName, experimentPaths } from '../../experiment/paths.js';
 import { worktreePath } from '../../experiment/worktree-location.js';
 import { loadState } from '../../experiment/state.js';
@@ -47,6 +48,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
     );
   }
   if (opts.dryRun) return dryRun(config, opts, printer);
+  await assertPreflight(config, opts.projectRoot, process.env); // before the lock, the worktree, any row
 
   const { deps, signal, dispose } = foreground(config, printer);
   try {
@@ -187,5 +189,9 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
       : `would run iterations from ${next}${baselineNeeded ? ' (baseline first)' : ''}` +
         `${opts.maxIterations === null ? '' : `, at most ${opts.maxIterations}`}${config.maxExperiments === null ? '' : `, until max_experiments ${config.maxExperiments}`}`;
   line(`  plan:      ${plan}`);
+  const problems = await preflightProblems(config, opts.projectRoot, process.env);
+  if (problems.length > 0) {
+    throw new AutoresearchError('BAD_INPUT', [`experiment ${config.id.key} would not start:`, ...problems.map((p) => `  ${p}`)].join('\n'));
+  }
   return EXIT.ok;
 }
