@@ -51,6 +51,10 @@ export interface ExperimentConfig {
   /** Absolute path of the instructions file (default <dir>/program.md); may not exist. */
   programFile: string;
   maxConsecutiveCrashes: number;
+  /** The no-change breaker (loop/no-change.ts). */
+  maxConsecutiveNoChange: number;
+  noChangeBackoffMs: number;
+  noChangeBackoffMaxMs: number;
   maxExperiments: number | null; // null = unlimited
   maxRuntimeMs: number | null; // null = unlimited
   minImprovement: number;

@@ -19,6 +19,7 @@ import type { Clock } from '../core/clock.js';
 import { AutoresearchError, errorMessage } from '../core/errors.js';
 import type { SlotPool } from '../core/slot-pool.js';
 import { openSession, type LoopDeps } from '../experiment/open-session.js';
+import { assertPreflight } from '../experiment/preflight.js';
 import { experimentPaths } from '../experiment/paths.js';
 import { loadState, saveState } from '../experiment/state.js';
 import { readLockOwner } from '../experiment/run-lock.js';
@@ -125,7 +126,7 @@ export class ExperimentRunner {
     const file = experimentPaths(this.found.dir).state;
     if (this.state !== 'running') {
       const state = await loadState(file);
-      if (state !== null) await saveState(file, { ...state, halt: null, consecutiveCrashes: 0, exhausted: {} }, new Date(this.deps.clock.now()));
+      if (state !== null) await saveState(file, { ...state, halt: null, consecutiveCrashes: 0, consecutiveNoChange: 0, exhausted: {} }, new Date(this.deps.clock.now()));
     }
     this.wake();
   }
@@ -184,6 +185,12 @@ export class ExperimentRunner {
           await this.sleepUntilWoken(end.until);
           this.waitUntil = null;
           continue;
+        case 'backoff': // nothing changed: wait holding no turn (resume, pause, stop wake it)
+          this.waitUntil = end.until;
+          this.setState('waiting', end.reason);
+          await this.sleepUntilWoken(end.until);
+          this.waitUntil = null;
+          continue;
         case 'tripped':
         case 'blocked':
           this.setState(end.kind, end.reason);
@@ -217,6 +224,8 @@ export class ExperimentRunner {
         evalSlots: this.deps.evalSlots,
         report: (event) => this.onEvent(event),
       };
+      // A target that matches nothing, an agent not installed: blocked with the reason, no crash rows.
+      await assertPreflight(this.config, this.deps.projectRoot, this.deps.env);
       const opening = await this.deps.openMutex.acquire(this.abort.signal);
       if (opening === null) return { kind: 'interrupted' };
       let session;

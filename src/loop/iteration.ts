@@ -40,6 +40,7 @@ import { classifyFailedEvaluation } from './eval-llm.js';
 import { placeExperimentFiles } from './experiment-files.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
 import { buildPrompt } from './prompt.js';
+import { nextNoChangeCount } from './no-change.js';
 import { outOfScope } from './scope.js';
 
 export type IterationResult =
@@ -389,6 +390,7 @@ class Iteration {
       ...s,
       lastKept: kept ? { commit: verdict.commit, metric: verdict.metric, iteration: this.number } : s.lastKept,
       consecutiveCrashes: verdict.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
+      consecutiveNoChange: nextNoChangeCount(s.consecutiveNoChange ?? 0, verdict),
       // Kept (as decided) until the worktree is restored: see Intent.
       intent: s.intent === null ? null : { ...s.intent, decided: true },
       digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),

@@ -31,8 +31,8 @@ import { describeKilled, killTaggedGroups } from '../process/escapees.js';
 import { bootId, isSameGroupAlive, readProcStat } from '../process/process-identity.js';
 import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
 import { worktreeTag } from './child-env.js';
+import { nextNoChangeCount } from './no-change.js';
 
-/** A durable write's temp file: `<file>.<writer pid>-<ms>-<n>.tmp` (fs/durable.ts). */
 // Temp files of fs/durable.ts (`<file>.<pid>-<ms>-<n>.tmp`) and of run-lock.ts (`run.lock.<pid>-<ms>-<base36>.tmp`).
 const TEMP_FILE = /^(?:state\.json|results\.tsv|run\.lock)\.(\d+)-\d+-[0-9a-z]+\.tmp$/;
 /** Between TERM and KILL for a leftover group: as long as run-process gives its own children. */
@@ -88,6 +88,7 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps): Pro
     ...s,
     lastKept: row.status === 'keep' && candidate !== null ? { commit: candidate, metric, iteration: row.iteration } : s.lastKept,
     consecutiveCrashes: row.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
+    consecutiveNoChange: nextNoChangeCount(s.consecutiveNoChange ?? 0, row),
     intent: null,
     digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
   }));
