@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { systemClock, type Clock } from '../../src/core/clock.js';
+import { createProcessRunner } from '../../src/process/run-process.js';
 import { CLI } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { makeProject } from '../helpers/project.js';
@@ -92,3 +94,44 @@ describe('closed stdout (EPIPE)', () => {
     expect(fs.existsSync(path.join(project.root, '.autoresearch', 'test', 'other', 'config.cfg'))).toBe(true);
   });
 });
+
+/**
+ * A clock whose monotonic time jumps by `freezeMs` after the first sleep: what the runner
+ * sees when its process was stopped (SIGSTOP, Ctrl-Z) that long while the child ran on.
+ */
+function freezingClock(freezeMs: number): Clock {
+  let offset = 0;
+  let frozen = false;
+  return {
+    now: () => Date.now() + offset,
+    monotonic: () => performance.now() + offset,
+    sleep: async (ms, signal) => {
+      await systemClock.sleep(ms, signal);
+      if (!frozen) {
+        frozen = true;
+        offset += freezeMs;
+      }
+    },
+  };
+}
+
+describe('a supervisor frozen while its child runs (SIGSTOP, Ctrl-Z)', () => {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+  it('does not count the frozen time against the timeout: a child within its limit exits normally', async () => {
+    const dir = await makeTempDir('ar-freeze-');
+    const runner = createProcessRunner({ clock: freezingClock(60_000) });
+    const outcome = await runner.run({ command: 'sleep 0.6; exit 3', cwd: dir, env, stdoutFile: path.join(dir, 'out.log'), timeoutMs: 5_000 });
+    expect(outcome.kind === 'exit' ? outcome.code : outcome.kind).toBe(3);
+  });
+
+  it('still times out a child that really runs past its limit', async () => {
+    const dir = await makeTempDir('ar-freeze-');
+    const runner = createProcessRunner({ clock: freezingClock(60_000) });
+    const started = performance.now();
+    const outcome = await runner.run({ command: 'sleep 30', cwd: dir, env, stdoutFile: path.join(dir, 'out.log'), timeoutMs: 800, killGraceMs: 200 });
+    expect(outcome.kind).toBe('timeout');
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+});
+
