@@ -35,7 +35,8 @@ function ignoringErrors<T extends pino.DestinationStream>(stream: T): T {
 /** pino-pretty is only loaded for a terminal: a service never pays for it. */
 function prettyStream(): pino.DestinationStream {
   const pretty = createRequire(import.meta.url)('pino-pretty') as (options: Record<string, unknown>) => pino.DestinationStream;
-  return pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname' });
+  // Our own destination, so that an EIO from a hung-up terminal is ignored like any other.
+  return pretty({ destination: ignoringErrors(pino.destination({ dest: 2, sync: true })), colorize: true, ignore: 'pid,hostname' });
 }
 
 /** Every loop event becomes one log line; problems at warn level. */
