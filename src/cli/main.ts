@@ -10,11 +10,12 @@ import { takeEarlySignals } from './early-signals.js';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AutoresearchError, EXIT, errorMessage } from '../core/errors.js';
+import { guardStandardStreams, writeTo } from './output-guard.js';
 // Commands are imported when they run: `run` (and the daemon's children) never load the
 // dashboard, report or daemon code — less start-up time and a smaller process.
 
 const VERSION = '0.1.0';
-const out = (text: string) => process.stdout.write(text);
+const out = (text: string) => writeTo(process.stdout, text);
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -28,7 +29,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .version(VERSION)
     .option('--path <dir>', 'project root', process.cwd())
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => writeTo(process.stdout, s), writeErr: (s) => writeTo(process.stderr, s) });
   const root = () => path.resolve(program.opts<{ path: string }>().path);
 
   program
@@ -197,5 +198,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+guardStandardStreams(); // a closed stdout/stderr (EPIPE) never stops a command
 process.exitCode = await main(process.argv);
 takeEarlySignals(); // a command that installed no handlers of its own: nothing more to hand over

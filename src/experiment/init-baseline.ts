@@ -47,6 +47,8 @@ export async function runInitBaseline(config: ExperimentConfig, projectRoot: str
       env: baselineEnv(config, projectRoot, worktree, temp, opts.env),
       stdoutFile: log,
       timeoutMs: config.evalTimeoutMs,
+      // What the evaluation leaves running outside its group dies with it (as in the loop).
+      escapeTag: { name: 'AUTORESEARCH_WORKTREE', value: worktree },
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     });
     if (outcome.kind === 'aborted') return { kind: 'aborted' };

@@ -13,19 +13,30 @@ export function createLogger(opts: { file: string | null; consoleLevel?: pino.Le
   const streams: pino.StreamEntry[] = [];
   if (opts.file !== null) streams.push({ level: 'debug', stream: pino.destination({ dest: opts.file, sync: true, mkdir: true }) });
   // The daemon's own log: JSON lines on stdout (the journal, or daemon.log when detached).
-  if (opts.stdout === true) streams.push({ level: 'info', stream: pino.destination({ dest: 1, sync: true }) });
+  if (opts.stdout === true) streams.push({ level: 'info', stream: ignoringErrors(pino.destination({ dest: 1, sync: true })) });
   const consoleLevel = opts.consoleLevel ?? 'warn';
   if (consoleLevel !== 'silent') {
     const stream = process.stderr.isTTY ? prettyStream() : pino.destination({ dest: 2, sync: true });
-    streams.push({ level: consoleLevel, stream });
+    streams.push({ level: consoleLevel, stream: ignoringErrors(stream) });
   }
   return pino({ level: 'debug', base: opts.name === undefined ? {} : { experiment: opts.name } }, pino.multistream(streams));
+}
+
+/**
+ * A closed stdout/stderr (EPIPE from `| head`, EIO from a dropped ssh) makes a destination
+ * emit 'error', which unhandled would throw out of the logging call and stop the loop.
+ * The log file is written independently of these streams and keeps every line.
+ */
+function ignoringErrors<T extends pino.DestinationStream>(stream: T): T {
+  (stream as unknown as { on?: (event: string, listener: () => void) => void }).on?.('error', () => {});
+  return stream;
 }
 
 /** pino-pretty is only loaded for a terminal: a service never pays for it. */
 function prettyStream(): pino.DestinationStream {
   const pretty = createRequire(import.meta.url)('pino-pretty') as (options: Record<string, unknown>) => pino.DestinationStream;
-  return pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname' });
+  // Our own destination, so that an EIO from a hung-up terminal is ignored like any other.
+  return pretty({ destination: ignoringErrors(pino.destination({ dest: 2, sync: true })), colorize: true, ignore: 'pid,hostname' });
 }
 
 /** Every loop event becomes one log line; problems at warn level. */

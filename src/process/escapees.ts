@@ -39,13 +39,15 @@ const MAX_ROUNDS = 5;
 export async function killTaggedGroups(tag: EnvTag, opts: { graceMs: number; sleep?: (ms: number) => Promise<void> }): Promise<KilledGroup[]> {
   const killed: KilledGroup[] = [];
   const exclude = selfAndAncestors();
+  const survivors = new Set<number>(); // outlived SIGKILL (uninterruptible sleep): reported once
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const found = groupsWithEnv(tag.name, tag.value, exclude);
-    if (found.size === 0) break;
+    const found = [...groupsWithEnv(tag.name, tag.value, exclude)].filter(([pgid]) => !survivors.has(pgid));
+    if (found.length === 0) break;
     for (const [pgid, pids] of found) {
       const stillOurs = () => groupsWithEnv(tag.name, tag.value, exclude).has(pgid);
       const gone = await terminateGroup(pgid, { graceMs: opts.graceMs, stillOurs, sleep: opts.sleep });
       killed.push({ pgid, pids, gone });
+      if (!gone) survivors.add(pgid);
     }
   }
   return killed;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { git, makeProject } from '../helpers/project.js';
 import { ESCAPEE, EVALUATE_SH, escapeePid, isRunning } from './escapees.js';
@@ -40,4 +40,25 @@ describe('hostile agent', () => {
     const worktree = await project.worktree();
     expect((await git(worktree, 'show', `${rows[1]?.commit ?? '?'}:value.txt`)).trim()).toBe('5');
   });
+
+  it('a graceful stop (SIGTERM) during the agent turn also kills what the agent left running outside its group', async () => {
+    const mark = await makeTempDir('ar-escapee-');
+    marks.push(mark);
+    const project = await makeProject({ plan: [`${ESCAPEE}; touch "$MARK/agent-running"; sleep 30`] });
+    const cli = startCli(['--path', project.root, 'run', project.id], { env: { ...project.env, MARK: mark } });
+    const deadline = performance.now() + 20_000;
+    while (!fs.existsSync(path.join(mark, 'agent-running'))) {
+      if (performance.now() > deadline) throw new Error(`the agent did not start:\n${cli.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    process.kill(cli.pid, 'SIGTERM');
+    const r = await cli.result();
+    expect(r.exitCode, cli.output()).toBe(0);
+    const pid = escapeePid(mark);
+    expect(pid).not.toBeNull();
+    expect(isRunning(pid ?? 0), 'the escapee was killed').toBe(false);
+    expect(cli.output()).toMatch(new RegExp(`killed process group ${pid}, which left the group of`));
+    expect((await project.rows()).length).toBe(1); // the baseline only: the interrupted turn writes no row
+  });
 });
+

@@ -37,6 +37,12 @@ const ITERATIONS_WINDOW_MS = 1100;
 const AFTER_EVAL_MAX_DELAY_MS = 15;
 /** Printed once the loop is past recovery and setup: an iteration starts. */
 const ITERATION_STARTED = /#\d+ (?:start|baseline) \(best/;
+/** Printed once the loop is past recovery and starts setup_cmd (fixtures/fault/setup.sh, ~0.6 s). */
+const SETUP_STARTED = /setup start: /;
+/** The first rounds kill during setup_cmd (it reruns until it completes once): at most this many. */
+const SETUP_KILLS = 3;
+/** A kill during setup lands in [0, this) ms after setup starts: inside its ~600 ms. */
+const SETUP_WINDOW_MS = 450;
 
 const TAG = `sigkill${process.pid}`;
 
@@ -73,30 +79,42 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
   const seed = chooseSeed();
   const random = seededRandom(seed);
   const started = performance.now();
-  const project = await makeFaultProject(TAG);
+  const project = await makeFaultProject(TAG, { setup: true });
   const args = ['--path', project.root, 'run', project.id, '--loop'];
   const where = (round: number, output = '') => `seed ${seed}, round ${round} (FAULT_SEED=${seed} replays it)\n--- CLI output ---\n${output}`;
 
   const recordedLeaders: { pid: number; startTime: number | null; round: number }[] = [];
-  const stats = { afterEval: 0, cliOnly: 0, withGit: 0, checkedAfterRecovery: 0, rowChecks: 0, torn: 0, phases: new Map<string, number>() };
+  const stats = { afterEval: 0, inRollback: 0, inSetup: 0, cliOnly: 0, withGit: 0, checkedAfterRecovery: 0, rowChecks: 0, torn: 0, phases: new Map<string, number>() };
   let startupMs = 400; // estimate, updated from every start that reaches an iteration
   let expectRepair = false;
   let allOutput = '';
 
   for (let round = 1; round <= ROUNDS; round++) {
-    // Where the kill goes: a random instant from the start, or (two rounds in five) a few
-    // ms after this incarnation's evaluation finished, when the row, state and git steps run.
-    const afterEval = random() < 0.4;
-    const delay = Math.round(random() * (afterEval ? AFTER_EVAL_MAX_DELAY_MS : startupMs + ITERATIONS_WINDOW_MS));
+    // Where the kill goes: during setup_cmd (the first rounds, until setup has completed
+    // once), a random instant from the start, a few ms after this incarnation's evaluation
+    // finished (the row, state and git steps), or a few ms after its row was appended
+    // (the state update and the rollback of the worktree).
+    const inSetup = round <= SETUP_KILLS;
+    const pick = random();
+    const afterEval = !inSetup && pick < 0.25;
+    const inRollback = !inSetup && pick >= 0.25 && pick < 0.45;
+    const afterFinish = afterEval || inRollback;
+    const delay = Math.round(random() * (inSetup ? SETUP_WINDOW_MS : afterFinish ? AFTER_EVAL_MAX_DELAY_MS : startupMs + ITERATIONS_WINDOW_MS));
     const withGit = random() < 0.5;
+    const rowsAtLaunch = readLedger(path.join(project.expDir, 'results.tsv')).rows.length;
     const cli = launchCli(args, project.envFor(round));
     let killAt = performance.now() + delay;
 
     const spawnedAt = performance.now();
-    const how = await cli.waitFor(ITERATION_STARTED, afterEval ? 30_000 : delay);
+    const how = await cli.waitFor(inSetup ? SETUP_STARTED : ITERATION_STARTED, afterFinish || inSetup ? 30_000 : delay);
     if (how === 'exited') throw new Error(`the CLI exited on its own before the kill: ${where(round, cli.output())}`);
+    if (inSetup && how !== 'matched') throw new Error(`setup_cmd did not start within 30 s: ${where(round, cli.output())}`);
+    if (inSetup) {
+      killAt = performance.now() + delay;
+      stats.inSetup++;
+    }
     if (how === 'matched') {
-      startupMs = 0.7 * startupMs + 0.3 * (performance.now() - spawnedAt);
+      if (!inSetup) startupMs = 0.7 * startupMs + 0.3 * (performance.now() - spawnedAt);
       // Past recovery: nothing of an earlier incarnation may still run.
       const survivors = [...taggedProcesses(TAG), ...markedProcesses(TAG)].filter((p) => p.incarnation < round);
       expect(survivors, `processes of earlier incarnations survived the recovery; ${where(round, cli.output())}`).toEqual([]);
@@ -104,13 +122,18 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
       expect(leaders, `recorded leaders still alive; ${where(round, cli.output())}`).toEqual([]);
       if (expectRepair) expect(cli.output(), where(round, cli.output())).toMatch(/repaired a torn last line/);
       stats.checkedAfterRecovery++;
-    } else if (afterEval) {
+    } else if (afterFinish) {
       throw new Error(`no iteration started within 30 s: ${where(round, cli.output())}`);
     }
-    if (afterEval) {
+    if (afterFinish) {
       await waitForFileChange(project.finishedFile, () => finishedBy(project.finishedFile, round) || cli.hasExited(), 30_000, where(round, cli.output()));
+      if (inRollback) {
+        // The row is appended before the state update and the worktree's rollback.
+        const results = path.join(project.expDir, 'results.tsv');
+        await waitForFileChange(results, () => readLedger(results).rows.length > rowsAtLaunch || cli.hasExited(), 30_000, where(round, cli.output()));
+        stats.inRollback++;
+      } else stats.afterEval++;
       killAt = performance.now() + delay;
-      stats.afterEval++;
     }
     // Place the kill (a seeded random delay, not a synchronisation).
     const left = killAt - performance.now();
@@ -176,7 +199,7 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
   const count = (re: RegExp) => (allOutput.match(re) ?? []).length;
   const statuses = ledger.rows.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
   console.log(
-    `[fault] SIGKILL: ${ROUNDS} kills survived (${stats.afterEval} placed just after an evaluation; ${stats.cliOnly} CLI only, ${stats.withGit} with its git children; ` +
+    `[fault] SIGKILL: ${ROUNDS} kills survived (${stats.inSetup} during setup_cmd, ${stats.afterEval} placed just after an evaluation, ${stats.inRollback} just after a row (state update, rollback); ${stats.cliOnly} CLI only, ${stats.withGit} with its git children; ` +
       `at ${[...stats.phases].map(([p, n]) => `${p} ${n}`).join(', ')}), ${stats.checkedAfterRecovery} restarts checked past recovery, ` +
       `${ledger.rows.length} rows (${Object.entries(statuses).map(([s, n]) => `${s} ${n}`).join(', ')}), ${stats.rowChecks} row checks, ` +
       `${count(/recovered iteration \d+: interrupted/g)} rolled back, ${count(/recovered iteration \d+: row/g)} completed, ` +

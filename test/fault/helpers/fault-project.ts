@@ -21,7 +21,8 @@ export interface FaultProject extends TestProject {
   envFor(incarnation: number): Record<string, string>;
 }
 
-export async function makeFaultProject(tag: string): Promise<FaultProject> {
+/** With `setup`, the experiment has a setup_cmd that takes ~0.6 s (fixtures/fault/setup.sh). */
+export async function makeFaultProject(tag: string, opts: { setup?: boolean } = {}): Promise<FaultProject> {
   const project = await makeProject({
     files: { 'evaluate.sh': fs.readFileSync(path.join(FIXTURES, 'evaluate.sh'), 'utf8') },
     config: {
@@ -30,6 +31,7 @@ export async function makeFaultProject(tag: string): Promise<FaultProject> {
       max_consecutive_crashes: '1000',
       eval_timeout: '30s',
       agent_timeout: '30s',
+      setup_cmd: opts.setup === true ? `sh ${path.join(FIXTURES, 'setup.sh')}` : '',
     },
   });
   const finishedFile = path.join(await makeTempDir('ar-finished-'), 'finished-evals.txt');
