@@ -82,6 +82,9 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
           line(`${stamp()} waiting until ${event.until} for ${event.agent} (${event.reason}); \`autoresearch resume\` cuts it short`);
           progress?.start(`waiting for ${event.agent}`, { untilMs: Date.parse(event.until) });
           return;
+        case 'no-change-backoff':
+          line(`${stamp()} ${event.reason} (until ${event.until})`);
+          return;
         case 'wait-over':
           progress?.stop();
           line(`${stamp()} wait over (${event.how === 'resumed' ? 'resumed' : 'reset time reached'})`);

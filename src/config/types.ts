@@ -53,6 +53,10 @@ export interface ExperimentConfig {
   /** Whether `program:` was set (then the file must exist); the default may be missing (built-in instructions). */
   programSet?: boolean;
   maxConsecutiveCrashes: number;
+  /** The no-change breaker (loop/no-change.ts). */
+  maxConsecutiveNoChange: number;
+  noChangeBackoffMs: number;
+  noChangeBackoffMaxMs: number;
   maxExperiments: number | null; // null = unlimited
   maxRuntimeMs: number | null; // null = unlimited
   minImprovement: number;

@@ -90,7 +90,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     stop: () => stopRequested(),
     page: async () => renderDashboardHtml(await dashboard()),
     dashboard: () => dashboard(),
-  });
+  }, (message, error) => logger.warn({ err: error }, message));
   // Status is recomputed in the background: a request never waits on disk reads.
   let statusCache: unknown = await status();
   const refresh = setInterval(() => void status().then((s) => (statusCache = s)), 1000);

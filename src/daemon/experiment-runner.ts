@@ -8,6 +8,7 @@
  *            │                │  ├─ tripped / blocked ──resume──► idle
  *            │                │  ├─ max_experiments / max_runtime ─► done (a config edit may lift it)
  *            └────────────────┘  └─ a git error, a full disk… ─► blocked (contained: the others go on)
+ *            idle("held by `run` pid N") ◄── run.lock held by a live foreground run: retried when it frees
  *
  * A concurrency permit (a "turn") is held only while the loop runs; a wait for a quota
  * reset or a pause holds none. Evaluations take a slot from the shared pool inside the loop.
@@ -15,11 +16,14 @@
 import type { ExperimentConfig } from '../config/types.js';
 import type { DiscoveredExperiment } from '../config/discover.js';
 import type { Clock } from '../core/clock.js';
-import { errorMessage } from '../core/errors.js';
+import { AutoresearchError, errorMessage } from '../core/errors.js';
 import type { SlotPool } from '../core/slot-pool.js';
 import { openSession, type LoopDeps } from '../experiment/open-session.js';
+import { assertPreflight } from '../experiment/preflight.js';
 import { experimentPaths } from '../experiment/paths.js';
 import { loadState, saveState } from '../experiment/state.js';
+import { readLockOwner } from '../experiment/run-lock.js';
+import { isSameProcessAlive } from '../process/process-identity.js';
 import type { Logger } from '../log/logger.js';
 import { logEvent } from '../log/logger.js';
 import type { LoopEvent } from '../loop/events.js';
@@ -122,7 +126,7 @@ export class ExperimentRunner {
     const file = experimentPaths(this.found.dir).state;
     if (this.state !== 'running') {
       const state = await loadState(file);
-      if (state !== null) await saveState(file, { ...state, halt: null, consecutiveCrashes: 0, exhausted: {} }, new Date(this.deps.clock.now()));
+      if (state !== null) await saveState(file, { ...state, halt: null, consecutiveCrashes: 0, consecutiveNoChange: 0, exhausted: {} }, new Date(this.deps.clock.now()));
     }
     this.wake();
   }
@@ -160,6 +164,10 @@ export class ExperimentRunner {
         continue;
       }
       const end = await this.runOnce();
+      if (end === 'held-elsewhere') {
+        await this.waitForLockFree();
+        continue;
+      }
       if (end === null) continue; // failed to open, state set: wait was done inside
       switch (end.kind) {
         case 'interrupted':
@@ -174,6 +182,12 @@ export class ExperimentRunner {
         case 'exhausted':
           this.waitUntil = end.until;
           this.setState('waiting', `${end.agent}: ${end.message}`);
+          await this.sleepUntilWoken(end.until);
+          this.waitUntil = null;
+          continue;
+        case 'backoff': // nothing changed: wait holding no turn (resume, pause, stop wake it)
+          this.waitUntil = end.until;
+          this.setState('waiting', end.reason);
           await this.sleepUntilWoken(end.until);
           this.waitUntil = null;
           continue;
@@ -195,7 +209,7 @@ export class ExperimentRunner {
   }
 
   /** One stretch of the loop while holding a turn. null: it could not start (state says why). */
-  private async runOnce(): Promise<LoopEnd | null> {
+  private async runOnce(): Promise<LoopEnd | 'held-elsewhere' | null> {
     const turn = await this.deps.turns.acquire(this.abort.signal);
     if (turn === null) return { kind: 'interrupted' };
     try {
@@ -210,6 +224,8 @@ export class ExperimentRunner {
         evalSlots: this.deps.evalSlots,
         report: (event) => this.onEvent(event),
       };
+      // A target that matches nothing, an agent not installed: blocked with the reason, no crash rows.
+      await assertPreflight(this.config, this.deps.projectRoot, this.deps.env);
       const opening = await this.deps.openMutex.acquire(this.abort.signal);
       if (opening === null) return { kind: 'interrupted' };
       let session;
@@ -248,12 +264,43 @@ export class ExperimentRunner {
       }
     } catch (error) {
       if (this.abort.signal.aborted) return { kind: 'interrupted' };
+      if (error instanceof AutoresearchError && error.code === 'LOCKED') {
+        // A foreground `run` (or another daemon's runner) holds it: not a failure of this
+        // experiment. Idle, saying who holds it, and take it over once it is released.
+        const owner = await readLockOwner(experimentPaths(this.found.dir).lock).catch(() => null);
+        const who = owner === null ? 'another process' : `\`${owner.command}\` pid ${owner.pid}`;
+        this.setState('idle', `held by ${who}; retried when it is released`);
+        this.logger.info({ kind: 'held-elsewhere', pid: owner?.pid ?? null }, `experiment held by ${who}: waiting for it to finish`);
+        return 'held-elsewhere';
+      }
       // Contained: this experiment is blocked with the reason; the others go on.
       this.setState('blocked', errorMessage(error));
       this.logger.error({ kind: 'experiment-failed', err: error }, `experiment stopped: ${errorMessage(error)}`);
       return { kind: 'blocked', reason: errorMessage(error) };
     } finally {
       turn.release();
+    }
+  }
+
+  /** Polls run.lock until its owner is gone (or released), a wake-up (resume, config edit) or stop. */
+  private async waitForLockFree(): Promise<void> {
+    const lock = experimentPaths(this.found.dir).lock;
+    while (this.ending === null) {
+      const owner = await readLockOwner(lock).catch(() => null);
+      if (owner === null || !isSameProcessAlive(owner)) return;
+      let woken = false;
+      const previousWake = this.wake;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.wake = () => {
+            woken = true;
+            resolve();
+          };
+        }),
+        this.deps.clock.sleep(500, this.abort.signal).catch(() => undefined),
+      ]);
+      this.wake = previousWake;
+      if (woken) return;
     }
   }
 

@@ -15,10 +15,12 @@ export interface ExperimentPaths {
   log: string;
   setupLog: string;
   runs: string;
+  /** The hooks the agent's git runs with (the reference-transaction guard of git/ref-guard.ts). */
+  gitHooks: string;
 }
 
 /** Files the daemon owns inside an experiment directory; written to its .gitignore. */
-export const DAEMON_OWNED = ['results.tsv', 'results.tsv.*', 'state.json', 'state.json.*', 'run.lock', 'autoresearch.log', 'setup.log', 'pause.request', 'resume.request', 'runs/', 'report/', '*.tmp'] as const;
+export const DAEMON_OWNED = ['results.tsv', 'results.tsv.*', 'state.json', 'state.json.*', 'run.lock', 'autoresearch.log', 'setup.log', 'pause.request', 'resume.request', 'runs/', 'report/', 'git-hooks/', '*.tmp'] as const;
 
 export function experimentPaths(dir: string): ExperimentPaths {
   return {
@@ -31,6 +33,7 @@ export function experimentPaths(dir: string): ExperimentPaths {
     log: path.join(dir, 'autoresearch.log'),
     setupLog: path.join(dir, 'setup.log'),
     runs: path.join(dir, 'runs'),
+    gitHooks: path.join(dir, 'git-hooks'),
   };
 }
 

@@ -86,6 +86,7 @@ const STATE: Check = object({
   branch: string,
   lastKept: object({ commit: string, metric: optional(orNull(finite)), iteration: optional(orNull(count)) }),
   consecutiveCrashes: count,
+  consecutiveNoChange: optional(count),
   setupDone: optional(boolean),
   setupOutput: optional(arrayOf(string)),
   halt: optional(orNull(object({ state: oneOf('tripped', 'paused', 'blocked'), reason: string, at: string }))),

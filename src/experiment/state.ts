@@ -67,6 +67,8 @@ export interface ExperimentState {
   branch: string;
   lastKept: KeptCommit;
   consecutiveCrashes: number;
+  /** Iterations in a row that changed nothing or only outside scope (loop/no-change.ts); absent in older files. */
+  consecutiveNoChange?: number;
   setupDone: boolean;
   /** Untracked paths setup_cmd produced in the worktree: kept by every rollback (absent: none). */
   setupOutput?: string[];

@@ -56,6 +56,9 @@ export function logEvent(logger: Logger, event: LoopEvent): void {
     case 'agent-exhausted':
       logger.warn(event, `${event.agent} usage exhausted until ${event.until}: ${event.message}`);
       return;
+    case 'no-change-backoff':
+      logger.info(event, event.reason); // the progress line says it; not a warning on stderr
+      return;
     case 'waiting':
       logger.info(event, `waiting until ${event.until} for ${event.agent}`);
       return;

@@ -19,6 +19,7 @@ import { classifyAgentRun, LONG_WAIT_MS, type AgentKind, type AgentVerdict } fro
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { readTailLines } from '../fs/read-tail.js';
 import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
+import { worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 
 /** The classifier sees the end of each stream: results and limit messages come last. */
@@ -106,6 +107,8 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
         timeoutMs: config.agentTimeoutMs,
         signal: input.signal,
         onSpawn: input.onSpawn,
+        escapeTag: worktreeTag(worktree),
+        onEscapee: (message) => deps.report({ kind: 'warning', message }),
       });
     } finally {
       removeFiles();

@@ -4,6 +4,15 @@
  * experiment and this iteration.
  */
 import type { Session } from '../experiment/open-session.js';
+import type { EnvTag } from '../process/escapees.js';
+
+/**
+ * The tag every child of the experiment carries: escapees (processes that left their
+ * group) and leftovers of a killed run are found by it (process/escapees.ts).
+ */
+export function worktreeTag(worktree: string): EnvTag {
+  return { name: 'AUTORESEARCH_WORKTREE', value: worktree };
+}
 
 export function childEnv(
   session: Session,

@@ -39,6 +39,7 @@ export type LoopEvent =
   | { kind: 'agent-exhausted'; iteration: number; agent: string; message: string; signature: string | null; until: string; fallback: string | null }
   | { kind: 'waiting'; until: string; agent: string; reason: string }
   | { kind: 'wait-over'; how: 'reset-time' | 'resumed' }
+  | { kind: 'no-change-backoff'; count: number; until: string; reason: string }
   | { kind: 'warning'; message: string };
 
 export type Reporter = (event: LoopEvent) => void;

@@ -11,17 +11,21 @@
  *                               │       │               longer than max_exhaustion_wait ─► blocked
  *                               │       ├─ billing, auth ─► blocked ───────────────────► exit 3
  *                               └───────┴─ row; crash count ≥ max_consecutive_crashes ─► tripped, exit 3
+ *                                          │    no-change count ≥ max_consecutive_no_change ─► tripped, exit 3
+ *                                          └─ no change (or only outside scope): back off (the daemon: end `backoff`)
  *
  * An exhausted iteration writes no row and is not a crash: the same iteration number runs
  * again once an agent is available. An evaluation that calls an LLM (eval_uses_llm) and runs
  * out of quota is handled the same way, under the role `evaluation`.
  */
+import formatMs from 'ms';
 import { agentLabel } from '../agents/agent-command.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import type { WaitRole } from '../experiment/state.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { chooseAgent, retryAt } from './exhaustion.js';
 import { runIteration } from './iteration.js';
+import { noChangeBackoffMs, tripIfIdle } from './no-change.js';
 import { recoverInterruptedIteration } from './recovery.js';
 import { runSetupIfNeeded } from './setup.js';
 import { waitForAgent } from './wait.js';
@@ -33,7 +37,7 @@ export interface LoopOptions {
   signal: AbortSignal;
   /** The daemon's hook between iterations: go on, pause (persisted), or end this run (config edited or removed, a fair turn). */
   between?: () => Promise<'go' | 'pause' | 'end'>;
-  /** false in the daemon: report `exhausted` instead of waiting here, so a wait holds no concurrency permit. */
+  /** false in the daemon: report `exhausted` (or `backoff`) instead of waiting here, so a wait holds no concurrency permit. */
   waitForQuota?: boolean;
 }
 
@@ -44,6 +48,7 @@ export type LoopEnd =
   | { kind: 'tripped'; reason: string }
   | { kind: 'blocked'; reason: string } // billing, not logged in, or a wait longer than max_exhaustion_wait
   | { kind: 'exhausted'; until: number; agent: string; message: string } // --single / on_exhaustion: stop
+  | { kind: 'backoff'; until: number; reason: string } // the daemon's pause after no change (waitForQuota: false)
   | { kind: 'halted'; state: 'tripped' | 'paused' | 'blocked'; reason: string }; // refused to start
 
 export interface LoopResult {
@@ -58,7 +63,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
   await recoverInterruptedIteration(session, deps);
   const halt = session.store.current.halt;
   if (halt !== null) return result({ kind: 'halted', state: halt.state, reason: halt.reason });
-  const tripped = await tripIfCrashing(session, deps); // recovery may have finished a crash row
+  const tripped = (await tripIfCrashing(session, deps)) ?? (await tripIfIdle(session, deps)); // recovery may have finished a row
   if (tripped !== null) return result({ kind: 'tripped', reason: tripped });
   if (session.config.agent.kind !== 'none') {
     // Start from exactly the last kept commit. (With `agent: none`, the worktree holds the
@@ -85,7 +90,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       deps.report({ kind: 'halted', state: 'done', reason: done });
       return result({ kind: 'done', reason: done });
     }
-    if (opts.maxIterations !== null && rowsThisRun.filter((r) => !isBaselineRow(r)).length >= opts.maxIterations) {
+    if (limitReached(opts, rowsThisRun)) {
       return result({ kind: 'limit', reason: `--max-experiments ${opts.maxIterations} reached` });
     }
 
@@ -149,10 +154,52 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, 'evaluation') }));
     }
 
-    const tripReason = await tripIfCrashing(session, deps);
+    const tripReason = (await tripIfCrashing(session, deps)) ?? (await tripIfIdle(session, deps));
     if (tripReason !== null) return result({ kind: 'tripped', reason: tripReason });
-    if (opts.mode === 'single') return result({ kind: 'limit', reason: '--single' });
+    if (opts.mode === 'single') return result({ kind: 'limit', reason: '--single' }); // no backoff: the caller paces --single
+    const backoff = await backOffAfterNoChange(session, deps, opts, rowsThisRun);
+    if (backoff !== null) return result(backoff);
   }
+}
+
+/**
+ * The pause after an iteration that changed nothing (see no-change.ts). The daemon gets it as
+ * an end (it waits holding no turn); here it is waited out on the wall clock, in short steps
+ * that take `pause`/`resume` requests (a resume clears the count: the pause is over).
+ */
+async function backOffAfterNoChange(session: Session, deps: LoopDeps, opts: LoopOptions, rowsThisRun: readonly LedgerRow[]): Promise<LoopEnd | null> {
+  const count = session.store.current.consecutiveNoChange ?? 0;
+  const ms = noChangeBackoffMs(count, session.config);
+  if (ms === 0 || lastIteration(session, deps, opts, rowsThisRun)) return null; // no next agent call to pace
+  const until = deps.clock.now() + ms;
+  const reason = `${count} iteration${count === 1 ? '' : 's'} in a row changed nothing (or only outside scope): pausing ${formatMs(ms)} before the next agent call`;
+  deps.report({ kind: 'no-change-backoff', count, until: new Date(until).toISOString(), reason });
+  if (opts.waitForQuota === false) return { kind: 'backoff', until, reason };
+  for (;;) {
+    if (opts.signal.aborted) return { kind: 'interrupted' };
+    const left = until - deps.clock.now();
+    if (left <= 0) return null;
+    await deps.clock.sleep(Math.min(1000, left), opts.signal);
+    if (opts.signal.aborted) return { kind: 'interrupted' };
+    if (opts.between !== undefined) {
+      const next = await opts.between();
+      if (next === 'end') return { kind: 'limit', reason: 'ended by the supervisor' };
+      if (next === 'pause') {
+        const paused = 'paused by `autoresearch pause`';
+        await session.store.update({ halt: { state: 'paused', reason: paused, at: new Date(deps.clock.now()).toISOString() } });
+        return { kind: 'halted', state: 'paused', reason: paused };
+      }
+    }
+    if ((session.store.current.consecutiveNoChange ?? 0) === 0) return null; // resumed
+  }
+}
+
+function limitReached(opts: LoopOptions, rowsThisRun: readonly LedgerRow[]): boolean {
+  return opts.maxIterations !== null && rowsThisRun.filter((r) => !isBaselineRow(r)).length >= opts.maxIterations;
+}
+
+function lastIteration(session: Session, deps: LoopDeps, opts: LoopOptions, rowsThisRun: readonly LedgerRow[]): boolean {
+  return limitReached(opts, rowsThisRun) || doneReason(session, deps) !== null;
 }
 
 /**

@@ -20,6 +20,7 @@
 import fs from 'node:fs';
 import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
+import { RefGuard } from '../git/ref-guard.js';
 import { readTail, readTailLines } from '../fs/read-tail.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { evaluationUsesLlm } from '../experiment/evaluators.js';
@@ -31,7 +32,7 @@ import { bootId } from '../process/process-identity.js';
 import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
 import type { AgentReport } from '../agents/agent-report.js';
 import { runAgentTurn } from './agent-turn.js';
-import { childEnv } from './child-env.js';
+import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import { isImprovement } from './decide.js';
 import type { Phase } from './events.js';
@@ -39,6 +40,7 @@ import { classifyFailedEvaluation } from './eval-llm.js';
 import { placeExperimentFiles } from './experiment-files.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
 import { buildPrompt } from './prompt.js';
+import { nextNoChangeCount } from './no-change.js';
 import { outOfScope } from './scope.js';
 
 export type IterationResult =
@@ -100,6 +102,8 @@ class Iteration {
   /** The candidate commit once captured: kept reachable even if the iteration is interrupted. */
   private candidate: string | null = null;
   private evalMs: number | null = null;
+  /** User refs the agent changed and we put back (git/ref-guard.ts): said in the row's result. */
+  private userRefNotes: string[] = [];
 
   constructor(
     private readonly session: Session,
@@ -197,15 +201,20 @@ class Iteration {
     });
     fs.writeFileSync(this.files.prompt, prompt);
     this.agentMs = 0;
+    // The user's branches, tags and stash: refused to the agent's git, verified after (git/ref-guard.ts).
+    const guard = userRefGuard(session);
+    const refsBefore = await guard.snapshot();
     const turn = await runAgentTurn({
       session,
       deps: this.deps,
       agent,
       command,
-      env: childEnv(session, this.deps.env, this.iterationInfo(), {
-        AUTORESEARCH_PROMPT_FILE: this.files.prompt,
-        AUTORESEARCH_DESCRIPTION_FILE: this.descriptionFile(),
-      }),
+      env: await guard.agentEnv(
+        childEnv(session, this.deps.env, this.iterationInfo(), {
+          AUTORESEARCH_PROMPT_FILE: this.files.prompt,
+          AUTORESEARCH_DESCRIPTION_FILE: this.descriptionFile(),
+        }),
+      ),
       promptFile: this.files.prompt,
       outputFiles: (attempt) =>
         attempt === 0
@@ -215,6 +224,9 @@ class Iteration {
       onSpawn: (child) => void this.recordChild(child),
       beforeRetry: () => this.restoreWorktree(),
       onDuration: (ms) => (this.agentMs = (this.agentMs ?? 0) + ms),
+    }).finally(async () => {
+      this.userRefNotes = await guard.restore(refsBefore, this.deps.clock.now());
+      for (const note of this.userRefNotes) this.deps.report({ kind: 'warning', message: `iteration ${this.number}: the agent changed your refs: ${note}` });
     });
     switch (turn.kind) {
       case 'finished':
@@ -264,6 +276,8 @@ class Iteration {
         timeoutMs: session.config.evalTimeoutMs,
         signal: this.signal,
         onSpawn: (child) => void this.recordChild(child),
+        escapeTag: worktreeTag(session.store.current.worktree),
+        onEscapee: (message) => this.deps.report({ kind: 'warning', message }),
       });
     } finally {
       lease?.release();
@@ -323,6 +337,10 @@ class Iteration {
   /** Row first (the source of truth), then the artifact, then state, then git. */
   private async record(verdict: Verdict): Promise<LedgerRow> {
     const { session, deps } = this;
+    if (this.userRefNotes.length > 0) {
+      const refs = `user refs put back: ${this.userRefNotes.join('; ')}`;
+      verdict = { ...verdict, detail: verdict.detail === null ? refs : `${verdict.detail}; ${refs}` };
+    }
     const durationMs = deps.clock.monotonic() - this.startedMono;
     const row: LedgerRow = {
       commit: verdict.commit.slice(0, 7),
@@ -372,6 +390,7 @@ class Iteration {
       ...s,
       lastKept: kept ? { commit: verdict.commit, metric: verdict.metric, iteration: this.number } : s.lastKept,
       consecutiveCrashes: verdict.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
+      consecutiveNoChange: nextNoChangeCount(s.consecutiveNoChange ?? 0, verdict),
       // Kept (as decided) until the worktree is restored: see Intent.
       intent: s.intent === null ? null : { ...s.intent, decided: true },
       digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
@@ -459,6 +478,17 @@ function prepareRunDir(dir: string, now: number): void {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   fs.mkdirSync(dir, { recursive: true });
+}
+
+function userRefGuard(session: Session): RefGuard {
+  const { project, config, paths, store } = session;
+  return new RefGuard({
+    root: project.root,
+    gitCommonDir: project.gitCommonDir,
+    branch: store.current.branch,
+    idKey: config.id.key,
+    hooksDir: paths.gitHooks,
+  });
 }
 
 function readIfExists(file: string): string | null {

@@ -26,17 +26,17 @@ import { interruptedCandidateRef, iterationPaths } from '../experiment/paths.js'
 import type { ChildRecord, ExperimentState, Intent } from '../experiment/state.js';
 import { removeStaleGitLocks, type ExperimentGitScope } from '../git/stale-locks.js';
 import type { LedgerRow } from '../ledger/types.js';
-import { groupsWithEnv, terminateGroup } from '../process/live-groups.js';
+import { terminateGroup } from '../process/live-groups.js';
+import { describeKilled, killTaggedGroups } from '../process/escapees.js';
 import { bootId, isSameGroupAlive, readProcStat } from '../process/process-identity.js';
 import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
+import { worktreeTag } from './child-env.js';
+import { nextNoChangeCount } from './no-change.js';
 
-/** A durable write's temp file: `<file>.<writer pid>-<ms>-<n>.tmp` (fs/durable.ts). */
 // Temp files of fs/durable.ts (`<file>.<pid>-<ms>-<n>.tmp`) and of run-lock.ts (`run.lock.<pid>-<ms>-<base36>.tmp`).
 const TEMP_FILE = /^(?:state\.json|results\.tsv|run\.lock)\.(\d+)-\d+-[0-9a-z]+\.tmp$/;
 /** Between TERM and KILL for a leftover group: as long as run-process gives its own children. */
 const KILL_GRACE_MS = 2000;
-/** The variable every agent and evaluation of this experiment inherits (loop/child-env.ts). */
-const WORKTREE_VAR = 'AUTORESEARCH_WORKTREE';
 
 export async function recoverInterruptedIteration(session: Session, deps: LoopDeps): Promise<void> {
   await settleInterruptedIteration(session, deps);
@@ -88,6 +88,7 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps): Pro
     ...s,
     lastKept: row.status === 'keep' && candidate !== null ? { commit: candidate, metric, iteration: row.iteration } : s.lastKept,
     consecutiveCrashes: row.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
+    consecutiveNoChange: nextNoChangeCount(s.consecutiveNoChange ?? 0, row),
     intent: null,
     digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
   }));
@@ -164,26 +165,9 @@ function whyNotOurs(child: ChildRecord): string {
 
 /** Groups of processes that inherited this experiment's worktree variable and are not ours. */
 async function killUnrecordedLeftovers(worktree: string, deps: LoopDeps): Promise<void> {
-  const exclude = selfAndAncestors();
-  for (const [pgid, pids] of groupsWithEnv(WORKTREE_VAR, worktree, exclude)) {
-    const stillOurs = () => groupsWithEnv(WORKTREE_VAR, worktree, exclude).has(pgid);
-    const gone = await terminateGroup(pgid, { graceMs: KILL_GRACE_MS, stillOurs, sleep: (ms) => deps.clock.sleep(ms) });
-    deps.report({
-      kind: 'warning',
-      message: `${gone ? 'killed' : 'could not kill'} leftover process group ${pgid} of an earlier run (pids ${pids.join(', ')}: ${WORKTREE_VAR}=${worktree})`,
-    });
-  }
-}
-
-function selfAndAncestors(): Set<number> {
-  const pids = new Set<number>();
-  for (let pid = process.pid; pid > 1 && !pids.has(pid); ) {
-    pids.add(pid);
-    const stat = readProcStat(pid);
-    if (stat === null) break;
-    pid = stat.ppid;
-  }
-  return pids;
+  const tag = worktreeTag(worktree);
+  const killed = await killTaggedGroups(tag, { graceMs: KILL_GRACE_MS, sleep: (ms) => deps.clock.sleep(ms) });
+  for (const message of describeKilled(killed, 'leftover {group} of an earlier run', tag)) deps.report({ kind: 'warning', message });
 }
 
 async function removeStaleLocks(scope: ExperimentGitScope, deps: LoopDeps): Promise<void> {

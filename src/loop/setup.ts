@@ -4,7 +4,7 @@
  */
 import { AutoresearchError } from '../core/errors.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { childEnv } from './child-env.js';
+import { childEnv, worktreeTag } from './child-env.js';
 import { readTail } from '../fs/read-tail.js';
 
 export async function runSetupIfNeeded(session: Session, deps: LoopDeps, signal: AbortSignal): Promise<'ok' | 'aborted'> {
@@ -19,6 +19,8 @@ export async function runSetupIfNeeded(session: Session, deps: LoopDeps, signal:
     stdoutFile: paths.setupLog,
     timeoutMs: Math.max(config.agentTimeoutMs, config.evalTimeoutMs),
     signal,
+    escapeTag: worktreeTag(store.current.worktree),
+    onEscapee: (message) => deps.report({ kind: 'warning', message }),
   });
   if (outcome.kind === 'aborted') return 'aborted';
   if (outcome.kind === 'exit' && outcome.code === 0) {

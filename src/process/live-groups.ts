@@ -7,25 +7,37 @@
 import fs from 'node:fs';
 import type { SpawnedChild } from './types.js';
 import { readProcStat } from './process-identity.js';
+import { signalTaggedGroups, type EnvTag } from './escapees.js';
 
 export class LiveGroups {
   readonly #groups = new Map<number, SpawnedChild>();
+  /** The environment tag of each group's run: processes that left the group carry it too. */
+  readonly #tags = new Map<number, EnvTag>();
 
-  add(child: SpawnedChild): void {
+  add(child: SpawnedChild, tag?: EnvTag): void {
     this.#groups.set(child.pgid, child);
+    if (tag !== undefined) this.#tags.set(child.pgid, tag);
   }
 
   delete(pgid: number): void {
     this.#groups.delete(pgid);
+    this.#tags.delete(pgid);
   }
 
   list(): SpawnedChild[] {
     return [...this.#groups.values()];
   }
 
-  /** Signals every registered group now. Groups that are already gone are skipped. */
+  /** Signals every registered group now, and the escapees of their runs. Groups that are already gone are skipped. */
   killAll(signal: NodeJS.Signals): void {
     for (const pgid of this.#groups.keys()) signalGroup(pgid, signal);
+    const seen = new Set<string>();
+    for (const tag of this.#tags.values()) {
+      const key = `${tag.name}=${tag.value}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      signalTaggedGroups(tag, signal);
+    }
   }
 }
 

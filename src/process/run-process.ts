@@ -3,8 +3,14 @@
  * its own process group (pgid = pid), so the whole tree the command starts can be killed
  * with one signal to -pgid:
  *
- *   spawn ──► child exits ─────────────► kill stragglers (TERM, grace, KILL) ─► {exit|signal}
- *     └─────► timeout / abort ─────────► kill group     (TERM, grace, KILL) ─► {timeout|aborted}
+ *   spawn ──► child exits ─────────────► kill stragglers (TERM, grace, KILL) ─┬► {exit|signal}
+ *     └─────► timeout / abort ─────────► kill group     (TERM, grace, KILL) ─┴► {timeout|aborted}
+ *                                          then kill escapees (by env tag, process/escapees.ts)
+ *
+ * The timeout measures the child's time: a supervisor frozen by SIGSTOP / Ctrl-Z (the
+ * child, in its own session, keeps running) does not count its frozen time, and a child
+ * that has already exited when the timer fires (its exit not yet collected) is never a
+ * timeout.
  *
  * execa's own `timeout`/`cancelSignal` signal only the direct child and then wait for
  * stdout EOF, which a grandchild can hold for as long as it lives (library-pitfalls.md),
@@ -17,8 +23,9 @@ import path from 'node:path';
 import { execa, type Result } from 'execa';
 import { systemClock, type Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
+import { describeKilled, killTaggedGroups } from './escapees.js';
 import { LiveGroups, isGroupAlive, signalGroup } from './live-groups.js';
-import { processStartTime } from './process-identity.js';
+import { processStartTime, readProcStat } from './process-identity.js';
 import type { ProcessOutcome, ProcessRunner, RunSpec, SpawnedChild } from './types.js';
 
 const DEFAULT_KILL_GRACE_MS = 2000;
@@ -28,8 +35,12 @@ const POLL_MS = 25;
 const AFTER_KILL_WAIT_MS = 1000;
 /** How often a group that outlived SIGKILL is checked before it leaves the registry. */
 const LINGER_POLL_MS = 1000;
-/** Timer steps for the run limit: keeps huge limits clear of setTimeout's 2^31-1 ms clamp. */
-const MAX_TIMER_STEP_MS = 60_000;
+/** The run limit is counted in ticks this long, so a freeze of the supervisor is seen as one long tick. */
+const TIMEOUT_TICK_MS = 250;
+/** A tick that took this much longer than asked is a freeze (SIGSTOP, Ctrl-Z): it counts as one tick. */
+const FREEZE_SLACK_MS = 1500;
+/** A child seen exited when the timer fires: how long its exit may take to be collected before it counts as a timeout. */
+const EXIT_COLLECT_MS = 5000;
 
 export interface ProcessRunnerDeps {
   /** Registry of running groups, shared with the CLI so it can kill everything on exit. */
@@ -98,12 +109,19 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
   }
 
   const child: SpawnedChild = { pid, pgid: pid, startTime: processStartTime(pid) };
-  liveGroups.add(child);
+  liveGroups.add(child, spec.escapeTag);
+  // Once the group is gone: processes that left it (setsid, double fork) must not outlive the run either.
+  const killEscapees = async (): Promise<void> => {
+    if (spec.escapeTag === undefined) return;
+    const killed = await killTaggedGroups(spec.escapeTag, { graceMs, sleep: (ms) => clock.sleep(ms) });
+    for (const message of describeKilled(killed, `{group}, which left the group of \`${spec.command}\``, spec.escapeTag)) spec.onEscapee?.(message);
+  };
   try {
     spec.onSpawn?.(child);
   } catch (error) {
     // The caller could not record the child (e.g. its intent record): don't leave it running.
     await settleGroup(child.pgid, graceMs, exited, liveGroups, clock);
+    await killEscapees();
     throw error;
   }
 
@@ -118,7 +136,10 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
   spec.signal?.addEventListener('abort', onAbort, { once: true });
   if (spec.signal?.aborted) onAbort();
   const stopTimer = new AbortController();
-  void waitFor(clock, spec.timeoutMs, stopTimer.signal).then(() => {
+  void waitForChildTime(clock, spec.timeoutMs, stopTimer.signal).then(async () => {
+    // A child that has exited (its status is pending, e.g. after a SIGCONT) is never a timeout.
+    const start = clock.monotonic();
+    while (!stopTimer.signal.aborted && childHasExited(pid) && clock.monotonic() - start < EXIT_COLLECT_MS) await clock.sleep(POLL_MS, stopTimer.signal);
     if (stopTimer.signal.aborted) return;
     ending ??= 'timeout';
     wake();
@@ -129,6 +150,7 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
     stopTimer.abort();
     // Either way the group is killed: after a normal exit only background stragglers remain.
     await settleGroup(child.pgid, graceMs, first === null ? exited : null, liveGroups, clock);
+    await killEscapees();
     if (first !== null) return directChildOutcome(first, spec, took());
     return { kind: ending ?? 'timeout', durationMs: took() };
   } finally {
@@ -181,14 +203,35 @@ function forgetWhenGone(pgid: number, liveGroups: LiveGroups): void {
   timer.unref(); // must not keep the daemon alive on its own
 }
 
-/** Resolves after `ms` of monotonic time, or as soon as `signal` aborts. */
-async function waitFor(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  const start = clock.monotonic();
+/**
+ * Resolves after `ms` of the child's time, or as soon as `signal` aborts. Monotonic time
+ * is sampled every tick; a tick that took far longer than asked means this process was
+ * frozen (SIGSTOP, Ctrl-Z) while the child ran on, so it counts as one tick, not as the gap.
+ * (A suspended machine stops the child too; CLOCK_MONOTONIC does not advance then anyway.)
+ */
+async function waitForChildTime(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  let counted = 0;
+  let last = clock.monotonic();
   for (;;) {
-    const left = ms - (clock.monotonic() - start);
+    const left = ms - counted;
     if (left <= 0 || signal.aborted) return;
-    await clock.sleep(Math.min(left, MAX_TIMER_STEP_MS), signal);
+    const step = Math.min(left, TIMEOUT_TICK_MS);
+    await clock.sleep(step, signal);
+    const now = clock.monotonic();
+    const gap = now - last;
+    last = now;
+    counted += gap > step + FREEZE_SLACK_MS ? step : gap;
   }
+}
+
+/**
+ * Whether our direct child has exited though Node has not collected its status yet: it is
+ * a zombie (or already reaped). Without /proc we cannot tell: false.
+ */
+function childHasExited(pid: number): boolean {
+  const stat = readProcStat(pid);
+  if (stat !== null) return stat.state === 'Z' || stat.state === 'X';
+  return fs.existsSync('/proc/self/stat');
 }
 
 interface ExitReport {

@@ -2,6 +2,7 @@
  * The narrow process port the core sees (STYLE §2). One adapter (run-process.ts) wraps
  * execa; core tests may pass a fake.
  */
+import type { EnvTag } from './escapees.js';
 
 export interface RunSpec {
   /** Shell command line, run with /bin/sh -c in its own process group. */
@@ -21,6 +22,13 @@ export interface RunSpec {
   killGraceMs?: number;
   /** Abort (graceful stop): same tree kill as a timeout, outcome `aborted`. */
   signal?: AbortSignal;
+  /**
+   * Processes carrying this `name=value` in their environment are the run's: any that left
+   * the process group (setsid, double fork) are killed once the group is gone.
+   */
+  escapeTag?: EnvTag;
+  /** Told about each escapee group that was killed (or survived SIGKILL). */
+  onEscapee?: (message: string) => void;
   /** Called once the child runs, e.g. to record its identity in an intent record. */
   onSpawn?: (child: SpawnedChild) => void;
 }

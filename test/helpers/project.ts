@@ -67,6 +67,8 @@ export async function makeProject(opts: {
     metric_direction: 'lower',
     time_budget: '10s',
     agent: `sh ${PLAN_AGENT}`,
+    // Plans that run out change nothing: keep the no-change pause (5s, doubling) out of the way.
+    no_change_backoff: '20ms',
     ...opts.config,
   };
   await writeFiles(expDir, {

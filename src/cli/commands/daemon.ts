@@ -8,6 +8,7 @@ import { daemonFiles, type DaemonInfo } from '../../daemon/daemon-files.js';
 import { runDaemon } from '../../daemon/daemon-main.js';
 import { defaultServiceOptions, serviceInstallPlan, writeServiceFile } from '../../daemon/service-units.js';
 import { readTail } from '../../fs/read-tail.js';
+import { takeEarlySignals } from '../early-signals.js';
 import { isSameProcessAlive } from '../../process/process-identity.js';
 import { daemonRequest, liveDaemon } from '../daemon-client.js';
 import { printStatusTable } from './status.js';
@@ -105,22 +106,55 @@ export async function daemonReload(projectRoot: string, out: (text: string) => v
 export async function daemonLogs(projectRoot: string, follow: boolean, out: (text: string) => void): Promise<number> {
   const file = daemonFiles(projectRoot).log;
   if (!fs.existsSync(file)) throw new AutoresearchError('BAD_INPUT', `no daemon log yet: expected ${file}`);
-  out(readTail(file, 64 * 1024));
-  if (!follow) return EXIT.ok;
+  // The tail up to a size read once, and following from exactly there: no line lost or repeated between them.
   let offset = fs.statSync(file).size;
-  // Polling the size: simple, and it survives the file being recreated.
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 250));
-    const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
-    if (size < offset) offset = 0;
-    if (size > offset) {
-      const fd = fs.openSync(file, 'r');
-      const buffer = Buffer.alloc(size - offset);
-      fs.readSync(fd, buffer, 0, buffer.length, offset);
-      fs.closeSync(fd);
-      out(buffer.toString('utf8'));
-      offset = size;
+  out(readRange(file, Math.max(0, offset - 64 * 1024), offset));
+  if (!follow) return EXIT.ok;
+  // Following ends on Ctrl-C or SIGTERM, as the user's way to stop it: exit 0 (SPEC §8, stopped cleanly).
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  let stopping = takeEarlySignals().length > 0;
+  const onSignal = () => {
+    stopping = true;
+    stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    // Polling the size: simple, and it survives the file being recreated.
+    while (!stopping) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, 250)))]);
+      clearTimeout(timer);
+      if (stopping) break;
+      const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
+      if (size < offset) offset = 0;
+      if (size > offset) {
+        out(readRange(file, offset, size));
+        offset = size;
+      }
     }
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Bytes [start, end) of a file as UTF-8 ('' if it vanished meanwhile). */
+function readRange(file: string, start: number, end: number): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const buffer = Buffer.alloc(end - start);
+    const read = fs.readSync(fd, buffer, 0, buffer.length, start);
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

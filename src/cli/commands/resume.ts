@@ -31,7 +31,7 @@ export async function resumeCommand(opts: { projectRoot: string; id: string }, o
     return EXIT.ok;
   }
   // A waiting run (in the foreground or the daemon) sees this on its next tick and goes on.
-  await saveState(file, { ...state, halt: null, consecutiveCrashes: 0, exhausted: {} }, new Date());
+  await saveState(file, { ...state, halt: null, consecutiveCrashes: 0, consecutiveNoChange: 0, exhausted: {} }, new Date());
   const what = [state.halt === null ? null : `${state.halt.state} (${state.halt.reason})`, waiting ? 'the wait for the agent quota' : null].filter(Boolean).join(' and ');
   out(`${found.id.key}: cleared ${what}; \`autoresearch run ${found.id.key}\` continues it\n`);
   return EXIT.ok;

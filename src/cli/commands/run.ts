@@ -9,6 +9,7 @@ import { loadExperimentConfig } from '../../config/parse-config.js';
 import type { ExperimentConfig } from '../../config/types.js';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
 import { openSession } from '../../experiment/open-session.js';
+import { assertPreflight, preflightProblems } from '../../experiment/preflight.js';
 import { branchName, experimentPaths } from '../../experiment/paths.js';
 import { worktreePath } from '../../experiment/worktree-location.js';
 import { loadState } from '../../experiment/state.js';
@@ -47,6 +48,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
     );
   }
   if (opts.dryRun) return dryRun(config, opts, printer);
+  await assertPreflight(config, opts.projectRoot, process.env); // before the lock, the worktree, any row
 
   const { deps, signal, dispose } = foreground(config, printer);
   const warn = (message: string) => deps.report({ kind: 'warning', message });
@@ -71,7 +73,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
         signal,
         // `autoresearch pause` / `resume` without a daemon leave request files for us.
         between: async () => {
-          if (takeRequest(config.dir, 'resume', warn)) await session.store.update({ exhausted: {}, consecutiveCrashes: 0 });
+          if (takeRequest(config.dir, 'resume', warn)) await session.store.update({ exhausted: {}, consecutiveCrashes: 0, consecutiveNoChange: 0 });
           return takeRequest(config.dir, 'pause', warn) ? 'pause' : 'go';
         },
       });
@@ -108,6 +110,7 @@ function exitCodeOf(result: LoopResult, config: ExperimentConfig, opts: RunOptio
     case 'done':
     case 'limit':
     case 'interrupted':
+    case 'backoff': // only the daemon's loop ends on a backoff
       return EXIT.ok;
     case 'exhausted': {
       const again = `autoresearch --path ${shellQuote(opts.projectRoot)} run ${config.id.key}${opts.mode === 'single' ? ' --single' : ''}`;
@@ -187,5 +190,9 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
       : `would run iterations from ${next}${baselineNeeded ? ' (baseline first)' : ''}` +
         `${opts.maxIterations === null ? '' : `, at most ${opts.maxIterations}`}${config.maxExperiments === null ? '' : `, until max_experiments ${config.maxExperiments}`}`;
   line(`  plan:      ${plan}`);
+  const problems = await preflightProblems(config, opts.projectRoot, process.env);
+  if (problems.length > 0) {
+    throw new AutoresearchError('BAD_INPUT', [`experiment ${config.id.key} would not start:`, ...problems.map((p) => `  ${p}`)].join('\n'));
+  }
   return EXIT.ok;
 }

@@ -1,0 +1,95 @@
+/**
+ * Hostile agent vs the user's own git state: refs, stash, HEAD and index of the user's
+ * checkout are identical before and after a run whatever the agent does with git inside its
+ * worktree, and the experiment goes on (git/ref-guard.ts, git/worktree-identity.ts).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { git, makeProject, type TestProject } from '../helpers/project.js';
+
+/** Everything of the user's git state an agent could reach. */
+async function userGitState(root: string) {
+  const refs = (await git(root, 'for-each-ref', '--format=%(objectname) %(refname)'))
+    .split('\n')
+    .filter((l) => l !== '' && !/ refs\/(autoresearch|heads\/autoresearch)\//.test(l));
+  return {
+    refs,
+    stash: await git(root, 'stash', 'list', '--format=%H %gd %gs'),
+    head: await git(root, 'symbolic-ref', '-q', 'HEAD').catch(() => 'detached'),
+    headCommit: await git(root, 'rev-parse', 'HEAD'),
+    cached: await git(root, 'diff', '--cached'),
+    index: (await fs.readFile(path.join(root, '.git', 'index'))).toString('base64'),
+  };
+}
+
+/** A user with work in progress: a branch, a tag, two stash entries and a staged change. */
+async function userWithWork(project: TestProject): Promise<void> {
+  const { root } = project;
+  await git(root, 'branch', 'feature');
+  await git(root, 'tag', 'v1');
+  await fs.writeFile(path.join(root, 'other.txt'), 'stash one\n');
+  await git(root, 'stash', 'push', '-q', '-m', 'first');
+  await fs.writeFile(path.join(root, 'other.txt'), 'stash two\n');
+  await git(root, 'stash', 'push', '-q', '-m', 'second');
+  await fs.writeFile(path.join(root, 'other.txt'), 'staged\n');
+  await git(root, 'add', 'other.txt');
+}
+
+async function runOne(project: TestProject, iterations = 1) {
+  const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', String(iterations)], { env: project.env });
+  expect(r.exitCode, r.stderr).toBe(0);
+  return r;
+}
+
+async function result(project: TestProject, iteration: number): Promise<{ status: string; reason: string; detail: string | null }> {
+  return JSON.parse(await fs.readFile(path.join(project.expDir, 'runs', String(iteration).padStart(5, '0'), 'result.json'), 'utf8'));
+}
+
+describe('a hostile agent and the user refs', () => {
+  it("git stash pop / stash drop / stash push: the user's stash list comes back exactly", async () => {
+    const project = await makeProject({
+      plan: ['git stash pop || true; git stash drop || true; git stash push -m agent || true; git checkout -- . ; echo 5 > value.txt'],
+    });
+    await userWithWork(project);
+    const before = await userGitState(project.root);
+    await runOne(project);
+    expect(await userGitState(project.root)).toEqual(before);
+    const rows = await project.rows();
+    expect(rows.at(-1)?.status).toBe('keep'); // the experiment went on: the candidate was judged
+  }, 20_000);
+
+  it('branch, tag and update-ref of the user branch are refused by the hook; the candidate is still judged', async () => {
+    const project = await makeProject({
+      plan: ['echo 5 > value.txt && git commit -qam five; git branch x || true; git tag y || true; git update-ref refs/heads/main HEAD || true; git notes add -m n HEAD || true'],
+    });
+    await userWithWork(project);
+    const before = await userGitState(project.root);
+    await runOne(project);
+    expect(await userGitState(project.root)).toEqual(before);
+    expect((await project.rows()).at(-1)?.status).toBe('keep');
+    const stderr = await fs.readFile(path.join(project.expDir, 'runs', '00001', 'agent.stderr.log'), 'utf8');
+    expect(stderr).toMatch(/autoresearch: refused to change refs\/heads\/x/);
+  }, 20_000);
+
+  it('the hook bypassed (core.hooksPath overridden, stash reflog rewritten): every ref is put back and the result says so', async () => {
+    const bypass = 'git -c core.hooksPath=/dev/null';
+    const project = await makeProject({
+      plan: [
+        `echo 5 > value.txt && git commit -qam five && ${bypass} branch x && ${bypass} tag y && ${bypass} update-ref refs/heads/main HEAD && ${bypass} tag -d v1 && ${bypass} stash drop -q && ${bypass} update-ref refs/heads/feature HEAD`,
+      ],
+    });
+    await userWithWork(project);
+    const before = await userGitState(project.root);
+    await runOne(project);
+    expect(await userGitState(project.root)).toEqual(before);
+    const r = await result(project, 1);
+    expect(r.status).toBe('keep');
+    expect(r.detail).toMatch(/removed refs\/heads\/x/);
+    expect(r.detail).toMatch(/put back refs\/heads\/main/);
+    expect(r.detail).toMatch(/put back refs\/tags\/v1/);
+    // What the agent made is kept under our namespace, never lost.
+    expect(await git(project.root, 'for-each-ref', '--format=%(refname)', 'refs/autoresearch/')).toMatch(/displaced\/\d+\/heads\/x/);
+  }, 20_000);
+});
