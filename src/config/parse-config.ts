@@ -153,6 +153,7 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
     transientRetries: orDefault('transient_retries'),
     transientBackoffMs: orDefault('transient_backoff'),
     programFile: path.resolve(ctx.dir, orDefault('program')),
+    programSet: get('program') !== undefined,
     maxConsecutiveCrashes: orDefault('max_consecutive_crashes'),
     maxConsecutiveNoChange: orDefault('max_consecutive_no_change'),
     noChangeBackoffMs: orDefault('no_change_backoff'),

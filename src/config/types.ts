@@ -50,6 +50,8 @@ export interface ExperimentConfig {
   transientBackoffMs: number;
   /** Absolute path of the instructions file (default <dir>/program.md); may not exist. */
   programFile: string;
+  /** Whether `program:` was set (then the file must exist); the default may be missing (built-in instructions). */
+  programSet?: boolean;
   maxConsecutiveCrashes: number;
   /** The no-change breaker (loop/no-change.ts). */
   maxConsecutiveNoChange: number;

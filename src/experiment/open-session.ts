@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import type { SlotPool } from '../core/slot-pool.js';
 import { AutoresearchError } from '../core/errors.js';
 import type { ExperimentConfig } from '../config/types.js';
+import { checkProgramFile } from '../config/program-file.js';
 import { openProject, type ProjectRepo } from '../git/project-repo.js';
 import type { Worktree } from '../git/worktree.js';
 import fs from 'node:fs';
@@ -50,6 +51,7 @@ export interface Session {
 
 export async function openSession(config: ExperimentConfig, projectRoot: string, deps: LoopDeps, command: string): Promise<Session> {
   const paths = experimentPaths(config.dir);
+  checkProgramFile(config); // before any write: a bad `program:` would fail every iteration
   const project = await openProject(projectRoot);
   // Before anything is written: a badly set AUTORESEARCH_WORKTREES is refused here.
   const wantedWorktree = worktreePath(project, config.id.key, deps.env);

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { AutoresearchError, errorMessage } from '../core/errors.js';
 
 export type RequestKind = 'pause' | 'resume';
 
@@ -14,15 +15,34 @@ export function requestFile(experimentDir: string, kind: RequestKind): string {
 }
 
 export function leaveRequest(experimentDir: string, kind: RequestKind): void {
-  fs.writeFileSync(requestFile(experimentDir, kind), `${new Date().toISOString()}\n`);
+  const file = requestFile(experimentDir, kind);
+  try {
+    fs.writeFileSync(file, `${new Date().toISOString()}\n`);
+  } catch (error) {
+    throw new AutoresearchError('BAD_INPUT', `${file}: cannot leave the ${kind} request for the running \`run\`: ${errorMessage(error)}; check the experiment directory's permissions`, { cause: error });
+  }
 }
 
-/** True (and the file is gone) if the request was there. */
-export function takeRequest(experimentDir: string, kind: RequestKind): boolean {
+/**
+ * True (and the file is gone) if the request was there. A request that cannot be taken
+ * (permissions, a directory in its place) is ignored with `onProblem` saying why: the loop
+ * goes on, and the problem is reported once per file and error, not on every tick.
+ */
+export function takeRequest(experimentDir: string, kind: RequestKind, onProblem?: (message: string) => void): boolean {
+  const file = requestFile(experimentDir, kind);
   try {
-    fs.rmSync(requestFile(experimentDir, kind));
+    fs.unlinkSync(file);
     return true;
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    const key = `${file}:${code ?? errorMessage(error)}`;
+    if (!reported.has(key)) {
+      reported.add(key);
+      onProblem?.(`${file}: cannot take the ${kind} request (${errorMessage(error)}); it is ignored until the file can be removed (remove it by hand, or fix the permissions of ${experimentDir})`);
+    }
     return false;
   }
 }
+
+const reported = new Set<string>();

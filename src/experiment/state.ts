@@ -10,6 +10,7 @@ import { AutoresearchError, errorMessage } from '../core/errors.js';
 import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
 import type { ProcessIdentity } from '../process/process-identity.js';
 import type { LedgerDigest } from './ledger-digest.js';
+import { checkStateSchema, describeFound } from './state-schema.js';
 
 export const STATE_VERSION = 1;
 
@@ -89,8 +90,12 @@ export async function loadState(file: string): Promise<ExperimentState | null> {
   } catch (error) {
     throw corrupt(file, `valid JSON, found a parse error (${errorMessage(error)})`);
   }
-  if (!isState(parsed)) throw corrupt(file, `a state object of version ${STATE_VERSION} with id, worktree, branch and lastKept`);
-  return { ...parsed, exhausted: parsed.exhausted ?? {} };
+  const bad = checkStateSchema(parsed);
+  if (bad !== null) {
+    throw corrupt(file, bad.key === '' ? `a state object of version ${STATE_VERSION}, found ${describeFound(bad.found)}` : `key ${bad.key} to be ${bad.expected}, found ${describeFound(bad.found)}`);
+  }
+  const state = parsed as ExperimentState;
+  return { ...state, exhausted: state.exhausted ?? {} };
 }
 
 export async function saveState(file: string, state: ExperimentState, now: Date): Promise<void> {
@@ -103,22 +108,5 @@ function corrupt(file: string, expected: string): AutoresearchError {
     'STATE_CORRUPT',
     `${file}: expected ${expected}. Refusing to start fresh: that would forget the last kept commit. ` +
       `Inspect the file; to really start over, move it aside (results.tsv keeps every result).`,
-  );
-}
-
-function isState(value: unknown): value is ExperimentState {
-  if (typeof value !== 'object' || value === null) return false;
-  const s = value as Record<string, unknown>;
-  const kept = s.lastKept as Record<string, unknown> | undefined;
-  return (
-    s.version === STATE_VERSION &&
-    typeof s.id === 'string' &&
-    typeof s.projectRoot === 'string' &&
-    typeof s.worktree === 'string' &&
-    typeof s.branch === 'string' &&
-    typeof kept === 'object' &&
-    kept !== null &&
-    typeof kept.commit === 'string' &&
-    typeof s.consecutiveCrashes === 'number'
   );
 }

@@ -149,7 +149,22 @@ export class Ledger {
     if (this.failure !== undefined) {
       throw new AutoresearchError('DURABILITY', `refusing to append to ${this.file}: an earlier append failed (${this.failure}); restart to repair the ledger`);
     }
-    await this.followReplacement(row);
+    // A replacement between our check and our write sends the row to the unlinked file: seen
+    // right after the write, and written again to the file now at the path.
+    for (let attempt = 1; ; attempt++) {
+      await this.followReplacement(row);
+      const line = this.writeLine(row);
+      if (this.pathStillNamesFd() || attempt >= 3) {
+        // Keep the row as a reader of the file will see it (description sanitised, and so on).
+        this.list.push(parseRowLine(line.toString('utf8').slice(0, -1), this.cols, { file: this.file, line: this.list.length + 2, index: this.nextIteration() }));
+        this.floor = Math.max(this.floor, row.iteration + 1);
+        return;
+      }
+    }
+  }
+
+  /** One write of the whole line plus fsync on the O_APPEND descriptor; the line written. */
+  private writeLine(row: LedgerRow): Buffer {
     const line = Buffer.from(formatRow(row, this.cols), 'utf8');
     let operation = `open ${this.file} for appending`;
     try {
@@ -170,9 +185,13 @@ export class Ledger {
       this.failure = `${operation}: ${errorMessage(error)}`;
       throw new AutoresearchError('DURABILITY', `${operation} failed: ${errorMessage(error)}; the loop must stop (an fsync is never retried)`, { cause: error });
     }
-    // Keep the row as a reader of the file will see it (description sanitised, and so on).
-    this.list.push(parseRowLine(line.toString('utf8').slice(0, -1), this.cols, { file: this.file, line: this.list.length + 2, index: this.nextIteration() }));
-    this.floor = Math.max(this.floor, row.iteration + 1);
+    return line;
+  }
+
+  /** Whether the path still names the file our descriptor wrote to. */
+  private pathStillNamesFd(): boolean {
+    const now = statIfExists(this.file);
+    return now !== null && now.dev === this.identity.dev && now.ino === this.identity.ino;
   }
 
   /**

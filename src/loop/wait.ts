@@ -18,7 +18,7 @@ export async function waitForAgent(session: Session, deps: LoopDeps, until: numb
     const left = until - deps.clock.now();
     if (left <= 0) return 'reset-time';
     await deps.clock.sleep(Math.min(POLL_MS, left), signal);
-    if (takeRequest(session.config.dir, 'resume')) {
+    if (takeRequest(session.config.dir, 'resume', (message) => deps.report({ kind: 'warning', message }))) {
       // `autoresearch resume` while this run waits: the wait is over.
       await session.store.update({ exhausted: {}, consecutiveCrashes: 0, consecutiveNoChange: 0 });
       return 'resumed';

@@ -90,3 +90,61 @@ describe('adversarial files: results.tsv replaced during a run', () => {
     expect(await git(project.root, 'rev-parse', '--short=7', 'autoresearch/test/exp')).toBe((await project.rows())[2]?.commit);
   });
 });
+
+describe('adversarial files: malformed files give located errors', () => {
+  it('state.json with a value of the wrong type: exit 1 naming the file and the key, nothing reset', async () => {
+    const project = await makeProject({ plan: [`echo 9 > value.txt`, `echo 8 > value.txt`] });
+    expect((await run(project, 1)).exitCode).toBe(0);
+    const stateFile = path.join(project.expDir, 'state.json');
+    const state = JSON.parse(await fs.readFile(stateFile, 'utf8'));
+    state.lastKept.metric = 'fast';
+    await fs.writeFile(stateFile, JSON.stringify(state));
+    const before = await project.results();
+
+    const r = await run(project, 1);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`${stateFile}: expected key lastKept.metric to be a finite number or null, found "fast" (string)`);
+    expect(r.stderr).not.toMatch(/internal error/i);
+    expect(await project.results()).toBe(before);
+    expect(JSON.parse(await fs.readFile(stateFile, 'utf8')).lastKept.metric).toBe('fast'); // left for inspection
+  });
+
+  it('a ledger saved with a UTF-8 BOM is read and continued', async () => {
+    const project = await makeProject({ plan: [`echo 9 > value.txt`, `echo 8 > value.txt`] });
+    expect((await run(project, 1)).exitCode).toBe(0);
+    const results = path.join(project.expDir, 'results.tsv');
+    await fs.writeFile(results, `\uFEFF${await fs.readFile(results, 'utf8')}`);
+    const r = await run(project, 1);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const text = await fs.readFile(results, 'utf8');
+    expect(text.startsWith('\uFEFFcommit\t')).toBe(true);
+    expect(text.trimEnd().split('\n').slice(1).map((line) => line.split('\t')[4])).toEqual(['0', '1', '2']);
+  });
+
+  it('program: pointing at a directory or at a missing file: exit 1 naming the key and the path, before any row', async () => {
+    for (const [program, found] of [
+      ['instructions', 'a directory'],
+      ['missing.md', 'nothing'],
+    ] as const) {
+      const project = await makeProject({ config: { program } });
+      if (program === 'instructions') await fs.mkdir(path.join(project.expDir, program));
+      const r = await run(project, 1);
+      expect(r.exitCode, program).toBe(1);
+      expect(r.stderr).toContain(`${path.join(project.expDir, 'config.cfg')}: program: expected a`);
+      expect(r.stderr).toContain(`found ${found} at ${path.join(project.expDir, program)}`);
+      expect(r.stderr).not.toMatch(/internal error/i);
+      await expect(fs.stat(path.join(project.expDir, 'results.tsv'))).rejects.toMatchObject({ code: 'ENOENT' });
+    }
+  });
+
+  it('a pause.request that cannot be taken: a warning naming it, and the loop goes on', async () => {
+    const project = await makeProject();
+    // A directory where the request file goes: unlink fails (EISDIR/EPERM), as a permission error would.
+    await fs.writeFile(project.planFile, [`mkdir '${path.join(project.expDir, 'pause.request')}' && echo 9 > value.txt`, `echo 8 > value.txt`, `echo 7 > value.txt`].join('\n') + '\n');
+    const r = await run(project, 3);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${path.join(project.expDir, 'pause.request')}: cannot take the pause request`);
+    expect(r.stderr.split('\n').filter((line) => line.includes('cannot take the pause request')), r.stderr).toHaveLength(1); // once, not on every check
+    expect(await iterations(project)).toEqual(['0', '1', '2', '3']);
+  });
+});

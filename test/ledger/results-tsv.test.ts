@@ -1,3 +1,4 @@
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -405,6 +406,24 @@ describe('Ledger: the file replaced during a run', () => {
     expect(text.startsWith(HEADER)).toBe(true);
     expect(text.slice(HEADER.length).split('\t')[4]).toBe('1');
     await ledger.close();
+  });
+
+  it('writes the row again when the file is replaced between the check and the write', async () => {
+    const { file } = await setup();
+    let replaceDuringFsync = false;
+    const ledger = await Ledger.open(file, {
+      fsync: () => {
+        if (!replaceDuringFsync) return;
+        replaceDuringFsync = false; // the row is in the old inode now: an editor renames its copy over it
+        fsSync.writeFileSync(`${file}.new`, fsSync.readFileSync(file, 'utf8').split('\n').slice(0, 2).join('\n') + '\n');
+        fsSync.renameSync(`${file}.new`, file);
+      },
+    });
+    await ledger.append(row());
+    replaceDuringFsync = true;
+    await ledger.append(row({ iteration: 1, status: 'discard' }));
+    await ledger.close();
+    expect((await Ledger.open(file)).rows().map((r) => r.iteration)).toEqual([0, 1]);
   });
 
   it('stops with a located error when the replacement does not parse, and appends nothing', async () => {

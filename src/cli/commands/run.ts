@@ -51,6 +51,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
   await assertPreflight(config, opts.projectRoot, process.env); // before the lock, the worktree, any row
 
   const { deps, signal, dispose } = foreground(config, printer);
+  const warn = (message: string) => deps.report({ kind: 'warning', message });
   try {
     const session = await openSession(config, opts.projectRoot, deps, `autoresearch ${opts.argv.join(' ')}`);
     let result: LoopResult;
@@ -72,12 +73,12 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
         signal,
         // `autoresearch pause` / `resume` without a daemon leave request files for us.
         between: async () => {
-          if (takeRequest(config.dir, 'resume')) await session.store.update({ exhausted: {}, consecutiveCrashes: 0, consecutiveNoChange: 0 });
-          return takeRequest(config.dir, 'pause') ? 'pause' : 'go';
+          if (takeRequest(config.dir, 'resume', warn)) await session.store.update({ exhausted: {}, consecutiveCrashes: 0, consecutiveNoChange: 0 });
+          return takeRequest(config.dir, 'pause', warn) ? 'pause' : 'go';
         },
       });
       // A pause asked for during the last iteration (or of a --single run) still applies.
-      if (takeRequest(config.dir, 'pause') && session.store.current.halt === null) {
+      if (takeRequest(config.dir, 'pause', warn) && session.store.current.halt === null) {
         await session.store.update({ halt: { state: 'paused', reason: 'paused by `autoresearch pause`', at: new Date().toISOString() } });
         printer.line(`paused (requested during this run): \`autoresearch resume ${config.id.key}\` clears it`);
       }
