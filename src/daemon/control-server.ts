@@ -13,7 +13,7 @@
  * Any local user can connect, and a web page can make the browser connect too, so the server is
  * bounded and answers only what is addressed to it: at most MAX_CONNECTIONS sockets (more are
  * dropped at accept), headers within HEADERS_TIMEOUT_MS, bodies up to MAX_BODY_BYTES (413), and
- * only a `Host:` that names the loopback port (DNS rebinding gets 421). No error of a socket or
+ * only a `Host:` that is a loopback name (DNS rebinding gets 421). No error of a socket or
  * of accept (EMFILE) stops the daemon: it is logged and the server goes on.
  */
 import http from 'node:http';
@@ -68,8 +68,8 @@ export async function startControlServer(token: string, handlers: ControlHandler
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     req.on('error', () => {});
     res.on('error', () => {});
-    if (!isLoopbackHost(req.headers.host, port)) {
-      return send(res, 421, { error: `expected Host 127.0.0.1:${port}, localhost:${port} or [::1]:${port}, found ${JSON.stringify(req.headers.host ?? null)}` }, true);
+    if (!isLoopbackHost(req.headers.host)) {
+      return send(res, 421, { error: `expected Host 127.0.0.1:${port}, localhost:${port} or [::1]:${port} (this server answers loopback names only), found ${JSON.stringify(req.headers.host ?? null)}` }, true);
     }
     if (!(await readBodyWithin(req, MAX_BODY_BYTES))) return send(res, 413, { error: `expected no request body (at most ${MAX_BODY_BYTES} bytes)` }, true);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -122,11 +122,15 @@ export async function startControlServer(token: string, handlers: ControlHandler
   };
 }
 
-/** The Host header names this server: a loopback name with our port (not a name that resolves here). */
-export function isLoopbackHost(host: string | undefined, port: number): boolean {
+/**
+ * The Host header names a loopback host: 127.0.0.1, localhost or [::1], with any port (an SSH
+ * tunnel forwards another local port). A page whose own name was rebound to 127.0.0.1 sends its
+ * own name here, so it is refused.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
   if (host === undefined) return false;
-  const h = host.toLowerCase();
-  return h === `127.0.0.1:${port}` || h === `localhost:${port}` || h === `[::1]:${port}`;
+  const m = /^(127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?$/i.exec(host);
+  return m !== null;
 }
 
 /** Reads and drops the request body; false as soon as it exceeds `limit` bytes (or says it will). */

@@ -1,6 +1,7 @@
 /**
  * What `status` shows for one experiment (SPEC §8), read from its files: the ledger for the
- * counts, state.json for halts and waits, run.lock for "running". The daemon overlays what
+ * counts, state.json for halts and waits, run.lock for "running" (or "waiting" while that run waits
+ * out a quota recorded in state.json). The daemon overlays what
  * only it knows (phase, last progress, a rejected config edit).
  */
 import fs from 'node:fs/promises';
@@ -85,6 +86,10 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
   if (stateError !== null || ledgerError !== null) {
     status = 'blocked';
     reason = stateError ?? ledgerError;
+  } else if (running && wait !== null) {
+    // A foreground run waiting out a quota (the daemon's own waits are overlaid by the daemon).
+    status = 'waiting';
+    reason = (state === null || config === null ? undefined : waitReason(config, state, now)) ?? null;
   } else if (running) status = 'running';
   else if (state?.halt) {
     status = state.halt.state;

@@ -5,6 +5,7 @@
  * gc, English messages, and no inherited variable that points git at another repository.
  */
 import { GitError, simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
+import fs from 'node:fs';
 import { AutoresearchError } from '../core/errors.js';
 
 /** Who the daemon's commits are by when the repository has no identity configured. */
@@ -170,7 +171,13 @@ function gitFailed(dir: string, args: readonly string[], error: unknown): GitCom
   const stderr = error instanceof GitExitError ? error.stderr : error instanceof Error ? error.message : String(error);
   const lockFile = /Unable to create '([^']+\.lock)': File exists/.exec(stderr)?.[1];
   const command = ['git', ...args].map((a) => (/[\s"'\\]/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ');
-  const lines = [`${command} failed in ${dir} (exit code ${exitCode ?? 'none'}): ${stderr.trim() || 'no error output'}`];
+  // git cannot start in a directory that is gone: spawn says ENOENT, which reads as "git not installed".
+  const dirGone = /\bENOENT\b/.test(stderr) && !fs.existsSync(dir);
+  const lines = [
+    dirGone
+      ? `${command} failed: its directory ${dir} does not exist (deleted?)`
+      : `${command} failed in ${dir} (exit code ${exitCode ?? 'none'}): ${stderr.trim() || 'no error output'}`,
+  ];
   if (lockFile !== undefined) {
     lines.push(
       `The lock file ${lockFile} exists: another git process is working on this repository, or one was killed ` +

@@ -25,6 +25,7 @@ import type { WaitRole } from '../experiment/state.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { chooseAgent, retryAt } from './exhaustion.js';
 import { runIteration } from './iteration.js';
+import { recreateMissingWorktree, worktreeMissing } from './missing-worktree.js';
 import { noChangeBackoffMs, tripIfIdle } from './no-change.js';
 import { recoverInterruptedIteration } from './recovery.js';
 import { runSetupIfNeeded } from './setup.js';
@@ -73,6 +74,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
   if ((await runSetupIfNeeded(session, deps, opts.signal)) === 'aborted') return result({ kind: 'interrupted' });
 
   let first = true;
+  let worktreeRecreations = 0;
   for (;;) {
     if (opts.signal.aborted) return result({ kind: 'interrupted' });
     if (!first && opts.between !== undefined) {
@@ -115,7 +117,16 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
     }
     const agent = choice.kind === 'agent' ? choice.agent : null;
 
-    const outcome = await runIteration(session, deps, opts.signal, agent);
+    let outcome: Awaited<ReturnType<typeof runIteration>>;
+    try {
+      outcome = await runIteration(session, deps, opts.signal, agent);
+    } catch (error) {
+      // Deleted from outside mid-iteration: re-created and recovered, then the loop goes on.
+      if (!worktreeMissing(session)) throw error;
+      await recreateMissingWorktree(session, deps, error, worktreeRecreations++);
+      if ((await runSetupIfNeeded(session, deps, opts.signal)) === 'aborted') return result({ kind: 'interrupted' });
+      continue;
+    }
     switch (outcome.kind) {
       case 'interrupted':
         return result({ kind: 'interrupted' });
@@ -143,6 +154,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       }
     }
     if (outcome.kind !== 'recorded') continue;
+    worktreeRecreations = 0;
     rowsThisRun.push(outcome.row);
     if (agent !== null && session.store.current.exhausted[agent.role] !== undefined) {
       // The agent worked again: its backoff starts over next time.

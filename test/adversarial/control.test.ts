@@ -79,7 +79,7 @@ describe.skipIf(process.platform !== 'linux')('adversarial: the control port', (
   });
 
   it('refuses a Host that is not a loopback name (DNS rebinding) and answers the loopback names', async () => {
-    for (const host of ['evil.example', `evil.example:${info.port}`, `127.0.0.1.evil.example:${info.port}`, `127.0.0.1:${info.port + 1}`]) {
+    for (const host of ['evil.example', `evil.example:${info.port}`, `127.0.0.1.evil.example:${info.port}`, `localhost.evil.example`, `127.0.0.2:${info.port}`]) {
       const refused = await request(info.port, { headers: { host } });
       expect(refused.status, host).toBe(421);
       expect(refused.body).toContain(`127.0.0.1:${info.port}`);
@@ -87,7 +87,18 @@ describe.skipIf(process.platform !== 'linux')('adversarial: the control port', (
     }
     const dashboard = await request(info.port, { path: '/', headers: { host: 'evil.example' } });
     expect(dashboard.status).toBe(421);
-    for (const host of [`127.0.0.1:${info.port}`, `localhost:${info.port}`, `LOCALHOST:${info.port}`, `[::1]:${info.port}`]) {
+    // HTTP/1.0 without any Host: refused too.
+    const raw = net.connect(info.port, '127.0.0.1');
+    raw.on('error', () => {});
+    let answer = '';
+    raw.on('data', (c: Buffer) => (answer += c.toString()));
+    const ended = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    raw.write('GET /api/status HTTP/1.0\r\n\r\n');
+    await ended;
+    expect(answer).toMatch(/^HTTP\/1\.[01] 421 /);
+    expect(answer).not.toContain('exp/a');
+    // Any port: an SSH tunnel (`ssh -L 9000:127.0.0.1:<port>`) sends its own local port.
+    for (const host of [`127.0.0.1:${info.port}`, `localhost:${info.port}`, `LOCALHOST:${info.port}`, `[::1]:${info.port}`, 'localhost:9000', '127.0.0.1']) {
       const ok = await request(info.port, { headers: { host } });
       expect(ok.status, host).toBe(200);
       expect(ok.body).toContain('exp/a');
