@@ -43,8 +43,9 @@ export interface RefSnapshot {
   refs: Map<string, string>;
   /** The bytes of logs/refs/stash (null: none). */
   stashLog: Buffer | null;
-  /** Size of the user's checkout's HEAD reflog: it grows when they work in it. */
+  /** Size of the user's checkout's HEAD reflog and its index's mtime: both change when they commit, switch or reset there. */
   userHeadLogSize: number;
+  userIndexMtime: number;
 }
 
 export interface RefGuardOptions {
@@ -78,17 +79,21 @@ export class RefGuard {
   }
 
   async snapshot(): Promise<RefSnapshot> {
-    return { refs: await this.userRefs(), stashLog: this.readStashLog(), userHeadLogSize: this.userHeadLogSize() };
+    return { refs: await this.userRefs(), stashLog: this.readStashLog(), userHeadLogSize: this.userHeadLogSize(), userIndexMtime: this.userIndexMtime() };
   }
 
   /**
    * Put back every user-visible ref that differs from `before`; returns one line per ref
-   * put back (empty: nothing was touched).
+   * put back (empty: nothing was touched). `agentReachedRepository`: the worktree's .git was
+   * replaced, so the agent's git may have run as the user's checkout (its HEAD reflog and
+   * index are no sign of the user then).
    */
-  async restore(before: RefSnapshot, now: number): Promise<string[]> {
+  async restore(before: RefSnapshot, now: number, agentReachedRepository = false): Promise<string[]> {
     const after = await this.userRefs();
     const stashLog = this.readStashLog();
-    const userMoved = this.userHeadLogSize() !== before.userHeadLogSize;
+    // An update-ref of the branch HEAD is on also logs to HEAD; only the user's own commit,
+    // switch or reset in their checkout also writes its index.
+    const userMoved = !agentReachedRepository && this.userHeadLogSize() !== before.userHeadLogSize && this.userIndexMtime() !== before.userIndexMtime;
     const userBranch = userMoved ? this.userBranch() : null;
     const notes: string[] = [];
     const names = new Set([...before.refs.keys(), ...after.keys()]);
@@ -168,6 +173,14 @@ export class RefGuard {
   private userHeadLogSize(): number {
     try {
       return fs.statSync(path.join(this.userGitDir(), 'logs', 'HEAD')).size;
+    } catch {
+      return -1;
+    }
+  }
+
+  private userIndexMtime(): number {
+    try {
+      return fs.statSync(path.join(this.userGitDir(), 'index')).mtimeMs;
     } catch {
       return -1;
     }

@@ -93,3 +93,72 @@ describe('a hostile agent and the user refs', () => {
     expect(await git(project.root, 'for-each-ref', '--format=%(refname)', 'refs/autoresearch/')).toMatch(/displaced\/\d+\/heads\/x/);
   }, 20_000);
 });
+
+describe("a hostile agent and the worktree's identity", () => {
+  const cases: [string, string, RegExp][] = [
+    ['.git replaced by a symlink to the main git dir', 'echo 5 > value.txt; rm .git && ln -s "$AUTORESEARCH_PROJECT/.git" .git', /worktree_tampered: \.git replaced by a symlink to .*\/\.git/],
+    ['rm -rf .git && git init', 'echo 5 > value.txt; rm -rf .git && git init -q && git add -A && git commit -qm mine', /worktree_tampered: \.git replaced by a directory/],
+  ];
+  for (const [name, attack, reason] of cases) {
+    it(`${name}: a crash with the reason, the worktree rebuilt, the user's state untouched, the next iteration kept`, async () => {
+      const project = await makeProject({ plan: [attack, 'echo 3 > value.txt'] });
+      await userWithWork(project);
+      const before = await userGitState(project.root);
+      await runOne(project, 2);
+      expect(await userGitState(project.root)).toEqual(before);
+      const rows = await project.rows();
+      expect(rows.map((r) => [r.status, r.reason])).toEqual([
+        ['keep', 'baseline'],
+        ['crash', 'worktree_tampered'],
+        ['keep', 'improved'],
+      ]);
+      expect((await result(project, 1)).detail).toMatch(reason);
+      // The worktree is a linked worktree of the project again, at the new keep.
+      const wt = await project.worktree();
+      expect((await fs.lstat(path.join(wt, '.git'))).isFile()).toBe(true);
+      expect(await git(wt, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('autoresearch/test/exp');
+      expect(await fs.readFile(path.join(wt, 'value.txt'), 'utf8')).toBe('3\n');
+    }, 20_000);
+  }
+
+  it('git checkout main (and a commit) inside the worktree: the user branch does not move, the change is judged', async () => {
+    const project = await makeProject({
+      plan: ['git checkout -q main 2>/dev/null || git checkout -q --ignore-other-worktrees main; echo 5 > value.txt; git commit -qam five || true', 'echo 3 > value.txt'],
+    });
+    await userWithWork(project);
+    const before = await userGitState(project.root);
+    await runOne(project, 2);
+    expect(await userGitState(project.root)).toEqual(before);
+    expect((await project.rows()).map((r) => [r.status, r.reason])).toEqual([
+      ['keep', 'baseline'],
+      ['keep', 'improved'],
+      ['keep', 'improved'],
+    ]);
+    expect(await git(await project.worktree(), 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('autoresearch/test/exp');
+  }, 20_000);
+
+  it("git update-ref refs/heads/main HEAD through a symlinked .git: the user's branch is put back", async () => {
+    const project = await makeProject({
+      plan: ['echo 5 > value.txt && git commit -qam five && c=$(git rev-parse HEAD) && rm .git && ln -s "$AUTORESEARCH_PROJECT/.git" .git && git -c core.hooksPath=/dev/null update-ref refs/heads/main $c', 'echo 3 > value.txt'],
+    });
+    await userWithWork(project);
+    const before = await userGitState(project.root);
+    await runOne(project, 2);
+    expect(await userGitState(project.root)).toEqual(before);
+    expect((await project.rows()).map((r) => r.reason)).toEqual(['baseline', 'worktree_tampered', 'improved']);
+  }, 20_000);
+});
+
+describe('the user working in their own checkout during a turn', () => {
+  it('a commit the user makes on their branch while the agent runs is theirs: left as it is', async () => {
+    // The "user" commits from the agent's process, without the agent's git settings.
+    const asUser = 'env -u GIT_CONFIG_COUNT -u GIT_CONFIG_KEY_0 -u GIT_CONFIG_VALUE_0 git -C "$AUTORESEARCH_PROJECT"';
+    const project = await makeProject({ plan: [`${asUser} commit -qm 'user work' && echo 5 > value.txt`] });
+    await userWithWork(project);
+    const before = await git(project.root, 'rev-parse', 'HEAD');
+    await runOne(project);
+    expect(await git(project.root, 'log', '-1', '--format=%s', 'main')).toBe('user work');
+    expect(await git(project.root, 'rev-parse', 'HEAD~1')).toBe(before);
+    expect((await result(project, 1)).detail).toBeNull();
+  }, 20_000);
+});
