@@ -24,6 +24,8 @@ export interface Tampering {
 export function worktreeTampering(worktree: string, gitCommonDir: string, branch: string): Tampering | null {
   const dotGit = path.join(worktree, '.git');
   const dotgit = (reason: string): Tampering => ({ kind: 'dotgit', reason });
+  // The directory itself swapped for a symlink (to the user's checkout, or one of their worktrees).
+  if (isSymlink(worktree)) return dotgit(`the worktree directory ${worktree} was replaced by a symlink to ${readLink(worktree)}`);
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(dotGit);
@@ -50,6 +52,14 @@ export function worktreeTampering(worktree: string, gitCommonDir: string, branch
   const symref = /^ref: (\S+)$/.exec(head)?.[1];
   if (symref !== undefined && symref !== `refs/heads/${branch}`) return { kind: 'head', reason: `HEAD is on ${symref}, not on the experiment branch ${branch}` };
   return null;
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 function readLink(file: string): string {

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/git-repo.js';
 import { git, makeProject, type TestProject } from '../helpers/project.js';
 
 /** Everything of the user's git state an agent could reach. */
@@ -160,5 +161,30 @@ describe('the user working in their own checkout during a turn', () => {
     expect(await git(project.root, 'log', '-1', '--format=%s', 'main')).toBe('user work');
     expect(await git(project.root, 'rev-parse', 'HEAD~1')).toBe(before);
     expect((await result(project, 1)).detail).toBeNull();
+  }, 20_000);
+});
+
+describe('a hostile agent and the worktree directory itself', () => {
+  it("the worktree replaced by a symlink to the user's checkout: nothing of the user's is written or deleted", async () => {
+    const project = await makeProject({ plan: ['cd .. && wt=$AUTORESEARCH_WORKTREE && mv "$wt" "$wt.moved" && ln -s "$AUTORESEARCH_PROJECT" "$wt"', 'echo 3 > value.txt'] });
+    await userWithWork(project);
+    await fs.writeFile(path.join(project.root, 'untracked-user-file.txt'), 'mine\n');
+    const before = await userGitState(project.root);
+    await runOne(project, 2);
+    expect(await userGitState(project.root)).toEqual(before);
+    expect(await fs.readFile(path.join(project.root, 'untracked-user-file.txt'), 'utf8')).toBe('mine\n');
+    expect((await project.rows()).map((r) => r.reason)).toEqual(['baseline', 'worktree_tampered', 'improved']);
+    expect((await result(project, 1)).detail).toMatch(/worktree_tampered: the worktree directory .* was replaced by a symlink/);
+  }, 20_000);
+});
+
+describe("the user's own hooks", () => {
+  it("still run for the agent's commits (our hooks directory delegates to theirs)", async () => {
+    const project = await makeProject({ plan: ['echo 5 > value.txt && git commit -qam five'] });
+    const marker = path.join(await makeTempDir('ar-hook-'), 'pre-commit-ran');
+    await fs.writeFile(path.join(project.root, '.git', 'hooks', 'pre-commit'), `#!/bin/sh\necho ran > '${marker}'\n`, { mode: 0o755 });
+    await runOne(project);
+    expect(await fs.readFile(marker, 'utf8')).toBe('ran\n');
+    expect((await project.rows()).at(-1)?.description).toBe('five');
   }, 20_000);
 });
