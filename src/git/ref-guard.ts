@@ -39,7 +39,18 @@ const HOOK_NAMES = [
 /** Refs private to a worktree (HEAD and friends): the agent's own to move. */
 const WORKTREE_PRIVATE = ['HEAD', 'ORIG_HEAD', 'FETCH_HEAD', 'MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'BISECT_HEAD', 'REBASE_HEAD', 'AUTO_MERGE', 'refs/bisect/*', 'refs/worktree/*', 'refs/rewritten/*'];
 
+/**
+ * Refs a guard put back, for the other experiments of the same daemon: a turn of B that
+ * overlaps A's sees A's agent's change in its "before" and A's put-back in its "after"; B
+ * must not undo A's put-back. Only this process's guards (a second `run` on the same
+ * repository in another process is not covered).
+ */
+const putBack: { commonDir: string; ref: string; value: string | undefined; seq: number }[] = [];
+let sequence = 0;
+
 export interface RefSnapshot {
+  /** Position in `putBack` when taken. */
+  seq: number;
   refs: Map<string, string>;
   /** The bytes of logs/refs/stash (null: none). */
   stashLog: Buffer | null;
@@ -79,7 +90,7 @@ export class RefGuard {
   }
 
   async snapshot(): Promise<RefSnapshot> {
-    return { refs: await this.userRefs(), stashLog: this.readStashLog(), userHeadLogSize: this.userHeadLogSize(), userIndexMtime: this.userIndexMtime() };
+    return { seq: ++sequence, refs: await this.userRefs(), stashLog: this.readStashLog(), userHeadLogSize: this.userHeadLogSize(), userIndexMtime: this.userIndexMtime() };
   }
 
   /**
@@ -103,6 +114,7 @@ export class RefGuard {
       const stashLogChanged = ref === 'refs/stash' && !sameBytes(before.stashLog, stashLog);
       if (was === is && !stashLogChanged) continue;
       if (ref === userBranch) continue; // the user's own commit, switch or reset in their checkout
+      if (putBack.some((p) => p.commonDir === this.opts.gitCommonDir && p.ref === ref && p.value === is && p.seq > before.seq)) continue; // another experiment's guard
       if (is !== undefined) {
         const aside = `refs/autoresearch/${this.opts.idKey}/displaced/${now}/${ref.replace(/^refs\//, '')}`;
         await this.git.run(['update-ref', '--no-deref', aside, is]);
@@ -112,6 +124,8 @@ export class RefGuard {
       }
       if (was === undefined) await this.git.run(['update-ref', '--no-deref', '-d', ref]);
       else await this.git.run(['update-ref', '--no-deref', ref, was]);
+      putBack.push({ commonDir: this.opts.gitCommonDir, ref, value: was, seq: ++sequence });
+      if (putBack.length > 1000) putBack.splice(0, putBack.length - 1000);
       if (ref === 'refs/stash') {
         this.writeStashLog(before.stashLog);
         if (was === is) notes[notes.length - 1] = 'put back the stash list (entries were dropped or added during the agent turn)';

@@ -489,13 +489,13 @@ function prepareRunDir(dir: string, now: number): void {
 }
 
 function userRefGuard(session: Session): RefGuard {
-  const { project, config, paths, store } = session;
+  const { project, config, store } = session;
   return new RefGuard({
     root: project.root,
     gitCommonDir: project.gitCommonDir,
     branch: store.current.branch,
     idKey: config.id.key,
-    hooksDir: path.join(paths.runs, 'git-hooks'),
+    hooksDir: path.join(config.dir, 'git-hooks'), // daemon-owned (paths.ts DAEMON_OWNED)
   });
 }
 
