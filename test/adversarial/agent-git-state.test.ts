@@ -7,7 +7,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { makeTempDir } from '../helpers/git-repo.js';
+import { openProject } from '../../src/git/project-repo.js';
+import { RefGuard } from '../../src/git/ref-guard.js';
+import { makeRepo, makeTempDir } from '../helpers/git-repo.js';
 import { git, makeProject, type TestProject } from '../helpers/project.js';
 
 /** Everything of the user's git state an agent could reach. */
@@ -187,4 +189,25 @@ describe("the user's own hooks", () => {
     expect(await fs.readFile(marker, 'utf8')).toBe('ran\n');
     expect((await project.rows()).at(-1)?.description).toBe('five');
   }, 20_000);
+});
+
+describe('two experiments of one daemon with overlapping agent turns', () => {
+  it("one experiment's put-back is not undone by the other's guard", async () => {
+    const root = await makeRepo({ 'a.txt': 'a\n' });
+    const project = await openProject(root);
+    const hooks = await makeTempDir('ar-hooks-');
+    const guard = (id: string) => new RefGuard({ root, gitCommonDir: project.gitCommonDir, branch: `autoresearch/${id}`, idKey: id, hooksDir: path.join(hooks, id) });
+    const a = guard('eng/a');
+    const b = guard('eng/b');
+    const x = await git(root, 'rev-parse', 'main');
+    await git(root, 'commit', '-q', '--allow-empty', '-m', 'y', '--no-verify');
+    const y = await git(root, 'rev-parse', 'main');
+    await git(root, 'update-ref', 'refs/heads/main', x); // main at x, y exists
+    const beforeA = await a.snapshot();
+    await git(root, 'update-ref', 'refs/heads/main', y); // A's agent moves the user's main (hook bypassed)
+    const beforeB = await b.snapshot(); // B's turn starts while main is at y
+    expect(await a.restore(beforeA, 1, false)).toEqual([expect.stringMatching(/^put back refs\/heads\/main/)]);
+    expect(await b.restore(beforeB, 2, false)).toEqual([]);
+    expect(await git(root, 'rev-parse', 'main')).toBe(x);
+  });
 });
