@@ -21,7 +21,8 @@ import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
 import { LEDGER_COLUMNS } from '../ledger/types.js';
 import { EVALUATOR_FILE, findEvaluator, listEvaluators, type EvaluatorInfo } from './evaluators.js';
 import { ensureExperimentGitignore } from './gitignore.js';
-import { experimentPaths } from './paths.js';
+import { backUpBranchWork, describeBackup } from '../git/branch-backup.js';
+import { branchName, experimentPaths } from './paths.js';
 import { assertTargetsExist } from './target-check.js';
 
 export { listEvaluators, type EvaluatorInfo };
@@ -56,6 +57,8 @@ export interface InitExperimentResult {
   config: ExperimentConfig;
   /** The evaluator copied, if any. */
   evaluator: EvaluatorInfo | null;
+  /** The experiment branch already held work HEAD does not have: where its tip was saved (git/branch-backup.ts). */
+  branchBackup: { branch: string; ref: string; message: string } | null;
 }
 
 /** The evaluation runs in a git worktree, so it reaches the experiment dir through this variable. */
@@ -152,7 +155,12 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
   else kept.push(paths.gitignore);
   await writeFileDurable(paths.config, configText);
   files.unshift(paths.config);
-  return { dir, files, kept, config, evaluator };
+  // Nothing moves the branch here; the first run would. Its work is saved now, and said.
+  const branch = branchName(opts.id.key);
+  const head = (await execa('git', ['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: opts.projectRoot, reject: false })).stdout.trim();
+  const backup = head === '' ? null : await backUpBranchWork(opts.projectRoot, opts.id.key, branch, head, (opts.now ?? new Date()).getTime());
+  const branchBackup = backup === null ? null : { branch, ref: backup.ref, message: describeBackup(branch, backup) };
+  return { dir, files, kept, config, evaluator, branchBackup };
 }
 
 async function assertGitRepo(projectRoot: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { SlotPool } from '../core/slot-pool.js';
 import { AutoresearchError } from '../core/errors.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { checkProgramFile } from '../config/program-file.js';
+import { backUpBranchWork, describeBackup } from '../git/branch-backup.js';
 import { openProject, type ProjectRepo } from '../git/project-repo.js';
 import type { Worktree } from '../git/worktree.js';
 import fs from 'node:fs';
@@ -76,6 +77,11 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
     const loaded = await loadState(paths.state);
     reserveUsedIterations(ledger, loaded, paths, deps);
     const initial = loaded ?? (await initialState(config, project, wantedWorktree, ledger.rows(), deps));
+    if (loaded === null) {
+      // A fresh start on a branch that holds an earlier run's work: save it before it moves.
+      const backup = await backUpBranchWork(project.root, config.id.key, initial.branch, initial.lastKept.commit, deps.clock.now());
+      if (backup !== null) deps.report({ kind: 'warning', message: describeBackup(initial.branch, backup) });
+    }
     if (initial.projectRoot !== project.root) {
       throw new AutoresearchError(
         'BAD_INPUT',

@@ -221,10 +221,25 @@ export class ProjectRepo {
     const key = canonicalPath(worktreePath);
     let worktree = this.worktrees.get(key);
     if (worktree === undefined) {
-      worktree = new Worktree(path.resolve(worktreePath), { ...this.identityEnv });
+      const resolved = path.resolve(worktreePath);
+      worktree = new Worktree(resolved, { ...this.identityEnv }, { gitCommonDir: this.gitCommonDir, rebuild: (branch) => this.rebuildWorktree(resolved, branch) });
       this.worktrees.set(key, worktree);
     }
     return worktree;
+  }
+
+  /**
+   * The worktree at `worktreePath` was tampered with (its `.git` replaced: worktree-identity.ts):
+   * delete it (it is ours; through a symlinked .git, git would reach the user's repository, so
+   * it is not kept aside), drop its registration only, and add it again on `branch`. The
+   * user's checkout, refs, index and stash are not touched: no git command runs in that tree.
+   */
+  async rebuildWorktree(worktreePath: string, branch: string): Promise<void> {
+    fs.rmSync(worktreePath, { recursive: true, force: true }); // unlinks a symlinked .git, never its target
+    const registered = (await this.listWorktrees()).find((e) => canonicalPath(e.path) === canonicalPath(worktreePath));
+    // -f twice: also when locked. Only this registration, never `prune` (the user's stale worktrees are theirs).
+    if (registered !== undefined) await this.git.run(['worktree', 'remove', '-f', '-f', registered.path]);
+    await this.git.run(['worktree', 'add', '-q', worktreePath, branch]);
   }
 
   private async branchExists(branch: string): Promise<boolean> {

@@ -39,12 +39,24 @@ const HOOK_NAMES = [
 /** Refs private to a worktree (HEAD and friends): the agent's own to move. */
 const WORKTREE_PRIVATE = ['HEAD', 'ORIG_HEAD', 'FETCH_HEAD', 'MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'BISECT_HEAD', 'REBASE_HEAD', 'AUTO_MERGE', 'refs/bisect/*', 'refs/worktree/*', 'refs/rewritten/*'];
 
+/**
+ * Refs a guard put back, for the other experiments of the same daemon: a turn of B that
+ * overlaps A's sees A's agent's change in its "before" and A's put-back in its "after"; B
+ * must not undo A's put-back. Only this process's guards (a second `run` on the same
+ * repository in another process is not covered).
+ */
+const putBack: { commonDir: string; ref: string; value: string | undefined; seq: number }[] = [];
+let sequence = 0;
+
 export interface RefSnapshot {
+  /** Position in `putBack` when taken. */
+  seq: number;
   refs: Map<string, string>;
   /** The bytes of logs/refs/stash (null: none). */
   stashLog: Buffer | null;
-  /** Size of the user's checkout's HEAD reflog: it grows when they work in it. */
+  /** Size of the user's checkout's HEAD reflog and its index's mtime: both change when they commit, switch or reset there. */
   userHeadLogSize: number;
+  userIndexMtime: number;
 }
 
 export interface RefGuardOptions {
@@ -78,17 +90,21 @@ export class RefGuard {
   }
 
   async snapshot(): Promise<RefSnapshot> {
-    return { refs: await this.userRefs(), stashLog: this.readStashLog(), userHeadLogSize: this.userHeadLogSize() };
+    return { seq: ++sequence, refs: await this.userRefs(), stashLog: this.readStashLog(), userHeadLogSize: this.userHeadLogSize(), userIndexMtime: this.userIndexMtime() };
   }
 
   /**
    * Put back every user-visible ref that differs from `before`; returns one line per ref
-   * put back (empty: nothing was touched).
+   * put back (empty: nothing was touched). `agentReachedRepository`: the worktree's .git was
+   * replaced, so the agent's git may have run as the user's checkout (its HEAD reflog and
+   * index are no sign of the user then).
    */
-  async restore(before: RefSnapshot, now: number): Promise<string[]> {
+  async restore(before: RefSnapshot, now: number, agentReachedRepository = false): Promise<string[]> {
     const after = await this.userRefs();
     const stashLog = this.readStashLog();
-    const userMoved = this.userHeadLogSize() !== before.userHeadLogSize;
+    // An update-ref of the branch HEAD is on also logs to HEAD; only the user's own commit,
+    // switch or reset in their checkout also writes its index.
+    const userMoved = !agentReachedRepository && this.userHeadLogSize() !== before.userHeadLogSize && this.userIndexMtime() !== before.userIndexMtime;
     const userBranch = userMoved ? this.userBranch() : null;
     const notes: string[] = [];
     const names = new Set([...before.refs.keys(), ...after.keys()]);
@@ -98,6 +114,7 @@ export class RefGuard {
       const stashLogChanged = ref === 'refs/stash' && !sameBytes(before.stashLog, stashLog);
       if (was === is && !stashLogChanged) continue;
       if (ref === userBranch) continue; // the user's own commit, switch or reset in their checkout
+      if (putBack.some((p) => p.commonDir === this.opts.gitCommonDir && p.ref === ref && p.value === is && p.seq > before.seq)) continue; // another experiment's guard
       if (is !== undefined) {
         const aside = `refs/autoresearch/${this.opts.idKey}/displaced/${now}/${ref.replace(/^refs\//, '')}`;
         await this.git.run(['update-ref', '--no-deref', aside, is]);
@@ -107,6 +124,8 @@ export class RefGuard {
       }
       if (was === undefined) await this.git.run(['update-ref', '--no-deref', '-d', ref]);
       else await this.git.run(['update-ref', '--no-deref', ref, was]);
+      putBack.push({ commonDir: this.opts.gitCommonDir, ref, value: was, seq: ++sequence });
+      if (putBack.length > 1000) putBack.splice(0, putBack.length - 1000);
       if (ref === 'refs/stash') {
         this.writeStashLog(before.stashLog);
         if (was === is) notes[notes.length - 1] = 'put back the stash list (entries were dropped or added during the agent turn)';
@@ -168,6 +187,14 @@ export class RefGuard {
   private userHeadLogSize(): number {
     try {
       return fs.statSync(path.join(this.userGitDir(), 'logs', 'HEAD')).size;
+    } catch {
+      return -1;
+    }
+  }
+
+  private userIndexMtime(): number {
+    try {
+      return fs.statSync(path.join(this.userGitDir(), 'index')).mtimeMs;
     } catch {
       return -1;
     }

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AutoresearchError } from '../core/errors.js';
 import { GitClient } from './git-client.js';
+import { worktreeTampering, type Tampering } from './worktree-identity.js';
 import { COMMIT_FORMAT, parseCommit, parseStatus, parseSubjects, splitNul, subjectOf, type StatusSummary } from './parse.js';
 
 export type CandidateCapture =
@@ -41,8 +42,17 @@ const INTERRUPTED_OPERATIONS: { state: string; quit: string[] }[] = [
 
 const MAX_SUBJECTS = 20;
 
+/** What the worktree must be (worktree-identity.ts), and how to make it again when it is not. */
+export interface WorktreeIdentity {
+  gitCommonDir: string;
+  /** Remove the tampered worktree (ours) and add it again on `branch`; nothing of the user's is touched. */
+  rebuild(branch: string): Promise<void>;
+}
+
 export class Worktree {
   private readonly git: GitClient;
+  /** Ref updates go through the common git dir: never through a `.git` the agent may have replaced. */
+  private readonly refs: GitClient;
   /** Abbreviations learnt from output we already parsed, so shortHash needs no process for them. */
   private readonly shortHashes = new Map<string, string>();
   /** Untracked paths setup_cmd produced (repo-relative): kept by restore, never part of a candidate. */
@@ -52,8 +62,28 @@ export class Worktree {
   constructor(
     readonly path: string,
     env: Record<string, string> = {},
+    private readonly identity: WorktreeIdentity | null = null,
   ) {
     this.git = new GitClient(path, env);
+    this.refs = identity === null ? this.git : new GitClient(identity.gitCommonDir, env);
+  }
+
+  /**
+   * HEAD on a branch that is not the experiment's (`git checkout main` in the worktree): a
+   * commit of ours there would move that branch. Detach HEAD where it is (the agent's commits
+   * are still captured from it); an unborn branch (`checkout --orphan`) becomes ours, unborn
+   * content and all (its index is what capture reads). Only the worktree's own HEAD is written.
+   */
+  async leaveForeignBranch(branch: string): Promise<void> {
+    if (this.tampering(branch)?.kind !== 'head') return;
+    const head = await this.resolveCommit('HEAD');
+    if (head !== null) await this.git.run(['update-ref', '--no-deref', '-m', 'autoresearch: leave a branch that is not the experiment\'s', 'HEAD', head]);
+    else await this.git.run(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+  }
+
+  /** Why the worktree is not ours as made (its `.git`, or HEAD on another branch than `branch`), or null. */
+  tampering(branch: string): Tampering | null {
+    return this.identity === null ? null : worktreeTampering(this.path, this.identity.gitCommonDir, branch);
   }
 
   /**
@@ -63,7 +93,9 @@ export class Worktree {
    * setup_cmd) stay. A stale index.lock fails with GIT_FAILED naming it.
    */
   async restore(commit: string, branch: string): Promise<void> {
-    await this.prepare();
+    // A replaced `.git` is rebuilt first; HEAD on another branch is what checkout -B fixes.
+    if (this.identity !== null && this.tampering(branch)?.kind === 'dotgit') await this.identity.rebuild(branch);
+    await this.prepare(branch, { headAnywhere: true });
     // -B points `branch` at `commit` and checks it out, from any branch or a detached HEAD;
     // --force discards changes to tracked files (and a half-done merge).
     await this.git.run(['checkout', '--force', '-q', '-B', branch, commit, '--']);
@@ -100,7 +132,7 @@ export class Worktree {
    * the worktree is left on `branch` at `base`. `base` should be a full hash.
    */
   async captureCandidate(base: string, branch: string, opts: { fallbackDescription: string }): Promise<CandidateCapture> {
-    await this.prepare();
+    await this.prepare(branch);
     // --no-optional-locks: a read must not take index.lock (and skipping the index refresh is cheaper).
     const status = parseStatus(
       await this.git.out(['--no-optional-locks', 'status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all', '--ignore-submodules=dirty', '--no-renames', ...this.outsideSetupOutput()]),
@@ -196,7 +228,7 @@ export class Worktree {
    * Returns false, with the worktree untouched, when it does not apply cleanly.
    */
   async applyChange(commit: string): Promise<boolean> {
-    await this.prepare();
+    await this.prepare(null);
     const { exitCode } = await this.git.run(['cherry-pick', '--no-commit', commit], [1]);
     if (exitCode === 0) {
       // --no-commit leaves the sequencer state of a single pick behind on some versions.
@@ -218,7 +250,7 @@ export class Worktree {
     if (!ref.startsWith('refs/')) {
       throw new Error(`saveRef: expected a full ref name starting with refs/, found ${JSON.stringify(ref)}`);
     }
-    await this.git.run(['update-ref', '--no-deref', ref, commit]);
+    await this.refs.run(['update-ref', '--no-deref', ref, commit]);
   }
 
   /** The abbreviated hash as git prints it (7+ characters, longer when needed to be unique). */
@@ -252,7 +284,15 @@ export class Worktree {
    * cherry-pick or bisect the agent left half done: it would survive a checkout and let the
    * agent's next `git rebase --abort` move our branch. Only stats unless one is found.
    */
-  private async prepare(): Promise<void> {
+  private async prepare(branch: string | null, opts: { headAnywhere?: boolean } = {}): Promise<void> {
+    if (this.identity !== null) {
+      const tampered = worktreeTampering(this.path, this.identity.gitCommonDir, branch ?? '');
+      if (tampered?.kind === 'dotgit') {
+        // Never run a writing step there: through a replaced .git it would reach the user's repository.
+        throw new AutoresearchError('GIT_FAILED', `worktree_tampered: ${tampered.reason} (in ${this.path}); no git step was run there`);
+      }
+      if (tampered?.kind === 'head' && branch !== null && opts.headAnywhere !== true) await this.leaveForeignBranch(branch);
+    }
     const gitDir = worktreeGitDir(this.path);
     if (gitDir === undefined) {
       // Without its .git file, git would find the main repository's git dir above us instead.

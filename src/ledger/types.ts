@@ -10,7 +10,7 @@ export type RowStatus = 'keep' | 'discard' | 'crash';
  *  keep:    baseline | improved
  *  discard: no_improvement | no_change | scope_violation
  *  crash:   eval_exit | eval_signal | eval_timeout | eval_spawn | metric_missing | metric_invalid
- *           | agent_exit | agent_timeout | agent_spawn | setup_failed
+ *           | agent_exit | agent_timeout | agent_spawn | setup_failed | worktree_tampered
  */
 export type RowReason =
   | 'baseline'
@@ -27,7 +27,8 @@ export type RowReason =
   | 'agent_exit'
   | 'agent_timeout'
   | 'agent_spawn'
-  | 'setup_failed';
+  | 'setup_failed'
+  | 'worktree_tampered';
 
 export interface LedgerRow {
   /** Short hash of the evaluated commit. */

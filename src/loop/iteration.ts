@@ -225,9 +225,20 @@ class Iteration {
       beforeRetry: () => this.restoreWorktree(),
       onDuration: (ms) => (this.agentMs = (this.agentMs ?? 0) + ms),
     }).finally(async () => {
-      this.userRefNotes = await guard.restore(refsBefore, this.deps.clock.now());
+      const reachedRepository = session.worktree.tampering(session.store.current.branch)?.kind === 'dotgit';
+      // Before refs are put back: HEAD may be on a branch the agent made, about to be removed.
+      if (!reachedRepository) await session.worktree.leaveForeignBranch(session.store.current.branch);
+      this.userRefNotes = await guard.restore(refsBefore, this.deps.clock.now(), reachedRepository);
       for (const note of this.userRefNotes) this.deps.report({ kind: 'warning', message: `iteration ${this.number}: the agent changed your refs: ${note}` });
     });
+    if (turn.kind === 'finished' || turn.kind === 'crashed') {
+      // Nothing is captured from a worktree that is no longer ours as made (git/worktree-identity.ts).
+      const tampered = session.worktree.tampering(session.store.current.branch);
+      if (tampered?.kind === 'dotgit') {
+        this.agentReport = turn.report;
+        return { status: 'crash', reason: 'worktree_tampered', metric: null, commit: this.base, description: 'worktree tampered', detail: `worktree_tampered: ${tampered.reason}` };
+      }
+    }
     switch (turn.kind) {
       case 'finished':
         this.agentReport = turn.report;
@@ -418,6 +429,12 @@ class Iteration {
 
   private async restoreWorktree(): Promise<void> {
     const { lastKept, branch } = this.session.store.current;
+    const tampered = this.session.worktree.tampering(branch);
+    if (tampered?.kind === 'dotgit') {
+      // restore rebuilds it from the branch; ignored files made by setup_cmd are gone with it.
+      this.deps.report({ kind: 'warning', message: `worktree_tampered: ${tampered.reason}; ${this.session.store.current.worktree} is rebuilt at the last keep ${lastKept.commit.slice(0, 7)} (setup_cmd runs again at the next start)` });
+      if (this.session.store.current.setupDone) await this.session.store.update({ setupDone: false });
+    }
     await this.session.worktree.restore(lastKept.commit, branch);
   }
 
@@ -481,13 +498,13 @@ function prepareRunDir(dir: string, now: number): void {
 }
 
 function userRefGuard(session: Session): RefGuard {
-  const { project, config, paths, store } = session;
+  const { project, config, store } = session;
   return new RefGuard({
     root: project.root,
     gitCommonDir: project.gitCommonDir,
     branch: store.current.branch,
     idKey: config.id.key,
-    hooksDir: paths.gitHooks,
+    hooksDir: session.paths.gitHooks, // daemon-owned (paths.ts DAEMON_OWNED)
   });
 }
 

@@ -111,16 +111,19 @@ describe('restore', () => {
     expect(await exists(lock)).toBe(true);
   });
 
-  it('refuses to run when the agent deleted the worktree .git file (git would reach the main repository)', async () => {
+  it('never runs in a worktree whose .git file was deleted (git would reach the main repository): capture refuses, restore rebuilds it', async () => {
     const { repo, wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
     await writeFiles(repo, { 'a.txt': 'user work\n' });
     await fs.rm(path.join(wtPath, '.git'));
 
-    await expect(wt.restore(base, branch)).rejects.toMatchObject({
+    await expect(wt.captureCandidate(base, branch, FALLBACK)).rejects.toMatchObject({
       code: 'GIT_FAILED',
-      message: `${wtPath} is not an intact git worktree: expected a .git file there, found none (run ensureWorktree)`,
+      message: `worktree_tampered: ${path.join(wtPath, '.git')} is missing (in ${wtPath}); no git step was run there`,
     });
-    await expect(wt.captureCandidate(base, branch, FALLBACK)).rejects.toMatchObject({ code: 'GIT_FAILED' });
+    expect(await fs.readFile(path.join(repo, 'a.txt'), 'utf8')).toBe('user work\n');
+    await wt.restore(base, branch);
+    expect((await fs.lstat(path.join(wtPath, '.git'))).isFile()).toBe(true);
+    expect(await fs.readFile(path.join(wtPath, 'a.txt'), 'utf8')).toBe('a\n');
     expect(await fs.readFile(path.join(repo, 'a.txt'), 'utf8')).toBe('user work\n');
   });
 

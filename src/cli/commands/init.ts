@@ -43,7 +43,7 @@ export async function initCommand(opts: InitOptions, out: (text: string) => void
   const direction = parseChoice<Direction>('--direction', opts.direction, ['lower', 'higher']);
   const scope = parseChoice<Scope>('--scope', opts.scope, ['project', 'user']);
   const id = parseExperimentId(opts.id);
-  const { dir, files, config } = await initExperiment({
+  const { dir, files, config, branchBackup } = await initExperiment({
     projectRoot: opts.projectRoot,
     id,
     scope: scope ?? 'project',
@@ -58,6 +58,7 @@ export async function initCommand(opts: InitOptions, out: (text: string) => void
   });
   out(`created experiment ${id.key} in ${dir}\n`);
   for (const f of files) out(`  ${f}\n`);
+  if (branchBackup !== null) out(`note: ${branchBackup.message}\n`);
 
   if (opts.baseline !== false) {
     out(`running the evaluation once for the baseline (in a temporary worktree of HEAD; limit ${Math.round(config.evalTimeoutMs / 1000)}s; skip with --no-baseline): ${config.evaluateCmd}\n`);

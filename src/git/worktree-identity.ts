@@ -1,0 +1,87 @@
+/**
+ * Is the experiment's worktree still what we made? Checked before every git step that
+ * writes there (worktree.ts), from files only (no git process): the agent, or an evaluation,
+ * can replace `.git` with a symlink to the main git dir (our next `checkout -B` would then
+ * move the user's HEAD, index and branch) or with a repository of its own (`rm -rf .git &&
+ * git init`). What git itself would follow from the worktree is checked:
+ *   <worktree>/.git         a regular file `gitdir: <common>/worktrees/<x>`
+ *   <common>/worktrees/<x>  registered for this path (its `gitdir` file names <worktree>/.git)
+ *                           and sharing this repository (its `commondir` is <common>)
+ *   its HEAD                our branch, or detached (a commit there moves no branch);
+ *                           never another branch: a commit would move that branch.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface Tampering {
+  /** 'dotgit': the worktree no longer leads to its registration (rebuild it); 'head': HEAD is on another branch (a checkout fixes it). */
+  kind: 'dotgit' | 'head';
+  /** One line for the row: `.git replaced by a symlink to /repo/.git`. */
+  reason: string;
+}
+
+/** null when `worktree` is the registered linked worktree of `gitCommonDir` with HEAD on `branch` (or detached). */
+export function worktreeTampering(worktree: string, gitCommonDir: string, branch: string): Tampering | null {
+  const dotGit = path.join(worktree, '.git');
+  const dotgit = (reason: string): Tampering => ({ kind: 'dotgit', reason });
+  // The directory itself swapped for a symlink (to the user's checkout, or one of their worktrees).
+  if (isSymlink(worktree)) return dotgit(`the worktree directory ${worktree} was replaced by a symlink to ${readLink(worktree)}`);
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(dotGit);
+  } catch {
+    return dotgit(`${dotGit} is missing`);
+  }
+  if (stat.isSymbolicLink()) return dotgit(`.git replaced by a symlink to ${readLink(dotGit)}`);
+  if (stat.isDirectory()) return dotgit(`.git replaced by a directory (a repository of its own, e.g. \`git init\`) at ${dotGit}`);
+  if (!stat.isFile()) return dotgit(`${dotGit} is not a regular file`);
+  const target = /^gitdir: (.*)$/m.exec(readText(dotGit) ?? '')?.[1]?.trim();
+  if (target === undefined || target === '') return dotgit(`${dotGit} does not name a git dir (expected "gitdir: <path>")`);
+  const admin = path.resolve(worktree, target);
+  const worktreesDir = path.join(gitCommonDir, 'worktrees');
+  if (realPath(path.dirname(admin)) !== realPath(worktreesDir)) return dotgit(`.git points at ${admin}, not at a worktree of ${gitCommonDir}`);
+  const registeredFor = readText(path.join(admin, 'gitdir'))?.trim();
+  if (registeredFor === undefined || realPath(path.resolve(admin, registeredFor)) !== realPath(dotGit)) {
+    return dotgit(`.git points at ${admin}, which is registered for ${registeredFor ?? 'no worktree'}, not for ${worktree}`);
+  }
+  const commonDir = readText(path.join(admin, 'commondir'))?.trim();
+  if (commonDir === undefined || realPath(path.resolve(admin, commonDir)) !== realPath(gitCommonDir)) {
+    return dotgit(`${admin}/commondir names ${commonDir ?? 'nothing'}, not ${gitCommonDir}`);
+  }
+  const head = readText(path.join(admin, 'HEAD'))?.trim() ?? '';
+  const symref = /^ref: (\S+)$/.exec(head)?.[1];
+  if (symref !== undefined && symref !== `refs/heads/${branch}`) return { kind: 'head', reason: `HEAD is on ${symref}, not on the experiment branch ${branch}` };
+  return null;
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function readLink(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return '?';
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
