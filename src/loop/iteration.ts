@@ -18,6 +18,7 @@
  * an unfinished iteration (roll back) from a decided one (finish it).
  */
 import fs from 'node:fs';
+import { AutoresearchError } from '../core/errors.js';
 import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
 import { RefGuard } from '../git/ref-guard.js';
@@ -38,6 +39,7 @@ import { isImprovement } from './decide.js';
 import type { Phase } from './events.js';
 import { classifyFailedEvaluation } from './eval-llm.js';
 import { placeExperimentFiles } from './experiment-files.js';
+import { worktreeMissing } from './missing-worktree.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
 import { buildPrompt } from './prompt.js';
 import { nextNoChangeCount } from './no-change.js';
@@ -348,6 +350,12 @@ class Iteration {
   /** Row first (the source of truth), then the artifact, then state, then git. */
   private async record(verdict: Verdict): Promise<LedgerRow> {
     const { session, deps } = this;
+    // A worktree deleted from outside mid-iteration (by hand, a cleanup job) measured nothing
+    // of the candidate: no row; the loop re-creates it and runs the iteration again
+    // (loop/missing-worktree.ts). A .git *replaced* by the agent is tampering: a crash row.
+    if (worktreeMissing(session)) {
+      throw new AutoresearchError('GIT_FAILED', `the worktree ${session.worktree.path} vanished during iteration ${this.number}: nothing of it is recorded`);
+    }
     if (this.userRefNotes.length > 0) {
       const refs = `user refs put back: ${this.userRefNotes.join('; ')}`;
       verdict = { ...verdict, detail: verdict.detail === null ? refs : `${verdict.detail}; ${refs}` };
