@@ -41,7 +41,7 @@ export async function tripIfIdle(session: Session, deps: Pick<LoopDeps, 'clock' 
   const last = [...session.ledger.rows()].reverse().find(isNoChangeRow);
   const lastNote = last === undefined ? '' : `; the last was #${last.iteration} ${last.reason} (details in its runs/ directory)`;
   const reason =
-    `${count} consecutive iterations changed nothing (or only outside scope) (max_consecutive_no_change: ${max})${lastNote}; ` +
+    `${count === 1 ? '1 iteration' : `${count} consecutive iterations`} changed nothing (or only outside scope) (max_consecutive_no_change: ${max})${lastNote}; ` +
     `check the agent's output and that \`target\`/\`scope\` name the files it should edit`;
   await session.store.update({ halt: { state: 'tripped', reason, at: new Date(deps.clock.now()).toISOString() } });
   deps.report({ kind: 'halted', state: 'tripped', reason });
