@@ -127,7 +127,7 @@ describe.skipIf(process.platform !== 'linux')('no-change breaker in the daemon',
 
     await waitUntil(async () => (await status('nc/trip'))?.state === 'tripped', 'nc/trip tripped', 30_000, () => daemonLog(project));
     const tripped = JSON.parse(fs2.readFileSync(path.join(project.dir('nc/trip'), 'state.json'), 'utf8')) as { halt: { reason: string } };
-    expect(tripped.halt.reason).toMatch(/^1 consecutive iterations changed nothing \(or only outside scope\)/);
+    expect(tripped.halt.reason).toMatch(/^1 iteration changed nothing \(or only outside scope\)/);
     expect(project.rows('nc/trip').map((r) => r.reason)).toEqual(['baseline', 'no_change']);
 
     const resumed = await runCli(['--path', project.root, 'resume', 'nc/idle'], { env: project.env });
