@@ -52,6 +52,12 @@ export interface LedgerRow {
   costUsd?: number | null;
   tokensIn?: number | null;
   tokensOut?: number | null;
+  /**
+   * Why, in words, for a person (issue 10): for a crash or discard the first meaningful error
+   * line (`SyntaxError: expected ':' (train.py:41)`, `eval.sh is outside scope (train.py)`);
+   * for a keep that looks wrong, text starting `suspicious:`. null/absent: nothing to add.
+   */
+  detail?: string | null;
 }
 
 /** Column order of the header we write. A file whose header is a strict prefix is upgraded. */
