@@ -56,7 +56,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('[id]', '<domain>/<name>')
     .addOption(new Option('--single', 'run one iteration').conflicts('loop'))
     .addOption(new Option('--loop', 'iterate until done, tripped or stopped (default)'))
-    .option('--max-experiments <n>', 'stop after n iterations in this run', positiveInt)
+    .option('--max-experiments <n>', 'run at most n experiments (baseline not counted); replaces max_experiments for this run', positiveInt)
     .option('--dry-run', 'say what would happen; change nothing')
     .option('--resume', 'run the most recently active experiment')
     .action(async (id: string | undefined, o: { single?: boolean; maxExperiments?: number; dryRun?: boolean; resume?: boolean }) => {
@@ -158,6 +158,13 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (id: string, o: { status: string[]; iterations?: string; dryRun?: boolean }) =>
       setExit(await (await import('./commands/rerun.js')).rerunCommand({ projectRoot: root(), id, statuses: o.status, iterations: o.iterations, dryRun: Boolean(o.dryRun) }, out)),
     );
+
+  program
+    .command('reset')
+    .description('make an earlier keep the best again (a new row records it; the undone keeps stay under refs/autoresearch/)')
+    .argument('<id>', '<domain>/<name>')
+    .requiredOption('--to <iteration>', 'the iteration of a keep (baseline or improved)')
+    .action(async (id: string, o: { to: string }) => setExit(await (await import('./commands/reset.js')).resetCommand({ projectRoot: root(), id, to: o.to }, out)));
 
   program
     .command('resume')

@@ -9,9 +9,8 @@
  */
 import type { Direction } from '../config/types.js';
 import type { StatusState } from '../experiment/experiment-status.js';
-import { summarizeRows } from '../ledger/summary.js';
+import { countsAsExperiment, summarizeRows } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
-import { isBaselineRow } from '../loop/experiment-loop.js';
 
 /** Keep labels on one chart: past this, only the largest steps are labelled (the rest would overlap). */
 export const MAX_LABELS = 40;
@@ -109,7 +108,7 @@ export function buildExperimentView(input: ViewInput): ExperimentView {
   // Without a config the direction is unknown: 'lower' only orders the summary, and the
   // page says the config is unreadable.
   const summary = summarizeRows(rows, direction ?? 'lower');
-  const improvements = rows.filter((r) => r.status === 'keep' && !isBaselineRow(r)).length;
+  const improvements = rows.filter((r) => r.status === 'keep' && countsAsExperiment(r)).length;
   const timeSpentS = sumOrNull(rows.map((r) => r.durationS));
   const costUsd = sumOrNull(rows.map((r) => r.costUsd ?? null));
   const avgIterationS = averageIterationS(rows);
@@ -157,7 +156,7 @@ export function costPerKeep(costUsd: number | null, improvements: number): numbe
  */
 export function averageIterationS(rows: readonly LedgerRow[]): number | null {
   const timed = rows.filter((r) => r.durationS !== null);
-  const experiments = timed.filter((r) => !isBaselineRow(r));
+  const experiments = timed.filter(countsAsExperiment);
   const pool = experiments.length > 0 ? experiments : timed;
   if (pool.length === 0) return null;
   return pool.reduce((sum, r) => sum + (r.durationS ?? 0), 0) / pool.length;
@@ -182,7 +181,7 @@ export function estimateEta(input: EtaInput): Eta | null {
   const { avgIterationS: avg, now } = input;
   const candidates: Eta[] = [];
   if (input.maxExperiments !== null) {
-    const done = input.rows.filter((r) => !isBaselineRow(r)).length;
+    const done = input.rows.filter(countsAsExperiment).length;
     // A baseline is still owed before the first experiment; it is one iteration too.
     const owed = input.rows.length === 0 ? 1 : 0;
     const remaining = Math.max(0, input.maxExperiments - done);
@@ -220,10 +219,10 @@ export function buildChart(rows: readonly LedgerRow[], direction: Direction): Ch
     s += row.status === 'keep' ? 'k' : row.status === 'discard' ? 'd' : 'c';
     d.push(truncate(row.description, TOOLTIP_CHARS));
     if (row.status !== 'keep' || row.metric === null) return;
-    // Strictly better only, as summarizeRows and the keep rule: a tie does not move the best.
-    const better = current === null || (direction === 'lower' ? row.metric < current : row.metric > current);
+    // Every keep is the best from then on, as summarizeRows says: a reset or a rebase's
+    // baseline may step back (worse); a tie keep of the seed skill moves nothing.
     steps.push({ index, gain: current === null ? Infinity : Math.abs(row.metric - current) });
-    if (better) {
+    if (current !== row.metric) {
       current = row.metric;
       best.push([row.iteration, row.metric]);
     }

@@ -10,6 +10,7 @@ import { parseConfigText } from '../config/parse-config.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
 import { summarizeRows } from '../ledger/summary.js';
+import { maxExperimentsReached } from '../loop/max-experiments.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import { chooseAgent, waitUntil } from '../loop/exhaustion.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
@@ -58,7 +59,7 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
   }
   // The digest in state.json describes results.tsv as long as the file has not changed
   // since: then no row needs to be read. Otherwise (seed ledgers, edits, rebuilds) read it.
-  let counts: Pick<LedgerDigest, 'iterations' | 'keeps' | 'discards' | 'crashes' | 'best' | 'baseline'>;
+  let counts: Pick<LedgerDigest, 'iterations' | 'experiments' | 'keeps' | 'discards' | 'crashes' | 'best' | 'baseline'>;
   let trailingCrashes = 0;
   let ledgerError: string | null = null;
   let rows: LedgerRow[] = [];
@@ -77,8 +78,8 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
   const owner = await readLockOwner(paths.lock);
   const running = owner !== null && isSameProcessAlive(owner);
   const wait = config !== null && state !== null ? waitUntil(config, state, now) : null;
-  // Iterations after the baseline (the baseline is always the first keep).
-  const experiments = counts.iterations - (counts.baseline === null ? 0 : 1);
+  // What max_experiments counts (no baseline, no reset); a digest of an older version lacks it.
+  const experiments = counts.experiments ?? counts.iterations - (counts.baseline === null ? 0 : 1);
   const done = config?.maxExperiments != null && experiments >= config.maxExperiments;
 
   let status: StatusState;
@@ -99,7 +100,7 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     reason = (state === null || config === null ? undefined : waitReason(config, state, now)) ?? null;
   } else if (done) {
     status = 'done';
-    reason = `max_experiments (${config?.maxExperiments}) reached`;
+    reason = config === null ? null : maxExperimentsReached(config);
   } else status = counts.iterations === 0 ? 'new' : 'idle';
 
   return {

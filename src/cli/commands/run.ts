@@ -188,7 +188,11 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
         ? `would run iteration ${next}: the baseline evaluation`
         : `would run iteration ${next}: ${agent === null ? 'evaluate the worktree' : 'the agent, then evaluate its change'}`
       : `would run iterations from ${next}${baselineNeeded ? ' (baseline first)' : ''}` +
-        `${opts.maxIterations === null ? '' : `, at most ${opts.maxIterations}`}${config.maxExperiments === null ? '' : `, until max_experiments ${config.maxExperiments}`}`;
+        (opts.maxIterations !== null
+          ? `, at most ${opts.maxIterations} experiment${opts.maxIterations === 1 ? '' : 's'} (--max-experiments replaces max_experiments for this run)`
+          : config.maxExperiments === null
+            ? ''
+            : `, until max_experiments ${config.maxExperiments}`);
   line(`  plan:      ${plan}`);
   const problems = await preflightProblems(config, opts.projectRoot, process.env);
   if (problems.length > 0) {
