@@ -167,6 +167,15 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (id: string, o: { to: string }) => setExit(await (await import('./commands/reset.js')).resetCommand({ projectRoot: root(), id, to: o.to }, out)));
 
   program
+    .command('rebase')
+    .description("move the experiment onto the project's current HEAD (its keeps carried over) and measure the baseline there")
+    .argument('<id>', '<domain>/<name>')
+    .option('--onto-head-only', 'drop the keeps: start again from HEAD itself')
+    .action(async (id: string, o: { ontoHeadOnly?: boolean }) =>
+      setExit(await (await import('./commands/rebase.js')).rebaseCommand({ projectRoot: root(), id, ontoHeadOnly: Boolean(o.ontoHeadOnly) }, out)),
+    );
+
+  program
     .command('resume')
     .description('clear tripped, paused or blocked')
     .argument('<id>', '<domain>/<name>')

@@ -53,13 +53,22 @@ export type IterationResult =
   | { kind: 'exhausted'; role: WaitRole; label: string; resetAt: number | null; message: string; signature: string | null }
   | { kind: 'billing'; role: WaitRole; label: string; message: string; signature: string }
   | { kind: 'auth'; role: WaitRole; label: string; message: string; signature: string }
-  // `rerun`: the past candidate's change does not apply to the current best (no row).
+  // `rerun`: the past candidate's change does not apply to the current best; `rebase`: the
+  // re-measured baseline failed (no row either way).
   | { kind: 'not-applicable'; detail: string };
 
 /** `rerun`: evaluate a past candidate's change again, on top of the current best, without the agent. */
 export interface Rerun {
   iteration: number;
   commit: string;
+  description: string;
+}
+
+/**
+ * `rebase`: the baseline measured again on the experiment's new base. Its row says why
+ * (`description`); a failed evaluation writes no row (the caller puts the experiment back).
+ */
+export interface Remeasure {
   description: string;
 }
 
@@ -87,8 +96,8 @@ const LOG_TAIL_BYTES = 4096;
 const EVAL_CLASSIFY_BYTES = 256 * 1024;
 
 /** `agent` runs the turn (null: the baseline, or `agent: none`, which evaluates the worktree as it is). */
-export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun): Promise<IterationResult> {
-  return new Iteration(session, deps, signal, agent, rerun ?? null).run();
+export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun, remeasure?: Remeasure): Promise<IterationResult> {
+  return new Iteration(session, deps, signal, agent, rerun ?? null, remeasure ?? null).run();
 }
 
 class Iteration {
@@ -113,6 +122,7 @@ class Iteration {
     private readonly signal: AbortSignal,
     private readonly agent: RunnableAgent | null,
     private readonly rerun: Rerun | null,
+    private readonly remeasure: Remeasure | null = null,
   ) {
     const kept = session.store.current.lastKept;
     this.number = session.ledger.nextIteration();
@@ -144,7 +154,10 @@ class Iteration {
   }
 
   private async evaluateBaseline(): Promise<Verdict> {
-    const verdict = await this.evaluate(this.base, 'baseline');
+    const verdict = await this.evaluate(this.base, this.remeasure?.description ?? 'baseline');
+    if (this.remeasure !== null && verdict.status !== 'keep') {
+      throw new NoRow({ kind: 'not-applicable', detail: `${verdict.reason}${verdict.detail === null ? '' : `: ${verdict.detail}`}` });
+    }
     return verdict.status === 'keep' ? { ...verdict, reason: 'baseline' } : verdict;
   }
 
