@@ -87,6 +87,15 @@ function buildProgram(setExit: (code: number) => void): Command {
     );
 
   program
+    .command('logs')
+    .description("the current (or last) iteration's agent and evaluation output; -f follows it across phases and iterations")
+    .argument('<id>', '<domain>/<name>')
+    .option('-f, --follow', 'keep printing new output, into the next iterations, until Ctrl-C')
+    .action(async (id: string, o: { follow?: boolean }) =>
+      setExit(await (await import('./commands/logs.js')).logsCommand({ projectRoot: root(), id, follow: Boolean(o.follow) }, out)),
+    );
+
+  program
     .command('results')
     .description('the ledger of one experiment, or one line per experiment (--domain, --all); --rebuild regenerates results.tsv')
     .argument('[id]', '<domain>/<name>')
