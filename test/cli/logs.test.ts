@@ -50,6 +50,21 @@ async function status(project: TestProject): Promise<Status> {
   return entry as Status;
 }
 
+/** The daemon refreshes its status every second: poll until it shows `expected` (or time out showing the last one). */
+async function statusReaching(project: TestProject, expected: Partial<Status>): Promise<Status> {
+  let last: Status | undefined;
+  await waitUntil(
+    async () => {
+      last = await status(project);
+      return Object.entries(expected).every(([key, value]) => JSON.stringify(last?.[key as keyof Status]) === JSON.stringify(value));
+    },
+    `status ${JSON.stringify(expected)}`,
+    20_000,
+    () => JSON.stringify(last),
+  );
+  return last as Status;
+}
+
 describe('status and logs of the iteration in flight', () => {
   it('status names the phase and its log files; logs prints them; logs -f follows into the next phases and iterations', async () => {
     const { project, open, started } = await gatedProject();
@@ -130,6 +145,27 @@ describe('status and logs of the iteration in flight', () => {
       follow.process.kill('SIGTERM');
     }
     expect((await follow.result()).exitCode).toBe(0);
+  });
+
+  it('status through the daemon gives the same iteration, phase and log paths', async () => {
+    const { project, open, started } = await gatedProject();
+    const daemon = startCli(['--path', project.root, 'daemon', 'start', '--foreground', '--concurrency', '1'], { env: project.env });
+    try {
+      await started('setup-started');
+      await waitUntil(() => fs.existsSync(path.join(project.root, '.autoresearch', 'daemon.json')), 'daemon.json');
+      expect(await statusReaching(project, { state: 'running', phase: 'setup' })).toMatchObject({ iteration: null, logs: { setup: path.join(project.expDir, 'setup.log'), eval: null } });
+      open('setup');
+      open('eval-0');
+      await started('agent-started-1');
+      const runDir = path.join(project.expDir, 'runs', '00001');
+      expect(await statusReaching(project, { state: 'running', phase: 'agent', iteration: 1 })).toMatchObject({ logs: { run_dir: runDir, agent_stdout: path.join(runDir, 'agent.stdout.log') } });
+      open('agent-1');
+      await started('eval-started-1');
+      expect(await statusReaching(project, { state: 'running', phase: 'eval', iteration: 1 })).toMatchObject({ logs: { eval: path.join(runDir, 'eval.log') } });
+    } finally {
+      daemon.process.kill('SIGTERM');
+    }
+    expect((await daemon.result()).exitCode).toBe(0);
   });
 
   it('logs of an unknown experiment is an error naming what exists', async () => {
