@@ -7,8 +7,8 @@
  * to an exit code in one place (SPEC §8). Nothing else calls process.exit.
  */
 import { takeEarlySignals } from './early-signals.js';
-import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { checkProjectPath, findProjectRoot } from '../config/discover.js';
 import { AutoresearchError, EXIT, errorMessage } from '../core/errors.js';
 import { guardStandardStreams, writeTo } from './output-guard.js';
 // Commands are imported when they run: `run` (and the daemon's children) never load the
@@ -27,10 +27,14 @@ function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('autoresearch')
     .description('Runs autonomous keep/discard/crash experiment loops, unattended.')
     .version(VERSION)
-    .option('--path <dir>', 'project root', process.cwd())
+    .option('--path <dir>', 'project root (default: found from the current directory, like git)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeTo(process.stdout, s), writeErr: (s) => writeTo(process.stderr, s) });
-  const root = () => path.resolve(program.opts<{ path: string }>().path);
+  // --path as given (it must exist); otherwise the nearest .autoresearch/ or git toplevel above the current directory.
+  const root = () => {
+    const given = program.opts<{ path?: string }>().path;
+    return given === undefined ? findProjectRoot(process.cwd()) : checkProjectPath(given);
+  };
 
   program
     .command('init')
