@@ -134,7 +134,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   daemon.command('stop').description('stop gracefully and wait').action(async () => setExit(await (await import('./commands/daemon.js')).daemonStop(root(), out)));
   daemon
     .command('status')
-    .description('the daemon and its experiments')
+    .description('the daemon and its experiments (exit 3 when no daemon runs)')
     .option('--json', 'machine-readable')
     .action(async (o: { json?: boolean }) => setExit(await (await import('./commands/daemon.js')).daemonStatus(root(), Boolean(o.json), out)));
   daemon
@@ -148,11 +148,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('write a systemd user unit or a launchd agent that runs the daemon')
     .addOption(new Option('--systemd', 'a systemd user unit').conflicts('launchd'))
     .addOption(new Option('--launchd', 'a launchd agent (macOS)'))
+    .option('--concurrency <n>', 'experiments running at once, passed to the service\'s `daemon start` (default 4)', positiveInt)
+    .option('--slots <list>', 'evaluation slots, passed to the service\'s `daemon start`', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean))
     .option('--print', 'print it; write nothing')
     .option('--force', 'replace an existing, different file')
-    .action(async (o: { systemd?: boolean; launchd?: boolean; print?: boolean; force?: boolean }) => {
+    .action(async (o: { systemd?: boolean; launchd?: boolean; print?: boolean; force?: boolean; concurrency?: number; slots?: string[] }) => {
       const kind = o.launchd ? 'launchd' : o.systemd ? 'systemd' : process.platform === 'darwin' ? 'launchd' : 'systemd';
-      setExit(await (await import('./commands/daemon.js')).daemonInstall({ projectRoot: root(), kind, print: Boolean(o.print), force: Boolean(o.force) }, out));
+      const daemonArgs = [...(o.concurrency === undefined ? [] : ['--concurrency', String(o.concurrency)]), ...(o.slots === undefined ? [] : ['--slots', o.slots.join(',')])];
+      setExit(await (await import('./commands/daemon.js')).daemonInstall({ projectRoot: root(), kind, print: Boolean(o.print), force: Boolean(o.force), daemonArgs }, out));
     });
 
   program
