@@ -157,7 +157,7 @@ async function daemonStatus(root: string, startedAt: Date, opts: DaemonOptions, 
         state: runner.state === 'idle' ? onDisk.state : runner.state,
         reason: runner.reason ?? onDisk.reason,
         wait_until: runner.waitUntil ?? onDisk.wait_until,
-        phase: runner.phase,
+        phase: runner.phase ?? onDisk.phase,
         last_progress: runner.lastProgressAt ?? onDisk.last_progress,
         config_error: runner.configError ?? onDisk.config_error,
       } satisfies ExperimentStatus;

@@ -347,6 +347,7 @@ export class ExperimentRunner {
     logEvent(this.logger, event);
     this.lastProgressAt = new Date(this.deps.clock.now()).toISOString();
     if (event.kind === 'phase') this.phase = event.phase;
+    if (event.kind === 'setup') this.phase = event.status === 'start' ? 'setup' : null;
     if (event.kind === 'iteration-start') {
       this.iteration = event.iteration;
       this.phase = event.baseline ? 'baseline' : 'start';

@@ -16,6 +16,7 @@ import { chooseAgent, waitUntil } from '../loop/exhaustion.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { fileSize, type LedgerDigest } from './ledger-digest.js';
+import { liveIteration, type LiveLogs } from './live-iteration.js';
 import { experimentPaths } from './paths.js';
 import { readLockOwner } from './run-lock.js';
 import { loadState } from './state.js';
@@ -35,7 +36,11 @@ export interface ExperimentStatus {
   consecutive_crashes: number;
   wait_until: string | null;
   reason: string | null;
+  /** The phase of the iteration in flight (the daemon says more: capture, decide, between iterations). */
   phase: string | null;
+  /** The iteration in flight, and where its output goes (null when nothing runs). */
+  iteration: number | null;
+  logs: LiveLogs | null;
   last_progress: string | null;
   pid: number | null;
   config_error: string | null;
@@ -103,6 +108,7 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     reason = config === null ? null : maxExperimentsReached(config);
   } else status = counts.iterations === 0 ? 'new' : 'idle';
 
+  const live = liveIteration(paths, state, { running, hasSetup: config?.setupCmd != null });
   return {
     id: found.id.key,
     scope: found.scope,
@@ -116,7 +122,9 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     consecutive_crashes: state?.consecutiveCrashes ?? trailingCrashes,
     wait_until: wait === null ? null : new Date(wait).toISOString(),
     reason,
-    phase: null,
+    phase: live.phase,
+    iteration: live.iteration,
+    logs: live.logs,
     last_progress: state?.updatedAt ?? null,
     pid: running ? (owner?.pid ?? null) : null,
     config_error: configError,
