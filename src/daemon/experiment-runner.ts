@@ -265,6 +265,7 @@ export class ExperimentRunner {
           signal: this.abort.signal,
           waitForQuota: false,
           between: async () => {
+            this.warnTiming(deps.report);
             if (this.ending !== null) return 'end';
             if (this.pauseRequested) {
               this.pauseRequested = false;
@@ -368,6 +369,11 @@ export class ExperimentRunner {
       );
       if (dirty !== null) report({ kind: 'warning', message: dirty });
     }
+    this.warnTiming(report);
+  }
+
+  /** Also between iterations: an experiment added later makes this one share the CPUs. */
+  private warnTiming(report: (event: LoopEvent) => void): void {
     if (!this.timingWarned) {
       const sharing = daemonCpuSharing({
         concurrency: this.deps.turns.size,

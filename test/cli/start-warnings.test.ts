@@ -6,9 +6,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { git, snapshotTree, writeFiles } from '../helpers/git-repo.js';
 import { makeProject } from '../helpers/project.js';
+import { waitUntil } from '../daemon/helpers.js';
 
 /** The user's checkout as bytes: every file outside .autoresearch, the index, and what git status says. */
 async function checkoutState(root: string): Promise<{ files: [string, string][]; index: string; status: string }> {
@@ -85,6 +86,34 @@ describe('suspicious keeps', () => {
     );
     expect(messages(r.stderr)).toContain(`iteration 2 kept, but ${detail} (${path.join(project.expDir, 'runs', '00002', 'eval.log')})`);
     expect(messages(r.stderr)).not.toMatch(/iteration 1 kept, but/);
+  });
+});
+
+describe('a timing metric while another run uses the machine', () => {
+  it('run warns when another experiment of the project is running, and suggests --concurrency 1 or slots', async () => {
+    const project = await makeProject({ config: { metric: 'p50_ms', evaluate_cmd: 'echo "p50_ms: $(cat value.txt)"' } });
+    // A second experiment whose baseline evaluation runs until it is stopped.
+    const slowDir = path.join(project.root, '.autoresearch', 'test', 'slow');
+    await writeFiles(slowDir, { 'config.cfg': 'target: value.txt\nevaluate_cmd: sleep 600; echo "score: 1"\nmetric: score\nagent: none\ntime_budget: 10m\n' });
+    const alone = await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env });
+    expect(alone.exitCode).toBe(0);
+    expect(alone.stderr).not.toContain('looks like a timing');
+
+    const slow = startCli(['--path', project.root, 'run', 'test/slow', '--single'], { env: project.env });
+    try {
+      // Its run.lock is what a starting run sees: wait for it (the state, not the output's wording).
+      await waitUntil(() => fs.stat(path.join(slowDir, 'run.lock')).then(() => true, () => false), 'test/slow holds its run.lock');
+      const r = await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env });
+      expect(r.exitCode).toBe(0); // a warning, never a refusal
+      expect(messages(r.stderr)).toContain(
+        `p50_ms looks like a timing (its name contains the word \`ms\`; set metric_kind: other if it is not a timing), and other experiments ` +
+          `of this project run on this machine at the same time: test/slow (\`autoresearch --path ${project.root} run test/slow --single\` pid ${slow.pid})`,
+      );
+      expect(messages(r.stderr)).toMatch(/`autoresearch daemon start --concurrency 1` \(or `--slots cpu`, so evaluations take turns\)/);
+    } finally {
+      slow.process.kill('SIGTERM');
+      await slow.result();
+    }
   });
 });
 
