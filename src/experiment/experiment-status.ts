@@ -44,6 +44,8 @@ export interface ExperimentStatus {
   last_progress: string | null;
   pid: number | null;
   config_error: string | null;
+  /** Only from the daemon: its latest warnings for this experiment (a dirty checkout, a suspicious keep…). */
+  warnings?: string[];
 }
 
 export async function readExperimentStatus(found: DiscoveredExperiment, now: number): Promise<ExperimentStatus> {

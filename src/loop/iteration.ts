@@ -44,6 +44,7 @@ import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
 import { buildPrompt } from './prompt.js';
 import { nextNoChangeCount } from './no-change.js';
 import { outOfScope } from './scope.js';
+import { suspiciousKeep } from './suspicious.js';
 
 export type IterationResult =
   | { kind: 'recorded'; row: LedgerRow }
@@ -94,6 +95,8 @@ class NoRow {
 const LOG_TAIL_BYTES = 4096;
 /** The classifier sees the end of the evaluation log: limit messages come last. */
 const EVAL_CLASSIFY_BYTES = 256 * 1024;
+/** Where NaN-like output near the metric line is looked for (suspicious.ts). */
+const SUSPICIOUS_TAIL_BYTES = 64 * 1024;
 
 /** `agent` runs the turn (null: the baseline, or `agent: none`, which evaluates the worktree as it is). */
 export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun, remeasure?: Remeasure): Promise<IterationResult> {
@@ -336,13 +339,24 @@ class Iteration {
     if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`);
     if (metric.kind === 'invalid') return crash('metric_invalid', `${metric.why} on the metric line: ${metric.line.slice(0, 200)}`);
     const better = this.best === null || isImprovement(metric.value, this.best, session.config.direction, session.config.minImprovement);
+    // A keep that looks like a broken evaluation stays a keep, flagged in its detail (suspicious.ts).
+    const suspicious = better
+      ? suspiciousKeep({
+          metric: session.config.metric,
+          value: metric.value,
+          previousBest: this.best,
+          direction: session.config.direction,
+          logLines: readTailLines(this.files.evalLog, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/),
+          matches: metricMatcher(metricGrep, metricRegex),
+        })
+      : null;
     return {
       status: better ? 'keep' : 'discard',
       reason: better ? 'improved' : 'no_improvement',
       metric: metric.value,
       commit,
       description,
-      detail: null,
+      detail: suspicious,
     };
   }
 
@@ -387,6 +401,8 @@ class Iteration {
       costUsd: this.agentReport?.costUsd ?? null,
       tokensIn: this.agentReport?.inputTokens ?? null,
       tokensOut: this.agentReport?.outputTokens ?? null,
+      // A suspicious keep says so in its row (`suspicious: …`).
+      ...(verdict.status === 'keep' && verdict.detail !== null ? { detail: verdict.detail } : {}),
     };
     // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
     // Until this point the branch's reflog holds it, so a kill before here loses nothing.
@@ -430,6 +446,9 @@ class Iteration {
     await this.restoreWorktree();
     if (session.store.current.intent !== null) await session.store.update({ intent: null });
     deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });
+    if (row.status === 'keep' && row.detail?.startsWith('suspicious:') === true) {
+      deps.report({ kind: 'warning', message: `iteration ${this.number} kept, but ${row.detail} (${this.files.evalLog})` });
+    }
     return row;
   }
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
+import { defaultSlotNames } from '../../core/slot-pool.js';
 import { daemonFiles, type DaemonInfo } from '../../daemon/daemon-files.js';
 import { runDaemon } from '../../daemon/daemon-main.js';
 import { defaultServiceOptions, serviceInstallPlan, writeServiceFile } from '../../daemon/service-units.js';
@@ -25,7 +26,7 @@ export interface StartOptions {
 }
 
 export async function daemonStart(opts: StartOptions, out: (text: string) => void): Promise<number> {
-  const slots = opts.slots ?? Array.from({ length: opts.concurrency }, (_, i) => `slot-${i + 1}`);
+  const slots = opts.slots ?? defaultSlotNames(opts.concurrency);
   if (opts.foreground) {
     const code = await runDaemon({ projectRoot: opts.projectRoot, concurrency: opts.concurrency, slots });
     // Everything is stopped and logged (sync); a library timer (chokidar's) must not keep

@@ -72,6 +72,7 @@ export function printStatusTable(experiments: readonly ExperimentStatus[], out: 
   ];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   for (const row of rows) out(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd() + '\n');
+  for (const e of experiments) for (const warning of e.warnings ?? []) out(`warning: ${e.id}: ${warning}\n`);
 }
 
 export async function pauseCommand(opts: { projectRoot: string; id: string }, out: (text: string) => void): Promise<number> {
