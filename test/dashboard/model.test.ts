@@ -229,7 +229,7 @@ describe('page', () => {
   });
 
   it('is one file with no external resource', () => {
-    const data: DashboardData = { version: 1, generatedAt: new Date(NOW).toISOString(), root: '/p', live: false, experiments: [view(fixtureRows('engineering/train-speed'))] };
+    const data: DashboardData = { version: 1, generatedAt: new Date(NOW).toISOString(), root: '/p', live: false, experiments: [view(fixtureRows('engineering/train-speed'))], overlays: [] };
     const html = renderDashboardHtml(data);
     // The only link is the empty data: favicon, which spares the browser a request for /favicon.ico.
     expect(html.match(/\b(?:src|href)=[^ >]*/gi)).toEqual(['href="data:,"']);
@@ -241,7 +241,7 @@ describe('page', () => {
 });
 
 describe('cachedDashboard (the daemon)', () => {
-  const data = (n: number): DashboardData => ({ version: 1, generatedAt: String(n), root: '/', live: true, experiments: [] });
+  const data = (n: number): DashboardData => ({ version: 1, generatedAt: String(n), root: '/', live: true, experiments: [], overlays: [] });
 
   it('awaits the first build, then serves the cache while it rebuilds in the background', async () => {
     let now = 0;

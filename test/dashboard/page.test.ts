@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectDashboard } from '../../src/dashboard/collect.js';
-import { buildExperimentView, type DashboardData } from '../../src/dashboard/model.js';
+import { buildExperimentView, overlayGroups, type DashboardData } from '../../src/dashboard/model.js';
 import type { LedgerRow } from '../../src/ledger/types.js';
 import { renderDashboardHtml } from '../../src/dashboard/render.js';
 import { startControlServer } from '../../src/daemon/control-server.js';
@@ -29,7 +29,7 @@ const ARTIFACTS = path.resolve(HERE, '../artifacts');
 
 // What the fixture ledgers hold (counted by hand from the files).
 const EXPECTED = {
-  'engineering/train-speed': { dots: 16, keeps: 6, crashes: 2, noMetric: 3 },
+  'engineering/train-speed': { dots: 15, keeps: 6, crashes: 2, noMetric: 2 }, // + 1 no_change row, not evaluated: not a dot
   'prompts/headline-ctr': { dots: 8, keeps: 4, crashes: 2, noMetric: 2 },
   'content/new-idea': { dots: 0, keeps: 0, crashes: 0, noMetric: 0 },
 } as const;
@@ -121,14 +121,14 @@ describe('autoresearch dashboard', () => {
     expect(train?.labels).toContain('baseline');
     expect(train?.labels).toContain('tie embeddings & "unembed"');
     expect(train?.labels).toContain('RoPE base 10000 -> 50000 with a much longer …'); // truncated to 45 characters
-    expect(train?.stats.iterations).toContain('16');
-    expect(train?.stats.iterations).toContain('6 keep · 8 discard · 2 crash');
+    expect(train?.stats.experiments).toContain('15 / 40'); // after the baseline, as max_experiments counts
+    expect(train?.stats.experiments).toContain('after the baseline (as max_experiments counts) · 5 keep · 8 discard · 2 crash');
     expect(train?.stats.best).toContain('+2.32%'); // (0.998012 − 0.9749) / 0.998012
     expect(train?.stats.best).toContain('0.9749 vs 0.998012');
     expect(train?.stats.cost).toContain('$2.85');
     expect(train?.stats.cost).toContain('$0.57 per keep (5 improvements)');
     expect(train?.stats.time).toContain('1h 17m'); // 4624.0 s in all
-    expect(train?.stats.eta).toMatch(/25 iterations left · max_experiments 40/);
+    expect(train?.stats.eta).toMatch(/25 experiments left · max_experiments 40/);
     expect(train?.state).toBe('idle');
 
     const seed = await chartCounts(p, 'prompts/headline-ctr');
@@ -145,8 +145,8 @@ describe('autoresearch dashboard', () => {
 
     // The description with </script> and <!-- stayed data: nothing ran, the tooltip shows it verbatim.
     expect(await p.page.evaluate(() => window.__pwned)).toBeUndefined();
-    await p.page.hover('section[data-experiment="engineering/train-speed"] circle.dot[data-i="9"]');
-    expect(await p.page.textContent('#tip')).toBe('#9 · discard · 1.021 — muon optimizer momentum 0.99 </script><script>window.__pwned=1</script> <!-- x');
+    await p.page.hover('section[data-experiment="engineering/train-speed"] circle.dot[data-i="8"]'); // slot 8: row 6 (no_change) is not a point
+    expect(await p.page.textContent('#tip')).toBe('#9 · discard · 1.021 — muon optimizer momentum 0.99 </script><script>window.__pwned=1</script> <!-- x\nwhy: no_improvement');
 
     expect(p.errors).toEqual([]);
     expect(p.requests).toEqual([url]); // self-contained: no script, style, font or image fetched
@@ -170,13 +170,10 @@ describe('autoresearch dashboard', () => {
       ['odd/negative', rows([[-5, 'keep'], [-4, 'keep'], [-10, 'discard'], [-3, 'keep']]), config('higher')],
       ['odd/no-config', rows([[1, 'keep'], [2, 'discard']]), null],
     ];
-    const data: DashboardData = {
-      version: 1,
-      generatedAt: new Date().toISOString(),
-      root: '/p',
-      live: false,
-      experiments: cases.map(([id, r, c]) => buildExperimentView({ id, scope: 'project', rows: r, config: c, status, startedAt: null, now: Date.now(), problems: c === null ? ['config: unreadable'] : [] })),
-    };
+    const experiments = cases.map(([id, r, c]) => buildExperimentView({ id, scope: 'project', rows: r, config: c, status, startedAt: null, now: Date.now(), problems: c === null ? ['config: unreadable'] : [] }));
+    // Same metric m and direction: overlaid, odd series too (odd/crashes has no best at all).
+    const data: DashboardData = { version: 1, generatedAt: new Date().toISOString(), root: '/p', live: false, experiments, overlays: overlayGroups(experiments) };
+    expect(data.overlays.map((o) => o.ids)).toEqual([['odd/crashes', 'odd/huge'], ['odd/one', 'odd/negative']]);
     const p = await browser.page();
     await p.page.setContent(renderDashboardHtml(data));
     await p.page.waitForSelector('html[data-rendered]');
@@ -209,7 +206,7 @@ describe('autoresearch dashboard', () => {
       await p.page.waitForFunction(() => document.querySelectorAll('section[data-experiment="prompts/headline-ctr"] circle.dot').length === 9, null, { timeout: 20_000 });
       const after = await chartCounts(p, 'prompts/headline-ctr');
       expect(after?.labels).toContain('all caps');
-      expect(after?.stats.iterations).toContain('5 keep');
+      expect(after?.stats.experiments).toContain('4 keep'); // the baseline is not one of them
       expect(p.errors).toEqual([]);
       expect(new Set(p.requests.map((u) => new URL(u).pathname))).toEqual(new Set(['/', '/api/dashboard']));
     } finally {
