@@ -46,7 +46,8 @@ export const CHART_SCRIPT = String.raw`
   var L = 70, R = 28, TOP = 24, BOTTOM = 312; // plot area
   var STRIP = 330, AXIS = 344;                // no-metric strip centre, x axis
   var ANGLE = 25, CHAR_W = 5.9;               // keep labels: slant, and the width of a character
-  var HEAD = 30, FOOT = 24;                   // a standalone chart's title and legend lines
+  var HEAD = 30, FOOT = 18;                   // a standalone chart's title, and each legend line
+  var HEADING_W = 8.8, NOTE_W = 6.4;          // character widths of the title and the legend
   var PALETTE = ['#0969da', '#bf3989', '#1a7f37', '#bc4c00', '#8250df', '#1b7c83', '#57606a', '#cf222e'];
 
   function esc(v) {
@@ -138,19 +139,29 @@ export const CHART_SCRIPT = String.raw`
     if (!opts || !opts.standalone) {
       return { open: '<svg class="chart"' + attrs + ' viewBox="0 0 ' + W + ' ' + height + '" role="img" aria-label="' + esc(label) + '">', close: '</svg>' };
     }
-    var total = height + HEAD + FOOT;
+    // The legend in lines that fit the width, broken between its items.
+    var lines = [], line = '', items = legend.split(' \u00b7 ');
+    for (var k = 0; k < items.length; k++) {
+      var next = line ? line + ' \u00b7 ' + items[k] : items[k];
+      if (line && next.length * NOTE_W > W - 24) { lines.push(line); line = items[k]; } else line = next;
+    }
+    if (line) lines.push(line);
+    var total = height + HEAD + FOOT * lines.length, notes = '';
+    for (k = 0; k < lines.length; k++) notes += '<text class="note" x="12" y="' + (height + HEAD + FOOT * k + 14) + '">' + esc(lines[k]) + '</text>';
+    var fits = Math.floor((W - 24) / HEADING_W);
     return {
       open: '<svg xmlns="' + opts.xmlns + '" class="chart"' + attrs + ' width="' + W + '" height="' + total + '" viewBox="0 0 ' + W + ' ' + total +
         '" role="img" aria-label="' + esc(label) + '"><style>' + opts.css + '</style><rect class="bg" width="' + W + '" height="' + total + '"/>' +
-        '<text class="heading" x="' + L + '" y="20">' + esc(heading) + '</text><g transform="translate(0,' + HEAD + ')">',
-      close: '</g><text class="note" x="' + L + '" y="' + (total - 8) + '">' + esc(legend) + '</text></svg>'
+        '<text class="heading" x="12" y="20">' + esc(heading.length > fits ? heading.slice(0, fits - 1) + '\u2026' : heading) + '</text><g transform="translate(0,' + HEAD + ')">',
+      close: '</g>' + notes + '</svg>'
     };
   }
 
   function chart(e, index, opts) {
     var c = e.chart, n = c.x.length, i;
     var attrs = ' data-e="' + index + '"';
-    var legend = 'green: keep \u00b7 grey: discard \u00b7 red: crash \u00b7 line: running best' + (c.hidden ? ' \u00b7 ' + hiddenNote(c) : '');
+    var legend = 'green: keep \u00b7 grey: discard \u00b7 red: crash \u00b7 line: running best' + (c.sus.length ? ' \u00b7 dashed ring: suspicious keep' : '') +
+      (c.hidden ? ' \u00b7 ' + hiddenNote(c) : '');
     var heading = e.id + ' \u00b7 ' + (e.metric || 'metric') + (e.direction ? ' (' + e.direction + ' is better)' : '') +
       ' \u00b7 ' + plural(e.experiments, 'experiment') + ' after the baseline' + (e.improvementPct !== null && isNum(e.improvementPct) ? ' \u00b7 best ' + (e.improvementPct > 0 ? '+' : '') + e.improvementPct.toFixed(2) + '%' : '');
     if (n === 0) {
@@ -196,7 +207,7 @@ export const CHART_SCRIPT = String.raw`
         if (sus[i]) {
           cls += ' sus';
           out.push('<circle class="sus-ring" cx="' + f(sx(i)) + '" cy="' + f(cy) + '" r="' + (r[s] + 4) + '"/>' +
-            '<text class="sus-mark" x="' + f(sx(i)) + '" y="' + f(cy - r[s] - 7) + '" text-anchor="middle">!</text>');
+            '<text class="sus-mark" x="' + f(sx(i) - r[s] - 6) + '" y="' + f(cy + 4) + '" text-anchor="end">!</text>');
         }
         out.push('<circle class="' + cls + '" cx="' + f(sx(i)) + '" cy="' + f(cy) + '" r="' + r[s] + '" data-i="' + i + '"/>');
       }
@@ -262,6 +273,7 @@ export const CHART_SCRIPT = String.raw`
     function sy(v) { return BOTTOM - (v - ya) / (yb - ya) * (BOTTOM - TOP); }
     var out = [sh.open];
     frame(out, sx, sy, ya, yb, n, function (slot) { return slot + 1; }, title, 'evaluated iteration (n-th)', false);
+    var keyX = L;
     for (i = 0; i < exps.length; i++) {
       var e = exps[i][1], cc = e.chart, colour = PALETTE[i % PALETTE.length];
       if (!cc.best.length) continue;
@@ -274,10 +286,10 @@ export const CHART_SCRIPT = String.raw`
         if (cc.s.charAt(j) !== 'k' || v === null || v < ya || v > yb) continue;
         out.push('<circle class="dot k" style="fill:' + colour + '" data-e="' + exps[i][0] + '" data-i="' + j + '" cx="' + f(sx(j)) + '" cy="' + f(sy(v)) + '" r="3.5"/>');
       }
-      // The key, top right, one line per experiment.
-      var ky = TOP + 12 + i * 16;
-      out.push('<line class="swatch" stroke="' + colour + '" x1="' + (W - R - 200) + '" x2="' + (W - R - 184) + '" y1="' + (ky - 4) + '" y2="' + (ky - 4) + '"/>' +
-        '<text class="tick" x="' + (W - R - 178) + '" y="' + ky + '">' + esc(e.id) + '</text>');
+      // The key, in a row above the plot, clear of the lines.
+      out.push('<line class="swatch" stroke="' + colour + '" x1="' + keyX + '" x2="' + (keyX + 16) + '" y1="10" y2="10"/>' +
+        '<text class="tick" x="' + (keyX + 21) + '" y="14">' + esc(e.id) + '</text>');
+      keyX += 21 + e.id.length * CHAR_W * 1.1 + 18;
     }
     out.push(sh.close);
     return out.join('');

@@ -31,6 +31,8 @@ const ARTIFACTS = path.resolve(HERE, '../artifacts');
 const EXPECTED = {
   'engineering/train-speed': { dots: 15, keeps: 6, crashes: 2, noMetric: 2 }, // + 1 no_change row, not evaluated: not a dot
   'prompts/headline-ctr': { dots: 8, keeps: 4, crashes: 2, noMetric: 2 },
+  // 20 rows with a detail column; 14 never evaluated (12 no_change and an agent_exit in one run, a scope_violation).
+  'engineering/train-speed-b': { dots: 6, keeps: 3, crashes: 1, noMetric: 1 },
   'content/new-idea': { dots: 0, keeps: 0, crashes: 0, noMetric: 0 },
 } as const;
 
@@ -101,7 +103,7 @@ describe('autoresearch dashboard', () => {
     await p.page.waitForSelector('html[data-rendered]');
 
     const ids = await p.page.$$eval('section[data-experiment]', (cards) => cards.map((c) => c.getAttribute('data-experiment')));
-    expect(ids).toEqual(['content/new-idea', 'engineering/train-speed', 'prompts/headline-ctr']);
+    expect(ids).toEqual(['content/new-idea', 'engineering/train-speed', 'engineering/train-speed-b', 'prompts/headline-ctr']);
 
     for (const [id, want] of Object.entries(EXPECTED)) {
       const got = await chartCounts(p, id);
@@ -158,6 +160,62 @@ describe('autoresearch dashboard', () => {
     await p.page.close();
   });
 
+  it('plots evaluated rows only: a burst of no_change rows is a marked gap, said in the legend; tooltips say why; a suspicious keep is marked', async () => {
+    const file = path.join(root, 'reports', 'why.html');
+    expect((await runCli(['--path', root, 'dashboard', '--out', file], { env: cliEnv() })).exitCode).toBe(0);
+    const p = await browser.page();
+    await p.page.goto(pathToFileURL(file).href);
+    await p.page.waitForSelector('html[data-rendered]');
+    const card = 'section[data-experiment="engineering/train-speed-b"]';
+    const got = await p.page.evaluate((sel) => {
+      const c = document.querySelector(sel);
+      return {
+        gaps: c.querySelectorAll('svg.chart g.gap').length,
+        gapLines: c.querySelectorAll('svg.chart g.gap line').length,
+        xTicks: [...c.querySelectorAll('svg.chart text.tick')].map((t: { textContent: string }) => t.textContent).filter((t: string) => /^\d+$/.test(t)),
+        legend: c.querySelector('.legend').textContent,
+        suspiciousDots: c.querySelectorAll('svg.chart circle.dot.k.sus').length,
+        rings: c.querySelectorAll('svg.chart circle.sus-ring').length,
+        suspiciousNote: c.querySelector('.suspicious')?.textContent ?? '',
+        experiments: c.querySelector('[data-stat="experiments"]').textContent,
+        eta: c.querySelector('[data-stat="eta"]').textContent,
+      };
+    }, card);
+    // Two runs left out: #3–#15 (13 rows, a dashed line and its count) and #18 (a mark only).
+    expect(got.gaps).toBe(2);
+    expect(got.gapLines).toBe(1);
+    expect(got.xTicks.map(Number).every((n: number) => [0, 1, 2, 16, 17, 19].includes(n))).toBe(true); // slots are labelled with their iteration
+    expect(got.legend).toContain('14 rows not evaluated, not plotted (12 no_change, 1 agent_exit, 1 scope_violation)');
+    expect(got.experiments).toContain('19 / 30');
+    expect(got.suspiciousDots).toBe(1);
+    expect(got.rings).toBe(1);
+    expect(got.suspiciousNote).toBe('⚠ #17 suspicious: metric 0 from NaN-like output (val_bpb: nan)');
+    // The pace comes from the result.json times (agent 90 s, eval ~302 s), not from time_budget.
+    expect(got.eta).toMatch(/11 experiments left · max_experiments 30 · .*per iteration .*: agent 1m 30s \+ eval 5m 2s \(last 3\)/);
+
+    await p.page.hover(`${card} circle.dot.c`);
+    expect(await p.page.textContent('#tip')).toBe("#2 · crash · no metric — rewrite the attention block\nwhy: SyntaxError: expected ':' (train.py:41)");
+    await p.page.hover(`${card} circle.dot.d`);
+    expect(await p.page.textContent('#tip')).toBe('#16 · discard · 1.02 — bigger batch\nwhy: 1.02 is not better than the best 1');
+    await p.page.hover(`${card} circle.dot.sus`);
+    expect(await p.page.textContent('#tip')).toBe('#17 · keep · 0 — skip the evaluation loop\nwhy: suspicious: metric 0 from NaN-like output (val_bpb: nan)');
+    await p.page.hover(`${card} g.gap[data-g="0"] path`);
+    expect(await p.page.textContent('#tip')).toBe('13 rows not evaluated (#3–#15): 12 no_change, 1 agent_exit');
+
+    // Same metric, same direction as engineering/train-speed: one chart with both running bests.
+    const overlay = await p.page.evaluate(() => {
+      const o = document.querySelector('section.overlay[data-overlay="val_bpb:lower"]');
+      return o === null ? null : { series: [...o.querySelectorAll('path.series')].map((s: { getAttribute(n: string): string }) => s.getAttribute('data-series')), keepDots: o.querySelectorAll('circle.dot.k').length };
+    });
+    expect(overlay).toEqual({ series: ['engineering/train-speed', 'engineering/train-speed-b'], keepDots: 6 + 3 });
+    await p.page.hover('section.overlay circle.dot[data-e="2"]');
+    expect(await p.page.textContent('#tip')).toMatch(/^engineering\/train-speed-b #\d+ · keep/);
+    expect(p.errors).toEqual([]);
+    await p.page.mouse.move(0, 0);
+    await p.page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-why.png'), fullPage: true });
+    await p.page.close();
+  });
+
   it('draws odd ledgers without an error: only crashes, one row, huge and negative metrics, a broken config', async () => {
     const rows = (specs: Array<[number | null, 'keep' | 'discard' | 'crash']>): LedgerRow[] =>
       specs.map(([metric, status], iteration) => ({ commit: 'abc1234', metric, status, description: iteration === 0 ? 'baseline' : `try ${iteration}`, iteration, timestamp: null, durationS: 10, reason: null, agent: null }));
@@ -199,7 +257,7 @@ describe('autoresearch dashboard', () => {
     try {
       await p.page.goto(`http://127.0.0.1:${server.port}/`);
       await p.page.waitForSelector('html[data-rendered]');
-      expect(await p.page.textContent('#meta')).toMatch(/^live · 3 experiments/);
+      expect(await p.page.textContent('#meta')).toMatch(/^live · 4 experiments/);
       expect((await chartCounts(p, 'prompts/headline-ctr'))?.dots).toBe(8);
 
       await fs.appendFile(path.join(root, '.autoresearch', 'prompts', 'headline-ctr', 'results.tsv'), 'bb11cc2\t0.060000\tkeep\tall caps\n');
