@@ -160,9 +160,13 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('dashboard')
-    .description('write a self-contained HTML page with every experiment\'s progress (the daemon serves it live)')
-    .option('--out <file>', 'where to write it (default .autoresearch/dashboard.html)')
-    .action(async (o: { out?: string }) => setExit(await (await import('./commands/dashboard.js')).dashboardCommand({ projectRoot: root(), out: o.out }, out)));
+    .description('write a self-contained HTML page with every experiment\'s progress (the daemon serves it live), or the progress chart as an image')
+    .argument('[ids...]', 'for --svg/--png: only these experiments (<domain>/<name>)')
+    .option('--out <file>', 'where to write the page (default .autoresearch/dashboard.html)')
+    .option('--svg <file>', 'write the progress chart as an SVG image (no browser needed); no page unless --out')
+    .option('--png <file>', 'write the progress chart as a PNG image (needs chromium or google-chrome on PATH); no page unless --out')
+    .action(async (ids: string[], o: { out?: string; svg?: string; png?: string }) =>
+      setExit(await (await import('./commands/dashboard.js')).dashboardCommand({ projectRoot: root(), out: o.out, svg: o.svg, png: o.png, ids }, out)));
 
   program
     .command('rerun')

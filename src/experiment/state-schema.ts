@@ -76,7 +76,7 @@ function orNullAt(bad: SchemaMismatch | null, key: string): SchemaMismatch | nul
 }
 
 const child = orNull(object({ pid: count, pgid: count, startTime: optional(orNull(finite)), bootId: optional(orNull(string)) }));
-const intentBase = { iteration: count, base: string, child, decided: optional(oneOf(true)) };
+const intentBase = { iteration: count, base: string, child, decided: optional(oneOf(true)), startedAt: optional(string) };
 
 const STATE: Check = object({
   version: (v, key) => oneOf(STATE_VERSION)(v, key), // lazy: state.ts imports this module

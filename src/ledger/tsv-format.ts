@@ -256,6 +256,7 @@ function parseRow(line: string, columns: readonly string[], where: RowLocation):
     ...(columns.includes('cost_usd') ? { costUsd: parseOptionalNumber(field('cost_usd'), 'cost_usd', where) } : {}),
     ...(columns.includes('tokens_in') ? { tokensIn: parseOptionalNumber(field('tokens_in'), 'tokens_in', where) } : {}),
     ...(columns.includes('tokens_out') ? { tokensOut: parseOptionalNumber(field('tokens_out'), 'tokens_out', where) } : {}),
+    ...(columns.includes('detail') ? { detail: text('detail') } : {}),
   };
   return { row, fromSkill: false };
 }

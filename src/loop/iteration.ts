@@ -479,7 +479,8 @@ class Iteration {
   }
 
   private async setIntent(intent: NonNullable<Session['store']['current']['intent']>): Promise<void> {
-    await this.session.store.update({ intent });
+    // startedAt: the dashboard shows how long the phase has run (state.json is all a static page can read).
+    await this.session.store.update({ intent: { ...intent, startedAt: new Date(this.deps.clock.now()).toISOString() } });
   }
 
   /** Remember the child's identity so a later incarnation can kill it after kill -9. */
