@@ -90,6 +90,23 @@ describe('reset --to', () => {
     expect(await git(project.root, 'rev-parse', `${BRANCH}~1`)).toBe(keep1);
   });
 
+  it('a reset whose state.json write was lost (a kill right after its row) is taken from the ledger on the next start', async () => {
+    const project = await makeProject({ plan: ['echo 8 > value.txt', 'echo 6 > value.txt', '', 'echo 7 > value.txt'] });
+    const cli = (...args: string[]) => runCli(['--path', project.root, ...args], { env: project.env });
+    expect((await cli('run', project.id, '--max-experiments', '2')).exitCode).toBe(0);
+    const file = path.join(project.expDir, 'state.json');
+    const before = JSON.parse(await fs.readFile(file, 'utf8')) as { lastKept: unknown };
+    expect((await cli('reset', project.id, '--to', '1')).exitCode).toBe(0);
+    // As if killed after the row: state.json still names keep 2.
+    const after = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+    await fs.writeFile(file, JSON.stringify({ ...after, lastKept: before.lastKept }, null, 2));
+    const next = await cli('run', project.id, '--max-experiments', '1');
+    expect(next.exitCode).toBe(0);
+    expect(next.stdout + next.stderr).toMatch(/adopted the last keep recorded in .*iteration 3/);
+    expect((await project.rows())[4]).toMatchObject({ iteration: '4', status: 'keep', metric: '7.000000' }); // judged against 8, not 6
+    expect(await git(project.root, 'rev-parse', `${BRANCH}~1`)).toBe(await commitOf(project, 1));
+  });
+
   it('refuses an iteration that is not a keep, an unknown one and the current keep, changing nothing', async () => {
     const project = await makeProject({ plan: ['echo 12 > value.txt'] });
     const cli = (...args: string[]) => runCli(['--path', project.root, ...args], { env: project.env });
