@@ -139,8 +139,10 @@ describe('built-in agents', () => {
       ['crash', 'agent_exit', 'codex'],
     ]);
     const result = JSON.parse(await fs.readFile(path.join(project.expDir, 'runs', '00001', 'result.json'), 'utf8'));
-    expect(result.detail.length).toBeGreaterThan(0);
-    expect(r.stderr).toContain(`no known quota signature; its output, verbatim: ${result.detail}`);
+    expect(result.technicalDetail.length).toBeGreaterThan(0);
+    expect(r.stderr).toContain(`no known quota signature; its output, verbatim: ${result.technicalDetail}`);
+    // The row's why: the first meaningful line of that output.
+    expect(result.detail).toBe('agent_exit: sandbox error: command was killed by a signal');
   });
 
   for (const [agent, scenario, said] of [
