@@ -85,7 +85,7 @@ describe('say why', () => {
     const [entry] = JSON.parse(status.stdout) as Array<{ state: string; reason: string }>;
     expect(entry?.state).toBe('tripped');
     expect(entry?.reason).toBe(
-      "1 consecutive crashes (max_consecutive_crashes: 1); last: eval_exit 1: ModuleNotFoundError: No module named 'nonexistent_module_for_the_test' (train.py:1)",
+      "1 consecutive crashes; last: eval_exit 1: ModuleNotFoundError: No module named 'nonexistent_module_for_the_test' (train.py:1) (max_consecutive_crashes: 1)",
     );
     const table = await runCli(['--path', project.root, 'status'], { env: project.env });
     expect(table.stdout).toContain('ModuleNotFoundError');
