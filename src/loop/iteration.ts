@@ -46,6 +46,7 @@ import { nextNoChangeCount } from './no-change.js';
 import { outOfScope } from './scope.js';
 import {
   failedProcessDetail,
+  knownMessageDetail,
   messageDetail,
   metricInvalidDetail,
   metricMissingDetail,
@@ -280,7 +281,7 @@ class Iteration {
         });
         const commit = capture.kind === 'candidate' ? capture.commit : this.base;
         const description = capture.kind === 'candidate' ? capture.description : 'agent failed';
-        return { status: 'crash', metric: null, commit, description, reason: turn.reason, detail: turn.detail, why: this.agentCrashDetail(turn.reason, turn.detail) };
+        return { status: 'crash', metric: null, commit, description, reason: turn.reason, detail: turn.detail, why: this.agentCrashDetail(turn.reason, turn.detail, turn.known === true) };
       }
       default: {
         const unreachable: never = turn;
@@ -504,9 +505,9 @@ class Iteration {
   }
 
   /** A failed agent turn's why: the classifier's message (its error text, refused tool calls), or where a timeout left it. */
-  private agentCrashDetail(reason: 'agent_exit' | 'agent_timeout' | 'agent_spawn', message: string): string {
+  private agentCrashDetail(reason: 'agent_exit' | 'agent_timeout' | 'agent_spawn', message: string, known: boolean): string {
     if (reason === 'agent_spawn') return messageDetail(reason, message);
-    if (reason === 'agent_exit') return failedProcessDetail(reason, null, message);
+    if (reason === 'agent_exit') return known ? knownMessageDetail(reason, message) : failedProcessDetail(reason, null, message);
     const files = this.agentFiles ?? { stdout: this.files.agentStdout, stderr: this.files.agentStderr };
     const stderr = readTailLines(files.stderr, DETAIL_TAIL_BYTES);
     // An agent's stdout is usually JSON events: said only when stderr is empty.

@@ -39,6 +39,11 @@ export function messageDetail(reason: string, message: string): string {
   return withText(reason, first === '' ? 'no message' : first);
 }
 
+/** `agent_exit: claude refused 2 tool calls (…); <what to do>`: a message we wrote for a failure we recognised, whole, on one line. */
+export function knownMessageDetail(reason: string, message: string): string {
+  return withText(reason, message.trim().replace(/\s*\n\s*/g, ' '));
+}
+
 /** metric_missing: what was expected, and what the evaluation said instead. */
 export function metricMissingDetail(metricGrep: string, metricRegex: string | null, logTail: string): string {
   const expected = metricRegex !== null ? `no line matching /${metricRegex}/` : `no line starting with \`${seedPrefixes(metricGrep).at(-1) ?? ''}\``;

@@ -51,6 +51,11 @@ describe('say why', () => {
     expect(detail[5]).toBe('agent_exit: ValueError: the plan says fail');
     expect(detail[6]).toBe('no_change: the agent changed nothing');
 
+    // The next agent is told the last failure's why, above the log it came from.
+    const prompt2 = await fs.readFile(path.join(project.expDir, 'runs', '00002', 'prompt.md'), 'utf8');
+    expect(prompt2).toContain(`## Last failure: iteration 1 (eval_exit)`);
+    expect(prompt2).toContain(`Why: ${detail[1]}\n`);
+
     // result.json: the row's why, and the technical outcome next to it.
     const result1 = JSON.parse(await fs.readFile(path.join(project.expDir, 'runs', '00001', 'result.json'), 'utf8')) as Record<string, unknown>;
     expect(result1).toMatchObject({ detail: detail[1], technicalDetail: 'exit code 1' });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   failedProcessDetail,
+  knownMessageDetail,
   messageDetail,
   metricInvalidDetail,
   metricMissingDetail,
@@ -34,6 +35,8 @@ describe('row detail', () => {
   it('an agent failure: the first meaningful line of the classifier message', () => {
     expect(failedProcessDetail('agent_exit', null, 'Loaded config\nError: Invalid API key · Please run /login\n')).toBe('agent_exit: Error: Invalid API key · Please run /login');
     expect(messageDetail('agent_spawn', 'spawn claude ENOENT\n  at x')).toBe('agent_spawn: spawn claude ENOENT');
+    // A message we wrote for a recognised failure is kept whole (its start says what happened).
+    expect(knownMessageDetail('agent_exit', 'claude refused 1 tool call (Edit .git/x)\n; allow it in agent_args')).toBe('agent_exit: claude refused 1 tool call (Edit .git/x) ; allow it in agent_args');
   });
 
   it('a timeout: the limit, and the last line it printed', () => {
