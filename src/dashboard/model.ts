@@ -11,7 +11,7 @@
  */
 import type { Direction } from '../config/types.js';
 import type { StatusState } from '../experiment/experiment-status.js';
-import { summarizeRows } from '../ledger/summary.js';
+import { countsAsExperiment, summarizeRows } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { isBaselineRow } from '../loop/experiment-loop.js';
 
@@ -189,7 +189,7 @@ export function buildExperimentView(input: ViewInput): ExperimentView {
   // Without a config the direction is unknown: 'lower' only orders the summary, and the
   // page says the config is unreadable.
   const summary = summarizeRows(rows, direction ?? 'lower');
-  const improvements = rows.filter((r) => r.status === 'keep' && !isBaselineRow(r)).length;
+  const improvements = rows.filter((r) => r.status === 'keep' && countsAsExperiment(r)).length;
   const timeSpentS = sumOrNull(rows.map((r) => r.durationS));
   const costUsd = sumOrNull(rows.map((r) => r.costUsd ?? null));
   const avgIterationS = averageIterationS(rows);
@@ -205,7 +205,7 @@ export function buildExperimentView(input: ViewInput): ExperimentView {
     phase: input.status.phase,
     live: livePhase(input),
     iterations: summary.iterations,
-    experiments: rows.filter((r) => !isBaselineRow(r)).length,
+    experiments: summary.experiments,
     keeps: summary.keeps,
     discards: summary.discards,
     crashes: summary.crashes,
@@ -261,7 +261,7 @@ export const PACE_WINDOW = 20;
  */
 export function measurePace(rows: readonly LedgerRow[], timings: readonly RunTiming[], timeBudgetMs: number | null): Pace | null {
   const byIteration = new Map(timings.map((t) => [t.iteration, t]));
-  const recent = rows.filter((r) => !isBaselineRow(r)).slice(-PACE_WINDOW);
+  const recent = rows.filter(countsAsExperiment).slice(-PACE_WINDOW);
   const timed = recent.filter((r) => byIteration.has(r.iteration));
   if (timed.length > 0) {
     const t = timed.map((r) => byIteration.get(r.iteration) as RunTiming);
@@ -320,7 +320,7 @@ export function costPerKeep(costUsd: number | null, improvements: number): numbe
  */
 export function averageIterationS(rows: readonly LedgerRow[]): number | null {
   const timed = rows.filter((r) => r.durationS !== null);
-  const experiments = timed.filter((r) => !isBaselineRow(r));
+  const experiments = timed.filter(countsAsExperiment);
   const pool = experiments.length > 0 ? experiments : timed;
   if (pool.length === 0) return null;
   return pool.reduce((sum, r) => sum + (r.durationS ?? 0), 0) / pool.length;
@@ -345,7 +345,7 @@ export function estimateEta(input: EtaInput): Eta | null {
   const { avgIterationS: avg, now } = input;
   const candidates: Eta[] = [];
   if (input.maxExperiments !== null) {
-    const done = input.rows.filter((r) => !isBaselineRow(r)).length;
+    const done = input.rows.filter(countsAsExperiment).length;
     // A baseline is still owed before the first experiment; it is one iteration too.
     const owed = input.rows.length === 0 ? 1 : 0;
     const remaining = Math.max(0, input.maxExperiments - done);
@@ -415,10 +415,10 @@ export function buildChart(rows: readonly LedgerRow[], direction: Direction): Ch
     if (suspicious) sus.push(index);
     why.push(row.status === 'keep' && !suspicious ? '' : truncate(row.detail || row.reason || '', WHY_CHARS));
     if (row.status !== 'keep' || row.metric === null) continue;
-    // Strictly better only, as summarizeRows and the keep rule: a tie does not move the best.
-    const better = current === null || (direction === 'lower' ? row.metric < current : row.metric > current);
+    // Every keep is the best from then on, as summarizeRows says: a reset or a rebase's
+    // baseline may step back (worse); a tie keep of the seed skill moves nothing.
     steps.push({ index, row, gain: current === null ? Infinity : Math.abs(row.metric - current) });
-    if (better) {
+    if (current !== row.metric) {
       current = row.metric;
       best.push([index, row.metric]);
     }

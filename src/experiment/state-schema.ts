@@ -99,7 +99,7 @@ const STATE: Check = object({
       }),
     ),
   ),
-  digest: optional(object({ iterations: count, keeps: count, discards: count, crashes: count, best: orNull(finite), baseline: orNull(finite), lastTimestamp: orNull(string), ledgerBytes: finite })),
+  digest: optional(object({ iterations: count, experiments: optional(count), keeps: count, discards: count, crashes: count, best: orNull(finite), baseline: orNull(finite), lastTimestamp: orNull(string), ledgerBytes: finite })),
   firstStartedAt: optional(string),
   updatedAt: optional(string),
 });

@@ -7,7 +7,7 @@ export type RowStatus = 'keep' | 'discard' | 'crash';
 
 /**
  * Why a row has its status. Stable tokens: `report` groups failures by them.
- *  keep:    baseline | improved
+ *  keep:    baseline | improved | reset (`autoresearch reset --to N`: keep N is the best again)
  *  discard: no_improvement | no_change | scope_violation
  *  crash:   eval_exit | eval_signal | eval_timeout | eval_spawn | metric_missing | metric_invalid
  *           | agent_exit | agent_timeout | agent_spawn | setup_failed | worktree_tampered
@@ -15,6 +15,7 @@ export type RowStatus = 'keep' | 'discard' | 'crash';
 export type RowReason =
   | 'baseline'
   | 'improved'
+  | 'reset'
   | 'no_improvement'
   | 'no_change'
   | 'scope_violation'

@@ -44,6 +44,7 @@ import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
 import { buildPrompt } from './prompt.js';
 import { nextNoChangeCount } from './no-change.js';
 import { outOfScope } from './scope.js';
+import { suspiciousKeep } from './suspicious.js';
 
 export type IterationResult =
   | { kind: 'recorded'; row: LedgerRow }
@@ -53,13 +54,22 @@ export type IterationResult =
   | { kind: 'exhausted'; role: WaitRole; label: string; resetAt: number | null; message: string; signature: string | null }
   | { kind: 'billing'; role: WaitRole; label: string; message: string; signature: string }
   | { kind: 'auth'; role: WaitRole; label: string; message: string; signature: string }
-  // `rerun`: the past candidate's change does not apply to the current best (no row).
+  // `rerun`: the past candidate's change does not apply to the current best; `rebase`: the
+  // re-measured baseline failed (no row either way).
   | { kind: 'not-applicable'; detail: string };
 
 /** `rerun`: evaluate a past candidate's change again, on top of the current best, without the agent. */
 export interface Rerun {
   iteration: number;
   commit: string;
+  description: string;
+}
+
+/**
+ * `rebase`: the baseline measured again on the experiment's new base. Its row says why
+ * (`description`); a failed evaluation writes no row (the caller puts the experiment back).
+ */
+export interface Remeasure {
   description: string;
 }
 
@@ -85,10 +95,12 @@ class NoRow {
 const LOG_TAIL_BYTES = 4096;
 /** The classifier sees the end of the evaluation log: limit messages come last. */
 const EVAL_CLASSIFY_BYTES = 256 * 1024;
+/** Where NaN-like output near the metric line is looked for (suspicious.ts). */
+const SUSPICIOUS_TAIL_BYTES = 64 * 1024;
 
 /** `agent` runs the turn (null: the baseline, or `agent: none`, which evaluates the worktree as it is). */
-export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun): Promise<IterationResult> {
-  return new Iteration(session, deps, signal, agent, rerun ?? null).run();
+export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun, remeasure?: Remeasure): Promise<IterationResult> {
+  return new Iteration(session, deps, signal, agent, rerun ?? null, remeasure ?? null).run();
 }
 
 class Iteration {
@@ -113,6 +125,7 @@ class Iteration {
     private readonly signal: AbortSignal,
     private readonly agent: RunnableAgent | null,
     private readonly rerun: Rerun | null,
+    private readonly remeasure: Remeasure | null = null,
   ) {
     const kept = session.store.current.lastKept;
     this.number = session.ledger.nextIteration();
@@ -144,7 +157,10 @@ class Iteration {
   }
 
   private async evaluateBaseline(): Promise<Verdict> {
-    const verdict = await this.evaluate(this.base, 'baseline');
+    const verdict = await this.evaluate(this.base, this.remeasure?.description ?? 'baseline');
+    if (this.remeasure !== null && verdict.status !== 'keep') {
+      throw new NoRow({ kind: 'not-applicable', detail: `${verdict.reason}${verdict.detail === null ? '' : `: ${verdict.detail}`}` });
+    }
     return verdict.status === 'keep' ? { ...verdict, reason: 'baseline' } : verdict;
   }
 
@@ -323,13 +339,24 @@ class Iteration {
     if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`);
     if (metric.kind === 'invalid') return crash('metric_invalid', `${metric.why} on the metric line: ${metric.line.slice(0, 200)}`);
     const better = this.best === null || isImprovement(metric.value, this.best, session.config.direction, session.config.minImprovement);
+    // A keep that looks like a broken evaluation stays a keep, flagged in its detail (suspicious.ts).
+    const suspicious = better
+      ? suspiciousKeep({
+          metric: session.config.metric,
+          value: metric.value,
+          previousBest: this.best,
+          direction: session.config.direction,
+          logLines: readTailLines(this.files.evalLog, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/),
+          matches: metricMatcher(metricGrep, metricRegex),
+        })
+      : null;
     return {
       status: better ? 'keep' : 'discard',
       reason: better ? 'improved' : 'no_improvement',
       metric: metric.value,
       commit,
       description,
-      detail: null,
+      detail: suspicious,
     };
   }
 
@@ -374,6 +401,8 @@ class Iteration {
       costUsd: this.agentReport?.costUsd ?? null,
       tokensIn: this.agentReport?.inputTokens ?? null,
       tokensOut: this.agentReport?.outputTokens ?? null,
+      // A suspicious keep says so in its row (`suspicious: …`).
+      ...(verdict.status === 'keep' && verdict.detail !== null ? { detail: verdict.detail } : {}),
     };
     // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
     // Until this point the branch's reflog holds it, so a kill before here loses nothing.
@@ -417,6 +446,9 @@ class Iteration {
     await this.restoreWorktree();
     if (session.store.current.intent !== null) await session.store.update({ intent: null });
     deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });
+    if (row.status === 'keep' && row.detail?.startsWith('suspicious:') === true) {
+      deps.report({ kind: 'warning', message: `iteration ${this.number} kept, but ${row.detail} (${this.files.evalLog})` });
+    }
     return row;
   }
 
