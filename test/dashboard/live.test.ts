@@ -60,7 +60,7 @@ describe('a running experiment on the dashboard', () => {
       await p.page.goto(pathToFileURL(page).href);
       await p.page.waitForSelector('html[data-rendered]');
       const evaluating = await liveLine(p, project.id);
-      expect(evaluating.state).toBe('running');
+      expect(evaluating.state).toBe('running · eval');
       expect(evaluating.phase).toBe('eval');
       // eval_timeout defaults to 2.5 × time_budget.
       expect(evaluating.text).toMatch(/^#0 eval · \d+s of 1m 30s budget, limit 3m 45s$/);
