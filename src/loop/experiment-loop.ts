@@ -259,7 +259,11 @@ async function recordExhaustion(
 async function tripIfCrashing(session: Session, deps: LoopDeps): Promise<string | null> {
   const { consecutiveCrashes } = session.store.current;
   if (consecutiveCrashes < session.config.maxConsecutiveCrashes) return null;
-  const reason = `${consecutiveCrashes} consecutive crashes (max_consecutive_crashes: ${session.config.maxConsecutiveCrashes})`;
+  // The last crash's why, so `status` says what keeps failing without opening runs/.
+  const last = [...session.ledger.rows()].reverse().find((r) => r.status === 'crash');
+  // First, so that a table cutting the reason short still shows it.
+  const lastWhy = last === undefined ? '' : `; last: ${last.detail ?? last.reason ?? last.description}`;
+  const reason = `${consecutiveCrashes} consecutive crashes${lastWhy} (max_consecutive_crashes: ${session.config.maxConsecutiveCrashes})`;
   await session.store.update({ halt: { state: 'tripped', reason, at: new Date(deps.clock.now()).toISOString() } });
   deps.report({ kind: 'halted', state: 'tripped', reason });
   return reason;

@@ -45,6 +45,17 @@ import { buildPrompt } from './prompt.js';
 import { nextNoChangeCount } from './no-change.js';
 import { outOfScope } from './scope.js';
 import { suspiciousKeep } from './suspicious.js';
+import {
+  failedProcessDetail,
+  knownMessageDetail,
+  messageDetail,
+  metricInvalidDetail,
+  metricMissingDetail,
+  noChangeDetail,
+  noImprovementDetail,
+  scopeViolationDetail,
+  timeoutDetail,
+} from './row-detail.js';
 
 export type IterationResult =
   | { kind: 'recorded'; row: LedgerRow }
@@ -80,7 +91,10 @@ interface Verdict {
   metric: number | null;
   commit: string; // full hash the row is about
   description: string;
+  /** What happened, for machines and the report (`exit code 1`, `changed outside scope: a, b`): result.json's technicalDetail. */
   detail: string | null;
+  /** The row's `detail`: why, in words (loop/row-detail.ts); for a keep null, or `suspicious: …` (suspicious.ts). */
+  why: string | null;
 }
 
 class Interrupted {
@@ -93,6 +107,8 @@ class NoRow {
 }
 
 const LOG_TAIL_BYTES = 4096;
+/** The end of a log searched for the line that explains a failure (a long traceback fits). */
+const DETAIL_TAIL_BYTES = 64 * 1024;
 /** The classifier sees the end of the evaluation log: limit messages come last. */
 const EVAL_CLASSIFY_BYTES = 256 * 1024;
 /** Where NaN-like output near the metric line is looked for (suspicious.ts). */
@@ -116,6 +132,8 @@ class Iteration {
   /** The candidate commit once captured: kept reachable even if the iteration is interrupted. */
   private candidate: string | null = null;
   private evalMs: number | null = null;
+  /** The output files of the agent's latest attempt (a transient failure retries into new ones). */
+  private agentFiles: { stdout: string; stderr: string } | null = null;
   /** User refs the agent changed and we put back (git/ref-guard.ts): said in the row's result. */
   private userRefNotes: string[] = [];
 
@@ -184,7 +202,7 @@ class Iteration {
       fallbackDescription: this.fallbackDescription(),
     });
     if (capture.kind === 'no_change') {
-      return { status: 'discard', reason: 'no_change', metric: null, commit: this.base, description: 'no change', detail: null };
+      return { status: 'discard', reason: 'no_change', metric: null, commit: this.base, description: 'no change', detail: null, why: noChangeDetail(this.agent === null) };
     }
     this.candidate = capture.commit;
     const outside = outOfScope(capture.changedPaths, this.session.config.allowedPaths);
@@ -196,6 +214,7 @@ class Iteration {
         commit: capture.commit,
         description: capture.description,
         detail: `changed outside scope: ${outside.join(', ')}`,
+        why: scopeViolationDetail(outside, this.session.config.allowedPaths),
       };
     }
     return this.evaluate(capture.commit, capture.description);
@@ -235,9 +254,10 @@ class Iteration {
       ),
       promptFile: this.files.prompt,
       outputFiles: (attempt) =>
-        attempt === 0
-          ? { stdout: this.files.agentStdout, stderr: this.files.agentStderr }
-          : { stdout: `${this.files.dir}/agent.${attempt}.stdout.log`, stderr: `${this.files.dir}/agent.${attempt}.stderr.log` },
+        (this.agentFiles =
+          attempt === 0
+            ? { stdout: this.files.agentStdout, stderr: this.files.agentStderr }
+            : { stdout: `${this.files.dir}/agent.${attempt}.stdout.log`, stderr: `${this.files.dir}/agent.${attempt}.stderr.log` }),
       signal: this.signal,
       onSpawn: (child) => void this.recordChild(child),
       beforeRetry: () => this.restoreWorktree(),
@@ -254,7 +274,7 @@ class Iteration {
       const tampered = session.worktree.tampering(session.store.current.branch);
       if (tampered?.kind === 'dotgit') {
         this.agentReport = turn.report;
-        return { status: 'crash', reason: 'worktree_tampered', metric: null, commit: this.base, description: 'worktree tampered', detail: `worktree_tampered: ${tampered.reason}` };
+        return { status: 'crash', reason: 'worktree_tampered', metric: null, commit: this.base, description: 'worktree tampered', detail: `worktree_tampered: ${tampered.reason}`, why: messageDetail('worktree_tampered', tampered.reason) };
       }
     }
     switch (turn.kind) {
@@ -277,7 +297,7 @@ class Iteration {
         });
         const commit = capture.kind === 'candidate' ? capture.commit : this.base;
         const description = capture.kind === 'candidate' ? capture.description : 'agent failed';
-        return { status: 'crash', metric: null, commit, description, reason: turn.reason, detail: turn.detail };
+        return { status: 'crash', metric: null, commit, description, reason: turn.reason, detail: turn.detail, why: this.agentCrashDetail(turn.reason, turn.detail, turn.known === true) };
       }
       default: {
         const unreachable: never = turn;
@@ -314,19 +334,19 @@ class Iteration {
     this.evalMs = outcome.durationMs;
     if (outcome.kind === 'aborted') throw new Interrupted('eval');
     const ended = { code: outcome.kind === 'exit' ? outcome.code : null, signal: outcome.kind === 'signal' ? outcome.signal : null };
-    const crash = (reason: RowReason, detail: string): Verdict => {
+    const crash = (reason: RowReason, detail: string, why: (logTail: string) => string): Verdict => {
       this.throwIfOutOfQuota(ended.code, ended.signal);
-      return { status: 'crash', reason, metric: null, commit, description, detail };
+      return { status: 'crash', reason, metric: null, commit, description, detail, why: why(readTailLines(this.files.evalLog, DETAIL_TAIL_BYTES)) };
     };
     switch (outcome.kind) {
       case 'timeout':
-        return crash('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)`);
+        return crash('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)`, (tail) => timeoutDetail('eval_timeout', session.config.evalTimeoutMs, tail));
       case 'signal':
-        return crash('eval_signal', `killed by ${outcome.signal}`);
+        return crash('eval_signal', `killed by ${outcome.signal}`, (tail) => failedProcessDetail('eval_signal', outcome.signal, tail));
       case 'spawn-error':
-        return { status: 'crash', reason: 'eval_spawn', metric: null, commit, description, detail: outcome.message };
+        return { status: 'crash', reason: 'eval_spawn', metric: null, commit, description, detail: outcome.message, why: messageDetail('eval_spawn', outcome.message) };
       case 'exit':
-        if (outcome.code !== 0) return crash('eval_exit', `exit code ${outcome.code}`);
+        if (outcome.code !== 0) return crash('eval_exit', `exit code ${outcome.code}`, (tail) => failedProcessDetail('eval_exit', String(outcome.code), tail));
         break;
       default: {
         const unreachable: never = outcome;
@@ -336,16 +356,17 @@ class Iteration {
     this.phase('decide');
     const { metricGrep, metricRegex } = session.config;
     const metric = await extractMetric(this.files.evalLog, metricMatcher(metricGrep, metricRegex));
-    if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`);
-    if (metric.kind === 'invalid') return crash('metric_invalid', `${metric.why} on the metric line: ${metric.line.slice(0, 200)}`);
-    const better = this.best === null || isImprovement(metric.value, this.best, session.config.direction, session.config.minImprovement);
-    // A keep that looks like a broken evaluation stays a keep, flagged in its detail (suspicious.ts).
+    if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`, (tail) => metricMissingDetail(metricGrep, metricRegex, tail));
+    if (metric.kind === 'invalid') return crash('metric_invalid', `${metric.why} on the metric line: ${metric.line.slice(0, 200)}`, () => metricInvalidDetail(metric.line));
+    const { direction, minImprovement } = session.config;
+    const better = this.best === null || isImprovement(metric.value, this.best, direction, minImprovement);
+    // A keep that looks like a broken evaluation stays a keep, flagged in its why (suspicious.ts).
     const suspicious = better
       ? suspiciousKeep({
           metric: session.config.metric,
           value: metric.value,
           previousBest: this.best,
-          direction: session.config.direction,
+          direction,
           logLines: readTailLines(this.files.evalLog, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/),
           matches: metricMatcher(metricGrep, metricRegex),
         })
@@ -356,7 +377,8 @@ class Iteration {
       metric: metric.value,
       commit,
       description,
-      detail: suspicious,
+      detail: null,
+      why: better ? suspicious : this.best === null ? null : noImprovementDetail(metric.value, this.best, direction, minImprovement),
     };
   }
 
@@ -401,8 +423,7 @@ class Iteration {
       costUsd: this.agentReport?.costUsd ?? null,
       tokensIn: this.agentReport?.inputTokens ?? null,
       tokensOut: this.agentReport?.outputTokens ?? null,
-      // A suspicious keep says so in its row (`suspicious: …`).
-      ...(verdict.status === 'keep' && verdict.detail !== null ? { detail: verdict.detail } : {}),
+      detail: verdict.why,
     };
     // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
     // Until this point the branch's reflog holds it, so a kill before here loses nothing.
@@ -416,7 +437,7 @@ class Iteration {
           ...row,
           commitFull: verdict.commit,
           base: this.base,
-          detail: verdict.detail,
+          technicalDetail: verdict.detail,
           agentMs: this.agentMs,
           evalMs: this.evalMs,
           agentReport: this.agentReport,
@@ -512,6 +533,16 @@ class Iteration {
     if (this.rerun !== null) return `rerun of #${this.rerun.iteration}: ${this.rerun.description}`;
     const written = readIfExists(this.descriptionFile())?.split('\n')[0]?.trim();
     return written || `iteration ${this.number}: uncommitted agent changes`;
+  }
+
+  /** A failed agent turn's why: the classifier's message (its error text, refused tool calls), or where a timeout left it. */
+  private agentCrashDetail(reason: 'agent_exit' | 'agent_timeout' | 'agent_spawn', message: string, known: boolean): string {
+    if (reason === 'agent_spawn') return messageDetail(reason, message);
+    if (reason === 'agent_exit') return known ? knownMessageDetail(reason, message) : failedProcessDetail(reason, null, message);
+    const files = this.agentFiles ?? { stdout: this.files.agentStdout, stderr: this.files.agentStderr };
+    const stderr = readTailLines(files.stderr, DETAIL_TAIL_BYTES);
+    // An agent's stdout is usually JSON events: said only when stderr is empty.
+    return timeoutDetail(reason, this.session.config.agentTimeoutMs, stderr.trim() !== '' ? stderr : readTailLines(files.stdout, DETAIL_TAIL_BYTES));
   }
 
   private lastFailure(rows: readonly LedgerRow[]): { row: LedgerRow; logTail: string } | null {

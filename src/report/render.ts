@@ -239,7 +239,8 @@ function renderFailureFile(cls: FailureClass, members: readonly TriagedFailure[]
   for (const f of members) {
     md.push(`## Iteration ${f.iteration}: ${f.verdict.reason}`, '');
     md.push(`- Commit: \`${f.commit}\``, `- Description: ${inline(f.row.description)}`, `- Evidence: ${inline(f.verdict.evidence)}`);
-    if (f.run?.detail) md.push(`- Detail: ${inline(f.run.detail)}`);
+    if (f.row.detail) md.push(`- Why: ${inline(f.row.detail)}`);
+    if (f.run?.technicalDetail) md.push(`- Detail: ${inline(f.run.technicalDetail)}`);
     if (f.verdict.paths.length > 0) md.push(`- Changed outside scope: ${f.verdict.paths.map((p) => `\`${p}\``).join(', ')}`);
     md.push('');
     if (f.logTail.trim() !== '') md.push(`Last ${FILE_TAIL_LINES} lines of \`${f.logFile}\`:`, '', ...fenced(tailLines(f.logTail, FILE_TAIL_LINES), ''), '');

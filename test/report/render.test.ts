@@ -20,7 +20,7 @@ const ctx: ReportContext = {
 
 function input(over: Partial<LedgerRow>, extra: Partial<IterationInput> = {}): IterationInput {
   const row: LedgerRow = { commit: 'abc1234', metric: null, status: 'crash', description: 'x', iteration: 1, timestamp: null, durationS: 100, reason: 'eval_exit', agent: 'command', costUsd: null, ...over };
-  return { row, run: { iteration: row.iteration, agentMs: 60_000, evalMs: 30_000, detail: 'exit code 1' }, logFile: 'runs/00001/eval.log', logTail: '', ...extra };
+  return { row, run: { iteration: row.iteration, agentMs: 60_000, evalMs: 30_000, technicalDetail: 'exit code 1' }, logFile: 'runs/00001/eval.log', logTail: '', ...extra };
 }
 
 describe('report rendering', () => {
@@ -100,8 +100,13 @@ describe('report rendering', () => {
     expect(parseRunRecord('{"iteration": 3, "agentMs": "soon", "evalMs": 1200, "detail": null, "agentReport": {"costUsd": 0.1}}')).toEqual({
       iteration: 3,
       evalMs: 1200,
-      detail: null,
+      technicalDetail: null,
       agentReport: { costUsd: 0.1 },
     });
+  });
+
+  it('result.json: technicalDetail, or `detail` in a file written before the ledger had a detail column', () => {
+    expect(parseRunRecord('{"iteration": 3, "detail": "exit code 1"}')).toEqual({ iteration: 3, technicalDetail: 'exit code 1', agentReport: null });
+    expect(parseRunRecord('{"iteration": 3, "detail": "eval_exit 1: boom", "technicalDetail": "exit code 1"}')).toEqual({ iteration: 3, technicalDetail: 'exit code 1', agentReport: null });
   });
 });
