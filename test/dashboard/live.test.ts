@@ -94,7 +94,7 @@ describe('a running experiment on the dashboard', () => {
     }
   });
 
-  it('a quota wait counts down to wait_until in the page, in the reader\'s time zone', async () => {
+  it('a quota wait counts down to wait_until in the page, in the reader\'s time zone; the daemon\'s warnings are on the card', async () => {
     const now = Date.now();
     const waitUntil = new Date(now + 95_000).toISOString();
     const view = buildExperimentView({
@@ -102,7 +102,7 @@ describe('a running experiment on the dashboard', () => {
       scope: 'project',
       rows: [],
       config: { metric: 'm', direction: 'lower', maxExperiments: null, maxRuntimeMs: null },
-      status: { state: 'waiting', reason: 'claude: usage limit reached', wait_until: waitUntil, phase: null },
+      status: { state: 'waiting', reason: 'claude: usage limit reached', wait_until: waitUntil, phase: null, warnings: ['metric time_ms is a timing while 2 other experiments share the CPUs'] },
       startedAt: null,
       now,
     });
@@ -113,6 +113,8 @@ describe('a running experiment on the dashboard', () => {
     const reason = await p.page.textContent('section[data-experiment="prompts/waiting"] .reason');
     // "1m 34s" or so, then the local time with its zone named.
     expect(reason).toMatch(/^claude: usage limit reached · resumes in 1m [0-5]\ds \(at \d\d:\d\d(?: [AP]M)? (?:[A-Z]{2,5}|GMT[+-][\d:]+)\)$/);
+    // The daemon's warnings for the experiment are on its card.
+    expect(await p.page.textContent('section[data-experiment="prompts/waiting"] .warnings')).toBe('⚠ metric time_ms is a timing while 2 other experiments share the CPUs');
     await ticks(p, '.countdown');
     expect(await p.page.textContent('.countdown')).toMatch(/^1m [0-5]\ds$/);
     expect(p.errors).toEqual([]);
