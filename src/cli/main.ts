@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AutoresearchError, EXIT, errorMessage } from '../core/errors.js';
 import { guardStandardStreams, writeTo } from './output-guard.js';
+import { CONSOLE_LOG_FORMATS, setConsoleLogFormat, type ConsoleLogFormat } from '../log/console-format.js';
 // Commands are imported when they run: `run` (and the daemon's children) never load the
 // dashboard, report or daemon code — less start-up time and a smaller process.
 
@@ -28,6 +29,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('Runs autonomous keep/discard/crash experiment loops, unattended.')
     .version(VERSION)
     .option('--path <dir>', 'project root', process.cwd())
+    .addOption(new Option('--log-format <format>', 'warnings on stderr: one plain line each (text) or JSON lines (json)').choices(CONSOLE_LOG_FORMATS).default('text'))
+    .hook('preAction', (self: Command) => setConsoleLogFormat(self.opts<{ logFormat: ConsoleLogFormat }>().logFormat))
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeTo(process.stdout, s), writeErr: (s) => writeTo(process.stderr, s) });
   const root = () => path.resolve(program.opts<{ path: string }>().path);

@@ -22,6 +22,7 @@ import formatMs from 'ms';
 import { agentLabel } from '../agents/agent-command.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import type { WaitRole } from '../experiment/state.js';
+import { isBaselineRow } from '../ledger/experiment-counts.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { chooseAgent, retryAt } from './exhaustion.js';
 import { runIteration } from './iteration.js';
@@ -291,6 +292,4 @@ export function doneReason(session: Session, deps: Pick<LoopDeps, 'clock'>): str
   return null;
 }
 
-export function isBaselineRow(row: LedgerRow): boolean {
-  return row.reason === 'baseline' || (row.reason === null && row.description.startsWith('baseline')) || row.description === 'baseline';
-}
+export { isBaselineRow }; // one definition, with the ledger's counts (ledger/experiment-counts.ts)
