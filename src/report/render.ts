@@ -5,6 +5,7 @@
 import type { Direction } from '../config/types.js';
 import type { Analysis, RankedKeep, TriagedFailure } from './analyze.js';
 import type { FailureClass } from './classify-failure.js';
+import { formatImprovement } from '../core/improvement.js';
 
 export interface ReportContext {
   id: string;
@@ -117,7 +118,7 @@ function summaryRows(a: Analysis): [string, string][] {
     ['Best', s.bestRow === null ? '-' : `${metric(s.best)} (iteration ${s.bestRow.iteration}, \`${s.bestRow.commit}\`)`],
     [
       'Improvement over baseline',
-      s.improvement === null ? '-' : `${signed(s.improvement)}${s.improvementPct === null ? '' : ` (${pct(s.improvementPct)} ${s.improvementPct >= 0 ? 'better' : 'worse'})`}`,
+      s.improvement === null ? '-' : `${signed(s.improvement)}${s.improvementPct === null ? '' : ` (${formatImprovement(s.improvementPct, 1)} ${s.improvementPct >= 0 ? 'better' : 'worse'})`}`,
     ],
     ['Agent cost', agentCost(a)],
     ['Time', timeSplit(a)],
@@ -159,7 +160,7 @@ function nextStep(cls: FailureClass, a: Analysis, ctx: ReportContext): string {
 
 function renderKeep(rank: number, keep: RankedKeep, ctx: ReportContext): string[] {
   const { row } = keep;
-  const gain = keep.gainPct === null ? '' : `, ${pct(keep.gainPct)} better`;
+  const gain = keep.gainPct === null ? '' : `, ${formatImprovement(keep.gainPct, 1)} better`; // + = better (core/improvement.ts)
   const lines = [`${rank}. **Iteration ${row.iteration}**, \`${row.commit}\`: ${inline(row.description)}: ${metric(keep.previous)} → ${metric(row.metric)} (${signed(keep.delta)}${gain})`];
   const diff = ctx.diffstats.get(row.iteration);
   if (diff === undefined) return [...lines, ''];

@@ -77,8 +77,8 @@ describe('report rendering', () => {
       ['small', 10],
     ]);
     const { readme } = renderReport(a, { ...ctx, direction: 'higher' });
-    expect(readme).toContain('| Improvement over baseline | +40.000000 (80.0% better) |');
-    expect(readme).toContain('1. **Iteration 2**, `abc1234`: big: 60.000000 → 90.000000 (+30.000000, 50.0% better)');
+    expect(readme).toContain('| Improvement over baseline | +40.000000 (+80.0% better) |');
+    expect(readme).toContain('1. **Iteration 2**, `abc1234`: big: 60.000000 → 90.000000 (+30.000000, +50.0% better)');
   });
 
   it('an empty ledger still makes a report', () => {
