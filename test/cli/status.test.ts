@@ -34,7 +34,7 @@ describe('status', () => {
     expect(one.stdout).toMatch(/^EXPERIMENT\s+STATE/);
     expect(one.stdout).toMatch(/^EXPERIMENT +STATE +EXPERIMENTS +KEEP +DISCARD +CRASH +BEST\ntest\/exp +idle +2 +1 +1 +0 +5$/);
     const done = await runCli(['--path', project.root, 'status', 'test/finished'], { env: project.env });
-    expect(done.stdout).toMatch(/test\/finished +done +1\/1 +1 +0 +0 +1\n\ntest\/finished: done max_experiments \(1\) reached$/);
+    expect(done.stdout).toMatch(/test\/finished +done +1\/1 +1 +0 +0 +1\n\ntest\/finished: done max_experiments \(1\) reached — raise max_experiments in config.cfg, or run `autoresearch run test\/finished --max-experiments 1` for 1 more$/);
     expect(one.stdout).not.toContain('test/broken');
     const bad = await runCli(['--path', project.root, 'status', '--status', 'sleeping'], { env: project.env });
     expect(bad.exitCode).toBe(1);
