@@ -166,6 +166,23 @@ describe('initExperiment', () => {
     expect(scopeEntriesInCommand(command, allowed)).toEqual(expected);
   });
 
+  it('--force replaces the program.md and evaluator too, keeping the old ones in the archive', async () => {
+    const { root, env: base } = await project();
+    const env = { ...base, AUTORESEARCH_WORKTREES: process.env.AUTORESEARCH_WORKTREES };
+    const { dir } = await initExperiment(options(root, env, { evaluator: 'file-size', evaluateCmd: undefined }));
+    await fs.writeFile(path.join(dir, 'program.md'), '# my edited instructions\n');
+    const oldEvaluator = await fs.readFile(path.join(dir, 'evaluate.mjs'), 'utf8');
+    const later = new Date(NOW.getTime() + 60_000);
+    const result = await initExperiment(options(root, env, { evaluator: 'command-time', evaluateCmd: undefined, metric: 'seconds', force: true, now: later }));
+    const archive = path.join(dir, 'archive', String(later.getTime()));
+    expect(result.replaced?.archive).toBe(archive);
+    expect(result.replaced?.archived).toEqual(['config.cfg', 'program.md', 'evaluate.mjs', 'results.tsv']);
+    expect(await fs.readFile(path.join(archive, 'program.md'), 'utf8')).toBe('# my edited instructions\n');
+    expect(await fs.readFile(path.join(archive, 'evaluate.mjs'), 'utf8')).toBe(oldEvaluator);
+    expect(await fs.readFile(path.join(dir, 'evaluate.mjs'), 'utf8')).not.toBe(oldEvaluator);
+    expect(await fs.readFile(path.join(dir, 'program.md'), 'utf8')).toContain('`seconds`');
+  });
+
   it('refuses a project that is not a git repository, writing nothing', async () => {
     const root = await makeTempDir('ar-nogit-');
     const error = await rejection(initExperiment(options(root, { AUTORESEARCH_HOME: path.join(root, 'home') })));

@@ -93,7 +93,7 @@ export interface SetAside {
 /** Names in an experiment dir that belong to a run of it; moved aside by --force. */
 const RUN_FILES = ['results.tsv', 'state.json', 'runs', 'autoresearch.log', 'setup.log', 'report', 'pause.request', 'resume.request'];
 /** The user's files that --force overwrites: copied aside first. */
-const USER_FILES = ['config.cfg', 'program.md'];
+const USER_FILES = ['config.cfg', 'program.md', 'evaluate.mjs'];
 
 /**
  * Move the old run's files aside, save and reset the branch, remove its worktree. The caller

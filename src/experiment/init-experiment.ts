@@ -131,7 +131,8 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
     evaluator = found.info;
     evaluatorSource = await fs.readFile(found.file, 'utf8');
     const current = await readFileIfExists(evaluatorFile);
-    if (current !== null && current !== evaluatorSource) {
+    // (--force copies the old one into the archive before it is replaced.)
+    if (current !== null && current !== evaluatorSource && !replacing) {
       throw new AutoresearchError('BAD_INPUT', `--evaluator ${opts.evaluator}: expected no ${EVALUATOR_FILE} in ${dir}, found one with other content; remove it or omit --evaluator`);
     }
   }

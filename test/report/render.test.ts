@@ -105,6 +105,19 @@ describe('report rendering', () => {
     expect(readme.match(/\(diff not shown: the report shows at most \d+ diff lines in all; see `git show c\d`\)/g)).toHaveLength(7 - full);
   });
 
+  it("a row's detail (results.tsv) is shown next to the evidence and in the failure file", () => {
+    const a = analyze(
+      [
+        input({ iteration: 0, status: 'keep', reason: 'baseline', description: 'baseline', metric: 1, agent: null }),
+        input({ iteration: 1, detail: "SyntaxError: expected ':' (train.py:41)" }, { logTail: 'x\n' }),
+      ],
+      'lower',
+    );
+    const { readme, failureFiles } = renderReport(a, ctx);
+    expect(readme).toContain("| 1 | `abc1234` | eval_exit | exit 1: SyntaxError: expected ':' (train.py:41) | x |");
+    expect(failureFiles.get('candidate')).toContain("- Why: SyntaxError: expected ':' (train.py:41)");
+  });
+
   it('an empty ledger still makes a report', () => {
     const { readme, failureFiles } = renderReport(analyze([], 'lower'), ctx);
     expect(readme).toContain('| Iterations | 0 |');
