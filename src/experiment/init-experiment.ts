@@ -6,7 +6,8 @@
  * Nothing is half-written: every input is checked (and the config text parsed back) before
  * the first write, each file is written to a temp file and renamed, and config.cfg — the
  * file that makes the experiment exist — is written last, so an interrupted init can simply
- * be run again.
+ * be run again. An id that exists is refused with what it has (existing-experiment.ts);
+ * `force` sets the old experiment aside first, under its run lock.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-/** `autoresearch init <domain>/<name> ...` and `init --list-evaluators`. */
+/** `autoresearch init <domain>/<name> ... [--allow P] [--location project|user] [--force]` and `init --list-evaluators`. */
 import { parseExperimentId } from '../../config/experiment-id.js';
 import type { Direction, Scope } from '../../config/types.js';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
