@@ -78,4 +78,14 @@ export function replacedBranchRef(idKey: string, iteration: number, at: number):
   return `refs/autoresearch/${idKey}/replaced/${iteration}-${at}`;
 }
 
+/** The branch's tip before `autoresearch reset --to <iteration>` moved it back (the undone keeps). */
+export function resetBackupRef(idKey: string, iteration: number, at: number): string {
+  return `refs/autoresearch/${idKey}/reset/${iteration}-${at}`;
+}
+
+/** The branch's tip before `autoresearch rebase` moved the experiment onto the project's HEAD. */
+export function rebaseBackupRef(idKey: string, at: number): string {
+  return `refs/autoresearch/${idKey}/rebase/${at}`;
+}
+
 // The worktree's path: experiment/worktree-location.ts (it depends on the environment and the filesystem).

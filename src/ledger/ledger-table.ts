@@ -12,7 +12,7 @@ export type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
 export type JsonValue = string | number | null;
 
 const NUMERIC: ReadonlySet<string> = new Set<LedgerColumn>(['metric', 'iteration', 'duration_s', 'cost_usd', 'tokens_in', 'tokens_out']);
-const OPTIONAL_TEXT: ReadonlySet<string> = new Set<LedgerColumn>(['timestamp', 'reason', 'agent']);
+const OPTIONAL_TEXT: ReadonlySet<string> = new Set<LedgerColumn>(['timestamp', 'reason', 'agent', 'detail']);
 
 /** The row's fields as results.tsv writes them, in LEDGER_COLUMNS order (every ledger the same shape). */
 export function ledgerCells(row: LedgerRow): string[] {
@@ -58,12 +58,14 @@ export function ledgerTerminalTable(rows: readonly LedgerRow[]): Table {
   const cells = rows.map(ledgerCells);
   const at = (column: LedgerColumn) => LEDGER_COLUMNS.indexOf(column);
   // A seed-written ledger has no timestamps, agents or costs: empty columns only take width.
-  const shown = TERMINAL_COLUMNS.filter((c) => !c.optional || cells.some((r) => (r[at(c.column)] ?? '') !== ''));
+  const shown = TERMINAL_COLUMNS.filter((c) => !c.optional || cells.some((r) => (r[at(c.column)] ?? '') !== '' || (c.column === 'reason' && (r[at('detail')] ?? '') !== '')));
   return {
     columns: shown.map((c) => c.header),
     rows: cells.map((r) =>
       shown.map((c) => {
-        const cell = r[at(c.column)] ?? '';
+        // The why in words starts with the reason code (`eval_exit 1: SyntaxError: …`): shown in its place.
+        const why = c.column === 'reason' ? (r[at('detail')] ?? '') : '';
+        const cell = why !== '' ? why : (r[at(c.column)] ?? '');
         return c.column === 'timestamp' ? shortTimestamp(cell) : cell === '' ? '-' : cell;
       }),
     ),

@@ -3,9 +3,9 @@
  * the summary figures, the keeps ranked by gain, and every failure with its class. Pure.
  */
 import type { Direction } from '../config/types.js';
-import { summarizeRows, type LedgerSummary } from '../ledger/summary.js';
+import { countsAsExperiment, summarizeRows, type LedgerSummary } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
-import { FAILURE_CLASSES, classifyFailure, isBaselineRow, promoteRepeatedErrors, type FailureClass, type RunRecord, type Triaged } from './classify-failure.js';
+import { FAILURE_CLASSES, classifyFailure, promoteRepeatedErrors, type FailureClass, type RunRecord, type Triaged } from './classify-failure.js';
 
 /** One ledger row with what was found on disk for it. */
 export interface IterationInput {
@@ -80,8 +80,8 @@ export function analyze(inputs: readonly IterationInput[], direction: Direction,
   const rows = inputs.map((input) => input.row);
   const summary = summarizeRows(rows, direction);
   const keepInputs = inputs.filter((input): input is KeepInput => input.row.status === 'keep' && input.row.metric !== null);
-  // The same baseline as summarizeRows: the row that says so, else the first keep.
-  const baseline = keepInputs.find((k) => isBaselineRow(k.row)) ?? keepInputs[0] ?? null;
+  // The same baseline as summarizeRows (the last row that says so, else the first keep).
+  const baseline = keepInputs.find((k) => k.row === summary.baselineRow) ?? null;
 
   const triaged: TriagedFailure[] = [];
   for (const input of inputs) {
@@ -127,8 +127,8 @@ export function analyze(inputs: readonly IterationInput[], direction: Direction,
 
   return {
     summary,
-    experiments: rows.filter((row) => !isBaselineRow(row)).length,
-    keeps: baseline === null ? [] : rankKeeps(keepInputs, baseline, direction),
+    experiments: summary.experiments,
+    keeps: baseline === null ? [] : rankKeeps(keepInputs, direction),
     discards,
     failures,
     byClass,
@@ -161,15 +161,19 @@ function noChangeRuns(rows: readonly LedgerRow[]): NoChangeRun[] {
 
 type KeepInput = IterationInput & { row: LedgerRow & { metric: number } };
 
-/** Each keep against the best before it (keeps only ever improve it), largest gain first. */
-function rankKeeps(keeps: readonly KeepInput[], baseline: KeepInput, direction: Direction): RankedKeep[] {
+/**
+ * Each keep that tried a change against the keep before it (keeps only ever improve it; a
+ * reset or a rebase's new baseline only moves the reference), largest gain first.
+ */
+function rankKeeps(keeps: readonly KeepInput[], direction: Direction): RankedKeep[] {
   const ranked: RankedKeep[] = [];
-  let previous = baseline.row.metric;
+  let previous: number | null = null;
   for (const { row, run } of keeps) {
-    if (row === baseline.row) continue;
-    const delta = row.metric - previous;
-    const gain = direction === 'lower' ? -delta : delta;
-    ranked.push({ row, run, previous, delta, gain, gainPct: previous === 0 ? null : (gain / Math.abs(previous)) * 100 });
+    if (previous !== null && countsAsExperiment(row)) {
+      const delta = row.metric - previous;
+      const gain = direction === 'lower' ? -delta : delta;
+      ranked.push({ row, run, previous, delta, gain, gainPct: previous === 0 ? null : (gain / Math.abs(previous)) * 100 });
+    }
     previous = row.metric;
   }
   // Stable: equal gains stay in ledger order.

@@ -145,7 +145,8 @@ export function parseRunRecord(text: string): RunRecord | null {
     commit: str(v.commit) ?? undefined,
     commitFull: str(v.commitFull) ?? undefined,
     base: str(v.base),
-    detail: str(v.detail),
+    // Until the ledger got its `detail` column (issue 10), result.json's `detail` was this technical text.
+    technicalDetail: 'technicalDetail' in v ? str(v.technicalDetail) : str(v.detail),
     agentMs: num(v.agentMs),
     evalMs: num(v.evalMs),
     agentReport: report === null ? null : strip({ costUsd: num(report.costUsd), inputTokens: num(report.inputTokens), outputTokens: num(report.outputTokens), sessionId: str(report.sessionId), model: str(report.model) }),

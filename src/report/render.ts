@@ -252,9 +252,7 @@ function renderClass(cls: FailureClass, members: readonly TriagedFailure[], a: A
   }
 
   md.push('| iteration | commit | reason | evidence | description |', '|---|---|---|---|---|');
-  // The row's own words (results.tsv `detail`), when it has them, after the class's evidence.
-  const evidence = (f: TriagedFailure) => (f.row.detail ? `${f.verdict.evidence}: ${f.row.detail}` : f.verdict.evidence);
-  for (const f of members) md.push(`| ${f.iteration} | \`${f.row.commit}\` | ${f.verdict.reason} | ${cell(evidence(f))} | ${cell(f.row.description)} |`);
+  for (const f of members) md.push(`| ${f.iteration} | \`${f.row.commit}\` | ${f.verdict.reason} | ${cell(f.verdict.evidence)} | ${cell(f.row.description)} |`);
   md.push('');
 
   // One tail per distinct error: a repeated infrastructure error is shown once, with every iteration it hit.
@@ -309,8 +307,8 @@ function renderFailureFile(cls: FailureClass, members: readonly TriagedFailure[]
   for (const f of members) {
     md.push(`## Iteration ${f.iteration}: ${f.verdict.reason}`, '');
     md.push(`- Commit: \`${f.commit}\``, `- Description: ${inline(f.row.description)}`, `- Evidence: ${inline(f.verdict.evidence)}`);
-    if (f.run?.detail) md.push(`- Detail: ${inline(f.run.detail)}`);
-    if (f.row.detail && f.row.detail !== f.run?.detail) md.push(`- Why: ${inline(f.row.detail)}`);
+    if (f.row.detail) md.push(`- Why: ${inline(f.row.detail)}`);
+    if (f.run?.technicalDetail) md.push(`- Detail: ${inline(f.run.technicalDetail)}`);
     if (f.verdict.paths.length > 0) md.push(`- Changed outside scope: ${f.verdict.paths.map((p) => `\`${p}\``).join(', ')}`);
     md.push('');
     if (f.logTail.trim() !== '') md.push(`Last ${FILE_TAIL_LINES} lines of \`${f.logFile}\`:`, '', ...fenced(tailLines(f.logTail, FILE_TAIL_LINES), ''), '');

@@ -42,7 +42,7 @@ describe('status', () => {
     const project = await makeProject({ plan: ['echo 5 > value.txt'] });
     expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: project.env })).exitCode).toBe(0);
     const file = path.join(project.expDir, 'results.tsv');
-    await fs.appendFile(file, 'abc1234\t2.000000\tkeep\tadded by hand\t2\t\t\t\t\t\t\t\n');
+    await fs.appendFile(file, 'abc1234\t2.000000\tkeep\tadded by hand\t2\t\t\t\t\t\t\t\t\n');
     const [entry] = JSON.parse((await runCli(['--path', project.root, 'status', '--json'], { env: project.env })).stdout) as Array<Record<string, unknown>>;
     expect(entry).toMatchObject({ iterations: 3, keeps: 3, best: 2 });
   });

@@ -20,7 +20,7 @@ const ctx: ReportContext = {
 
 function input(over: Partial<LedgerRow>, extra: Partial<IterationInput> = {}): IterationInput {
   const row: LedgerRow = { commit: 'abc1234', metric: null, status: 'crash', description: 'x', iteration: 1, timestamp: null, durationS: 100, reason: 'eval_exit', agent: 'command', costUsd: null, ...over };
-  return { row, run: { iteration: row.iteration, agentMs: 60_000, evalMs: 30_000, detail: 'exit code 1' }, logFile: 'runs/00001/eval.log', logTail: '', ...extra };
+  return { row, run: { iteration: row.iteration, agentMs: 60_000, evalMs: 30_000, technicalDetail: 'exit code 1' }, logFile: 'runs/00001/eval.log', logTail: '', ...extra };
 }
 
 describe('report rendering', () => {
@@ -105,19 +105,6 @@ describe('report rendering', () => {
     expect(readme.match(/\(diff not shown: the report shows at most \d+ diff lines in all; see `git show c\d`\)/g)).toHaveLength(7 - full);
   });
 
-  it("a row's detail (results.tsv) is shown next to the evidence and in the failure file", () => {
-    const a = analyze(
-      [
-        input({ iteration: 0, status: 'keep', reason: 'baseline', description: 'baseline', metric: 1, agent: null }),
-        input({ iteration: 1, detail: "SyntaxError: expected ':' (train.py:41)" }, { logTail: 'x\n' }),
-      ],
-      'lower',
-    );
-    const { readme, failureFiles } = renderReport(a, ctx);
-    expect(readme).toContain("| 1 | `abc1234` | eval_exit | exit 1: SyntaxError: expected ':' (train.py:41) | x |");
-    expect(failureFiles.get('candidate')).toContain("- Why: SyntaxError: expected ':' (train.py:41)");
-  });
-
   it('an empty ledger still makes a report', () => {
     const { readme, failureFiles } = renderReport(analyze([], 'lower'), ctx);
     expect(readme).toContain('| Iterations | 0 |');
@@ -137,8 +124,13 @@ describe('report rendering', () => {
     expect(parseRunRecord('{"iteration": 3, "agentMs": "soon", "evalMs": 1200, "detail": null, "agentReport": {"costUsd": 0.1}}')).toEqual({
       iteration: 3,
       evalMs: 1200,
-      detail: null,
+      technicalDetail: null,
       agentReport: { costUsd: 0.1 },
     });
+  });
+
+  it('result.json: technicalDetail, or `detail` in a file written before the ledger had a detail column', () => {
+    expect(parseRunRecord('{"iteration": 3, "detail": "exit code 1"}')).toEqual({ iteration: 3, technicalDetail: 'exit code 1', agentReport: null });
+    expect(parseRunRecord('{"iteration": 3, "detail": "eval_exit 1: boom", "technicalDetail": "exit code 1"}')).toEqual({ iteration: 3, technicalDetail: 'exit code 1', agentReport: null });
   });
 });

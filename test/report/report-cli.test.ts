@@ -192,6 +192,7 @@ describe('autoresearch report', () => {
     const infraFile = await fs.readFile(path.join(dir, 'failures', 'infrastructure.md'), 'utf8');
     expect([...infraFile.matchAll(/^## Iteration (\d+): (\w+)$/gm)].map((m) => `${m[1]}:${m[2]}`)).toEqual(['4:eval_exit', '5:eval_exit', '6:eval_exit', '7:eval_exit', '13:agent_exit']);
     expect(infraFile).toContain('- Detail: exit code 127');
+    expect(infraFile).toMatch(/^- Why: eval_exit 127: .*not found$/m);
     expect(await git(project.root, 'status', '--porcelain')).toBe('?? .autoresearch/');
     expect(await git(project.root, 'status', '--porcelain', '--untracked-files=all')).not.toContain('report/');
   });

@@ -30,8 +30,25 @@ export async function statusCommand(opts: { projectRoot: string; id: string | un
   }
   if (opts.states.length > 0) experiments = experiments.filter((e) => opts.states.includes(e.state));
   if (opts.json) out(JSON.stringify(experiments, null, 2) + '\n');
-  else printStatusTable(experiments, out);
+  else {
+    printStatusTable(experiments, out);
+    if (opts.id !== undefined) for (const e of experiments) printLiveLogs(e, out);
+  }
   return EXIT.ok;
+}
+
+/** `status <id>`: the iteration in flight and its log files, one `tail -f` away. */
+function printLiveLogs(e: ExperimentStatus, out: (text: string) => void): void {
+  if (e.logs == null) return;
+  const files: Array<[string, string | null]> = [
+    ['setup', e.logs.setup],
+    ['agent stdout', e.logs.agent_stdout],
+    ['agent stderr', e.logs.agent_stderr],
+    ['evaluation', e.logs.eval],
+  ];
+  out(`\n${e.iteration === null ? '' : `#${e.iteration} `}${e.phase ?? 'running'}\n`);
+  for (const [label, file] of files) if (file !== null) out(`  ${label.padEnd(12)}  ${file}\n`);
+  out(`  follow: autoresearch logs ${e.id} -f\n`);
 }
 
 export function printStatusTable(experiments: readonly ExperimentStatus[], out: (text: string) => void): void {
@@ -55,6 +72,7 @@ export function printStatusTable(experiments: readonly ExperimentStatus[], out: 
   ];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   for (const row of rows) out(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd() + '\n');
+  for (const e of experiments) for (const warning of e.warnings ?? []) out(`warning: ${e.id}: ${warning}\n`);
 }
 
 export async function pauseCommand(opts: { projectRoot: string; id: string }, out: (text: string) => void): Promise<number> {
