@@ -13,6 +13,9 @@ import { createProcessRunner } from '../process/run-process.js';
 import type { Printer } from './progress-printer.js';
 import { installStopSignals } from './stop-signals.js';
 
+/** Events the progress printer shows on stdout: said once, not again as a warning on stderr. */
+const PRINTED_KINDS = ['setup', 'recovered', 'halted', 'agent-exhausted', 'waiting', 'no-change-backoff', 'wait-over', 'iteration-end', 'iteration-interrupted'];
+
 export interface Foreground {
   deps: LoopDeps;
   logger: Logger;
@@ -22,7 +25,7 @@ export interface Foreground {
 }
 
 export function foreground(config: ExperimentConfig, printer: Printer): Foreground {
-  const logger = createLogger({ file: experimentPaths(config.dir).log, name: config.id.key });
+  const logger = createLogger({ file: experimentPaths(config.dir).log, name: config.id.key, consoleSkipKinds: PRINTED_KINDS });
   const liveGroups = new LiveGroups();
   const controller = new AbortController();
   const deps: LoopDeps = {

@@ -3,6 +3,8 @@
  * terminal one live line, redrawn every second; elsewhere (a pipe, a log, CI) a plain line
  * every minute, so a log shows the run is alive without flooding it.
  */
+import { localDateTime } from '../core/local-time.js';
+
 export interface ProgressLimits {
   budgetMs?: number; // expected duration (time_budget)
   limitMs?: number; // hard limit (eval_timeout / agent_timeout)
@@ -64,7 +66,7 @@ export class LiveProgress {
     const { budgetMs, limitMs, untilMs } = this.limits;
     if (budgetMs !== undefined) parts.push(elapsed <= budgetMs ? `${duration(budgetMs - elapsed)} left of the ${duration(budgetMs)} budget` : `${duration(elapsed - budgetMs)} over the budget`);
     if (limitMs !== undefined) parts.push(`killed in ${duration(Math.max(0, limitMs - elapsed))}`);
-    if (untilMs !== undefined) parts.push(`${duration(Math.max(0, untilMs - now))} left (until ${new Date(untilMs).toISOString()})`);
+    if (untilMs !== undefined) parts.push(`${duration(Math.max(0, untilMs - now))} left (until ${localDateTime(untilMs, { seconds: true })})`);
     return parts.join(', ');
   }
 }

@@ -11,6 +11,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { checkProjectPath, findProjectRoot } from '../config/discover.js';
 import { AutoresearchError, EXIT, errorMessage } from '../core/errors.js';
 import { guardStandardStreams, writeTo } from './output-guard.js';
+import { CONSOLE_LOG_FORMATS, setConsoleLogFormat, type ConsoleLogFormat } from '../log/console-format.js';
 // Commands are imported when they run: `run` (and the daemon's children) never load the
 // dashboard, report or daemon code — less start-up time and a smaller process.
 
@@ -28,6 +29,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('Runs autonomous keep/discard/crash experiment loops, unattended.')
     .version(VERSION)
     .option('--path <dir>', 'project root (default: found from the current directory, like git)')
+    .addOption(new Option('--log-format <format>', 'warnings on stderr: one plain line each (text) or JSON lines (json)').choices(CONSOLE_LOG_FORMATS).default('text'))
+    .hook('preAction', (self: Command) => setConsoleLogFormat(self.opts<{ logFormat: ConsoleLogFormat }>().logFormat))
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeTo(process.stdout, s), writeErr: (s) => writeTo(process.stderr, s) });
   // --path as given (it must exist); otherwise the nearest .autoresearch/ or git toplevel above the current directory.
@@ -108,13 +111,28 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('[id]', '<domain>/<name>')
     .option('--domain <domain>', 'one line per experiment of this domain')
     .option('--all', 'one line per experiment (the default without an id)')
+    .option('--status <status>', "only this experiment's rows with this status: keep, discard or crash (repeatable)", (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--last <n>', 'only the last n rows (after --status)', positiveInt)
     .option('--format <format>', 'terminal, csv, markdown or json', 'terminal')
     .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
     .option('--rebuild', 'regenerate results.tsv from runs/*/result.json')
-    .action(async (id: string | undefined, o: { domain?: string; all?: boolean; format: string; output?: string; rebuild?: boolean }) => {
+    .action(async (id: string | undefined, o: { domain?: string; all?: boolean; status: string[]; last?: number; format: string; output?: string; rebuild?: boolean }) => {
       // Colours only for a terminal that accepts them (https://no-color.org).
       const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
-      const opts = { projectRoot: root(), id, domain: o.domain, all: Boolean(o.all), format: o.format, output: o.output, rebuild: Boolean(o.rebuild), color };
+      const { terminalWidth } = await import('../ledger/export-formats.js');
+      const opts = {
+        projectRoot: root(),
+        id,
+        domain: o.domain,
+        all: Boolean(o.all),
+        format: o.format,
+        output: o.output,
+        rebuild: Boolean(o.rebuild),
+        color,
+        statuses: o.status,
+        last: o.last,
+        width: o.output === undefined ? terminalWidth(process.stdout) : 80,
+      };
       setExit(await (await import('./commands/results.js')).resultsCommand(opts, out));
     });
 

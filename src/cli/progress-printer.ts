@@ -1,10 +1,16 @@
 /**
- * Human-readable progress of a foreground run: one line per phase and per decision, and a
- * summary at the end. Plain lines (they read the same in a terminal, a pipe or a log).
+ * Human-readable progress of a foreground run: one line per event (a phase starting, a
+ * decision, a wait), times in the user's zone, and a summary at the end. Plain lines: they
+ * read the same in a terminal, a pipe or a log. The decision line carries the why in words
+ * and how long the agent and the evaluation took.
  */
-import type { LoopEvent } from '../loop/events.js';
+import type { Direction } from '../config/types.js';
+import { formatImprovement, formatMetric, improvementPct } from '../core/improvement.js';
+import { clockTime, timeNear } from '../core/local-time.js';
+import type { LoopEvent, Phase } from '../loop/events.js';
+import { rowWhy } from '../ledger/row-why.js';
 import type { LedgerRow } from '../ledger/types.js';
-import { LiveProgress } from './live-progress.js';
+import { LiveProgress, duration } from './live-progress.js';
 
 export interface Printer {
   event(event: LoopEvent): void;
@@ -13,6 +19,8 @@ export interface Printer {
 
 export interface PrinterOptions {
   metric: string;
+  /** For the sign of improvements (`+` = better); lower when absent. */
+  direction?: Direction;
   /** For the live progress of long steps (absent: no live progress). */
   limits?: { timeBudgetMs: number; evalTimeoutMs: number; agentTimeoutMs: number };
   tty?: boolean;
@@ -22,20 +30,30 @@ export interface PrinterOptions {
 export function createPrinter(write: (text: string) => void, options: PrinterOptions | string): Printer {
   const opts: PrinterOptions = typeof options === 'string' ? { metric: options } : options;
   const metricName = opts.metric;
+  const direction = opts.direction ?? 'lower';
   const now = opts.now ?? Date.now;
   const progress = opts.limits === undefined ? null : new LiveProgress(write, opts.tty ?? false, now);
-  let phaseStarted = now();
+  // How long each phase of the current iteration took, for the decision line.
+  let phase: { name: Phase; since: number } | null = null;
+  let phaseMs: Partial<Record<Phase, number>> = {};
+  const closePhase = () => {
+    if (phase !== null) phaseMs[phase.name] = (phaseMs[phase.name] ?? 0) + (now() - phase.since);
+    phase = null;
+  };
+  // A quota hit is said once: the exhausted line already says until when it waits.
+  let announcedWait: { agent: string; until: string } | null = null;
   const line = (text: string) => {
     progress?.clear();
     write(text + '\n');
   };
-  const stamp = () => new Date(now()).toISOString().slice(11, 19);
+  const stamp = () => clockTime(now());
+  const at = (iso: string) => timeNear(Date.parse(iso), now());
   return {
     line,
     event(event) {
       switch (event.kind) {
         case 'experiment-opened':
-          line(`autoresearch ${event.id}: ${event.metric}, ${event.direction} is better; best so far ${fmt(event.best)}`);
+          line(`autoresearch ${event.id}: ${event.metric}, ${event.direction} is better; best so far ${event.best === null ? 'none' : formatMetric(event.best)}`);
           line(`  worktree ${event.worktree}${event.worktreeCreated ? ' (created)' : ''}`);
           line(`  branch   ${event.branch}; next iteration ${event.nextIteration}`);
           return;
@@ -43,13 +61,14 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
           line(`${stamp()} setup ${event.status}: ${event.command}${event.detail ? ` (${event.detail})` : ''}`);
           return;
         case 'iteration-start':
-          phaseStarted = now();
-          line(`${stamp()} #${event.iteration} ${event.baseline ? 'baseline' : 'start'} (best ${fmt(event.best)})`);
+          // No line of its own: the phase lines and the decision line carry the iteration number.
+          phase = null;
+          phaseMs = {};
           return;
         case 'phase': {
-          const elapsed = secs(now() - phaseStarted);
-          phaseStarted = now();
-          if (event.phase === 'agent' || event.phase === 'eval') line(`${stamp()} #${event.iteration} ${event.phase}${event.detail ? ` (${event.detail})` : ''} … (${elapsed} since last step)`);
+          closePhase();
+          phase = { name: event.phase, since: now() };
+          if (event.phase === 'agent' || event.phase === 'eval') line(`${stamp()} #${event.iteration} ${event.phase}${event.detail ? ` (${event.detail})` : ''} …`);
           if (opts.limits !== undefined) {
             if (event.phase === 'eval') progress?.start(`#${event.iteration} evaluation`, { budgetMs: opts.limits.timeBudgetMs, limitMs: opts.limits.evalTimeoutMs });
             else if (event.phase === 'agent') progress?.start(`#${event.iteration} agent`, { limitMs: opts.limits.agentTimeoutMs });
@@ -57,10 +76,14 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
           }
           return;
         }
-        case 'iteration-end':
+        case 'iteration-end': {
           progress?.stop();
-          line(`${stamp()} #${event.iteration} ${decisionLine(event.row, event.previousBest, metricName)} in ${secs(event.durationMs)}`);
+          closePhase();
+          const took = [phaseMs.agent !== undefined && `agent ${shortDuration(phaseMs.agent)}`, phaseMs.eval !== undefined && `eval ${shortDuration(phaseMs.eval)}`].filter(Boolean);
+          const timing = took.length > 0 ? took.join(', ') : shortDuration(event.durationMs);
+          line(`${stamp()} #${event.iteration} ${decisionLine(event.row, event.previousBest, metricName, direction)} (${timing})`);
           return;
+        }
         case 'iteration-interrupted':
           progress?.stop();
           line(`${stamp()} #${event.iteration} interrupted during ${event.phase}: rolled back, no row written`);
@@ -73,17 +96,23 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
           line(`${stamp()} ${event.state}: ${event.reason}`);
           return;
         case 'agent-exhausted':
+          if (event.fallback === null) announcedWait = { agent: event.agent, until: event.until };
           line(
-            `${stamp()} #${event.iteration} ${event.agent} usage exhausted: ${event.message} — rolled back, no row; ` +
-              (event.fallback === null ? `next try at ${event.until}` : `continuing with ${event.fallback} until ${event.until}`),
+            `${stamp()} #${event.iteration} ${event.agent} usage exhausted: ${event.message}; rolled back, no row; ` +
+              (event.fallback === null
+                ? `waiting until ${at(event.until)} for ${event.agent} (\`autoresearch resume\` cuts it short)`
+                : `continuing with ${event.fallback} until ${at(event.until)}`),
           );
           return;
-        case 'waiting':
-          line(`${stamp()} waiting until ${event.until} for ${event.agent} (${event.reason}); \`autoresearch resume\` cuts it short`);
+        case 'waiting': {
+          const said = announcedWait !== null && announcedWait.agent === event.agent && Date.parse(announcedWait.until) === Date.parse(event.until);
+          announcedWait = null;
+          if (!said) line(`${stamp()} waiting until ${at(event.until)} for ${event.agent} (${event.reason}); \`autoresearch resume\` cuts it short`);
           progress?.start(`waiting for ${event.agent}`, { untilMs: Date.parse(event.until) });
           return;
+        }
         case 'no-change-backoff':
-          line(`${stamp()} ${event.reason} (until ${event.until})`);
+          line(`${stamp()} ${event.reason} (until ${at(event.until)})`);
           return;
         case 'wait-over':
           progress?.stop();
@@ -96,23 +125,24 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
   };
 }
 
-function decisionLine(row: LedgerRow, previousBest: number | null, metricName: string): string {
-  const status = row.status.toUpperCase().padEnd(7);
-  const why = row.reason ? ` ${row.reason}` : '';
-  const value = row.metric === null ? '' : ` ${metricName} ${row.metric.toFixed(6)}${versus(row.metric, previousBest)}`;
-  return `${status}${why}${value} [${row.commit}] ${row.description}`;
+/** `KEEP improved score 0.98 (+2.00% vs best 1) [abc1234] description` / `CRASH eval_exit 1: SyntaxError… [abc1234] description`. */
+function decisionLine(row: LedgerRow, previousBest: number | null, metricName: string, direction: Direction): string {
+  const why = rowWhy(row);
+  let value = '';
+  if (row.metric !== null) {
+    const pct = improvementPct(row.metric, previousBest, direction);
+    const versus = previousBest === null || row.reason === 'baseline' ? '' : ` (${pct === null ? '' : `${formatImprovement(pct)} `}vs best ${formatMetric(previousBest)})`;
+    value = ` ${metricName} ${formatMetric(row.metric)}${versus}`;
+  }
+  // Statuses padded to one width: the columns after them line up from line to line.
+  return `${row.status.toUpperCase().padEnd(7)}${why ? ` ${why}` : ''}${value} [${row.commit}] ${row.description}`;
 }
 
-function versus(value: number, best: number | null): string {
-  if (best === null) return '';
-  const pct = best === 0 ? '' : ` ${(((value - best) / Math.abs(best)) * 100).toFixed(2)}%`;
-  return ` vs best ${best.toFixed(6)}${pct}`;
+/** `0.4s`, `12s`, `4m03s`: tenths only where they matter. */
+function shortDuration(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : duration(ms);
 }
 
 export function fmt(value: number | null): string {
-  return value === null ? 'none' : value.toFixed(6);
-}
-
-function secs(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
+  return value === null ? 'none' : formatMetric(value);
 }

@@ -55,7 +55,7 @@ main{padding:8px 24px 24px;display:grid;gap:16px}
 .live.over .bar i{background:#bf8700}
 .live.over .elapsed{color:#9a6700;font-weight:600}
 .countdown{font-weight:600;font-variant-numeric:tabular-nums}
-.suspicious{margin:6px 0 0;color:#bc4c00;font-size:13px}
+.suspicious,.warnings{margin:6px 0 0;color:#bc4c00;font-size:13px}
 .legend i.g{border-radius:0;width:0;height:0;border-left:5px solid transparent;border-right:5px solid transparent;border-top:7px solid #bc4c00}
 .legend i.s{border:2px dashed #bc4c00;background:transparent}
 .overlay{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 18px 10px}
@@ -182,8 +182,9 @@ export const DASHBOARD_SCRIPT = String.raw`
       '<span>no metric: bottom strip</span>' + (c.sus.length ? '<span><i class="s"></i>suspicious keep</span>' : '') +
       (c.hidden ? '<span class="hidden-note"><i class="g"></i>' + esc(hiddenNote(c).replace(/: marked.*$/, '')) + '</span>' : '') + '</div>';
     var suspicious = e.suspicious.length ? '<p class="suspicious">' + e.suspicious.map(function (s) { return '\u26a0 #' + s.iteration + ' ' + esc(s.detail); }).join('<br>') + '</p>' : '';
+    var warnings = e.warnings && e.warnings.length ? '<p class="warnings">' + e.warnings.map(function (w) { return '\u26a0 ' + esc(w); }).join('<br>') + '</p>' : '';
     var problems = e.problems.length ? '<p class="problems">' + esc(e.problems.join('\n')) + '</p>' : '';
-    return '<section class="exp" data-experiment="' + esc(e.id) + '">' + head + liveLine(e) + reasonLine(e) + suspicious + stats + legend + chart(e, index) + problems + '</section>';
+    return '<section class="exp" data-experiment="' + esc(e.id) + '">' + head + liveLine(e) + reasonLine(e) + warnings + suspicious + stats + legend + chart(e, index) + problems + '</section>';
   }
 
   function overlays(data) {

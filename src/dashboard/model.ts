@@ -124,6 +124,8 @@ export interface ExperimentView {
   avgIterationS: number | null;
   /** Recent agent and evaluation times; null when nothing is timed. */
   pace: Pace | null;
+  /** The daemon's warnings for this experiment (none from a static `dashboard` run). */
+  warnings: string[];
   /** Keeps whose detail starts with `suspicious:`. */
   suspicious: Array<{ iteration: number; detail: string }>;
   maxExperiments: number | null;
@@ -172,7 +174,8 @@ export interface ViewInput {
     evalTimeoutMs?: number | null;
     agentTimeoutMs?: number | null;
   } | null;
-  status: { state: StatusState; reason: string | null; wait_until: string | null; phase: string | null };
+  /** warnings: the daemon's latest for this experiment (a dirty checkout, a timing metric sharing CPUs…). */
+  status: { state: StatusState; reason: string | null; wait_until: string | null; phase: string | null; warnings?: readonly string[] };
   /** state.json's intent: the iteration in flight (only shown while the experiment runs). */
   intent?: { iteration: number; phase: string; startedAt: string | null } | null;
   /** Measured times of recent iterations (result.json), any order. */
@@ -219,6 +222,7 @@ export function buildExperimentView(input: ViewInput): ExperimentView {
     costPerKeepUsd: costPerKeep(costUsd, improvements),
     avgIterationS,
     pace,
+    warnings: [...(input.status.warnings ?? [])],
     suspicious: rows.filter(isSuspicious).map((r) => ({ iteration: r.iteration, detail: truncate(r.detail ?? '', TOOLTIP_CHARS) })),
     maxExperiments: config?.maxExperiments ?? null,
     maxRuntimeS: config?.maxRuntimeMs == null ? null : config.maxRuntimeMs / 1000,

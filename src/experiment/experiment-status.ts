@@ -9,6 +9,7 @@ import type { DiscoveredExperiment } from '../config/discover.js';
 import { parseConfigText } from '../config/parse-config.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
+import { experimentsOf } from '../ledger/experiment-counts.js';
 import { summarizeRows } from '../ledger/summary.js';
 import { maxExperimentsReached } from '../loop/max-experiments.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
@@ -27,10 +28,15 @@ export interface ExperimentStatus {
   id: string;
   scope: string;
   state: StatusState;
+  /** Every row of the ledger, the baseline's too. */
   iterations: number;
+  /** Iterations after the baseline: what max_experiments counts. keeps/discards/crashes split them (the baseline is not among the keeps). */
+  experiments: number;
   keeps: number;
   discards: number;
   crashes: number;
+  /** The config's limit on experiments; null: unlimited (or no readable config). */
+  max_experiments: number | null;
   best: number | null;
   baseline: number | null;
   consecutive_crashes: number;
@@ -85,9 +91,9 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
   const owner = await readLockOwner(paths.lock);
   const running = owner !== null && isSameProcessAlive(owner);
   const wait = config !== null && state !== null ? waitUntil(config, state, now) : null;
-  // What max_experiments counts (no baseline, no reset); a digest of an older version lacks it.
-  const experiments = counts.experiments ?? counts.iterations - (counts.baseline === null ? 0 : 1);
-  const done = config?.maxExperiments != null && experiments >= config.maxExperiments;
+  // Iterations after the baseline (the baseline is always the first keep).
+  const after = experimentsOf(counts);
+  const done = config?.maxExperiments != null && after.experiments >= config.maxExperiments;
 
   let status: StatusState;
   let reason: string | null = null;
@@ -116,9 +122,11 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     scope: found.scope,
     state: status,
     iterations: counts.iterations,
-    keeps: counts.keeps,
-    discards: counts.discards,
-    crashes: counts.crashes,
+    experiments: after.experiments,
+    keeps: after.keeps,
+    discards: after.discards,
+    crashes: after.crashes,
+    max_experiments: config?.maxExperiments ?? null,
     best: counts.best,
     baseline: counts.baseline,
     consecutive_crashes: state?.consecutiveCrashes ?? trailingCrashes,

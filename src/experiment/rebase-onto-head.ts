@@ -20,6 +20,7 @@ import { GitClient } from '../git/git-client.js';
 import { rebaseKeeps } from '../git/rebase-keeps.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { runIteration } from '../loop/iteration.js';
+import { runSetupIfNeeded } from '../loop/setup.js';
 import { setAsideExternalChange } from '../loop/set-aside-external-change.js';
 import type { LoopDeps, Session } from './open-session.js';
 import { iterationPaths, rebaseBackupRef } from './paths.js';
@@ -46,7 +47,10 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
   let tip = head;
   let carried = 0;
   if (!opts.ontoHeadOnly) {
-    const replayed = await rebaseKeeps(session.worktree.path, { ...session.gitIdentity }, previous.commit, head);
+    const replayed = await rebaseKeeps(session.worktree.path, { ...session.gitIdentity }, previous.commit, head).catch(async (error: unknown) => {
+      await session.worktree.restore(previous.commit, branch).catch(() => undefined); // quits a half-done rebase; the error says why
+      throw error;
+    });
     if (replayed.kind === 'conflict') {
       await session.worktree.restore(previous.commit, branch);
       return { kind: 'conflict', onto, files: replayed.files, keep: replayed.keep };
@@ -58,21 +62,35 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
   const previousTip = (await project.resolveCommit(`refs/heads/${branch}`)) ?? previous.commit;
   const backupRef = rebaseBackupRef(config.id.key, deps.clock.now());
   await session.worktree.saveRef(backupRef, previousTip);
-  await store.update({ lastKept: { commit: tip, metric: null, iteration: null } });
-  await session.worktree.restore(tip, branch);
 
   const description = `baseline after rebase onto ${onto} (${opts.ontoHeadOnly ? 'keeps dropped: --onto-head-only' : `${carried} keep${carried === 1 ? '' : 's'} carried`})`;
   const number = session.ledger.nextIteration();
-  const result = await runIteration(session, deps, signal, null, undefined, { description });
+  const putBack = async () => {
+    await store.update({ lastKept: previous, intent: null });
+    await session.worktree.restore(previous.commit, branch);
+    await new GitClient(project.gitCommonDir).run(['update-ref', '-d', backupRef, previousTip]);
+  };
+  let result: Awaited<ReturnType<typeof runIteration>>;
+  try {
+    await store.update({ lastKept: { commit: tip, metric: null, iteration: null } });
+    await session.worktree.restore(tip, branch);
+    // A worktree created by this command has not had its setup_cmd yet (as at a run's start).
+    if ((await runSetupIfNeeded(session, deps, signal)) === 'aborted') {
+      await putBack();
+      return { kind: 'failed', onto, why: 'stopped during setup', evalLog: null };
+    }
+    result = await runIteration(session, deps, signal, null, undefined, { description });
+  } catch (error) {
+    await putBack().catch(() => undefined); // the original error says what went wrong
+    throw error;
+  }
   if (result.kind === 'recorded') {
     await store.update({ consecutiveCrashes: 0, consecutiveNoChange: 0 });
     return { kind: 'rebased', row: result.row, onto, carried, previous, previousTip, backupRef };
   }
 
   // Not measured: everything back as it was.
-  await store.update({ lastKept: previous, intent: null });
-  await session.worktree.restore(previous.commit, branch);
-  await new GitClient(project.gitCommonDir).run(['update-ref', '-d', backupRef, previousTip]);
+  await putBack();
   const why =
     result.kind === 'not-applicable'
       ? `the evaluation failed: ${result.detail}`

@@ -58,15 +58,30 @@ export interface TerminalOptions {
   color: boolean;
   /** The colour of row `i`, or null for none. */
   rowColor?: (i: number) => string | null;
+  /** Fit the table in this many columns by truncating the `shrink` columns (with …); none: as wide as it takes. */
+  width?: number;
+  /** Columns that may be truncated, each down to `min` characters before any goes below it. */
+  shrink?: readonly { column: number; min: number }[];
 }
 
-/** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
+/** A truncated column never gets narrower than this, even when the table still does not fit. */
+const FLOOR = 4;
+
+/**
+ * Columns padded to their widest cell, two spaces apart; the last column is not padded. With a
+ * width, the shrinkable columns (descriptions, reasons) are truncated until the table fits:
+ * columns are never dropped.
+ */
 export function toTerminal(table: Table, opts: TerminalOptions): string {
   const all = [table.columns, ...table.rows];
   const widths = table.columns.map((_, c) => Math.max(...all.map((r) => displayWidth(r[c] ?? ''))));
+  if (opts.width !== undefined) fitWidths(widths, opts.width, opts.shrink ?? []);
   const render = (cells: readonly string[]) =>
     cells
-      .map((cell, c) => (c === cells.length - 1 ? cell : cell + ' '.repeat((widths[c] ?? 0) - displayWidth(cell))))
+      .map((cell, c) => {
+        const fitted = truncate(cell, widths[c] ?? 0);
+        return c === cells.length - 1 ? fitted : fitted + ' '.repeat(Math.max(0, (widths[c] ?? 0) - displayWidth(fitted)));
+      })
       .join('  ')
       .trimEnd();
   let text = '';
@@ -74,6 +89,33 @@ export function toTerminal(table: Table, opts: TerminalOptions): string {
   text += paint(render(table.columns), ANSI.bold) + '\n';
   table.rows.forEach((row, i) => (text += paint(render(row), opts.rowColor?.(i)) + '\n'));
   return text;
+}
+
+/** Narrows the widest shrinkable column, one character at a time: first down to each one's min, then to FLOOR. */
+function fitWidths(widths: number[], width: number, shrink: readonly { column: number; min: number }[]): void {
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * Math.max(0, widths.length - 1);
+  for (const floor of [(s: { min: number }) => s.min, () => FLOOR]) {
+    while (total() > width) {
+      let widest: number | null = null;
+      for (const s of shrink) {
+        const w = widths[s.column] ?? 0;
+        if (w > Math.max(floor(s), FLOOR) && (widest === null || w > (widths[widest] ?? 0))) widest = s.column;
+      }
+      if (widest === null) break;
+      widths[widest] = (widths[widest] ?? 0) - 1;
+    }
+  }
+}
+
+/** `a long description` → `a long descr…` when it is wider than `width`. */
+export function truncate(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  return [...text].slice(0, Math.max(0, width - 1)).join('') + '…';
+}
+
+/** The width to fit a table for the terminal in: the terminal's own, else 80 (a pipe, a file, CI). */
+export function terminalWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
+  return stream.isTTY === true && typeof stream.columns === 'number' && stream.columns > 0 ? stream.columns : 80;
 }
 
 /** Code points, not UTF-16 units: closer to what a terminal shows (wide CJK and emoji still count as one). */

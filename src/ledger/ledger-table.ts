@@ -2,10 +2,14 @@
  * Ledger rows → what `results` exports: string cells for csv/markdown, typed objects for json,
  * a narrower table for the terminal. Pure. The cells are exactly the fields results.tsv holds
  * (formatRow), so every format says what the ledger says: metric %.6f or N/A, one-line text.
+ * The terminal table is for reading: see ledgerTerminalTable.
  */
 import type { Table } from './export-formats.js';
 import { ANSI } from './export-formats.js';
 import { formatRow } from './tsv-format.js';
+import { formatMetric } from '../core/improvement.js';
+import { localDateTime, shortLocalDateTime, zoneName } from '../core/local-time.js';
+import { rowWhy } from './row-why.js';
 import { LEDGER_COLUMNS, type LedgerRow } from './types.js';
 
 export type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
@@ -38,38 +42,40 @@ function typedCell(column: string, cell: string): JsonValue {
   return cell;
 }
 
-/** Terminal columns: header → ledger column. Optional ones are shown only when some row has a value. */
-const TERMINAL_COLUMNS: readonly { header: string; column: LedgerColumn; optional: boolean }[] = [
-  { header: 'ITER', column: 'iteration', optional: false },
-  { header: 'COMMIT', column: 'commit', optional: false },
-  { header: 'METRIC', column: 'metric', optional: false },
-  { header: 'STATUS', column: 'status', optional: false },
-  { header: 'REASON', column: 'reason', optional: true },
-  { header: 'STARTED', column: 'timestamp', optional: true },
-  { header: 'SECONDS', column: 'duration_s', optional: true },
-  { header: 'AGENT', column: 'agent', optional: true },
-  { header: 'COST_USD', column: 'cost_usd', optional: true },
-  { header: 'TOKENS_IN', column: 'tokens_in', optional: true },
-  { header: 'TOKENS_OUT', column: 'tokens_out', optional: true },
-  { header: 'DESCRIPTION', column: 'description', optional: false },
-];
-
+/**
+ * The terminal table: what a person scans, in 80 columns. The why in words (rowWhy) in
+ * REASON, times in the local zone (named in the header when every row shares it), metrics
+ * without trailing zeros. Duration, agent, cost and tokens are in csv/markdown/json and `report`.
+ */
 export function ledgerTerminalTable(rows: readonly LedgerRow[]): Table {
-  const cells = rows.map(ledgerCells);
-  const at = (column: LedgerColumn) => LEDGER_COLUMNS.indexOf(column);
-  // A seed-written ledger has no timestamps, agents or costs: empty columns only take width.
-  const shown = TERMINAL_COLUMNS.filter((c) => !c.optional || cells.some((r) => (r[at(c.column)] ?? '') !== '' || (c.column === 'reason' && (r[at('detail')] ?? '') !== '')));
+  const times = rows.map((row) => (row.timestamp === null ? null : Date.parse(row.timestamp)));
+  const zones = new Set(times.filter((t): t is number => t !== null && Number.isFinite(t)).map(zoneName));
+  const oneZone = zones.size === 1 ? [...zones][0] : null;
+  const started = (t: number | null) => (t === null || !Number.isFinite(t) ? '-' : oneZone !== null ? shortLocalDateTime(t) : `${shortLocalDateTime(t)} ${zoneName(t)}`);
   return {
-    columns: shown.map((c) => c.header),
-    rows: cells.map((r) =>
-      shown.map((c) => {
-        // The why in words starts with the reason code (`eval_exit 1: SyntaxError: …`): shown in its place.
-        const why = c.column === 'reason' ? (r[at('detail')] ?? '') : '';
-        const cell = why !== '' ? why : (r[at(c.column)] ?? '');
-        return c.column === 'timestamp' ? shortTimestamp(cell) : cell === '' ? '-' : cell;
-      }),
-    ),
+    columns: TERMINAL_HEADERS.map((h) => (h === 'STARTED' && oneZone !== null ? `STARTED ${oneZone}` : h)),
+    rows: rows.map((row, i) => [
+      String(row.iteration),
+      row.commit,
+      formatMetric(row.metric),
+      row.status,
+      rowWhy(row) || '-',
+      started(times[i] ?? null),
+      oneLine(row.description),
+    ]),
   };
+}
+
+const TERMINAL_HEADERS = ['ITER', 'COMMIT', 'METRIC', 'STATUS', 'REASON', 'STARTED', 'DESCRIPTION'] as const;
+
+/** What gives way when the table is wider than the terminal: the description first, then the reason. */
+export const LEDGER_TERMINAL_SHRINK = [
+  { column: TERMINAL_HEADERS.indexOf('DESCRIPTION'), min: 20 },
+  { column: TERMINAL_HEADERS.indexOf('REASON'), min: 12 },
+] as const;
+
+function oneLine(text: string): string {
+  return text.replace(/[\t\r\n]+/g, ' ');
 }
 
 /** keep green, discard dim, crash red. */
@@ -77,8 +83,8 @@ export function statusColor(status: LedgerRow['status']): string {
   return status === 'keep' ? ANSI.green : status === 'crash' ? ANSI.red : ANSI.dim;
 }
 
-/** `2026-03-08T14:12:05.123Z` → `2026-03-08 14:12:05Z`: the milliseconds are noise in a table. */
+/** An ISO timestamp as a person reads it in a table: `2026-03-08 15:12 CET` (local zone); `-` for none. */
 export function shortTimestamp(iso: string): string {
-  if (iso === '') return '-';
-  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const t = Date.parse(iso);
+  return iso === '' || !Number.isFinite(t) ? '-' : localDateTime(t);
 }

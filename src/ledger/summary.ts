@@ -9,6 +9,7 @@
  * baseline measured on the project's HEAD) it is deliberately not the minimum over all rows.
  */
 import type { Direction } from '../config/types.js';
+import { improvementPct as improvementPctOf } from '../core/improvement.js';
 import type { LedgerRow } from './types.js';
 
 export interface LedgerSummary {
@@ -45,9 +46,7 @@ export function summarizeRows(rows: readonly LedgerRow[], direction: Direction):
   const best = bestRow?.metric ?? null;
 
   const improvement = best !== null && baseline !== null ? best - baseline : null;
-  const better = improvement === null ? null : direction === 'lower' ? -improvement : improvement;
-  // `+ 0` turns -0 (no change, lower is better) into 0 for display and JSON.
-  const improvementPct = better !== null && baseline !== null && baseline !== 0 ? (better / Math.abs(baseline)) * 100 + 0 : null;
+  const improvementPct = improvementPctOf(best, baseline, direction);
 
   let consecutiveCrashes = 0;
   for (let i = rows.length - 1; i >= 0 && rows[i]?.status === 'crash'; i--) consecutiveCrashes++;

@@ -1,23 +1,33 @@
 /**
  * Structured logs with pino: JSON lines to the experiment's log file (sync writes: a crash
- * must not eat the lines that explain it), and warnings on stderr — readable on a TTY,
- * JSON otherwise. Logs are for diagnosis; the ledger, never pino, is the record of results.
+ * must not eat the lines that explain it), and warnings on stderr as one plain line each
+ * (`07:43:41 CET warning: …`), on a terminal and on a pipe alike; JSON lines there only when
+ * asked (`--log-format json`). The daemon's own log (stdout: journal or daemon.log) stays JSON.
+ * Logs are for diagnosis; the ledger, never pino, is the record of results.
  */
-import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
+import { clockTime } from '../core/local-time.js';
 import type { LoopEvent } from '../loop/events.js';
+import { consoleLogFormat, type ConsoleLogFormat } from './console-format.js';
 
 export type { Logger };
 
-export function createLogger(opts: { file: string | null; consoleLevel?: pino.Level | 'silent'; name?: string; stdout?: boolean }): Logger {
+export function createLogger(opts: {
+  file: string | null;
+  consoleLevel?: pino.Level | 'silent';
+  name?: string;
+  stdout?: boolean;
+  /** Event kinds not repeated on stderr: the foreground's progress lines already say them. */
+  consoleSkipKinds?: readonly string[];
+}): Logger {
   const streams: pino.StreamEntry[] = [];
   if (opts.file !== null) streams.push({ level: 'debug', stream: pino.destination({ dest: opts.file, sync: true, mkdir: true }) });
   // The daemon's own log: JSON lines on stdout (the journal, or daemon.log when detached).
   if (opts.stdout === true) streams.push({ level: 'info', stream: ignoringErrors(pino.destination({ dest: 1, sync: true })) });
   const consoleLevel = opts.consoleLevel ?? 'warn';
   if (consoleLevel !== 'silent') {
-    const stream = process.stderr.isTTY ? prettyStream() : pino.destination({ dest: 2, sync: true });
-    streams.push({ level: consoleLevel, stream: ignoringErrors(stream) });
+    const stderr = ignoringErrors(pino.destination({ dest: 2, sync: true }));
+    streams.push({ level: consoleLevel, stream: consoleStream(stderr, consoleLogFormat(), new Set(opts.consoleSkipKinds ?? [])) });
   }
   return pino({ level: 'debug', base: opts.name === undefined ? {} : { experiment: opts.name } }, pino.multistream(streams));
 }
@@ -32,11 +42,29 @@ function ignoringErrors<T extends pino.DestinationStream>(stream: T): T {
   return stream;
 }
 
-/** pino-pretty is only loaded for a terminal: a service never pays for it. */
-function prettyStream(): pino.DestinationStream {
-  const pretty = createRequire(import.meta.url)('pino-pretty') as (options: Record<string, unknown>) => pino.DestinationStream;
-  // Our own destination, so that an EIO from a hung-up terminal is ignored like any other.
-  return pretty({ destination: ignoringErrors(pino.destination({ dest: 2, sync: true })), colorize: true, ignore: 'pid,hostname' });
+const LEVEL_WORDS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+
+/** pino's JSON line → what a person reads on stderr: `HH:MM:SS ZONE warning: message` (or the JSON line itself). */
+function consoleStream(target: pino.DestinationStream, format: ConsoleLogFormat, skipKinds: ReadonlySet<string>): pino.DestinationStream {
+  return {
+    write(line: string) {
+      let entry: { level?: number; time?: number; msg?: string; kind?: string };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        target.write(line);
+        return;
+      }
+      if (entry.kind !== undefined && skipKinds.has(entry.kind)) return;
+      if (format === 'json') {
+        target.write(line);
+        return;
+      }
+      const level = LEVEL_WORDS[entry.level ?? 40] ?? 'warning';
+      const message = String(entry.msg ?? '').replace(/\s*\n\s*/g, ' ');
+      target.write(`${clockTime(entry.time ?? Date.now())} ${level}: ${message}\n`);
+    },
+  };
 }
 
 /** Every loop event becomes one log line; problems at warn level. */

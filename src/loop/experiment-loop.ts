@@ -22,7 +22,7 @@ import formatMs from 'ms';
 import { agentLabel } from '../agents/agent-command.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import type { WaitRole } from '../experiment/state.js';
-import { countsAsExperiment } from '../ledger/summary.js';
+import { countsAsExperiment, isBaselineRow } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { chooseAgent, retryAt } from './exhaustion.js';
 import { runIteration } from './iteration.js';
@@ -304,4 +304,4 @@ export function doneReason(session: Session, deps: Pick<LoopDeps, 'clock'>, opts
   return null;
 }
 
-export { isBaselineRow } from '../ledger/summary.js';
+export { isBaselineRow }; // one definition, with the ledger's counts (ledger/summary.ts)

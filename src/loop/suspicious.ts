@@ -4,8 +4,10 @@
  * with `suspicious:` and says why, and the loop warns.
  *
  *   - exactly 100% better than the previous best (sign convention: + = better, relative to
- *     |previous best|): a loss that lands on exactly 0, a higher-is-better metric that
- *     exactly doubles, a negative higher-is-better metric that lands on 0;
+ *     |previous best|) by landing on exactly 0: a loss, an error or a time that vanished,
+ *     a negative higher-is-better metric that reached 0. A higher-is-better metric that
+ *     exactly doubles is also +100%, but not flagged: counts do that legitimately (1 → 2
+ *     passing tests, 3/10 → 6/10 accuracy);
  *   - exactly 0 while the evaluation output near the metric line shows a NaN-like token
  *     (`nan`, `inf`, `-inf`, `infinity` as a word, any case): typically a diverged run whose
  *     NaN was turned into 0 (`nan_to_num`, `or 0`). Also for the baseline.
@@ -33,13 +35,9 @@ export interface KeepToCheck {
 export function suspiciousKeep(keep: KeepToCheck): string | null {
   const reasons: string[] = [];
   const { metric, value, previousBest } = keep;
-  if (previousBest !== null && previousBest !== 0) {
-    const gain = keep.direction === 'lower' ? previousBest - value : value - previousBest;
-    // Exact up to float noise: 0.3 → 0.6 must count, 0.3 → 0.6000001 must not.
-    if (Math.abs(gain / Math.abs(previousBest) - 1) < 1e-9) {
-      const how = value === 0 ? 'landed on exactly 0' : 'exactly doubled';
-      reasons.push(`${metric} improved by exactly 100% (${fixed(previousBest)} → ${fixed(value)}: ${how})`);
-    }
+  // A keep that lands on 0 from a non-zero best is exactly +100% in either direction.
+  if (previousBest !== null && previousBest !== 0 && value === 0) {
+    reasons.push(`${metric} improved by exactly 100% (${fixed(previousBest)} → ${fixed(value)}: landed on exactly 0)`);
   }
   if (value === 0) {
     const nan = nanNearMetric(keep.logLines, keep.matches);

@@ -5,6 +5,7 @@
 import type { Direction } from '../config/types.js';
 import type { Analysis, RankedKeep, TriagedFailure } from './analyze.js';
 import type { FailureClass } from './classify-failure.js';
+import { formatImprovement } from '../core/improvement.js';
 
 export interface ReportContext {
   id: string;
@@ -79,7 +80,7 @@ export function renderReport(a: Analysis, ctx: ReportContext): { readme: string;
   }
   md.push('');
 
-  md.push('## Summary', '', '| | |', '|---|---|', ...summaryRows(a, ctx).map(([k, v]) => `| ${k} | ${v} |`), '');
+  md.push('## Summary', '', '| | |', '|---|---|', ...summaryRows(a).map(([k, v]) => `| ${k} | ${v} |`), '');
 
   const warnings = reportWarnings(a, ctx);
   if (warnings.length > 0) md.push('## Warnings', '', ...warnings.map((w) => `- ${w}`), '');
@@ -132,7 +133,7 @@ export function reportWarnings(a: Analysis, ctx: Pick<ReportContext, 'allowedPat
   return warnings;
 }
 
-function summaryRows(a: Analysis, ctx: Pick<ReportContext, 'direction'>): [string, string][] {
+function summaryRows(a: Analysis): [string, string][] {
   const s = a.summary;
   const keeps = a.keeps.length;
   const hasBaseline = s.iterations - a.experiments > 0;
@@ -147,7 +148,7 @@ function summaryRows(a: Analysis, ctx: Pick<ReportContext, 'direction'>): [strin
     ['Best', s.bestRow === null ? '-' : `${metric(s.best)} (iteration ${s.bestRow.iteration}, \`${s.bestRow.commit}\`)`],
     [
       'Improvement over baseline',
-      s.improvement === null ? '-' : `${s.improvementPct === null ? '' : `${signedPct(s.improvementPct)} `}(${metric(s.baseline)} → ${metric(s.best)}, ${ctx.direction} is better)`,
+      s.improvement === null ? '-' : `${signed(s.improvement)}${s.improvementPct === null ? '' : ` (${formatImprovement(s.improvementPct, 1)} ${s.improvementPct >= 0 ? 'better' : 'worse'})`}`,
     ],
     ['Agent cost', agentCost(a)],
     ['Time', timeSplit(a)],
@@ -212,8 +213,8 @@ function nextStep(cls: FailureClass, a: Analysis, ctx: ReportContext): string {
 /** One keep: its gain (`+` = better), its diffstat and its diff, at most `budget` diff lines. */
 function renderKeep(rank: number, keep: RankedKeep, ctx: ReportContext, budget: number): { lines: string[]; used: number } {
   const { row } = keep;
-  const gain = keep.gainPct === null ? '' : `${signedPct(keep.gainPct)}, `;
-  const lines = [`${rank}. **Iteration ${row.iteration}**, \`${row.commit}\`: ${inline(row.description)}: ${metric(keep.previous)} → ${metric(row.metric)} (${gain}Δ ${signed(keep.delta)})`];
+  const gain = keep.gainPct === null ? '' : `, ${formatImprovement(keep.gainPct, 1)} better`; // + = better (core/improvement.ts)
+  const lines = [`${rank}. **Iteration ${row.iteration}**, \`${row.commit}\`: ${inline(row.description)}: ${metric(keep.previous)} → ${metric(row.metric)} (${signed(keep.delta)}${gain})`];
   const diff = ctx.diffs.get(row.iteration);
   if (diff === undefined) return { lines: [...lines, ''], used: 0 };
   if ('error' in diff) return { lines: [...lines, `   (no diff: ${inline(diff.error)})`, ''], used: 0 };
@@ -360,12 +361,6 @@ function signed(value: number): string {
 /** A line of a diff, clipped like a log line. */
 function clip(line: string): string {
   return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
-}
-
-/** An improvement in percent, `+` when better (the one sign convention of every output). */
-function signedPct(value: number): string {
-  const rounded = Number(value.toFixed(1));
-  return `${rounded > 0 ? '+' : rounded < 0 ? '-' : ''}${Math.abs(rounded).toFixed(1)}%`;
 }
 
 function pct(value: number, digits = 1): string {

@@ -14,7 +14,10 @@ import { fileSize, type LedgerDigest } from '../experiment/ledger-digest.js';
 import { experimentPaths, type ExperimentPaths } from '../experiment/paths.js';
 import { loadState } from '../experiment/state.js';
 import { ANSI, type Table } from '../ledger/export-formats.js';
-import { shortTimestamp, type JsonValue } from '../ledger/ledger-table.js';
+import type { JsonValue } from '../ledger/ledger-table.js';
+import { experimentsOf } from '../ledger/experiment-counts.js';
+import { formatImprovement, formatMetric, improvementPct as improvementPctOf } from '../core/improvement.js';
+import { shortLocalDateTime, zoneName } from '../core/local-time.js';
 import { summarizeRows } from '../ledger/summary.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import type { LedgerRow } from '../ledger/types.js';
@@ -92,10 +95,9 @@ async function readLedgerFigures(found: DiscoveredExperiment, paths: ExperimentP
   return { iterations: s.iterations, experiments: s.experiments, keeps: s.keeps, discards: s.discards, crashes: s.crashes, best: s.best, baseline: s.baseline, lastTimestamp: rows.at(-1)?.timestamp ?? null };
 }
 
-/** As summarizeRows computes it: relative change in the good direction, percent; null for a 0 baseline. */
+/** As summarizeRows computes it (core/improvement.ts): positive = better; null for a 0 baseline. */
 function improvementPct(best: number | null, baseline: number | null, direction: Direction): number | null {
-  if (best === null || baseline === null || baseline === 0) return null;
-  return ((direction === 'lower' ? baseline - best : best - baseline) / Math.abs(baseline)) * 100;
+  return improvementPctOf(best, baseline, direction);
 }
 
 /** Cells for csv and markdown: metrics as %.6f, the improvement as %.2f, empty for none. */
@@ -123,22 +125,32 @@ export function overviewObject(line: OverviewLine): Record<(typeof OVERVIEW_COLU
   return { ...line };
 }
 
+/**
+ * One line per experiment for reading, in 80 columns: EXPERIMENTS counts the iterations after
+ * the baseline (what max_experiments counts); the keep/discard/crash split is in `status` and
+ * in csv/json (whose `runs` and `keeps` count ledger rows, the baseline's too). UPDATED is
+ * the time of the last row, in the local zone.
+ */
 export function overviewTerminalTable(lines: readonly OverviewLine[]): Table {
+  const times = lines.map((l) => (l.last_activity === null ? null : Date.parse(l.last_activity)));
+  const zones = new Set(times.filter((t): t is number => t !== null && Number.isFinite(t)).map(zoneName));
+  const oneZone = zones.size === 1 ? [...zones][0] : null;
+  const last = (t: number | null) => (t === null || !Number.isFinite(t) ? '-' : oneZone !== null ? shortLocalDateTime(t) : `${shortLocalDateTime(t)} ${zoneName(t)}`);
   return {
-    columns: ['EXPERIMENT', 'RUNS', 'KEEP', 'DISCARD', 'CRASH', 'BEST', 'IMPROVEMENT', 'LAST ACTIVITY', 'STATE'],
-    rows: lines.map((l) => [
+    columns: ['EXPERIMENT', 'STATE', 'EXPERIMENTS', 'BEST', 'IMPROVEMENT', oneZone === null ? 'UPDATED' : `UPDATED ${oneZone}`],
+    rows: lines.map((l, i) => [
       l.experiment + (l.scope === 'user' ? ' (user)' : ''),
-      String(l.runs),
-      String(l.keeps),
-      String(l.discards),
-      String(l.crashes),
-      l.best === null ? '-' : l.best.toFixed(6),
-      l.improvement_pct === null ? '-' : `${l.improvement_pct > 0 ? '+' : ''}${l.improvement_pct.toFixed(2)}%`,
-      l.last_activity === null ? '-' : shortTimestamp(l.last_activity),
       l.state + (l.error === null ? '' : ' (!)'),
+      String(experimentsOf({ iterations: l.runs, keeps: l.keeps, discards: l.discards, crashes: l.crashes, baseline: l.baseline }).experiments),
+      l.best === null ? '-' : formatMetric(l.best),
+      formatImprovement(l.improvement_pct),
+      last(times[i] ?? null),
     ]),
   };
 }
+
+/** An experiment id gives way only when nothing else can (very long ids on a narrow terminal). */
+export const OVERVIEW_TERMINAL_SHRINK = [{ column: 0, min: 16 }] as const;
 
 /** running green; tripped and blocked red; waiting and paused yellow; the rest plain. */
 export function stateColor(state: StatusState): string | null {

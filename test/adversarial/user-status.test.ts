@@ -10,7 +10,7 @@ describe('adversarial: status of a foreground run waiting out a quota', () => {
   it('shows waiting with wait_until and the run pid, as the run itself reports', async () => {
     const reset = Math.floor(Date.now() / 1000) + 1800;
     const project = await makeProject({ plan: [`echo 4 > value.txt; echo "Claude AI usage limit reached|${reset}"; exit 1`] });
-    const run = startCli(['--path', project.root, 'run', project.id], { env: project.env });
+    const run = startCli(['--path', project.root, 'run', project.id], { env: { ...project.env, TZ: 'UTC' } });
     try {
       await run.waitFor(/waiting until/);
       const r = await runCli(['--path', project.root, 'status', project.id, '--json'], { env: project.env });
@@ -22,7 +22,9 @@ describe('adversarial: status of a foreground run waiting out a quota', () => {
       const until = Date.parse(shown.wait_until ?? '');
       expect(until).toBeGreaterThanOrEqual(reset * 1000);
       expect(until).toBeLessThan(reset * 1000 + 15 * 60_000);
-      expect(run.output()).toContain(`waiting until ${shown.wait_until}`);
+      // The same moment, as a person reads it: local time (UTC here), the zone named.
+      const iso = shown.wait_until ?? '';
+      expect(run.output()).toContain(`waiting until ${iso.slice(0, 10) === new Date().toISOString().slice(0, 10) ? '' : `${iso.slice(0, 10)} `}${iso.slice(11, 19)} UTC`);
       expect(shown.pid).toBe(run.pid);
       expect(shown.reason).toMatch(/usage limit/);
       const table = await runCli(['--path', project.root, 'status'], { env: project.env });

@@ -1,13 +1,13 @@
 /**
  * `daemon install` carries --concurrency and --slots into the service file (checked with
  * systemd's own parser where it exists, always in CI), and `daemon status` tells scripts
- * that no daemon runs (exit 3).
+ * that no daemon runs (exit 3); `daemon logs -f` ends when its reader does.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { makeProject } from '../helpers/project.js';
 
@@ -56,5 +56,18 @@ describe('daemon status without a daemon', () => {
     const json = await runCli(['--path', project.root, 'daemon', 'status', '--json'], { env: project.env });
     expect(json.exitCode).toBe(3);
     expect(JSON.parse(json.stdout)).toEqual({ daemon: null, experiments: [] });
+  });
+});
+
+describe('daemon logs -f', () => {
+  it('ends (exit 0) once its stdout is closed, as `daemon logs -f | head` after head exits', async () => {
+    const project = await makeProject();
+    const log = path.join(project.root, '.autoresearch', 'daemon.log');
+    await fs.writeFile(log, 'first line\n');
+    const follow = startCli(['--path', project.root, 'daemon', 'logs', '-f'], { env: project.env });
+    await follow.waitFor(/first line\n/);
+    follow.process.stdout?.destroy(); // the reader is gone: the next write fails with EPIPE
+    await fs.appendFile(log, 'second line\n');
+    expect((await follow.result()).exitCode).toBe(0);
   });
 });

@@ -3,8 +3,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LiveProgress, duration } from '../../src/cli/live-progress.js';
 import { createPrinter } from '../../src/cli/progress-printer.js';
 
-beforeEach(() => vi.useFakeTimers({ now: Date.parse('2026-11-21T03:00:00Z') }));
-afterEach(() => vi.useRealTimers());
+const zone = process.env.TZ;
+beforeEach(() => {
+  process.env.TZ = 'UTC'; // times are shown in the local zone: make it known
+  vi.useFakeTimers({ now: Date.parse('2026-11-21T03:00:00Z') });
+});
+afterEach(() => {
+  vi.useRealTimers();
+  if (zone === undefined) delete process.env.TZ;
+  else process.env.TZ = zone;
+});
 
 describe('live progress', () => {
   it('on a terminal, redraws one line with elapsed and remaining time, and erases it before normal output', () => {
@@ -26,7 +34,7 @@ describe('live progress', () => {
     vi.advanceTimersByTime(59_000);
     expect(out).toBe('');
     vi.advanceTimersByTime(2_000);
-    expect(out).toBe('  waiting for claude: 1m00s elapsed, 2h59m left (until 2026-11-21T06:00:00.000Z)\n');
+    expect(out).toBe('  waiting for claude: 1m00s elapsed, 2h59m left (until 2026-11-21 06:00:00 UTC)\n');
     progress.stop();
     vi.advanceTimersByTime(600_000);
     expect(out.split('\n').filter(Boolean).length).toBe(1);

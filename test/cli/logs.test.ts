@@ -147,6 +147,22 @@ describe('status and logs of the iteration in flight', () => {
     expect((await follow.result()).exitCode).toBe(0);
   });
 
+  it('logs -f ends (exit 0) once its stdout is closed, as `logs -f | head` after head exits', async () => {
+    const { project, open } = await gatedProject();
+    const run = startCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env });
+    try {
+      const follow = startCli(['--path', project.root, 'logs', project.id, '-f'], { env: project.env });
+      await follow.waitFor(/==> setup .*\nsetting up\n/);
+      follow.process.stdout?.destroy(); // the reader is gone: the next write fails with EPIPE
+      open('setup'); // new output (the baseline's evaluation) to write
+      open('eval-0');
+      expect((await follow.result()).exitCode).toBe(0);
+    } finally {
+      run.process.kill('SIGTERM');
+    }
+    await run.result();
+  });
+
   it('status through the daemon gives the same iteration, phase and log paths', async () => {
     const { project, open, started } = await gatedProject();
     const daemon = startCli(['--path', project.root, 'daemon', 'start', '--foreground', '--concurrency', '1'], { env: project.env });

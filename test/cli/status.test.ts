@@ -21,17 +21,20 @@ describe('status', () => {
     expect(r.exitCode).toBe(0);
     const all = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     const byId = Object.fromEntries(all.map((e) => [e.id, e]));
-    expect(byId['test/exp']).toMatchObject({ state: 'idle', iterations: 3, keeps: 2, discards: 1, crashes: 0, best: 5, consecutive_crashes: 0, wait_until: null });
+    // iterations counts every row; experiments and the keep/discard/crash split count those after the baseline.
+    expect(byId['test/exp']).toMatchObject({ state: 'idle', iterations: 3, experiments: 2, keeps: 1, discards: 1, crashes: 0, max_experiments: null, best: 5, consecutive_crashes: 0, wait_until: null });
     expect(byId['test/fresh']).toMatchObject({ state: 'new', iterations: 0, best: null });
     expect(byId['test/broken']).toMatchObject({ state: 'tripped', crashes: 1, consecutive_crashes: 1, reason: expect.stringContaining('consecutive crashes') });
-    expect(byId['test/finished']).toMatchObject({ state: 'done', iterations: 2 });
+    expect(byId['test/finished']).toMatchObject({ state: 'done', iterations: 2, experiments: 1, max_experiments: 1 });
     for (const entry of all) expect(Object.keys(entry)).toEqual(expect.arrayContaining(['id', 'state', 'iterations', 'keeps', 'discards', 'crashes', 'best', 'consecutive_crashes', 'wait_until', 'reason']));
 
     const filtered = await runCli(['--path', project.root, 'status', '--status', 'tripped', '--status', 'done', '--json'], { env: project.env });
     expect((JSON.parse(filtered.stdout) as Array<{ id: string }>).map((e) => e.id).sort()).toEqual(['test/broken', 'test/finished']);
     const one = await runCli(['--path', project.root, 'status', 'test/exp'], { env: project.env });
     expect(one.stdout).toMatch(/^EXPERIMENT\s+STATE/);
-    expect(one.stdout).toMatch(/test\/exp\s+idle\s+3\s+2\s+1\s+0\s+5\.000000/);
+    expect(one.stdout).toMatch(/^EXPERIMENT +STATE +EXPERIMENTS +KEEP +DISCARD +CRASH +BEST\ntest\/exp +idle +2 +1 +1 +0 +5$/);
+    const done = await runCli(['--path', project.root, 'status', 'test/finished'], { env: project.env });
+    expect(done.stdout).toMatch(/test\/finished +done +1\/1 +1 +0 +0 +1\n\ntest\/finished: done max_experiments \(1\) reached$/);
     expect(one.stdout).not.toContain('test/broken');
     const bad = await runCli(['--path', project.root, 'status', '--status', 'sleeping'], { env: project.env });
     expect(bad.exitCode).toBe(1);
@@ -44,7 +47,7 @@ describe('status', () => {
     const file = path.join(project.expDir, 'results.tsv');
     await fs.appendFile(file, 'abc1234\t2.000000\tkeep\tadded by hand\t2\t\t\t\t\t\t\t\t\n');
     const [entry] = JSON.parse((await runCli(['--path', project.root, 'status', '--json'], { env: project.env })).stdout) as Array<Record<string, unknown>>;
-    expect(entry).toMatchObject({ iterations: 3, keeps: 3, best: 2 });
+    expect(entry).toMatchObject({ iterations: 3, experiments: 2, keeps: 2, best: 2 });
   });
 
   it('pause without a daemon pauses an idle experiment, and resume clears it', async () => {

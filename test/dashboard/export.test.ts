@@ -47,7 +47,9 @@ async function chartsIn(file: string) {
       heading: svg.querySelector('text.heading')?.textContent ?? '',
       dots: svg.querySelectorAll('circle.dot').length,
       gaps: svg.querySelectorAll('g.gap').length,
-      legend: svg.querySelector('text.note')?.textContent ?? '',
+      // The legend, in as many lines as it needs (broken between its items).
+      legend: [...svg.querySelectorAll('text.note')].map((t: any) => t.textContent).join(' · '),
+      legendLines: svg.querySelectorAll('text.note').length,
     })),
     overlays: [...document.querySelectorAll('svg.chart[data-overlay]')].map((svg: any) => [...svg.querySelectorAll('path.series')].map((s: any) => s.getAttribute('data-series'))),
     // Rendered, not just parsed: the dots have a size on screen.
@@ -79,6 +81,8 @@ describe('dashboard --svg / --png', () => {
     ]);
     expect(got.charts[0]?.heading).toBe('engineering/train-speed · val_bpb (lower is better) · 15 experiments after the baseline · best +2.32%');
     expect(got.charts[1]?.legend).toContain('14 rows not evaluated, not plotted (12 no_change, 1 agent_exit, 1 scope_violation)');
+    expect(got.charts[1]?.legend).toContain('dashed ring: suspicious keep');
+    expect(got.charts[1]?.legendLines).toBe(2);
     expect(got.overlays).toEqual([['engineering/train-speed', 'engineering/train-speed-b']]);
     expect(got.drawn).toBe(15 + 6 + 8 + 6 + 3); // the overlay draws the keeps again
     expect(got.height).toBeGreaterThan(3 * 400);

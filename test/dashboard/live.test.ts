@@ -2,7 +2,8 @@
  * What a running experiment's card says while it runs: a real foreground `run` held in its
  * baseline evaluation, then in its agent turn (each waits for a gate file), and `dashboard`
  * written meanwhile: the phase, the elapsed time ticking in Chromium against the phase's
- * budget. And a quota wait's countdown, ticking down in the page.
+ * budget. A real run's crash and discard, their why (results.tsv detail) in the tooltips. And a
+ * quota wait's countdown, ticking down in the page.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -60,7 +61,7 @@ describe('a running experiment on the dashboard', () => {
       await p.page.goto(pathToFileURL(page).href);
       await p.page.waitForSelector('html[data-rendered]');
       const evaluating = await liveLine(p, project.id);
-      expect(evaluating.state).toBe('running');
+      expect(evaluating.state).toBe('running · eval');
       expect(evaluating.phase).toBe('eval');
       // eval_timeout defaults to 2.5 × time_budget.
       expect(evaluating.text).toMatch(/^#0 eval · \d+s of 1m 30s budget, limit 3m 45s$/);
@@ -94,7 +95,30 @@ describe('a running experiment on the dashboard', () => {
     }
   });
 
-  it('a quota wait counts down to wait_until in the page, in the reader\'s time zone', async () => {
+  it("a real run's crash and discard: the tooltip gives the why the loop wrote to results.tsv", async () => {
+    const project = await makeProject({
+      config: { evaluate_cmd: `v=$(cat value.txt); case "$v" in *'('*) echo "Traceback (most recent call last):"; echo "SyntaxError: '(' was never closed (value.txt:1)"; exit 1;; esac; echo "score: $v"`, max_experiments: '2' },
+      plan: ['echo "5 (" > value.txt', 'echo 12 > value.txt'],
+    });
+    expect((await runCli(['--path', project.root, 'run', project.id], { env: project.env })).exitCode).toBe(0);
+    const rows = await project.rows();
+    expect(rows.map((r) => r.reason)).toEqual(['baseline', 'eval_exit', 'no_improvement']);
+    const crashWhy = rows[1]?.detail ?? '';
+    expect(crashWhy).toContain('SyntaxError'); // written by the loop, not by this test
+    const page = path.join(project.root, 'page.html');
+    expect((await runCli(['--path', project.root, 'dashboard', '--out', page], { env: project.env })).exitCode).toBe(0);
+    const p = await browser.page();
+    await p.page.goto(pathToFileURL(page).href);
+    await p.page.waitForSelector('html[data-rendered]');
+    await p.page.hover('circle.dot.c');
+    expect(await p.page.textContent('#tip')).toMatch(new RegExp(`^#1 · crash · no metric — .*\\nwhy: ${crashWhy.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    await p.page.hover('circle.dot.d');
+    expect(await p.page.textContent('#tip')).toMatch(/^#2 · discard · 12 — .*\nwhy: \S/);
+    expect(p.errors).toEqual([]);
+    await p.page.close();
+  });
+
+  it('a quota wait counts down to wait_until in the page, in the reader\'s time zone; the daemon\'s warnings are on the card', async () => {
     const now = Date.now();
     const waitUntil = new Date(now + 95_000).toISOString();
     const view = buildExperimentView({
@@ -102,7 +126,7 @@ describe('a running experiment on the dashboard', () => {
       scope: 'project',
       rows: [],
       config: { metric: 'm', direction: 'lower', maxExperiments: null, maxRuntimeMs: null },
-      status: { state: 'waiting', reason: 'claude: usage limit reached', wait_until: waitUntil, phase: null },
+      status: { state: 'waiting', reason: 'claude: usage limit reached', wait_until: waitUntil, phase: null, warnings: ['metric time_ms is a timing while 2 other experiments share the CPUs'] },
       startedAt: null,
       now,
     });
@@ -113,6 +137,8 @@ describe('a running experiment on the dashboard', () => {
     const reason = await p.page.textContent('section[data-experiment="prompts/waiting"] .reason');
     // "1m 34s" or so, then the local time with its zone named.
     expect(reason).toMatch(/^claude: usage limit reached · resumes in 1m [0-5]\ds \(at \d\d:\d\d(?: [AP]M)? (?:[A-Z]{2,5}|GMT[+-][\d:]+)\)$/);
+    // The daemon's warnings for the experiment are on its card.
+    expect(await p.page.textContent('section[data-experiment="prompts/waiting"] .warnings')).toBe('⚠ metric time_ms is a timing while 2 other experiments share the CPUs');
     await ticks(p, '.countdown');
     expect(await p.page.textContent('.countdown')).toMatch(/^1m [0-5]\ds$/);
     expect(p.errors).toEqual([]);

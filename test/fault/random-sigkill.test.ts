@@ -195,7 +195,7 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
   await waitUntil('no process of any incarnation', () => (taggedProcesses(TAG).length + markedProcesses(TAG).length === 0 ? true : undefined), 5_000);
   expect(fs.readFileSync(path.join(project.expDir, 'results.tsv'), 'utf8').endsWith('\n')).toBe(true);
 
-  // Warnings are JSON lines on stderr (their text is in both "message" and "msg": count "msg").
+  // Warnings are plain lines on stderr: `HH:MM:SS ZONE warning: <message>`.
   const count = (re: RegExp) => (allOutput.match(re) ?? []).length;
   const statuses = ledger.rows.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
   console.log(
@@ -203,7 +203,7 @@ it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, asy
       `at ${[...stats.phases].map(([p, n]) => `${p} ${n}`).join(', ')}), ${stats.checkedAfterRecovery} restarts checked past recovery, ` +
       `${ledger.rows.length} rows (${Object.entries(statuses).map(([s, n]) => `${s} ${n}`).join(', ')}), ${stats.rowChecks} row checks, ` +
       `${count(/recovered iteration \d+: interrupted/g)} rolled back, ${count(/recovered iteration \d+: row/g)} completed, ` +
-      `${count(/"msg":"killed (?:the )?leftover/g)} leftover groups killed, ${count(/"msg":"removed stale git lock/g)} stale locks removed (${[...new Set(allOutput.match(/(?<="msg":"removed stale git lock )\S+/g) ?? [])].map((f) => path.relative(project.root, f)).join(', ') || 'none'}), ` +
-      `${count(/"msg":"removed \d+ temp file/g)} cleanups of cut-short temp files, ${stats.torn} torn tails; start to first iteration ~${Math.round(startupMs)} ms; seed ${seed}; ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `${count(/warning: killed (?:the )?leftover/g)} leftover groups killed, ${count(/warning: removed stale git lock/g)} stale locks removed (${[...new Set(allOutput.match(/(?<=warning: removed stale git lock )\S+/g) ?? [])].map((f) => path.relative(project.root, f)).join(', ') || 'none'}), ` +
+      `${count(/warning: removed \d+ temp file/g)} cleanups of cut-short temp files, ${stats.torn} torn tails; start to first iteration ~${Math.round(startupMs)} ms; seed ${seed}; ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 });

@@ -69,7 +69,7 @@ describe('one experiment, every decision', () => {
     expect(result.technicalDetail).toBe('changed outside scope: other.txt');
     expect(result.detail).toBe('scope_violation: other.txt is outside scope (value.txt)');
     expect(r.stdout).toMatch(/summary test\/exp/);
-    expect(r.stdout).toMatch(/best score: 1\.000000; baseline 10\.000000 \(\+90\.00% better than baseline\)/);
+    expect(r.stdout).toMatch(/best score: 1; baseline 10 \(\+90\.00% vs baseline\)/);
   });
 
   it('requires an improvement larger than min_improvement, in the configured direction', async () => {
@@ -94,6 +94,8 @@ describe('one experiment, every decision', () => {
     const first = await runCli(['--path', project.root, 'run', project.id], { env: project.env });
     expect(first.exitCode).toBe(0);
     expect(first.stdout).toMatch(/max_experiments \(2\) reached/);
+    // max_experiments counts the iterations after the baseline, and the summary says so.
+    expect(first.stdout).toMatch(/all time: +2 of 2 experiments \+ baseline: 2 keep, 0 discard, 0 crash/);
     expect((await project.rows()).length).toBe(3);
     const again = await runCli(['--path', project.root, 'run', project.id], { env: project.env });
     expect(again.exitCode).toBe(0);

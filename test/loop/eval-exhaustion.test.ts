@@ -55,7 +55,7 @@ describe('an evaluation out of LLM quota (eval_uses_llm)', () => {
     expect(r.exitCode).toBe(2);
     const until = new Date((reset + 120) * 1000).toISOString();
     expect(r.stderr).toContain(`usage exhausted for evaluation: Claude AI usage limit reached|${reset}`);
-    expect(r.stderr).toContain(`can run again at ${until}`);
+    expect(r.stderr).toContain(`(${until})`);
     expect((await project.rows()).map((row) => row.reason)).toEqual(['baseline']); // no row for iteration 1
     const state = await stateOf(project);
     expect(state.exhausted).toEqual({ evaluation: expect.objectContaining({ until, attempt: 1 }) });

@@ -28,11 +28,12 @@ describe('usage exhaustion', () => {
       config: { on_exhaustion: 'stop' },
       plan: [`echo call >> ${calls}; echo 4 > value.txt; echo "Claude AI usage limit reached|${reset}"; exit 1`],
     });
-    const r = await runCli(['--path', project.root, 'run', project.id], { env: project.env });
+    const r = await runCli(['--path', project.root, 'run', project.id], { env: { ...project.env, TZ: 'UTC' } });
     expect(r.exitCode).toBe(2);
     const until = new Date((reset + 120) * 1000).toISOString();
     expect(r.stderr).toContain(`usage exhausted for command: Claude AI usage limit reached|${reset}`);
-    expect(r.stderr).toContain(`can run again at ${until}`);
+    // Local time with the zone named (UTC here), then the exact instant.
+    expect(r.stderr).toContain(`can run again at ${until.slice(0, 10)} ${until.slice(11, 16)} UTC (${until})`);
     expect(r.stderr).toContain(`then resume with: autoresearch --path ${project.root} run test/exp`);
     expect((await project.rows()).map((row) => row.reason)).toEqual(['baseline']); // no row for iteration 1
     const state = await stateOf(project);
@@ -63,9 +64,14 @@ describe('usage exhaustion', () => {
       plan: [await failingFirst(2, "You've hit your usage limit. Try again later.", 'echo 5 > value.txt')],
     });
     const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: project.env });
-    expect(r.stderr).toMatch(/usage exhausted/);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/waiting until .* for command/);
+    // Each quota hit (two here) is said once, on stdout, with its wait: no separate waiting
+    // line, no warning on stderr.
+    expect(r.stdout).toMatch(/#1 command usage exhausted: You've hit your usage limit\. Try again later\.; rolled back, no row; waiting until .* for command/);
+    const lines = r.stdout.split('\n');
+    expect(lines.filter((l) => l.includes('usage exhausted'))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes('waiting until') && !l.includes('usage exhausted'))).toEqual([]);
+    expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/wait over \(reset time reached\)/);
     expect((await project.rows()).map((row) => [row.iteration, row.status, row.metric, row.agent])).toEqual([
       ['0', 'keep', '10.000000', ''],
@@ -134,8 +140,8 @@ describe('usage exhaustion', () => {
     const until = (await stateOf(project)).exhausted.primary?.until;
     expect(until).toBeDefined();
 
-    const second = startCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: project.env });
-    await second.waitFor(new RegExp(`waiting until ${until}`));
+    const second = startCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: { ...project.env, TZ: 'UTC' } });
+    await second.waitFor(new RegExp(`waiting until (${until?.slice(0, 10)} )?${until?.slice(11, 19)} UTC for command`));
     expect((await runCli(['--path', project.root, 'resume', project.id], { env: project.env })).exitCode).toBe(0);
     const r = await second.result();
     expect(r.exitCode).toBe(0);

@@ -15,15 +15,15 @@ describe('suspiciousKeep', () => {
     );
   });
 
-  it('flags a higher-is-better metric that exactly doubles, and one that lands on 0 from below', () => {
-    expect(suspiciousKeep(keep({ direction: 'higher', value: 0.6, previousBest: 0.3 }))).toMatch(/^suspicious: loss improved by exactly 100% \(0\.300000 → 0\.600000: exactly doubled\)/);
-    expect(suspiciousKeep(keep({ direction: 'higher', value: 0, previousBest: -4 }))).toMatch(/landed on exactly 0/);
+  it('flags a negative higher-is-better metric that lands on 0, but not one that exactly doubles (counts do)', () => {
+    expect(suspiciousKeep(keep({ direction: 'higher', value: 0, previousBest: -4 }))).toMatch(/^suspicious: loss improved by exactly 100% \(-4\.000000 → 0\.000000: landed on exactly 0\)/);
+    expect(suspiciousKeep(keep({ direction: 'higher', value: 2, previousBest: 1 }))).toBeNull();
+    expect(suspiciousKeep(keep({ direction: 'higher', value: 0.6, previousBest: 0.3 }))).toBeNull();
   });
 
   it('leaves ordinary keeps alone, including near misses of 100%', () => {
     expect(suspiciousKeep(keep({ value: 0.5, previousBest: 1 }))).toBeNull();
     expect(suspiciousKeep(keep({ value: 0.000001, previousBest: 1 }))).toBeNull();
-    expect(suspiciousKeep(keep({ direction: 'higher', value: 0.6000001, previousBest: 0.3 }))).toBeNull();
     expect(suspiciousKeep(keep({ direction: 'higher', value: 1.99, previousBest: 1 }))).toBeNull();
   });
 

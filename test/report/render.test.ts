@@ -77,8 +77,8 @@ describe('report rendering', () => {
       ['small', 10],
     ]);
     const { readme } = renderReport(a, { ...ctx, direction: 'higher' });
-    expect(readme).toContain('| Improvement over baseline | +80.0% (50.000000 → 90.000000, higher is better) |');
-    expect(readme).toContain('1. **Iteration 2**, `abc1234`: big: 60.000000 → 90.000000 (+50.0%, Δ +30.000000)');
+    expect(readme).toContain('| Improvement over baseline | +40.000000 (+80.0% better) |');
+    expect(readme).toContain('1. **Iteration 2**, `abc1234`: big: 60.000000 → 90.000000 (+30.000000, +50.0% better)');
   });
 
   it('time shares are whole percents that add up to 100', () => {

@@ -110,7 +110,7 @@ describe('autoresearch report', () => {
     expect(summary).toContain('| Crashes | 10 |');
     expect(summary).toContain('| Baseline | 10.000000 |');
     expect(summary).toContain(`| Best | 2.500000 (iteration 14, \`${rows[14]?.commit}\`) |`);
-    expect(summary).toContain('| Improvement over baseline | +75.0% (10.000000 → 2.500000, lower is better) |');
+    expect(summary).toContain('| Improvement over baseline | -7.500000 (+75.0% better) |');
     expect(summary).toContain('| Agent cost | not reported (15 agent turns) |');
     const time = /\| Time \| [\d.]+s in all: agent [\d.]+s \((\d+)%\), evaluation [\d.]+s \((\d+)%\), other [\d.]+s \((\d+)%\) \|/.exec(summary);
     expect(time, summary).not.toBeNull();
@@ -129,11 +129,11 @@ describe('autoresearch report', () => {
 
     // Top improvements: by gain (5, 2, 0.5), each with its commit, delta and diffstat.
     const top = section(readme, 'Top improvements');
-    const ranked = [...top.matchAll(/^\d+\. \*\*Iteration (\d+)\*\*, `(\w+)`: (.*?): ([\d.]+) → ([\d.]+) \(([-+][\d.]+%), Δ ([-+][\d.]+)\)$/gm)].map((m) => m.slice(1));
+    const ranked = [...top.matchAll(/^\d+\. \*\*Iteration (\d+)\*\*, `(\w+)`: (.*?): ([\d.]+) → ([\d.]+) \(([-+][\d.]+), ([-+][\d.]+%) better\)$/gm)].map((m) => m.slice(1));
     expect(ranked).toEqual([
-      ['2', rows[2]?.commit, 'three', '8.000000', '3.000000', '+62.5%', '-5.000000'],
-      ['1', rows[1]?.commit, 'eight', '10.000000', '8.000000', '+20.0%', '-2.000000'],
-      ['14', rows[14]?.commit, 'two and a half', '3.000000', '2.500000', '+16.7%', '-0.500000'],
+      ['2', rows[2]?.commit, 'three', '8.000000', '3.000000', '-5.000000', '+62.5%'],
+      ['1', rows[1]?.commit, 'eight', '10.000000', '8.000000', '-2.000000', '+20.0%'],
+      ['14', rows[14]?.commit, 'two and a half', '3.000000', '2.500000', '-0.500000', '+16.7%'],
     ]);
     expect(top.match(/value\.txt \| 2 \+-/g)?.length).toBe(3);
     expect(top).toContain('1 file changed, 1 insertion(+), 1 deletion(-)');
@@ -290,7 +290,7 @@ describe('autoresearch report', () => {
     expect(readme).toContain('| Iterations | 7: baseline + 6 experiments |');
     expect(readme).toContain('| Keep rate | 16.7% (1 of 6 experiments) |');
     expect(readme).toContain('| Discards | 1: 1 discard |');
-    expect(readme).toContain('| Improvement over baseline | +30.0% (10.000000 → 7.000000, lower is better) |');
+    expect(readme).toContain('| Improvement over baseline | -3.000000 (+30.0% better) |');
     expect(readme).toContain('| Agent cost | no agent turns |');
     expect(readme).toContain('| Time | not recorded |');
     const classes = [...section(readme, 'Failures').matchAll(/^\| \[([^\]]+)\]\(#[a-z-]+\) \| (\d+) \| ([\d, ]+) \|/gm)].map((m) => [m[1], Number(m[2]), m[3]]);
@@ -306,7 +306,7 @@ describe('autoresearch report', () => {
     expect(section(readme, 'Candidate failures')).toContain('No log for iteration 1.');
     // The keep's diffstat from the project's history (parent = commit^).
     const top = section(readme, 'Top improvements');
-    expect(top).toContain(`**Iteration 6**, \`${kept}\`: value.txt | 2 +-: 10.000000 → 7.000000 (+30.0%, Δ -3.000000)`);
+    expect(top).toContain(`**Iteration 6**, \`${kept}\`: value.txt | 2 +-: 10.000000 → 7.000000 (-3.000000, +30.0% better)`);
     expect(top).toContain(' value.txt | 2 +-');
   });
 

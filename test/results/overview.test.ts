@@ -8,7 +8,7 @@ import { saveState, STATE_VERSION, type ExperimentState } from '../../src/experi
 import { OVERVIEW_COLUMNS } from '../../src/report/results-overview.js';
 import { CONFIG, fixture, makeResultsProject, parseCsv, parseMarkdownTable } from './helpers.js';
 
-const env = cliEnv();
+const env = cliEnv({ TZ: 'Europe/Paris' }); // the terminal table shows local times, the zone named
 let root: string;
 
 beforeAll(async () => {
@@ -116,15 +116,16 @@ describe('results --all / --domain', () => {
     expect(all.map((l) => l.experiment)).toEqual(EXPECTED.map((l) => l.experiment));
   });
 
-  it('terminal: runs, keeps, best, improvement, last activity and state; problems listed under the table', async () => {
+  it('terminal: state, experiments after the baseline, best, improvement (+ = better), last row in local time; problems listed under the table', async () => {
     const r = await results('--all');
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toMatch(/^EXPERIMENT +RUNS +KEEP +DISCARD +CRASH +BEST +IMPROVEMENT +LAST ACTIVITY +STATE$/);
-    expect(lines[1]).toMatch(/^ml\/fresh +0 +0 +0 +0 +- +- +- +new$/);
-    expect(lines[2]).toMatch(/^ml\/train +8 +3 +3 +2 +0\.899990 +\+1\.35% +2026-03-08 14:31:00Z +idle$/);
-    expect(lines[4]).toMatch(/^python\/skill +7 +3 +1 +3 +7\.250000 +\+27\.50% +- +idle$/);
-    expect(lines[5]).toMatch(/^text\/broken +0 +0 +0 +0 +- +- +- +blocked \(!\)$/);
+    expect(lines[0]).toMatch(/^EXPERIMENT +STATE +EXPERIMENTS +BEST +IMPROVEMENT +UPDATED CET$/);
+    expect(lines[1]).toMatch(/^ml\/fresh +new +0 +- +- +-$/);
+    expect(lines[2]).toMatch(/^ml\/train +idle +7 +0\.89999 +\+1\.35% +03-08 15:31$/);
+    expect(lines[4]).toMatch(/^python\/skill +idle +6 +7\.25 +\+27\.50% +-$/);
+    expect(lines[5]).toMatch(/^text\/broken +blocked \(!\) +0 +- +- +-$/);
+    for (const line of lines.slice(0, lines.indexOf(''))) expect(line.length).toBeLessThanOrEqual(80); // the table; notes follow it in full
     expect(r.stdout).toMatch(/\n\(!\) text\/broken: .*results\.tsv:2: expected 4 tab-separated fields/);
     expect(r.stdout).not.toContain('\x1b');
   });

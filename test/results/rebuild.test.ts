@@ -148,7 +148,7 @@ describe('results <id> --rebuild', () => {
     const busy = await makeProject({ plan: ['sleep 30'] });
     const run = startCli(['--path', busy.root, 'run', busy.id], { env: busy.env });
     try {
-      await run.waitFor(/#1 start/);
+      await run.waitFor(/#1 agent/);
       const before = await busy.results();
       const r = await runCli(['--path', busy.root, 'results', busy.id, '--rebuild'], { env: busy.env });
       expect(r.exitCode).toBe(1);
@@ -178,6 +178,6 @@ describe('results <id> --rebuild', () => {
     expect(noId.stderr).toMatch(/results --rebuild: expected an experiment id/);
     const withFormat = await runCli(['--path', project.root, 'results', project.id, '--rebuild', '--format', 'csv'], { env: project.env });
     expect(withFormat.exitCode).toBe(1);
-    expect(withFormat.stderr).toMatch(/--format and -o do not apply/);
+    expect(withFormat.stderr).toMatch(/--format, -o, --status and --last do not apply/);
   });
 });

@@ -10,6 +10,7 @@ import { runDaemon } from '../../daemon/daemon-main.js';
 import { defaultServiceOptions, serviceInstallPlan, writeServiceFile } from '../../daemon/service-units.js';
 import { readTail } from '../../fs/read-tail.js';
 import { takeEarlySignals } from '../early-signals.js';
+import { isOpen } from '../output-guard.js';
 import { isSameProcessAlive } from '../../process/process-identity.js';
 import { daemonRequest, liveDaemon } from '../daemon-client.js';
 import { printStatusTable } from './status.js';
@@ -123,8 +124,9 @@ export async function daemonLogs(projectRoot: string, follow: boolean, out: (tex
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    // Polling the size: simple, and it survives the file being recreated.
-    while (!stopping) {
+    // Polling the size: simple, and it survives the file being recreated. A closed stdout
+    // (`daemon logs -f | head`) ends it too, as `tail -f`.
+    while (!stopping && isOpen(process.stdout)) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, 250)))]);
       clearTimeout(timer);

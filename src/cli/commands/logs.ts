@@ -13,6 +13,7 @@ import { readExperimentStatus } from '../../experiment/experiment-status.js';
 import { iterationOutputFiles, latestRunIteration } from '../../experiment/live-iteration.js';
 import { experimentPaths, iterationPaths, type ExperimentPaths } from '../../experiment/paths.js';
 import { takeEarlySignals } from '../early-signals.js';
+import { isOpen } from '../output-guard.js';
 
 /** How often -f looks for new output: a few stats per tick, no busy loop. */
 const POLL_MS = 200;
@@ -152,7 +153,8 @@ class LabelledPrinter {
 
 /**
  * Calls `tick` every POLL_MS until SIGINT or SIGTERM: following ends on Ctrl-C, the user's
- * way to stop it, with exit 0 (SPEC §8, stopped cleanly).
+ * way to stop it, with exit 0 (SPEC §8, stopped cleanly). Also when stdout is gone
+ * (`logs -f | head` after head exits), as `tail -f` ends.
  */
 async function untilInterrupted(tick: () => void): Promise<void> {
   let stop: () => void = () => {};
@@ -165,7 +167,7 @@ async function untilInterrupted(tick: () => void): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    while (!stopping) {
+    while (!stopping && isOpen(process.stdout)) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, POLL_MS)))]);
       clearTimeout(timer);

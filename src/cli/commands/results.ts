@@ -1,5 +1,5 @@
 /**
- * `autoresearch results [<id> | --domain D | --all] [--format terminal|csv|markdown|json] [-o FILE]`
+ * `autoresearch results [<id> [--status S]... [--last N] | --domain D | --all] [--format terminal|csv|markdown|json] [-o FILE]`
  * and `results <id> --rebuild` (SPEC §8). Read-only, except -o (its own file) and --rebuild
  * (results.tsv, under the experiment's run.lock).
  */
@@ -14,12 +14,14 @@ import { experimentPaths } from '../../experiment/paths.js';
 import { acquireLock } from '../../experiment/run-lock.js';
 import { readFileIfExists, writeFileDurable } from '../../fs/durable.js';
 import { EXPORT_FORMATS, toCsv, toMarkdown, toTerminal, type ExportFormat, type Table } from '../../ledger/export-formats.js';
-import { ledgerObject, ledgerTable, ledgerTerminalTable, statusColor } from '../../ledger/ledger-table.js';
+import { LEDGER_TERMINAL_SHRINK, ledgerObject, ledgerTable, ledgerTerminalTable, statusColor } from '../../ledger/ledger-table.js';
+import { countExperiments, describeExperiments } from '../../ledger/experiment-counts.js';
+import { formatImprovement, formatMetric } from '../../core/improvement.js';
 import { rebuildLedger, type RebuildReport } from '../../ledger/rebuild.js';
 import { summarizeRows } from '../../ledger/summary.js';
 import { parseLedgerText } from '../../ledger/tsv-format.js';
 import type { LedgerRow } from '../../ledger/types.js';
-import { overviewObject, overviewTable, overviewTerminalTable, readOverviewLine, stateColor, type OverviewLine } from '../../report/results-overview.js';
+import { OVERVIEW_TERMINAL_SHRINK, overviewObject, overviewTable, overviewTerminalTable, readOverviewLine, stateColor, type OverviewLine } from '../../report/results-overview.js';
 
 export interface ResultsOptions {
   projectRoot: string;
@@ -32,7 +34,15 @@ export interface ResultsOptions {
   rebuild: boolean;
   /** stdout is a terminal that wants colours (never used for -o). */
   color: boolean;
+  /** --status S (repeatable): only rows with these statuses (one experiment's rows). */
+  statuses?: string[];
+  /** --last N: only the last N rows (after --status). */
+  last?: number;
+  /** Columns to fit the terminal table in (stdout's width on a TTY, else 80). */
+  width?: number;
 }
+
+const ROW_STATUSES = ['keep', 'discard', 'crash'] as const;
 
 type Out = (text: string) => void;
 
@@ -43,23 +53,35 @@ export async function resultsCommand(opts: ResultsOptions, out: Out, warn: Out =
 
   if (opts.rebuild) {
     if (opts.id === undefined) throw new AutoresearchError('BAD_INPUT', 'results --rebuild: expected an experiment id (`autoresearch results <domain>/<name> --rebuild`), found none');
-    if (opts.output !== undefined || opts.format !== 'terminal') throw new AutoresearchError('BAD_INPUT', 'results --rebuild: rewrites results.tsv in place; --format and -o do not apply to it');
+    if (opts.output !== undefined || opts.format !== 'terminal' || (opts.statuses ?? []).length > 0 || opts.last !== undefined) {
+      throw new AutoresearchError('BAD_INPUT', 'results --rebuild: rewrites results.tsv in place; --format, -o, --status and --last do not apply to it');
+    }
     return rebuildCommand(await resolveExperiment(opts.projectRoot, opts.id), out);
   }
 
+  const statuses = opts.statuses ?? [];
+  const bad = statuses.find((s) => !(ROW_STATUSES as readonly string[]).includes(s));
+  if (bad !== undefined) throw new AutoresearchError('BAD_INPUT', `--status: expected one of ${ROW_STATUSES.join(', ')}, found \`${bad}\``);
+  const filtered = statuses.length > 0 || opts.last !== undefined;
+  if (filtered && opts.id === undefined) throw new AutoresearchError('BAD_INPUT', `results: --status and --last filter one experiment's rows: expected an experiment id (\`autoresearch results <domain>/<name> --status crash\`), found none`);
+
   const color = opts.color && opts.output === undefined;
+  const width = opts.width ?? 80;
   let text: string;
   let count: number;
   if (opts.id !== undefined) {
     const found = await resolveExperiment(opts.projectRoot, opts.id);
-    const rows = await readRows(found, warn);
-    text = format === 'terminal' ? await ledgerTerminal(found, rows, color) : render(format, ledgerTable(rows), rows.map(ledgerObject));
+    const all = await readRows(found, warn);
+    let rows = statuses.length > 0 ? all.filter((row) => statuses.includes(row.status)) : all;
+    if (opts.last !== undefined) rows = rows.slice(-opts.last);
+    const filter = filtered ? { shown: rows.length, of: all.length, how: [...statuses.map((st) => `--status ${st}`), ...(opts.last === undefined ? [] : [`--last ${opts.last}`])].join(' ') } : null;
+    text = format === 'terminal' ? await ledgerTerminal(found, all, rows, filter, color, width) : render(format, ledgerTable(rows), rows.map(ledgerObject));
     count = rows.length;
   } else {
     const experiments = await selectExperiments(opts.projectRoot, opts.domain);
     const now = Date.now();
     const lines = await Promise.all(experiments.map((found) => readOverviewLine(found, now)));
-    text = format === 'terminal' ? overviewTerminal(lines, color) : render(format, overviewTable(lines), lines.map(overviewObject));
+    text = format === 'terminal' ? overviewTerminal(lines, color, width) : render(format, overviewTable(lines), lines.map(overviewObject));
     count = lines.length;
   }
 
@@ -103,9 +125,19 @@ async function readRows(found: DiscoveredExperiment, warn: Out): Promise<LedgerR
   }
 }
 
-async function ledgerTerminal(found: DiscoveredExperiment, rows: readonly LedgerRow[], color: boolean): Promise<string> {
-  if (rows.length === 0) return `${found.id.key}: no results yet\n`;
-  const table = toTerminal(ledgerTerminalTable(rows), { color, rowColor: (i) => statusColor(rows[i]?.status ?? 'discard') });
+interface RowFilter {
+  shown: number;
+  of: number;
+  how: string;
+}
+
+/** The table (of the selected rows), then the experiment's summary (of all rows). */
+async function ledgerTerminal(found: DiscoveredExperiment, all: readonly LedgerRow[], rows: readonly LedgerRow[], filter: RowFilter | null, color: boolean, width: number): Promise<string> {
+  if (all.length === 0) return `${found.id.key}: no results yet\n`;
+  const table =
+    rows.length === 0
+      ? ''
+      : toTerminal(ledgerTerminalTable(rows), { color, width, shrink: LEDGER_TERMINAL_SHRINK, rowColor: (i) => statusColor(rows[i]?.status ?? 'discard') });
   let config: ExperimentConfig | null = null;
   let configProblem = '';
   try {
@@ -113,18 +145,19 @@ async function ledgerTerminal(found: DiscoveredExperiment, rows: readonly Ledger
   } catch (error) {
     configProblem = ` (best not shown: ${errorMessage(error).split('\n')[0]})`;
   }
-  const s = summarizeRows(rows, config?.direction ?? 'lower');
-  let footer = `${found.id.key}: ${s.iterations} runs: ${s.keeps} keep, ${s.discards} discard, ${s.crashes} crash`;
+  const s = summarizeRows(all, config?.direction ?? 'lower');
+  const lines = [`${found.id.key}: ${describeExperiments(countExperiments(all), config?.maxExperiments ?? null)}${configProblem}`];
   if (config !== null && s.best !== null) {
-    const pct = s.improvementPct === null ? '' : ` (${s.improvementPct >= 0 ? '+' : ''}${s.improvementPct.toFixed(2)}% better than baseline)`;
-    footer += `; best ${config.metric} ${s.best.toFixed(6)} at iteration ${s.bestRow?.iteration}; baseline ${s.baseline?.toFixed(6) ?? '-'}${pct}`;
+    const pct = s.improvementPct === null ? '' : ` (${formatImprovement(s.improvementPct)} vs baseline)`;
+    lines.push(`best ${config.metric} ${formatMetric(s.best)} at iteration ${s.bestRow?.iteration}; baseline ${formatMetric(s.baseline)}${pct}`);
   }
-  return `${table}\n${footer}${configProblem}\n`;
+  if (filter !== null) lines.push(`showing ${filter.shown} of ${filter.of} rows (${filter.how})`);
+  return `${table}${table === '' ? '' : '\n'}${lines.join('\n')}\n`;
 }
 
-function overviewTerminal(lines: readonly OverviewLine[], color: boolean): string {
+function overviewTerminal(lines: readonly OverviewLine[], color: boolean, width: number): string {
   if (lines.length === 0) return 'no experiments\n';
-  let text = toTerminal(overviewTerminalTable(lines), { color, rowColor: (i) => stateColor(lines[i]?.state ?? 'idle') });
+  let text = toTerminal(overviewTerminalTable(lines), { color, width, shrink: OVERVIEW_TERMINAL_SHRINK, rowColor: (i) => stateColor(lines[i]?.state ?? 'idle') });
   const problems = lines.filter((l) => l.error !== null);
   if (problems.length > 0) text += `\n${problems.map((l) => `(!) ${l.experiment}: ${l.error}`).join('\n')}\n`;
   return text;

@@ -15,6 +15,9 @@ import { worktreePath } from '../../experiment/worktree-location.js';
 import { loadState } from '../../experiment/state.js';
 import { openProject } from '../../git/project-repo.js';
 import { summarizeRows } from '../../ledger/summary.js';
+import { countExperiments, describeExperiments } from '../../ledger/experiment-counts.js';
+import { formatImprovement } from '../../core/improvement.js';
+import { localDateTime } from '../../core/local-time.js';
 import { parseLedgerText } from '../../ledger/tsv-format.js';
 import type { LedgerRow } from '../../ledger/types.js';
 import { runExperimentLoop, type LoopResult } from '../../loop/experiment-loop.js';
@@ -38,6 +41,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
   const config = await findConfig(opts);
   const printer = createPrinter(out, {
     metric: config.metric,
+    direction: config.direction,
     limits: { timeBudgetMs: config.timeBudgetMs, evalTimeoutMs: config.evalTimeoutMs, agentTimeoutMs: config.agentTimeoutMs },
     tty: process.stdout.isTTY === true,
   });
@@ -120,7 +124,7 @@ function exitCodeOf(result: LoopResult, config: ExperimentConfig, opts: RunOptio
       throw new AutoresearchError(
         'EXHAUSTED',
         `usage exhausted for ${end.agent}: ${end.message}\n` +
-          `  the agent can run again at ${new Date(end.until).toISOString()} (${new Date(end.until).toString()})\n` +
+          `  the agent can run again at ${localDateTime(end.until)} (${new Date(end.until).toISOString()})\n` +
           `  then resume with: ${again}\n` +
           `  to try again now: autoresearch --path ${shellQuote(opts.projectRoot)} resume ${config.id.key} && ${again}`,
       );
@@ -141,7 +145,6 @@ function exitCodeOf(result: LoopResult, config: ExperimentConfig, opts: RunOptio
 
 function printSummary(printer: Printer, config: ExperimentConfig, rows: readonly LedgerRow[], result: LoopResult, worktree: string): void {
   const all = summarizeRows(rows, config.direction);
-  const run = summarizeRows(result.rowsThisRun, config.direction);
   const end = result.end;
   const why =
     end.kind === 'interrupted'
@@ -149,13 +152,14 @@ function printSummary(printer: Printer, config: ExperimentConfig, rows: readonly
       : end.kind === 'halted'
         ? `not started: ${end.state}`
         : end.kind === 'exhausted'
-          ? `usage exhausted until ${new Date(end.until).toISOString()}`
+          ? `usage exhausted until ${localDateTime(end.until)}`
           : end.reason;
   printer.line('');
   printer.line(`summary ${config.id.key} (${why})`);
-  printer.line(`  this run:  ${run.iterations} iterations: ${run.keeps} keep, ${run.discards} discard, ${run.crashes} crash`);
-  printer.line(`  all time:  ${all.iterations} iterations: ${all.keeps} keep, ${all.discards} discard, ${all.crashes} crash`);
-  const pct = all.improvementPct === null ? '' : ` (${all.improvementPct >= 0 ? '+' : ''}${all.improvementPct.toFixed(2)}% better than baseline)`;
+  // Experiments = iterations after the baseline, as max_experiments counts them.
+  printer.line(`  this run:  ${describeExperiments(countExperiments(result.rowsThisRun))}`);
+  printer.line(`  all time:  ${describeExperiments(countExperiments(rows), config.maxExperiments)}`);
+  const pct = all.improvementPct === null ? '' : ` (${formatImprovement(all.improvementPct)} vs baseline)`;
   printer.line(`  best ${config.metric}: ${fmt(all.best)}; baseline ${fmt(all.baseline)}${pct}`);
   printer.line(`  results:   ${experimentPaths(config.dir).results}`);
   printer.line(`  branch:    ${branchName(config.id.key)} (worktree ${worktree})`);

@@ -10,6 +10,9 @@ import { experimentPaths } from '../../experiment/paths.js';
 import { leaveRequest } from '../../experiment/requests.js';
 import { loadState, saveState } from '../../experiment/state.js';
 import { daemonRequest, liveDaemon } from '../daemon-client.js';
+import { formatMetric } from '../../core/improvement.js';
+import { timeNear } from '../../core/local-time.js';
+import { terminalWidth, toTerminal } from '../../ledger/export-formats.js';
 
 const STATES: readonly StatusState[] = ['new', 'idle', 'running', 'waiting', 'blocked', 'tripped', 'paused', 'done'];
 
@@ -51,28 +54,39 @@ function printLiveLogs(e: ExperimentStatus, out: (text: string) => void): void {
   out(`  follow: autoresearch logs ${e.id} -f\n`);
 }
 
-export function printStatusTable(experiments: readonly ExperimentStatus[], out: (text: string) => void): void {
+/**
+ * One row per experiment, in 80 columns (or the terminal's width): EXPERIMENTS counts the
+ * iterations after the baseline (`9/20` with max_experiments 20), KEEP/DISCARD/CRASH split them.
+ * Why an experiment is where it is (a halt, a wait, a rejected config) follows the table, in
+ * full, then the daemon's latest warnings.
+ */
+export function printStatusTable(experiments: readonly ExperimentStatus[], out: (text: string) => void, width = terminalWidth(process.stdout)): void {
   if (experiments.length === 0) {
     out('no experiments\n');
     return;
   }
-  const rows = [
-    ['EXPERIMENT', 'STATE', 'RUNS', 'KEEP', 'DISCARD', 'CRASH', 'BEST', 'PHASE', 'REASON'],
-    ...experiments.map((e) => [
+  const table = {
+    columns: ['EXPERIMENT', 'STATE', 'EXPERIMENTS', 'KEEP', 'DISCARD', 'CRASH', 'BEST'],
+    rows: experiments.map((e) => [
       e.id,
-      e.state + (e.wait_until ? ` until ${e.wait_until}` : ''),
-      String(e.iterations),
+      e.state + (e.phase ? ` (${e.phase})` : ''),
+      `${e.experiments ?? e.iterations}${e.max_experiments == null ? '' : `/${e.max_experiments}`}`,
       String(e.keeps),
       String(e.discards),
       String(e.crashes),
-      e.best === null ? '-' : e.best.toFixed(6),
-      e.phase ?? '-',
-      (e.config_error ? `config rejected: ${e.config_error.split('\n')[1]?.trim() ?? e.config_error}` : (e.reason ?? '')).slice(0, 100),
+      e.best === null ? '-' : formatMetric(e.best),
     ]),
-  ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const row of rows) out(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd() + '\n');
-  for (const e of experiments) for (const warning of e.warnings ?? []) out(`warning: ${e.id}: ${warning}\n`);
+  };
+  let text = toTerminal(table, { color: false, width, shrink: [{ column: 0, min: 16 }] });
+  const notes = experiments.flatMap((e) => {
+    const why = e.config_error ? `config rejected: ${e.config_error.split('\n')[1]?.trim() ?? e.config_error}` : (e.reason ?? '');
+    const until = e.wait_until ? `until ${timeNear(Date.parse(e.wait_until), Date.now())}` : '';
+    const said = [until, why].filter(Boolean).join(': ');
+    return said === '' ? [] : [`${e.id}: ${e.state} ${said}`];
+  });
+  if (notes.length > 0) text += `\n${notes.join('\n')}\n`;
+  for (const e of experiments) for (const warning of e.warnings ?? []) text += `warning: ${e.id}: ${warning}\n`;
+  out(text);
 }
 
 export async function pauseCommand(opts: { projectRoot: string; id: string }, out: (text: string) => void): Promise<number> {
