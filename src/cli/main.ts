@@ -50,7 +50,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--time-budget <duration>', 'expected evaluation time, e.g. 5m')
     .option('--agent <agent>', 'claude, codex, gemini, none, or a shell command')
     .option('--evaluator <name>', 'copy a built-in evaluator (see --list-evaluators)')
-    .option('--scope <project|user>', 'where the experiment lives (default project)')
+    .option('--allow <paths>', 'paths the agent may change, comma-separated (config key scope; default the target)')
+    .option('--location <project|user>', "where the experiment lives: the project's .autoresearch/ (default) or $AUTORESEARCH_HOME")
+    .addOption(new Option('--scope <project|user>', 'deprecated name of --location').hideHelp())
+    .option('--force', 'replace an existing experiment of this id (its results, runs and branch are kept aside)')
     .option('--list-evaluators', 'list the built-in evaluators and what each evaluation costs')
     .option('--no-baseline', 'do not run the evaluation once to show the baseline metric')
     .action(async (id: string | undefined, o) => {

@@ -20,7 +20,7 @@ export interface ExperimentPaths {
 }
 
 /** Files the daemon owns inside an experiment directory; written to its .gitignore. */
-export const DAEMON_OWNED = ['results.tsv', 'results.tsv.*', 'state.json', 'state.json.*', 'run.lock', 'autoresearch.log', 'setup.log', 'pause.request', 'resume.request', 'runs/', 'report/', 'git-hooks/', '*.tmp'] as const;
+export const DAEMON_OWNED = ['results.tsv', 'results.tsv.*', 'state.json', 'state.json.*', 'run.lock', 'autoresearch.log', 'setup.log', 'pause.request', 'resume.request', 'runs/', 'report/', 'git-hooks/', 'archive/', '*.tmp'] as const;
 
 export function experimentPaths(dir: string): ExperimentPaths {
   return {
