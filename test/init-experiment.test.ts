@@ -9,6 +9,7 @@ import { parseExperimentId } from '../src/config/experiment-id.js';
 import { loadExperimentConfig } from '../src/config/parse-config.js';
 import { AutoresearchError } from '../src/core/errors.js';
 import { EVALUATOR_COMMAND, initExperiment, listEvaluators, scopeEntriesInCommand, type InitExperimentOptions } from '../src/experiment/init-experiment.js';
+import { importCandidates } from '../src/experiment/evaluated-imports.js';
 import { LEDGER_COLUMNS } from '../src/ledger/types.js';
 import { git, makeRepo, makeTempDir, snapshotTree, writeFiles } from './helpers/git-repo.js';
 
@@ -132,7 +133,11 @@ describe('initExperiment', () => {
   });
 
   it("program.md for karpathy's case (the evaluation runs the target): edit train.py, never the rest, no rule against train.py", async () => {
-    const root = await makeRepo({ 'train.py': 'print("val_bpb: 1.0")\n', 'prepare.py': 'def evaluate_bpb(): pass\n', 'pyproject.toml': '[project]\n' });
+    const root = await makeRepo({
+      'train.py': 'import os, math\nfrom prepare import MAX_SEQ_LEN, evaluate_bpb\nprint("val_bpb: 1.0")\n',
+      'prepare.py': 'def evaluate_bpb(): pass\n',
+      'pyproject.toml': '[project]\n',
+    });
     const env = { AUTORESEARCH_HOME: path.join(await makeTempDir('ar-home-'), 'home') };
     const { dir } = await initExperiment({ projectRoot: root, id, location: 'project', target: 'train.py', evaluateCmd: 'uv run train.py', metric: 'val_bpb', env, now: NOW });
     const program = await fs.readFile(path.join(dir, 'program.md'), 'utf8');
@@ -145,7 +150,9 @@ describe('initExperiment', () => {
     expect(forbidding.length).toBeGreaterThan(0);
     for (const text of forbidding) expect(text, text).not.toMatch(/train\.py/);
     // What is off limits still is: the files outside the list (prepare.py among them) and the experiment dir.
-    expect(program.replace(/\s+/g, ' ')).toContain('Everything else the evaluation uses (the files it imports or reads that are not in the list above, benchmarks, tests, data) and anything under `.autoresearch/` are off limits');
+    expect(program.replace(/\s+/g, ' ')).toContain(
+      'Everything else the evaluation uses (`prepare.py`, which it imports; any other file not in the list above; benchmarks, tests, data) and anything under `.autoresearch/` are off limits',
+    );
   });
 
   it('program.md for an evaluation that is not in scope: the evaluation itself is off limits', async () => {
@@ -154,6 +161,14 @@ describe('initExperiment', () => {
     const program = (await fs.readFile(path.join(dir, 'program.md'), 'utf8')).replace(/\s+/g, ' ');
     expect(program).toContain('The evaluation (`pytest bench.py`), everything it uses that is not in the list above (scripts, benchmarks, tests, data) and anything under `.autoresearch/` are off limits');
     expect(program).not.toContain('which you edit');
+  });
+
+  it.each([
+    ['train.py', 'import os\nfrom prepare import x\nimport lib.util as u, json\n', ['prepare.py', 'lib/util.py', 'json.py']],
+    ['nn/train.py', 'from model import Net\n', ['nn/model.py', 'model.py']],
+    ['src/bench.ts', "import { a } from './lib/a.js';\nconst b = require('../b');\nimport fs from 'node:fs';\n", ['src/lib/a.js', 'src/lib/a.ts', 'b', 'b.js', 'b.ts']],
+  ])('importCandidates(%s) includes %j', (file, source, expected) => {
+    expect(importCandidates(file, source)).toEqual(expect.arrayContaining(expected));
   });
 
   it.each([

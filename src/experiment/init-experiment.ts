@@ -25,6 +25,7 @@ import { ensureExperimentGitignore } from './gitignore.js';
 import { backUpBranchWork, describeBackup } from '../git/branch-backup.js';
 import { describeExisting, existingMessage, lockForReplace, setAsideExperiment, type SetAside } from './existing-experiment.js';
 import { branchName, experimentPaths } from './paths.js';
+import { importedOutsideScope } from './evaluated-imports.js';
 import { assertTargetsExist, filesAtCommit } from './target-check.js';
 import { worktreePath } from './worktree-location.js';
 import { openProject } from '../git/project-repo.js';
@@ -152,6 +153,10 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
   await assertTargetsExist(opts.projectRoot, config.target);
   if (opts.allow !== undefined) await assertTargetsExist(opts.projectRoot, config.allowedPaths, '--allow');
   if (opts.allow !== undefined) await assertAllowCoversTarget(opts.projectRoot, config.allowedPaths, config.target);
+  // The files outside the scope that the evaluated code imports (prepare.py): program.md names them.
+  const evaluated = scopeEntriesInCommand(evaluateCmd, config.allowedPaths);
+  const importedOffLimits =
+    evaluated.length === 0 ? [] : await importedOutsideScope(opts.projectRoot, evaluated, config.allowedPaths, (await filesAtCommit(opts.projectRoot, 'HEAD')) ?? []);
 
   let replaced: SetAside | null = null;
   // Computed before any write: a badly set AUTORESEARCH_WORKTREES is refused with nothing changed.
@@ -168,7 +173,7 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
       files.push(evaluatorFile);
     }
     for (const [file, content] of [
-      [programFile, renderProgram(input)],
+      [programFile, renderProgram({ ...input, importedOffLimits })],
       [paths.results, `${LEDGER_COLUMNS.join('\t')}\n`],
     ] as const) {
       // Never overwrite: a program.md may have been written first, a results.tsv holds history.
@@ -241,6 +246,8 @@ interface RenderInput {
   id: ExperimentId;
   target: string;
   allow?: string;
+  /** Committed files outside the scope that the evaluated files import (evaluated-imports.ts). */
+  importedOffLimits?: readonly string[];
   evaluateCmd: string;
   metric: string;
   direction?: Direction;
@@ -295,6 +302,11 @@ function renderProgram(input: RenderInput): string {
   // The evaluation may run a file the agent edits (karpathy's `uv run train.py`): then "never
   // touch the evaluation" would forbid the very file to change. Say what is fixed instead.
   const evaluated = scopeEntriesInCommand(input.evaluateCmd, allowed);
+  const imported = input.importedOffLimits ?? [];
+  const uses =
+    imported.length === 0
+      ? 'the files it imports or reads that are not in the list above, benchmarks, tests, data'
+      : `${list(imported)}, which it imports; any other file not in the list above; benchmarks, tests, data`;
   const focus = allowed.join(',') === target.join(',') ? '' : `\n   Focus on ${list(target)}; the other files may change when the idea needs it.`;
   const measurement =
     evaluated.length === 0
@@ -304,9 +316,10 @@ function renderProgram(input: RenderInput): string {
       : `4. **Never change the measurement.** The evaluation (\`${input.evaluateCmd}\`) runs
    ${list(evaluated)}, which you edit: that is how your change gets measured. Keep it computing
    ${metric} the way it does now and printing it from a real run: no hard-coded, skipped or
-   rescaled metric, no smaller evaluation. Everything else the evaluation uses (the files it
-   imports or reads that are not in the list above, benchmarks, tests, data) and anything under
-   \`.autoresearch/\` are off limits: read them, never edit them. Improve the result, not the score.`;
+   rescaled metric, no smaller evaluation. Everything else the evaluation uses
+   (${uses})
+   and anything under \`.autoresearch/\` are off limits: read them, never edit them.
+   Improve the result, not the score.`;
   return `# Experiment ${input.id.key}
 
 You are one iteration of an unattended experiment loop. The goal: improve the metric
