@@ -192,7 +192,7 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
         ? `would run iteration ${next}: the baseline evaluation`
         : `would run iteration ${next}: ${agent === null ? 'evaluate the worktree' : 'the agent, then evaluate its change'}`
       : `would run iterations from ${next}${baselineNeeded ? ' (baseline first)' : ''}` +
-        `${opts.maxIterations === null ? '' : `, at most ${opts.maxIterations}`}${config.maxExperiments === null ? '' : `, until max_experiments ${config.maxExperiments}`}`;
+        `${opts.maxIterations === null ? '' : `, at most ${opts.maxIterations} experiments`}${config.maxExperiments === null ? '' : `, until max_experiments ${config.maxExperiments} (experiments after the baseline)`}`;
   line(`  plan:      ${plan}`);
   const problems = await preflightProblems(config, opts.projectRoot, process.env);
   if (problems.length > 0) {
