@@ -8,7 +8,7 @@ import { resolveExperiment } from '../src/config/discover.js';
 import { parseExperimentId } from '../src/config/experiment-id.js';
 import { loadExperimentConfig } from '../src/config/parse-config.js';
 import { AutoresearchError } from '../src/core/errors.js';
-import { EVALUATOR_COMMAND, initExperiment, listEvaluators, type InitExperimentOptions } from '../src/experiment/init-experiment.js';
+import { EVALUATOR_COMMAND, initExperiment, listEvaluators, scopeEntriesInCommand, type InitExperimentOptions } from '../src/experiment/init-experiment.js';
 import { LEDGER_COLUMNS } from '../src/ledger/types.js';
 import { git, makeRepo, makeTempDir, snapshotTree, writeFiles } from './helpers/git-repo.js';
 
@@ -22,7 +22,7 @@ async function project(): Promise<{ root: string; env: NodeJS.ProcessEnv }> {
 }
 
 function options(root: string, env: NodeJS.ProcessEnv, extra: Partial<InitExperimentOptions> = {}): InitExperimentOptions {
-  return { projectRoot: root, id, scope: 'project', target: 'src/api/search.py', evaluateCmd: 'pytest bench.py', metric: 'p50_ms', env, now: NOW, ...extra };
+  return { projectRoot: root, id, location: 'project', target: 'src/api/search.py', evaluateCmd: 'pytest bench.py', metric: 'p50_ms', env, now: NOW, ...extra };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<AutoresearchError> {
@@ -107,7 +107,7 @@ describe('initExperiment', () => {
 
   it('writes a user-scope experiment under $AUTORESEARCH_HOME and nothing in the project', async () => {
     const { root, env } = await project();
-    const { dir } = await initExperiment(options(root, env, { scope: 'user' }));
+    const { dir } = await initExperiment(options(root, env, { location: 'user' }));
     expect(dir).toBe(path.join(env.AUTORESEARCH_HOME as string, 'engineering', 'search'));
     expect(await status(root)).toEqual([]);
     expect(await resolveExperiment(root, 'engineering/search', env)).toEqual({ id, scope: 'user', dir });
@@ -125,10 +125,62 @@ describe('initExperiment', () => {
     expect(again.message).toContain(dir);
     expect(await snapshotTree(root)).toEqual(before);
 
-    const inUser = await rejection(initExperiment(options(root, env, { scope: 'user' })));
+    const inUser = await rejection(initExperiment(options(root, env, { location: 'user' })));
     expect(inUser.code).toBe('EXPERIMENT_EXISTS');
-    expect(inUser.message).toContain(`${dir} (project scope)`);
+    expect(inUser.message).toContain(`${dir} (project location)`);
     await expect(fs.stat(path.join(env.AUTORESEARCH_HOME as string, 'engineering'))).rejects.toThrow();
+  });
+
+  it("program.md for karpathy's case (the evaluation runs the target): edit train.py, never the rest, no rule against train.py", async () => {
+    const root = await makeRepo({ 'train.py': 'print("val_bpb: 1.0")\n', 'prepare.py': 'def evaluate_bpb(): pass\n', 'pyproject.toml': '[project]\n' });
+    const env = { AUTORESEARCH_HOME: path.join(await makeTempDir('ar-home-'), 'home') };
+    const { dir } = await initExperiment({ projectRoot: root, id, location: 'project', target: 'train.py', evaluateCmd: 'uv run train.py', metric: 'val_bpb', env, now: NOW });
+    const program = await fs.readFile(path.join(dir, 'program.md'), 'utf8');
+    expect(program).toContain('**Change only these files:**\n   - `train.py`\n');
+    expect(program).toContain('The evaluation (`uv run train.py`) runs\n   `train.py`, which you edit');
+    expect(program).toContain('Keep it computing\n   `val_bpb` the way it does now');
+    // No sentence that forbids something may name the file the agent is told to change.
+    const sentences = program.replace(/\s+/g, ' ').split(/(?<=[.!?]\**)\s/);
+    const forbidding = sentences.filter((text) => /never|off limits|don't|do not/i.test(text));
+    expect(forbidding.length).toBeGreaterThan(0);
+    for (const text of forbidding) expect(text, text).not.toMatch(/train\.py/);
+    // What is off limits still is: the files outside the list (prepare.py among them) and the experiment dir.
+    expect(program.replace(/\s+/g, ' ')).toContain('Everything else the evaluation uses (the files it imports or reads that are not in the list above, benchmarks, tests, data) and anything under `.autoresearch/` are off limits');
+  });
+
+  it('program.md for an evaluation that is not in scope: the evaluation itself is off limits', async () => {
+    const { root, env } = await project();
+    const { dir } = await initExperiment(options(root, env));
+    const program = (await fs.readFile(path.join(dir, 'program.md'), 'utf8')).replace(/\s+/g, ' ');
+    expect(program).toContain('The evaluation (`pytest bench.py`), everything it uses that is not in the list above (scripts, benchmarks, tests, data) and anything under `.autoresearch/` are off limits');
+    expect(program).not.toContain('which you edit');
+  });
+
+  it.each([
+    ['uv run train.py', ['train.py'], ['train.py']],
+    ['python3 ./train.py --steps 10', ['train.py'], ['train.py']],
+    ['node bench.js --input=src/data.json', ['src/**'], ['src/data.json']],
+    ['sh -c "pytest tests/"', ['src/**'], []],
+    ['node "$AUTORESEARCH_EXPERIMENT_DIR/evaluate.mjs"', ['src/**'], []],
+  ])('scopeEntriesInCommand(%s, %j) = %j', (command, allowed, expected) => {
+    expect(scopeEntriesInCommand(command, allowed)).toEqual(expected);
+  });
+
+  it('--force replaces the program.md and evaluator too, keeping the old ones in the archive', async () => {
+    const { root, env: base } = await project();
+    const env = { ...base, AUTORESEARCH_WORKTREES: process.env.AUTORESEARCH_WORKTREES };
+    const { dir } = await initExperiment(options(root, env, { evaluator: 'file-size', evaluateCmd: undefined }));
+    await fs.writeFile(path.join(dir, 'program.md'), '# my edited instructions\n');
+    const oldEvaluator = await fs.readFile(path.join(dir, 'evaluate.mjs'), 'utf8');
+    const later = new Date(NOW.getTime() + 60_000);
+    const result = await initExperiment(options(root, env, { evaluator: 'command-time', evaluateCmd: undefined, metric: 'seconds', force: true, now: later }));
+    const archive = path.join(dir, 'archive', String(later.getTime()));
+    expect(result.replaced?.archive).toBe(archive);
+    expect(result.replaced?.archived).toEqual(['config.cfg', 'program.md', 'evaluate.mjs', 'results.tsv']);
+    expect(await fs.readFile(path.join(archive, 'program.md'), 'utf8')).toBe('# my edited instructions\n');
+    expect(await fs.readFile(path.join(archive, 'evaluate.mjs'), 'utf8')).toBe(oldEvaluator);
+    expect(await fs.readFile(path.join(dir, 'evaluate.mjs'), 'utf8')).not.toBe(oldEvaluator);
+    expect(await fs.readFile(path.join(dir, 'program.md'), 'utf8')).toContain('`seconds`');
   });
 
   it('refuses a project that is not a git repository, writing nothing', async () => {

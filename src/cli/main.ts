@@ -7,8 +7,8 @@
  * to an exit code in one place (SPEC §8). Nothing else calls process.exit.
  */
 import { takeEarlySignals } from './early-signals.js';
-import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { checkProjectPath, findProjectRoot } from '../config/discover.js';
 import { AutoresearchError, EXIT, errorMessage } from '../core/errors.js';
 import { guardStandardStreams, writeTo } from './output-guard.js';
 import { CONSOLE_LOG_FORMATS, setConsoleLogFormat, type ConsoleLogFormat } from '../log/console-format.js';
@@ -28,12 +28,16 @@ function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('autoresearch')
     .description('Runs autonomous keep/discard/crash experiment loops, unattended.')
     .version(VERSION)
-    .option('--path <dir>', 'project root', process.cwd())
+    .option('--path <dir>', 'project root (default: found from the current directory, like git)')
     .addOption(new Option('--log-format <format>', 'warnings on stderr: one plain line each (text) or JSON lines (json)').choices(CONSOLE_LOG_FORMATS).default('text'))
     .hook('preAction', (self: Command) => setConsoleLogFormat(self.opts<{ logFormat: ConsoleLogFormat }>().logFormat))
     .exitOverride()
     .configureOutput({ writeOut: (s) => writeTo(process.stdout, s), writeErr: (s) => writeTo(process.stderr, s) });
-  const root = () => path.resolve(program.opts<{ path: string }>().path);
+  // --path as given (it must exist); otherwise the nearest .autoresearch/ or git toplevel above the current directory.
+  const root = () => {
+    const given = program.opts<{ path?: string }>().path;
+    return given === undefined ? findProjectRoot(process.cwd()) : checkProjectPath(given);
+  };
 
   program
     .command('init')
@@ -46,7 +50,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--time-budget <duration>', 'expected evaluation time, e.g. 5m')
     .option('--agent <agent>', 'claude, codex, gemini, none, or a shell command')
     .option('--evaluator <name>', 'copy a built-in evaluator (see --list-evaluators)')
-    .option('--scope <project|user>', 'where the experiment lives (default project)')
+    .option('--allow <paths>', 'paths the agent may change, comma-separated (config key scope; default the target)')
+    .option('--location <project|user>', "where the experiment lives: the project's .autoresearch/ (default) or $AUTORESEARCH_HOME")
+    .addOption(new Option('--scope <project|user>', 'deprecated name of --location').hideHelp())
+    .option('--force', 'replace an existing experiment of this id (its results, runs and branch are kept aside)')
     .option('--list-evaluators', 'list the built-in evaluators and what each evaluation costs')
     .option('--no-baseline', 'do not run the evaluation once to show the baseline metric')
     .action(async (id: string | undefined, o) => {
@@ -59,7 +66,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('[id]', '<domain>/<name>')
     .addOption(new Option('--single', 'run one iteration').conflicts('loop'))
     .addOption(new Option('--loop', 'iterate until done, tripped or stopped (default)'))
-    .option('--max-experiments <n>', 'stop after n iterations in this run', positiveInt)
+    .option('--max-experiments <n>', 'run at most n experiments (baseline not counted); replaces max_experiments for this run', positiveInt)
     .option('--dry-run', 'say what would happen; change nothing')
     .option('--resume', 'run the most recently active experiment')
     .action(async (id: string | undefined, o: { single?: boolean; maxExperiments?: number; dryRun?: boolean; resume?: boolean }) => {
@@ -87,6 +94,15 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'machine-readable')
     .action(async (id: string | undefined, o: { status: string[]; json?: boolean }) =>
       setExit(await (await import('./commands/status.js')).statusCommand({ projectRoot: root(), id, states: o.status, json: Boolean(o.json) }, out)),
+    );
+
+  program
+    .command('logs')
+    .description("the current (or last) iteration's agent and evaluation output; -f follows it across phases and iterations")
+    .argument('<id>', '<domain>/<name>')
+    .option('-f, --follow', 'keep printing new output, into the next iterations, until Ctrl-C')
+    .action(async (id: string, o: { follow?: boolean }) =>
+      setExit(await (await import('./commands/logs.js')).logsCommand({ projectRoot: root(), id, follow: Boolean(o.follow) }, out)),
     );
 
   program
@@ -139,7 +155,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   daemon.command('stop').description('stop gracefully and wait').action(async () => setExit(await (await import('./commands/daemon.js')).daemonStop(root(), out)));
   daemon
     .command('status')
-    .description('the daemon and its experiments')
+    .description('the daemon and its experiments (exit 3 when no daemon runs)')
     .option('--json', 'machine-readable')
     .action(async (o: { json?: boolean }) => setExit(await (await import('./commands/daemon.js')).daemonStatus(root(), Boolean(o.json), out)));
   daemon
@@ -153,18 +169,25 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('write a systemd user unit or a launchd agent that runs the daemon')
     .addOption(new Option('--systemd', 'a systemd user unit').conflicts('launchd'))
     .addOption(new Option('--launchd', 'a launchd agent (macOS)'))
+    .option('--concurrency <n>', 'experiments running at once, passed to the service\'s `daemon start` (default 4)', positiveInt)
+    .option('--slots <list>', 'evaluation slots, passed to the service\'s `daemon start`', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean))
     .option('--print', 'print it; write nothing')
     .option('--force', 'replace an existing, different file')
-    .action(async (o: { systemd?: boolean; launchd?: boolean; print?: boolean; force?: boolean }) => {
+    .action(async (o: { systemd?: boolean; launchd?: boolean; print?: boolean; force?: boolean; concurrency?: number; slots?: string[] }) => {
       const kind = o.launchd ? 'launchd' : o.systemd ? 'systemd' : process.platform === 'darwin' ? 'launchd' : 'systemd';
-      setExit(await (await import('./commands/daemon.js')).daemonInstall({ projectRoot: root(), kind, print: Boolean(o.print), force: Boolean(o.force) }, out));
+      const daemonArgs = [...(o.concurrency === undefined ? [] : ['--concurrency', String(o.concurrency)]), ...(o.slots === undefined ? [] : ['--slots', o.slots.join(',')])];
+      setExit(await (await import('./commands/daemon.js')).daemonInstall({ projectRoot: root(), kind, print: Boolean(o.print), force: Boolean(o.force), daemonArgs }, out));
     });
 
   program
     .command('dashboard')
-    .description('write a self-contained HTML page with every experiment\'s progress (the daemon serves it live)')
-    .option('--out <file>', 'where to write it (default .autoresearch/dashboard.html)')
-    .action(async (o: { out?: string }) => setExit(await (await import('./commands/dashboard.js')).dashboardCommand({ projectRoot: root(), out: o.out }, out)));
+    .description('write a self-contained HTML page with every experiment\'s progress (the daemon serves it live), or the progress chart as an image')
+    .argument('[ids...]', 'for --svg/--png: only these experiments (<domain>/<name>)')
+    .option('--out <file>', 'where to write the page (default .autoresearch/dashboard.html)')
+    .option('--svg <file>', 'write the progress chart as an SVG image (no browser needed); no page unless --out')
+    .option('--png <file>', 'write the progress chart as a PNG image (needs chromium or google-chrome on PATH); no page unless --out')
+    .action(async (ids: string[], o: { out?: string; svg?: string; png?: string }) =>
+      setExit(await (await import('./commands/dashboard.js')).dashboardCommand({ projectRoot: root(), out: o.out, svg: o.svg, png: o.png, ids }, out)));
 
   program
     .command('rerun')
@@ -175,6 +198,22 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--dry-run', 'list what would be re-evaluated; change nothing')
     .action(async (id: string, o: { status: string[]; iterations?: string; dryRun?: boolean }) =>
       setExit(await (await import('./commands/rerun.js')).rerunCommand({ projectRoot: root(), id, statuses: o.status, iterations: o.iterations, dryRun: Boolean(o.dryRun) }, out)),
+    );
+
+  program
+    .command('reset')
+    .description('make an earlier keep the best again (a new row records it; the undone keeps stay under refs/autoresearch/)')
+    .argument('<id>', '<domain>/<name>')
+    .requiredOption('--to <iteration>', 'the iteration of a keep (baseline or improved)')
+    .action(async (id: string, o: { to: string }) => setExit(await (await import('./commands/reset.js')).resetCommand({ projectRoot: root(), id, to: o.to }, out)));
+
+  program
+    .command('rebase')
+    .description("move the experiment onto the project's current HEAD (its keeps carried over) and measure the baseline there")
+    .argument('<id>', '<domain>/<name>')
+    .option('--onto-head-only', 'drop the keeps: start again from HEAD itself')
+    .action(async (id: string, o: { ontoHeadOnly?: boolean }) =>
+      setExit(await (await import('./commands/rebase.js')).rebaseCommand({ projectRoot: root(), id, ontoHeadOnly: Boolean(o.ontoHeadOnly) }, out)),
     );
 
   program

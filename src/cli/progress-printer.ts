@@ -127,7 +127,9 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
 
 /** `KEEP improved score 0.98 (+2.00% vs best 1) [abc1234] description` / `CRASH eval_exit 1: SyntaxError… [abc1234] description`. */
 function decisionLine(row: LedgerRow, previousBest: number | null, metricName: string, direction: Direction): string {
-  const why = rowWhy(row);
+  // A discard with a metric says why by its value against the best (printed next): its
+  // detail would say the same twice. Everything else carries its why in words.
+  const why = row.reason === 'no_improvement' ? row.reason : rowWhy(row);
   let value = '';
   if (row.metric !== null) {
     const pct = improvementPct(row.metric, previousBest, direction);

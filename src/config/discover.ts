@@ -4,6 +4,7 @@
  * ~/.autoresearch). An experiment exists when its directory holds a config.cfg.
  */
 import type { Stats } from 'node:fs';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,56 @@ export function autoresearchHome(env: NodeJS.ProcessEnv = process.env): string {
   const home = env.AUTORESEARCH_HOME;
   if (home !== undefined && home !== '') return path.resolve(home);
   return path.join(env.HOME || os.homedir(), PROJECT_DIR_NAME);
+}
+
+/**
+ * The project root for a command run in `start` (the current directory), found the way git
+ * finds its repository: the nearest directory at or above `start` that holds `.autoresearch/`,
+ * not looking past the git toplevel (the nearest directory with a `.git`), which is the root
+ * when none does (so `init` in a subdirectory writes at the top of the repository). Outside a
+ * repository: the nearest `.autoresearch/` above, else `start`. The user-scope directory
+ * (~/.autoresearch) never makes its parent a project.
+ */
+export function findProjectRoot(start: string, env: NodeJS.ProcessEnv = process.env): string {
+  const userScope = realpathSyncOrSelf(autoresearchHome(env));
+  let dir = path.resolve(start);
+  for (;;) {
+    const marker = path.join(dir, PROJECT_DIR_NAME);
+    if (isDirectorySync(marker) && realpathSyncOrSelf(marker) !== userScope) return dir;
+    if (fsSync.existsSync(path.join(dir, '.git'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(start);
+    dir = parent;
+  }
+}
+
+/** `--path DIR` as given: it must be an existing directory (a typo is an error, never "no experiments"). */
+export function checkProjectPath(given: string): string {
+  const resolved = path.resolve(given);
+  let stats: Stats;
+  try {
+    stats = fsSync.statSync(resolved);
+  } catch {
+    throw new AutoresearchError('BAD_INPUT', `--path ${given}: no such directory`);
+  }
+  if (!stats.isDirectory()) throw new AutoresearchError('BAD_INPUT', `--path ${given}: expected a directory, found a file`);
+  return resolved;
+}
+
+function isDirectorySync(dir: string): boolean {
+  try {
+    return fsSync.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function realpathSyncOrSelf(dir: string): string {
+  try {
+    return fsSync.realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
 }
 
 /** The root that holds `<domain>/<name>/` directories for a scope. */

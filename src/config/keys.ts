@@ -7,7 +7,7 @@
  * given by either of two keys) are resolved in parse-config.ts, not here.
  */
 import { DURATION_EXPECTED, parseDuration } from './durations.js';
-import type { BuiltinAgentName, Direction } from './types.js';
+import type { BuiltinAgentName, Direction, MetricKind } from './types.js';
 
 /** A failure may override the key's `expected` text or say more than "found `<value>`". */
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; expected?: string; found?: string; hint?: string };
@@ -241,6 +241,13 @@ export const KEYS = {
     parse: regex,
     doc: 'A regular expression for the metric line, instead of metric_grep (which the seed skill reads as literal text); tested against each line with surrounding whitespace removed.',
     example: '^val_(loss|bpb):',
+  }),
+  metric_kind: spec<MetricKind>({
+    expected: '`timing` or `other`',
+    parse: oneOf<MetricKind>(['timing', 'other']),
+    defaultText: 'guessed from the metric name (`time`, `latency`, `ms`, `seconds`… as a word: timing)',
+    doc: 'Whether the metric measures time: a timing metric is skewed when other evaluations share the CPUs, and `run` / the daemon warn about that.',
+    example: 'timing',
   }),
   agent: spec<AgentChoice>({
     expected: '`claude`, `codex`, `gemini`, `none` or a shell command',

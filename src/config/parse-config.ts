@@ -144,6 +144,7 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
     direction: orDefault('metric_direction'),
     metricGrep: get('metric_grep') ?? defaultMetricGrep(metric),
     metricRegex: get('metric_regex') ?? null,
+    metricKind: get('metric_kind') ?? null,
     timeBudgetMs,
     evalTimeoutMs: get('eval_timeout') ?? Math.round(2.5 * timeBudgetMs),
     agent,

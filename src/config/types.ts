@@ -5,6 +5,9 @@
 
 export type Direction = 'lower' | 'higher';
 
+/** `metric_kind`: a timing metric is skewed by other work on the same CPUs (loop/timing-metric.ts). */
+export type MetricKind = 'timing' | 'other';
+
 export type BuiltinAgentName = 'claude' | 'codex' | 'gemini';
 
 export type AgentSpec =
@@ -38,6 +41,8 @@ export interface ExperimentConfig {
   metricGrep: string;
   /** `metric_regex`: a regex source that replaces metricGrep when set. */
   metricRegex: string | null;
+  /** `metric_kind` as written; null = not set (then guessed from the metric name, loop/timing-metric.ts). */
+  metricKind: MetricKind | null;
   timeBudgetMs: number;
   evalTimeoutMs: number; // default 2.5 × timeBudgetMs
   agent: AgentSpec;

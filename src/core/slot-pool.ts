@@ -68,3 +68,13 @@ export class SlotPool<T> {
     };
   }
 }
+
+/** The daemon's evaluation slots when `--slots` is not given: one per --concurrency, named for no resource. */
+export function defaultSlotNames(concurrency: number): string[] {
+  return Array.from({ length: concurrency }, (_, i) => `slot-${i + 1}`);
+}
+
+/** Whether `slots` are the defaults (then no slot stands for a dedicated CPU set or GPU). */
+export function areDefaultSlotNames(slots: readonly string[]): boolean {
+  return slots.every((slot, i) => slot === `slot-${i + 1}`);
+}

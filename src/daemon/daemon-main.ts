@@ -15,7 +15,7 @@ import path from 'node:path';
 import { autoresearchHome, discoverExperiments } from '../config/discover.js';
 import { systemClock } from '../core/clock.js';
 import { EXIT } from '../core/errors.js';
-import { SlotPool } from '../core/slot-pool.js';
+import { areDefaultSlotNames, SlotPool } from '../core/slot-pool.js';
 import { experimentPaths } from '../experiment/paths.js';
 import { readExperimentStatus, type ExperimentStatus } from '../experiment/experiment-status.js';
 import { acquireLock } from '../experiment/run-lock.js';
@@ -54,7 +54,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   const startedAt = new Date();
   const liveGroups = new LiveGroups();
-  const supervisor = new Supervisor(
+  const supervisor: Supervisor = new Supervisor(
     {
       projectRoot: root,
       runner: createProcessRunner({ liveGroups }),
@@ -64,6 +64,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       turns: new SlotPool(Array.from({ length: opts.concurrency }, (_, i) => i)),
       openMutex: new SlotPool([0]),
       logger,
+      namedSlots: !areDefaultSlotNames(opts.slots),
+      neighbours: (self: string): string[] => supervisor.activeIds().filter((id) => id !== self),
     },
     (found) => createLogger({ file: experimentPaths(found.dir).log, consoleLevel: 'silent', name: found.id.key }),
   );
@@ -157,9 +159,10 @@ async function daemonStatus(root: string, startedAt: Date, opts: DaemonOptions, 
         state: runner.state === 'idle' ? onDisk.state : runner.state,
         reason: runner.reason ?? onDisk.reason,
         wait_until: runner.waitUntil ?? onDisk.wait_until,
-        phase: runner.phase,
+        phase: runner.phase ?? onDisk.phase,
         last_progress: runner.lastProgressAt ?? onDisk.last_progress,
         config_error: runner.configError ?? onDisk.config_error,
+        warnings: runner.warnings,
       } satisfies ExperimentStatus;
     }),
   );

@@ -18,8 +18,9 @@ import type { DiscoveredExperiment } from '../config/discover.js';
 import type { Clock } from '../core/clock.js';
 import { AutoresearchError, errorMessage } from '../core/errors.js';
 import type { SlotPool } from '../core/slot-pool.js';
-import { openSession, type LoopDeps } from '../experiment/open-session.js';
+import { openSession, type LoopDeps, type Session } from '../experiment/open-session.js';
 import { assertPreflight } from '../experiment/preflight.js';
+import { daemonCpuSharing, timingWarning, uncommittedChangesWarning } from '../experiment/start-warnings.js';
 import { experimentPaths } from '../experiment/paths.js';
 import { loadState, saveState } from '../experiment/state.js';
 import { readLockOwner } from '../experiment/run-lock.js';
@@ -42,7 +43,14 @@ export interface RunnerDeps {
   /** Sessions are opened one at a time: `git worktree add` in one repository is not concurrent-safe. */
   openMutex: SlotPool<number>;
   logger: Logger;
+  /** `--slots` named by the user: each evaluation has its own resource (a CPU set, a GPU). */
+  namedSlots: boolean;
+  /** The daemon's other experiments that run now or will (for the timing-metric warning). */
+  neighbours: (self: string) => string[];
 }
+
+/** How many recent warnings `status` shows per experiment. */
+const RECENT_WARNINGS = 5;
 
 export interface RunnerSnapshot {
   id: string;
@@ -55,6 +63,8 @@ export interface RunnerSnapshot {
   lastProgressAt: string | null;
   waitUntil: string | null;
   configError: string | null;
+  /** The latest warnings of this experiment since the daemon started it, oldest first. */
+  warnings: string[];
 }
 
 export class ExperimentRunner {
@@ -65,6 +75,10 @@ export class ExperimentRunner {
   private lastProgressAt: string | null = null;
   private waitUntil: number | null = null;
   private configError: string | null = null;
+  private warnings: string[] = [];
+  /** Start warnings are said once per experiment and daemon (experiment/start-warnings.ts). */
+  private checkoutChecked = false;
+  private timingWarned = false;
   private pendingConfig: ExperimentConfig | null = null;
   private pauseRequested = false;
   private ending: 'stop' | 'remove' | null = null;
@@ -99,6 +113,7 @@ export class ExperimentRunner {
       lastProgressAt: this.lastProgressAt,
       waitUntil: this.waitUntil === null ? null : new Date(this.waitUntil).toISOString(),
       configError: this.configError,
+      warnings: [...this.warnings],
     };
   }
 
@@ -236,6 +251,7 @@ export class ExperimentRunner {
       }
       this.setState('running', null);
       try {
+        await this.warnAtStart(session, deps.report);
         if (this.pauseRequested) {
           // Asked while this experiment waited for its turn: not one more iteration.
           this.pauseRequested = false;
@@ -249,6 +265,7 @@ export class ExperimentRunner {
           signal: this.abort.signal,
           waitForQuota: false,
           between: async () => {
+            this.warnTiming(deps.report);
             if (this.ending !== null) return 'end';
             if (this.pauseRequested) {
               this.pauseRequested = false;
@@ -343,10 +360,45 @@ export class ExperimentRunner {
     }
   }
 
+  /** Before the first iteration of a turn: a dirty checkout (once), a timing metric sharing the CPUs (once it does). */
+  private async warnAtStart(session: Session, report: (event: LoopEvent) => void): Promise<void> {
+    if (!this.checkoutChecked) {
+      this.checkoutChecked = true;
+      const dirty = await uncommittedChangesWarning(this.config, session.project, session.store.current.lastKept.commit).catch(
+        (error: unknown) => `could not check your checkout for uncommitted changes: ${errorMessage(error)}`,
+      );
+      if (dirty !== null) report({ kind: 'warning', message: dirty });
+    }
+    this.warnTiming(report);
+  }
+
+  /** Also between iterations: an experiment added later makes this one share the CPUs. */
+  private warnTiming(report: (event: LoopEvent) => void): void {
+    if (!this.timingWarned) {
+      const sharing = daemonCpuSharing({
+        concurrency: this.deps.turns.size,
+        evalSlots: this.deps.evalSlots.size,
+        namedSlots: this.deps.namedSlots,
+        others: this.deps.neighbours(this.found.id.key),
+      });
+      const timing = timingWarning(this.config, sharing);
+      if (timing !== null) {
+        this.timingWarned = true;
+        report({ kind: 'warning', message: timing });
+      }
+    }
+  }
+
   private onEvent(event: LoopEvent): void {
     logEvent(this.logger, event);
+    if (event.kind === 'warning') {
+      // The daemon's log too: `daemon logs` is where a user looks in the morning.
+      this.deps.logger.warn({ experiment: this.found.id.key, kind: 'warning' }, `${this.found.id.key}: ${event.message}`);
+      this.warnings = [...this.warnings, event.message].slice(-RECENT_WARNINGS);
+    }
     this.lastProgressAt = new Date(this.deps.clock.now()).toISOString();
     if (event.kind === 'phase') this.phase = event.phase;
+    if (event.kind === 'setup') this.phase = event.status === 'start' ? 'setup' : null;
     if (event.kind === 'iteration-start') {
       this.iteration = event.iteration;
       this.phase = event.baseline ? 'baseline' : 'start';

@@ -43,6 +43,8 @@ export interface ServiceOptions {
   log: string;
   /** Unit/label suffix (see serviceName): autoresearch-<name>.service, io.autoresearch.<name>. */
   name: string;
+  /** `daemon start` options the service runs with (`--concurrency N`, `--slots a,b`): those given to `daemon install`. */
+  daemonArgs?: readonly string[];
 }
 
 export interface ServiceInstallPlan {
@@ -140,8 +142,17 @@ export function renderSystemdUnit(opts: ServiceOptions): string {
 export function renderLaunchdPlist(opts: ServiceOptions): string {
   checkOptions(opts);
   const values = placeholderValues(opts);
-  // One pass: a value that happens to contain `@NAME@` is not substituted again.
-  return readTemplate('io.autoresearch.daemon.plist').replace(PLACEHOLDERS, (word) => xmlEscape(lookup(values, word)));
+  // One pass: a value that happens to contain `@NAME@` is not substituted again. A line that
+  // is one <string> of a list placeholder becomes one <string> line per word.
+  return readTemplate('io.autoresearch.daemon.plist')
+    .split('\n')
+    .flatMap((line) => {
+      const list = /^(\s*)<string>(@[A-Z]+@)<\/string>$/.exec(line);
+      const value = list === null ? null : lookupAny(values, list[2] as string);
+      if (list !== null && value !== null && typeof value !== 'string') return value.map((word) => `${list[1]}<string>${xmlEscape(word)}</string>`);
+      return [line.replace(PLACEHOLDERS, (word) => xmlEscape(lookup(values, word)))];
+    })
+    .join('\n');
 }
 
 /**
@@ -211,10 +222,12 @@ const PLACEHOLDER_WORD = /^@[A-Z]+@$/;
 // No unit file, plist or shell line can carry these intact.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-type Values = Readonly<Record<string, string>>;
+/** A list value stands for several words (ExecStart arguments, ProgramArguments strings); none when empty. */
+type Values = Readonly<Record<string, string | readonly string[]>>;
 
 function placeholderValues(opts: ServiceOptions): Values {
   return {
+    '@DAEMONARGS@': opts.daemonArgs ?? [],
     '@NODE@': opts.node,
     '@CLI@': opts.cli,
     '@PROJECT@': opts.project,
@@ -226,6 +239,12 @@ function placeholderValues(opts: ServiceOptions): Values {
 }
 
 function lookup(values: Values, word: string): string {
+  const value = lookupAny(values, word);
+  if (typeof value !== 'string') throw new Error(`bug: ${word} stands for several words; the template uses it where only one fits`);
+  return value;
+}
+
+function lookupAny(values: Values, word: string): string | readonly string[] {
   const value = values[word];
   if (value === undefined) throw new Error(`bug: unknown placeholder ${word} in a template in daemon/`);
   return value;
@@ -240,6 +259,9 @@ function checkOptions(opts: ServiceOptions): void {
   }
   if (opts.path === '' || CONTROL.test(opts.path)) throw badValue('path', opts.path, 'a non-empty PATH without control characters');
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(opts.name)) throw badValue('name', opts.name, 'letters, digits, `.`, `_` or `-` (see serviceName)');
+  for (const arg of opts.daemonArgs ?? []) {
+    if (arg === '' || CONTROL.test(arg)) throw badValue('daemon argument', arg, 'a non-empty word without control characters');
+  }
 }
 
 function badValue(key: string, value: string, expected: string): AutoresearchError {
@@ -254,13 +276,14 @@ function renderSystemdLine(line: string, values: Values): string {
   const key = match[1] as string;
   const value = match[2] as string;
   if (key.startsWith('Exec')) {
-    const words = value.split(' ').map((word, index) => {
+    const words = value.split(' ').flatMap((word, index) => {
       if (!PLACEHOLDER_WORD.test(word)) {
         if (word.match(PLACEHOLDERS) !== null) throw new Error(`bug: placeholder inside a word of ${key}= in daemon/autoresearch.service`);
-        return word;
+        return [word];
       }
-      const actual = lookup(values, word);
-      return index === 0 ? systemdExecutable(actual) : systemdArgument(actual);
+      if (index === 0) return [systemdExecutable(lookup(values, word))];
+      const actual = lookupAny(values, word);
+      return (typeof actual === 'string' ? [actual] : actual).map(systemdArgument);
     });
     return `${key}=${words.join(' ')}`;
   }

@@ -12,6 +12,8 @@ import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { ExperimentRunner, type RunnerDeps, type RunnerSnapshot } from './experiment-runner.js';
 
+const ACTIVE_STATES: ReadonlySet<string> = new Set(['new', 'idle', 'running']);
+
 interface Entry {
   runner: ExperimentRunner;
   configText: string;
@@ -43,6 +45,11 @@ export class Supervisor {
     return this.entries.get(id)?.runner;
   }
 
+  /** Experiments that run now or will without anyone's action (not paused, tripped, blocked or done). */
+  activeIds(): string[] {
+    return [...this.entries.values()].map((e) => e.runner.snapshot()).filter((s) => ACTIVE_STATES.has(s.state)).map((s) => s.id);
+  }
+
   snapshot(): RunnerSnapshot[] {
     const invalid: RunnerSnapshot[] = [...this.invalid.values()].map(({ found, error }) => ({
       id: found.id.key,
@@ -55,6 +62,7 @@ export class Supervisor {
       lastProgressAt: null,
       waitUntil: null,
       configError: error,
+      warnings: [],
     }));
     return [...[...this.entries.values()].map((e) => e.runner.snapshot()), ...invalid].sort((a, b) => a.id.localeCompare(b.id));
   }

@@ -10,11 +10,13 @@ import { parseConfigText } from '../config/parse-config.js';
 import type { ExperimentConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
 import { readExperimentStatus, type ExperimentStatus } from '../experiment/experiment-status.js';
-import { experimentPaths } from '../experiment/paths.js';
+import { experimentPaths, iterationPaths, type ExperimentPaths } from '../experiment/paths.js';
 import { loadState } from '../experiment/state.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import type { LedgerRow } from '../ledger/types.js';
-import { buildExperimentView, type DashboardData, type ExperimentView } from './model.js';
+import { isBaselineRow } from '../loop/experiment-loop.js';
+import { parseRunRecord } from '../report/build-report.js';
+import { buildExperimentView, overlayGroups, PACE_WINDOW, type DashboardData, type ExperimentView, type RunTiming, type ViewInput } from './model.js';
 
 export interface CollectOptions {
   now?: number;
@@ -30,7 +32,7 @@ export async function collectDashboard(projectRoot: string, opts: CollectOptions
   const known = new Map((opts.statuses ?? []).map((s) => [s.id, s]));
   const found = await discoverExperiments(projectRoot, opts.env);
   const experiments = await Promise.all(found.map((f) => collectExperiment(f, now, known.get(f.id.key))));
-  return { version: 1, generatedAt: new Date(now).toISOString(), root: path.resolve(projectRoot), live: opts.live ?? false, experiments };
+  return { version: 1, generatedAt: new Date(now).toISOString(), root: path.resolve(projectRoot), live: opts.live ?? false, experiments, overlays: overlayGroups(experiments) };
 }
 
 async function collectExperiment(found: DiscoveredExperiment, now: number, known: ExperimentStatus | undefined): Promise<ExperimentView> {
@@ -50,15 +52,36 @@ async function collectExperiment(found: DiscoveredExperiment, now: number, known
     problems.push(`results: ${errorMessage(error)}`);
   }
   let startedAt: number | null = null;
+  let intent: ViewInput['intent'] = null;
   try {
     const state = await loadState(paths.state);
     const t = state === null ? Number.NaN : Date.parse(state.firstStartedAt);
     startedAt = Number.isFinite(t) ? t : null;
+    if (state?.intent) intent = { iteration: state.intent.iteration, phase: state.intent.phase, startedAt: state.intent.startedAt ?? null };
   } catch {
     // A corrupt state.json: the status says blocked with the reason; max_runtime counts from now.
   }
   const status = known ?? (await readExperimentStatus(found, now));
-  return buildExperimentView({ id: found.id.key, scope: found.scope, rows, config, status, startedAt, now, problems });
+  const timings = await readTimings(paths, rows);
+  return buildExperimentView({ id: found.id.key, scope: found.scope, rows, config, status, startedAt, intent, timings, now, problems });
+}
+
+/**
+ * Agent and evaluation times of the iterations the pace is measured over (and the baseline),
+ * from their result.json: a few small files, not one per row of a 10,000-row ledger.
+ */
+async function readTimings(paths: ExperimentPaths, rows: readonly LedgerRow[]): Promise<RunTiming[]> {
+  const wanted = [...rows.filter((r) => !isBaselineRow(r)).slice(-PACE_WINDOW), ...rows.filter(isBaselineRow).slice(0, 1)].filter((r) => r.timestamp !== null);
+  const read = await Promise.all(
+    wanted.map(async (row): Promise<RunTiming | null> => {
+      const text = await fs.readFile(iterationPaths(paths, row.iteration).result, 'utf8').catch(() => '');
+      const run = parseRunRecord(text);
+      // A result.json of another row with this number (an iteration retried after a reset) is not this row's.
+      if (run === null || (run.iteration !== undefined && run.iteration !== row.iteration)) return null;
+      return { iteration: row.iteration, agentMs: run.agentMs ?? null, evalMs: run.evalMs ?? null };
+    }),
+  );
+  return read.filter((t): t is RunTiming => t !== null);
 }
 
 /**

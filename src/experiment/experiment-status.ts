@@ -11,11 +11,13 @@ import type { ExperimentConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
 import { experimentsOf } from '../ledger/experiment-counts.js';
 import { summarizeRows } from '../ledger/summary.js';
+import { maxExperimentsReached } from '../loop/max-experiments.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import { chooseAgent, waitUntil } from '../loop/exhaustion.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { fileSize, type LedgerDigest } from './ledger-digest.js';
+import { liveIteration, type LiveLogs } from './live-iteration.js';
 import { experimentPaths } from './paths.js';
 import { readLockOwner } from './run-lock.js';
 import { loadState } from './state.js';
@@ -40,10 +42,16 @@ export interface ExperimentStatus {
   consecutive_crashes: number;
   wait_until: string | null;
   reason: string | null;
+  /** The phase of the iteration in flight (the daemon says more: capture, decide, between iterations). */
   phase: string | null;
+  /** The iteration in flight, and where its output goes (null when nothing runs). */
+  iteration: number | null;
+  logs: LiveLogs | null;
   last_progress: string | null;
   pid: number | null;
   config_error: string | null;
+  /** Only from the daemon: its latest warnings for this experiment (a dirty checkout, a suspicious keep…). */
+  warnings?: string[];
 }
 
 export async function readExperimentStatus(found: DiscoveredExperiment, now: number): Promise<ExperimentStatus> {
@@ -64,7 +72,7 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
   }
   // The digest in state.json describes results.tsv as long as the file has not changed
   // since: then no row needs to be read. Otherwise (seed ledgers, edits, rebuilds) read it.
-  let counts: Pick<LedgerDigest, 'iterations' | 'keeps' | 'discards' | 'crashes' | 'best' | 'baseline'>;
+  let counts: Pick<LedgerDigest, 'iterations' | 'experiments' | 'keeps' | 'discards' | 'crashes' | 'best' | 'baseline'>;
   let trailingCrashes = 0;
   let ledgerError: string | null = null;
   let rows: LedgerRow[] = [];
@@ -105,9 +113,10 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     reason = (state === null || config === null ? undefined : waitReason(config, state, now)) ?? null;
   } else if (done) {
     status = 'done';
-    reason = `max_experiments (${config?.maxExperiments}) reached`;
+    reason = config === null ? null : maxExperimentsReached(config);
   } else status = counts.iterations === 0 ? 'new' : 'idle';
 
+  const live = liveIteration(paths, state, { running, hasSetup: config?.setupCmd != null });
   return {
     id: found.id.key,
     scope: found.scope,
@@ -123,7 +132,9 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     consecutive_crashes: state?.consecutiveCrashes ?? trailingCrashes,
     wait_until: wait === null ? null : new Date(wait).toISOString(),
     reason,
-    phase: null,
+    phase: live.phase,
+    iteration: live.iteration,
+    logs: live.logs,
     last_progress: state?.updatedAt ?? null,
     pid: running ? (owner?.pid ?? null) : null,
     config_error: configError,

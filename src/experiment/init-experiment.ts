@@ -6,7 +6,8 @@
  * Nothing is half-written: every input is checked (and the config text parsed back) before
  * the first write, each file is written to a temp file and renamed, and config.cfg — the
  * file that makes the experiment exist — is written last, so an interrupted init can simply
- * be run again.
+ * be run again. An id that exists is refused with what it has (existing-experiment.ts);
+ * `force` sets the old experiment aside first, under its run lock.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -22,17 +23,26 @@ import { LEDGER_COLUMNS } from '../ledger/types.js';
 import { EVALUATOR_FILE, findEvaluator, listEvaluators, type EvaluatorInfo } from './evaluators.js';
 import { ensureExperimentGitignore } from './gitignore.js';
 import { backUpBranchWork, describeBackup } from '../git/branch-backup.js';
+import { describeExisting, existingMessage, lockForReplace, setAsideExperiment, type SetAside } from './existing-experiment.js';
 import { branchName, experimentPaths } from './paths.js';
-import { assertTargetsExist } from './target-check.js';
+import { assertTargetsExist, filesAtCommit } from './target-check.js';
+import { worktreePath } from './worktree-location.js';
+import { openProject } from '../git/project-repo.js';
+import { scopeMatcher } from '../loop/scope.js';
 
 export { listEvaluators, type EvaluatorInfo };
 
 export interface InitExperimentOptions {
   projectRoot: string;
   id: ExperimentId;
-  scope: Scope;
+  /** Where the experiment lives: the project's .autoresearch/ or $AUTORESEARCH_HOME (`init --location`). */
+  location: Scope;
   /** Comma-separated paths or globs, as in config.cfg. */
   target: string;
+  /** The config key `scope` (`init --allow`): paths or globs the agent may change; default the target. */
+  allow?: string;
+  /** Replace an existing experiment of this id, setting its files and branch aside (existing-experiment.ts). */
+  force?: boolean;
   /** Required unless `evaluator` is given. */
   evaluateCmd?: string;
   /** Required unless `evaluator` is given and names its metric. */
@@ -59,6 +69,8 @@ export interface InitExperimentResult {
   evaluator: EvaluatorInfo | null;
   /** The experiment branch already held work HEAD does not have: where its tip was saved (git/branch-backup.ts). */
   branchBackup: { branch: string; ref: string; message: string } | null;
+  /** `force`: what the experiment it replaced left, and where. */
+  replaced: SetAside | null;
 }
 
 /** The evaluation runs in a git worktree, so it reaches the experiment dir through this variable. */
@@ -72,12 +84,14 @@ const FLAGS: Partial<Record<string, string>> = {
   time_budget: '--time-budget',
   time_budget_minutes: '--time-budget',
   agent: '--agent',
+  scope: '--allow',
 };
 
 export async function initExperiment(opts: InitExperimentOptions): Promise<InitExperimentResult> {
   const env = opts.env ?? process.env;
   for (const [flag, value] of [
     ['--target', opts.target],
+    ['--allow', opts.allow],
     ['--eval', opts.evaluateCmd],
     ['--metric', opts.metric],
     ['--agent', opts.agent],
@@ -93,15 +107,20 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
 
   await assertGitRepo(opts.projectRoot);
 
-  const dir = experimentDir(opts.projectRoot, opts.id, opts.scope, env);
-  for (const scope of ['project', 'user'] as const) {
-    const existing = experimentPaths(experimentDir(opts.projectRoot, opts.id, scope, env)).config;
-    if ((await readFileIfExists(existing)) !== null) {
+  const dir = experimentDir(opts.projectRoot, opts.id, opts.location, env);
+  let replacing = false;
+  for (const location of ['project', 'user'] as const) {
+    const existingDir = experimentDir(opts.projectRoot, opts.id, location, env);
+    if ((await readFileIfExists(experimentPaths(existingDir).config)) === null) continue;
+    const existing = await describeExisting(opts.projectRoot, opts.id, existingDir, location);
+    if (opts.force !== true) throw new AutoresearchError('EXPERIMENT_EXISTS', existingMessage(existing));
+    if (location !== opts.location) {
       throw new AutoresearchError(
         'EXPERIMENT_EXISTS',
-        `experiment ${opts.id.key}: expected a new experiment, found one in ${path.dirname(existing)} (${scope} scope); edit its config.cfg or pick another name`,
+        `init --force: expected experiment ${opts.id.key} in the ${opts.location} location, found it in ${existingDir} (${location} location); --force replaces it only where it is: add --location ${location}; nothing was written`,
       );
     }
+    replacing = true;
   }
 
   const paths = experimentPaths(dir);
@@ -113,7 +132,8 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
     evaluator = found.info;
     evaluatorSource = await fs.readFile(found.file, 'utf8');
     const current = await readFileIfExists(evaluatorFile);
-    if (current !== null && current !== evaluatorSource) {
+    // (--force copies the old one into the archive before it is replaced.)
+    if (current !== null && current !== evaluatorSource && !replacing) {
       throw new AutoresearchError('BAD_INPUT', `--evaluator ${opts.evaluator}: expected no ${EVALUATOR_FILE} in ${dir}, found one with other content; remove it or omit --evaluator`);
     }
   }
@@ -128,39 +148,64 @@ export async function initExperiment(opts: InitExperimentOptions): Promise<InitE
 
   const input = { ...opts, metric, evaluateCmd, timeBudgetMs, ...(direction === undefined ? {} : { direction }) };
   const configText = renderConfig({ ...input, created: opts.now ?? new Date() });
-  const config = selfCheck(configText, { file: paths.config, dir, id: opts.id, scope: opts.scope });
+  const config = selfCheck(configText, { file: paths.config, dir, id: opts.id, scope: opts.location });
   await assertTargetsExist(opts.projectRoot, config.target);
+  if (opts.allow !== undefined) await assertTargetsExist(opts.projectRoot, config.allowedPaths, '--allow');
+  if (opts.allow !== undefined) await assertAllowCoversTarget(opts.projectRoot, config.allowedPaths, config.target);
 
-  await fs.mkdir(dir, { recursive: true });
+  let replaced: SetAside | null = null;
+  // Computed before any write: a badly set AUTORESEARCH_WORKTREES is refused with nothing changed.
+  const ownWorktree = replacing ? worktreePath(await openProject(opts.projectRoot), opts.id.key, env) : '';
+  const lock = replacing ? await lockForReplace(dir, opts.id) : null;
   const files: string[] = [];
   const kept: string[] = [];
-  const programFile = path.join(dir, 'program.md');
-  if (evaluatorSource !== undefined) {
-    await writeFileDurable(evaluatorFile, evaluatorSource);
-    files.push(evaluatorFile);
-  }
-  for (const [file, content] of [
-    [programFile, renderProgram(input)],
-    [paths.results, `${LEDGER_COLUMNS.join('\t')}\n`],
-  ] as const) {
-    // Never overwrite: a program.md may have been written first, a results.tsv holds history.
-    if ((await readFileIfExists(file)) !== null) {
-      kept.push(file);
-    } else {
-      await writeFileDurable(file, content);
-      files.push(file);
+  try {
+    if (replacing) replaced = await setAsideExperiment(opts.projectRoot, opts.id, dir, ownWorktree, (opts.now ?? new Date()).getTime());
+    await fs.mkdir(dir, { recursive: true });
+    const programFile = path.join(dir, 'program.md');
+    if (evaluatorSource !== undefined) {
+      await writeFileDurable(evaluatorFile, evaluatorSource);
+      files.push(evaluatorFile);
     }
+    for (const [file, content] of [
+      [programFile, renderProgram(input)],
+      [paths.results, `${LEDGER_COLUMNS.join('\t')}\n`],
+    ] as const) {
+      // Never overwrite: a program.md may have been written first, a results.tsv holds history.
+      // (--force copied the old program.md into the archive first, and moved results.tsv there.)
+      if (!replacing && (await readFileIfExists(file)) !== null) {
+        kept.push(file);
+      } else {
+        await writeFileDurable(file, content);
+        files.push(file);
+      }
+    }
+    if (await ensureExperimentGitignore(paths)) files.push(paths.gitignore);
+    else kept.push(paths.gitignore);
+    await writeFileDurable(paths.config, configText);
+    files.unshift(paths.config);
+  } finally {
+    await lock?.release();
   }
-  if (await ensureExperimentGitignore(paths)) files.push(paths.gitignore);
-  else kept.push(paths.gitignore);
-  await writeFileDurable(paths.config, configText);
-  files.unshift(paths.config);
   // Nothing moves the branch here; the first run would. Its work is saved now, and said.
   const branch = branchName(opts.id.key);
   const head = (await execa('git', ['rev-parse', '--verify', 'HEAD^{commit}'], { cwd: opts.projectRoot, reject: false })).stdout.trim();
   const backup = head === '' ? null : await backUpBranchWork(opts.projectRoot, opts.id.key, branch, head, (opts.now ?? new Date()).getTime());
   const branchBackup = backup === null ? null : { branch, ref: backup.ref, message: describeBackup(branch, backup) };
-  return { dir, files, kept, config, evaluator, branchBackup };
+  return { dir, files, kept, config, evaluator, branchBackup, replaced };
+}
+
+/** `--allow` must cover every committed file the target names: the agent is told to change them. */
+async function assertAllowCoversTarget(projectRoot: string, allowed: readonly string[], target: readonly string[]): Promise<void> {
+  const inTarget = scopeMatcher(target);
+  const inAllow = scopeMatcher(allowed);
+  const outside = ((await filesAtCommit(projectRoot, 'HEAD')) ?? []).filter((file) => inTarget(file) && !inAllow(file));
+  if (outside.length === 0) return;
+  const shown = outside.slice(0, 5).join(', ') + (outside.length > 5 ? ` and ${outside.length - 5} more` : '');
+  throw new AutoresearchError(
+    'BAD_INPUT',
+    `--allow: expected paths that include the target (${target.join(', ')}), found ${allowed.join(', ')}, which leaves out ${shown}; add the target to --allow; nothing was written`,
+  );
 }
 
 async function assertGitRepo(projectRoot: string): Promise<void> {
@@ -195,6 +240,7 @@ function selfCheck(text: string, ctx: Parameters<typeof parseConfigText>[1]): Ex
 interface RenderInput {
   id: ExperimentId;
   target: string;
+  allow?: string;
   evaluateCmd: string;
   metric: string;
   direction?: Direction;
@@ -222,28 +268,51 @@ function renderConfig(input: RenderInput & { created: Date }): string {
     if (line === undefined) throw new Error(`bug: init writes no line for seed key ${key}`);
     return line;
   });
-  lines.push('', `# ${KEYS.agent.doc}`, `agent: ${input.agent ?? 'none'}`, '', '# Optional keys: uncomment a line to set it (each comment gives the default).', '# A `#` starts a comment only at the start of a line.');
+  lines.push('', `# ${KEYS.agent.doc}`, `agent: ${input.agent ?? 'none'}`);
+  if (input.allow !== undefined) lines.push('', `# ${KEYS.scope.doc}`, `scope: ${input.allow}`);
+  lines.push('', '# Optional keys: uncomment a line to set it (each comment gives the default).', '# A `#` starts a comment only at the start of a line.');
   for (const key of CONFIG_KEYS) {
     const spec = KEYS[key];
     // time_budget is left out: the budget is already set above, and the two must agree.
-    if (spec.seed === true || key === 'agent' || key === 'time_budget') continue;
+    if (spec.seed === true || key === 'agent' || key === 'time_budget' || (key === 'scope' && input.allow !== undefined)) continue;
     lines.push(`# ${spec.doc}${spec.defaultText === undefined ? '' : ` Default: ${spec.defaultText}.`}`, `# ${key}: ${spec.example}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 function renderProgram(input: RenderInput): string {
-  const scope = input.target
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
+  const entries = (text: string) =>
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  const target = entries(input.target);
+  const allowed = input.allow === undefined ? target : entries(input.allow);
   const better = (input.direction ?? 'lower') === 'lower' ? 'lower' : 'higher';
   const budget = formatDuration(input.timeBudgetMs ?? (KEYS.time_budget.default as number));
+  const metric = `\`${input.metric}\``;
+  const list = (items: readonly string[]) => items.map((item) => `\`${item}\``).join(', ');
+  // The evaluation may run a file the agent edits (karpathy's `uv run train.py`): then "never
+  // touch the evaluation" would forbid the very file to change. Say what is fixed instead.
+  const evaluated = scopeEntriesInCommand(input.evaluateCmd, allowed);
+  const focus = allowed.join(',') === target.join(',') ? '' : `\n   Focus on ${list(target)}; the other files may change when the idea needs it.`;
+  const measurement =
+    evaluated.length === 0
+      ? `4. **Never change the measurement.** The evaluation (\`${input.evaluateCmd}\`), everything it
+   uses that is not in the list above (scripts, benchmarks, tests, data) and anything under
+   \`.autoresearch/\` are off limits: read them, never edit them. Improve the code, not the score.`
+      : `4. **Never change the measurement.** The evaluation (\`${input.evaluateCmd}\`) runs
+   ${list(evaluated)}, which you edit: that is how your change gets measured. Keep it computing
+   ${metric} the way it does now and printing it from a real run: no hard-coded, skipped or
+   rescaled metric, no smaller evaluation. Everything else the evaluation uses (the files it
+   imports or reads that are not in the list above, benchmarks, tests, data) and anything under
+   \`.autoresearch/\` are off limits: read them, never edit them. Improve the result, not the score.`;
   return `# Experiment ${input.id.key}
 
 You are one iteration of an unattended experiment loop. The goal: improve the metric
-\`${input.metric}\`, where **${better} is better**. After your turn the loop evaluates your commit;
-it keeps the change if the metric beats the best so far and rolls it back otherwise.
+${metric}, where **${better} is better**. After your turn the loop runs the evaluation
+(\`${input.evaluateCmd}\`) on your commit; it keeps the change if the metric beats the best so
+far and rolls it back otherwise.
 
 ## Rules
 
@@ -251,14 +320,13 @@ it keeps the change if the metric beats the best so far and rolls it back otherw
    from the best code so far.
 2. **Commit** your change with a one-line message that describes the idea (for example
    \`cache compiled regexes\`). That line becomes the description in results.tsv.
-3. **Change only files inside the scope:**
-${scope.map((item) => `   - \`${item}\``).join('\n')}
-
+3. **Change only these files:**
+${allowed.map((item) => `   - \`${item}\``).join('\n')}
+${focus}
    A change to any other file discards the whole iteration.
-4. **Never touch the evaluation** (\`${input.evaluateCmd}\`), its benchmarks, tests or data,
-   or anything under \`.autoresearch/\`. Improve the code, never the measurement.
+${measurement}
 5. **Keep it working.** If the evaluation fails, takes much longer than ${budget}, or prints
-   no \`${input.metric}\` line, the iteration is recorded as a crash.
+   no ${metric} line, the iteration is recorded as a crash.
 
 ## What to try
 
@@ -266,10 +334,25 @@ ${scope.map((item) => `   - \`${item}\``).join('\n')}
 
 ## Context
 
-Below these instructions the loop appends, every iteration: the best \`${input.metric}\` so far,
+Below these instructions the loop appends, every iteration: the best ${metric} so far,
 the most recent results (status, metric, description) and the log tail of the last failure.
 Read them first: build on what was kept, and don't retry what was discarded.
 `;
+}
+
+/**
+ * The words of an evaluation command that name a file in the agent's scope (`train.py` in
+ * `uv run train.py`, `src/x.py` in `python -m pytest ./src/x.py`, `--file=x` too).
+ */
+export function scopeEntriesInCommand(command: string, allowed: readonly string[]): string[] {
+  const inScope = scopeMatcher(allowed);
+  const words = command
+    .split(/[\s;&|()<>]+/)
+    .map((word) => word.replace(/^['"]+|['"]+$/g, ''))
+    .map((word) => (word.startsWith('-') && word.includes('=') ? word.slice(word.indexOf('=') + 1) : word))
+    .map((word) => word.replace(/^\.\//, ''))
+    .filter((word) => word !== '' && !word.startsWith('-') && !word.startsWith('$'));
+  return [...new Set(words.filter((word) => inScope(word)))];
 }
 
 /** `2h`, `5m`, `90s` or `1500ms`: the largest unit that divides exactly. */

@@ -10,6 +10,8 @@ import type { LedgerRow } from '../ledger/types.js';
 
 export interface LedgerDigest {
   iterations: number;
+  /** What max_experiments counts (summary.ts countsAsExperiment); absent in older state files. */
+  experiments?: number;
   keeps: number;
   discards: number;
   crashes: number;
@@ -23,6 +25,7 @@ export function ledgerDigest(rows: readonly LedgerRow[], direction: Direction, l
   const s = summarizeRows(rows, direction);
   return {
     iterations: s.iterations,
+    experiments: s.experiments,
     keeps: s.keeps,
     discards: s.discards,
     crashes: s.crashes,

@@ -20,7 +20,7 @@ export interface ExperimentPaths {
 }
 
 /** Files the daemon owns inside an experiment directory; written to its .gitignore. */
-export const DAEMON_OWNED = ['results.tsv', 'results.tsv.*', 'state.json', 'state.json.*', 'run.lock', 'autoresearch.log', 'setup.log', 'pause.request', 'resume.request', 'runs/', 'report/', 'git-hooks/', '*.tmp'] as const;
+export const DAEMON_OWNED = ['results.tsv', 'results.tsv.*', 'state.json', 'state.json.*', 'run.lock', 'autoresearch.log', 'setup.log', 'pause.request', 'resume.request', 'runs/', 'report/', 'git-hooks/', 'archive/', '*.tmp'] as const;
 
 export function experimentPaths(dir: string): ExperimentPaths {
   return {
@@ -76,6 +76,16 @@ export function interruptedCandidateRef(idKey: string, iteration: number, at: nu
 /** The experiment branch's tip before it was moved to a keep that is not its descendant (adopted from the ledger). */
 export function replacedBranchRef(idKey: string, iteration: number, at: number): string {
   return `refs/autoresearch/${idKey}/replaced/${iteration}-${at}`;
+}
+
+/** The branch's tip before `autoresearch reset --to <iteration>` moved it back (the undone keeps). */
+export function resetBackupRef(idKey: string, iteration: number, at: number): string {
+  return `refs/autoresearch/${idKey}/reset/${iteration}-${at}`;
+}
+
+/** The branch's tip before `autoresearch rebase` moved the experiment onto the project's HEAD. */
+export function rebaseBackupRef(idKey: string, at: number): string {
+  return `refs/autoresearch/${idKey}/rebase/${at}`;
 }
 
 // The worktree's path: experiment/worktree-location.ts (it depends on the environment and the filesystem).

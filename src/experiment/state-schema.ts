@@ -76,7 +76,7 @@ function orNullAt(bad: SchemaMismatch | null, key: string): SchemaMismatch | nul
 }
 
 const child = orNull(object({ pid: count, pgid: count, startTime: optional(orNull(finite)), bootId: optional(orNull(string)) }));
-const intentBase = { iteration: count, base: string, child, decided: optional(oneOf(true)) };
+const intentBase = { iteration: count, base: string, child, decided: optional(oneOf(true)), startedAt: optional(string) };
 
 const STATE: Check = object({
   version: (v, key) => oneOf(STATE_VERSION)(v, key), // lazy: state.ts imports this module
@@ -99,7 +99,7 @@ const STATE: Check = object({
       }),
     ),
   ),
-  digest: optional(object({ iterations: count, keeps: count, discards: count, crashes: count, best: orNull(finite), baseline: orNull(finite), lastTimestamp: orNull(string), ledgerBytes: finite })),
+  digest: optional(object({ iterations: count, experiments: optional(count), keeps: count, discards: count, crashes: count, best: orNull(finite), baseline: orNull(finite), lastTimestamp: orNull(string), ledgerBytes: finite })),
   firstStartedAt: optional(string),
   updatedAt: optional(string),
 });

@@ -28,11 +28,12 @@ export interface ChildRecord extends ProcessIdentity {
 /**
  * `decided`: the row is written and the state updated; only the git restore remains (an
  * intent is cleared only after it, so a kill in between never evaluates a judged
- * candidate again).
+ * candidate again). `startedAt` (ISO 8601): when the phase began, for the dashboard's elapsed
+ * time (absent in older files).
  */
 export type Intent =
-  | { phase: 'agent'; iteration: number; base: string; child: ChildRecord | null; decided?: true }
-  | { phase: 'eval'; iteration: number; base: string; candidate: string; child: ChildRecord | null; decided?: true };
+  | { phase: 'agent'; iteration: number; base: string; child: ChildRecord | null; decided?: true; startedAt?: string }
+  | { phase: 'eval'; iteration: number; base: string; candidate: string; child: ChildRecord | null; decided?: true; startedAt?: string };
 
 /** Which configured agent: `agent` or `agent_fallback`. */
 export type AgentRole = 'primary' | 'fallback';

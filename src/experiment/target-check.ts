@@ -1,5 +1,5 @@
 /**
- * `init`'s check that every `target` entry (a path, a directory or a glob) names at least one
+ * `init`'s check that every `target` (and `--allow`) entry (a path, a directory or a glob) names at least one
  * file the experiment will start from: a file committed at HEAD, since each experiment's
  * worktree is created from the project's HEAD. A file that exists only in the user's
  * checkout (untracked or not committed yet) gets its own message. `run`'s preflight
@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { AutoresearchError } from '../core/errors.js';
 import { scopeMatcher } from '../loop/scope.js';
 
-export async function assertTargetsExist(projectRoot: string, targets: readonly string[]): Promise<void> {
+export async function assertTargetsExist(projectRoot: string, targets: readonly string[], flag = '--target'): Promise<void> {
   const committed = await filesAtCommit(projectRoot, 'HEAD');
   if (committed === null) {
     throw new AutoresearchError(
@@ -28,7 +28,7 @@ export async function assertTargetsExist(projectRoot: string, targets: readonly 
   );
   throw new AutoresearchError(
     'BAD_INPUT',
-    [`--target: expected each comma-separated path or glob to match at least one committed file, found ${missing.length === 1 ? 'one that does not' : `${missing.length} that do not`}; nothing was written:`, ...lines].join('\n'),
+    [`${flag}: expected each comma-separated path or glob to match at least one committed file, found ${missing.length === 1 ? 'one that does not' : `${missing.length} that do not`}; nothing was written:`, ...lines].join('\n'),
   );
 }
 

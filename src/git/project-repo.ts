@@ -8,7 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { AutoresearchError } from '../core/errors.js';
 import { GitClient, identityEnv } from './git-client.js';
-import { parseWorktreeList, type WorktreeEntry } from './parse.js';
+import { parseStatus, parseWorktreeList, type WorktreeEntry } from './parse.js';
 import { Worktree } from './worktree.js';
 
 export interface EnsureWorktreeOptions {
@@ -64,6 +64,16 @@ export class ProjectRepo {
   /** The commit the user's checkout is on. */
   async head(): Promise<string> {
     return (await this.git.out(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+  }
+
+  /**
+   * Paths with uncommitted changes in the user's checkout: modified, staged, deleted,
+   * unmerged, and untracked but not ignored (an untracked directory is one `dir/` entry).
+   * Read-only: `--no-optional-locks`, so not even the index's stat cache is refreshed.
+   */
+  async uncommittedPaths(): Promise<string[]> {
+    const output = await this.git.out(['--no-optional-locks', 'status', '--porcelain=v2', '-z', '--untracked-files=normal', '--ignore-submodules=dirty', '--no-renames']);
+    return parseStatus(output).entries.map((entry) => entry.path);
   }
 
   /** The full hash of the commit `rev` names, or null when it names none. */

@@ -3,28 +3,24 @@
  * iterations after the baseline. Every summary a person reads (run, results, status) says
  * `9 experiments + baseline: 3 keep, 4 discard, 2 crash`, the keep count without the baseline.
  */
+import { countsAsExperiment, isBaselineRow } from './summary.js';
 import type { LedgerRow } from './types.js';
 
 export interface ExperimentCounts {
   /** Whether the ledger has its baseline row. */
   baseline: boolean;
-  /** Rows after the baseline: what max_experiments counts. */
+  /** Rows that tried a change (not a baseline, not a reset): what max_experiments counts. */
   experiments: number;
   keeps: number;
   discards: number;
   crashes: number;
 }
 
-/** The row that measured the unmodified code: ours say so in `reason`; a seed ledger's description says `baseline`. */
-export function isBaselineRow(row: LedgerRow): boolean {
-  return row.reason === 'baseline' || (row.reason === null && row.description.startsWith('baseline')) || row.description === 'baseline';
-}
-
 export function countExperiments(rows: readonly LedgerRow[]): ExperimentCounts {
   const counts: ExperimentCounts = { baseline: false, experiments: 0, keeps: 0, discards: 0, crashes: 0 };
   for (const row of rows) {
-    if (row.status === 'keep' && isBaselineRow(row)) {
-      counts.baseline = true;
+    if (!countsAsExperiment(row)) {
+      if (isBaselineRow(row)) counts.baseline = true;
       continue;
     }
     counts.experiments++;
@@ -35,13 +31,18 @@ export function countExperiments(rows: readonly LedgerRow[]): ExperimentCounts {
   return counts;
 }
 
-/** From row counts that include the baseline keep (a ledger digest, a status). */
-export function experimentsOf(rowCounts: { iterations: number; keeps: number; discards: number; crashes: number; baseline: number | null }): ExperimentCounts {
+/**
+ * From row counts that include the baseline keep (a ledger digest, a status). `experiments`,
+ * when the digest has it, also leaves out a rebase's baselines and reset rows (all keeps);
+ * an older digest lacks it: one baseline assumed.
+ */
+export function experimentsOf(rowCounts: { iterations: number; keeps: number; discards: number; crashes: number; baseline: number | null; experiments?: number }): ExperimentCounts {
   const baseline = rowCounts.baseline !== null && rowCounts.keeps > 0 ? 1 : 0;
+  const experiments = rowCounts.experiments ?? rowCounts.iterations - baseline;
   return {
     baseline: baseline === 1,
-    experiments: rowCounts.iterations - baseline,
-    keeps: rowCounts.keeps - baseline,
+    experiments,
+    keeps: Math.max(0, experiments - rowCounts.discards - rowCounts.crashes),
     discards: rowCounts.discards,
     crashes: rowCounts.crashes,
   };

@@ -10,6 +10,8 @@ export const EXPORT_FORMATS: readonly ExportFormat[] = ['terminal', 'csv', 'mark
 export interface Table {
   columns: readonly string[];
   rows: readonly (readonly string[])[];
+  /** The terminal only: a line printed under row i (e.g. why it crashed), wrapped to the width. */
+  notes?: readonly (string | null)[];
 }
 
 // ----------------------------------------------------------------------- csv
@@ -87,8 +89,32 @@ export function toTerminal(table: Table, opts: TerminalOptions): string {
   let text = '';
   const paint = (line: string, code: string | null | undefined) => (opts.color && code ? `${code}${line}${ANSI.reset}` : line);
   text += paint(render(table.columns), ANSI.bold) + '\n';
-  table.rows.forEach((row, i) => (text += paint(render(row), opts.rowColor?.(i)) + '\n'));
+  table.rows.forEach((row, i) => {
+    text += paint(render(row), opts.rowColor?.(i)) + '\n';
+    const note = table.notes?.[i];
+    if (note) for (const line of noteLines(note, opts.width)) text += line + '\n';
+  });
   return text;
+}
+
+const NOTE_INDENT = '      ↳ ';
+const NOTE_MAX_LINES = 3;
+
+/** A note under a row, indented, wrapped at the width (at most NOTE_MAX_LINES lines: the last one cut with …). */
+function noteLines(note: string, width: number | undefined): string[] {
+  const room = Math.max(20, (width ?? Infinity) - NOTE_INDENT.length);
+  const lines: string[] = [];
+  let rest = [...note];
+  while (rest.length > 0 && lines.length < NOTE_MAX_LINES) {
+    // Break after the last space that fits, else mid-word.
+    const space = rest.length <= room ? rest.length : rest.lastIndexOf(' ', room);
+    const cut = space > room / 2 ? space : Math.min(room, rest.length);
+    lines.push(rest.slice(0, cut).join('').trimEnd());
+    rest = rest.slice(cut);
+    while (rest[0] === ' ') rest = rest.slice(1);
+  }
+  if (rest.length > 0) lines[lines.length - 1] = truncate(`${lines[lines.length - 1] ?? ''} ${rest.join('')}`, room);
+  return lines.map((line, i) => (i === 0 ? NOTE_INDENT : ' '.repeat(NOTE_INDENT.length)) + line);
 }
 
 /** Narrows the widest shrinkable column, one character at a time: first down to each one's min, then to FLOOR. */

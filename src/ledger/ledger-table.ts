@@ -16,7 +16,7 @@ export type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
 export type JsonValue = string | number | null;
 
 const NUMERIC: ReadonlySet<string> = new Set<LedgerColumn>(['metric', 'iteration', 'duration_s', 'cost_usd', 'tokens_in', 'tokens_out']);
-const OPTIONAL_TEXT: ReadonlySet<string> = new Set<LedgerColumn>(['timestamp', 'reason', 'agent']);
+const OPTIONAL_TEXT: ReadonlySet<string> = new Set<LedgerColumn>(['timestamp', 'reason', 'agent', 'detail']);
 
 /** The row's fields as results.tsv writes them, in LEDGER_COLUMNS order (every ledger the same shape). */
 export function ledgerCells(row: LedgerRow): string[] {
@@ -43,9 +43,11 @@ function typedCell(column: string, cell: string): JsonValue {
 }
 
 /**
- * The terminal table: what a person scans, in 80 columns. The why in words (rowWhy) in
- * REASON, times in the local zone (named in the header when every row shares it), metrics
- * without trailing zeros. Duration, agent, cost and tokens are in csv/markdown/json and `report`.
+ * The terminal table: what a person scans, in 80 columns. REASON holds the reason code; the
+ * why in words (rowWhy) goes on its own line under a crash, a discard or a suspicious keep, so
+ * no column has to be cut to show it. Times in the local zone (named in the header when every
+ * row shares it), metrics without trailing zeros. Duration, agent, cost and tokens are in
+ * csv/markdown/json and `report`.
  */
 export function ledgerTerminalTable(rows: readonly LedgerRow[]): Table {
   const times = rows.map((row) => (row.timestamp === null ? null : Date.parse(row.timestamp)));
@@ -59,16 +61,17 @@ export function ledgerTerminalTable(rows: readonly LedgerRow[]): Table {
       row.commit,
       formatMetric(row.metric),
       row.status,
-      rowWhy(row) || '-',
+      row.reason ?? '-',
       started(times[i] ?? null),
       oneLine(row.description),
     ]),
+    notes: rows.map((row) => (row.detail ? oneLine(rowWhy(row)) : null)),
   };
 }
 
 const TERMINAL_HEADERS = ['ITER', 'COMMIT', 'METRIC', 'STATUS', 'REASON', 'STARTED', 'DESCRIPTION'] as const;
 
-/** What gives way when the table is wider than the terminal: the description first, then the reason. */
+/** What gives way when the table is wider than the terminal: the description first, then the reason code. */
 export const LEDGER_TERMINAL_SHRINK = [
   { column: TERMINAL_HEADERS.indexOf('DESCRIPTION'), min: 20 },
   { column: TERMINAL_HEADERS.indexOf('REASON'), min: 12 },

@@ -159,7 +159,7 @@ function readArtifacts(runsDir: string, skipped: Skipped[]): LedgerRow[] {
   return rows;
 }
 
-/** The LedgerRow fields of a result.json (it also holds commitFull, base, detail, timings). */
+/** The LedgerRow fields of a result.json (it also holds commitFull, base, technicalDetail, timings). */
 export function rowFromArtifact(json: unknown): LedgerRow {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('expected a JSON object');
   const o = json as Record<string, unknown>;
@@ -176,6 +176,9 @@ export function rowFromArtifact(json: unknown): LedgerRow {
     costUsd: numberOrNull(o, 'costUsd'),
     tokensIn: numberOrNull(o, 'tokensIn'),
     tokensOut: numberOrNull(o, 'tokensOut'),
+    // Before the detail column, result.json's `detail` was the technical outcome (`exit code 1`),
+    // not the row's why: such a file (no `technicalDetail` key) had a row without detail.
+    detail: 'technicalDetail' in o ? textOrNull(o, 'detail') : null,
   };
   formatRow(row, LEDGER_COLUMNS); // throws on what the ledger cannot hold (a negative cost, say)
   return row;

@@ -1,6 +1,12 @@
 /**
  * What the ledger says about an experiment: counts, baseline, best, improvement, and the
  * trailing crash streak the circuit breaker counts (SPEC §7). Pure.
+ *
+ * "Best so far" is the LAST keep's metric, everywhere (run's summary, `status`, `results`,
+ * the dashboard, the report): it is what the loop continues from (state.lastKept) and what a
+ * candidate must beat. In a plain run every keep beats the one before, so the last keep is
+ * also the best one; after `reset --to N` (a keep row repeating keep N) or `rebase` (a new
+ * baseline measured on the project's HEAD) it is deliberately not the minimum over all rows.
  */
 import type { Direction } from '../config/types.js';
 import { improvementPct as improvementPctOf } from '../core/improvement.js';
@@ -8,14 +14,17 @@ import type { LedgerRow } from './types.js';
 
 export interface LedgerSummary {
   iterations: number;
+  /** Rows max_experiments counts: every row but baselines and resets (countsAsExperiment). */
+  experiments: number;
   keeps: number;
   discards: number;
   crashes: number;
-  /** The baseline row's metric (see baselineRow). */
+  /** The last baseline row's metric (see baselineRow): a rebase re-measures it. */
   baseline: number | null;
-  /** The best metric among keep rows. */
+  baselineRow: LedgerRow | null;
+  /** The current best: the last keep row's metric (see the file comment). */
   best: number | null;
-  /** The first keep row with the best metric. */
+  /** The last keep row (a reset row names the keep it restored in its description). */
   bestRow: LedgerRow | null;
   /** best − baseline, sign as is. */
   improvement: number | null;
@@ -28,15 +37,12 @@ export interface LedgerSummary {
 export function summarizeRows(rows: readonly LedgerRow[], direction: Direction): LedgerSummary {
   const keepsWithMetric = rows.filter((row): row is LedgerRow & { metric: number } => row.status === 'keep' && row.metric !== null);
 
-  // Our baseline row says so; a seed-written ledger has no such row, so its first keep is it.
-  const baselineRow = keepsWithMetric.find(isBaseline) ?? keepsWithMetric[0] ?? null;
+  // Our baseline rows say so (the last one counts: `rebase` measures a new one); a
+  // seed-written ledger has no such row, so its first keep is the baseline.
+  const baselineRow = keepsWithMetric.findLast(isBaselineRow) ?? keepsWithMetric[0] ?? null;
   const baseline = baselineRow?.metric ?? null;
 
-  let bestRow: (LedgerRow & { metric: number }) | null = null;
-  for (const row of keepsWithMetric) {
-    // Strictly better only: on a tie the earlier row stays the best, as the keep rule does.
-    if (bestRow === null || (direction === 'lower' ? row.metric < bestRow.metric : row.metric > bestRow.metric)) bestRow = row;
-  }
+  const bestRow = keepsWithMetric.at(-1) ?? null;
   const best = bestRow?.metric ?? null;
 
   const improvement = best !== null && baseline !== null ? best - baseline : null;
@@ -47,10 +53,12 @@ export function summarizeRows(rows: readonly LedgerRow[], direction: Direction):
 
   return {
     iterations: rows.length,
+    experiments: rows.filter(countsAsExperiment).length,
     keeps: count(rows, 'keep'),
     discards: count(rows, 'discard'),
     crashes: count(rows, 'crash'),
     baseline,
+    baselineRow,
     best,
     bestRow,
     improvement,
@@ -59,8 +67,19 @@ export function summarizeRows(rows: readonly LedgerRow[], direction: Direction):
   };
 }
 
-function isBaseline(row: LedgerRow): boolean {
-  return row.reason === 'baseline' || row.description.startsWith('baseline');
+/** A baseline: ours says so in its reason; the seed skill's only in its description. */
+export function isBaselineRow(row: LedgerRow): boolean {
+  return row.reason === 'baseline' || (row.reason === null && row.description.startsWith('baseline')) || row.description === 'baseline';
+}
+
+/** A row `autoresearch reset --to N` wrote: a keep that repeats keep N (no evaluation, no agent). */
+export function isResetRow(row: LedgerRow): boolean {
+  return row.reason === 'reset';
+}
+
+/** What max_experiments counts: an iteration that tried a change (not a baseline, not a reset). */
+export function countsAsExperiment(row: LedgerRow): boolean {
+  return !isBaselineRow(row) && !isResetRow(row);
 }
 
 function count(rows: readonly LedgerRow[], status: LedgerRow['status']): number {

@@ -71,6 +71,8 @@ function formatField(row: LedgerRow, column: string): string {
       return optionalNumber(row.tokensIn, column, (n) => String(Math.round(n)));
     case 'tokens_out':
       return optionalNumber(row.tokensOut, column, (n) => String(Math.round(n)));
+    case 'detail':
+      return row.detail === null || row.detail === undefined ? '' : oneLine(row.detail);
     default:
       return ''; // a column another tool added: we have nothing to say in it
   }
@@ -227,6 +229,7 @@ function parseRow(line: string, columns: readonly string[], where: RowLocation):
       ...(columns.includes('cost_usd') ? { costUsd: null } : {}),
       ...(columns.includes('tokens_in') ? { tokensIn: null } : {}),
       ...(columns.includes('tokens_out') ? { tokensOut: null } : {}),
+      ...(columns.includes('detail') ? { detail: null } : {}),
     };
     return { row, fromSkill: true };
   }
@@ -256,6 +259,7 @@ function parseRow(line: string, columns: readonly string[], where: RowLocation):
     ...(columns.includes('cost_usd') ? { costUsd: parseOptionalNumber(field('cost_usd'), 'cost_usd', where) } : {}),
     ...(columns.includes('tokens_in') ? { tokensIn: parseOptionalNumber(field('tokens_in'), 'tokens_in', where) } : {}),
     ...(columns.includes('tokens_out') ? { tokensOut: parseOptionalNumber(field('tokens_out'), 'tokens_out', where) } : {}),
+    ...(columns.includes('detail') ? { detail: text('detail') } : {}),
   };
   return { row, fromSkill: false };
 }

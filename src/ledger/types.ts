@@ -7,7 +7,7 @@ export type RowStatus = 'keep' | 'discard' | 'crash';
 
 /**
  * Why a row has its status. Stable tokens: `report` groups failures by them.
- *  keep:    baseline | improved
+ *  keep:    baseline | improved | reset (`autoresearch reset --to N`: keep N is the best again)
  *  discard: no_improvement | no_change | scope_violation
  *  crash:   eval_exit | eval_signal | eval_timeout | eval_spawn | metric_missing | metric_invalid
  *           | agent_exit | agent_timeout | agent_spawn | setup_failed | worktree_tampered
@@ -15,6 +15,7 @@ export type RowStatus = 'keep' | 'discard' | 'crash';
 export type RowReason =
   | 'baseline'
   | 'improved'
+  | 'reset'
   | 'no_improvement'
   | 'no_change'
   | 'scope_violation'
@@ -53,13 +54,15 @@ export interface LedgerRow {
   tokensIn?: number | null;
   tokensOut?: number | null;
   /**
-   * Why, in words, for a person (issue 10): for a crash or discard the first meaningful error
-   * line (`SyntaxError: expected ':' (train.py:41)`, `eval.sh is outside scope (train.py)`);
-   * for a keep that looks wrong, text starting `suspicious:`. null/absent: nothing to add.
+   * Why, in words, for a person (issue 10), the `detail` column. For a crash or discard it
+   * starts with the reason code and says the rest in words, so a display can show it in place
+   * of the reason: `eval_exit 1: SyntaxError: expected ':' (train.py:41)`,
+   * `scope_violation: eval.sh is outside scope (train.py)` (loop/row-detail.ts). For a keep
+   * that looks wrong, text starting `suspicious:`. null/absent: nothing to add (older rows).
    */
   detail?: string | null;
 }
 
 /** Column order of the header we write. A file whose header is a strict prefix is upgraded. */
 export const SEED_COLUMNS = ['commit', 'metric', 'status', 'description'] as const;
-export const LEDGER_COLUMNS = [...SEED_COLUMNS, 'iteration', 'timestamp', 'duration_s', 'reason', 'agent', 'cost_usd', 'tokens_in', 'tokens_out'] as const;
+export const LEDGER_COLUMNS = [...SEED_COLUMNS, 'iteration', 'timestamp', 'duration_s', 'reason', 'agent', 'cost_usd', 'tokens_in', 'tokens_out', 'detail'] as const;

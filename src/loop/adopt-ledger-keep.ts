@@ -9,7 +9,8 @@
  * branch off our kept commits: the old tip is saved under refs/autoresearch/ first.
  */
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { interruptedCandidateRef, replacedBranchRef } from '../experiment/paths.js';
+import { replacedBranchRef } from '../experiment/paths.js';
+import { setAsideExternalChange } from './set-aside-external-change.js';
 
 export async function adoptNewerLedgerKeep(session: Session, deps: LoopDeps): Promise<void> {
   const { lastKept, branch } = session.store.current;
@@ -24,15 +25,8 @@ export async function adoptNewerLedgerKeep(session: Session, deps: LoopDeps): Pr
     deps.report({ kind: 'warning', message: `the last keep in ${where} is not in this repository; continuing from ${lastKept.commit.slice(0, 7)} as state.json says` });
     return;
   }
-  if (session.config.agent.kind === 'none') {
-    // An external agent's work may sit in the worktree: keep it reachable before moving on.
-    const capture = await session.worktree.captureCandidate(lastKept.commit, branch, { fallbackDescription: 'external change set aside for a newer keep' });
-    if (capture.kind === 'candidate') {
-      const ref = interruptedCandidateRef(session.config.id.key, session.ledger.nextIteration(), deps.clock.now());
-      await session.worktree.saveRef(ref, capture.commit);
-      deps.report({ kind: 'warning', message: `the change in the worktree was based on ${lastKept.commit.slice(0, 7)}, not on the newer keep: saved as ${ref}` });
-    }
-  }
+  // An external agent's work may sit in the worktree: keep it reachable before moving on.
+  await setAsideExternalChange(session, deps, 'for a newer keep');
   const tip = await session.project.resolveCommit(`refs/heads/${branch}`);
   if (tip !== null && !(await session.worktree.isAncestor(tip, commit))) {
     // Our kept commits are reachable only from the branch: keep them so when it moves away.

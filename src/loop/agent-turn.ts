@@ -50,7 +50,8 @@ function formatWait(ms: number): string {
 
 export type AgentTurnResult =
   | { kind: 'finished'; report: AgentReport }
-  | { kind: 'crashed'; reason: 'agent_exit' | 'agent_timeout' | 'agent_spawn'; detail: string; report: AgentReport | null }
+  // `known`: the detail is a message we wrote for a failure we recognised (refused tool calls), not the agent's raw output.
+  | { kind: 'crashed'; reason: 'agent_exit' | 'agent_timeout' | 'agent_spawn'; detail: string; known?: boolean; report: AgentReport | null }
   | { kind: 'exhausted'; resetAt: number | null; message: string; signature: string | null }
   | { kind: 'billing'; message: string; signature: string }
   | { kind: 'auth'; message: string; signature: string }
@@ -147,7 +148,7 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
         // Verbatim, so a quota message we do not know yet can become the next signature.
         if (verdict.signature === undefined) deps.report({ kind: 'warning', message: `agent ${kind} failed with no known quota signature; its output, verbatim: ${verdict.message}` });
         else deps.report({ kind: 'warning', message: `agent ${kind} failed: ${verdict.message}` });
-        return { kind: 'crashed', reason: 'agent_exit', detail: verdict.message, report };
+        return { kind: 'crashed', reason: 'agent_exit', detail: verdict.message, known: verdict.signature !== undefined, report };
       default: {
         const unreachable: never = verdict;
         return unreachable;

@@ -22,11 +22,12 @@ import formatMs from 'ms';
 import { agentLabel } from '../agents/agent-command.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import type { WaitRole } from '../experiment/state.js';
-import { isBaselineRow } from '../ledger/experiment-counts.js';
+import { countsAsExperiment, isBaselineRow } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { chooseAgent, retryAt } from './exhaustion.js';
 import { runIteration } from './iteration.js';
 import { recreateMissingWorktree, worktreeMissing } from './missing-worktree.js';
+import { maxExperimentsReached } from './max-experiments.js';
 import { noChangeBackoffMs, tripIfIdle } from './no-change.js';
 import { recoverInterruptedIteration } from './recovery.js';
 import { runSetupIfNeeded } from './setup.js';
@@ -34,7 +35,10 @@ import { waitForAgent } from './wait.js';
 
 export interface LoopOptions {
   mode: 'single' | 'loop';
-  /** Iterations this invocation may run (the CLI's --max-experiments); null = no limit. */
+  /**
+   * Experiments (baseline not counted) this invocation may run: the CLI's --max-experiments,
+   * which replaces the config's max_experiments for this run; null = the config's limit.
+   */
   maxIterations: number | null;
   signal: AbortSignal;
   /** The daemon's hook between iterations: go on, pause (persisted), or end this run (config edited or removed, a fair turn). */
@@ -88,7 +92,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       }
     }
     first = false;
-    const done = doneReason(session, deps);
+    const done = doneReason(session, deps, opts);
     if (done !== null) {
       deps.report({ kind: 'halted', state: 'done', reason: done });
       return result({ kind: 'done', reason: done });
@@ -208,11 +212,11 @@ async function backOffAfterNoChange(session: Session, deps: LoopDeps, opts: Loop
 }
 
 function limitReached(opts: LoopOptions, rowsThisRun: readonly LedgerRow[]): boolean {
-  return opts.maxIterations !== null && rowsThisRun.filter((r) => !isBaselineRow(r)).length >= opts.maxIterations;
+  return opts.maxIterations !== null && rowsThisRun.filter(countsAsExperiment).length >= opts.maxIterations;
 }
 
 function lastIteration(session: Session, deps: LoopDeps, opts: LoopOptions, rowsThisRun: readonly LedgerRow[]): boolean {
-  return limitReached(opts, rowsThisRun) || doneReason(session, deps) !== null;
+  return limitReached(opts, rowsThisRun) || doneReason(session, deps, opts) !== null;
 }
 
 /**
@@ -255,7 +259,11 @@ async function recordExhaustion(
 async function tripIfCrashing(session: Session, deps: LoopDeps): Promise<string | null> {
   const { consecutiveCrashes } = session.store.current;
   if (consecutiveCrashes < session.config.maxConsecutiveCrashes) return null;
-  const reason = `${consecutiveCrashes} consecutive crashes (max_consecutive_crashes: ${session.config.maxConsecutiveCrashes})`;
+  // The last crash's why, so `status` says what keeps failing without opening runs/.
+  const last = [...session.ledger.rows()].reverse().find((r) => r.status === 'crash');
+  // First, so that a table cutting the reason short still shows it.
+  const lastWhy = last === undefined ? '' : `; last: ${last.detail ?? last.reason ?? last.description}`;
+  const reason = `${consecutiveCrashes} consecutive crashes${lastWhy} (max_consecutive_crashes: ${session.config.maxConsecutiveCrashes})`;
   await session.store.update({ halt: { state: 'tripped', reason, at: new Date(deps.clock.now()).toISOString() } });
   deps.report({ kind: 'halted', state: 'tripped', reason });
   return reason;
@@ -278,12 +286,16 @@ function withoutRole<T>(map: Partial<Record<WaitRole, T>>, role: WaitRole): Part
   return copy;
 }
 
-/** max_experiments counts iterations after the baseline; max_runtime counts from the first run. */
-export function doneReason(session: Session, deps: Pick<LoopDeps, 'clock'>): string | null {
+/**
+ * max_experiments counts iterations that tried a change (no baseline, no reset); max_runtime
+ * counts from the first run. `--max-experiments N` replaces max_experiments for its run: that
+ * run does N experiments (limitReached), whatever the config's limit.
+ */
+export function doneReason(session: Session, deps: Pick<LoopDeps, 'clock'>, opts: Pick<LoopOptions, 'maxIterations'> = { maxIterations: null }): string | null {
   const { config } = session;
-  if (config.maxExperiments !== null) {
-    const experiments = session.ledger.rows().filter((r) => !isBaselineRow(r)).length;
-    if (experiments >= config.maxExperiments) return `max_experiments (${config.maxExperiments}) reached`;
+  if (config.maxExperiments !== null && opts.maxIterations === null) {
+    const experiments = session.ledger.rows().filter(countsAsExperiment).length;
+    if (experiments >= config.maxExperiments) return maxExperimentsReached(config);
   }
   if (config.maxRuntimeMs !== null) {
     const elapsed = deps.clock.now() - Date.parse(session.store.current.firstStartedAt);
@@ -292,4 +304,4 @@ export function doneReason(session: Session, deps: Pick<LoopDeps, 'clock'>): str
   return null;
 }
 
-export { isBaselineRow }; // one definition, with the ledger's counts (ledger/experiment-counts.ts)
+export { isBaselineRow }; // one definition, with the ledger's counts (ledger/summary.ts)

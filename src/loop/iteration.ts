@@ -44,6 +44,18 @@ import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
 import { buildPrompt } from './prompt.js';
 import { nextNoChangeCount } from './no-change.js';
 import { outOfScope } from './scope.js';
+import { suspiciousKeep } from './suspicious.js';
+import {
+  failedProcessDetail,
+  knownMessageDetail,
+  messageDetail,
+  metricInvalidDetail,
+  metricMissingDetail,
+  noChangeDetail,
+  noImprovementDetail,
+  scopeViolationDetail,
+  timeoutDetail,
+} from './row-detail.js';
 
 export type IterationResult =
   | { kind: 'recorded'; row: LedgerRow }
@@ -53,13 +65,22 @@ export type IterationResult =
   | { kind: 'exhausted'; role: WaitRole; label: string; resetAt: number | null; message: string; signature: string | null }
   | { kind: 'billing'; role: WaitRole; label: string; message: string; signature: string }
   | { kind: 'auth'; role: WaitRole; label: string; message: string; signature: string }
-  // `rerun`: the past candidate's change does not apply to the current best (no row).
+  // `rerun`: the past candidate's change does not apply to the current best; `rebase`: the
+  // re-measured baseline failed (no row either way).
   | { kind: 'not-applicable'; detail: string };
 
 /** `rerun`: evaluate a past candidate's change again, on top of the current best, without the agent. */
 export interface Rerun {
   iteration: number;
   commit: string;
+  description: string;
+}
+
+/**
+ * `rebase`: the baseline measured again on the experiment's new base. Its row says why
+ * (`description`); a failed evaluation writes no row (the caller puts the experiment back).
+ */
+export interface Remeasure {
   description: string;
 }
 
@@ -70,7 +91,10 @@ interface Verdict {
   metric: number | null;
   commit: string; // full hash the row is about
   description: string;
+  /** What happened, for machines and the report (`exit code 1`, `changed outside scope: a, b`): result.json's technicalDetail. */
   detail: string | null;
+  /** The row's `detail`: why, in words (loop/row-detail.ts); for a keep null, or `suspicious: …` (suspicious.ts). */
+  why: string | null;
 }
 
 class Interrupted {
@@ -83,12 +107,16 @@ class NoRow {
 }
 
 const LOG_TAIL_BYTES = 4096;
+/** The end of a log searched for the line that explains a failure (a long traceback fits). */
+const DETAIL_TAIL_BYTES = 64 * 1024;
 /** The classifier sees the end of the evaluation log: limit messages come last. */
 const EVAL_CLASSIFY_BYTES = 256 * 1024;
+/** Where NaN-like output near the metric line is looked for (suspicious.ts). */
+const SUSPICIOUS_TAIL_BYTES = 64 * 1024;
 
 /** `agent` runs the turn (null: the baseline, or `agent: none`, which evaluates the worktree as it is). */
-export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun): Promise<IterationResult> {
-  return new Iteration(session, deps, signal, agent, rerun ?? null).run();
+export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun, remeasure?: Remeasure): Promise<IterationResult> {
+  return new Iteration(session, deps, signal, agent, rerun ?? null, remeasure ?? null).run();
 }
 
 class Iteration {
@@ -104,6 +132,8 @@ class Iteration {
   /** The candidate commit once captured: kept reachable even if the iteration is interrupted. */
   private candidate: string | null = null;
   private evalMs: number | null = null;
+  /** The output files of the agent's latest attempt (a transient failure retries into new ones). */
+  private agentFiles: { stdout: string; stderr: string } | null = null;
   /** User refs the agent changed and we put back (git/ref-guard.ts): said in the row's result. */
   private userRefNotes: string[] = [];
 
@@ -113,6 +143,7 @@ class Iteration {
     private readonly signal: AbortSignal,
     private readonly agent: RunnableAgent | null,
     private readonly rerun: Rerun | null,
+    private readonly remeasure: Remeasure | null = null,
   ) {
     const kept = session.store.current.lastKept;
     this.number = session.ledger.nextIteration();
@@ -144,7 +175,10 @@ class Iteration {
   }
 
   private async evaluateBaseline(): Promise<Verdict> {
-    const verdict = await this.evaluate(this.base, 'baseline');
+    const verdict = await this.evaluate(this.base, this.remeasure?.description ?? 'baseline');
+    if (this.remeasure !== null && verdict.status !== 'keep') {
+      throw new NoRow({ kind: 'not-applicable', detail: `${verdict.reason}${verdict.detail === null ? '' : `: ${verdict.detail}`}` });
+    }
     return verdict.status === 'keep' ? { ...verdict, reason: 'baseline' } : verdict;
   }
 
@@ -168,7 +202,7 @@ class Iteration {
       fallbackDescription: this.fallbackDescription(),
     });
     if (capture.kind === 'no_change') {
-      return { status: 'discard', reason: 'no_change', metric: null, commit: this.base, description: 'no change', detail: null };
+      return { status: 'discard', reason: 'no_change', metric: null, commit: this.base, description: 'no change', detail: null, why: noChangeDetail(this.agent === null) };
     }
     this.candidate = capture.commit;
     const outside = outOfScope(capture.changedPaths, this.session.config.allowedPaths);
@@ -180,6 +214,7 @@ class Iteration {
         commit: capture.commit,
         description: capture.description,
         detail: `changed outside scope: ${outside.join(', ')}`,
+        why: scopeViolationDetail(outside, this.session.config.allowedPaths),
       };
     }
     return this.evaluate(capture.commit, capture.description);
@@ -219,9 +254,10 @@ class Iteration {
       ),
       promptFile: this.files.prompt,
       outputFiles: (attempt) =>
-        attempt === 0
-          ? { stdout: this.files.agentStdout, stderr: this.files.agentStderr }
-          : { stdout: `${this.files.dir}/agent.${attempt}.stdout.log`, stderr: `${this.files.dir}/agent.${attempt}.stderr.log` },
+        (this.agentFiles =
+          attempt === 0
+            ? { stdout: this.files.agentStdout, stderr: this.files.agentStderr }
+            : { stdout: `${this.files.dir}/agent.${attempt}.stdout.log`, stderr: `${this.files.dir}/agent.${attempt}.stderr.log` }),
       signal: this.signal,
       onSpawn: (child) => void this.recordChild(child),
       beforeRetry: () => this.restoreWorktree(),
@@ -238,7 +274,7 @@ class Iteration {
       const tampered = session.worktree.tampering(session.store.current.branch);
       if (tampered?.kind === 'dotgit') {
         this.agentReport = turn.report;
-        return { status: 'crash', reason: 'worktree_tampered', metric: null, commit: this.base, description: 'worktree tampered', detail: `worktree_tampered: ${tampered.reason}` };
+        return { status: 'crash', reason: 'worktree_tampered', metric: null, commit: this.base, description: 'worktree tampered', detail: `worktree_tampered: ${tampered.reason}`, why: messageDetail('worktree_tampered', tampered.reason) };
       }
     }
     switch (turn.kind) {
@@ -261,7 +297,7 @@ class Iteration {
         });
         const commit = capture.kind === 'candidate' ? capture.commit : this.base;
         const description = capture.kind === 'candidate' ? capture.description : 'agent failed';
-        return { status: 'crash', metric: null, commit, description, reason: turn.reason, detail: turn.detail };
+        return { status: 'crash', metric: null, commit, description, reason: turn.reason, detail: turn.detail, why: this.agentCrashDetail(turn.reason, turn.detail, turn.known === true) };
       }
       default: {
         const unreachable: never = turn;
@@ -298,19 +334,19 @@ class Iteration {
     this.evalMs = outcome.durationMs;
     if (outcome.kind === 'aborted') throw new Interrupted('eval');
     const ended = { code: outcome.kind === 'exit' ? outcome.code : null, signal: outcome.kind === 'signal' ? outcome.signal : null };
-    const crash = (reason: RowReason, detail: string): Verdict => {
+    const crash = (reason: RowReason, detail: string, why: (logTail: string) => string): Verdict => {
       this.throwIfOutOfQuota(ended.code, ended.signal);
-      return { status: 'crash', reason, metric: null, commit, description, detail };
+      return { status: 'crash', reason, metric: null, commit, description, detail, why: why(readTailLines(this.files.evalLog, DETAIL_TAIL_BYTES)) };
     };
     switch (outcome.kind) {
       case 'timeout':
-        return crash('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)`);
+        return crash('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)`, (tail) => timeoutDetail('eval_timeout', session.config.evalTimeoutMs, tail));
       case 'signal':
-        return crash('eval_signal', `killed by ${outcome.signal}`);
+        return crash('eval_signal', `killed by ${outcome.signal}`, (tail) => failedProcessDetail('eval_signal', outcome.signal, tail));
       case 'spawn-error':
-        return { status: 'crash', reason: 'eval_spawn', metric: null, commit, description, detail: outcome.message };
+        return { status: 'crash', reason: 'eval_spawn', metric: null, commit, description, detail: outcome.message, why: messageDetail('eval_spawn', outcome.message) };
       case 'exit':
-        if (outcome.code !== 0) return crash('eval_exit', `exit code ${outcome.code}`);
+        if (outcome.code !== 0) return crash('eval_exit', `exit code ${outcome.code}`, (tail) => failedProcessDetail('eval_exit', String(outcome.code), tail));
         break;
       default: {
         const unreachable: never = outcome;
@@ -320,9 +356,21 @@ class Iteration {
     this.phase('decide');
     const { metricGrep, metricRegex } = session.config;
     const metric = await extractMetric(this.files.evalLog, metricMatcher(metricGrep, metricRegex));
-    if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`);
-    if (metric.kind === 'invalid') return crash('metric_invalid', `${metric.why} on the metric line: ${metric.line.slice(0, 200)}`);
-    const better = this.best === null || isImprovement(metric.value, this.best, session.config.direction, session.config.minImprovement);
+    if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`, (tail) => metricMissingDetail(metricGrep, metricRegex, tail));
+    if (metric.kind === 'invalid') return crash('metric_invalid', `${metric.why} on the metric line: ${metric.line.slice(0, 200)}`, () => metricInvalidDetail(metric.line));
+    const { direction, minImprovement } = session.config;
+    const better = this.best === null || isImprovement(metric.value, this.best, direction, minImprovement);
+    // A keep that looks like a broken evaluation stays a keep, flagged in its why (suspicious.ts).
+    const suspicious = better
+      ? suspiciousKeep({
+          metric: session.config.metric,
+          value: metric.value,
+          previousBest: this.best,
+          direction,
+          logLines: readTailLines(this.files.evalLog, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/),
+          matches: metricMatcher(metricGrep, metricRegex),
+        })
+      : null;
     return {
       status: better ? 'keep' : 'discard',
       reason: better ? 'improved' : 'no_improvement',
@@ -330,6 +378,7 @@ class Iteration {
       commit,
       description,
       detail: null,
+      why: better ? suspicious : this.best === null ? null : noImprovementDetail(metric.value, this.best, direction, minImprovement),
     };
   }
 
@@ -374,6 +423,7 @@ class Iteration {
       costUsd: this.agentReport?.costUsd ?? null,
       tokensIn: this.agentReport?.inputTokens ?? null,
       tokensOut: this.agentReport?.outputTokens ?? null,
+      detail: verdict.why,
     };
     // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
     // Until this point the branch's reflog holds it, so a kill before here loses nothing.
@@ -387,7 +437,7 @@ class Iteration {
           ...row,
           commitFull: verdict.commit,
           base: this.base,
-          detail: verdict.detail,
+          technicalDetail: verdict.detail,
           agentMs: this.agentMs,
           evalMs: this.evalMs,
           agentReport: this.agentReport,
@@ -417,6 +467,9 @@ class Iteration {
     await this.restoreWorktree();
     if (session.store.current.intent !== null) await session.store.update({ intent: null });
     deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });
+    if (row.status === 'keep' && row.detail?.startsWith('suspicious:') === true) {
+      deps.report({ kind: 'warning', message: `iteration ${this.number} kept, but ${row.detail} (${this.files.evalLog})` });
+    }
     return row;
   }
 
@@ -447,7 +500,8 @@ class Iteration {
   }
 
   private async setIntent(intent: NonNullable<Session['store']['current']['intent']>): Promise<void> {
-    await this.session.store.update({ intent });
+    // startedAt: the dashboard shows how long the phase has run (state.json is all a static page can read).
+    await this.session.store.update({ intent: { ...intent, startedAt: new Date(this.deps.clock.now()).toISOString() } });
   }
 
   /** Remember the child's identity so a later incarnation can kill it after kill -9. */
@@ -479,6 +533,16 @@ class Iteration {
     if (this.rerun !== null) return `rerun of #${this.rerun.iteration}: ${this.rerun.description}`;
     const written = readIfExists(this.descriptionFile())?.split('\n')[0]?.trim();
     return written || `iteration ${this.number}: uncommitted agent changes`;
+  }
+
+  /** A failed agent turn's why: the classifier's message (its error text, refused tool calls), or where a timeout left it. */
+  private agentCrashDetail(reason: 'agent_exit' | 'agent_timeout' | 'agent_spawn', message: string, known: boolean): string {
+    if (reason === 'agent_spawn') return messageDetail(reason, message);
+    if (reason === 'agent_exit') return known ? knownMessageDetail(reason, message) : failedProcessDetail(reason, null, message);
+    const files = this.agentFiles ?? { stdout: this.files.agentStdout, stderr: this.files.agentStderr };
+    const stderr = readTailLines(files.stderr, DETAIL_TAIL_BYTES);
+    // An agent's stdout is usually JSON events: said only when stderr is empty.
+    return timeoutDetail(reason, this.session.config.agentTimeoutMs, stderr.trim() !== '' ? stderr : readTailLines(files.stdout, DETAIL_TAIL_BYTES));
   }
 
   private lastFailure(rows: readonly LedgerRow[]): { row: LedgerRow; logTail: string } | null {

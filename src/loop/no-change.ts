@@ -39,7 +39,7 @@ export async function tripIfIdle(session: Session, deps: Pick<LoopDeps, 'clock' 
   const max = session.config.maxConsecutiveNoChange;
   if (count < max) return null;
   const last = [...session.ledger.rows()].reverse().find(isNoChangeRow);
-  const lastNote = last === undefined ? '' : `; the last was #${last.iteration} ${last.reason} (details in its runs/ directory)`;
+  const lastNote = last === undefined ? '' : `; the last was #${last.iteration} ${last.detail ?? `${last.reason} (details in its runs/ directory)`}`;
   const reason =
     `${count === 1 ? '1 iteration' : `${count} consecutive iterations`} changed nothing (or only outside scope) (max_consecutive_no_change: ${max})${lastNote}; ` +
     `check the agent's output and that \`target\`/\`scope\` name the files it should edit`;

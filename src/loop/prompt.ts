@@ -49,6 +49,8 @@ export function buildPrompt(ctx: PromptContext): string {
       [
         `## Last failure: iteration ${row.iteration} (${row.reason ?? row.status}): ${row.description}`,
         '',
+        // The one line that says why (loop/row-detail.ts), before the raw log it was read from.
+        ...(row.detail ? [`Why: ${row.detail}`, ''] : []),
         '```',
         logTail.trimEnd() || '(no output)',
         '```',

@@ -3,9 +3,9 @@
  * the summary figures, the keeps ranked by gain, and every failure with its class. Pure.
  */
 import type { Direction } from '../config/types.js';
-import { summarizeRows, type LedgerSummary } from '../ledger/summary.js';
+import { countsAsExperiment, summarizeRows, type LedgerSummary } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
-import { FAILURE_CLASSES, classifyFailure, isBaselineRow, promoteRepeatedErrors, type FailureClass, type RunRecord, type Triaged } from './classify-failure.js';
+import { FAILURE_CLASSES, classifyFailure, promoteRepeatedErrors, type FailureClass, type RunRecord, type Triaged } from './classify-failure.js';
 
 /** One ledger row with what was found on disk for it. */
 export interface IterationInput {
@@ -16,6 +16,16 @@ export interface IterationInput {
   logFile: string | null;
   /** Its last lines ('' when there is no log). */
   logTail: string;
+}
+
+/** This many `no_change` rows in a row are worth a warning: the agent is not changing anything. */
+export const NO_CHANGE_RUN = 3;
+
+/** Consecutive `no_change` rows, first and last iteration. */
+export interface NoChangeRun {
+  from: number;
+  to: number;
+  count: number;
 }
 
 export interface TriagedFailure extends Triaged, IterationInput {}
@@ -44,10 +54,17 @@ export interface Analysis {
   /** Every failure, in ledger order. */
   failures: TriagedFailure[];
   byClass: Map<FailureClass, TriagedFailure[]>;
-  /** Infrastructure failures: worth evaluating again once the machine is fixed. */
+  /** Infrastructure failures with a candidate commit: worth evaluating again once the machine is fixed. */
   rerun: number[];
+  /** Infrastructure failures with no candidate to re-evaluate (the agent failed before changing anything): `rerun` skips them. */
+  noCandidate: number[];
+  /** Runs of NO_CHANGE_RUN or more `no_change` rows, in ledger order. */
+  noChangeRuns: NoChangeRun[];
   cost: { totalUsd: number; reported: number; agentTurns: number };
-  /** Seconds. `unsplit`: rows with a duration but no result.json; `other`: git and bookkeeping. */
+  /**
+   * Seconds. `unsplit`: rows with a duration but no result.json; `other`: the rest of the wall
+   * time (git, bookkeeping, pauses). The parts add up to `wall`.
+   */
   time: { wall: number; agent: number; eval: number; unsplit: number; other: number };
   /** Rows with no result.json (e.g. written by the autoresearch-agent skill). */
   withoutArtifacts: number;
@@ -55,12 +72,16 @@ export interface Analysis {
   baselineEvalMs: number | null;
 }
 
-export function analyze(inputs: readonly IterationInput[], direction: Direction): Analysis {
+/**
+ * `withoutCandidate`: iterations known to have no candidate commit (experiment/rerun-candidate.ts);
+ * they are left out of `rerun`, since `rerun` would skip them.
+ */
+export function analyze(inputs: readonly IterationInput[], direction: Direction, withoutCandidate: ReadonlySet<number> = new Set()): Analysis {
   const rows = inputs.map((input) => input.row);
   const summary = summarizeRows(rows, direction);
   const keepInputs = inputs.filter((input): input is KeepInput => input.row.status === 'keep' && input.row.metric !== null);
-  // The same baseline as summarizeRows: the row that says so, else the first keep.
-  const baseline = keepInputs.find((k) => isBaselineRow(k.row)) ?? keepInputs[0] ?? null;
+  // The same baseline as summarizeRows (the last row that says so, else the first keep).
+  const baseline = keepInputs.find((k) => k.row === summary.baselineRow) ?? null;
 
   const triaged: TriagedFailure[] = [];
   for (const input of inputs) {
@@ -100,15 +121,20 @@ export function analyze(inputs: readonly IterationInput[], direction: Direction)
     }
   }
   time.other = Math.max(0, time.wall - time.agent - time.eval - time.unsplit);
+  // Measured parts that exceed a row's wall time (clock steps): the total is what was measured.
+  time.wall = Math.max(time.wall, time.agent + time.eval + time.unsplit);
+  const infrastructure = [...new Set(byClass.get('infrastructure')?.map((f) => f.iteration) ?? [])].sort((a, b) => a - b);
 
   return {
     summary,
-    experiments: rows.filter((row) => !isBaselineRow(row)).length,
-    keeps: baseline === null ? [] : rankKeeps(keepInputs, baseline, direction),
+    experiments: summary.experiments,
+    keeps: baseline === null ? [] : rankKeeps(keepInputs, direction),
     discards,
     failures,
     byClass,
-    rerun: [...new Set(byClass.get('infrastructure')?.map((f) => f.iteration) ?? [])].sort((a, b) => a - b),
+    rerun: infrastructure.filter((n) => !withoutCandidate.has(n)),
+    noCandidate: infrastructure.filter((n) => withoutCandidate.has(n)),
+    noChangeRuns: noChangeRuns(rows),
     cost: { totalUsd, reported, agentTurns },
     time,
     withoutArtifacts: inputs.filter((input) => input.run === null).length,
@@ -116,17 +142,38 @@ export function analyze(inputs: readonly IterationInput[], direction: Direction)
   };
 }
 
+function noChangeRuns(rows: readonly LedgerRow[]): NoChangeRun[] {
+  const runs: NoChangeRun[] = [];
+  let current: LedgerRow[] = [];
+  const close = () => {
+    const first = current[0];
+    const last = current.at(-1);
+    if (first !== undefined && last !== undefined && current.length >= NO_CHANGE_RUN) runs.push({ from: first.iteration, to: last.iteration, count: current.length });
+    current = [];
+  };
+  for (const row of rows) {
+    if (row.reason === 'no_change') current.push(row);
+    else close();
+  }
+  close();
+  return runs;
+}
+
 type KeepInput = IterationInput & { row: LedgerRow & { metric: number } };
 
-/** Each keep against the best before it (keeps only ever improve it), largest gain first. */
-function rankKeeps(keeps: readonly KeepInput[], baseline: KeepInput, direction: Direction): RankedKeep[] {
+/**
+ * Each keep that tried a change against the keep before it (keeps only ever improve it; a
+ * reset or a rebase's new baseline only moves the reference), largest gain first.
+ */
+function rankKeeps(keeps: readonly KeepInput[], direction: Direction): RankedKeep[] {
   const ranked: RankedKeep[] = [];
-  let previous = baseline.row.metric;
+  let previous: number | null = null;
   for (const { row, run } of keeps) {
-    if (row === baseline.row) continue;
-    const delta = row.metric - previous;
-    const gain = direction === 'lower' ? -delta : delta;
-    ranked.push({ row, run, previous, delta, gain, gainPct: previous === 0 ? null : (gain / Math.abs(previous)) * 100 });
+    if (previous !== null && countsAsExperiment(row)) {
+      const delta = row.metric - previous;
+      const gain = direction === 'lower' ? -delta : delta;
+      ranked.push({ row, run, previous, delta, gain, gainPct: previous === 0 ? null : (gain / Math.abs(previous)) * 100 });
+    }
     previous = row.metric;
   }
   // Stable: equal gains stay in ledger order.

@@ -1,6 +1,7 @@
 /**
  * `report`'s I/O: reads the ledger, each row's runs/<n>/result.json and the log that explains
- * a failure, asks git for the diffstat of the top keeps, and writes the files that
+ * a failure, asks git for the diff of the top keeps and which infrastructure failures have a
+ * candidate commit to re-run, and writes the files that
  * render.ts produces. Read-only towards the experiment: a running loop is not disturbed.
  */
 import fs from 'node:fs/promises';
@@ -16,7 +17,8 @@ import { parseLedgerText } from '../ledger/tsv-format.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { analyze, type Analysis, type IterationInput } from './analyze.js';
 import { FAILURE_CLASSES, crashReason, sideOf, type RunRecord } from './classify-failure.js';
-import { TOP_KEEPS, renderReport } from './render.js';
+import { TOP_KEEPS, renderReport, type KeepDiff } from './render.js';
+import { rerunCandidate } from '../experiment/rerun-candidate.js';
 
 /** Enough for the last lines of any log, without reading a 100 MB one whole. */
 const TAIL_BYTES = 64 * 1024;
@@ -43,18 +45,35 @@ export async function writeReport(opts: ReportOptions): Promise<WrittenReport> {
   const rows = parseLedgerText((await readFileIfExists(paths.results)) ?? '', paths.results).rows;
   const inputs: IterationInput[] = [];
   for (const row of rows) inputs.push(await readIteration(paths, row));
-  const analysis = analyze(inputs, config.direction);
-
   const git = new GitClient(opts.projectRoot);
-  const diffstats = new Map<number, { stat: string } | { error: string }>();
+  // Only what `rerun` can re-run is recommended: an infrastructure failure without a candidate
+  // commit (the agent failed before changing anything) is named, not put in the command.
+  const firstPass = analyze(inputs, config.direction);
+  const withoutCandidate = new Set<number>();
+  const resolve = async (rev: string): Promise<string | null> => {
+    if (rev === '' || rev.startsWith('-')) return null;
+    const found = await git.run(['rev-parse', '-q', '--verify', `${rev}^{commit}`], [1, 128]);
+    return found.exitCode === 0 ? found.stdout.trim() : null;
+  };
+  for (const iteration of firstPass.rerun) {
+    const row = rows.find((r) => r.iteration === iteration);
+    if (row === undefined) continue;
+    const candidate = await rerunCandidate(resolve, config.id.key, row, iterationPaths(paths, iteration).result).catch(() => null);
+    if (candidate === null) withoutCandidate.add(iteration);
+  }
+  const analysis = withoutCandidate.size === 0 ? firstPass : analyze(inputs, config.direction, withoutCandidate);
+
+  const diffs = new Map<number, KeepDiff>();
   for (const keep of analysis.keeps.slice(0, TOP_KEEPS)) {
     const commit = keep.run?.commitFull ?? keep.row.commit;
     const parent = keep.run?.base ?? `${commit}^`;
     try {
-      diffstats.set(keep.row.iteration, { stat: await git.out(['diff', '--stat', parent, commit]) });
+      const stat = await git.out(['diff', '--no-ext-diff', '--stat', parent, commit]);
+      const patch = await git.out(['diff', '--no-ext-diff', '--no-color', parent, commit]);
+      diffs.set(keep.row.iteration, { stat, patch });
     } catch (error) {
       // A seed ledger's commit may be gone (rebased, another clone): the report goes on without it.
-      diffstats.set(keep.row.iteration, { error: firstLine(errorMessage(error)) });
+      diffs.set(keep.row.iteration, { error: firstLine(errorMessage(error)) });
     }
   }
 
@@ -68,7 +87,7 @@ export async function writeReport(opts: ReportOptions): Promise<WrittenReport> {
     evalTimeoutMs: config.evalTimeoutMs,
     agentTimeoutMs: config.agentTimeoutMs,
     allowedPaths: config.allowedPaths,
-    diffstats,
+    diffs,
   });
 
   const dir = opts.outDir ?? path.join(config.dir, 'report');
@@ -126,7 +145,8 @@ export function parseRunRecord(text: string): RunRecord | null {
     commit: str(v.commit) ?? undefined,
     commitFull: str(v.commitFull) ?? undefined,
     base: str(v.base),
-    detail: str(v.detail),
+    // Until the ledger got its `detail` column (issue 10), result.json's `detail` was this technical text.
+    technicalDetail: 'technicalDetail' in v ? str(v.technicalDetail) : str(v.detail),
     agentMs: num(v.agentMs),
     evalMs: num(v.evalMs),
     agentReport: report === null ? null : strip({ costUsd: num(report.costUsd), inputTokens: num(report.inputTokens), outputTokens: num(report.outputTokens), sessionId: str(report.sessionId), model: str(report.model) }),

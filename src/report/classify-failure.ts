@@ -17,6 +17,7 @@
  * `timeout_<secs>s`, `metric_parse_failed`).
  */
 import type { LedgerRow } from '../ledger/types.js';
+import { MACHINE_ERRORS, visibleLines } from './error-line.js';
 
 export type FailureClass = 'infrastructure' | 'candidate' | 'agent' | 'timeout' | 'metric_parse' | 'scope_violation';
 
@@ -29,7 +30,8 @@ export interface RunRecord {
   commit?: string;
   commitFull?: string;
   base?: string | null;
-  detail?: string | null;
+  /** What the process did, for machines (`exit code 1`, `changed outside scope: a, b`); the row's `detail` is the why in words. */
+  technicalDetail?: string | null;
   agentMs?: number | null;
   evalMs?: number | null;
   agentReport?: { costUsd?: number | null; inputTokens?: number | null; outputTokens?: number | null; sessionId?: string | null; model?: string | null } | null;
@@ -65,17 +67,6 @@ export const FAST_AGENT_FAILURE_MS = 10_000;
 /** How far from the end of a log a machine error still counts as the cause of the failure. */
 const EVIDENCE_LINES = 20;
 
-/** Texts that only a broken machine or tool prints. Tested on the log tail and the row's detail. */
-const MACHINE_ERRORS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/command not found/i, 'command not found'], // bash, zsh
-  [/^\S+: \d+: (?:[^\s:]+: )+not found$/m, 'command not found'], // dash: "sh: 1: python9: not found", "x.sh: 3: eval: python9: not found"
-  [/^(?:\/usr\/bin\/)?env: .*No such file or directory$/m, 'interpreter not found'], // a shebang's `env python3`
-  [/No space left on device/i, 'disk full'],
-  [/Disk quota exceeded/i, 'disk quota exceeded'],
-  [/Read-only file system/i, 'read-only file system'],
-  [/(?:can(?:no|')t|could not|unable to) fork|fork: Resource temporarily unavailable/i, 'cannot start processes'],
-  [/CUDA-capable device(?:s|\(s\))? (?:is|are) busy or unavailable|no CUDA-capable device is detected/i, 'GPU unavailable'],
-];
 
 /** One failed iteration's class, or null for a row that is not a failure (keeps, plain discards). */
 export function classifyFailure(input: FailureInput): FailureVerdict | null {
@@ -83,7 +74,7 @@ export function classifyFailure(input: FailureInput): FailureVerdict | null {
   if (row.status === 'keep') return null;
   if (row.status === 'discard') {
     if (row.reason !== 'scope_violation') return null;
-    const paths = outOfScopePaths(run?.detail ?? null);
+    const paths = outOfScopePaths(run?.technicalDetail ?? null);
     return verdict('scope_violation', 'scope_violation', 'none', paths.length > 0 ? `changed ${paths.join(', ')}` : 'changed files outside scope', null, paths);
   }
 
@@ -97,7 +88,7 @@ export function classifyFailure(input: FailureInput): FailureVerdict | null {
   if (exitCode === 127) return infra('exit 127 (command not found)');
   if (exitCode === 126) return infra('exit 126 (command not executable)');
   // Only the end of the log: a warning early in a run that then failed on its own is not the cause.
-  const text = `${logTail.split('\n').slice(-EVIDENCE_LINES).join('\n')}\n${run?.detail ?? ''}`;
+  const text = `${logTail.split('\n').slice(-EVIDENCE_LINES).join('\n')}\n${run?.technicalDetail ?? ''}`;
   for (const [pattern, what] of MACHINE_ERRORS) {
     if (pattern.test(text)) return infra(what);
   }
@@ -125,7 +116,7 @@ export function classifyFailure(input: FailureInput): FailureVerdict | null {
     case 'agent_exit':
       return verdict('agent', reason, side, 'the agent exited with an error', signature);
     case 'eval_signal':
-      return verdict('candidate', reason, side, run?.detail ?? 'killed by a signal', signature);
+      return verdict('candidate', reason, side, run?.technicalDetail ?? 'killed by a signal', signature);
     case 'eval_exit':
       return verdict('candidate', reason, side, exitCode === null ? 'the evaluation failed' : `exit ${exitCode}`, signature);
     default:
@@ -175,10 +166,8 @@ export function promoteRepeatedErrors<T extends Triaged>(items: readonly T[]): T
  * at different lines are different errors). null when there is no text.
  */
 export function errorSignature(logTail: string, lines = 5): string | null {
-  const last = logTail
-    .split('\n')
-    .map((line) => (line.split('\r').at(-1) ?? '').trim()) // a progress bar's \r-overwritten line: keep what was shown last
-    .filter((line) => line !== '')
+  const last = visibleLines(logTail) // a progress bar's \r-overwritten line: what was shown last
+    .map((line) => line.trim())
     .slice(-lines);
   if (last.length === 0) return null;
   return last
@@ -198,7 +187,7 @@ export function errorSignature(logTail: string, lines = 5): string | null {
 /** The row's reason, or what a seed row's description stands for; plus the exit code when known. */
 export function crashReason(row: LedgerRow, run: RunRecord | null): { reason: string; exitCode: number | null } {
   if (row.reason !== null) {
-    const code = /exit(?:ed with)? code (-?\d+)/.exec(run?.detail ?? '')?.[1];
+    const code = /exit(?:ed with)? code (-?\d+)/.exec(run?.technicalDetail ?? '')?.[1];
     return { reason: row.reason, exitCode: code === undefined ? null : Number(code) };
   }
   const exit = /^exit_(-?\d+)$/.exec(row.description);

@@ -17,14 +17,19 @@ export interface ReportContext {
   evalTimeoutMs: number;
   agentTimeoutMs: number;
   allowedPaths: readonly string[];
-  /** `git diff --stat <parent> <commit>` of the top keeps, by iteration, or why there is none. */
-  diffstats: ReadonlyMap<number, { stat: string } | { error: string }>;
+  /** `git diff --stat` and `git diff` of `<parent> <commit>` of the top keeps, by iteration, or why there is none. */
+  diffs: ReadonlyMap<number, KeepDiff>;
 }
+
+export type KeepDiff = { stat: string; patch: string } | { error: string };
 
 /** Shown in the README per failure; the failures/ files have more. */
 export const README_TAIL_LINES = 15;
 export const FILE_TAIL_LINES = 60;
 export const TOP_KEEPS = 10;
+/** Diff lines shown per keep, and over all keeps: the report stays short; `git show` has the rest. */
+export const DIFF_LINES_PER_KEEP = 60;
+export const DIFF_LINES_TOTAL = 300;
 /** Distinct errors shown with a log tail per class in the README. */
 const TAIL_GROUPS = 5;
 const MAX_LINE_CHARS = 400;
@@ -77,6 +82,9 @@ export function renderReport(a: Analysis, ctx: ReportContext): { readme: string;
 
   md.push('## Summary', '', '| | |', '|---|---|', ...summaryRows(a).map(([k, v]) => `| ${k} | ${v} |`), '');
 
+  const warnings = reportWarnings(a, ctx);
+  if (warnings.length > 0) md.push('## Warnings', '', ...warnings.map((w) => `- ${w}`), '');
+
   md.push('## Failures', '');
   if (a.failures.length === 0) md.push('None.', '');
   else {
@@ -91,8 +99,16 @@ export function renderReport(a: Analysis, ctx: ReportContext): { readme: string;
   if (a.keeps.length === 0) md.push('No keeps after the baseline yet.', '');
   else {
     const shown = a.keeps.slice(0, TOP_KEEPS);
-    md.push(`The keeps in order of gain${a.keeps.length > shown.length ? ` (${shown.length} of ${a.keeps.length})` : ''}; each against the best before it.`, '');
-    shown.forEach((keep, i) => md.push(...renderKeep(i + 1, keep, ctx)));
+    md.push(
+      `The keeps in order of gain${a.keeps.length > shown.length ? ` (${shown.length} of ${a.keeps.length})` : ''}; each against the best before it (\`+\` = better), with its diff.`,
+      '',
+    );
+    let diffBudget = DIFF_LINES_TOTAL;
+    shown.forEach((keep, i) => {
+      const { lines, used } = renderKeep(i + 1, keep, ctx, diffBudget);
+      diffBudget -= used;
+      md.push(...lines);
+    });
   }
 
   const failureFiles = new Map<FailureClass, string>();
@@ -101,6 +117,20 @@ export function renderReport(a: Analysis, ctx: ReportContext): { readme: string;
     failureFiles.set(cls, renderFailureFile(cls, members, ctx));
   }
   return { readme: md.join('\n'), failureFiles };
+}
+
+/** What the user should look at before anything else; each one line. */
+export function reportWarnings(a: Analysis, ctx: Pick<ReportContext, 'allowedPaths'>): string[] {
+  const warnings = a.noChangeRuns.map(
+    (run) =>
+      `iterations ${run.from}–${run.to}: ${run.count} no_change in a row: the agent is not changing anything; check program.md / scope (${ctx.allowedPaths.join(', ')})`,
+  );
+  if (a.noCandidate.length > 0) {
+    warnings.push(
+      `iteration${a.noCandidate.length === 1 ? '' : 's'} ${listIterations(a.noCandidate)}: an infrastructure failure with no candidate commit (the agent failed before changing anything): nothing to rerun; fix the cause and run the experiment again`,
+    );
+  }
+  return warnings;
 }
 
 function summaryRows(a: Analysis): [string, string][] {
@@ -135,16 +165,38 @@ function agentCost(a: Analysis): string {
 function timeSplit(a: Analysis): string {
   const t = a.time;
   if (t.wall === 0) return 'not recorded';
-  const part = (label: string, seconds: number) => `${label} ${duration(seconds)} (${pct((seconds / t.wall) * 100, 0)})`;
-  const parts = [part('agent', t.agent), part('evaluation', t.eval), part('other', t.other)];
-  if (t.unsplit > 0) parts.push(part('not split (no result.json)', t.unsplit));
-  return `${duration(t.wall)} in all: ${parts.join(', ')}`;
+  const parts: [string, number][] = [
+    ['agent', t.agent],
+    ['evaluation', t.eval],
+    ['other', t.other],
+  ];
+  if (t.unsplit > 0) parts.push(['not split (no result.json)', t.unsplit]);
+  const shares = wholePercents(parts.map(([, seconds]) => seconds));
+  return `${duration(t.wall)} in all: ${parts.map(([label, seconds], i) => `${label} ${duration(seconds)} (${shares[i]}%)`).join(', ')}`;
+}
+
+/** Whole percentages of `values` that add up to exactly 100 (largest remainder first). */
+export function wholePercents(values: readonly number[]): number[] {
+  const total = values.reduce((sum, v) => sum + v, 0);
+  if (total <= 0) return values.map(() => 0);
+  const exact = values.map((v) => (v / total) * 100);
+  const shares = exact.map(Math.floor);
+  let left = 100 - shares.reduce((sum, v) => sum + v, 0);
+  const order = exact.map((v, i) => [v - Math.floor(v), i] as const).sort((x, y) => y[0] - x[0] || x[1] - y[1]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    shares[i] = (shares[i] as number) + 1;
+    left--;
+  }
+  return shares;
 }
 
 function nextStep(cls: FailureClass, a: Analysis, ctx: ReportContext): string {
   switch (cls) {
     case 'infrastructure':
-      return `fix the machine, then \`${rerunCommandLine(ctx.id, a.rerun)}\``;
+      return a.rerun.length === 0
+        ? 'fix the cause, then run the experiment again (none has a candidate commit to rerun)'
+        : `fix the machine, then \`${rerunCommandLine(ctx.id, a.rerun)}\`${a.noCandidate.length === 0 ? '' : ` (${listIterations(a.noCandidate)}: no candidate, nothing to rerun)`}`;
     case 'candidate':
       return 'none: the changes broke the code';
     case 'agent':
@@ -158,20 +210,36 @@ function nextStep(cls: FailureClass, a: Analysis, ctx: ReportContext): string {
   }
 }
 
-function renderKeep(rank: number, keep: RankedKeep, ctx: ReportContext): string[] {
+/** One keep: its gain (`+` = better), its diffstat and its diff, at most `budget` diff lines. */
+function renderKeep(rank: number, keep: RankedKeep, ctx: ReportContext, budget: number): { lines: string[]; used: number } {
   const { row } = keep;
   const gain = keep.gainPct === null ? '' : `, ${formatImprovement(keep.gainPct, 1)} better`; // + = better (core/improvement.ts)
   const lines = [`${rank}. **Iteration ${row.iteration}**, \`${row.commit}\`: ${inline(row.description)}: ${metric(keep.previous)} → ${metric(row.metric)} (${signed(keep.delta)}${gain})`];
-  const diff = ctx.diffstats.get(row.iteration);
-  if (diff === undefined) return [...lines, ''];
-  if ('error' in diff) return [...lines, `   (no diffstat: ${inline(diff.error)})`, ''];
-  return [...lines, '', ...fenced(diff.stat.trimEnd(), '').map((l) => (l === '' ? l : `   ${l}`)), ''];
+  const diff = ctx.diffs.get(row.iteration);
+  if (diff === undefined) return { lines: [...lines, ''], used: 0 };
+  if ('error' in diff) return { lines: [...lines, `   (no diff: ${inline(diff.error)})`, ''], used: 0 };
+  const indent = (block: string[]) => block.map((l) => (l === '' ? l : `   ${l}`));
+  lines.push('', ...indent(fenced(diff.stat.trimEnd(), '')), '');
+  const patch = diff.patch.trimEnd() === '' ? [] : diff.patch.trimEnd().split('\n');
+  if (patch.length === 0) return { lines, used: 0 };
+  const shown = Math.min(patch.length, DIFF_LINES_PER_KEEP, Math.max(0, budget));
+  const show = `\`git show ${row.commit}\``;
+  if (shown === 0) return { lines: [...lines, `   (diff not shown: the report shows at most ${DIFF_LINES_TOTAL} diff lines in all; see ${show})`, ''], used: 0 };
+  lines.push(...indent(fenced(patch.slice(0, shown).map(clip).join('\n'), 'diff')));
+  if (shown < patch.length) lines.push(`   … ${patch.length - shown} more line${patch.length - shown === 1 ? '' : 's'}, see ${show}`);
+  return { lines: [...lines, ''], used: shown };
 }
 
 function renderClass(cls: FailureClass, members: readonly TriagedFailure[], a: Analysis, ctx: ReportContext): string[] {
   const md: string[] = [`## ${TITLES[cls]}`, ''];
   md.push(`${members.length} iteration${members.length === 1 ? '' : 's'}. ${explanation(cls, members, a, ctx)}`, '');
-  if (cls === 'infrastructure') md.push('Re-run these once the cause is fixed:', '', ...fenced(rerunCommandLine(ctx.id, a.rerun), 'sh'), '');
+  if (cls === 'infrastructure' && a.rerun.length > 0) md.push('Re-run these once the cause is fixed:', '', ...fenced(rerunCommandLine(ctx.id, a.rerun), 'sh'), '');
+  if (cls === 'infrastructure' && a.noCandidate.length > 0) {
+    md.push(
+      `No candidate commit to re-run for iteration${a.noCandidate.length === 1 ? '' : 's'} ${listIterations(a.noCandidate)}: the agent failed before changing anything (\`rerun\` skips ${a.noCandidate.length === 1 ? 'it' : 'them'}); once the cause is fixed, run the experiment again.`,
+      '',
+    );
+  }
 
   if (cls === 'scope_violation') {
     md.push('| iteration | commit | changed outside scope | description |', '|---|---|---|---|');
@@ -240,7 +308,8 @@ function renderFailureFile(cls: FailureClass, members: readonly TriagedFailure[]
   for (const f of members) {
     md.push(`## Iteration ${f.iteration}: ${f.verdict.reason}`, '');
     md.push(`- Commit: \`${f.commit}\``, `- Description: ${inline(f.row.description)}`, `- Evidence: ${inline(f.verdict.evidence)}`);
-    if (f.run?.detail) md.push(`- Detail: ${inline(f.run.detail)}`);
+    if (f.row.detail) md.push(`- Why: ${inline(f.row.detail)}`);
+    if (f.run?.technicalDetail) md.push(`- Detail: ${inline(f.run.technicalDetail)}`);
     if (f.verdict.paths.length > 0) md.push(`- Changed outside scope: ${f.verdict.paths.map((p) => `\`${p}\``).join(', ')}`);
     md.push('');
     if (f.logTail.trim() !== '') md.push(`Last ${FILE_TAIL_LINES} lines of \`${f.logFile}\`:`, '', ...fenced(tailLines(f.logTail, FILE_TAIL_LINES), ''), '');
@@ -287,6 +356,11 @@ function metric(value: number | null): string {
 
 function signed(value: number): string {
   return `${value >= 0 ? '+' : ''}${value.toFixed(6)}`;
+}
+
+/** A line of a diff, clipped like a log line. */
+function clip(line: string): string {
+  return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
 }
 
 function pct(value: number, digits = 1): string {

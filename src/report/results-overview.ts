@@ -92,7 +92,7 @@ async function readLedgerFigures(found: DiscoveredExperiment, paths: ExperimentP
     errors.push(`${errorMessage(error)}${hint}`);
   }
   const s = summarizeRows(rows, direction);
-  return { iterations: s.iterations, keeps: s.keeps, discards: s.discards, crashes: s.crashes, best: s.best, baseline: s.baseline, lastTimestamp: rows.at(-1)?.timestamp ?? null };
+  return { iterations: s.iterations, experiments: s.experiments, keeps: s.keeps, discards: s.discards, crashes: s.crashes, best: s.best, baseline: s.baseline, lastTimestamp: rows.at(-1)?.timestamp ?? null };
 }
 
 /** As summarizeRows computes it (core/improvement.ts): positive = better; null for a 0 baseline. */

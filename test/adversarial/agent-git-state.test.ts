@@ -46,7 +46,7 @@ async function runOne(project: TestProject, iterations = 1) {
   return r;
 }
 
-async function result(project: TestProject, iteration: number): Promise<{ status: string; reason: string; detail: string | null }> {
+async function result(project: TestProject, iteration: number): Promise<{ status: string; reason: string; technicalDetail: string | null }> {
   return JSON.parse(await fs.readFile(path.join(project.expDir, 'runs', String(iteration).padStart(5, '0'), 'result.json'), 'utf8'));
 }
 
@@ -89,9 +89,9 @@ describe('a hostile agent and the user refs', () => {
     expect(await userGitState(project.root)).toEqual(before);
     const r = await result(project, 1);
     expect(r.status).toBe('keep');
-    expect(r.detail).toMatch(/removed refs\/heads\/x/);
-    expect(r.detail).toMatch(/put back refs\/heads\/main/);
-    expect(r.detail).toMatch(/put back refs\/tags\/v1/);
+    expect(r.technicalDetail).toMatch(/removed refs\/heads\/x/);
+    expect(r.technicalDetail).toMatch(/put back refs\/heads\/main/);
+    expect(r.technicalDetail).toMatch(/put back refs\/tags\/v1/);
     // What the agent made is kept under our namespace, never lost.
     expect(await git(project.root, 'for-each-ref', '--format=%(refname)', 'refs/autoresearch/')).toMatch(/displaced\/\d+\/heads\/x/);
   }, 20_000);
@@ -115,7 +115,7 @@ describe("a hostile agent and the worktree's identity", () => {
         ['crash', 'worktree_tampered'],
         ['keep', 'improved'],
       ]);
-      expect((await result(project, 1)).detail).toMatch(reason);
+      expect((await result(project, 1)).technicalDetail).toMatch(reason);
       // The worktree is a linked worktree of the project again, at the new keep.
       const wt = await project.worktree();
       expect((await fs.lstat(path.join(wt, '.git'))).isFile()).toBe(true);
@@ -162,7 +162,7 @@ describe('the user working in their own checkout during a turn', () => {
     await runOne(project);
     expect(await git(project.root, 'log', '-1', '--format=%s', 'main')).toBe('user work');
     expect(await git(project.root, 'rev-parse', 'HEAD~1')).toBe(before);
-    expect((await result(project, 1)).detail).toBeNull();
+    expect((await result(project, 1)).technicalDetail).toBeNull();
   }, 20_000);
 });
 
@@ -176,7 +176,7 @@ describe('a hostile agent and the worktree directory itself', () => {
     expect(await userGitState(project.root)).toEqual(before);
     expect(await fs.readFile(path.join(project.root, 'untracked-user-file.txt'), 'utf8')).toBe('mine\n');
     expect((await project.rows()).map((r) => r.reason)).toEqual(['baseline', 'worktree_tampered', 'improved']);
-    expect((await result(project, 1)).detail).toMatch(/worktree_tampered: the worktree directory .* was replaced by a symlink/);
+    expect((await result(project, 1)).technicalDetail).toMatch(/worktree_tampered: the worktree directory .* was replaced by a symlink/);
   }, 20_000);
 });
 

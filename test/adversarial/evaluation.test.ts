@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { git, makeProject } from '../helpers/project.js';
 
-async function resultOf(expDir: string, iteration: number): Promise<{ reason: string; detail: string; metric: number | null }> {
+async function resultOf(expDir: string, iteration: number): Promise<{ reason: string; technicalDetail: string; metric: number | null }> {
   const file = path.join(expDir, 'runs', String(iteration).padStart(5, '0'), 'result.json');
   return JSON.parse(await fs.readFile(file, 'utf8'));
 }
@@ -34,8 +34,8 @@ describe('adversarial evaluation: the metric is one number token', () => {
       ['4', 'keep', 'improved', '6.000000'],
     ]);
     // The reason says what was found, so the user can fix the evaluation's output.
-    expect((await resultOf(project.expDir, 1)).detail).toMatch(/expected one number optionally followed by a unit, found "3\/4".*score: 3\/4/);
-    expect((await resultOf(project.expDir, 2)).detail).toMatch(/found "5-3"/);
+    expect((await resultOf(project.expDir, 1)).technicalDetail).toMatch(/expected one number optionally followed by a unit, found "3\/4".*score: 3\/4/);
+    expect((await resultOf(project.expDir, 2)).technicalDetail).toMatch(/found "5-3"/);
   });
 });
 

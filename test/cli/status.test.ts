@@ -34,7 +34,7 @@ describe('status', () => {
     expect(one.stdout).toMatch(/^EXPERIMENT\s+STATE/);
     expect(one.stdout).toMatch(/^EXPERIMENT +STATE +EXPERIMENTS +KEEP +DISCARD +CRASH +BEST\ntest\/exp +idle +2 +1 +1 +0 +5$/);
     const done = await runCli(['--path', project.root, 'status', 'test/finished'], { env: project.env });
-    expect(done.stdout).toMatch(/test\/finished +done +1\/1 +1 +0 +0 +1\n\ntest\/finished: done max_experiments \(1\) reached$/);
+    expect(done.stdout).toMatch(/test\/finished +done +1\/1 +1 +0 +0 +1\n\ntest\/finished: done max_experiments \(1\) reached — raise max_experiments in config.cfg, or run `autoresearch run test\/finished --max-experiments 1` for 1 more$/);
     expect(one.stdout).not.toContain('test/broken');
     const bad = await runCli(['--path', project.root, 'status', '--status', 'sleeping'], { env: project.env });
     expect(bad.exitCode).toBe(1);
@@ -45,7 +45,7 @@ describe('status', () => {
     const project = await makeProject({ plan: ['echo 5 > value.txt'] });
     expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: project.env })).exitCode).toBe(0);
     const file = path.join(project.expDir, 'results.tsv');
-    await fs.appendFile(file, 'abc1234\t2.000000\tkeep\tadded by hand\t2\t\t\t\t\t\t\t\n');
+    await fs.appendFile(file, 'abc1234\t2.000000\tkeep\tadded by hand\t2\t\t\t\t\t\t\t\t\n');
     const [entry] = JSON.parse((await runCli(['--path', project.root, 'status', '--json'], { env: project.env })).stdout) as Array<Record<string, unknown>>;
     expect(entry).toMatchObject({ iterations: 3, experiments: 2, keeps: 2, best: 2 });
   });

@@ -52,6 +52,7 @@ describe('parseConfigText: valid configs', () => {
       direction: 'lower',
       metricGrep: '^p50_ms:',
       metricRegex: null,
+      metricKind: null,
       timeBudgetMs: 300_000,
       evalTimeoutMs: 750_000,
       agent: { kind: 'none' },
@@ -276,6 +277,13 @@ describe('parseConfigText: issues', () => {
     });
     expect(onlyIssue(`${MINIMAL}metric_direction: sideways\n`)).toMatchObject({ found: '`sideways`', hint: undefined });
     expect(onlyIssue(`${MINIMAL}on_exhaustion: retry\n`)).toMatchObject({ key: 'on_exhaustion', expected: '`wait` or `stop`' });
+  });
+
+  it('reads metric_kind: timing or other, unset is null (guessed from the name later)', () => {
+    expect(parseConfigText(`${MINIMAL}metric_kind: timing\n`, ctx).metricKind).toBe('timing');
+    expect(parseConfigText(`${MINIMAL}metric_kind: other\n`, ctx).metricKind).toBe('other');
+    expect(parseConfigText(MINIMAL, ctx).metricKind).toBeNull();
+    expect(onlyIssue(`${MINIMAL}metric_kind: time\n`)).toEqual({ file, line: 4, key: 'metric_kind', expected: '`timing` or `other`', found: '`time`', hint: undefined });
   });
 
   it.each([

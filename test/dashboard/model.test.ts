@@ -11,8 +11,13 @@ import {
   buildExperimentView,
   costPerKeep,
   estimateEta,
+  isEvaluated,
   LABEL_CHARS,
+  livePhase,
   MAX_LABELS,
+  measurePace,
+  overlayGroups,
+  PACE_WINDOW,
   type DashboardData,
   type ViewInput,
 } from '../../src/dashboard/model.js';
@@ -216,6 +221,130 @@ describe('chart', () => {
   });
 });
 
+describe('rows not evaluated, why, suspicious keeps', () => {
+  it('leaves rows that never reached the evaluation out of the points, as counted gaps between them', () => {
+    const rows = ledger(
+      { status: 'discard', reason: 'no_change' },
+      { status: 'discard', reason: 'no_change' },
+      { status: 'crash', reason: 'agent_exit', detail: 'claude exited 1' },
+      { status: 'discard', metric: 1.2, reason: 'no_improvement' },
+      { status: 'crash', reason: 'eval_exit', detail: "SyntaxError: expected ':' (train.py:41)" },
+      { status: 'discard', reason: 'scope_violation', detail: 'eval.sh is outside scope (train.py)' },
+      { status: 'keep', metric: 0.5, reason: 'improved', detail: 'suspicious: improved by exactly 50%' },
+      { status: 'discard', reason: 'no_change' },
+    );
+    const c = buildChart(rows, 'lower');
+    expect(c.x).toEqual([0, 4, 5, 7]);
+    expect(c.s).toBe('kdck');
+    expect(c.gaps).toEqual([
+      [1, 3, 1, 3, '2 no_change, 1 agent_exit'],
+      [3, 1, 6, 6, '1 scope_violation'],
+      [4, 1, 8, 8, '1 no_change'], // a trailing run: after the last point
+    ]);
+    expect(c.hidden).toBe(5);
+    expect(c.hiddenWhy).toEqual([['no_change', 3], ['agent_exit', 1], ['scope_violation', 1]]);
+    // The why: detail when the row has one, else its reason code; nothing for a plain keep.
+    expect(c.why).toEqual(['', 'no_improvement', "SyntaxError: expected ':' (train.py:41)", 'suspicious: improved by exactly 50%']);
+    expect(c.sus).toEqual([3]);
+    expect(c.best).toEqual([[0, 1], [3, 0.5]]); // point indices
+    const v = view(rows);
+    expect(v.suspicious).toEqual([{ iteration: 7, detail: 'suspicious: improved by exactly 50%' }]);
+    expect(v.experiments).toBe(8);
+  });
+
+  it('evaluated: a metric, an evaluation that failed, or a row of the seed skill (no reason)', () => {
+    const r = (partial: Partial<LedgerRow> & Pick<LedgerRow, 'status'>) => isEvaluated(row(partial, 1));
+    expect(r({ status: 'crash', reason: 'metric_missing' })).toBe(true);
+    expect(r({ status: 'crash', reason: 'eval_timeout' })).toBe(true);
+    expect(r({ status: 'crash', reason: null })).toBe(true);
+    expect(r({ status: 'crash', reason: 'setup_failed' })).toBe(false);
+    expect(r({ status: 'crash', reason: 'worktree_tampered' })).toBe(false);
+    expect(r({ status: 'discard', reason: 'no_change' })).toBe(false);
+  });
+
+  it('reads the detail column of results.tsv into row.detail', () => {
+    const rows = fixtureRows('engineering/train-speed-b');
+    expect(rows[2]?.detail).toBe("SyntaxError: expected ':' (train.py:41)");
+    expect(rows[0]?.detail).toBeNull();
+    expect(fixtureRows('engineering/train-speed')[3]?.detail).toBeUndefined(); // no such column
+  });
+});
+
+describe('live phase', () => {
+  const config = { metric: 'm', direction: 'lower' as const, maxExperiments: null, maxRuntimeMs: null, timeBudgetMs: 300_000, evalTimeoutMs: 750_000, agentTimeoutMs: 1_800_000 };
+  const input = (status: Partial<ViewInput['status']>, intent: ViewInput['intent']): ViewInput => ({
+    ...baseInput([]),
+    config,
+    status: { state: 'running', reason: null, wait_until: null, phase: null, ...status },
+    intent,
+  });
+
+  it('from state.json: the intent gives the phase, the iteration and since when; eval against time_budget and eval_timeout', () => {
+    expect(livePhase(input({}, { iteration: 4, phase: 'eval', startedAt: '2026-03-08T11:58:00.000Z' }))).toEqual({ iteration: 4, phase: 'eval', since: '2026-03-08T11:58:00.000Z', budgetS: 300, limitS: 750 });
+    expect(livePhase(input({}, { iteration: 5, phase: 'agent', startedAt: '2026-03-08T11:58:00.000Z' }))).toMatchObject({ phase: 'agent', budgetS: null, limitS: 1800 });
+  });
+
+  it("the daemon's phase wins; a phase the intent does not describe has no start time", () => {
+    expect(livePhase(input({ phase: 'decide' }, { iteration: 4, phase: 'eval', startedAt: '2026-03-08T11:58:00.000Z' }))).toEqual({ iteration: 4, phase: 'decide', since: null, budgetS: null, limitS: null });
+    expect(livePhase(input({ phase: 'eval' }, { iteration: 4, phase: 'eval', startedAt: null }))).toMatchObject({ since: null }); // a state.json of an older version
+  });
+
+  it('not running: no live phase, whatever a stale intent says', () => {
+    expect(livePhase(input({ state: 'idle' }, { iteration: 4, phase: 'eval', startedAt: '2026-03-08T11:58:00.000Z' }))).toBeNull();
+  });
+});
+
+describe('pace (what the ETA multiplies)', () => {
+  it('measured: mean agent time + mean eval time × the share evaluated + the rest of duration_s', () => {
+    const rows = ledger(
+      { status: 'discard', metric: 1, durationS: 130 },
+      { status: 'discard', reason: 'no_change', durationS: 32 },
+      { status: 'keep', metric: 0.9, durationS: 150 },
+      { status: 'discard', reason: 'no_change', durationS: 28 },
+    );
+    const timings = [
+      { iteration: 1, agentMs: 30_000, evalMs: 100_000 },
+      { iteration: 2, agentMs: 30_000, evalMs: null },
+      { iteration: 3, agentMs: 40_000, evalMs: 110_000 },
+      { iteration: 4, agentMs: 28_000, evalMs: null },
+    ];
+    const pace = measurePace(rows, timings, 300_000);
+    // agent (30+30+40+28)/4 = 32, eval (100+110)/2 = 105 for half of them, rest (0+2+0+0)/4 = 0.5.
+    expect(pace).toEqual({ perIterationS: 32 + 0.5 * 105 + 0.5, agentS: 32, evalS: 105, evalShare: 0.5, sample: 4, source: 'measured', lowerBound: false });
+    // The ETA uses it: 6 experiments left.
+    expect(view(rows, { maxExperiments: 10 }, { timings }).eta?.remainingS).toBeCloseTo(6 * 85);
+  });
+
+  it(`recent only: the last ${PACE_WINDOW} iterations after the baseline`, () => {
+    const slow = Array.from({ length: 30 }, () => ({ status: 'discard' as const, metric: 1, durationS: 1000 }));
+    const fast = Array.from({ length: PACE_WINDOW }, () => ({ status: 'discard' as const, metric: 1, durationS: 100 }));
+    expect(measurePace(ledger(...slow, ...fast), [], null)).toMatchObject({ perIterationS: 100, source: 'ledger', sample: PACE_WINDOW });
+  });
+
+  it('only the baseline: its evaluation, as a lower bound; nothing yet: time_budget, as a lower bound; a seed ledger: unknown', () => {
+    expect(measurePace(ledger(), [{ iteration: 0, agentMs: null, evalMs: 42_000 }], null)).toMatchObject({ perIterationS: 42, lowerBound: true, source: 'measured' });
+    expect(measurePace(ledger(), [], null)).toMatchObject({ perIterationS: 5, lowerBound: true, source: 'ledger' });
+    expect(measurePace([], [], 300_000)).toMatchObject({ perIterationS: 300, lowerBound: true, source: 'budget' });
+    expect(measurePace(fixtureRows('prompts/headline-ctr'), [], 300_000)).toBeNull();
+  });
+});
+
+describe('overlays', () => {
+  it('groups experiments by metric and direction, two or more with a point', () => {
+    const make = (id: string, metric: string, direction: 'lower' | 'higher', rows = ledger()) =>
+      buildExperimentView({ ...baseInput(rows), id, config: { metric, direction, maxExperiments: null, maxRuntimeMs: null } });
+    const groups = overlayGroups([
+      make('a/one', 'loss', 'lower'),
+      make('a/two', 'loss', 'lower'),
+      make('a/three', 'loss', 'higher'),
+      make('a/four', 'acc', 'higher'),
+      make('a/five', 'acc', 'higher', []), // no point yet
+      make('a/six', 'loss', 'lower'),
+    ]);
+    expect(groups).toEqual([{ metric: 'loss', direction: 'lower', ids: ['a/one', 'a/two', 'a/six'] }]);
+  });
+});
+
 describe('page', () => {
   it('embeds JSON that cannot close its script element', () => {
     const text = embedJson({ d: '</script><script>alert(1)</script><!-- \u2028' });
@@ -229,7 +358,7 @@ describe('page', () => {
   });
 
   it('is one file with no external resource', () => {
-    const data: DashboardData = { version: 1, generatedAt: new Date(NOW).toISOString(), root: '/p', live: false, experiments: [view(fixtureRows('engineering/train-speed'))] };
+    const data: DashboardData = { version: 1, generatedAt: new Date(NOW).toISOString(), root: '/p', live: false, experiments: [view(fixtureRows('engineering/train-speed'))], overlays: [] };
     const html = renderDashboardHtml(data);
     // The only link is the empty data: favicon, which spares the browser a request for /favicon.ico.
     expect(html.match(/\b(?:src|href)=[^ >]*/gi)).toEqual(['href="data:,"']);
@@ -241,7 +370,7 @@ describe('page', () => {
 });
 
 describe('cachedDashboard (the daemon)', () => {
-  const data = (n: number): DashboardData => ({ version: 1, generatedAt: String(n), root: '/', live: true, experiments: [] });
+  const data = (n: number): DashboardData => ({ version: 1, generatedAt: String(n), root: '/', live: true, experiments: [], overlays: [] });
 
   it('awaits the first build, then serves the cache while it rebuilds in the background', async () => {
     let now = 0;

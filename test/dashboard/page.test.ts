@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectDashboard } from '../../src/dashboard/collect.js';
-import { buildExperimentView, type DashboardData } from '../../src/dashboard/model.js';
+import { buildExperimentView, overlayGroups, type DashboardData } from '../../src/dashboard/model.js';
 import type { LedgerRow } from '../../src/ledger/types.js';
 import { renderDashboardHtml } from '../../src/dashboard/render.js';
 import { startControlServer } from '../../src/daemon/control-server.js';
@@ -29,8 +29,10 @@ const ARTIFACTS = path.resolve(HERE, '../artifacts');
 
 // What the fixture ledgers hold (counted by hand from the files).
 const EXPECTED = {
-  'engineering/train-speed': { dots: 16, keeps: 6, crashes: 2, noMetric: 3 },
+  'engineering/train-speed': { dots: 15, keeps: 6, crashes: 2, noMetric: 2 }, // + 1 no_change row, not evaluated: not a dot
   'prompts/headline-ctr': { dots: 8, keeps: 4, crashes: 2, noMetric: 2 },
+  // 20 rows with a detail column; 14 never evaluated (12 no_change and an agent_exit in one run, a scope_violation).
+  'engineering/train-speed-b': { dots: 6, keeps: 3, crashes: 1, noMetric: 1 },
   'content/new-idea': { dots: 0, keeps: 0, crashes: 0, noMetric: 0 },
 } as const;
 
@@ -101,7 +103,7 @@ describe('autoresearch dashboard', () => {
     await p.page.waitForSelector('html[data-rendered]');
 
     const ids = await p.page.$$eval('section[data-experiment]', (cards) => cards.map((c) => c.getAttribute('data-experiment')));
-    expect(ids).toEqual(['content/new-idea', 'engineering/train-speed', 'prompts/headline-ctr']);
+    expect(ids).toEqual(['content/new-idea', 'engineering/train-speed', 'engineering/train-speed-b', 'prompts/headline-ctr']);
 
     for (const [id, want] of Object.entries(EXPECTED)) {
       const got = await chartCounts(p, id);
@@ -121,14 +123,14 @@ describe('autoresearch dashboard', () => {
     expect(train?.labels).toContain('baseline');
     expect(train?.labels).toContain('tie embeddings & "unembed"');
     expect(train?.labels).toContain('RoPE base 10000 -> 50000 with a much longer …'); // truncated to 45 characters
-    expect(train?.stats.iterations).toContain('16');
-    expect(train?.stats.iterations).toContain('6 keep · 8 discard · 2 crash');
+    expect(train?.stats.experiments).toContain('15 / 40'); // after the baseline, as max_experiments counts
+    expect(train?.stats.experiments).toContain('after the baseline (as max_experiments counts) · 5 keep · 8 discard · 2 crash');
     expect(train?.stats.best).toContain('+2.32%'); // (0.998012 − 0.9749) / 0.998012
     expect(train?.stats.best).toContain('0.9749 vs 0.998012');
     expect(train?.stats.cost).toContain('$2.85');
     expect(train?.stats.cost).toContain('$0.57 per keep (5 improvements)');
     expect(train?.stats.time).toContain('1h 17m'); // 4624.0 s in all
-    expect(train?.stats.eta).toMatch(/25 iterations left · max_experiments 40/);
+    expect(train?.stats.eta).toMatch(/25 experiments left · max_experiments 40/);
     expect(train?.state).toBe('idle');
 
     const seed = await chartCounts(p, 'prompts/headline-ctr');
@@ -145,8 +147,8 @@ describe('autoresearch dashboard', () => {
 
     // The description with </script> and <!-- stayed data: nothing ran, the tooltip shows it verbatim.
     expect(await p.page.evaluate(() => window.__pwned)).toBeUndefined();
-    await p.page.hover('section[data-experiment="engineering/train-speed"] circle.dot[data-i="9"]');
-    expect(await p.page.textContent('#tip')).toBe('#9 · discard · 1.021 — muon optimizer momentum 0.99 </script><script>window.__pwned=1</script> <!-- x');
+    await p.page.hover('section[data-experiment="engineering/train-speed"] circle.dot[data-i="8"]'); // slot 8: row 6 (no_change) is not a point
+    expect(await p.page.textContent('#tip')).toBe('#9 · discard · 1.021 — muon optimizer momentum 0.99 </script><script>window.__pwned=1</script> <!-- x\nwhy: no_improvement');
 
     expect(p.errors).toEqual([]);
     expect(p.requests).toEqual([url]); // self-contained: no script, style, font or image fetched
@@ -155,6 +157,62 @@ describe('autoresearch dashboard', () => {
     await fs.writeFile(path.join(ARTIFACTS, '.gitignore'), '*\n'); // screenshots are for looking at, not for committing
     await p.page.mouse.move(0, 0);
     await p.page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await p.page.close();
+  });
+
+  it('plots evaluated rows only: a burst of no_change rows is a marked gap, said in the legend; tooltips say why; a suspicious keep is marked', async () => {
+    const file = path.join(root, 'reports', 'why.html');
+    expect((await runCli(['--path', root, 'dashboard', '--out', file], { env: cliEnv() })).exitCode).toBe(0);
+    const p = await browser.page();
+    await p.page.goto(pathToFileURL(file).href);
+    await p.page.waitForSelector('html[data-rendered]');
+    const card = 'section[data-experiment="engineering/train-speed-b"]';
+    const got = await p.page.evaluate((sel) => {
+      const c = document.querySelector(sel);
+      return {
+        gaps: c.querySelectorAll('svg.chart g.gap').length,
+        gapLines: c.querySelectorAll('svg.chart g.gap line').length,
+        xTicks: [...c.querySelectorAll('svg.chart text.tick')].map((t: { textContent: string }) => t.textContent).filter((t: string) => /^\d+$/.test(t)),
+        legend: c.querySelector('.legend').textContent,
+        suspiciousDots: c.querySelectorAll('svg.chart circle.dot.k.sus').length,
+        rings: c.querySelectorAll('svg.chart circle.sus-ring').length,
+        suspiciousNote: c.querySelector('.suspicious')?.textContent ?? '',
+        experiments: c.querySelector('[data-stat="experiments"]').textContent,
+        eta: c.querySelector('[data-stat="eta"]').textContent,
+      };
+    }, card);
+    // Two runs left out: #3–#15 (13 rows, a dashed line and its count) and #18 (a mark only).
+    expect(got.gaps).toBe(2);
+    expect(got.gapLines).toBe(1);
+    expect(got.xTicks.map(Number).every((n: number) => [0, 1, 2, 16, 17, 19].includes(n))).toBe(true); // slots are labelled with their iteration
+    expect(got.legend).toContain('14 rows not evaluated, not plotted (12 no_change, 1 agent_exit, 1 scope_violation)');
+    expect(got.experiments).toContain('19 / 30');
+    expect(got.suspiciousDots).toBe(1);
+    expect(got.rings).toBe(1);
+    expect(got.suspiciousNote).toBe('⚠ #17 suspicious: metric 0 from NaN-like output (val_bpb: nan)');
+    // The pace comes from the result.json times (agent 90 s, eval ~302 s), not from time_budget.
+    expect(got.eta).toMatch(/11 experiments left · max_experiments 30 · .*per iteration .*: agent 1m 30s \+ eval 5m 2s \(last 3\)/);
+
+    await p.page.hover(`${card} circle.dot.c`);
+    expect(await p.page.textContent('#tip')).toBe("#2 · crash · no metric — rewrite the attention block\nwhy: SyntaxError: expected ':' (train.py:41)");
+    await p.page.hover(`${card} circle.dot.d`);
+    expect(await p.page.textContent('#tip')).toBe('#16 · discard · 1.02 — bigger batch\nwhy: 1.02 is not better than the best 1');
+    await p.page.hover(`${card} circle.dot.sus`);
+    expect(await p.page.textContent('#tip')).toBe('#17 · keep · 0 — skip the evaluation loop\nwhy: suspicious: metric 0 from NaN-like output (val_bpb: nan)');
+    await p.page.hover(`${card} g.gap[data-g="0"] path`);
+    expect(await p.page.textContent('#tip')).toBe('13 rows not evaluated (#3–#15): 12 no_change, 1 agent_exit');
+
+    // Same metric, same direction as engineering/train-speed: one chart with both running bests.
+    const overlay = await p.page.evaluate(() => {
+      const o = document.querySelector('section.overlay[data-overlay="val_bpb:lower"]');
+      return o === null ? null : { series: [...o.querySelectorAll('path.series')].map((s: { getAttribute(n: string): string }) => s.getAttribute('data-series')), keepDots: o.querySelectorAll('circle.dot.k').length };
+    });
+    expect(overlay).toEqual({ series: ['engineering/train-speed', 'engineering/train-speed-b'], keepDots: 6 + 3 });
+    await p.page.hover('section.overlay circle.dot[data-e="2"]');
+    expect(await p.page.textContent('#tip')).toMatch(/^engineering\/train-speed-b #\d+ · keep/);
+    expect(p.errors).toEqual([]);
+    await p.page.mouse.move(0, 0);
+    await p.page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-why.png'), fullPage: true });
     await p.page.close();
   });
 
@@ -170,13 +228,10 @@ describe('autoresearch dashboard', () => {
       ['odd/negative', rows([[-5, 'keep'], [-4, 'keep'], [-10, 'discard'], [-3, 'keep']]), config('higher')],
       ['odd/no-config', rows([[1, 'keep'], [2, 'discard']]), null],
     ];
-    const data: DashboardData = {
-      version: 1,
-      generatedAt: new Date().toISOString(),
-      root: '/p',
-      live: false,
-      experiments: cases.map(([id, r, c]) => buildExperimentView({ id, scope: 'project', rows: r, config: c, status, startedAt: null, now: Date.now(), problems: c === null ? ['config: unreadable'] : [] })),
-    };
+    const experiments = cases.map(([id, r, c]) => buildExperimentView({ id, scope: 'project', rows: r, config: c, status, startedAt: null, now: Date.now(), problems: c === null ? ['config: unreadable'] : [] }));
+    // Same metric m and direction: overlaid, odd series too (odd/crashes has no best at all).
+    const data: DashboardData = { version: 1, generatedAt: new Date().toISOString(), root: '/p', live: false, experiments, overlays: overlayGroups(experiments) };
+    expect(data.overlays.map((o) => o.ids)).toEqual([['odd/crashes', 'odd/huge'], ['odd/one', 'odd/negative']]);
     const p = await browser.page();
     await p.page.setContent(renderDashboardHtml(data));
     await p.page.waitForSelector('html[data-rendered]');
@@ -202,14 +257,14 @@ describe('autoresearch dashboard', () => {
     try {
       await p.page.goto(`http://127.0.0.1:${server.port}/`);
       await p.page.waitForSelector('html[data-rendered]');
-      expect(await p.page.textContent('#meta')).toMatch(/^live · 3 experiments/);
+      expect(await p.page.textContent('#meta')).toMatch(/^live · 4 experiments/);
       expect((await chartCounts(p, 'prompts/headline-ctr'))?.dots).toBe(8);
 
       await fs.appendFile(path.join(root, '.autoresearch', 'prompts', 'headline-ctr', 'results.tsv'), 'bb11cc2\t0.060000\tkeep\tall caps\n');
       await p.page.waitForFunction(() => document.querySelectorAll('section[data-experiment="prompts/headline-ctr"] circle.dot').length === 9, null, { timeout: 20_000 });
       const after = await chartCounts(p, 'prompts/headline-ctr');
       expect(after?.labels).toContain('all caps');
-      expect(after?.stats.iterations).toContain('5 keep');
+      expect(after?.stats.experiments).toContain('4 keep'); // the baseline is not one of them
       expect(p.errors).toEqual([]);
       expect(new Set(p.requests.map((u) => new URL(u).pathname))).toEqual(new Set(['/', '/api/dashboard']));
     } finally {

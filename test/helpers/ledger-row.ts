@@ -15,6 +15,7 @@ export function row(overrides: Partial<LedgerRow> = {}): LedgerRow {
     costUsd: null,
     tokensIn: null,
     tokensOut: null,
+    detail: null,
     ...overrides,
   };
 }

@@ -8,7 +8,7 @@ import { LEDGER_COLUMNS } from '../../src/ledger/types.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { row } from '../helpers/ledger-row.js';
 
-const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\n';
+const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\tdetail\n';
 
 /**
  * Byte for byte what the previous version of autoresearch wrote: 9 columns, before
@@ -89,8 +89,8 @@ describe('Ledger.open', () => {
 
   it('reads its own file without rewriting it', async () => {
     const text =
-      `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\n` +
-      'def5678\t0.490000\tdiscard\twider mlp\t1\t2025-03-01T10:00:00.000Z\t12.3\tno_improvement\tclaude\t0.012346\t15234\t872\n';
+      `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\n` +
+      'def5678\t0.490000\tdiscard\twider mlp\t1\t2025-03-01T10:00:00.000Z\t12.3\tno_improvement\tclaude\t0.012346\t15234\t872\t\n';
     const { file } = await setup(text);
     const before = await fs.stat(file);
     const upgrades: UpgradeInfo[] = [];
@@ -111,15 +111,15 @@ describe('Ledger.open', () => {
 
     expect(upgrades).toEqual([{ file, from: ['commit', 'metric', 'status', 'description'], to: [...LEDGER_COLUMNS] }]);
     // Seed rows keep their values; the iteration column gets the row index; the tab in the
-    // hand-written description became a space so the row has the header's 12 fields.
+    // hand-written description became a space so the row has the header's 13 fields.
     const upgraded = [
-      'a1b2c3d\t0.997900\tkeep\timproved_val_bpb_0.9979\t0\t\t\t\t\t\t\t',
-      'b2c3d4e\t1.002300\tdiscard\tno_improvement_1.0023_vs_0.9979\t1\t\t\t\t\t\t\t',
-      'c3d4e5f\tN/A\tcrash\texit_1\t2\t\t\t\t\t\t\t',
-      'd4e5f6a\tN/A\tcrash\ttimeout_750s\t3\t\t\t\t\t\t\t',
-      'e5f6a7b\t0.991200\tkeep\timproved_val_bpb_0.9912\t4\t\t\t\t\t\t\t',
-      'f6a7b8c\tN/A\tcrash\tmetric_parse_failed\t5\t\t\t\t\t\t\t',
-      '0a1b2c3\t0.990000\tkeep\thalve lr then warmup\t6\t\t\t\t\t\t\t',
+      'a1b2c3d\t0.997900\tkeep\timproved_val_bpb_0.9979\t0\t\t\t\t\t\t\t\t',
+      'b2c3d4e\t1.002300\tdiscard\tno_improvement_1.0023_vs_0.9979\t1\t\t\t\t\t\t\t\t',
+      'c3d4e5f\tN/A\tcrash\texit_1\t2\t\t\t\t\t\t\t\t',
+      'd4e5f6a\tN/A\tcrash\ttimeout_750s\t3\t\t\t\t\t\t\t\t',
+      'e5f6a7b\t0.991200\tkeep\timproved_val_bpb_0.9912\t4\t\t\t\t\t\t\t\t',
+      'f6a7b8c\tN/A\tcrash\tmetric_parse_failed\t5\t\t\t\t\t\t\t\t',
+      '0a1b2c3\t0.990000\tkeep\thalve lr then warmup\t6\t\t\t\t\t\t\t\t',
     ];
     expect(await fs.readFile(file, 'utf8')).toBe(HEADER + upgraded.map((line) => `${line}\n`).join(''));
     expect(ledger.rows().map((r) => [r.iteration, r.status, r.metric])).toEqual([
@@ -137,7 +137,7 @@ describe('Ledger.open', () => {
     await ledger.close();
 
     const text = await fs.readFile(file, 'utf8');
-    expect(text.endsWith('1b2c3d4\t0.985000\tkeep\trope theta 5e5\t7\t2025-03-01T10:00:00.000Z\t12.3\timproved\tclaude\t0.420000\t1200\t345\n')).toBe(true);
+    expect(text.endsWith('1b2c3d4\t0.985000\tkeep\trope theta 5e5\t7\t2025-03-01T10:00:00.000Z\t12.3\timproved\tclaude\t0.420000\t1200\t345\t\n')).toBe(true);
     expect(readLikeSeed(text)).toEqual([
       { commit: 'a1b2c3d', metric: 0.9979, status: 'keep', description: 'improved_val_bpb_0.9979' },
       { commit: 'b2c3d4e', metric: 1.0023, status: 'discard', description: 'no_improvement_1.0023_vs_0.9979' },
@@ -159,8 +159,40 @@ describe('Ledger.open', () => {
     const upgrades: UpgradeInfo[] = [];
     const ledger = await Ledger.open(file, { onUpgrade: (info) => upgrades.push(info) });
     expect(upgrades.map((u) => u.from.length)).toEqual([5]);
-    expect(await fs.readFile(file, 'utf8')).toBe(`${HEADER}abc\t0.500000\tkeep\tbaseline\t5\t\t\t\t\t\t\t\nabd\tN/A\tcrash\tboom\t6\t\t\t\t\t\t\t\n`);
+    expect(await fs.readFile(file, 'utf8')).toBe(`${HEADER}abc\t0.500000\tkeep\tbaseline\t5\t\t\t\t\t\t\t\t\nabd\tN/A\tcrash\tboom\t6\t\t\t\t\t\t\t\t\n`);
     expect(ledger.nextIteration()).toBe(7);
+  });
+
+  it('upgrades a 12-column file (before the detail column), a 4-field row the skill appended included', async () => {
+    const v12 = HEADER.replace('\tdetail\n', '\n');
+    const { file } = await setup(
+      v12 +
+        'a1b2c3d\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\n' +
+        'c3d4e5f\tN/A\tcrash\tOOM\t1\t2025-03-01T10:12:00.000Z\t41.7\teval_exit\tclaude\t0.120000\t15000\t900\n' +
+        'f6a7b8c\tN/A\tcrash\texit_1\n',
+    );
+    const upgrades: UpgradeInfo[] = [];
+    const ledger = await Ledger.open(file, { onUpgrade: (info) => upgrades.push(info) });
+    expect(upgrades.map((u) => u.to)).toEqual([[...LEDGER_COLUMNS]]);
+    expect(await fs.readFile(file, 'utf8')).toBe(
+      HEADER +
+        'a1b2c3d\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\t\n' +
+        'c3d4e5f\tN/A\tcrash\tOOM\t1\t2025-03-01T10:12:00.000Z\t41.7\teval_exit\tclaude\t0.120000\t15000\t900\t\n' +
+        'f6a7b8c\tN/A\tcrash\texit_1\t2\t\t\t\t\t\t\t\t\n',
+    );
+    await ledger.append(row({ commit: 'e5f6a7b', metric: null, status: 'crash', description: 'x', iteration: 3, reason: 'eval_exit', detail: "eval_exit 1: SyntaxError: expected ':' (train.py:41)" }));
+    await ledger.close();
+    expect(await fs.readFile(file, 'utf8')).toMatch(/\teval_exit\tcommand\t\t\t\teval_exit 1: SyntaxError: expected ':' \(train\.py:41\)\n$/);
+    // The skill keeps appending its 4 fields under our header: still a row, its detail empty.
+    await fs.appendFile(file, '0a1b2c3\t0.990000\tkeep\thalve lr\n');
+    const reopened = await Ledger.open(file);
+    expect(reopened.rows().map((r) => [r.iteration, r.detail])).toEqual([
+      [0, null],
+      [1, null],
+      [2, null],
+      [3, "eval_exit 1: SyntaxError: expected ':' (train.py:41)"],
+      [4, null],
+    ]);
   });
 
   it('upgrades a previous-version 9-column file, keeping every row, with the new columns empty', async () => {
@@ -172,13 +204,13 @@ describe('Ledger.open', () => {
       { file, from: ['commit', 'metric', 'status', 'description', 'iteration', 'timestamp', 'duration_s', 'reason', 'agent'], to: [...LEDGER_COLUMNS] },
     ]);
     expect(ledger.columns()).toEqual(LEDGER_COLUMNS);
-    // Every row and every value kept, byte for byte; only three empty fields added to each.
+    // Every row and every value kept, byte for byte; only four empty fields added to each.
     expect(await fs.readFile(file, 'utf8')).toBe(
       HEADER +
-        'a1b2c3d\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\n' +
-        'b2c3d4e\t1.002300\tdiscard\twider mlp\t1\t2025-03-01T10:06:00.000Z\t295.0\tno_improvement\tclaude\t\t\t\n' +
-        'c3d4e5f\tN/A\tcrash\tOOM\t2\t2025-03-01T10:12:00.000Z\t41.7\teval_exit\tclaude\t\t\t\n' +
-        'd4e5f6a\t0.991200\tkeep\thalve lr\t3\t\t\t\t\t\t\t\n',
+        'a1b2c3d\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\t\n' +
+        'b2c3d4e\t1.002300\tdiscard\twider mlp\t1\t2025-03-01T10:06:00.000Z\t295.0\tno_improvement\tclaude\t\t\t\t\n' +
+        'c3d4e5f\tN/A\tcrash\tOOM\t2\t2025-03-01T10:12:00.000Z\t41.7\teval_exit\tclaude\t\t\t\t\n' +
+        'd4e5f6a\t0.991200\tkeep\thalve lr\t3\t\t\t\t\t\t\t\t\n',
     );
     expect(ledger.rows()).toEqual([
       row({ commit: 'a1b2c3d', metric: 0.9979, durationS: 301.3 }),
@@ -191,7 +223,7 @@ describe('Ledger.open', () => {
 
     await ledger.append(row({ commit: 'e5f6a7b', metric: 0.98, description: 'rope', iteration: 4, reason: 'improved', agent: 'claude', costUsd: 0.0731, tokensIn: 20480, tokensOut: 1536 }));
     await ledger.close();
-    expect((await fs.readFile(file, 'utf8')).endsWith('e5f6a7b\t0.980000\tkeep\trope\t4\t2025-03-01T10:00:00.000Z\t12.3\timproved\tclaude\t0.073100\t20480\t1536\n')).toBe(true);
+    expect((await fs.readFile(file, 'utf8')).endsWith('e5f6a7b\t0.980000\tkeep\trope\t4\t2025-03-01T10:00:00.000Z\t12.3\timproved\tclaude\t0.073100\t20480\t1536\t\n')).toBe(true);
 
     // Upgraded once: the next open reads it as its own, without rewriting it.
     const before = await fs.stat(file);
@@ -204,7 +236,7 @@ describe('Ledger.open', () => {
   });
 
   it('repairs a torn last line: saves the fragment, cuts it off, and reports it', async () => {
-    const good = `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\n`;
+    const good = `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\n`;
     // Torn inside a 2-byte UTF-8 character: the saved bytes must be exactly what was on disk.
     const fragment = Buffer.concat([Buffer.from('def5678\t0.490000\tdiscard\tcaf'), Buffer.from('é').subarray(0, 1)]);
     const { dir, file } = await setup(Buffer.concat([Buffer.from(good), fragment]));
@@ -226,7 +258,7 @@ describe('Ledger.open', () => {
     const { file } = await setup(`${SEED_FILE}1234567\t0.98`);
     const events: string[] = [];
     const ledger = await Ledger.open(file, { onRepair: (i) => events.push(`repair ${i.tornBytes}`), onUpgrade: (i) => events.push(`upgrade ${i.from.length}→${i.to.length}`) });
-    expect(events).toEqual(['repair 12', 'upgrade 4→12']);
+    expect(events).toEqual(['repair 12', 'upgrade 4→13']);
     expect(ledger.rows()).toHaveLength(7);
     expect((await fs.readFile(file, 'utf8')).startsWith(HEADER)).toBe(true);
   });
@@ -241,7 +273,7 @@ describe('Ledger.open', () => {
   });
 
   it('refuses a corrupt middle line, naming file:line, and leaves the file as it was', async () => {
-    const text = `${HEADER}abc\t0.500000\tkeep\tbaseline\t0\t\t\t\t\t\t\t\nabd\tfast\tdiscard\tx\t1\t\t\t\t\t\t\t\nabe\t0.400000\tkeep\ty\t2\t\t\t\t\t\t\t\n`;
+    const text = `${HEADER}abc\t0.500000\tkeep\tbaseline\t0\t\t\t\t\t\t\t\t\nabd\tfast\tdiscard\tx\t1\t\t\t\t\t\t\t\t\nabe\t0.400000\tkeep\ty\t2\t\t\t\t\t\t\t\t\n`;
     const { dir, file } = await setup(text);
     const error = await rejection(Ledger.open(file));
     expect(error.code).toBe('LEDGER_CORRUPT');
@@ -253,9 +285,9 @@ describe('Ledger.open', () => {
   it('refuses a bad cost_usd, naming file:line and the column, and leaves the file as it was', async () => {
     const text =
       HEADER +
-      'abc\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tclaude\t0.012346\t15234\t872\n' +
-      'abd\t0.490000\tdiscard\tx\t1\t2025-03-01T10:06:00.000Z\t11.0\tno_improvement\tclaude\t0.12 USD\t15000\t900\n' +
-      'abe\t0.400000\tkeep\ty\t2\t\t\t\t\t\t\t\n';
+      'abc\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tclaude\t0.012346\t15234\t872\t\n' +
+      'abd\t0.490000\tdiscard\tx\t1\t2025-03-01T10:06:00.000Z\t11.0\tno_improvement\tclaude\t0.12 USD\t15000\t900\t\n' +
+      'abe\t0.400000\tkeep\ty\t2\t\t\t\t\t\t\t\t\n';
     const { dir, file } = await setup(text);
     const error = await rejection(Ledger.open(file));
     expect(error.code).toBe('LEDGER_CORRUPT');
@@ -300,8 +332,8 @@ describe('Ledger.append', () => {
       row({ commit: 'def5678', metric: null, status: 'crash', description: 'died\twith\ntabs', iteration: 1, durationS: 3.04, reason: 'eval_exit', costUsd: 0.0123456789, tokensIn: 15234, tokensOut: 0 }),
     );
     expect(await fs.readFile(file, 'utf8')).toBe(
-      `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\n` +
-        'def5678\tN/A\tcrash\tdied with tabs\t1\t2025-03-01T10:00:00.000Z\t3.0\teval_exit\tcommand\t0.012346\t15234\t0\n',
+      `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\n` +
+        'def5678\tN/A\tcrash\tdied with tabs\t1\t2025-03-01T10:00:00.000Z\t3.0\teval_exit\tcommand\t0.012346\t15234\t0\t\n',
     );
     expect(ledger.rows()[0]).toMatchObject({ costUsd: null, tokensIn: null, tokensOut: null });
     // In memory as a reader of the file sees it: the cost rounded to 6 decimals.
@@ -433,7 +465,7 @@ describe('Ledger: the file replaced during a run', () => {
     await replaceByRename(file, (text) => `${text}garbage line\n`);
     const error = await rejection(ledger.append(row({ iteration: 1 })));
     expect(error.code).toBe('LEDGER_CORRUPT');
-    expect(error.message).toContain(`${file} was replaced during the run and no longer reads as a ledger: ${file}:3: expected 12 tab-separated fields`);
+    expect(error.message).toContain(`${file} was replaced during the run and no longer reads as a ledger: ${file}:3: expected 13 tab-separated fields`);
     expect(error.message).toContain('runs/00001/result.json');
     const lines = (await fs.readFile(file, 'utf8')).split('\n');
     expect([lines.length, lines[2]]).toEqual([4, 'garbage line']); // header, row 0, the garbage, '': nothing appended

@@ -11,10 +11,12 @@ describe('summarizeRows', () => {
   it('is all zeros and nulls for an empty ledger', () => {
     expect(summarizeRows([], 'lower')).toEqual({
       iterations: 0,
+      experiments: 0,
       keeps: 0,
       discards: 0,
       crashes: 0,
       baseline: null,
+      baselineRow: null,
       best: null,
       bestRow: null,
       improvement: null,
@@ -24,9 +26,9 @@ describe('summarizeRows', () => {
   });
 
   it('counts rows, finds baseline and best, and measures the improvement (lower is better)', () => {
-    const rows = [r('keep', 2, 'baseline (unmodified)', 'baseline'), r('discard', 2.5), r('keep', 1.5), r('crash', null), r('keep', 1.6), r('discard', 1.0), r('crash', null), r('crash', null)];
+    const rows = [r('keep', 2, 'baseline (unmodified)', 'baseline'), r('discard', 2.5), r('keep', 1.5), r('crash', null), r('discard', 1.0), r('crash', null), r('crash', null)];
     const s = summarizeRows(rows, 'lower');
-    expect(s).toMatchObject({ iterations: 8, keeps: 3, discards: 2, crashes: 3, baseline: 2, best: 1.5, improvement: -0.5, improvementPct: 25, consecutiveCrashes: 2 });
+    expect(s).toMatchObject({ iterations: 7, experiments: 6, keeps: 2, discards: 2, crashes: 3, baseline: 2, best: 1.5, improvement: -0.5, improvementPct: 25, consecutiveCrashes: 2 });
     expect(s.bestRow).toBe(rows[2]); // a discard with a better metric is not the best: it was not kept
   });
 
@@ -55,12 +57,26 @@ describe('summarizeRows', () => {
     expect(summarizeRows(rows, 'lower')).toMatchObject({ baseline: 6, best: 6, improvement: 0, improvementPct: 0 });
   });
 
-  it('keeps the earliest row on a tie, and has no percentage for a zero baseline', () => {
+  it('the best is the last keep (what the loop continues from), and no percentage for a zero baseline', () => {
     const rows = [r('keep', 0, 'baseline'), r('keep', 3), r('keep', 3)];
     const s = summarizeRows(rows, 'higher');
-    expect(s.bestRow).toBe(rows[1]);
+    expect(s.bestRow).toBe(rows[2]);
     expect(s.improvement).toBe(3);
     expect(s.improvementPct).toBeNull();
+  });
+
+  it('after a reset, the best is the keep it restored, not the minimum over all keeps; a reset is no experiment', () => {
+    const rows = [r('keep', 10, 'baseline', 'baseline'), r('keep', 8, 'a', 'improved'), r('keep', 6, 'b', 'improved'), r('keep', 4, 'c', 'improved'), r('keep', 8, 'reset to iteration 1 (undoes keeps 2, 3)', 'reset'), r('discard', 9, 'd', 'no_improvement')];
+    const s = summarizeRows(rows, 'lower');
+    expect(s).toMatchObject({ best: 8, baseline: 10, improvementPct: 20, experiments: 4, keeps: 5 });
+    expect(s.bestRow).toBe(rows[4]);
+  });
+
+  it("after a rebase, the new baseline row is the baseline and the best until something beats it", () => {
+    const rows = [r('keep', 10, 'baseline', 'baseline'), r('keep', 8, 'a', 'improved'), r('keep', 20, 'baseline after rebase onto main@abc1234 (1 keep carried)', 'baseline'), r('keep', 15, 'b', 'improved')];
+    const s = summarizeRows(rows, 'lower');
+    expect(s).toMatchObject({ baseline: 20, best: 15, improvementPct: 25, experiments: 2 });
+    expect(s.baselineRow).toBe(rows[2]);
   });
 
   it('counts a ledger of only crashes as one streak', () => {

@@ -6,7 +6,7 @@ import { row } from '../helpers/ledger-row.js';
 
 const FILE = '/exp/results.tsv';
 /** Pinned byte for byte: a change to LEDGER_COLUMNS must show up here. */
-const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\n';
+const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\tdetail\n';
 /** The header of the previous version, before cost_usd, tokens_in, tokens_out. */
 const V9_HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\n';
 
@@ -31,20 +31,25 @@ describe('LEDGER_COLUMNS', () => {
 describe('formatRow', () => {
   it('writes every column in the given order, ending in a newline', () => {
     expect(formatRow(row({ metric: 0.9979, durationS: 301.26, costUsd: 0.0123456789, tokensIn: 15234, tokensOut: 872 }), LEDGER_COLUMNS)).toBe(
-      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t0.012346\t15234\t872\n',
+      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t0.012346\t15234\t872\t\n',
     );
     expect(formatRow(row({ metric: 0.9979, durationS: 301.26 }), LEDGER_COLUMNS)).toBe(
-      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\n',
+      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\t\n',
     );
     expect(formatRow(row(), ['agent', 'description', 'commit', 'hypothesis', 'metric'])).toBe('command\tbaseline\tabc1234\t\t0.500000\n');
   });
 
   it('writes N/A for no metric and empty fields for nulls', () => {
     const crash = row({ metric: null, status: 'crash', description: 'exit 1', iteration: 7, timestamp: null, durationS: null, reason: null, agent: null });
-    expect(formatRow(crash, LEDGER_COLUMNS)).toBe('abc1234\tN/A\tcrash\texit 1\t7\t\t\t\t\t\t\t\n');
-    // A row built without the optional cost fields (older callers) writes them empty too.
-    const { costUsd: _c, tokensIn: _i, tokensOut: _o, ...withoutCost } = row();
-    expect(formatRow(withoutCost, LEDGER_COLUMNS)).toBe('abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\n');
+    expect(formatRow(crash, LEDGER_COLUMNS)).toBe('abc1234\tN/A\tcrash\texit 1\t7\t\t\t\t\t\t\t\t\n');
+    // A row built without the optional cost and detail fields (older callers) writes them empty too.
+    const { costUsd: _c, tokensIn: _i, tokensOut: _o, detail: _d, ...withoutCost } = row();
+    expect(formatRow(withoutCost, LEDGER_COLUMNS)).toBe('abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\n');
+  });
+
+  it('writes detail last, on one line', () => {
+    const crash = row({ metric: null, status: 'crash', reason: 'eval_exit', detail: "eval_exit 1: SyntaxError: expected ':'\t(train.py:41)\n" });
+    expect(formatRow(crash, LEDGER_COLUMNS)).toMatch(/\teval_exit\tcommand\t\t\t\teval_exit 1: SyntaxError: expected ':' \(train\.py:41\)\n$/);
   });
 
   it('writes cost_usd as %.6f and tokens as integers, each empty when null', () => {
@@ -87,7 +92,7 @@ describe('parseLedgerText', () => {
     const rows = [
       row(),
       row({ commit: 'def5678', metric: 0.491234, status: 'discard', description: 'wider mlp', iteration: 1, reason: 'no_improvement', agent: 'claude', costUsd: 0.123456, tokensIn: 15234, tokensOut: 872 }),
-      row({ commit: 'fed9876', metric: null, status: 'crash', description: 'OOM', iteration: 2, durationS: 0, reason: 'eval_exit', costUsd: 0, tokensIn: 0, tokensOut: null }),
+      row({ commit: 'fed9876', metric: null, status: 'crash', description: 'OOM', iteration: 2, durationS: 0, reason: 'eval_exit', costUsd: 0, tokensIn: 0, tokensOut: null, detail: 'eval_exit 1: torch.OutOfMemoryError: CUDA out of memory (train.py:9)' }),
       row({ commit: '0123abc', metric: -12.5, status: 'keep', description: 'x', iteration: 3, timestamp: null, durationS: null, reason: null, agent: null }),
     ];
     const text = HEADER + rows.map((r) => formatRow(r, LEDGER_COLUMNS)).join('');
@@ -97,14 +102,15 @@ describe('parseLedgerText', () => {
   it('reads cost_usd and tokens as numbers, and empty fields as null', () => {
     const text =
       HEADER +
-      'abc\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tclaude\t0.012346\t15234\t872\n' +
-      'abd\tN/A\tcrash\tboom\t1\t2025-03-01T10:01:00.000Z\t3.0\tagent_exit\tclaude\t\t\t\n' +
-      'abe\t0.400000\tkeep\ty\t2\t\t\t\tcodex\t1.5\t0\t\n';
+      'abc\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tclaude\t0.012346\t15234\t872\t\n' +
+      'abd\tN/A\tcrash\tboom\t1\t2025-03-01T10:01:00.000Z\t3.0\tagent_exit\tclaude\t\t\t\tagent_exit: Error: overloaded\n' +
+      'abe\t0.400000\tkeep\ty\t2\t\t\t\tcodex\t1.5\t0\t\t\n';
     expect(parseLedgerText(text, FILE).rows.map((r) => [r.costUsd, r.tokensIn, r.tokensOut])).toEqual([
       [0.012346, 15234, 872],
       [null, null, null],
       [1.5, 0, null],
     ]);
+    expect(parseLedgerText(text, FILE).rows.map((r) => r.detail)).toEqual([null, 'agent_exit: Error: overloaded', null]);
   });
 
   it('reads a previous-version 9-column file without setting the cost and token fields', () => {
@@ -164,46 +170,47 @@ describe('parseLedgerText', () => {
 
   it('refuses a bad middle line, naming file:line, the column, what was expected and found', () => {
     const good = formatRow(row(), LEDGER_COLUMNS);
-    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkept\tx\t1\t\t\t\t\t\t\t\n${good}`)).toBe(
+    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkept\tx\t1\t\t\t\t\t\t\t\t\n${good}`)).toBe(
       '/exp/results.tsv:3: column status: expected keep, discard or crash, found "kept"',
     );
-    expect(corruptMessage(`${HEADER}abc\tNaN\tkeep\tx\t0\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "NaN"');
-    expect(corruptMessage(`${HEADER}abc\t0.5 ms\tkeep\tx\t0\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "0.5 ms"');
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t-1\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found "-1"');
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found ""');
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\tfast\t\t\t\t\t\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\tNaN\tkeep\tx\t0\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "NaN"');
+    expect(corruptMessage(`${HEADER}abc\t0.5 ms\tkeep\tx\t0\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "0.5 ms"');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t-1\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found "-1"');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found ""');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\tfast\t\t\t\t\t\t\n`)).toBe(
       '/exp/results.tsv:2: column duration_s: expected a non-negative number of seconds or nothing, found "fast"',
     );
   });
 
   it('refuses a bad cost_usd or token count, naming file:line and the column', () => {
     const good = formatRow(row(), LEDGER_COLUMNS);
-    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkeep\tx\t1\t\t\t\tclaude\t$0.12\t100\t20\n${good}`)).toBe(
+    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkeep\tx\t1\t\t\t\tclaude\t$0.12\t100\t20\t\n${good}`)).toBe(
       '/exp/results.tsv:3: column cost_usd: expected a non-negative number or nothing, found "$0.12"',
     );
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t-0.5\t\t\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t-0.5\t\t\t\n`)).toBe(
       '/exp/results.tsv:2: column cost_usd: expected a non-negative number or nothing, found "-0.5"',
     );
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\tNaN\t\t\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\tNaN\t\t\t\n`)).toBe(
       '/exp/results.tsv:2: column cost_usd: expected a non-negative number or nothing, found "NaN"',
     );
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t\t12k\t\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t\t12k\t\t\n`)).toBe(
       '/exp/results.tsv:2: column tokens_in: expected a non-negative number or nothing, found "12k"',
     );
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t\t\t-3\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t\t\t-3\t\n`)).toBe(
       '/exp/results.tsv:2: column tokens_out: expected a non-negative number or nothing, found "-3"',
     );
   });
 
   it('refuses a wrong field count, except for rows the skill wrote', () => {
     // Looks like ours (an iteration number in the 5th field), with one field too many: refused.
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tsplit\t0\t\t\t\t\t\t\t\t\n`)).toBe(
-      '/exp/results.tsv:2: expected 12 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out), found 13: "abc\\t0.5\\tkeep\\tsplit\\t0\\t\\t\\t\\t\\t\\t\\t\\t"',
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tsplit\t0\t\t\t\t\t\t\t\t\t\n`)).toBe(
+      '/exp/results.tsv:2: expected 13 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out, detail), found 14: "abc\\t0.5\\tkeep\\tsplit\\t0\\t\\t\\t\\t\\t\\t\\t\\t\\t"',
     );
-    // A previous-version 9-field row (an older autoresearch) appended to an upgraded file: refused too.
+    // A previous-version 9- or 12-field row (an older autoresearch) appended to an upgraded file: refused too.
     expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tcommand\n`)).toBe(
-      '/exp/results.tsv:2: expected 12 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out), found 9: "abc\\t0.5\\tkeep\\tx\\t0\\t\\t\\t\\tcommand"',
+      '/exp/results.tsv:2: expected 13 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out, detail), found 9: "abc\\t0.5\\tkeep\\tx\\t0\\t\\t\\t\\tcommand"',
     );
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tcommand\t\t\t\n`)).toMatch(/^\/exp\/results\.tsv:2: expected 13 tab-separated fields .*, found 12: /);
     expect(corruptMessage('commit\tmetric\tstatus\tdescription\nabc\t0.5\tkeep\n')).toBe(
       '/exp/results.tsv:2: expected 4 tab-separated fields (commit, metric, status, description), found 3: "abc\\t0.5\\tkeep"',
     );
@@ -246,6 +253,6 @@ describe('parseLedgerText', () => {
     ]);
     const wide = `${HEADER}${formatRow(row({ iteration: 0 }), LEDGER_COLUMNS)}abc\t1.000000\tkeep\tfirst line\nsecond line\n`;
     expect(parseLedgerText(wide, FILE).rows.map((r) => r.description)).toEqual(['baseline', 'first line second line']);
-    expect(corruptMessage(`${HEADER}${formatRow(row({ iteration: 0 }), LEDGER_COLUMNS)}second line\n`)).toMatch(/^\/exp\/results\.tsv:3: expected 12 tab-separated fields/);
+    expect(corruptMessage(`${HEADER}${formatRow(row({ iteration: 0 }), LEDGER_COLUMNS)}second line\n`)).toMatch(/^\/exp\/results\.tsv:3: expected 13 tab-separated fields/);
   });
 });

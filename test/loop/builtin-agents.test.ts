@@ -139,8 +139,10 @@ describe('built-in agents', () => {
       ['crash', 'agent_exit', 'codex'],
     ]);
     const result = JSON.parse(await fs.readFile(path.join(project.expDir, 'runs', '00001', 'result.json'), 'utf8'));
-    expect(result.detail.length).toBeGreaterThan(0);
-    expect(r.stderr).toContain(`no known quota signature; its output, verbatim: ${result.detail}`);
+    expect(result.technicalDetail.length).toBeGreaterThan(0);
+    expect(r.stderr).toContain(`no known quota signature; its output, verbatim: ${result.technicalDetail}`);
+    // The row's why: the first meaningful line of that output.
+    expect(result.detail).toBe('agent_exit: sandbox error: command was killed by a signal');
   });
 
   for (const [agent, scenario, said] of [
@@ -157,7 +159,12 @@ describe('built-in agents', () => {
         ['crash', 'agent_exit', agent],
       ]);
       const result = JSON.parse(await fs.readFile(path.join(project.expDir, 'runs', '00001', 'result.json'), 'utf8'));
-      expect(result.detail).toMatch(said);
+      expect(result.technicalDetail).toMatch(said);
+      // The row's why: the message we wrote for it, from its start (one line, cut at 160 characters).
+      const row = (await project.rows())[1];
+      expect(row?.detail).toBe(result.detail);
+      expect(result.detail.length).toBeLessThanOrEqual(160);
+      expect(result.technicalDetail.replace(/\s*\n\s*/g, ' ').startsWith(result.detail.replace(/^agent_exit: /, '').replace(/…$/, ''))).toBe(true);
       expect(r.stderr).toMatch(new RegExp(`agent ${agent} failed: `));
       expect(r.stderr).not.toMatch(/no known quota signature/);
     });

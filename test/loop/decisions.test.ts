@@ -66,7 +66,8 @@ describe('one experiment, every decision', () => {
     expect(await fs.readFile(path.join(run1, 'prompt.md'), 'utf8')).toMatch(/score \(lower is better\)[\s\S]*Best so far: 10\.000000/);
     expect(await fs.readFile(path.join(run1, 'eval.log'), 'utf8')).toContain('score: 5');
     const result = JSON.parse(await fs.readFile(path.join(project.expDir, 'runs', '00004', 'result.json'), 'utf8'));
-    expect(result.detail).toBe('changed outside scope: other.txt');
+    expect(result.technicalDetail).toBe('changed outside scope: other.txt');
+    expect(result.detail).toBe('scope_violation: other.txt is outside scope (value.txt)');
     expect(r.stdout).toMatch(/summary test\/exp/);
     expect(r.stdout).toMatch(/best score: 1; baseline 10 \(\+90\.00% vs baseline\)/);
   });

@@ -11,6 +11,8 @@ describe('stops and exit codes', () => {
     const tripped = await runCli(['--path', project.root, 'run', project.id], { env: project.env });
     expect(tripped.exitCode).toBe(3);
     expect(tripped.stderr).toMatch(/tripped: 2 consecutive crashes.*autoresearch resume test\/exp/);
+    // The breaker quotes the last crash's why: what `status` shows for the tripped experiment.
+    expect(tripped.stderr).toMatch(/2 consecutive crashes; last: eval_exit \d+: .*broken\.sh.* \(max_consecutive_crashes: 2\)/);
     expect((await project.rows()).map((r) => [r.status, r.reason])).toEqual([
       ['crash', 'eval_exit'],
       ['crash', 'eval_exit'],

@@ -20,7 +20,7 @@ function row(over: Partial<LedgerRow> = {}): LedgerRow {
 }
 
 function run(over: RunRecord = {}): RunRecord {
-  return { iteration: 3, commit: 'abc1234', commitFull: 'abc1234'.padEnd(40, '0'), base: 'def5678'.padEnd(40, '0'), detail: 'exit code 1', agentMs: 60_000, evalMs: 50_000, agentReport: null, ...over };
+  return { iteration: 3, commit: 'abc1234', commitFull: 'abc1234'.padEnd(40, '0'), base: 'def5678'.padEnd(40, '0'), technicalDetail: 'exit code 1', agentMs: 60_000, evalMs: 50_000, agentReport: null, ...over };
 }
 
 const classify = (input: Partial<FailureInput> = {}) => classifyFailure({ row: row(), run: run(), logTail: '', ...input });
@@ -37,15 +37,15 @@ describe('classifyFailure', () => {
 
   it('an evaluation that fails with its own error is the candidate’s fault', () => {
     expect(classify({ logTail: PY_ERROR })).toMatchObject({ class: 'candidate', reason: 'eval_exit', side: 'eval', evidence: 'exit 1' });
-    expect(classify({ row: row({ reason: 'eval_signal' }), run: run({ detail: 'killed by SIGSEGV' }) })).toMatchObject({ class: 'candidate', evidence: 'killed by SIGSEGV' });
+    expect(classify({ row: row({ reason: 'eval_signal' }), run: run({ technicalDetail: 'killed by SIGSEGV' }) })).toMatchObject({ class: 'candidate', evidence: 'killed by SIGSEGV' });
   });
 
   it('infrastructure: spawn errors, exit 127/126, command not found, machine errors', () => {
-    expect(classify({ row: row({ reason: 'eval_spawn' }), run: run({ detail: 'spawn /bin/sh ENOENT' }) })).toMatchObject({ class: 'infrastructure', evidence: 'could not start the evaluation' });
+    expect(classify({ row: row({ reason: 'eval_spawn' }), run: run({ technicalDetail: 'spawn /bin/sh ENOENT' }) })).toMatchObject({ class: 'infrastructure', evidence: 'could not start the evaluation' });
     expect(classify({ row: row({ reason: 'agent_spawn' }) })).toMatchObject({ class: 'infrastructure', side: 'agent', evidence: 'could not start the agent' });
     expect(classify({ row: row({ reason: 'setup_failed' }) })).toMatchObject({ class: 'infrastructure', side: 'setup' });
-    expect(classify({ run: run({ detail: 'exit code 127' }) })).toMatchObject({ class: 'infrastructure', evidence: 'exit 127 (command not found)' });
-    expect(classify({ run: run({ detail: 'exit code 126' }) })).toMatchObject({ class: 'infrastructure', evidence: 'exit 126 (command not executable)' });
+    expect(classify({ run: run({ technicalDetail: 'exit code 127' }) })).toMatchObject({ class: 'infrastructure', evidence: 'exit 127 (command not found)' });
+    expect(classify({ run: run({ technicalDetail: 'exit code 126' }) })).toMatchObject({ class: 'infrastructure', evidence: 'exit 126 (command not executable)' });
     for (const tail of [
       'evaluate.sh: 3: python9: not found\n', // dash
       'plan-agent.sh: 9: eval: claude-9: not found\n', // dash, through eval
@@ -77,10 +77,10 @@ describe('classifyFailure', () => {
 
   it('agent failures: infrastructure when the agent failed within seconds or spent nothing, else its own class', () => {
     const agentExit = row({ reason: 'agent_exit' });
-    expect(classify({ row: agentExit, run: run({ agentMs: 800, detail: 'Error: not logged in' }) })).toMatchObject({ class: 'infrastructure', side: 'agent', evidence: 'the agent failed after 0.8s' });
+    expect(classify({ row: agentExit, run: run({ agentMs: 800, technicalDetail: 'Error: not logged in' }) })).toMatchObject({ class: 'infrastructure', side: 'agent', evidence: 'the agent failed after 0.8s' });
     expect(classify({ row: row({ reason: 'agent_exit', costUsd: 0 }), run: run({ agentMs: 90_000 }) })).toMatchObject({ class: 'infrastructure', evidence: 'the agent failed without spending anything' });
     expect(classify({ row: agentExit, run: run({ agentMs: 90_000, agentReport: { costUsd: 0 } }) })?.class).toBe('infrastructure');
-    expect(classify({ row: agentExit, run: run({ agentMs: 90_000, detail: 'max turns reached' }), logTail: 'max turns reached\n' })).toMatchObject({ class: 'agent', side: 'agent' });
+    expect(classify({ row: agentExit, run: run({ agentMs: 90_000, technicalDetail: 'max turns reached' }), logTail: 'max turns reached\n' })).toMatchObject({ class: 'agent', side: 'agent' });
     // Unknown cost (null) is not zero cost.
     expect(classify({ row: agentExit, run: run({ agentMs: 90_000, agentReport: { costUsd: null } }) })?.class).toBe('agent');
     // Without result.json, the row's duration stands in for the agent's time.
@@ -88,7 +88,7 @@ describe('classifyFailure', () => {
   });
 
   it('timeouts and metric-parse failures', () => {
-    expect(classify({ row: row({ reason: 'eval_timeout' }), run: run({ detail: 'killed after 25s (eval_timeout)' }) })).toMatchObject({ class: 'timeout', side: 'eval' });
+    expect(classify({ row: row({ reason: 'eval_timeout' }), run: run({ technicalDetail: 'killed after 25s (eval_timeout)' }) })).toMatchObject({ class: 'timeout', side: 'eval' });
     expect(classify({ row: row({ reason: 'agent_timeout' }) })).toMatchObject({ class: 'timeout', side: 'agent' });
     // An agent that hung without spending anything (an interactive login prompt) is the machine's problem.
     expect(classify({ row: row({ reason: 'agent_timeout', costUsd: 0 }) })?.class).toBe('infrastructure');
@@ -98,7 +98,7 @@ describe('classifyFailure', () => {
 
   it('scope violations carry the out-of-scope paths from result.json', () => {
     const discard = row({ status: 'discard', reason: 'scope_violation' });
-    expect(classify({ row: discard, run: run({ detail: 'changed outside scope: other.txt, src/a b.py' }) })).toMatchObject({
+    expect(classify({ row: discard, run: run({ technicalDetail: 'changed outside scope: other.txt, src/a b.py' }) })).toMatchObject({
       class: 'scope_violation',
       paths: ['other.txt', 'src/a b.py'],
       evidence: 'changed other.txt, src/a b.py',

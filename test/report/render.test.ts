@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { LedgerRow } from '../../src/ledger/types.js';
 import { analyze, type IterationInput } from '../../src/report/analyze.js';
 import { parseRunRecord } from '../../src/report/build-report.js';
-import { duration, iterationRanges, renderReport, rerunCommandLine, tailLines, type ReportContext } from '../../src/report/render.js';
+import { DIFF_LINES_PER_KEEP, DIFF_LINES_TOTAL, duration, iterationRanges, renderReport, rerunCommandLine, tailLines, wholePercents, type KeepDiff, type ReportContext } from '../../src/report/render.js';
 
 const ctx: ReportContext = {
   id: 'test/exp',
@@ -15,12 +15,12 @@ const ctx: ReportContext = {
   evalTimeoutMs: 25_000,
   agentTimeoutMs: 1_800_000,
   allowedPaths: ['value.txt'],
-  diffstats: new Map(),
+  diffs: new Map(),
 };
 
 function input(over: Partial<LedgerRow>, extra: Partial<IterationInput> = {}): IterationInput {
   const row: LedgerRow = { commit: 'abc1234', metric: null, status: 'crash', description: 'x', iteration: 1, timestamp: null, durationS: 100, reason: 'eval_exit', agent: 'command', costUsd: null, ...over };
-  return { row, run: { iteration: row.iteration, agentMs: 60_000, evalMs: 30_000, detail: 'exit code 1' }, logFile: 'runs/00001/eval.log', logTail: '', ...extra };
+  return { row, run: { iteration: row.iteration, agentMs: 60_000, evalMs: 30_000, technicalDetail: 'exit code 1' }, logFile: 'runs/00001/eval.log', logTail: '', ...extra };
 }
 
 describe('report rendering', () => {
@@ -81,6 +81,30 @@ describe('report rendering', () => {
     expect(readme).toContain('1. **Iteration 2**, `abc1234`: big: 60.000000 → 90.000000 (+30.000000, +50.0% better)');
   });
 
+  it('time shares are whole percents that add up to 100', () => {
+    expect(wholePercents([1, 1, 1])).toEqual([34, 33, 33]);
+    expect(wholePercents([120, 90, 20, 50])).toEqual([43, 32, 7, 18]);
+    expect(wholePercents([0.2, 0.3, 99.5])).toEqual([0, 0, 100]);
+    expect(wholePercents([0, 0])).toEqual([0, 0]);
+    for (const values of [[5.9, 1.7, 2.5, 1.7], [1, 2, 3, 4, 5, 6, 7], [0.001, 1000]]) expect(wholePercents(values).reduce((a, b) => a + b)).toBe(100);
+  });
+
+  it("keeps' diffs: at most DIFF_LINES_PER_KEEP each and DIFF_LINES_TOTAL in all, then a pointer to git show", () => {
+    const keeps = [input({ iteration: 0, status: 'keep', reason: 'baseline', description: 'baseline', metric: 100, agent: null })];
+    const diffs = new Map<number, KeepDiff>();
+    for (let i = 1; i <= 7; i++) {
+      keeps.push(input({ iteration: i, status: 'keep', reason: 'improved', metric: 100 - i * i, commit: `c${i}` }));
+      diffs.set(i, { stat: ' f | 100 +', patch: Array.from({ length: 100 }, (_, n) => `+line ${n}`).join('\n') });
+    }
+    const { readme } = renderReport(analyze(keeps, 'lower'), { ...ctx, diffs });
+    const shown = readme.split('\n').filter((l) => l.startsWith('   +line')).length;
+    expect(shown).toBe(DIFF_LINES_TOTAL);
+    expect(DIFF_LINES_TOTAL % DIFF_LINES_PER_KEEP).toBe(0);
+    const full = DIFF_LINES_TOTAL / DIFF_LINES_PER_KEEP;
+    expect(readme.match(/ {3}… 40 more lines, see `git show c\d`/g)).toHaveLength(full);
+    expect(readme.match(/\(diff not shown: the report shows at most \d+ diff lines in all; see `git show c\d`\)/g)).toHaveLength(7 - full);
+  });
+
   it('an empty ledger still makes a report', () => {
     const { readme, failureFiles } = renderReport(analyze([], 'lower'), ctx);
     expect(readme).toContain('| Iterations | 0 |');
@@ -100,8 +124,13 @@ describe('report rendering', () => {
     expect(parseRunRecord('{"iteration": 3, "agentMs": "soon", "evalMs": 1200, "detail": null, "agentReport": {"costUsd": 0.1}}')).toEqual({
       iteration: 3,
       evalMs: 1200,
-      detail: null,
+      technicalDetail: null,
       agentReport: { costUsd: 0.1 },
     });
+  });
+
+  it('result.json: technicalDetail, or `detail` in a file written before the ledger had a detail column', () => {
+    expect(parseRunRecord('{"iteration": 3, "detail": "exit code 1"}')).toEqual({ iteration: 3, technicalDetail: 'exit code 1', agentReport: null });
+    expect(parseRunRecord('{"iteration": 3, "detail": "eval_exit 1: boom", "technicalDetail": "exit code 1"}')).toEqual({ iteration: 3, technicalDetail: 'exit code 1', agentReport: null });
   });
 });

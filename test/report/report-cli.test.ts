@@ -96,7 +96,9 @@ describe('autoresearch report', () => {
     const readmeFile = path.join(dir, 'README.md');
     expect(r.stdout.split('\n')[0]).toBe(readmeFile);
     // The test runs from elsewhere: the printed command says where the project is.
-    expect(r.stdout).toContain(`autoresearch --path ${project.root} rerun ${project.id} --iterations 4-7,13`);
+    // Iteration 13's agent failed before changing anything: no candidate, so not in the command.
+    expect(r.stdout.split('\n')).toContain(`  re-run the infrastructure failures once fixed: autoresearch --path ${project.root} rerun ${project.id} --iterations 4-7`);
+    expect(r.stdout).toContain('warning: iteration 13: an infrastructure failure with no candidate commit');
     const readme = await fs.readFile(readmeFile, 'utf8');
 
     // Summary.
@@ -110,7 +112,9 @@ describe('autoresearch report', () => {
     expect(summary).toContain(`| Best | 2.500000 (iteration 14, \`${rows[14]?.commit}\`) |`);
     expect(summary).toContain('| Improvement over baseline | -7.500000 (+75.0% better) |');
     expect(summary).toContain('| Agent cost | not reported (15 agent turns) |');
-    expect(summary).toMatch(/\| Time \| [\d.]+s in all: agent [\d.]+s \(\d+%\), evaluation [\d.]+s \(\d+%\), other [\d.]+s \(\d+%\) \|/);
+    const time = /\| Time \| [\d.]+s in all: agent [\d.]+s \((\d+)%\), evaluation [\d.]+s \((\d+)%\), other [\d.]+s \((\d+)%\) \|/.exec(summary);
+    expect(time, summary).not.toBeNull();
+    expect(time?.slice(1).reduce((sum, p) => sum + Number(p), 0)).toBe(100);
 
     // The overview: one line per class, in action order, with counts and iterations.
     const overview = section(readme, 'Failures');
@@ -125,23 +129,33 @@ describe('autoresearch report', () => {
 
     // Top improvements: by gain (5, 2, 0.5), each with its commit, delta and diffstat.
     const top = section(readme, 'Top improvements');
-    const ranked = [...top.matchAll(/^\d+\. \*\*Iteration (\d+)\*\*, `(\w+)`: (.*?): ([\d.]+) → ([\d.]+) \(([-+][\d.]+)/gm)].map((m) => m.slice(1));
+    const ranked = [...top.matchAll(/^\d+\. \*\*Iteration (\d+)\*\*, `(\w+)`: (.*?): ([\d.]+) → ([\d.]+) \(([-+][\d.]+), ([-+][\d.]+%) better\)$/gm)].map((m) => m.slice(1));
     expect(ranked).toEqual([
-      ['2', rows[2]?.commit, 'three', '8.000000', '3.000000', '-5.000000'],
-      ['1', rows[1]?.commit, 'eight', '10.000000', '8.000000', '-2.000000'],
-      ['14', rows[14]?.commit, 'two and a half', '3.000000', '2.500000', '-0.500000'],
+      ['2', rows[2]?.commit, 'three', '8.000000', '3.000000', '-5.000000', '+62.5%'],
+      ['1', rows[1]?.commit, 'eight', '10.000000', '8.000000', '-2.000000', '+20.0%'],
+      ['14', rows[14]?.commit, 'two and a half', '3.000000', '2.500000', '-0.500000', '+16.7%'],
     ]);
     expect(top.match(/value\.txt \| 2 \+-/g)?.length).toBe(3);
     expect(top).toContain('1 file changed, 1 insertion(+), 1 deletion(-)');
+    // Each keep's diff, parent → keep.
+    expect(top).toContain('   ```diff\n   diff --git a/value.txt b/value.txt\n');
+    expect(top).toContain('   -8\n   +3\n');
+    expect(top).toContain('   -3\n   +2.5\n');
 
     // Infrastructure: exit 127 in the evaluation, the same error from two candidates, a missing agent command.
     const infra = section(readme, 'Infrastructure failures');
     expect(tableIterations(infra)).toEqual([4, 5, 6, 7, 13]);
-    expect(infra).toContain(`autoresearch rerun ${project.id} --iterations 4-7,13`);
+    expect(infra).toContain(`autoresearch rerun ${project.id} --iterations 4-7\n`);
+    expect(infra).toContain('No candidate commit to re-run for iteration 13: the agent failed before changing anything');
+    expect(section(readme, 'Failures')).toContain(`\`autoresearch rerun ${project.id} --iterations 4-7\` (13: no candidate, nothing to rerun)`);
     // The printed command is one `rerun` accepts, and it selects exactly these rows.
-    const dry = await runCli(['--path', project.root, 'rerun', project.id, '--iterations', '4-7,13', '--dry-run'], { env });
+    const dry = await runCli(['--path', project.root, 'rerun', project.id, '--iterations', '4-7', '--dry-run'], { env });
     expect(dry.exitCode, dry.stderr).toBe(0);
-    expect([...dry.stdout.matchAll(/^\s+#(\d+) /gm)].map((m) => Number(m[1]))).toEqual([4, 5, 6, 7, 13]);
+    expect([...dry.stdout.matchAll(/^\s+#(\d+) /gm)].map((m) => Number(m[1]))).toEqual([4, 5, 6, 7]);
+    // What the report leaves out, rerun would skip: 13 has no candidate.
+    const skipped = await runCli(['--path', project.root, 'rerun', project.id, '--iterations', '13'], { env });
+    expect(skipped.exitCode, skipped.stderr).toBe(0);
+    expect(skipped.stdout).toContain('#13: no candidate commit to rerun (agent_exit); skipped');
     expect(infra).toMatch(/\| 4 \| `\w+` \| eval_exit \| exit 127 \(command not found\) \| two \|/);
     expect(infra).toMatch(/\| 6 \| `\w+` \| eval_exit \| the same error in 2 different candidates \(iterations 6, 7\) \| one and a half \|/);
     expect(infra).toMatch(/\| 13 \| `\w+` \| agent_exit \| command not found \|/);
@@ -178,8 +192,52 @@ describe('autoresearch report', () => {
     const infraFile = await fs.readFile(path.join(dir, 'failures', 'infrastructure.md'), 'utf8');
     expect([...infraFile.matchAll(/^## Iteration (\d+): (\w+)$/gm)].map((m) => `${m[1]}:${m[2]}`)).toEqual(['4:eval_exit', '5:eval_exit', '6:eval_exit', '7:eval_exit', '13:agent_exit']);
     expect(infraFile).toContain('- Detail: exit code 127');
+    expect(infraFile).toMatch(/^- Why: eval_exit 127: .*not found$/m);
     expect(await git(project.root, 'status', '--porcelain')).toBe('?? .autoresearch/');
     expect(await git(project.root, 'status', '--porcelain', '--untracked-files=all')).not.toContain('report/');
+  });
+
+  it('warns about a run of no_change rows, and caps each keep\'s diff with a pointer to git show', async () => {
+    const project = await makeProject({
+      config: { scope: 'value.txt, notes.txt', max_consecutive_no_change: '50' },
+      plan: [
+        // 100 lines of notes and a better value: a diff longer than the per-keep cap.
+        `seq 1 100 > notes.txt && echo 8 > value.txt && git add notes.txt && git commit -qam "eight, with notes"`,
+        'true',
+        'true',
+        'true',
+        'true',
+        `echo 7 > value.txt && git commit -qam "seven"`,
+        'true',
+        'true',
+      ],
+      files: { 'notes.txt': '' },
+    });
+    const run = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '8'], { env: project.env });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const rows = await project.rows();
+    expect(rows.map((r) => r.reason)).toEqual(['baseline', 'improved', 'no_change', 'no_change', 'no_change', 'no_change', 'improved', 'no_change', 'no_change']);
+
+    const r = await runCli(['--path', project.root, 'report', project.id], { env: project.env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const warning = 'iterations 2–5: 4 no_change in a row: the agent is not changing anything; check program.md / scope (value.txt, notes.txt)';
+    expect(r.stdout).toContain(`  warning: ${warning}`);
+    // Two in a row (7–8) is not yet a pattern; nothing to rerun either.
+    expect(r.stdout).not.toContain('iterations 7–8');
+    expect(r.stdout).not.toContain('rerun');
+    const readme = await fs.readFile(path.join(project.expDir, 'report', 'README.md'), 'utf8');
+    expect(section(readme, 'Warnings')).toContain(`- ${warning}`);
+    expect(readme).not.toContain('autoresearch rerun');
+
+    const top = section(readme, 'Top improvements');
+    const first = top.slice(top.indexOf('**Iteration 1**'), top.indexOf('**Iteration 6**'));
+    const diffLines = first.slice(first.indexOf('```diff\n') + 8, first.lastIndexOf('   ```')).trimEnd().split('\n');
+    expect(diffLines).toHaveLength(60);
+    expect(diffLines[0]).toBe('   diff --git a/notes.txt b/notes.txt');
+    const full = (await git(project.root, 'diff', `${rows[1]?.commit}^`, rows[1]?.commit as string)).split('\n');
+    expect(first).toContain(`   … ${full.length - 60} more lines, see \`git show ${rows[1]?.commit}\``);
+    // The short keep is shown whole.
+    expect(top.slice(top.indexOf('**Iteration 6**'))).toContain('   -8\n   +7\n   ```');
   });
 
   it('writes to --out, and a second report leaves no stale class file', async () => {

@@ -54,7 +54,7 @@ describe.each(['ml/train', 'python/skill'])('results %s', (id) => {
       expect(typeof o.iteration).toBe('number');
       expect(o.metric === null || typeof o.metric === 'number').toBe(true);
       for (const key of ['duration_s', 'cost_usd', 'tokens_in', 'tokens_out']) expect(o[key] === null || typeof o[key] === 'number').toBe(true);
-      for (const key of ['timestamp', 'reason', 'agent']) expect(o[key] === null || typeof o[key] === 'string').toBe(true);
+      for (const key of ['timestamp', 'reason', 'agent', 'detail']) expect(o[key] === null || typeof o[key] === 'string').toBe(true);
     }
     const rows = objects.map(
       (o): LedgerRow => ({
@@ -70,6 +70,7 @@ describe.each(['ml/train', 'python/skill'])('results %s', (id) => {
         costUsd: o.cost_usd as number | null,
         tokensIn: o.tokens_in as number | null,
         tokensOut: o.tokens_out as number | null,
+        detail: o.detail as string | null,
       }),
     );
     expect(rows).toEqual(expected[id]);

@@ -96,7 +96,7 @@ describe('results <id> --rebuild', () => {
     expect(r.stdout).toContain('with 9 rows (8 from runs/*/result.json, 1 carried over from the old file)');
     expect(r.stdout).toContain(`the old file is saved as ${path.join(e.dir, saved ?? '')}\n`);
     expect(r.stdout).toContain('carried over (no usable result.json): iterations 5\n');
-    expect(r.stdout).toMatch(/skipped results\.tsv:4: expected 12 tab-separated fields/);
+    expect(r.stdout).toMatch(/skipped results\.tsv:4: expected 13 tab-separated fields/);
     expect(r.stdout).toContain('skipped results.tsv:11: an unterminated last line (a torn write)');
     expect(r.stdout).toContain('skipped runs/00003.interrupted-1767225600000: an interrupted attempt (interrupted iterations write no row)');
     expect(r.stdout).toMatch(/skipped runs\/00005\/result\.json: does not parse: .*JSON/);

@@ -4,11 +4,13 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
+import { defaultSlotNames } from '../../core/slot-pool.js';
 import { daemonFiles, type DaemonInfo } from '../../daemon/daemon-files.js';
 import { runDaemon } from '../../daemon/daemon-main.js';
 import { defaultServiceOptions, serviceInstallPlan, writeServiceFile } from '../../daemon/service-units.js';
 import { readTail } from '../../fs/read-tail.js';
 import { takeEarlySignals } from '../early-signals.js';
+import { isOpen } from '../output-guard.js';
 import { isSameProcessAlive } from '../../process/process-identity.js';
 import { daemonRequest, liveDaemon } from '../daemon-client.js';
 import { printStatusTable } from './status.js';
@@ -25,7 +27,7 @@ export interface StartOptions {
 }
 
 export async function daemonStart(opts: StartOptions, out: (text: string) => void): Promise<number> {
-  const slots = opts.slots ?? Array.from({ length: opts.concurrency }, (_, i) => `slot-${i + 1}`);
+  const slots = opts.slots ?? defaultSlotNames(opts.concurrency);
   if (opts.foreground) {
     const code = await runDaemon({ projectRoot: opts.projectRoot, concurrency: opts.concurrency, slots });
     // Everything is stopped and logged (sync); a library timer (chokidar's) must not keep
@@ -81,9 +83,10 @@ export async function daemonStop(projectRoot: string, out: (text: string) => voi
 export async function daemonStatus(projectRoot: string, json: boolean, out: (text: string) => void): Promise<number> {
   const info = await liveDaemon(projectRoot);
   if (info === null) {
+    // Not running is not an error, but scripts must tell it from running: exit 3 (SPEC §8), as LSB's `status`.
     if (json) out(JSON.stringify({ daemon: null, experiments: [] }, null, 2) + '\n');
     else out('no daemon is running for this project (`autoresearch daemon start`)\n');
-    return EXIT.ok;
+    return EXIT.stopped;
   }
   const status = (await daemonRequest(info, 'GET', '/api/status')) as { daemon: { pid: number; uptime_s: number; root: string }; experiments: Parameters<typeof printStatusTable>[0] };
   if (json) {
@@ -121,8 +124,9 @@ export async function daemonLogs(projectRoot: string, follow: boolean, out: (tex
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    // Polling the size: simple, and it survives the file being recreated.
-    while (!stopping) {
+    // Polling the size: simple, and it survives the file being recreated. A closed stdout
+    // (`daemon logs -f | head`) ends it too, as `tail -f`.
+    while (!stopping && isOpen(process.stdout)) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, 250)))]);
       clearTimeout(timer);
@@ -159,7 +163,7 @@ function readRange(file: string, start: number, end: number): string {
 }
 
 export async function daemonInstall(
-  opts: { projectRoot: string; kind: 'systemd' | 'launchd'; print: boolean; force: boolean },
+  opts: { projectRoot: string; kind: 'systemd' | 'launchd'; print: boolean; force: boolean; daemonArgs?: string[] },
   out: (text: string) => void,
 ): Promise<number> {
   const home = os.homedir();
@@ -167,6 +171,7 @@ export async function daemonInstall(
     // The real file behind npm's bin symlink: the unit must not depend on how it was found.
     ...defaultServiceOptions({ project: opts.projectRoot, home, node: process.execPath, cli: fs.realpathSync(CLI), currentPath: process.env.PATH }),
     home,
+    daemonArgs: opts.daemonArgs ?? [],
     ...(process.env.XDG_CONFIG_HOME ? { configHome: process.env.XDG_CONFIG_HOME } : {}),
   });
   if (opts.print) {

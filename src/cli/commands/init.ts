@@ -1,9 +1,10 @@
-/** `autoresearch init <domain>/<name> ...` and `init --list-evaluators`. */
+/** `autoresearch init <domain>/<name> ... [--allow P] [--location project|user] [--force]` and `init --list-evaluators`. */
 import { parseExperimentId } from '../../config/experiment-id.js';
 import type { Direction, Scope } from '../../config/types.js';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
 import { runInitBaseline } from '../../experiment/init-baseline.js';
 import { initExperiment, listEvaluators } from '../../experiment/init-experiment.js';
+import { branchName } from '../../experiment/paths.js';
 import { installStopSignals } from '../stop-signals.js';
 
 export interface InitOptions {
@@ -17,12 +18,24 @@ export interface InitOptions {
   timeBudget?: string;
   agent?: string;
   evaluator?: string;
+  /** project or user: where the experiment lives. */
+  location?: string;
+  /** Deprecated name of --location (it clashed with the config key `scope`). */
   scope?: string;
+  /** The config key `scope`: paths the agent may change. */
+  allow?: string;
+  /** Replace an existing experiment of this id (its files and branch are set aside). */
+  force?: boolean;
   /** Run the evaluation once to show the baseline metric (default true; `--no-baseline`). */
   baseline?: boolean;
 }
 
-export async function initCommand(opts: InitOptions, out: (text: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function initCommand(
+  opts: InitOptions,
+  out: (text: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (text: string) => void = (text) => process.stderr.write(text),
+): Promise<number> {
   if (opts.listEvaluators) {
     const list = listEvaluators();
     const width = Math.max(...list.map((e) => e.name.length)) + 2;
@@ -41,14 +54,16 @@ export async function initCommand(opts: InitOptions, out: (text: string) => void
     throw new AutoresearchError('BAD_INPUT', `init: expected ${missing.join(', ')}, found none (e.g. --target train.py --eval "uv run train.py" --metric val_bpb)`);
   }
   const direction = parseChoice<Direction>('--direction', opts.direction, ['lower', 'higher']);
-  const scope = parseChoice<Scope>('--scope', opts.scope, ['project', 'user']);
+  const location = parseLocation(opts, warn);
   const id = parseExperimentId(opts.id);
-  const { dir, files, config, branchBackup } = await initExperiment({
+  const { dir, files, config, branchBackup, replaced } = await initExperiment({
     projectRoot: opts.projectRoot,
     id,
-    scope: scope ?? 'project',
+    location: location ?? 'project',
     target: opts.target as string,
     env,
+    force: opts.force === true,
+    ...(opts.allow === undefined ? {} : { allow: opts.allow }),
     ...(opts.metric === undefined ? {} : { metric: opts.metric }),
     ...(opts.eval === undefined ? {} : { evaluateCmd: opts.eval }),
     ...(direction === undefined ? {} : { direction }),
@@ -56,6 +71,12 @@ export async function initCommand(opts: InitOptions, out: (text: string) => void
     ...(opts.agent === undefined ? {} : { agent: opts.agent }),
     ...(opts.evaluator === undefined ? {} : { evaluator: opts.evaluator }),
   });
+  if (replaced !== null) {
+    if (replaced.archive !== null) out(`replaced experiment ${id.key}: its ${replaced.archived.join(', ')} are in ${replaced.archive}\n`);
+    if (replaced.branchBackup !== null) out(`  its branch ${branchName(id.key)} (tip ${replaced.branchBackup.tip.slice(0, 7)}) is kept as ${replaced.branchBackup.ref} (see: git log ${replaced.branchBackup.ref})\n`);
+    if (replaced.worktreeRemoved !== null) out(`  its worktree ${replaced.worktreeRemoved} was removed (the next run creates it again)\n`);
+    if (replaced.branchReset) out(`  ${branchName(id.key)} now points at HEAD\n`);
+  }
   out(`created experiment ${id.key} in ${dir}\n`);
   for (const f of files) out(`  ${f}\n`);
   if (branchBackup !== null) out(`note: ${branchBackup.message}\n`);
@@ -89,6 +110,27 @@ export async function initCommand(opts: InitOptions, out: (text: string) => void
   }
   out(`next: edit program.md, set \`agent:\` in config.cfg, then \`autoresearch run ${id.key}\`\n`);
   return EXIT.ok;
+}
+
+/**
+ * `--location project|user`. `--scope` was its name, which clashed with the config key `scope`
+ * (the paths the agent may change, now `--allow`): `--scope project|user` still works, with a
+ * one-line notice; any other `--scope` value was meant for `--allow`.
+ */
+function parseLocation(opts: Pick<InitOptions, 'location' | 'scope'>, warn: (text: string) => void): Scope | undefined {
+  if (opts.scope !== undefined) {
+    if (opts.scope !== 'project' && opts.scope !== 'user') {
+      throw new AutoresearchError(
+        'BAD_INPUT',
+        `--scope: expected project or user (the old name of --location), found \`${opts.scope}\`; for the paths the agent may change (config key \`scope\`) use --allow ${opts.scope}`,
+      );
+    }
+    if (opts.location !== undefined && opts.location !== opts.scope) {
+      throw new AutoresearchError('BAD_INPUT', `--location ${opts.location} and --scope ${opts.scope}: expected one location, found two; use --location only`);
+    }
+    warn(`note: init --scope ${opts.scope} is renamed --location ${opts.scope} (--scope will go away)\n`);
+  }
+  return parseChoice<Scope>('--location', opts.location ?? opts.scope, ['project', 'user']);
 }
 
 function parseChoice<T extends string>(flag: string, value: string | undefined, choices: readonly T[]): T | undefined {

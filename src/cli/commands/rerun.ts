@@ -10,7 +10,9 @@ import { resolveExperiment } from '../../config/discover.js';
 import { loadExperimentConfig } from '../../config/parse-config.js';
 import { AutoresearchError, EXIT } from '../../core/errors.js';
 import { openSession } from '../../experiment/open-session.js';
-import { candidateRef, experimentPaths, iterationPaths } from '../../experiment/paths.js';
+import { experimentPaths, iterationPaths } from '../../experiment/paths.js';
+import { rerunCandidate } from '../../experiment/rerun-candidate.js';
+import { isResetRow } from '../../ledger/summary.js';
 import { parseLedgerText } from '../../ledger/tsv-format.js';
 import type { LedgerRow } from '../../ledger/types.js';
 import { runIteration, type Rerun } from '../../loop/iteration.js';
@@ -40,7 +42,7 @@ export async function rerunCommand(opts: RerunOptions, out: (text: string) => vo
   }
   const text = fs.existsSync(paths.results) ? fs.readFileSync(paths.results, 'utf8') : '';
   const rows = parseLedgerText(text, paths.results).rows.filter(
-    (r) => (opts.statuses.length === 0 || opts.statuses.includes(r.status)) && (wanted === null || wanted.has(r.iteration)) && r.reason !== 'baseline',
+    (r) => (opts.statuses.length === 0 || opts.statuses.includes(r.status)) && (wanted === null || wanted.has(r.iteration)) && r.reason !== 'baseline' && !isResetRow(r), // a reset row repeats a keep: no candidate of its own
   );
   if (rows.length === 0) {
     out(`nothing to rerun: no row of ${config.id.key} matches\n`);
@@ -82,25 +84,15 @@ export async function rerunCommand(opts: RerunOptions, out: (text: string) => vo
   return EXIT.ok;
 }
 
-/** The candidate of a past row: its ref, else the full hash in its result.json, else its short hash. */
+/** The candidate of a past row (experiment/rerun-candidate.ts), as a rerun of it. */
 async function candidateOf(
   worktree: { resolveCommit(rev: string): Promise<string | null> },
   idKey: string,
   row: LedgerRow,
   resultFile: string,
 ): Promise<Rerun | null> {
-  if (row.reason === 'no_change') return null;
-  let commit = await worktree.resolveCommit(candidateRef(idKey, row.iteration));
-  if (commit === null && fs.existsSync(resultFile)) {
-    const record = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { commitFull?: string; base?: string };
-    // A row about its base (an agent that failed before changing anything) has no candidate.
-    if (record.commitFull === undefined || record.commitFull === record.base) return null;
-    commit = await worktree.resolveCommit(record.commitFull);
-  } else if (commit === null && row.reason === null && row.commit !== '') {
-    commit = await worktree.resolveCommit(row.commit); // a row written by the seed skill: only its short hash
-  }
-  if (commit === null) return null;
-  return { iteration: row.iteration, commit, description: row.description };
+  const commit = await rerunCandidate((rev) => worktree.resolveCommit(rev), idKey, row, resultFile);
+  return commit === null ? null : { iteration: row.iteration, commit, description: row.description };
 }
 
 /** "3,7-9" → {3, 7, 8, 9}. */

@@ -25,6 +25,7 @@ import { createPrinter, fmt, type Printer } from '../progress-printer.js';
 import { foreground } from '../foreground.js';
 import { takeRequest } from '../../experiment/requests.js';
 import { describeMetricMatch } from '../../loop/metric.js';
+import { foregroundStartWarnings } from '../foreground-warnings.js';
 
 export interface RunOptions {
   projectRoot: string;
@@ -71,6 +72,8 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
         metric: config.metric,
         direction: config.direction,
       });
+      // Said once, before the first iteration: a dirty checkout, a timing metric sharing the CPUs.
+      for (const message of await foregroundStartWarnings(config, session.project, session.store.current.lastKept.commit, opts.projectRoot)) warn(message);
       result = await runExperimentLoop(session, deps, {
         mode: opts.mode,
         maxIterations: opts.maxIterations,
@@ -192,8 +195,14 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
         ? `would run iteration ${next}: the baseline evaluation`
         : `would run iteration ${next}: ${agent === null ? 'evaluate the worktree' : 'the agent, then evaluate its change'}`
       : `would run iterations from ${next}${baselineNeeded ? ' (baseline first)' : ''}` +
-        `${opts.maxIterations === null ? '' : `, at most ${opts.maxIterations} experiments`}${config.maxExperiments === null ? '' : `, until max_experiments ${config.maxExperiments} (experiments after the baseline)`}`;
+        (opts.maxIterations !== null
+          ? `, at most ${opts.maxIterations} experiment${opts.maxIterations === 1 ? '' : 's'} (--max-experiments replaces max_experiments for this run)`
+          : config.maxExperiments === null
+            ? ''
+            : `, until max_experiments ${config.maxExperiments} (experiments after the baseline)`);
   line(`  plan:      ${plan}`);
+  const startCommit = state?.lastKept.commit ?? (await project.head());
+  for (const message of await foregroundStartWarnings(config, project, startCommit, opts.projectRoot)) line(`  warning:   ${message}`);
   const problems = await preflightProblems(config, opts.projectRoot, process.env);
   if (problems.length > 0) {
     throw new AutoresearchError('BAD_INPUT', [`experiment ${config.id.key} would not start:`, ...problems.map((p) => `  ${p}`)].join('\n'));

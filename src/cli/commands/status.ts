@@ -33,14 +33,32 @@ export async function statusCommand(opts: { projectRoot: string; id: string | un
   }
   if (opts.states.length > 0) experiments = experiments.filter((e) => opts.states.includes(e.state));
   if (opts.json) out(JSON.stringify(experiments, null, 2) + '\n');
-  else printStatusTable(experiments, out);
+  else {
+    printStatusTable(experiments, out);
+    if (opts.id !== undefined) for (const e of experiments) printLiveLogs(e, out);
+  }
   return EXIT.ok;
+}
+
+/** `status <id>`: the iteration in flight and its log files, one `tail -f` away. */
+function printLiveLogs(e: ExperimentStatus, out: (text: string) => void): void {
+  if (e.logs == null) return;
+  const files: Array<[string, string | null]> = [
+    ['setup', e.logs.setup],
+    ['agent stdout', e.logs.agent_stdout],
+    ['agent stderr', e.logs.agent_stderr],
+    ['evaluation', e.logs.eval],
+  ];
+  out(`\n${e.iteration === null ? '' : `#${e.iteration} `}${e.phase ?? 'running'}\n`);
+  for (const [label, file] of files) if (file !== null) out(`  ${label.padEnd(12)}  ${file}\n`);
+  out(`  follow: autoresearch logs ${e.id} -f\n`);
 }
 
 /**
  * One row per experiment, in 80 columns (or the terminal's width): EXPERIMENTS counts the
  * iterations after the baseline (`9/20` with max_experiments 20), KEEP/DISCARD/CRASH split them.
- * Why an experiment is where it is (a halt, a wait, a rejected config) follows the table, in full.
+ * Why an experiment is where it is (a halt, a wait, a rejected config) follows the table, in
+ * full, then the daemon's latest warnings.
  */
 export function printStatusTable(experiments: readonly ExperimentStatus[], out: (text: string) => void, width = terminalWidth(process.stdout)): void {
   if (experiments.length === 0) {
@@ -67,6 +85,7 @@ export function printStatusTable(experiments: readonly ExperimentStatus[], out: 
     return said === '' ? [] : [`${e.id}: ${e.state} ${said}`];
   });
   if (notes.length > 0) text += `\n${notes.join('\n')}\n`;
+  for (const e of experiments) for (const warning of e.warnings ?? []) text += `warning: ${e.id}: ${warning}\n`;
   out(text);
 }
 

@@ -1,0 +1,88 @@
+/**
+ * Where the output of the iteration in flight goes, for `status` and `autoresearch logs`:
+ * read from the files alone (state.json's intent, run.lock, runs/<n>/), so a foreground
+ * `run` and the daemon answer the same way. The daemon overlays its finer phase.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ExperimentPaths } from './paths.js';
+import { iterationPaths } from './paths.js';
+import type { ExperimentState } from './state.js';
+
+/** The live log files of an iteration (absolute paths; a file may not exist yet). */
+export interface LiveLogs {
+  run_dir: string | null;
+  agent_stdout: string | null;
+  agent_stderr: string | null;
+  eval: string | null;
+  /** setup_cmd's log, while setup runs. */
+  setup: string | null;
+}
+
+export interface LiveIteration {
+  iteration: number | null;
+  phase: 'setup' | 'agent' | 'eval' | null;
+  logs: LiveLogs | null;
+}
+
+export const IDLE: LiveIteration = { iteration: null, phase: null, logs: null };
+
+/**
+ * What a running experiment is doing, from its state: the intent names the iteration and
+ * its phase (agent: the turn and the capture after it; eval: the evaluation and the
+ * decision); no intent and a setup not done yet means setup_cmd runs. `running` says a live
+ * process holds run.lock: without one, nothing is in flight whatever state.json says.
+ */
+export function liveIteration(paths: ExperimentPaths, state: Pick<ExperimentState, 'intent' | 'setupDone'> | null, opts: { running: boolean; hasSetup: boolean }): LiveIteration {
+  if (!opts.running) return IDLE;
+  const intent = state?.intent ?? null;
+  if (intent !== null) return { iteration: intent.iteration, phase: intent.phase, logs: iterationLogs(paths, intent.iteration) };
+  if (opts.hasSetup && state?.setupDone !== true) return { iteration: null, phase: 'setup', logs: { run_dir: null, agent_stdout: null, agent_stderr: null, eval: null, setup: paths.setupLog } };
+  return IDLE;
+}
+
+export function iterationLogs(paths: ExperimentPaths, iteration: number): LiveLogs {
+  const files = iterationPaths(paths, iteration);
+  return { run_dir: files.dir, agent_stdout: files.agentStdout, agent_stderr: files.agentStderr, eval: files.evalLog, setup: null };
+}
+
+/** runs/<n>/ directories are five digits (paths.ts); `.interrupted-<ms>` copies are set aside. */
+const RUN_DIR = /^\d{5,}$/;
+
+/** The highest iteration with a runs/<n>/ directory: the one in flight, or the last one (null: none yet). */
+export function latestRunIteration(paths: ExperimentPaths): number | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(paths.runs);
+  } catch {
+    return null; // no runs/ yet
+  }
+  let latest: number | null = null;
+  for (const name of names) {
+    if (!RUN_DIR.test(name)) continue;
+    const n = Number(name);
+    if (latest === null || n > latest) latest = n;
+  }
+  return latest;
+}
+
+/** An iteration's output files in reading order: agent stdout, stderr, each retry's, then the evaluation. */
+export function iterationOutputFiles(runDir: string): Array<{ file: string; label: string }> {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runDir);
+  } catch {
+    return [];
+  }
+  const retries = names
+    .map((name) => /^agent\.(\d+)\.(stdout|stderr)\.log$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]) || (a[2] as string).localeCompare(b[2] as string))
+    .map((m) => ({ file: path.join(runDir, m[0]), label: `agent ${m[2]} (retry ${m[1]})` }));
+  return [
+    { file: path.join(runDir, 'agent.stdout.log'), label: 'agent stdout' },
+    { file: path.join(runDir, 'agent.stderr.log'), label: 'agent stderr' },
+    ...retries,
+    { file: path.join(runDir, 'eval.log'), label: 'evaluation' },
+  ];
+}

@@ -1,0 +1,107 @@
+/**
+ * `autoresearch rebase <id> [--onto-head-only]`: the experiment moves onto the project's
+ * current HEAD (e.g. the user fixed the evaluator on main) and its baseline is measured again
+ * there, so later keeps are judged by the new code (SPEC §8).
+ *
+ *   last keep ─► replay the kept commits onto HEAD (git/rebase-keeps.ts, detached, in the
+ *   │            experiment's worktree; --onto-head-only: HEAD itself, no keeps)
+ *   │   conflict ─► aborted: branch, worktree, state, ledger as they were; the files named
+ *   ├─► old tip saved as refs/autoresearch/<id>/rebase/<ms>
+ *   ├─► state.lastKept = the new tip, no metric: the loop's own baseline iteration
+ *   │   (loop/iteration.ts: same eval_timeout, process group, experiment files, env)
+ *   │   measures it, its row a keep `baseline after rebase onto main@abc1234 (6 keeps carried)`
+ *   └─► the evaluation failed (or was stopped): no row; state, branch and worktree back at
+ *       the old keep, the saved ref removed: nothing changed.
+ * The user's checkout and refs are only read (HEAD). A kill during the evaluation leaves the
+ * experiment on the new tip without a metric: its next run measures the baseline there.
+ * The caller holds the experiment's run lock.
+ */
+import { GitClient } from '../git/git-client.js';
+import { rebaseKeeps } from '../git/rebase-keeps.js';
+import type { LedgerRow } from '../ledger/types.js';
+import { runIteration } from '../loop/iteration.js';
+import { runSetupIfNeeded } from '../loop/setup.js';
+import { setAsideExternalChange } from '../loop/set-aside-external-change.js';
+import type { LoopDeps, Session } from './open-session.js';
+import { iterationPaths, rebaseBackupRef } from './paths.js';
+import type { KeptCommit } from './state.js';
+
+export type RebaseOutcome =
+  | { kind: 'rebased'; row: LedgerRow; onto: string; carried: number; previous: KeptCommit; previousTip: string; backupRef: string }
+  | { kind: 'up-to-date'; onto: string }
+  | { kind: 'conflict'; onto: string; files: string[]; keep: string }
+  | { kind: 'failed'; onto: string; why: string; evalLog: string | null };
+
+export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: AbortSignal, opts: { ontoHeadOnly: boolean }): Promise<RebaseOutcome> {
+  const { config, store, project } = session;
+  const head = await project.head();
+  const onto = `${await headName(project.root)}@${head.slice(0, 7)}`;
+  const previous = store.current.lastKept;
+  const { branch } = store.current;
+  if (previous.metric !== null && (opts.ontoHeadOnly ? previous.commit === head : await session.worktree.isAncestor(head, previous.commit))) {
+    return { kind: 'up-to-date', onto };
+  }
+
+  await setAsideExternalChange(session, deps, 'before the rebase');
+  await session.worktree.restore(previous.commit, branch); // clean, exactly the last keep
+  let tip = head;
+  let carried = 0;
+  if (!opts.ontoHeadOnly) {
+    const replayed = await rebaseKeeps(session.worktree.path, { ...session.gitIdentity }, previous.commit, head).catch(async (error: unknown) => {
+      await session.worktree.restore(previous.commit, branch).catch(() => undefined); // quits a half-done rebase; the error says why
+      throw error;
+    });
+    if (replayed.kind === 'conflict') {
+      await session.worktree.restore(previous.commit, branch);
+      return { kind: 'conflict', onto, files: replayed.files, keep: replayed.keep };
+    }
+    tip = replayed.tip;
+    carried = replayed.carried;
+  }
+
+  const previousTip = (await project.resolveCommit(`refs/heads/${branch}`)) ?? previous.commit;
+  const backupRef = rebaseBackupRef(config.id.key, deps.clock.now());
+  await session.worktree.saveRef(backupRef, previousTip);
+
+  const description = `baseline after rebase onto ${onto} (${opts.ontoHeadOnly ? 'keeps dropped: --onto-head-only' : `${carried} keep${carried === 1 ? '' : 's'} carried`})`;
+  const number = session.ledger.nextIteration();
+  const putBack = async () => {
+    await store.update({ lastKept: previous, intent: null });
+    await session.worktree.restore(previous.commit, branch);
+    await new GitClient(project.gitCommonDir).run(['update-ref', '-d', backupRef, previousTip]);
+  };
+  let result: Awaited<ReturnType<typeof runIteration>>;
+  try {
+    await store.update({ lastKept: { commit: tip, metric: null, iteration: null } });
+    await session.worktree.restore(tip, branch);
+    // A worktree created by this command has not had its setup_cmd yet (as at a run's start).
+    if ((await runSetupIfNeeded(session, deps, signal)) === 'aborted') {
+      await putBack();
+      return { kind: 'failed', onto, why: 'stopped during setup', evalLog: null };
+    }
+    result = await runIteration(session, deps, signal, null, undefined, { description });
+  } catch (error) {
+    await putBack().catch(() => undefined); // the original error says what went wrong
+    throw error;
+  }
+  if (result.kind === 'recorded') {
+    await store.update({ consecutiveCrashes: 0, consecutiveNoChange: 0 });
+    return { kind: 'rebased', row: result.row, onto, carried, previous, previousTip, backupRef };
+  }
+
+  // Not measured: everything back as it was.
+  await putBack();
+  const why =
+    result.kind === 'not-applicable'
+      ? `the evaluation failed: ${result.detail}`
+      : result.kind === 'interrupted'
+        ? `stopped during ${result.phase}`
+        : `the evaluation is out of quota (${result.kind}): ${result.message}`;
+  return { kind: 'failed', onto, why, evalLog: result.kind === 'not-applicable' ? iterationPaths(session.paths, number).evalLog : null };
+}
+
+/** `main`, or `HEAD` when the user's checkout is detached. */
+async function headName(root: string): Promise<string> {
+  const { stdout, exitCode } = await new GitClient(root).run(['symbolic-ref', '--short', '-q', 'HEAD'], [1]);
+  return exitCode === 0 ? stdout.trim() : 'HEAD';
+}
