@@ -35,8 +35,8 @@ const ROUNDS = Number(process.env.FAULT_KILLS ?? 50);
 const ITERATIONS_WINDOW_MS = 1100;
 /** After an evaluation finished: the record step (row, result.json, state, git) takes ~5-15 ms. */
 const AFTER_EVAL_MAX_DELAY_MS = 15;
-/** Printed once the loop is past recovery and setup: an iteration starts. */
-const ITERATION_STARTED = /#\d+ (?:start|baseline) \(best/;
+/** Printed once the loop is past recovery and setup: an iteration starts (its agent phase, or a baseline's evaluation). */
+const ITERATION_STARTED = /#\d+ (?:agent|eval) …/;
 /** Printed once the loop is past recovery and starts setup_cmd (fixtures/fault/setup.sh, ~0.6 s). */
 const SETUP_STARTED = /setup start: /;
 /** The first rounds kill during setup_cmd (it reruns until it completes once): at most this many. */

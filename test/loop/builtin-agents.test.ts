@@ -76,7 +76,7 @@ describe('built-in agents', () => {
       const { project, env } = await projectFor(agent, config);
       const r = await runCli(['--path', project.root, 'run', project.id], { env: env(scenario) });
       expect(r.stderr).toMatch(message);
-      expect(r.stderr).toMatch(/can run again at \d{4}-\d\d-\d\dT/);
+      expect(r.stderr).toMatch(/can run again at \d{4}-\d\d-\d\d \d\d:\d\d \S+ \(\d{4}-\d\d-\d\dT/);
       expect(r.exitCode).toBe(2);
       expect((await project.rows()).map((row) => row.reason)).toEqual(['baseline']);
       const state = JSON.parse(await fs.readFile(path.join(project.expDir, 'state.json'), 'utf8'));

@@ -19,6 +19,7 @@ import { runIteration, type Rerun } from '../../loop/iteration.js';
 import { recoverInterruptedIteration } from '../../loop/recovery.js';
 import { createPrinter } from '../progress-printer.js';
 import { foreground } from '../foreground.js';
+import { rowWhy } from '../../ledger/row-why.js';
 
 export interface RerunOptions {
   projectRoot: string;
@@ -50,7 +51,7 @@ export async function rerunCommand(opts: RerunOptions, out: (text: string) => vo
 
   if (opts.dryRun) {
     out(`dry run: would re-evaluate ${rows.length} candidate(s) of ${config.id.key} on top of the current best, without the agent:\n`);
-    for (const row of rows) out(`  #${row.iteration} ${row.status} ${row.reason ?? ''} [${row.commit}] ${row.description}\n`);
+    for (const row of rows) out(`  #${row.iteration} ${row.status} ${rowWhy(row)} [${row.commit}] ${row.description}\n`);
     return EXIT.ok;
   }
 

@@ -199,7 +199,7 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
           ? `, at most ${opts.maxIterations} experiment${opts.maxIterations === 1 ? '' : 's'} (--max-experiments replaces max_experiments for this run)`
           : config.maxExperiments === null
             ? ''
-            : `, until max_experiments ${config.maxExperiments}`);
+            : `, until max_experiments ${config.maxExperiments} (experiments after the baseline)`);
   line(`  plan:      ${plan}`);
   const startCommit = state?.lastKept.commit ?? (await project.head());
   for (const message of await foregroundStartWarnings(config, project, startCommit, opts.projectRoot)) line(`  warning:   ${message}`);
