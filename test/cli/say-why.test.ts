@@ -63,6 +63,9 @@ describe('say why', () => {
     const shown = await runCli(['--path', project.root, 'results', project.id], { env: project.env });
     expect(shown.exitCode).toBe(0);
     expect(shown.stdout).toMatch(/eval_exit 1: SyntaxError: .+ \(train\.py:1\)/);
+    // In 80 columns (stdout is not a terminal) the why is not cut away: on its own line under its row.
+    for (const line of shown.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(shown.stdout).toMatch(/^1 +\w+ +N\/A +crash +eval_exit .*\n +↳ eval_exit 1: SyntaxError: .+ \(train\.py:1\)$/m);
     expect(shown.stdout).toContain('scope_violation: other.txt is outside scope (train.py)');
     expect(shown.stdout).toContain('metric_missing: no line starting with `score:`');
     const json = JSON.parse((await runCli(['--path', project.root, 'results', project.id, '--format', 'json'], { env: project.env })).stdout) as Array<Record<string, unknown>>;
