@@ -79,6 +79,26 @@ describe('say why', () => {
     expect(await project.results()).toBe(original);
   });
 
+  it('timeouts: how long, and the last line the process printed', async () => {
+    const project = await makeProject({
+      files: { 'slow.sh': 'if grep -q slow value.txt; then echo "epoch 3/10 loss 2.1"; sleep 30; fi\nsh evaluate.sh\n' },
+      plan: [
+        'echo "reading train.py" >&2; sleep 30', // 1: the agent runs past agent_timeout
+        'echo slow > value.txt', // 2: the evaluation runs past eval_timeout
+      ],
+      // 3s: what must finish in time (the baseline, the second agent turn) has room on a loaded machine.
+      config: { evaluate_cmd: 'sh slow.sh', agent_timeout: '3s', eval_timeout: '3s' },
+    });
+    const run = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '2'], { env: project.env, timeoutMs: 60_000 });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const rows = await project.rows();
+    expect(rows.map((r) => [r.reason, r.detail])).toEqual([
+      ['baseline', ''],
+      ['agent_timeout', 'agent_timeout: killed after 3s; last line: reading train.py'],
+      ['eval_timeout', 'eval_timeout: killed after 3s; last line: epoch 3/10 loss 2.1'],
+    ]);
+  });
+
   it('a tripped experiment: the breaker reason in `status` quotes the last crash', async () => {
     const project = await makeProject({
       files: { 'train.py': 'import nonexistent_module_for_the_test\n' },
