@@ -541,8 +541,9 @@ class Iteration {
     if (reason === 'agent_exit') return known ? knownMessageDetail(reason, message) : failedProcessDetail(reason, null, message);
     const files = this.agentFiles ?? { stdout: this.files.agentStdout, stderr: this.files.agentStderr };
     const stderr = readTailLines(files.stderr, DETAIL_TAIL_BYTES);
-    // An agent's stdout is usually JSON events: said only when stderr is empty.
-    return timeoutDetail(reason, this.session.config.agentTimeoutMs, stderr.trim() !== '' ? stderr : readTailLines(files.stdout, DETAIL_TAIL_BYTES));
+    // A built-in CLI's stdout is JSON events, not words: a command agent's is said when stderr is empty.
+    const stdout = this.agent?.spec.kind === 'command' ? readTailLines(files.stdout, DETAIL_TAIL_BYTES) : '';
+    return timeoutDetail(reason, this.session.config.agentTimeoutMs, stderr.trim() !== '' ? stderr : stdout);
   }
 
   private lastFailure(rows: readonly LedgerRow[]): { row: LedgerRow; logTail: string } | null {

@@ -63,6 +63,9 @@ describe('say why', () => {
     const shown = await runCli(['--path', project.root, 'results', project.id], { env: project.env });
     expect(shown.exitCode).toBe(0);
     expect(shown.stdout).toMatch(/eval_exit 1: SyntaxError: .+ \(train\.py:1\)/);
+    // In 80 columns (stdout is not a terminal) the why is not cut away: on its own line under its row.
+    for (const line of shown.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(shown.stdout).toMatch(/^1 +\w+ +N\/A +crash +eval_exit .*\n +↳ eval_exit 1: SyntaxError: .+ \(train\.py:1\)$/m);
     expect(shown.stdout).toContain('scope_violation: other.txt is outside scope (train.py)');
     expect(shown.stdout).toContain('metric_missing: no line starting with `score:`');
     const json = JSON.parse((await runCli(['--path', project.root, 'results', project.id, '--format', 'json'], { env: project.env })).stdout) as Array<Record<string, unknown>>;
@@ -74,6 +77,26 @@ describe('say why', () => {
     const rebuilt = await runCli(['--path', project.root, 'results', project.id, '--rebuild'], { env: project.env });
     expect(rebuilt.exitCode, rebuilt.stdout + rebuilt.stderr).toBe(0);
     expect(await project.results()).toBe(original);
+  });
+
+  it('timeouts: how long, and the last line the process printed', async () => {
+    const project = await makeProject({
+      files: { 'slow.sh': 'if grep -q slow value.txt; then echo "epoch 3/10 loss 2.1"; sleep 30; fi\nsh evaluate.sh\n' },
+      plan: [
+        'echo "reading train.py" >&2; sleep 30', // 1: the agent runs past agent_timeout
+        'echo slow > value.txt', // 2: the evaluation runs past eval_timeout
+      ],
+      // 3s: what must finish in time (the baseline, the second agent turn) has room on a loaded machine.
+      config: { evaluate_cmd: 'sh slow.sh', agent_timeout: '3s', eval_timeout: '3s' },
+    });
+    const run = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '2'], { env: project.env, timeoutMs: 60_000 });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const rows = await project.rows();
+    expect(rows.map((r) => [r.reason, r.detail])).toEqual([
+      ['baseline', ''],
+      ['agent_timeout', 'agent_timeout: killed after 3s; last line: reading train.py'],
+      ['eval_timeout', 'eval_timeout: killed after 3s; last line: epoch 3/10 loss 2.1'],
+    ]);
   });
 
   it('a tripped experiment: the breaker reason in `status` quotes the last crash', async () => {
