@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killDaemons, makeDaemonProject, startDaemon, waitUntil, type DaemonInfo, type DaemonProject } from '../daemon/helpers.js';
-import { launchBrowser, type Browser } from './browser.js';
+import { CHROMIUM_AVAILABLE, launchBrowser, type Browser } from './browser.js';
 
 // The callbacks given to page.evaluate run in the page; this project's tsconfig has no DOM lib.
 declare const document: any;
@@ -16,7 +16,7 @@ interface LiveView {
   live: { iteration: number | null; phase: string | null; since: string | null; budgetS: number | null } | null;
 }
 
-describe.skipIf(process.platform !== 'linux')("the daemon's live dashboard", () => {
+describe.skipIf(process.platform !== 'linux' || !CHROMIUM_AVAILABLE)("the daemon's live dashboard", () => {
   let project: DaemonProject;
   let info: DaemonInfo;
   let browser: Browser;

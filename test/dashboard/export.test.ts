@@ -12,7 +12,7 @@ import { PNG_SCALE } from '../../src/dashboard/png-export.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { cliEnv } from '../helpers/project.js';
-import { CHROMIUM, launchBrowser, type Browser } from './browser.js';
+import { CHROMIUM, CHROMIUM_AVAILABLE, launchBrowser, type Browser } from './browser.js';
 
 // The callbacks given to page.evaluate run in the page; this project's tsconfig has no DOM lib.
 declare const document: any;
@@ -24,6 +24,7 @@ let root: string;
 let out: string;
 
 beforeAll(async () => {
+  if (!CHROMIUM_AVAILABLE) return;
   root = await makeTempDir('ar-export-');
   out = await makeTempDir('ar-export-out-');
   await fs.cp(FIXTURES, path.join(root, '.autoresearch'), { recursive: true });
@@ -60,7 +61,7 @@ async function chartsIn(file: string) {
   return got;
 }
 
-describe('dashboard --svg / --png', () => {
+describe.skipIf(!CHROMIUM_AVAILABLE)('dashboard --svg / --png', () => {
   it('--svg writes every chart with a result into one SVG that Chromium draws: the points, the gaps, the overlay; no page', async () => {
     const file = path.join(out, 'progress.svg');
     const r = await runCli(['--path', root, 'dashboard', '--svg', file], { env: cliEnv() });

@@ -14,7 +14,7 @@ import { renderDashboardHtml } from '../../src/dashboard/render.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { makeProject } from '../helpers/project.js';
-import { launchBrowser, type Browser, type WatchedPage } from './browser.js';
+import { CHROMIUM_AVAILABLE, launchBrowser, type Browser, type WatchedPage } from './browser.js';
 
 // The callbacks given to page.evaluate run in the page; this project's tsconfig has no DOM lib.
 declare const document: any;
@@ -22,6 +22,7 @@ declare const document: any;
 let browser: Browser;
 
 beforeAll(async () => {
+  if (!CHROMIUM_AVAILABLE) return;
   browser = await launchBrowser();
 });
 
@@ -43,7 +44,7 @@ async function ticks(p: WatchedPage, selector: string) {
   await p.page.waitForFunction(([sel, text]) => document.querySelector(sel).textContent !== text, [selector, before] as const, { timeout: 10_000 });
 }
 
-describe('a running experiment on the dashboard', () => {
+describe.skipIf(!CHROMIUM_AVAILABLE)('a running experiment on the dashboard', () => {
   it('shows the live phase (eval, then agent) and its elapsed time against the budget, from state.json, ticking', async () => {
     const gates = await makeTempDir('ar-gates-');
     const evalGate = path.join(gates, 'eval');

@@ -17,7 +17,7 @@ import { startControlServer } from '../../src/daemon/control-server.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { cliEnv } from '../helpers/project.js';
-import { launchBrowser, type Browser, type WatchedPage } from './browser.js';
+import { CHROMIUM_AVAILABLE, launchBrowser, type Browser, type WatchedPage } from './browser.js';
 
 // The callbacks given to page.evaluate run in the page; this project's tsconfig has no DOM lib.
 declare const document: any;
@@ -40,6 +40,7 @@ let browser: Browser;
 let root: string;
 
 beforeAll(async () => {
+  if (!CHROMIUM_AVAILABLE) return;
   root = await makeTempDir('ar-dashboard-');
   await fs.cp(FIXTURES, path.join(root, '.autoresearch'), { recursive: true });
   browser = await launchBrowser();
@@ -75,7 +76,7 @@ async function chartCounts(p: WatchedPage, id: string) {
   }, `section[data-experiment="${id}"]`);
 }
 
-describe('autoresearch dashboard', () => {
+describe.skipIf(!CHROMIUM_AVAILABLE)('autoresearch dashboard', () => {
   it('writes the page to .autoresearch/dashboard.html by default, prints its path, keeps it out of git status', async () => {
     const r = await runCli(['--path', root, 'dashboard'], { env: cliEnv() });
     expect(r.stderr).toBe('');
