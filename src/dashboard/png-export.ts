@@ -3,13 +3,13 @@
  * machine, with its headless `--screenshot` command line. No browser library: an installed
  * autoresearch has none, so the browser is one the user already has, or a clear error.
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { AutoresearchError } from '../core/errors.js';
+import { findOnPath, isExecutableFile } from '../process/find-on-path.js';
 
 /** Looked up on PATH in this order; CHROMIUM_PATH names one explicitly. */
 export const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'] as const;
@@ -20,25 +20,12 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | null {
   const explicit = env.CHROMIUM_PATH;
-  if (explicit !== undefined && explicit !== '') return isExecutable(explicit) ? explicit : null;
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    for (const name of CHROMIUM_NAMES) {
-      const candidate = path.join(dir, name);
-      if (isExecutable(candidate)) return candidate;
-    }
+  if (explicit !== undefined && explicit !== '') return isExecutableFile(explicit) ? explicit : null;
+  for (const name of CHROMIUM_NAMES) {
+    const found = findOnPath(name, env);
+    if (found !== null) return found;
   }
   return null;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    if (!fs.statSync(file).isFile()) return false;
-    fs.accessSync(file, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Writes `file` as a PNG of `svg` (width × height in SVG units). */

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentSpec, ExperimentConfig } from '../config/types.js';
 import { AutoresearchError } from '../core/errors.js';
+import { findOnPath, isExecutableFile } from '../process/find-on-path.js';
 import { experimentPaths } from './paths.js';
 import { loadState } from './state.js';
 import { filesAtCommit, unmatchedEntries } from './target-check.js';
@@ -97,25 +98,6 @@ export function plainFirstWord(command: string): string | null {
   const word = match?.[1];
   if (word === undefined || SHELL_WORDS.has(word)) return null;
   return word;
-}
-
-function findOnPath(name: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue; // the current directory: the worktree, unknown here
-    const candidate = path.join(dir, name);
-    if (isExecutableFile(candidate)) return candidate;
-  }
-  return null;
-}
-
-function isExecutableFile(file: string): boolean {
-  try {
-    if (!fs.statSync(file).isFile()) return false;
-    fs.accessSync(file, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** ":<line>" of `key:` in the config file, or "" when it cannot be read. */

@@ -9,8 +9,7 @@ import { daemonFiles, type DaemonInfo } from '../../daemon/daemon-files.js';
 import { runDaemon } from '../../daemon/daemon-main.js';
 import { defaultServiceOptions, serviceInstallPlan, writeServiceFile } from '../../daemon/service-units.js';
 import { readTail } from '../../fs/read-tail.js';
-import { takeEarlySignals } from '../early-signals.js';
-import { isOpen } from '../output-guard.js';
+import { followUntilInterrupted } from '../follow.js';
 import { isSameProcessAlive } from '../../process/process-identity.js';
 import { daemonRequest, liveDaemon } from '../daemon-client.js';
 import { printStatusTable } from './status.js';
@@ -113,36 +112,16 @@ export async function daemonLogs(projectRoot: string, follow: boolean, out: (tex
   let offset = fs.statSync(file).size;
   out(readRange(file, Math.max(0, offset - 64 * 1024), offset));
   if (!follow) return EXIT.ok;
-  // Following ends on Ctrl-C or SIGTERM, as the user's way to stop it: exit 0 (SPEC §8, stopped cleanly).
-  let stop: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  let stopping = takeEarlySignals().length > 0;
-  const onSignal = () => {
-    stopping = true;
-    stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    // Polling the size: simple, and it survives the file being recreated. A closed stdout
-    // (`daemon logs -f | head`) ends it too, as `tail -f`.
-    while (!stopping && isOpen(process.stdout)) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, 250)))]);
-      clearTimeout(timer);
-      if (stopping) break;
-      const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
-      if (size < offset) offset = 0;
-      if (size > offset) {
-        out(readRange(file, offset, size));
-        offset = size;
-      }
+  // Polling the size: simple, and it survives the file being recreated.
+  await followUntilInterrupted(() => {
+    const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
+    if (size < offset) offset = 0;
+    if (size > offset) {
+      out(readRange(file, offset, size));
+      offset = size;
     }
-    return EXIT.ok;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  }, 250);
+  return EXIT.ok;
 }
 
 /** Bytes [start, end) of a file as UTF-8 ('' if it vanished meanwhile). */

@@ -12,8 +12,7 @@ import { EXIT } from '../../core/errors.js';
 import { readExperimentStatus } from '../../experiment/experiment-status.js';
 import { iterationOutputFiles, latestRunIteration } from '../../experiment/live-iteration.js';
 import { experimentPaths, iterationPaths, type ExperimentPaths } from '../../experiment/paths.js';
-import { takeEarlySignals } from '../early-signals.js';
-import { isOpen } from '../output-guard.js';
+import { followUntilInterrupted } from '../follow.js';
 
 /** How often -f looks for new output: a few stats per tick, no busy loop. */
 const POLL_MS = 200;
@@ -46,7 +45,7 @@ export async function logsCommand(opts: { projectRoot: string; id: string; follo
 
   const follower = new IterationFollower(paths, printer, setupRunning);
   follower.tick();
-  await untilInterrupted(() => follower.tick());
+  await followUntilInterrupted(() => follower.tick(), POLL_MS);
   follower.tick(); // what was written up to the interrupt
   printer.endLine();
   return EXIT.ok;
@@ -148,34 +147,6 @@ class LabelledPrinter {
     }
     this.out(text);
     this.atLineStart = text.endsWith('\n');
-  }
-}
-
-/**
- * Calls `tick` every POLL_MS until SIGINT or SIGTERM: following ends on Ctrl-C, the user's
- * way to stop it, with exit 0 (SPEC §8, stopped cleanly). Also when stdout is gone
- * (`logs -f | head` after head exits), as `tail -f` ends.
- */
-async function untilInterrupted(tick: () => void): Promise<void> {
-  let stop: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  let stopping = takeEarlySignals().length > 0;
-  const onSignal = () => {
-    stopping = true;
-    stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    while (!stopping && isOpen(process.stdout)) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, POLL_MS)))]);
-      clearTimeout(timer);
-      if (!stopping) tick();
-    }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 
