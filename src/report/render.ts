@@ -6,6 +6,7 @@ import type { Direction } from '../config/types.js';
 import type { Analysis, RankedKeep, TriagedFailure } from './analyze.js';
 import type { FailureClass } from './classify-failure.js';
 import { formatImprovement } from '../core/improvement.js';
+import { localDateTime } from '../core/local-time.js';
 
 export interface ReportContext {
   id: string;
@@ -68,7 +69,7 @@ export function iterationRanges(iterations: readonly number[]): string {
 export function renderReport(a: Analysis, ctx: ReportContext): { readme: string; failureFiles: Map<FailureClass, string> } {
   const md: string[] = [];
   md.push(`# autoresearch report: ${ctx.id}`, '');
-  md.push(`- Generated: ${ctx.generatedAt.toISOString()}`);
+  md.push(`- Generated: ${localDateTime(ctx.generatedAt.getTime())} (${ctx.generatedAt.toISOString()})`);
   md.push(`- Ledger: \`${ctx.ledgerFile}\` (${a.summary.iterations} rows)`);
   md.push(`- Metric: \`${ctx.metric}\`, ${ctx.direction} is better`);
   md.push(`- Kept commits: branch \`autoresearch/${ctx.id}\`; rejected candidates: \`refs/autoresearch/${ctx.id}/<iteration>\``);
@@ -304,7 +305,7 @@ function groupBySignature(members: readonly TriagedFailure[]): TriagedFailure[][
 }
 
 function renderFailureFile(cls: FailureClass, members: readonly TriagedFailure[], ctx: ReportContext): string {
-  const md = [`# ${TITLES[cls]}: ${ctx.id}`, '', `${members.length} iteration${members.length === 1 ? '' : 's'}, generated ${ctx.generatedAt.toISOString()}.`, ''];
+  const md = [`# ${TITLES[cls]}: ${ctx.id}`, '', `${members.length} iteration${members.length === 1 ? '' : 's'}, generated ${localDateTime(ctx.generatedAt.getTime())}.`, ''];
   for (const f of members) {
     md.push(`## Iteration ${f.iteration}: ${f.verdict.reason}`, '');
     md.push(`- Commit: \`${f.commit}\``, `- Description: ${inline(f.row.description)}`, `- Evidence: ${inline(f.verdict.evidence)}`);
