@@ -66,6 +66,21 @@ export function latestRunIteration(paths: ExperimentPaths): number | null {
   return latest;
 }
 
+/**
+ * The latest iteration that has output to show: a `reset` row's run directory holds only its
+ * result.json, so `logs` after a reset shows the last iteration that ran something.
+ */
+export function latestRunWithOutput(paths: ExperimentPaths): number | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(paths.runs);
+  } catch {
+    return null;
+  }
+  const numbers = names.filter((name) => RUN_DIR.test(name)).map(Number).sort((a, b) => b - a);
+  return numbers.find((n) => iterationOutputFiles(iterationPaths(paths, n).dir).some(({ file }) => fs.existsSync(file))) ?? numbers[0] ?? null;
+}
+
 /** An iteration's output files in reading order: agent stdout, stderr, each retry's, then the evaluation. */
 export function iterationOutputFiles(runDir: string): Array<{ file: string; label: string }> {
   let names: string[];

@@ -184,6 +184,19 @@ describe('status and logs of the iteration in flight', () => {
     expect((await daemon.result()).exitCode).toBe(0);
   });
 
+  it('logs after a reset shows the last iteration that ran something (a reset row has no output of its own)', async () => {
+    const project = await makeProject({ plan: ['echo 8 > value.txt', 'echo 6 > value.txt'] });
+    const cli = (...args: string[]) => runCli(['--path', project.root, ...args], { env: project.env });
+    expect((await cli('run', project.id, '--max-experiments', '2')).exitCode).toBe(0);
+    expect((await cli('reset', project.id, '--to', '1')).exitCode).toBe(0);
+    expect((await project.rows()).map((r) => r.reason)).toEqual(['baseline', 'improved', 'improved', 'reset']);
+    const r = await cli('logs', project.id);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ #2 \(finished\): /);
+    expect(r.stdout).toMatch(/==> #2 evaluation \(.*runs\/00002\/eval\.log\) <==/);
+    expect(r.stdout).not.toContain('no agent or evaluation output');
+  });
+
   it('logs of an unknown experiment is an error naming what exists', async () => {
     const project = await makeProject();
     const r = await runCli(['--path', project.root, 'logs', 'test/nope'], { env: project.env });

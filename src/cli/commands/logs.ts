@@ -10,7 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { resolveExperiment } from '../../config/discover.js';
 import { EXIT } from '../../core/errors.js';
 import { readExperimentStatus } from '../../experiment/experiment-status.js';
-import { iterationOutputFiles, latestRunIteration } from '../../experiment/live-iteration.js';
+import { iterationOutputFiles, latestRunIteration, latestRunWithOutput } from '../../experiment/live-iteration.js';
 import { experimentPaths, iterationPaths, type ExperimentPaths } from '../../experiment/paths.js';
 import { followUntilInterrupted } from '../follow.js';
 
@@ -28,7 +28,7 @@ export async function logsCommand(opts: { projectRoot: string; id: string; follo
 
   if (!opts.follow) {
     if (setupRunning) printer.drain(paths.setupLog, 'setup', 0);
-    const n = status.iteration ?? latestRunIteration(paths);
+    const n = status.iteration ?? latestRunWithOutput(paths);
     if (n === null) {
       if (!setupRunning) out(`${found.id.key}: no iteration has started yet\n`);
       return EXIT.ok;
