@@ -81,7 +81,7 @@ export function renderReport(a: Analysis, ctx: ReportContext): { readme: string;
   }
   md.push('');
 
-  md.push('## Summary', '', '| | |', '|---|---|', ...summaryRows(a).map(([k, v]) => `| ${k} | ${v} |`), '');
+  md.push('## Summary', '', '| | |', '|---|---|', ...summaryRows(a, ctx.direction).map(([k, v]) => `| ${k} | ${v} |`), '');
 
   const warnings = reportWarnings(a, ctx);
   if (warnings.length > 0) md.push('## Warnings', '', ...warnings.map((w) => `- ${w}`), '');
@@ -134,7 +134,7 @@ export function reportWarnings(a: Analysis, ctx: Pick<ReportContext, 'allowedPat
   return warnings;
 }
 
-function summaryRows(a: Analysis): [string, string][] {
+function summaryRows(a: Analysis, direction: Direction): [string, string][] {
   const s = a.summary;
   const keeps = a.keeps.length;
   const hasBaseline = s.iterations - a.experiments > 0;
@@ -149,7 +149,7 @@ function summaryRows(a: Analysis): [string, string][] {
     ['Best', s.bestRow === null ? '-' : `${metric(s.best)} (iteration ${s.bestRow.iteration}, \`${s.bestRow.commit}\`)`],
     [
       'Improvement over baseline',
-      s.improvement === null ? '-' : `${signed(s.improvement)}${s.improvementPct === null ? '' : ` (${formatImprovement(s.improvementPct, 1)} ${s.improvementPct >= 0 ? 'better' : 'worse'})`}`,
+      s.improvement === null ? '-' : `${signed(direction === 'lower' ? -s.improvement : s.improvement)}${s.improvementPct === null ? '' : ` (${formatImprovement(s.improvementPct, 1)} ${s.improvementPct >= 0 ? 'better' : 'worse'})`}`,
     ],
     ['Agent cost', agentCost(a)],
     ['Time', timeSplit(a)],
@@ -215,7 +215,7 @@ function nextStep(cls: FailureClass, a: Analysis, ctx: ReportContext): string {
 function renderKeep(rank: number, keep: RankedKeep, ctx: ReportContext, budget: number): { lines: string[]; used: number } {
   const { row } = keep;
   const gain = keep.gainPct === null ? '' : `, ${formatImprovement(keep.gainPct, 1)} better`; // + = better (core/improvement.ts)
-  const lines = [`${rank}. **Iteration ${row.iteration}**, \`${row.commit}\`: ${inline(row.description)}: ${metric(keep.previous)} → ${metric(row.metric)} (${signed(keep.delta)}${gain})`];
+  const lines = [`${rank}. **Iteration ${row.iteration}**, \`${row.commit}\`: ${inline(row.description)}: ${metric(keep.previous)} → ${metric(row.metric)} (${signed(keep.gain)}${gain})`];
   const diff = ctx.diffs.get(row.iteration);
   if (diff === undefined) return { lines: [...lines, ''], used: 0 };
   if ('error' in diff) return { lines: [...lines, `   (no diff: ${inline(diff.error)})`, ''], used: 0 };
@@ -355,6 +355,7 @@ function metric(value: number | null): string {
   return value === null ? '-' : value.toFixed(6);
 }
 
+/** A gain in the metric's units, `+` = better whatever the direction (core/improvement.ts). */
 function signed(value: number): string {
   return `${value >= 0 ? '+' : ''}${value.toFixed(6)}`;
 }

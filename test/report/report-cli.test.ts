@@ -110,7 +110,7 @@ describe('autoresearch report', () => {
     expect(summary).toContain('| Crashes | 10 |');
     expect(summary).toContain('| Baseline | 10.000000 |');
     expect(summary).toContain(`| Best | 2.500000 (iteration 14, \`${rows[14]?.commit}\`) |`);
-    expect(summary).toContain('| Improvement over baseline | -7.500000 (+75.0% better) |');
+    expect(summary).toContain('| Improvement over baseline | +7.500000 (+75.0% better) |');
     expect(summary).toContain('| Agent cost | not reported (15 agent turns) |');
     const time = /\| Time \| [\d.]+s in all: agent [\d.]+s \((\d+)%\), evaluation [\d.]+s \((\d+)%\), other [\d.]+s \((\d+)%\) \|/.exec(summary);
     expect(time, summary).not.toBeNull();
@@ -290,7 +290,7 @@ describe('autoresearch report', () => {
     expect(readme).toContain('| Iterations | 7: baseline + 6 experiments |');
     expect(readme).toContain('| Keep rate | 16.7% (1 of 6 experiments) |');
     expect(readme).toContain('| Discards | 1: 1 discard |');
-    expect(readme).toContain('| Improvement over baseline | -3.000000 (+30.0% better) |');
+    expect(readme).toContain('| Improvement over baseline | +3.000000 (+30.0% better) |');
     expect(readme).toContain('| Agent cost | no agent turns |');
     expect(readme).toContain('| Time | not recorded |');
     const classes = [...section(readme, 'Failures').matchAll(/^\| \[([^\]]+)\]\(#[a-z-]+\) \| (\d+) \| ([\d, ]+) \|/gm)].map((m) => [m[1], Number(m[2]), m[3]]);
@@ -306,7 +306,7 @@ describe('autoresearch report', () => {
     expect(section(readme, 'Candidate failures')).toContain('No log for iteration 1.');
     // The keep's diffstat from the project's history (parent = commit^).
     const top = section(readme, 'Top improvements');
-    expect(top).toContain(`**Iteration 6**, \`${kept}\`: value.txt | 2 +-: 10.000000 → 7.000000 (-3.000000, +30.0% better)`);
+    expect(top).toContain(`**Iteration 6**, \`${kept}\`: value.txt | 2 +-: 10.000000 → 7.000000 (+3.000000, +30.0% better)`);
     expect(top).toContain(' value.txt | 2 +-');
   });
 
