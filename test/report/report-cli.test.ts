@@ -131,9 +131,9 @@ describe('autoresearch report', () => {
     const top = section(readme, 'Top improvements');
     const ranked = [...top.matchAll(/^\d+\. \*\*Iteration (\d+)\*\*, `(\w+)`: (.*?): ([\d.]+) → ([\d.]+) \(([-+][\d.]+), ([-+][\d.]+%) better\)$/gm)].map((m) => m.slice(1));
     expect(ranked).toEqual([
-      ['2', rows[2]?.commit, 'three', '8.000000', '3.000000', '-5.000000', '+62.5%'],
-      ['1', rows[1]?.commit, 'eight', '10.000000', '8.000000', '-2.000000', '+20.0%'],
-      ['14', rows[14]?.commit, 'two and a half', '3.000000', '2.500000', '-0.500000', '+16.7%'],
+      ['2', rows[2]?.commit, 'three', '8.000000', '3.000000', '+5.000000', '+62.5%'],
+      ['1', rows[1]?.commit, 'eight', '10.000000', '8.000000', '+2.000000', '+20.0%'],
+      ['14', rows[14]?.commit, 'two and a half', '3.000000', '2.500000', '+0.500000', '+16.7%'],
     ]);
     expect(top.match(/value\.txt \| 2 \+-/g)?.length).toBe(3);
     expect(top).toContain('1 file changed, 1 insertion(+), 1 deletion(-)');
