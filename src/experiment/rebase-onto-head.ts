@@ -72,7 +72,7 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
   };
   let result: Awaited<ReturnType<typeof runIteration>>;
   try {
-    await store.update({ lastKept: { commit: tip, metric: null, iteration: null } });
+    await store.update({ lastKept: { commit: tip, metric: null, iteration: null, rebasedAfter: number - 1 } });
     await session.worktree.restore(tip, branch);
     // A worktree created by this command has not had its setup_cmd yet (as at a run's start).
     if ((await runSetupIfNeeded(session, deps, signal)) === 'aborted') {

@@ -1,0 +1,81 @@
+/**
+ * The steering commands (`rebase`, `reset --to`, `init --force`) against a careless user, a
+ * hostile repository and a failing machine: a kill at any instant, commits made by hand in
+ * the experiment's worktree, the user's hooks, an experiment started over. Nothing kept is
+ * lost, the next start carries on where the command left the experiment, and the user's
+ * hooks never run.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { git, makeTempDir } from '../helpers/git-repo.js';
+import { makeProject, type TestProject } from '../helpers/project.js';
+
+const BRANCH = 'refs/heads/autoresearch/test/exp';
+
+function cliFor(project: TestProject) {
+  return (...args: string[]) => runCli(['--path', project.root, ...args], { env: project.env });
+}
+
+async function commitOnMain(project: TestProject, file: string, content: string, message: string): Promise<string> {
+  await fs.writeFile(path.join(project.root, file), content);
+  await git(project.root, 'add', file);
+  await git(project.root, 'commit', '-q', '-m', message);
+  return git(project.root, 'rev-parse', 'HEAD');
+}
+
+/** Every ref that contains `commit` (empty: only reflogs hold it, gc drops it). */
+async function refsContaining(project: TestProject, commit: string): Promise<string> {
+  return git(project.root, 'for-each-ref', '--format=%(refname)', '--contains', commit);
+}
+
+async function waitForFile(file: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fs.stat(file).then(() => true, () => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${file}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('rebase killed during its evaluation', () => {
+  it('the next run measures the baseline on the new base; it never goes back to the old keeps', async () => {
+    // Keeps 8 and 6 (iterations 1, 2); the killed rebase's baseline would be 3; iteration 4 tries 5.
+    const project = await makeProject({ plan: ['echo 8 > value.txt', 'echo 6 > value.txt', '', 'echo 5 > value.txt'] });
+    const cli = cliFor(project);
+    expect((await cli('run', project.id, '--max-experiments', '2')).exitCode).toBe(0);
+    const oldTip = await git(project.root, 'rev-parse', BRANCH);
+
+    // The fix on main: every score +100; the evaluation waits while `block` exists.
+    const marks = await makeTempDir('ar-marks-');
+    const started = path.join(marks, 'started');
+    const block = path.join(marks, 'block');
+    await fs.writeFile(block, '');
+    const fixed = await commitOnMain(
+      project,
+      'evaluate.sh',
+      `touch '${started}'\nwhile [ -e '${block}' ]; do sleep 0.05; done\nv=$(cat value.txt)\necho "score: $((v + 100))"\n`,
+      'fix the evaluator',
+    );
+    const rebase = startCli(['--path', project.root, 'rebase', project.id], { env: project.env });
+    await waitForFile(started);
+    process.kill(rebase.pid, 'SIGKILL');
+    await rebase.result();
+    await fs.rm(block);
+
+    const r = await cli('run', project.id, '--max-experiments', '1');
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).not.toMatch(/adopted the last keep/);
+    const rows = await project.rows();
+    expect(rows.slice(3).map((row) => [row.iteration, row.status, row.reason, row.metric])).toEqual([
+      ['3', 'keep', 'baseline', '106.000000'],
+      ['4', 'keep', 'improved', '105.000000'],
+    ]);
+    // On the new base: main's fix, the two keeps carried, then keep 4.
+    expect(await git(project.root, 'rev-parse', `${BRANCH}~3`)).toBe(fixed);
+    // The old keeps stay reachable.
+    expect(await refsContaining(project, oldTip)).toMatch(/^refs\/autoresearch\/test\/exp\/rebase\/\d+$/m);
+    expect(await git(await project.worktree(), 'status', '--porcelain')).toBe('');
+  });
+});
