@@ -42,33 +42,38 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
     return { kind: 'up-to-date', onto };
   }
 
+  // The branch as it is, before anything moves it: it may hold more than the last keep (a
+  // commit made by hand in the worktree). Saved with the old keeps when the rebase goes
+  // through; every way out without a new base puts the branch back exactly there.
+  const previousTip = (await project.resolveCommit(`refs/heads/${branch}`)) ?? previous.commit;
+  const backupRef = rebaseBackupRef(config.id.key, deps.clock.now());
+  await session.worktree.saveRef(backupRef, previousTip); // first: a kill from here on loses nothing
+  const dropBackup = () => new GitClient(project.gitCommonDir).run(['update-ref', '-d', backupRef, previousTip]);
   await setAsideExternalChange(session, deps, 'before the rebase');
   await session.worktree.restore(previous.commit, branch); // clean, exactly the last keep
   let tip = head;
   let carried = 0;
   if (!opts.ontoHeadOnly) {
     const replayed = await rebaseKeeps(session.worktree.path, { ...session.gitIdentity }, previous.commit, head).catch(async (error: unknown) => {
-      await session.worktree.restore(previous.commit, branch).catch(() => undefined); // quits a half-done rebase; the error says why
+      // Quits a half-done rebase; the saved tip goes only once the branch is back on it. The error says why.
+      await session.worktree.restore(previousTip, branch).then(dropBackup).catch(() => undefined);
       throw error;
     });
     if (replayed.kind === 'conflict') {
-      await session.worktree.restore(previous.commit, branch);
+      await session.worktree.restore(previousTip, branch);
+      await dropBackup();
       return { kind: 'conflict', onto, files: replayed.files, keep: replayed.keep };
     }
     tip = replayed.tip;
     carried = replayed.carried;
   }
 
-  const previousTip = (await project.resolveCommit(`refs/heads/${branch}`)) ?? previous.commit;
-  const backupRef = rebaseBackupRef(config.id.key, deps.clock.now());
-  await session.worktree.saveRef(backupRef, previousTip);
-
   const description = `baseline after rebase onto ${onto} (${opts.ontoHeadOnly ? 'keeps dropped: --onto-head-only' : `${carried} keep${carried === 1 ? '' : 's'} carried`})`;
   const number = session.ledger.nextIteration();
   const putBack = async () => {
     await store.update({ lastKept: previous, intent: null });
-    await session.worktree.restore(previous.commit, branch);
-    await new GitClient(project.gitCommonDir).run(['update-ref', '-d', backupRef, previousTip]);
+    await session.worktree.restore(previousTip, branch);
+    await dropBackup();
   };
   let result: Awaited<ReturnType<typeof runIteration>>;
   try {

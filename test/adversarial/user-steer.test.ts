@@ -79,3 +79,30 @@ describe('rebase killed during its evaluation', () => {
     expect(await git(await project.worktree(), 'status', '--porcelain')).toBe('');
   });
 });
+
+describe('rebase when the experiment branch holds a commit made by hand in its worktree', () => {
+  it('a conflict puts the branch back on that commit; a rebase that goes through keeps it under refs/autoresearch/<id>/rebase/', async () => {
+    const project = await makeProject({ plan: ['echo 8 > value.txt', 'echo 6 > value.txt'] });
+    const cli = cliFor(project);
+    expect((await cli('run', project.id, '--max-experiments', '2')).exitCode).toBe(0);
+    const worktree = await project.worktree();
+    await fs.writeFile(path.join(worktree, 'note.txt'), 'the user tried something by hand\n');
+    await git(worktree, 'add', 'note.txt');
+    await git(worktree, 'commit', '-q', '-m', 'a commit made by hand');
+    const byHand = await git(worktree, 'rev-parse', 'HEAD');
+
+    // A conflict: nothing changed, the branch still holds the commit made by hand.
+    await commitOnMain(project, 'value.txt', '9\n', 'the user changes the value too');
+    const conflict = await cli('rebase', project.id);
+    expect(conflict.exitCode).toBe(1);
+    expect(conflict.stderr).toContain('nothing changed');
+    expect(await git(project.root, 'rev-parse', BRANCH)).toBe(byHand);
+    expect(await git(project.root, 'for-each-ref', 'refs/autoresearch/test/exp/rebase/')).toBe('');
+
+    // Through: the commit made by hand stays reachable, and the output names it as the previous tip.
+    const r = await cli('rebase', project.id, '--onto-head-only');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`the previous tip ${byHand.slice(0, 7)} is kept as refs/autoresearch/test/exp/rebase/`);
+    expect(await refsContaining(project, byHand)).toMatch(/^refs\/autoresearch\/test\/exp\/rebase\/\d+$/m);
+  });
+});
