@@ -17,7 +17,7 @@ import { GitClient } from '../git/git-client.js';
 import { parseWorktreeList } from '../git/parse.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
-import { branchName, experimentPaths } from './paths.js';
+import { archivedCandidatesPrefix, branchName, experimentPaths } from './paths.js';
 import { acquireLock, readLockOwner, type HeldLock, type LockOwner } from './run-lock.js';
 
 /** Where an experiment's replaced files go: `archive/<ms>/` in its dir (daemon-owned, ignored by git). */
@@ -85,6 +85,8 @@ export interface SetAside {
   archived: string[];
   /** The branch's old tip, when it held commits HEAD lacks. */
   branchBackup: BranchBackup | null;
+  /** Where the old run's rejected candidates (refs/autoresearch/<id>/<n>) now are, and how many (null: there were none). */
+  candidates: { prefix: string; count: number } | null;
   /** Whether the branch now points at HEAD (it existed and was moved). */
   branchReset: boolean;
   worktreeRemoved: string | null;
@@ -115,6 +117,7 @@ export async function setAsideExperiment(projectRoot: string, id: ExperimentId, 
   }
 
   const git = new GitClient(projectRoot, { GIT_OPTIONAL_LOCKS: '0' });
+  const candidates = await archiveCandidateRefs(git, id.key, now);
   const branch = branchName(id.key);
   const head = (await git.out(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
   const branchBackup = await backUpBranchWork(projectRoot, id.key, branch, head, now);
@@ -135,7 +138,26 @@ export async function setAsideExperiment(projectRoot: string, id: ExperimentId, 
       }
     }
   }
-  return { archive: archived.length === 0 ? null : archive, archived, branchBackup, branchReset, worktreeRemoved };
+  return { archive: archived.length === 0 ? null : archive, archived, candidates, branchBackup, branchReset, worktreeRemoved };
+}
+
+/**
+ * The new run numbers its iterations from 0 again and writes its rejected candidates to
+ * refs/autoresearch/<id>/<n>: the old run's are moved under archive/<ms>/ first, or they would
+ * be overwritten (and lost at the next gc). Copy, then delete: a kill in between leaves both.
+ */
+async function archiveCandidateRefs(git: GitClient, idKey: string, now: number): Promise<{ prefix: string; count: number } | null> {
+  const own = `refs/autoresearch/${idKey}/`;
+  const prefix = archivedCandidatesPrefix(idKey, now);
+  let count = 0;
+  for (const line of (await git.out(['for-each-ref', '--format=%(objectname) %(refname)', own])).split('\n')) {
+    const [commit, ref] = line.split(' ');
+    if (commit === undefined || ref === undefined || !/^\d+$/.test(ref.slice(own.length))) continue;
+    await git.run(['update-ref', '--no-deref', '-m', `autoresearch: init --force archived ${ref}`, `${prefix}${ref.slice(own.length)}`, commit]);
+    await git.run(['update-ref', '--no-deref', '-d', ref, commit]);
+    count += 1;
+  }
+  return count === 0 ? null : { prefix, count };
 }
 
 async function samePath(a: string, b: string): Promise<boolean> {

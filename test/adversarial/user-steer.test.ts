@@ -106,3 +106,29 @@ describe('rebase when the experiment branch holds a commit made by hand in its w
     expect(await refsContaining(project, byHand)).toMatch(/^refs\/autoresearch\/test\/exp\/rebase\/\d+$/m);
   });
 });
+
+describe('init --force, then a new run', () => {
+  it("the old run's rejected candidates stay reachable though the new run gives out their iteration numbers again", async () => {
+    // Old run: keep 8 (1), candidate 12 rejected (2). New run: keep 9 (1), candidate 13 rejected (2).
+    const project = await makeProject({ plan: ['echo 8 > value.txt', 'echo 12 > value.txt'] });
+    const cli = cliFor(project);
+    expect((await cli('run', project.id, '--max-experiments', '2')).exitCode).toBe(0);
+    const oldCandidate = await git(project.root, 'rev-parse', 'refs/autoresearch/test/exp/2');
+    const config = await fs.readFile(path.join(project.expDir, 'config.cfg'), 'utf8');
+
+    const init = await cli('init', project.id, '--target', 'value.txt', '--eval', 'sh evaluate.sh', '--metric', 'score', '--direction', 'lower', '--force', '--no-baseline');
+    expect(init.exitCode).toBe(0);
+    expect(init.stdout).toMatch(/its 1 rejected candidate is kept under refs\/autoresearch\/test\/exp\/archive\/\d+\/<iteration>/);
+    await fs.writeFile(path.join(project.expDir, 'config.cfg'), config); // the scripted agent again
+    await fs.writeFile(project.planFile, 'echo 9 > value.txt\necho 13 > value.txt\n');
+    expect((await cli('run', project.id, '--max-experiments', '2')).exitCode).toBe(0);
+
+    expect((await project.rows()).map((r) => [r.iteration, r.status, r.metric])).toEqual([
+      ['0', 'keep', '10.000000'],
+      ['1', 'keep', '9.000000'],
+      ['2', 'discard', '13.000000'],
+    ]);
+    expect(await git(project.root, 'rev-parse', 'refs/autoresearch/test/exp/2')).not.toBe(oldCandidate);
+    expect(await refsContaining(project, oldCandidate)).toMatch(/^refs\/autoresearch\/test\/exp\/archive\/\d+\/2$/m);
+  });
+});
