@@ -9,8 +9,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { git, makeTempDir } from '../helpers/git-repo.js';
-import { makeProject, type TestProject } from '../helpers/project.js';
+import { git, makeRepo, makeTempDir } from '../helpers/git-repo.js';
+import { cliEnv, makeProject, type TestProject } from '../helpers/project.js';
 
 const BRANCH = 'refs/heads/autoresearch/test/exp';
 
@@ -130,5 +130,21 @@ describe('init --force, then a new run', () => {
     ]);
     expect(await git(project.root, 'rev-parse', 'refs/autoresearch/test/exp/2')).not.toBe(oldCandidate);
     expect(await refsContaining(project, oldCandidate)).toMatch(/^refs\/autoresearch\/test\/exp\/archive\/\d+\/2$/m);
+  });
+});
+
+describe("the user's hooks", () => {
+  it("never run for init's baseline worktree (post-checkout, reference-transaction)", async () => {
+    const root = await makeRepo({ 'value.txt': '10\n', 'evaluate.sh': 'echo "score: $(cat value.txt)"\n' });
+    const hooks = await makeTempDir('ar-hooks-');
+    const fired = path.join(hooks, 'fired');
+    for (const name of ['post-checkout', 'reference-transaction', 'pre-commit', 'post-commit']) {
+      await fs.writeFile(path.join(hooks, name), `#!/bin/sh\necho "${name} $*" >> '${fired}'\n`, { mode: 0o755 });
+    }
+    await git(root, 'config', 'core.hooksPath', hooks);
+    const r = await runCli(['--path', root, 'init', 'test/exp', '--target', 'value.txt', '--eval', 'sh evaluate.sh', '--metric', 'score'], { env: cliEnv() });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('baseline score: 10');
+    expect(await fs.readFile(fired, 'utf8').catch(() => 'no hook ran')).toBe('no hook ran');
   });
 });
