@@ -16,6 +16,9 @@
  * experiment on the new tip without a metric: its next run measures the baseline there.
  * The caller holds the experiment's run lock.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AutoresearchError } from '../core/errors.js';
 import { GitClient } from '../git/git-client.js';
 import { rebaseKeeps } from '../git/rebase-keeps.js';
 import type { LedgerRow } from '../ledger/types.js';
@@ -34,6 +37,7 @@ export type RebaseOutcome =
 
 export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: AbortSignal, opts: { ontoHeadOnly: boolean }): Promise<RebaseOutcome> {
   const { config, store, project } = session;
+  await refuseUnfinishedOperation(project.root, config.id.key);
   const head = await project.head();
   const onto = `${await headName(project.root)}@${head.slice(0, 7)}`;
   const previous = store.current.lastKept;
@@ -103,6 +107,34 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
         ? `stopped during ${result.phase}`
         : `the evaluation is out of quota (${result.kind}): ${result.message}`;
   return { kind: 'failed', onto, why, evalLog: result.kind === 'not-applicable' ? iterationPaths(session.paths, number).evalLog : null };
+}
+
+/** What the user's checkout can be in the middle of, by the file git keeps for it, and how to end it. */
+const UNFINISHED = [
+  { file: 'rebase-merge', what: 'a rebase', end: 'git rebase --continue, or git rebase --abort' },
+  { file: 'rebase-apply', what: 'a rebase or git am', end: 'git rebase --continue (git am --continue), or --abort' },
+  { file: 'MERGE_HEAD', what: 'a merge', end: 'git commit, or git merge --abort' },
+  { file: 'CHERRY_PICK_HEAD', what: 'a cherry-pick', end: 'git cherry-pick --continue, or --abort' },
+  { file: 'REVERT_HEAD', what: 'a revert', end: 'git revert --continue, or --abort' },
+  { file: 'BISECT_START', what: 'a bisect', end: 'git bisect reset' },
+] as const;
+
+/**
+ * Mid-rebase (or merge, bisect...) the user's HEAD is not a commit they chose to build on: an
+ * intermediate state, or the commit before the merge they are making. Refused, nothing changed.
+ */
+async function refuseUnfinishedOperation(root: string, id: string): Promise<void> {
+  const git = new GitClient(root);
+  const paths = (await git.out(['rev-parse', ...UNFINISHED.flatMap((u) => ['--git-path', u.file])])).split('\n');
+  for (const [i, u] of UNFINISHED.entries()) {
+    const file = paths[i];
+    if (file === undefined || file === '' || !fs.existsSync(path.resolve(root, file))) continue;
+    throw new AutoresearchError(
+      'BAD_INPUT',
+      `rebase ${id}: expected the project's checkout ${root} on a finished commit to move onto, found ${u.what} in progress there ` +
+        `(${path.resolve(root, file)}); finish it (${u.end}), then rebase again; nothing changed`,
+    );
+  }
 }
 
 /** `main`, or `HEAD` when the user's checkout is detached. */

@@ -148,3 +148,26 @@ describe("the user's hooks", () => {
     expect(await fs.readFile(fired, 'utf8').catch(() => 'no hook ran')).toBe('no hook ran');
   });
 });
+
+describe("rebase while the user's checkout is in the middle of a rebase", () => {
+  it('refuses with what is in progress and how to end it; nothing changed (HEAD there is an intermediate commit)', async () => {
+    const project = await makeProject({ plan: ['echo 8 > value.txt'] });
+    const cli = cliFor(project);
+    expect((await cli('run', project.id, '--max-experiments', '1')).exitCode).toBe(0);
+    // The user's own rebase stops on a conflict in other.txt.
+    await git(project.root, 'checkout', '-q', '-b', 'feature');
+    await commitOnMain(project, 'other.txt', 'feature\n', 'feature change');
+    await git(project.root, 'checkout', '-q', 'main');
+    await commitOnMain(project, 'other.txt', 'main\n', 'main change');
+    await git(project.root, 'checkout', '-q', 'feature');
+    await expect(git(project.root, 'rebase', 'main')).rejects.toThrow(/conflict/i);
+    const refs = await git(project.root, 'for-each-ref');
+    const results = await project.results();
+
+    const r = await cli('rebase', project.id);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/rebase test\/exp: expected the project's checkout .* on a finished commit to move onto, found a rebase in progress there \(.*rebase-merge\); finish it \(git rebase --continue, or git rebase --abort\), then rebase again; nothing changed/);
+    expect(await git(project.root, 'for-each-ref')).toBe(refs);
+    expect(await project.results()).toBe(results);
+  });
+});
