@@ -27,10 +27,11 @@ import { runSetupIfNeeded } from '../loop/setup.js';
 import { setAsideExternalChange } from '../loop/set-aside-external-change.js';
 import type { LoopDeps, Session } from './open-session.js';
 import { iterationPaths, rebaseBackupRef } from './paths.js';
+import { saveBranchTip } from './save-branch-tip.js';
 import type { KeptCommit } from './state.js';
 
 export type RebaseOutcome =
-  | { kind: 'rebased'; row: LedgerRow; onto: string; carried: number; previous: KeptCommit; previousTip: string; backupRef: string }
+  | { kind: 'rebased'; row: LedgerRow; onto: string; carried: number; previous: KeptCommit; previousTip: string; backupRef: string; lastKeepRef: string | null }
   | { kind: 'up-to-date'; onto: string }
   | { kind: 'conflict'; onto: string; files: string[]; keep: string }
   | { kind: 'failed'; onto: string; why: string; evalLog: string | null };
@@ -51,8 +52,11 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
   // through; every way out without a new base puts the branch back exactly there.
   const previousTip = (await project.resolveCommit(`refs/heads/${branch}`)) ?? previous.commit;
   const backupRef = rebaseBackupRef(config.id.key, deps.clock.now());
-  await session.worktree.saveRef(backupRef, previousTip); // first: a kill from here on loses nothing
-  const dropBackup = () => new GitClient(project.gitCommonDir).run(['update-ref', '-d', backupRef, previousTip]);
+  // First: a kill from here on loses nothing (the last keep too, when the branch was moved off it by hand).
+  const saved = await saveBranchTip(session, backupRef, previousTip, previous.commit);
+  const dropBackup = async () => {
+    for (const ref of saved) await new GitClient(project.gitCommonDir).run(['update-ref', '-d', ref]);
+  };
   await setAsideExternalChange(session, deps, 'before the rebase');
   await session.worktree.restore(previous.commit, branch); // clean, exactly the last keep
   let tip = head;
@@ -95,7 +99,7 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
   }
   if (result.kind === 'recorded') {
     await store.update({ consecutiveCrashes: 0, consecutiveNoChange: 0 });
-    return { kind: 'rebased', row: result.row, onto, carried, previous, previousTip, backupRef };
+    return { kind: 'rebased', row: result.row, onto, carried, previous, previousTip, backupRef, lastKeepRef: saved[1] ?? null };
   }
 
   // Not measured: everything back as it was.

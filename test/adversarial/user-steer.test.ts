@@ -171,3 +171,22 @@ describe("rebase while the user's checkout is in the middle of a rebase", () => 
     expect(await project.results()).toBe(results);
   });
 });
+
+describe('the experiment branch moved off its last keep by hand (`git reset --hard HEAD~1` in the worktree)', () => {
+  for (const command of ['reset', 'rebase'] as const) {
+    it(`${command} keeps the last keep reachable: the ledger's row names it`, async () => {
+      const project = await makeProject({ plan: ['echo 8 > value.txt', 'echo 6 > value.txt', 'echo 4 > value.txt'] });
+      const cli = cliFor(project);
+      expect((await cli('run', project.id, '--max-experiments', '3')).exitCode).toBe(0);
+      const keep3 = await git(project.root, 'rev-parse', BRANCH);
+      await git(await project.worktree(), 'reset', '-q', '--hard', 'HEAD~1');
+      if (command === 'rebase') await commitOnMain(project, 'other.txt', 'moved on\n', 'main moves on');
+
+      const r = command === 'reset' ? await cli('reset', project.id, '--to', '1') : await cli('rebase', project.id);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`which the branch no longer held \\(moved by hand\\?\\), is kept as refs/autoresearch/test/exp/${command}/[0-9-]+-last-keep`));
+      expect(await refsContaining(project, keep3)).toMatch(new RegExp(`^refs/autoresearch/test/exp/${command}/[0-9-]+-last-keep$`, 'm'));
+    });
+  }
+});
