@@ -7,8 +7,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { runCli, startCli } from '../helpers/cli.js';
+import { CLI, runCli, startCli } from '../helpers/cli.js';
 import { git, makeRepo, makeTempDir } from '../helpers/git-repo.js';
 import { cliEnv, makeProject, type TestProject } from '../helpers/project.js';
 
@@ -189,4 +190,49 @@ describe('the experiment branch moved off its last keep by hand (`git reset --ha
       expect(await refsContaining(project, keep3)).toMatch(new RegExp(`^refs/autoresearch/test/exp/${command}/[0-9-]+-last-keep$`, 'm'));
     });
   }
+});
+
+describe('rebase killed during the replay (the whole process group, git included)', () => {
+  it('the next run is on the last keep, the worktree clean, no rebase left half done, no keep lost', async () => {
+    const marks = await makeTempDir('ar-marks-');
+    const slow = path.join(marks, 'slow');
+    const started = path.join(marks, 'started');
+    // A smudge filter (the user's repository config) holds git mid-rebase while `slow` exists.
+    const project = await makeProject({ plan: ['echo 8 > value.txt', 'echo 6 > value.txt', 'echo 5 > value.txt'], files: { '.gitattributes': 'value.txt filter=slow\n' } });
+    await git(project.root, 'config', 'filter.slow.smudge', `sh -c 'if [ -e ${slow} ]; then touch ${started}; sleep 30; fi; cat'`);
+    await git(project.root, 'config', 'filter.slow.clean', 'cat');
+    const cli = cliFor(project);
+    expect((await cli('run', project.id, '--max-experiments', '2')).exitCode).toBe(0);
+    const keep2 = await git(project.root, 'rev-parse', BRANCH);
+    await commitOnMain(project, 'evaluate.sh', 'v=$(cat value.txt)\necho "score: $((v + 100))"\n', 'fix the evaluator');
+
+    await fs.writeFile(slow, '');
+    const rebase = execa('node', [CLI, '--path', project.root, 'rebase', project.id], { env: project.env, reject: false, detached: true, stdin: 'ignore' });
+    await waitForFile(started);
+    process.kill(-(rebase.pid as number), 'SIGKILL');
+    await rebase;
+    await fs.rm(slow);
+
+    const r = await cli('run', project.id, '--max-experiments', '1');
+    expect(r.exitCode).toBe(0);
+    const rows = await project.rows();
+    expect(rows.map((row) => [row.iteration, row.status, row.metric])).toEqual([
+      ['0', 'keep', '10.000000'],
+      ['1', 'keep', '8.000000'],
+      ['2', 'keep', '6.000000'],
+      ['3', 'keep', '5.000000'],
+    ]);
+    expect(await git(project.root, 'rev-parse', `${BRANCH}~1`)).toBe(keep2);
+    const worktree = await project.worktree();
+    expect(await git(worktree, 'status', '--porcelain')).toBe('');
+    expect(await git(worktree, 'symbolic-ref', 'HEAD')).toBe(BRANCH);
+    const rebaseState = path.resolve(worktree, await git(worktree, 'rev-parse', '--git-path', 'rebase-merge'));
+    expect(rebaseState).toMatch(/rebase-merge$/);
+    await expect(fs.stat(rebaseState)).rejects.toThrow();
+
+    // And a rebase now goes through.
+    const again = await cli('rebase', project.id);
+    expect(again.exitCode).toBe(0);
+    expect((await project.rows())[4]).toMatchObject({ status: 'keep', reason: 'baseline', metric: '105.000000' });
+  });
 });
