@@ -104,6 +104,10 @@ const USER_FILES = ['config.cfg', 'program.md', 'evaluate.mjs'];
  * branch, say) is never removed, and the branch it holds is then not moved either.
  */
 export async function setAsideExperiment(projectRoot: string, id: ExperimentId, dir: string, ownWorktree: string, now: number): Promise<SetAside> {
+  const git = new GitClient(projectRoot, { GIT_OPTIONAL_LOCKS: '0' });
+  // First: once runs/ is gone, the next run gives out the old iteration numbers again (also
+  // after a kill right here), and its candidates would overwrite these refs.
+  const candidates = await archiveCandidateRefs(git, id.key, now);
   const archive = path.join(dir, ARCHIVE_DIR, String(now));
   const archived: string[] = [];
   for (const name of [...USER_FILES, ...RUN_FILES]) {
@@ -116,8 +120,6 @@ export async function setAsideExperiment(projectRoot: string, id: ExperimentId, 
     archived.push(name);
   }
 
-  const git = new GitClient(projectRoot, { GIT_OPTIONAL_LOCKS: '0' });
-  const candidates = await archiveCandidateRefs(git, id.key, now);
   const branch = branchName(id.key);
   const head = (await git.out(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
   const branchBackup = await backUpBranchWork(projectRoot, id.key, branch, head, now);
