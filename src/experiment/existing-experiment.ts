@@ -10,7 +10,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ExperimentId, Scope } from '../config/types.js';
-import { AutoresearchError } from '../core/errors.js';
+import { AutoresearchError, errorMessage } from '../core/errors.js';
 import { readFileIfExists } from '../fs/durable.js';
 import { backUpBranchWork, type BranchBackup } from '../git/branch-backup.js';
 import { GitClient } from '../git/git-client.js';
@@ -28,8 +28,10 @@ export interface ExistingExperiment {
   id: ExperimentId;
   dir: string;
   location: Scope;
-  /** Rows of results.tsv (null: no results.tsv). */
+  /** Rows of results.tsv (null: no results.tsv, or one that does not parse). */
   rows: number | null;
+  /** Why results.tsv does not parse (it is archived by --force all the same), else null. */
+  unreadable: string | null;
   branch: { name: string; tip: string } | null;
   /** A worktree that has the experiment branch checked out. */
   worktree: string | null;
@@ -40,7 +42,13 @@ export interface ExistingExperiment {
 export async function describeExisting(projectRoot: string, id: ExperimentId, dir: string, location: Scope): Promise<ExistingExperiment> {
   const paths = experimentPaths(dir);
   const ledger = await readFileIfExists(paths.results);
-  const rows = ledger === null ? null : parseLedgerText(ledger, paths.results).rows.length;
+  let rows: number | null = null;
+  let unreadable: string | null = null;
+  try {
+    rows = ledger === null ? null : parseLedgerText(ledger, paths.results).rows.length;
+  } catch (error) {
+    unreadable = errorMessage(error); // a damaged ledger is what starting over is for: said, not fatal
+  }
   const git = new GitClient(projectRoot, { GIT_OPTIONAL_LOCKS: '0' });
   const name = branchName(id.key);
   const found = await git.run(['rev-parse', '-q', '--verify', `refs/heads/${name}^{commit}`], [1]);
@@ -48,14 +56,14 @@ export async function describeExisting(projectRoot: string, id: ExperimentId, di
   const worktrees = parseWorktreeList(await git.out(['worktree', 'list', '--porcelain']));
   const worktree = worktrees.find((w) => w.branch === `refs/heads/${name}` && !w.prunable)?.path ?? null;
   const owner = await readLockOwner(paths.lock);
-  return { id, dir, location, rows, branch, worktree, runningOwner: owner !== null && isSameProcessAlive(owner) ? owner : null };
+  return { id, dir, location, rows, unreadable, branch, worktree, runningOwner: owner !== null && isSameProcessAlive(owner) ? owner : null };
 }
 
 /** The refusal: what exists, that nothing was written, and what --force would do. */
 export function existingMessage(e: ExistingExperiment): string {
   const lines = [`experiment ${e.id.key}: expected a new experiment, found one in ${e.dir} (${e.location} location); nothing was written:`];
   lines.push(`  config.cfg   ${path.join(e.dir, 'config.cfg')}`);
-  lines.push(`  results.tsv  ${e.rows === null ? 'none' : `${e.rows} row${e.rows === 1 ? '' : 's'}`}`);
+  lines.push(`  results.tsv  ${e.unreadable !== null ? `unreadable: ${e.unreadable}` : e.rows === null ? 'none' : `${e.rows} row${e.rows === 1 ? '' : 's'}`}`);
   lines.push(`  branch       ${e.branch === null ? 'none' : `${e.branch.name} at ${e.branch.tip.slice(0, 7)}`}`);
   lines.push(`  worktree     ${e.worktree ?? 'none'}`);
   if (e.runningOwner !== null) lines.push(`  running      pid ${e.runningOwner.pid} since ${e.runningOwner.since}: ${e.runningOwner.command}`);

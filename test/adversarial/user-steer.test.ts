@@ -236,3 +236,27 @@ describe('rebase killed during the replay (the whole process group, git included
     expect((await project.rows())[4]).toMatchObject({ status: 'keep', reason: 'baseline', metric: '105.000000' });
   });
 });
+
+describe('init of an experiment whose results.tsv is damaged', () => {
+  it('says so in the refusal, and --force starts it over (the damaged file archived byte for byte)', async () => {
+    const project = await makeProject({ plan: ['echo 8 > value.txt'] });
+    const cli = cliFor(project);
+    expect((await cli('run', project.id, '--max-experiments', '1')).exitCode).toBe(0);
+    const results = path.join(project.expDir, 'results.tsv');
+    await fs.appendFile(results, 'garbage line\n');
+    const damaged = await fs.readFile(results, 'utf8');
+    const init = ['init', project.id, '--target', 'value.txt', '--eval', 'sh evaluate.sh', '--metric', 'score', '--no-baseline'];
+
+    const refused = await cli(...init);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/expected a new experiment, found one .*nothing was written/);
+    expect(refused.stderr).toMatch(/results\.tsv {2}unreadable: .*results\.tsv:4: expected 13 tab-separated fields/);
+
+    const forced = await cli(...init, '--force');
+    expect(forced.stderr).toBe('');
+    expect(forced.exitCode).toBe(0);
+    const archive = /are in (\S+)\n/.exec(forced.stdout)?.[1] ?? '';
+    expect(await fs.readFile(path.join(archive, 'results.tsv'), 'utf8')).toBe(damaged);
+    expect((await project.results()).split('\n')[1]).toBe('');
+  });
+});
