@@ -28,6 +28,7 @@ import { setAsideExternalChange } from '../loop/set-aside-external-change.js';
 import type { LoopDeps, Session } from './open-session.js';
 import { iterationPaths, rebaseBackupRef } from './paths.js';
 import { saveBranchTip } from './save-branch-tip.js';
+import { uncommittedChangesWarning } from './start-warnings.js';
 import type { KeptCommit } from './state.js';
 
 export type RebaseOutcome =
@@ -41,6 +42,9 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
   await refuseUnfinishedOperation(project.root, config.id.key);
   const head = await project.head();
   const onto = `${await headName(project.root)}@${head.slice(0, 7)}`;
+  // The usual slip: the evaluator fixed on main but not committed. The rebase only sees HEAD.
+  const dirty = await uncommittedChangesWarning(config, project, head).catch(() => null);
+  if (dirty !== null) deps.report({ kind: 'warning', message: `rebase: ${dirty}` });
   const previous = store.current.lastKept;
   const { branch } = store.current;
   if (previous.metric !== null && (opts.ontoHeadOnly ? previous.commit === head : await session.worktree.isAncestor(head, previous.commit))) {

@@ -260,3 +260,16 @@ describe('init of an experiment whose results.tsv is damaged', () => {
     expect((await project.results()).split('\n')[1]).toBe('');
   });
 });
+
+describe('rebase with the fix left uncommitted in the checkout', () => {
+  it('warns that the rebase does not see it (and says it is up to date only with that warning)', async () => {
+    const project = await makeProject({ plan: ['echo 8 > value.txt'] });
+    const cli = cliFor(project);
+    expect((await cli('run', project.id, '--max-experiments', '1')).exitCode).toBe(0);
+    await fs.writeFile(path.join(project.root, 'evaluate.sh'), 'v=$(cat value.txt)\necho "score: $((v + 100))"\n');
+    const r = await cli('rebase', project.id);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/already based on main@[0-9a-f]{7}: nothing changed/);
+    expect(r.stderr).toMatch(/warning: rebase: your checkout has 1 uncommitted change the experiment will not see \(it starts from HEAD [0-9a-f]{7}\): evaluate\.sh; commit them first/);
+  });
+});
