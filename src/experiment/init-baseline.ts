@@ -18,7 +18,7 @@ import { execa } from 'execa';
 import type { ExperimentConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
 import { readTail } from '../fs/read-tail.js';
-import { GitClient, GitCommandError } from '../git/git-client.js';
+import { GitClient, GitCommandError, withoutRepositoryLocation } from '../git/git-client.js';
 import { classifyFailedEvaluation } from '../loop/eval-llm.js';
 import { placeExperimentFilesIn } from '../loop/experiment-files.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from '../loop/metric.js';
@@ -98,7 +98,7 @@ async function realProjectRoot(projectRoot: string): Promise<string> {
 function baselineEnv(config: ExperimentConfig, projectRoot: string, worktree: string, runDir: string, base: NodeJS.ProcessEnv): Record<string, string | undefined> {
   const budgetSeconds = config.timeBudgetMs / 1000;
   return {
-    ...base,
+    ...withoutRepositoryLocation(base),
     AUTORESEARCH_EXPERIMENT: config.id.key,
     AUTORESEARCH_DOMAIN: config.id.domain,
     AUTORESEARCH_NAME: config.id.name,

@@ -273,3 +273,16 @@ describe('rebase with the fix left uncommitted in the checkout', () => {
     expect(r.stderr).toMatch(/warning: rebase: your checkout has 1 uncommitted change the experiment will not see \(it starts from HEAD [0-9a-f]{7}\): evaluate\.sh; commit them first/);
   });
 });
+
+describe('started from a git hook (git exports GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE to hooks)', () => {
+  it("the agent's git works in the experiment's worktree, never in the user's index", async () => {
+    const project = await makeProject({ plan: ['echo 8 > value.txt; git add -A; git -c user.name=a -c user.email=a@b commit -qm "agent commit"'] });
+    const status = await git(project.root, 'status', '--porcelain');
+    const gitDir = path.join(project.root, '.git');
+    const env = { ...project.env, GIT_DIR: gitDir, GIT_WORK_TREE: project.root, GIT_INDEX_FILE: path.join(gitDir, 'index') };
+    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env });
+    expect(r.exitCode).toBe(0);
+    expect((await project.rows())[1]).toMatchObject({ status: 'keep', description: 'agent commit', metric: '8.000000' });
+    expect(await git(project.root, 'status', '--porcelain')).toBe(status);
+  });
+});
