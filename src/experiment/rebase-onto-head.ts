@@ -89,7 +89,10 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
   };
   let result: Awaited<ReturnType<typeof runIteration>>;
   try {
-    await store.update({ lastKept: { commit: tip, metric: null, iteration: null, rebasedAfter: number - 1 } });
+    // rebasedAfter: the ledger's highest iteration now; a row the seed skill appends later is one past it.
+    const rows = session.ledger.rows();
+    const rebasedAfter = rows.length === 0 ? {} : { rebasedAfter: rows.reduce((max, r) => Math.max(max, r.iteration), 0) };
+    await store.update({ lastKept: { commit: tip, metric: null, iteration: null, ...rebasedAfter } });
     await session.worktree.restore(tip, branch);
     // A worktree created by this command has not had its setup_cmd yet (as at a run's start).
     if ((await runSetupIfNeeded(session, deps, signal)) === 'aborted') {
