@@ -81,6 +81,34 @@ describe('rebase killed during its evaluation', () => {
   });
 });
 
+describe('a keep the seed skill appends after a rebase killed during its evaluation', () => {
+  it('is newer than the rebase: the next run continues from it', async () => {
+    const project = await makeProject({ plan: ['echo 8 > value.txt'] });
+    const cli = cliFor(project);
+    expect((await cli('run', project.id, '--max-experiments', '1')).exitCode).toBe(0);
+    const marks = await makeTempDir('ar-marks-');
+    const started = path.join(marks, 'started');
+    const block = path.join(marks, 'block');
+    await fs.writeFile(block, '');
+    await commitOnMain(project, 'evaluate.sh', `touch '${started}'\nwhile [ -e '${block}' ]; do sleep 0.05; done\necho "score: $(cat value.txt)"\n`, 'slow evaluator');
+    const rebase = startCli(['--path', project.root, 'rebase', project.id], { env: project.env });
+    await waitForFile(started);
+    process.kill(rebase.pid, 'SIGKILL');
+    await rebase.result();
+    await fs.rm(block);
+    // The skill commits 7 on a branch of the user's and appends its 4-field row.
+    await git(project.root, 'checkout', '-q', '-b', 'skill');
+    const skill = await commitOnMain(project, 'value.txt', '7\n', 'skill: 7');
+    await git(project.root, 'checkout', '-q', 'main');
+    await fs.appendFile(path.join(project.expDir, 'results.tsv'), `${skill.slice(0, 7)}\t7.000000\tkeep\tskill: 7\n`);
+
+    const r = await cli('run', project.id, '--max-experiments', '1');
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/adopted the last keep recorded in .* \(iteration 2, commit [0-9a-f]{7}, score 7\)/);
+    expect(await git(project.root, 'rev-parse', BRANCH)).toBe(skill); // iteration 3 changed nothing
+  });
+});
+
 describe('rebase when the experiment branch holds a commit made by hand in its worktree', () => {
   it('a conflict puts the branch back on that commit; a rebase that goes through keeps it under refs/autoresearch/<id>/rebase/', async () => {
     const project = await makeProject({ plan: ['echo 8 > value.txt', 'echo 6 > value.txt'] });
