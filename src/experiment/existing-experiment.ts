@@ -10,14 +10,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ExperimentId, Scope } from '../config/types.js';
-import { AutoresearchError } from '../core/errors.js';
+import { AutoresearchError, errorMessage } from '../core/errors.js';
 import { readFileIfExists } from '../fs/durable.js';
 import { backUpBranchWork, type BranchBackup } from '../git/branch-backup.js';
 import { GitClient } from '../git/git-client.js';
 import { parseWorktreeList } from '../git/parse.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
-import { branchName, experimentPaths } from './paths.js';
+import { archivedCandidatesPrefix, branchName, experimentPaths } from './paths.js';
 import { acquireLock, readLockOwner, type HeldLock, type LockOwner } from './run-lock.js';
 
 /** Where an experiment's replaced files go: `archive/<ms>/` in its dir (daemon-owned, ignored by git). */
@@ -28,8 +28,10 @@ export interface ExistingExperiment {
   id: ExperimentId;
   dir: string;
   location: Scope;
-  /** Rows of results.tsv (null: no results.tsv). */
+  /** Rows of results.tsv (null: no results.tsv, or one that does not parse). */
   rows: number | null;
+  /** Why results.tsv does not parse (it is archived by --force all the same), else null. */
+  unreadable: string | null;
   branch: { name: string; tip: string } | null;
   /** A worktree that has the experiment branch checked out. */
   worktree: string | null;
@@ -40,7 +42,13 @@ export interface ExistingExperiment {
 export async function describeExisting(projectRoot: string, id: ExperimentId, dir: string, location: Scope): Promise<ExistingExperiment> {
   const paths = experimentPaths(dir);
   const ledger = await readFileIfExists(paths.results);
-  const rows = ledger === null ? null : parseLedgerText(ledger, paths.results).rows.length;
+  let rows: number | null = null;
+  let unreadable: string | null = null;
+  try {
+    rows = ledger === null ? null : parseLedgerText(ledger, paths.results).rows.length;
+  } catch (error) {
+    unreadable = errorMessage(error); // a damaged ledger is what starting over is for: said, not fatal
+  }
   const git = new GitClient(projectRoot, { GIT_OPTIONAL_LOCKS: '0' });
   const name = branchName(id.key);
   const found = await git.run(['rev-parse', '-q', '--verify', `refs/heads/${name}^{commit}`], [1]);
@@ -48,14 +56,14 @@ export async function describeExisting(projectRoot: string, id: ExperimentId, di
   const worktrees = parseWorktreeList(await git.out(['worktree', 'list', '--porcelain']));
   const worktree = worktrees.find((w) => w.branch === `refs/heads/${name}` && !w.prunable)?.path ?? null;
   const owner = await readLockOwner(paths.lock);
-  return { id, dir, location, rows, branch, worktree, runningOwner: owner !== null && isSameProcessAlive(owner) ? owner : null };
+  return { id, dir, location, rows, unreadable, branch, worktree, runningOwner: owner !== null && isSameProcessAlive(owner) ? owner : null };
 }
 
 /** The refusal: what exists, that nothing was written, and what --force would do. */
 export function existingMessage(e: ExistingExperiment): string {
   const lines = [`experiment ${e.id.key}: expected a new experiment, found one in ${e.dir} (${e.location} location); nothing was written:`];
   lines.push(`  config.cfg   ${path.join(e.dir, 'config.cfg')}`);
-  lines.push(`  results.tsv  ${e.rows === null ? 'none' : `${e.rows} row${e.rows === 1 ? '' : 's'}`}`);
+  lines.push(`  results.tsv  ${e.unreadable !== null ? `unreadable: ${e.unreadable}` : e.rows === null ? 'none' : `${e.rows} row${e.rows === 1 ? '' : 's'}`}`);
   lines.push(`  branch       ${e.branch === null ? 'none' : `${e.branch.name} at ${e.branch.tip.slice(0, 7)}`}`);
   lines.push(`  worktree     ${e.worktree ?? 'none'}`);
   if (e.runningOwner !== null) lines.push(`  running      pid ${e.runningOwner.pid} since ${e.runningOwner.since}: ${e.runningOwner.command}`);
@@ -85,6 +93,8 @@ export interface SetAside {
   archived: string[];
   /** The branch's old tip, when it held commits HEAD lacks. */
   branchBackup: BranchBackup | null;
+  /** Where the old run's rejected candidates (refs/autoresearch/<id>/<n>) now are, and how many (null: there were none). */
+  candidates: { prefix: string; count: number } | null;
   /** Whether the branch now points at HEAD (it existed and was moved). */
   branchReset: boolean;
   worktreeRemoved: string | null;
@@ -102,6 +112,10 @@ const USER_FILES = ['config.cfg', 'program.md', 'evaluate.mjs'];
  * branch, say) is never removed, and the branch it holds is then not moved either.
  */
 export async function setAsideExperiment(projectRoot: string, id: ExperimentId, dir: string, ownWorktree: string, now: number): Promise<SetAside> {
+  const git = new GitClient(projectRoot, { GIT_OPTIONAL_LOCKS: '0' });
+  // First: once runs/ is gone, the next run gives out the old iteration numbers again (also
+  // after a kill right here), and its candidates would overwrite these refs.
+  const candidates = await archiveCandidateRefs(git, id.key, now);
   const archive = path.join(dir, ARCHIVE_DIR, String(now));
   const archived: string[] = [];
   for (const name of [...USER_FILES, ...RUN_FILES]) {
@@ -114,7 +128,6 @@ export async function setAsideExperiment(projectRoot: string, id: ExperimentId, 
     archived.push(name);
   }
 
-  const git = new GitClient(projectRoot, { GIT_OPTIONAL_LOCKS: '0' });
   const branch = branchName(id.key);
   const head = (await git.out(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
   const branchBackup = await backUpBranchWork(projectRoot, id.key, branch, head, now);
@@ -135,7 +148,26 @@ export async function setAsideExperiment(projectRoot: string, id: ExperimentId, 
       }
     }
   }
-  return { archive: archived.length === 0 ? null : archive, archived, branchBackup, branchReset, worktreeRemoved };
+  return { archive: archived.length === 0 ? null : archive, archived, candidates, branchBackup, branchReset, worktreeRemoved };
+}
+
+/**
+ * The new run numbers its iterations from 0 again and writes its rejected candidates to
+ * refs/autoresearch/<id>/<n>: the old run's are moved under archive/<ms>/ first, or they would
+ * be overwritten (and lost at the next gc). Copy, then delete: a kill in between leaves both.
+ */
+async function archiveCandidateRefs(git: GitClient, idKey: string, now: number): Promise<{ prefix: string; count: number } | null> {
+  const own = `refs/autoresearch/${idKey}/`;
+  const prefix = archivedCandidatesPrefix(idKey, now);
+  let count = 0;
+  for (const line of (await git.out(['for-each-ref', '--format=%(objectname) %(refname)', own])).split('\n')) {
+    const [commit, ref] = line.split(' ');
+    if (commit === undefined || ref === undefined || !/^\d+$/.test(ref.slice(own.length))) continue;
+    await git.run(['update-ref', '--no-deref', '-m', `autoresearch: init --force archived ${ref}`, `${prefix}${ref.slice(own.length)}`, commit]);
+    await git.run(['update-ref', '--no-deref', '-d', ref, commit]);
+    count += 1;
+  }
+  return count === 0 ? null : { prefix, count };
 }
 
 async function samePath(a: string, b: string): Promise<boolean> {

@@ -16,7 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { ExperimentConfig } from '../config/types.js';
+import { errorMessage } from '../core/errors.js';
 import { readTail } from '../fs/read-tail.js';
+import { GitClient, GitCommandError, withoutRepositoryLocation } from '../git/git-client.js';
 import { classifyFailedEvaluation } from '../loop/eval-llm.js';
 import { placeExperimentFilesIn } from '../loop/experiment-files.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from '../loop/metric.js';
@@ -34,10 +36,15 @@ export async function runInitBaseline(config: ExperimentConfig, projectRoot: str
   const temp = await fs.mkdtemp(path.join(os.tmpdir(), 'autoresearch-baseline-'));
   const worktree = path.join(temp, 'worktree');
   const log = path.join(temp, 'eval.log');
-  const added = await execa('git', ['worktree', 'add', '--detach', worktree, 'HEAD'], { cwd: projectRoot, reject: false });
+  // Through GitClient: the user's hooks (post-checkout, reference-transaction) never run for it.
+  const git = new GitClient(projectRoot);
+  const added = await git.run(['worktree', 'add', '--detach', worktree, 'HEAD']).then(
+    () => null,
+    (error: unknown) => (error instanceof GitCommandError ? error.stderr : errorMessage(error)),
+  );
   try {
-    if (added.exitCode !== 0) {
-      return { kind: 'failed', message: `could not create a worktree of HEAD for the baseline: ${String(added.stderr).trim()}`, logTail: '', hint: 'run the evaluation yourself, or pass --no-baseline' };
+    if (added !== null) {
+      return { kind: 'failed', message: `could not create a worktree of HEAD for the baseline: ${added.trim()}`, logTail: '', hint: 'run the evaluation yourself, or pass --no-baseline' };
     }
     // The experiment's own files where its command expects them, as before every iteration.
     placeExperimentFilesIn(worktree, config, await realProjectRoot(projectRoot));
@@ -75,7 +82,7 @@ export async function runInitBaseline(config: ExperimentConfig, projectRoot: str
     if (metric.kind === 'invalid') return failed(`the metric line holds no valid metric (${metric.why}): ${metric.line.slice(0, 200)}`, 0);
     return { kind: 'ok', value: metric.value, durationMs: outcome.durationMs };
   } finally {
-    if (added.exitCode === 0) await execa('git', ['worktree', 'remove', '--force', worktree], { cwd: projectRoot, reject: false });
+    if (added === null) await git.run(['worktree', 'remove', '--force', worktree]).catch(() => undefined);
     await fs.rm(temp, { recursive: true, force: true });
     // No `git worktree prune`: it would also drop the user's own stale worktrees.
   }
@@ -91,7 +98,7 @@ async function realProjectRoot(projectRoot: string): Promise<string> {
 function baselineEnv(config: ExperimentConfig, projectRoot: string, worktree: string, runDir: string, base: NodeJS.ProcessEnv): Record<string, string | undefined> {
   const budgetSeconds = config.timeBudgetMs / 1000;
   return {
-    ...base,
+    ...withoutRepositoryLocation(base),
     AUTORESEARCH_EXPERIMENT: config.id.key,
     AUTORESEARCH_DOMAIN: config.id.domain,
     AUTORESEARCH_NAME: config.id.name,

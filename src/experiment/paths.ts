@@ -83,6 +83,11 @@ export function resetBackupRef(idKey: string, iteration: number, at: number): st
   return `refs/autoresearch/${idKey}/reset/${iteration}-${at}`;
 }
 
+/** Where `init --force` moves the old run's candidate refs (its iteration numbers are given out again). */
+export function archivedCandidatesPrefix(idKey: string, at: number): string {
+  return `refs/autoresearch/${idKey}/archive/${at}/`;
+}
+
 /** The branch's tip before `autoresearch rebase` moved the experiment onto the project's HEAD. */
 export function rebaseBackupRef(idKey: string, at: number): string {
   return `refs/autoresearch/${idKey}/rebase/${at}`;

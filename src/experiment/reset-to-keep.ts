@@ -21,6 +21,7 @@ import { setAsideExternalChange } from '../loop/set-aside-external-change.js';
 import { ledgerDigest } from './ledger-digest.js';
 import type { LoopDeps, Session } from './open-session.js';
 import { iterationPaths, resetBackupRef } from './paths.js';
+import { saveBranchTip } from './save-branch-tip.js';
 
 export interface ResetOutcome {
   /** The row written for the reset. */
@@ -34,6 +35,8 @@ export interface ResetOutcome {
   /** Where the branch's previous tip is kept. */
   backupRef: string;
   previousTip: string;
+  /** Where the last keep is saved when the branch no longer held it (moved by hand), else null. */
+  lastKeepRef: string | null;
 }
 
 export async function resetToKeep(session: Session, deps: LoopDeps, iteration: number): Promise<ResetOutcome> {
@@ -68,7 +71,7 @@ export async function resetToKeep(session: Session, deps: LoopDeps, iteration: n
   const now = deps.clock.now();
   const previousTip = (await session.project.resolveCommit(`refs/heads/${branch}`)) ?? lastKept.commit;
   const backupRef = resetBackupRef(config.id.key, iteration, now);
-  await session.worktree.saveRef(backupRef, previousTip);
+  const saved = await saveBranchTip(session, backupRef, previousTip, lastKept.commit);
 
   const number = ledger.nextIteration();
   const row: LedgerRow = {
@@ -100,7 +103,7 @@ export async function resetToKeep(session: Session, deps: LoopDeps, iteration: n
     digest: ledgerDigest(ledger.rows(), config.direction, paths.results),
   }));
   await session.worktree.restore(commit, branch);
-  return { row, target, commit, undone, backupRef, previousTip };
+  return { row, target, commit, undone, backupRef, previousTip, lastKeepRef: saved[1] ?? null };
 }
 
 /** The full hash of a keep: its result.json says it exactly; a seed row only has its short hash. */

@@ -84,7 +84,7 @@ const STATE: Check = object({
   projectRoot: string,
   worktree: string,
   branch: string,
-  lastKept: object({ commit: string, metric: optional(orNull(finite)), iteration: optional(orNull(count)) }),
+  lastKept: object({ commit: string, metric: optional(orNull(finite)), iteration: optional(orNull(count)), rebasedAfter: optional(count) }),
   consecutiveCrashes: count,
   consecutiveNoChange: optional(count),
   setupDone: optional(boolean),

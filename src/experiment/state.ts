@@ -18,6 +18,12 @@ export interface KeptCommit {
   commit: string; // full hash
   metric: number | null; // null until the baseline has a metric
   iteration: number | null; // null = the commit the worktree was created from
+  /**
+   * Set by `rebase` while the new base's baseline is unmeasured (metric and iteration null):
+   * the highest iteration then. Keeps up to it are older than this commit, so a start after a
+   * kill measures the baseline here instead of adopting the ledger's last keep.
+   */
+  rebasedAfter?: number;
 }
 
 /** A child process of an iteration, recorded so a later incarnation can find and kill it. */

@@ -61,6 +61,17 @@ const REPOSITORY_LOCATION_VARS = new Set([
   'GIT_PREFIX',
 ]);
 
+/**
+ * `env` without the variables that point git at a repository, index or object store: an
+ * agent or evaluation started from a git hook (git exports GIT_DIR, GIT_INDEX_FILE there)
+ * would otherwise `git add` into the user's index from the experiment's worktree.
+ */
+export function withoutRepositoryLocation<T extends Record<string, string | undefined>>(env: T): T {
+  const out = { ...env };
+  for (const key of REPOSITORY_LOCATION_VARS) delete out[key];
+  return out;
+}
+
 /** A git process that exited non-zero; keeps the exit code, which simple-git's own errors drop. */
 class GitExitError extends GitError {
   constructor(

@@ -18,6 +18,8 @@ export async function adoptNewerLedgerKeep(session: Session, deps: LoopDeps): Pr
   const lastKeep = [...rows].reverse().find((r) => r.status === 'keep' && r.metric !== null);
   if (lastKeep === undefined) return;
   if (lastKept.iteration !== null && lastKeep.iteration <= lastKept.iteration) return;
+  // A rebase killed before its baseline: the new base is newer than every keep it saw.
+  if (lastKept.iteration === null && lastKept.rebasedAfter !== undefined && lastKeep.iteration <= lastKept.rebasedAfter) return;
   if (lastKept.commit.startsWith(lastKeep.commit) && lastKept.metric === lastKeep.metric) return;
   const where = `${session.paths.results} (iteration ${lastKeep.iteration}, commit ${lastKeep.commit}, ${session.config.metric} ${lastKeep.metric})`;
   const commit = await session.project.resolveCommit(lastKeep.commit);

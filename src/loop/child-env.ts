@@ -1,9 +1,11 @@
 /**
- * The environment of agent and evaluation processes: the daemon's environment, a git
- * identity where the machine has none, and AUTORESEARCH_* variables describing the
+ * The environment of agent and evaluation processes: the daemon's environment (without the
+ * variables that would point their git at the user's repository), a git identity where the
+ * machine has none, and AUTORESEARCH_* variables describing the
  * experiment and this iteration.
  */
 import type { Session } from '../experiment/open-session.js';
+import { withoutRepositoryLocation } from '../git/git-client.js';
 import type { EnvTag } from '../process/escapees.js';
 
 /**
@@ -23,7 +25,7 @@ export function childEnv(
   const { config } = session;
   const budgetSeconds = config.timeBudgetMs / 1000;
   return {
-    ...base,
+    ...withoutRepositoryLocation(base),
     ...session.gitIdentity,
     AUTORESEARCH_EXPERIMENT: config.id.key,
     AUTORESEARCH_DOMAIN: config.id.domain,

@@ -74,6 +74,7 @@ export async function initCommand(
   if (replaced !== null) {
     if (replaced.archive !== null) out(`replaced experiment ${id.key}: its ${replaced.archived.join(', ')} are in ${replaced.archive}\n`);
     if (replaced.branchBackup !== null) out(`  its branch ${branchName(id.key)} (tip ${replaced.branchBackup.tip.slice(0, 7)}) is kept as ${replaced.branchBackup.ref} (see: git log ${replaced.branchBackup.ref})\n`);
+    if (replaced.candidates !== null) out(`  its ${replaced.candidates.count} rejected candidate${replaced.candidates.count === 1 ? ' is' : 's are'} kept under ${replaced.candidates.prefix}<iteration>\n`);
     if (replaced.worktreeRemoved !== null) out(`  its worktree ${replaced.worktreeRemoved} was removed (the next run creates it again)\n`);
     if (replaced.branchReset) out(`  ${branchName(id.key)} now points at HEAD\n`);
   }

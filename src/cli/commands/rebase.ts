@@ -52,6 +52,7 @@ export async function rebaseCommand(opts: RebaseOptions, out: (text: string) => 
           printer.line(`${id}: rebased onto ${r.onto}; ${r.row.description}: ${config.metric} ${fmt(r.row.metric)} (was ${fmt(r.previous.metric)} on the old base)`);
           printer.line(`  row ${r.row.iteration}: keep baseline; improvements are counted from it`);
           printer.line(`  branch ${branchName(id)} is at ${r.row.commit}; the previous tip ${r.previousTip.slice(0, 7)} is kept as ${r.backupRef}`);
+          if (r.lastKeepRef !== null) printer.line(`  the last keep ${r.previous.commit.slice(0, 7)}, which the branch no longer held (moved by hand?), is kept as ${r.lastKeepRef}`);
           return EXIT.ok;
         default: {
           const unreachable: never = r;

@@ -33,6 +33,7 @@ export async function resetCommand(opts: ResetOptions, out: (text: string) => vo
       printer.line(`  row ${r.row.iteration}: keep reset "${r.row.description}"`);
       printer.line(`  branch ${branchName(config.id.key)} and the worktree are at ${r.commit.slice(0, 7)}; the next run continues from it`);
       printer.line(`  the previous tip ${r.previousTip.slice(0, 7)} is kept as ${r.backupRef} (see: git log ${r.backupRef})`);
+      if (r.lastKeepRef !== null) printer.line(`  the last keep, which the branch no longer held (moved by hand?), is kept as ${r.lastKeepRef}`);
       const rebase = session.ledger.rows().find((row) => row.iteration > iteration && row.reason === 'baseline');
       if (rebase !== undefined) {
         printer.line(`  note: keep ${iteration} was measured before the new baseline of iteration ${rebase.iteration} (${rebase.description}); \`autoresearch rebase ${config.id.key}\` measures it again on the project's HEAD`);
