@@ -117,7 +117,21 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
       : result.kind === 'interrupted'
         ? `stopped during ${result.phase}`
         : `the evaluation is out of quota (${result.kind}): ${result.message}`;
-  return { kind: 'failed', onto, why, evalLog: result.kind === 'not-applicable' ? iterationPaths(session.paths, number).evalLog : null };
+  return { kind: 'failed', onto, why, evalLog: result.kind === 'not-applicable' ? setAsideFailedRun(iterationPaths(session.paths, number), deps.clock.now()) : null };
+}
+
+/**
+ * The failed measurement wrote no row, so the next iteration takes its number and would set
+ * its directory aside under a name nobody was told: it goes there now, and that path is printed.
+ */
+function setAsideFailedRun(files: { dir: string; evalLog: string }, now: number): string {
+  const aside = `${files.dir}.interrupted-${now}`;
+  try {
+    fs.renameSync(files.dir, aside);
+  } catch {
+    return files.evalLog; // nothing to move (or not movable): the log is where it was written
+  }
+  return path.join(aside, path.basename(files.evalLog));
 }
 
 /** What the user's checkout can be in the middle of, by the file git keeps for it, and how to end it. */

@@ -51,6 +51,9 @@ describe('rebase', () => {
     expect(broken.stderr).toMatch(/rebase test\/exp onto main@[0-9a-f]{7}: the evaluation failed: eval_exit: exit code 3; nothing changed/);
     expect(broken.stderr).toContain('evaluator broken');
     expect(await snapshot(project)).toEqual(before);
+    // The log it names is set aside where the next iteration (same number) cannot move it.
+    const evalLog = /evaluation log: (\S+)/.exec(broken.stderr)?.[1] ?? '';
+    expect(evalLog).toMatch(/runs\/00003\.interrupted-\d+\/eval\.log$/);
 
     // The fix: every score is now value + 100.
     const fixed = await commitOnMain(project, 'evaluate.sh', 'v=$(cat value.txt)\necho "score: $((v + 100))"\n', 'fix the evaluator');
@@ -58,6 +61,7 @@ describe('rebase', () => {
     const r = await cli('rebase', project.id);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
+    expect(await fs.readFile(evalLog, 'utf8')).toContain('evaluator broken');
     const short = fixed.slice(0, 7);
     const rows = await project.rows();
     expect(rows).toHaveLength(4);
