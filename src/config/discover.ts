@@ -13,6 +13,7 @@ import { AutoresearchError } from '../core/errors.js';
 import { experimentPaths } from '../experiment/paths.js';
 import { parseExperimentId, tryParseExperimentId } from './experiment-id.js';
 import type { ExperimentId, Scope } from './types.js';
+import { canonicalPath } from '../fs/canonical-path.js';
 
 export interface DiscoveredExperiment {
   id: ExperimentId;
@@ -38,11 +39,11 @@ export function autoresearchHome(env: NodeJS.ProcessEnv = process.env): string {
  * (~/.autoresearch) never makes its parent a project.
  */
 export function findProjectRoot(start: string, env: NodeJS.ProcessEnv = process.env): string {
-  const userScope = realpathSyncOrSelf(autoresearchHome(env));
+  const userScope = canonicalPath(autoresearchHome(env));
   let dir = path.resolve(start);
   for (;;) {
     const marker = path.join(dir, PROJECT_DIR_NAME);
-    if (isDirectorySync(marker) && realpathSyncOrSelf(marker) !== userScope) return dir;
+    if (isDirectorySync(marker) && canonicalPath(marker) !== userScope) return dir;
     if (fsSync.existsSync(path.join(dir, '.git'))) return dir;
     const parent = path.dirname(dir);
     if (parent === dir) return path.resolve(start);
@@ -68,14 +69,6 @@ function isDirectorySync(dir: string): boolean {
     return fsSync.statSync(dir).isDirectory();
   } catch {
     return false;
-  }
-}
-
-function realpathSyncOrSelf(dir: string): string {
-  try {
-    return fsSync.realpathSync(dir);
-  } catch {
-    return path.resolve(dir);
   }
 }
 

@@ -14,9 +14,9 @@ import { experimentPaths, iterationPaths, type ExperimentPaths } from '../experi
 import { loadState } from '../experiment/state.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import type { LedgerRow } from '../ledger/types.js';
-import { isBaselineRow } from '../loop/experiment-loop.js';
 import { parseRunRecord } from '../report/build-report.js';
 import { buildExperimentView, overlayGroups, PACE_WINDOW, type DashboardData, type ExperimentView, type RunTiming, type ViewInput } from './model.js';
+import { countsAsExperiment, isBaselineRow } from '../ledger/summary.js';
 
 export interface CollectOptions {
   now?: number;
@@ -71,7 +71,8 @@ async function collectExperiment(found: DiscoveredExperiment, now: number, known
  * from their result.json: a few small files, not one per row of a 10,000-row ledger.
  */
 async function readTimings(paths: ExperimentPaths, rows: readonly LedgerRow[]): Promise<RunTiming[]> {
-  const wanted = [...rows.filter((r) => !isBaselineRow(r)).slice(-PACE_WINDOW), ...rows.filter(isBaselineRow).slice(0, 1)].filter((r) => r.timestamp !== null);
+  // Exactly the rows measurePace measures: the last experiments, and the last baseline.
+  const wanted = [...rows.filter(countsAsExperiment).slice(-PACE_WINDOW), ...rows.filter(isBaselineRow).slice(-1)].filter((r) => r.timestamp !== null);
   const read = await Promise.all(
     wanted.map(async (row): Promise<RunTiming | null> => {
       const text = await fs.readFile(iterationPaths(paths, row.iteration).result, 'utf8').catch(() => '');

@@ -11,9 +11,8 @@
  */
 import type { Direction } from '../config/types.js';
 import type { StatusState } from '../experiment/experiment-status.js';
-import { countsAsExperiment, summarizeRows } from '../ledger/summary.js';
+import { countsAsExperiment, isBaselineRow, summarizeRows } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
-import { isBaselineRow } from '../loop/experiment-loop.js';
 
 /** Keep labels on one chart: past this, only the largest steps are labelled (the rest would overlap). */
 export const MAX_LABELS = 40;
@@ -233,7 +232,7 @@ export function buildExperimentView(input: ViewInput): ExperimentView {
 }
 
 /** A keep the loop flagged as looking wrong (a 100% gain, a 0 from NaN-like output). */
-export function isSuspicious(row: LedgerRow): boolean {
+function isSuspicious(row: LedgerRow): boolean {
   return row.status === 'keep' && typeof row.detail === 'string' && row.detail.startsWith('suspicious:');
 }
 
@@ -282,7 +281,7 @@ export function measurePace(rows: readonly LedgerRow[], timings: readonly RunTim
   }
   const durations = recent.map((r) => r.durationS).filter((d): d is number => d !== null);
   if (durations.length > 0) return { perIterationS: mean(durations), agentS: null, evalS: null, evalShare: null, sample: durations.length, source: 'ledger', lowerBound: false };
-  const baseline = rows.find(isBaselineRow);
+  const baseline = rows.findLast(isBaselineRow); // the last one, as summarizeRows: a rebase measures it again
   if (baseline !== undefined && recent.length === 0) {
     const evalMs = byIteration.get(baseline.iteration)?.evalMs ?? null;
     const s = evalMs !== null ? evalMs / 1000 : baseline.durationS;

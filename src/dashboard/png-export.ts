@@ -12,13 +12,13 @@ import { AutoresearchError } from '../core/errors.js';
 import { findOnPath, isExecutableFile } from '../process/find-on-path.js';
 
 /** Looked up on PATH in this order; CHROMIUM_PATH names one explicitly. */
-export const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'] as const;
+const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'] as const;
 /** Pixels per SVG unit: a chart 960 wide becomes 1920 pixels, sharp when pasted. */
 export const PNG_SCALE = 2;
 const SCREENSHOT_TIMEOUT_MS = 60_000;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-export function findChromium(env: NodeJS.ProcessEnv = process.env): string | null {
+function findChromium(env: NodeJS.ProcessEnv = process.env): string | null {
   const explicit = env.CHROMIUM_PATH;
   if (explicit !== undefined && explicit !== '') return isExecutableFile(explicit) ? explicit : null;
   for (const name of CHROMIUM_NAMES) {

@@ -21,7 +21,7 @@ import { archivedCandidatesPrefix, branchName, experimentPaths } from './paths.j
 import { acquireLock, readLockOwner, type HeldLock, type LockOwner } from './run-lock.js';
 
 /** Where an experiment's replaced files go: `archive/<ms>/` in its dir (daemon-owned, ignored by git). */
-export const ARCHIVE_DIR = 'archive';
+const ARCHIVE_DIR = 'archive';
 
 /** What an existing experiment has, for the message that refuses to overwrite it. */
 export interface ExistingExperiment {

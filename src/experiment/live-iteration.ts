@@ -25,7 +25,7 @@ export interface LiveIteration {
   logs: LiveLogs | null;
 }
 
-export const IDLE: LiveIteration = { iteration: null, phase: null, logs: null };
+const IDLE: LiveIteration = { iteration: null, phase: null, logs: null };
 
 /**
  * What a running experiment is doing, from its state: the intent names the iteration and
@@ -41,7 +41,7 @@ export function liveIteration(paths: ExperimentPaths, state: Pick<ExperimentStat
   return IDLE;
 }
 
-export function iterationLogs(paths: ExperimentPaths, iteration: number): LiveLogs {
+function iterationLogs(paths: ExperimentPaths, iteration: number): LiveLogs {
   const files = iterationPaths(paths, iteration);
   return { run_dir: files.dir, agent_stdout: files.agentStdout, agent_stderr: files.agentStderr, eval: files.evalLog, setup: null };
 }

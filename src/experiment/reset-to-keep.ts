@@ -126,7 +126,7 @@ async function commitOf(session: Session, row: LedgerRow): Promise<string | null
  * current one was built on, earlier resets and rebases followed) that keep `iteration`'s
  * chain does not hold.
  */
-export function keepsUndone(rows: readonly LedgerRow[], iteration: number): number[] {
+function keepsUndone(rows: readonly LedgerRow[], iteration: number): number[] {
   const chainAt = new Map<number, number[]>();
   let current: number[] = [];
   for (const row of rows) {

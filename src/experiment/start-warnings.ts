@@ -14,7 +14,7 @@ import { scopeMatcher } from '../loop/scope.js';
 import { timingReason } from '../loop/timing-metric.js';
 
 /** How many paths a warning names; the rest are counted. */
-export const LISTED_PATHS = 5;
+const LISTED_PATHS = 5;
 
 /** The warning about uncommitted changes in the checkout, or null when it is clean (or only experiment files changed). */
 export async function uncommittedChangesWarning(config: ExperimentConfig, project: ProjectRepo, startCommit: string): Promise<string | null> {

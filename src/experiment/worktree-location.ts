@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AutoresearchError } from '../core/errors.js';
+import { canonicalPath } from '../fs/canonical-path.js';
 
 /** What the location depends on: the user's checkout and its repository's shared git dir (both realpaths). */
 export interface RepositoryPlace {
@@ -127,13 +128,3 @@ function isInside(p: string, dir: string): boolean {
   return p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
 }
 
-/** An absolute path with symlinks resolved as far as it exists. */
-function canonicalPath(p: string): string {
-  const absolute = path.resolve(p);
-  try {
-    return fs.realpathSync(absolute);
-  } catch {
-    const parent = path.dirname(absolute);
-    return parent === absolute ? absolute : path.join(canonicalPath(parent), path.basename(absolute));
-  }
-}

@@ -10,6 +10,7 @@ import { AutoresearchError } from '../core/errors.js';
 import { GitClient, identityEnv } from './git-client.js';
 import { parseStatus, parseWorktreeList, type WorktreeEntry } from './parse.js';
 import { Worktree } from './worktree.js';
+import { canonicalPath } from '../fs/canonical-path.js';
 
 export interface EnsureWorktreeOptions {
   /** Where the worktree lives, e.g. worktreePath(project, idKey) (experiment/worktree-location.ts). */
@@ -301,13 +302,3 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/** An absolute path with symlinks resolved as far as it exists (git may store either form). */
-function canonicalPath(p: string): string {
-  const absolute = path.resolve(p);
-  try {
-    return fs.realpathSync(absolute);
-  } catch {
-    const parent = path.dirname(absolute);
-    return parent === absolute ? absolute : path.join(canonicalPath(parent), path.basename(absolute));
-  }
-}

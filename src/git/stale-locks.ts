@@ -22,6 +22,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { canonicalPath } from '../fs/canonical-path.js';
 
 export interface ExperimentGitScope {
   /** The repository's shared git dir (absolute). */
@@ -169,8 +170,8 @@ function worktreeGitDir(scope: ExperimentGitScope): string | null {
   }
   const match = /^gitdir: (.*)$/m.exec(text);
   if (match?.[1] === undefined) return null;
-  const dir = realOrSelf(path.resolve(scope.worktree, match[1].trim()));
-  const worktrees = realOrSelf(path.join(scope.gitCommonDir, 'worktrees')) + path.sep;
+  const dir = canonicalPath(path.resolve(scope.worktree, match[1].trim()));
+  const worktrees = canonicalPath(path.join(scope.gitCommonDir, 'worktrees')) + path.sep;
   return dir.startsWith(worktrees) && dir.length > worktrees.length ? dir : null;
 }
 
@@ -193,8 +194,8 @@ function lockFilesUnder(dir: string): string[] {
 /** Where a git process could be working on our locks: [worktree dirs, whole-repository dirs]. */
 function watchedDirs(scope: ExperimentGitScope): { worktree: string[]; repository: string[] } {
   const gitDir = worktreeGitDir(scope);
-  const worktree = [realOrSelf(scope.worktree), ...(gitDir === null ? [] : [gitDir])];
-  return { worktree, repository: [...worktree, realOrSelf(scope.projectRoot), realOrSelf(scope.gitCommonDir)] };
+  const worktree = [canonicalPath(scope.worktree), ...(gitDir === null ? [] : [gitDir])];
+  return { worktree, repository: [...worktree, canonicalPath(scope.projectRoot), canonicalPath(scope.gitCommonDir)] };
 }
 
 /**
@@ -253,7 +254,7 @@ export function gitSubcommand(args: string[]): string | null {
 /** lock file → a pid that has it open. Processes we may not inspect are skipped. */
 function openFileHolders(files: string[]): Map<string, number> {
   const wanted = new Map<string, string>(); // resolved path → lock file
-  for (const file of files) wanted.set(realOrSelf(file), file);
+  for (const file of files) wanted.set(canonicalPath(file), file);
   const holders = new Map<string, number>();
   for (const pid of procPids()) {
     let fds: string[];
@@ -299,10 +300,3 @@ function statOrNull(file: string): fs.Stats | null {
   }
 }
 
-function realOrSelf(p: string): string {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return path.resolve(p);
-  }
-}

@@ -6,9 +6,9 @@
  */
 import type { Table } from './export-formats.js';
 import { ANSI } from './export-formats.js';
-import { formatRow } from './tsv-format.js';
+import { formatRow, oneLine } from './tsv-format.js';
 import { formatMetric } from '../core/improvement.js';
-import { localDateTime, shortLocalDateTime, zoneName } from '../core/local-time.js';
+import { shortLocalDateTime, zoneName } from '../core/local-time.js';
 import { rowWhy } from './row-why.js';
 import { LEDGER_COLUMNS, type LedgerRow } from './types.js';
 
@@ -77,17 +77,8 @@ export const LEDGER_TERMINAL_SHRINK = [
   { column: TERMINAL_HEADERS.indexOf('REASON'), min: 12 },
 ] as const;
 
-function oneLine(text: string): string {
-  return text.replace(/[\t\r\n]+/g, ' ');
-}
-
 /** keep green, discard dim, crash red. */
 export function statusColor(status: LedgerRow['status']): string {
   return status === 'keep' ? ANSI.green : status === 'crash' ? ANSI.red : ANSI.dim;
 }
 
-/** An ISO timestamp as a person reads it in a table: `2026-03-08 15:12 CET` (local zone); `-` for none. */
-export function shortTimestamp(iso: string): string {
-  const t = Date.parse(iso);
-  return iso === '' || !Number.isFinite(t) ? '-' : localDateTime(t);
-}

@@ -85,7 +85,7 @@ function optionalNumber(value: number | null | undefined, column: string, format
 }
 
 /** A tab or line break inside a field would shift every later column of the row. */
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   return text.replace(/[\t\r\n]+/g, ' ').trim();
 }
 

@@ -367,7 +367,8 @@ class Iteration {
           value: metric.value,
           previousBest: this.best,
           direction,
-          logLines: readTailLines(this.files.evalLog, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/),
+          // Only a keep landing on 0 is checked against the log: no read for every other keep.
+          logLines: metric.value === 0 ? readTailLines(this.files.evalLog, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/) : [],
           matches: metricMatcher(metricGrep, metricRegex),
         })
       : null;

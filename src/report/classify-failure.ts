@@ -204,11 +204,6 @@ export function sideOf(reason: string): FailureSide {
   return 'eval';
 }
 
-/** As summarizeRows decides it: our baseline row says so; a seed ledger's baseline is described so. */
-export function isBaselineRow(row: LedgerRow): boolean {
-  return row.reason === 'baseline' || row.description.startsWith('baseline');
-}
-
 /**
  * The evaluation ran on the last kept commit itself (the baseline): result.json says so
  * exactly; without it, a baseline row is the one no agent produced.

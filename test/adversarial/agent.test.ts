@@ -5,19 +5,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { git, makeProject } from '../helpers/project.js';
-import { ESCAPEE, EVALUATE_SH, escapeePid, isRunning } from './escapees.js';
+import { ESCAPEE, EVALUATE_SH, escapeePid, isRunning, killEscapeesAfterAll } from './escapees.js';
 
-const marks: string[] = [];
-afterAll(() => {
-  for (const mark of marks) {
-    const pid = escapeePid(mark);
-    if (pid !== null && isRunning(pid)) process.kill(pid, 'SIGKILL');
-  }
-});
+const marks = killEscapeesAfterAll();
 
 describe('hostile agent', () => {
   it('kills a process the agent started that left its group (setsid, double fork) before the evaluation', async () => {

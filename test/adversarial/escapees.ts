@@ -4,6 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { afterAll } from 'vitest';
+import { isRunning } from '../process/helpers.js';
 
 /**
  * A shell snippet that double-forks a `setsid` process: it records its pid in
@@ -25,16 +27,8 @@ export const EVALUATE_SH =
   'i=0; while [ "$AUTORESEARCH_ITERATION" = 1 ] && [ ! -e "$MARK/edited" ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done\n' +
   'echo "score: $(cat value.txt)"\n';
 
-/** Whether a process runs (not a zombie: PID 1 here may never reap it). */
-export function isRunning(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
+/** Running: the process exists and is not a zombie (PID 1 here may never reap it). */
+export { isRunning };
 
 export function escapeePid(mark: string): number | null {
   try {
@@ -43,4 +37,16 @@ export function escapeePid(mark: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** Marks of the escapees a test file started: whatever still runs at the end is killed. */
+export function killEscapeesAfterAll(): string[] {
+  const marks: string[] = [];
+  afterAll(() => {
+    for (const mark of marks) {
+      const pid = escapeePid(mark);
+      if (pid !== null && isRunning(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+  return marks;
 }

@@ -5,11 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { git, makeProject } from '../helpers/project.js';
-import { ESCAPEE, EVALUATE_SH, escapeePid, isRunning } from './escapees.js';
+import { ESCAPEE, EVALUATE_SH, escapeePid, isRunning, killEscapeesAfterAll } from './escapees.js';
 
 /** Polls `probe` every 20 ms until it holds; fails after `timeoutMs`. */
 async function waitUntil(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
@@ -29,13 +29,7 @@ function procState(pid: number): string | null {
   }
 }
 
-const marks: string[] = [];
-afterAll(() => {
-  for (const mark of marks) {
-    const pid = escapeePid(mark);
-    if (pid !== null && isRunning(pid)) process.kill(pid, 'SIGKILL');
-  }
-});
+const marks = killEscapeesAfterAll();
 
 describe('hostile evaluation', () => {
   it('kills a process the baseline evaluation left behind (setsid, double fork) before the next iteration', async () => {

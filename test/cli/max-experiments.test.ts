@@ -23,7 +23,7 @@ describe('run --max-experiments', () => {
     expect(status).toMatchObject({ state: 'done', reason: hint });
 
     const more = await cli('run', project.id, '--max-experiments', '3');
-    expect(more.stderr).not.toMatch(/done: max_experiments/);
+    expect(more.stdout).not.toMatch(/done: max_experiments/);
     expect(more.exitCode).toBe(0);
     expect(more.stdout).toContain('--max-experiments 3 reached');
     const rows = await project.rows();

@@ -30,6 +30,9 @@ describe('say why', () => {
     });
     const run = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '6'], { env: project.env, timeoutMs: 60_000 });
     expect(run.exitCode, run.stderr).toBe(0);
+    // The terminal line itself says why, from the real Python error.
+    expect(run.stdout).toMatch(/#1 CRASH +eval_exit 1: SyntaxError: .+ \(train\.py:1\)/);
+    expect(run.stdout).toMatch(/#2 DISCARD scope_violation: other\.txt is outside scope/);
 
     const rows = await project.rows();
     expect(rows.map((r) => [r.iteration, r.status, r.reason])).toEqual([

@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { runCli } from '../helpers/cli.js';
 import { makeRepo, makeTempDir } from '../helpers/git-repo.js';
 import { cliEnv } from '../helpers/project.js';
+import { isRunning } from '../process/helpers.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/daemon');
 export const EVAL_SH = path.join(FIXTURES, 'eval.sh');
@@ -144,16 +145,8 @@ export function daemonLog(project: DaemonProject): string {
   }
 }
 
-/** Running: the process exists and is not a zombie waiting for its reaper (PID 1 may reap late). */
-export function isRunning(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
+/** Running: the process exists and is not a zombie (PID 1 here may never reap it). */
+export { isRunning };
 
 /** pids of running (non-zombie) processes whose command line contains `pattern`. */
 export async function processesMatching(pattern: string): Promise<number[]> {

@@ -1,0 +1,16 @@
+/**
+ * One spelling of a path for comparisons: absolute, symlinks resolved as far as the path
+ * exists (git, the user and macOS's /tmp → /private/tmp may each give another form).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export function canonicalPath(p: string): string {
+  const absolute = path.resolve(p);
+  try {
+    return fs.realpathSync(absolute);
+  } catch {
+    const parent = path.dirname(absolute);
+    return parent === absolute ? absolute : path.join(canonicalPath(parent), path.basename(absolute));
+  }
+}
