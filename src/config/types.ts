@@ -3,6 +3,8 @@
  * (parse-config.ts); nothing deeper reads raw config strings.
  */
 
+import type { Aggregate, Guard, NoiseSetting } from '../decision/types.js';
+
 export type Direction = 'lower' | 'higher';
 
 /** `metric_kind`: a timing metric is skewed by other work on the same CPUs (loop/timing-metric.ts). */
@@ -65,6 +67,19 @@ export interface ExperimentConfig {
   maxExperiments: number | null; // null = unlimited
   maxRuntimeMs: number | null; // null = unlimited
   minImprovement: number;
+  /** `repeats`: evaluations a candidate may get (1 = one sample, today's rule). */
+  repeats: number;
+  aggregate: Aggregate;
+  /** `noise`; default `auto` when repeats > 1, else `off`. */
+  noise: NoiseSetting;
+  /** `confidence` of the one-sided keep test, in (0.5, 1). */
+  confidence: number;
+  /** `check_cmd`: must exit 0 for a keep (null = none). */
+  checkCmd: string | null;
+  /** `guard`: further metrics a keep must satisfy (empty = none). */
+  guards: Guard[];
+  /** `revalidate_every`: after this many keeps, re-measure best and baseline (0 = off). */
+  revalidateEvery: number;
   allowedPaths: string[]; // `scope` key: paths or globs the agent may change (default = target)
   onExhaustion: 'wait' | 'stop';
   backoffInitialMs: number;

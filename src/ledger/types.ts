@@ -1,3 +1,5 @@
+import type { Evidence } from '../decision/types.js';
+
 /**
  * One row of results.tsv (SPEC §4). The first four columns are the seed skill's; ours
  * follow `description`, never before it.
@@ -61,6 +63,10 @@ export interface LedgerRow {
    * that looks wrong, text starting `suspicious:`. null/absent: nothing to add (older rows).
    */
   detail?: string | null;
+  /** Issue 11: how the row's metric was measured (columns samples, mean, spread, p_value); null/absent: one sample, no test. */
+  evidence?: Evidence | null;
+  /** Issue 11: each `guard` metric's value (its own column, named after the metric); null = not found. */
+  guards?: Record<string, number | null> | null;
 }
 
 /** Column order of the header we write. A file whose header is a strict prefix is upgraded. */

@@ -35,7 +35,7 @@ import type { AgentReport } from '../agents/agent-report.js';
 import { runAgentTurn } from './agent-turn.js';
 import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
-import { isImprovement } from './decide.js';
+import { isImprovement } from '../decision/keep-rule.js';
 import type { Phase } from './events.js';
 import { classifyFailedEvaluation } from './eval-llm.js';
 import { placeExperimentFiles } from './experiment-files.js';
