@@ -70,6 +70,7 @@ export async function openSession(config: ExperimentConfig, projectRoot: string,
   let ledger: Ledger | null = null;
   try {
     ledger = await Ledger.open(paths.results, {
+      guards: config.guards.map((guard) => guard.metric),
       onRepair: (info) => deps.report({ kind: 'ledger-repaired', ...info }),
       onUpgrade: (info) => deps.report({ kind: 'ledger-upgraded', ...info }),
       onReplaced: (info) => deps.report({ kind: 'warning', message: describeReplacement(info) }),

@@ -28,7 +28,7 @@ import { AutoresearchError, errorMessage } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { isErrno, writeFileDurable } from '../fs/durable.js';
 import { formatRow, parseLedgerText, parseRowLine } from './tsv-format.js';
-import { LEDGER_COLUMNS, type LedgerRow } from './types.js';
+import { hasEveryColumnOfOurs, LEDGER_COLUMNS, usableGuardColumns, type LedgerRow } from './types.js';
 
 export interface RepairInfo {
   file: string;
@@ -45,6 +45,11 @@ export interface UpgradeInfo {
 }
 
 export interface LedgerOptions {
+  /**
+   * The config's `guard` metrics (in config order): each has its own column after ours. A
+   * ledger without one gets it on open (existing rows: empty); a column no longer configured stays.
+   */
+  guards?: readonly string[];
   onRepair?: (info: RepairInfo) => void;
   onUpgrade?: (info: UpgradeInfo) => void;
   /** Names the saved torn fragment. */
@@ -253,24 +258,51 @@ async function loadLedger(file: string, initial: Buffer | null, opts: LedgerOpti
     parsed = parseLedgerText(bytes.toString('utf8'), file);
   }
 
+  const guards = usableGuardColumns(opts.guards ?? []);
   if (parsed.columns.length === 0) {
     // Missing or empty (possibly after the repair): start the ledger with our header.
-    await writeFileDurable(file, formatHeader(LEDGER_COLUMNS));
-    return { columns: LEDGER_COLUMNS, rows: [] };
+    const columns = [...LEDGER_COLUMNS, ...guards];
+    await writeFileDurable(file, formatHeader(columns));
+    return { columns, rows: [] };
   }
 
   const from = parsed.columns;
   if (from.length < LEDGER_COLUMNS.length && from.every((name, i) => name === LEDGER_COLUMNS[i])) {
     // A prefix of ours, e.g. the seed's 4 columns: rewrite with the full header so every
     // row has the same shape. Seed rows keep their values; their iteration is their index.
-    const to = [...LEDGER_COLUMNS];
+    const to = [...LEDGER_COLUMNS, ...guards];
     const text = formatHeader(to) + parsed.rows.map((row) => formatRow(row, to)).join('');
+    await writeFileDurable(file, text);
+    opts.onUpgrade?.({ file, from, to });
+    return { columns: to, rows: parseLedgerText(text, file).rows };
+  }
+  const missing = hasEveryColumnOfOurs(from) ? guards.filter((g) => !from.includes(g)) : [];
+  if (missing.length > 0) {
+    // Ours, lacking a guard column the config now names: the column goes at the end.
+    const to = [...from, ...missing];
+    const text = withEmptyColumns(bytes?.toString('utf8') ?? '', from.length, to);
     await writeFileDurable(file, text);
     opts.onUpgrade?.({ file, from, to });
     return { columns: to, rows: parseLedgerText(text, file).rows };
   }
   // Ours, or the seed's columns followed by someone else's: append in the file's order.
   return { columns: from, rows: parsed.rows };
+}
+
+/**
+ * `text` (complete lines) under the header `to`, with an empty field added to each line that
+ * has the old header's `width` fields (our rows). Line by line rather than row by row: other
+ * lines (rows the skill wrote, their continuation lines) and the text of columns another tool
+ * added stay exactly as they were.
+ */
+function withEmptyColumns(text: string, width: number, to: readonly string[]): string {
+  const lines = (text.startsWith('\uFEFF') ? text.slice(1) : text).split('\n').slice(1, -1);
+  const added = '\t'.repeat(to.length - width);
+  const body = lines.map((raw) => {
+    const line = raw.replace(/\r$/, '');
+    return line.split('\t').length === width ? `${line}${added}\n` : `${line}\n`;
+  });
+  return formatHeader(to) + body.join('');
 }
 
 function identityOf(file: string): FileIdentity {

@@ -18,7 +18,8 @@
  * refuse it rather than guess, naming file:line, the column, what was expected and found.
  */
 import { AutoresearchError } from '../core/errors.js';
-import { SEED_COLUMNS, type LedgerRow, type RowStatus } from './types.js';
+import type { Evidence } from '../decision/types.js';
+import { EVIDENCE_COLUMNS, guardColumnsOf, SEED_COLUMNS, type LedgerRow, type RowStatus } from './types.js';
 
 const STATUSES: readonly string[] = ['keep', 'discard', 'crash'] satisfies RowStatus[];
 
@@ -73,9 +74,51 @@ function formatField(row: LedgerRow, column: string): string {
       return optionalNumber(row.tokensOut, column, (n) => String(Math.round(n)));
     case 'detail':
       return row.detail === null || row.detail === undefined ? '' : oneLine(row.detail);
+    case 'samples':
+    case 'mean':
+    case 'spread':
+    case 'p_value':
+      return formatEvidence(row.evidence, column);
     default:
-      return ''; // a column another tool added: we have nothing to say in it
+      return formatGuard(row.guards, column);
   }
+}
+
+/** The evidence columns: all empty without evidence (one sample, no test: older rows, crashes). */
+function formatEvidence(evidence: Evidence | null | undefined, column: (typeof EVIDENCE_COLUMNS)[number]): string {
+  if (evidence === null || evidence === undefined) return '';
+  const bug = (what: string, value: unknown) => new TypeError(`ledger row ${column}: expected ${what}, found ${value} (this is a bug)`);
+  switch (column) {
+    case 'samples':
+      if (!Number.isSafeInteger(evidence.samples) || evidence.samples < 0) throw bug('a non-negative integer', evidence.samples);
+      return String(evidence.samples);
+    case 'mean':
+      if (evidence.mean === null) return 'N/A';
+      if (!Number.isFinite(evidence.mean)) throw bug('a finite number or null', evidence.mean);
+      return evidence.mean.toFixed(6);
+    case 'spread':
+      if (evidence.spread === null) return '';
+      if (!Number.isFinite(evidence.spread) || evidence.spread < 0) throw bug('a non-negative number or null', evidence.spread);
+      return evidence.spread.toFixed(6);
+    case 'p_value':
+      if (evidence.pValue === null) return '';
+      if (!Number.isFinite(evidence.pValue) || evidence.pValue < 0 || evidence.pValue > 1) throw bug('a number from 0 to 1 or null', evidence.pValue);
+      return formatPValue(evidence.pValue);
+  }
+}
+
+/** Six significant digits, no trailing zeros (C's %.6g): 0.004, 1.2e-7. */
+export function formatPValue(p: number): string {
+  return String(Number(p.toPrecision(6)));
+}
+
+/** A guard metric's column (or a column another tool added: nothing to say in it). */
+function formatGuard(guards: LedgerRow['guards'], column: string): string {
+  if (guards === null || guards === undefined || !Object.hasOwn(guards, column)) return '';
+  const value = guards[column];
+  if (value === null || value === undefined) return 'N/A';
+  if (!Number.isFinite(value)) throw new TypeError(`ledger row guard ${column}: expected a finite number or null, found ${value} (this is a bug)`);
+  return value.toFixed(6);
 }
 
 function optionalNumber(value: number | null | undefined, column: string, format: (n: number) => string): string {
@@ -230,6 +273,7 @@ function parseRow(line: string, columns: readonly string[], where: RowLocation):
       ...(columns.includes('tokens_in') ? { tokensIn: null } : {}),
       ...(columns.includes('tokens_out') ? { tokensOut: null } : {}),
       ...(columns.includes('detail') ? { detail: null } : {}),
+      ...(columns.includes('samples') ? { evidence: null } : {}),
     };
     return { row, fromSkill: true };
   }
@@ -260,8 +304,41 @@ function parseRow(line: string, columns: readonly string[], where: RowLocation):
     ...(columns.includes('tokens_in') ? { tokensIn: parseOptionalNumber(field('tokens_in'), 'tokens_in', where) } : {}),
     ...(columns.includes('tokens_out') ? { tokensOut: parseOptionalNumber(field('tokens_out'), 'tokens_out', where) } : {}),
     ...(columns.includes('detail') ? { detail: text('detail') } : {}),
+    ...(columns.includes('samples') ? { evidence: parseEvidence(field, where) } : {}),
+    ...guardsOf(columns, fields),
   };
   return { row, fromSkill: false };
+}
+
+/** The evidence columns: all empty is no evidence; otherwise `samples` says how many evaluations. */
+function parseEvidence(field: (name: string) => string | undefined, where: RowLocation): Evidence | null {
+  const [samples, mean, spread, pValue] = EVIDENCE_COLUMNS.map((name) => field(name) ?? '');
+  if (samples === '' && mean === '' && spread === '' && pValue === '') return null;
+  if (samples === '' || !/^\d+$/.test(samples ?? '')) throw corrupt(where, `column samples: expected a count of evaluations${samples === '' ? ' (mean, spread or p_value is set)' : ''}, found ${show(samples ?? '')}`);
+  const p = parseOptionalNumber(pValue, 'p_value', where);
+  if (p !== null && p > 1) throw corrupt(where, `column p_value: expected a number from 0 to 1 or nothing, found ${show(pValue ?? '')}`);
+  return {
+    samples: Number(samples),
+    mean: mean === '' ? null : parseMetricLike(mean ?? '', 'mean', where),
+    spread: parseOptionalNumber(spread, 'spread', where),
+    pValue: p,
+  };
+}
+
+/**
+ * The guard columns' values: a number, or N/A (the metric was not found). An empty field says
+ * nothing (a row written before the column); anything else is another tool's text, left alone.
+ */
+function guardsOf(columns: readonly string[], fields: readonly string[]): Pick<LedgerRow, 'guards'> {
+  const names = guardColumnsOf(columns);
+  if (names.length === 0) return {};
+  const guards: Record<string, number | null> = {};
+  names.forEach((name, i) => {
+    const value = fields[columns.length - names.length + i] ?? '';
+    if (value === 'N/A') guards[name] = null;
+    else if (NUMBER.test(value) && Number.isFinite(Number(value))) guards[name] = Number(value);
+  });
+  return { guards };
 }
 
 function parseOptionalNumber(value: string | undefined, column: string, where: RowLocation): number | null {
@@ -272,9 +349,13 @@ function parseOptionalNumber(value: string | undefined, column: string, where: R
 }
 
 function parseMetric(value: string, where: RowLocation): number | null {
+  return parseMetricLike(value, 'metric', where);
+}
+
+function parseMetricLike(value: string, column: string, where: RowLocation): number | null {
   if (value === 'N/A' || PYTHON_NON_FINITE.test(value)) return null;
   const n = NUMBER.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n)) throw corrupt(where, `column metric: expected a number or N/A, found ${show(value)}`);
+  if (!Number.isFinite(n)) throw corrupt(where, `column ${column}: expected a number or N/A, found ${show(value)}`);
   return n;
 }
 

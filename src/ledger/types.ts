@@ -11,8 +11,16 @@ export type RowStatus = 'keep' | 'discard' | 'crash';
  * Why a row has its status. Stable tokens: `report` groups failures by them.
  *  keep:    baseline | improved | reset (`autoresearch reset --to N`: keep N is the best again)
  *  discard: no_improvement | no_change | scope_violation
+ *           | within_noise (looked better, but not credibly beyond the noise)
+ *           | check_failed (check_cmd exited non-zero) | guard_failed (a `guard` vetoed the keep)
+ *           | revalidation_failed (see below)
  *  crash:   eval_exit | eval_signal | eval_timeout | eval_spawn | metric_missing | metric_invalid
  *           | agent_exit | agent_timeout | agent_spawn | setup_failed | worktree_tampered
+ *
+ * `revalidation_failed` is not an experiment (countsAsExperiment): a re-measurement found that
+ * keeps did not reproduce. Its `commit` is the OLDEST keep that did not; that keep and every
+ * later keep are undone, so the best is the keep in effect before it (summary.ts keepChain).
+ * Its `metric` is the re-measured value.
  */
 export type RowReason =
   | 'baseline'
@@ -21,6 +29,10 @@ export type RowReason =
   | 'no_improvement'
   | 'no_change'
   | 'scope_violation'
+  | 'within_noise'
+  | 'check_failed'
+  | 'guard_failed'
+  | 'revalidation_failed'
   | 'eval_exit'
   | 'eval_signal'
   | 'eval_timeout'
@@ -69,6 +81,33 @@ export interface LedgerRow {
   guards?: Record<string, number | null> | null;
 }
 
-/** Column order of the header we write. A file whose header is a strict prefix is upgraded. */
+/**
+ * Column order of the header we write. A file whose header is a strict prefix is upgraded.
+ * After these fixed columns come the guard columns (one per `guard` metric, named after it).
+ */
 export const SEED_COLUMNS = ['commit', 'metric', 'status', 'description'] as const;
-export const LEDGER_COLUMNS = [...SEED_COLUMNS, 'iteration', 'timestamp', 'duration_s', 'reason', 'agent', 'cost_usd', 'tokens_in', 'tokens_out', 'detail'] as const;
+export const EVIDENCE_COLUMNS = ['samples', 'mean', 'spread', 'p_value'] as const;
+export const LEDGER_COLUMNS = [...SEED_COLUMNS, 'iteration', 'timestamp', 'duration_s', 'reason', 'agent', 'cost_usd', 'tokens_in', 'tokens_out', 'detail', ...EVIDENCE_COLUMNS] as const;
+
+/**
+ * The guard columns of a header: every column after our fixed ones, when the header has them
+ * all (a header of someone else's layout has none). A column another tool added there is read
+ * the same way: its numbers (and N/A) are values, anything else is left alone.
+ */
+export function guardColumnsOf(columns: readonly string[]): string[] {
+  return hasEveryColumnOfOurs(columns) ? columns.slice(LEDGER_COLUMNS.length) : [];
+}
+
+/** The header starts with every fixed column of ours (possibly followed by guard columns). */
+export function hasEveryColumnOfOurs(columns: readonly string[]): boolean {
+  return LEDGER_COLUMNS.every((name, i) => columns[i] === name);
+}
+
+/**
+ * Which guard metrics can have a column: not one of our fixed columns (the header must stay
+ * unique) and a name that fits in a header field. Order kept, duplicates dropped.
+ */
+export function usableGuardColumns(names: readonly string[]): string[] {
+  const fixed: readonly string[] = LEDGER_COLUMNS;
+  return [...new Set(names)].filter((name) => name !== '' && !/[\t\r\n]/.test(name) && !fixed.includes(name));
+}

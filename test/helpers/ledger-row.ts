@@ -16,6 +16,7 @@ export function row(overrides: Partial<LedgerRow> = {}): LedgerRow {
     tokensIn: null,
     tokensOut: null,
     detail: null,
+    evidence: null,
     ...overrides,
   };
 }

@@ -8,7 +8,7 @@ import { LEDGER_COLUMNS } from '../../src/ledger/types.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { row } from '../helpers/ledger-row.js';
 
-const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\tdetail\n';
+const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\tdetail\tsamples\tmean\tspread\tp_value\n';
 
 /**
  * Byte for byte what the previous version of autoresearch wrote: 9 columns, before
@@ -89,8 +89,8 @@ describe('Ledger.open', () => {
 
   it('reads its own file without rewriting it', async () => {
     const text =
-      `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\n` +
-      'def5678\t0.490000\tdiscard\twider mlp\t1\t2025-03-01T10:00:00.000Z\t12.3\tno_improvement\tclaude\t0.012346\t15234\t872\t\n';
+      `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\t\t\t\t\n` +
+      'def5678\t0.490000\tdiscard\twider mlp\t1\t2025-03-01T10:00:00.000Z\t12.3\tno_improvement\tclaude\t0.012346\t15234\t872\t\t\t\t\t\n';
     const { file } = await setup(text);
     const before = await fs.stat(file);
     const upgrades: UpgradeInfo[] = [];
@@ -113,13 +113,13 @@ describe('Ledger.open', () => {
     // Seed rows keep their values; the iteration column gets the row index; the tab in the
     // hand-written description became a space so the row has the header's 13 fields.
     const upgraded = [
-      'a1b2c3d\t0.997900\tkeep\timproved_val_bpb_0.9979\t0\t\t\t\t\t\t\t\t',
-      'b2c3d4e\t1.002300\tdiscard\tno_improvement_1.0023_vs_0.9979\t1\t\t\t\t\t\t\t\t',
-      'c3d4e5f\tN/A\tcrash\texit_1\t2\t\t\t\t\t\t\t\t',
-      'd4e5f6a\tN/A\tcrash\ttimeout_750s\t3\t\t\t\t\t\t\t\t',
-      'e5f6a7b\t0.991200\tkeep\timproved_val_bpb_0.9912\t4\t\t\t\t\t\t\t\t',
-      'f6a7b8c\tN/A\tcrash\tmetric_parse_failed\t5\t\t\t\t\t\t\t\t',
-      '0a1b2c3\t0.990000\tkeep\thalve lr then warmup\t6\t\t\t\t\t\t\t\t',
+      'a1b2c3d\t0.997900\tkeep\timproved_val_bpb_0.9979\t0\t\t\t\t\t\t\t\t\t\t\t\t',
+      'b2c3d4e\t1.002300\tdiscard\tno_improvement_1.0023_vs_0.9979\t1\t\t\t\t\t\t\t\t\t\t\t\t',
+      'c3d4e5f\tN/A\tcrash\texit_1\t2\t\t\t\t\t\t\t\t\t\t\t\t',
+      'd4e5f6a\tN/A\tcrash\ttimeout_750s\t3\t\t\t\t\t\t\t\t\t\t\t\t',
+      'e5f6a7b\t0.991200\tkeep\timproved_val_bpb_0.9912\t4\t\t\t\t\t\t\t\t\t\t\t\t',
+      'f6a7b8c\tN/A\tcrash\tmetric_parse_failed\t5\t\t\t\t\t\t\t\t\t\t\t\t',
+      '0a1b2c3\t0.990000\tkeep\thalve lr then warmup\t6\t\t\t\t\t\t\t\t\t\t\t\t',
     ];
     expect(await fs.readFile(file, 'utf8')).toBe(HEADER + upgraded.map((line) => `${line}\n`).join(''));
     expect(ledger.rows().map((r) => [r.iteration, r.status, r.metric])).toEqual([
@@ -137,7 +137,7 @@ describe('Ledger.open', () => {
     await ledger.close();
 
     const text = await fs.readFile(file, 'utf8');
-    expect(text.endsWith('1b2c3d4\t0.985000\tkeep\trope theta 5e5\t7\t2025-03-01T10:00:00.000Z\t12.3\timproved\tclaude\t0.420000\t1200\t345\t\n')).toBe(true);
+    expect(text.endsWith('1b2c3d4\t0.985000\tkeep\trope theta 5e5\t7\t2025-03-01T10:00:00.000Z\t12.3\timproved\tclaude\t0.420000\t1200\t345\t\t\t\t\t\n')).toBe(true);
     expect(readLikeSeed(text)).toEqual([
       { commit: 'a1b2c3d', metric: 0.9979, status: 'keep', description: 'improved_val_bpb_0.9979' },
       { commit: 'b2c3d4e', metric: 1.0023, status: 'discard', description: 'no_improvement_1.0023_vs_0.9979' },
@@ -159,12 +159,12 @@ describe('Ledger.open', () => {
     const upgrades: UpgradeInfo[] = [];
     const ledger = await Ledger.open(file, { onUpgrade: (info) => upgrades.push(info) });
     expect(upgrades.map((u) => u.from.length)).toEqual([5]);
-    expect(await fs.readFile(file, 'utf8')).toBe(`${HEADER}abc\t0.500000\tkeep\tbaseline\t5\t\t\t\t\t\t\t\t\nabd\tN/A\tcrash\tboom\t6\t\t\t\t\t\t\t\t\n`);
+    expect(await fs.readFile(file, 'utf8')).toBe(`${HEADER}abc\t0.500000\tkeep\tbaseline\t5\t\t\t\t\t\t\t\t\t\t\t\t\nabd\tN/A\tcrash\tboom\t6\t\t\t\t\t\t\t\t\t\t\t\t\n`);
     expect(ledger.nextIteration()).toBe(7);
   });
 
   it('upgrades a 12-column file (before the detail column), a 4-field row the skill appended included', async () => {
-    const v12 = HEADER.replace('\tdetail\n', '\n');
+    const v12 = HEADER.replace('\tdetail\tsamples\tmean\tspread\tp_value\n', '\n');
     const { file } = await setup(
       v12 +
         'a1b2c3d\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\n' +
@@ -176,13 +176,13 @@ describe('Ledger.open', () => {
     expect(upgrades.map((u) => u.to)).toEqual([[...LEDGER_COLUMNS]]);
     expect(await fs.readFile(file, 'utf8')).toBe(
       HEADER +
-        'a1b2c3d\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\t\n' +
-        'c3d4e5f\tN/A\tcrash\tOOM\t1\t2025-03-01T10:12:00.000Z\t41.7\teval_exit\tclaude\t0.120000\t15000\t900\t\n' +
-        'f6a7b8c\tN/A\tcrash\texit_1\t2\t\t\t\t\t\t\t\t\n',
+        'a1b2c3d\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\t\t\t\t\t\n' +
+        'c3d4e5f\tN/A\tcrash\tOOM\t1\t2025-03-01T10:12:00.000Z\t41.7\teval_exit\tclaude\t0.120000\t15000\t900\t\t\t\t\t\n' +
+        'f6a7b8c\tN/A\tcrash\texit_1\t2\t\t\t\t\t\t\t\t\t\t\t\t\n',
     );
     await ledger.append(row({ commit: 'e5f6a7b', metric: null, status: 'crash', description: 'x', iteration: 3, reason: 'eval_exit', detail: "eval_exit 1: SyntaxError: expected ':' (train.py:41)" }));
     await ledger.close();
-    expect(await fs.readFile(file, 'utf8')).toMatch(/\teval_exit\tcommand\t\t\t\teval_exit 1: SyntaxError: expected ':' \(train\.py:41\)\n$/);
+    expect(await fs.readFile(file, 'utf8')).toMatch(/\teval_exit\tcommand\t\t\t\teval_exit 1: SyntaxError: expected ':' \(train\.py:41\)\t\t\t\t\n$/);
     // The skill keeps appending its 4 fields under our header: still a row, its detail empty.
     await fs.appendFile(file, '0a1b2c3\t0.990000\tkeep\thalve lr\n');
     const reopened = await Ledger.open(file);
@@ -207,10 +207,10 @@ describe('Ledger.open', () => {
     // Every row and every value kept, byte for byte; only four empty fields added to each.
     expect(await fs.readFile(file, 'utf8')).toBe(
       HEADER +
-        'a1b2c3d\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\t\n' +
-        'b2c3d4e\t1.002300\tdiscard\twider mlp\t1\t2025-03-01T10:06:00.000Z\t295.0\tno_improvement\tclaude\t\t\t\t\n' +
-        'c3d4e5f\tN/A\tcrash\tOOM\t2\t2025-03-01T10:12:00.000Z\t41.7\teval_exit\tclaude\t\t\t\t\n' +
-        'd4e5f6a\t0.991200\tkeep\thalve lr\t3\t\t\t\t\t\t\t\t\n',
+        'a1b2c3d\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\t\t\t\t\t\n' +
+        'b2c3d4e\t1.002300\tdiscard\twider mlp\t1\t2025-03-01T10:06:00.000Z\t295.0\tno_improvement\tclaude\t\t\t\t\t\t\t\t\n' +
+        'c3d4e5f\tN/A\tcrash\tOOM\t2\t2025-03-01T10:12:00.000Z\t41.7\teval_exit\tclaude\t\t\t\t\t\t\t\t\n' +
+        'd4e5f6a\t0.991200\tkeep\thalve lr\t3\t\t\t\t\t\t\t\t\t\t\t\t\n',
     );
     expect(ledger.rows()).toEqual([
       row({ commit: 'a1b2c3d', metric: 0.9979, durationS: 301.3 }),
@@ -223,7 +223,7 @@ describe('Ledger.open', () => {
 
     await ledger.append(row({ commit: 'e5f6a7b', metric: 0.98, description: 'rope', iteration: 4, reason: 'improved', agent: 'claude', costUsd: 0.0731, tokensIn: 20480, tokensOut: 1536 }));
     await ledger.close();
-    expect((await fs.readFile(file, 'utf8')).endsWith('e5f6a7b\t0.980000\tkeep\trope\t4\t2025-03-01T10:00:00.000Z\t12.3\timproved\tclaude\t0.073100\t20480\t1536\t\n')).toBe(true);
+    expect((await fs.readFile(file, 'utf8')).endsWith('e5f6a7b\t0.980000\tkeep\trope\t4\t2025-03-01T10:00:00.000Z\t12.3\timproved\tclaude\t0.073100\t20480\t1536\t\t\t\t\t\n')).toBe(true);
 
     // Upgraded once: the next open reads it as its own, without rewriting it.
     const before = await fs.stat(file);
@@ -236,7 +236,7 @@ describe('Ledger.open', () => {
   });
 
   it('repairs a torn last line: saves the fragment, cuts it off, and reports it', async () => {
-    const good = `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\n`;
+    const good = `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\t\t\t\t\n`;
     // Torn inside a 2-byte UTF-8 character: the saved bytes must be exactly what was on disk.
     const fragment = Buffer.concat([Buffer.from('def5678\t0.490000\tdiscard\tcaf'), Buffer.from('é').subarray(0, 1)]);
     const { dir, file } = await setup(Buffer.concat([Buffer.from(good), fragment]));
@@ -258,7 +258,7 @@ describe('Ledger.open', () => {
     const { file } = await setup(`${SEED_FILE}1234567\t0.98`);
     const events: string[] = [];
     const ledger = await Ledger.open(file, { onRepair: (i) => events.push(`repair ${i.tornBytes}`), onUpgrade: (i) => events.push(`upgrade ${i.from.length}→${i.to.length}`) });
-    expect(events).toEqual(['repair 12', 'upgrade 4→13']);
+    expect(events).toEqual(['repair 12', 'upgrade 4→17']);
     expect(ledger.rows()).toHaveLength(7);
     expect((await fs.readFile(file, 'utf8')).startsWith(HEADER)).toBe(true);
   });
@@ -273,7 +273,7 @@ describe('Ledger.open', () => {
   });
 
   it('refuses a corrupt middle line, naming file:line, and leaves the file as it was', async () => {
-    const text = `${HEADER}abc\t0.500000\tkeep\tbaseline\t0\t\t\t\t\t\t\t\t\nabd\tfast\tdiscard\tx\t1\t\t\t\t\t\t\t\t\nabe\t0.400000\tkeep\ty\t2\t\t\t\t\t\t\t\t\n`;
+    const text = `${HEADER}abc\t0.500000\tkeep\tbaseline\t0\t\t\t\t\t\t\t\t\t\t\t\t\nabd\tfast\tdiscard\tx\t1\t\t\t\t\t\t\t\t\t\t\t\t\nabe\t0.400000\tkeep\ty\t2\t\t\t\t\t\t\t\t\t\t\t\t\n`;
     const { dir, file } = await setup(text);
     const error = await rejection(Ledger.open(file));
     expect(error.code).toBe('LEDGER_CORRUPT');
@@ -285,9 +285,9 @@ describe('Ledger.open', () => {
   it('refuses a bad cost_usd, naming file:line and the column, and leaves the file as it was', async () => {
     const text =
       HEADER +
-      'abc\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tclaude\t0.012346\t15234\t872\t\n' +
-      'abd\t0.490000\tdiscard\tx\t1\t2025-03-01T10:06:00.000Z\t11.0\tno_improvement\tclaude\t0.12 USD\t15000\t900\t\n' +
-      'abe\t0.400000\tkeep\ty\t2\t\t\t\t\t\t\t\t\n';
+      'abc\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tclaude\t0.012346\t15234\t872\t\t\t\t\t\n' +
+      'abd\t0.490000\tdiscard\tx\t1\t2025-03-01T10:06:00.000Z\t11.0\tno_improvement\tclaude\t0.12 USD\t15000\t900\t\t\t\t\t\n' +
+      'abe\t0.400000\tkeep\ty\t2\t\t\t\t\t\t\t\t\t\t\t\t\n';
     const { dir, file } = await setup(text);
     const error = await rejection(Ledger.open(file));
     expect(error.code).toBe('LEDGER_CORRUPT');
@@ -332,8 +332,8 @@ describe('Ledger.append', () => {
       row({ commit: 'def5678', metric: null, status: 'crash', description: 'died\twith\ntabs', iteration: 1, durationS: 3.04, reason: 'eval_exit', costUsd: 0.0123456789, tokensIn: 15234, tokensOut: 0 }),
     );
     expect(await fs.readFile(file, 'utf8')).toBe(
-      `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\n` +
-        'def5678\tN/A\tcrash\tdied with tabs\t1\t2025-03-01T10:00:00.000Z\t3.0\teval_exit\tcommand\t0.012346\t15234\t0\t\n',
+      `${HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\t\t\t\t\n` +
+        'def5678\tN/A\tcrash\tdied with tabs\t1\t2025-03-01T10:00:00.000Z\t3.0\teval_exit\tcommand\t0.012346\t15234\t0\t\t\t\t\t\n',
     );
     expect(ledger.rows()[0]).toMatchObject({ costUsd: null, tokensIn: null, tokensOut: null });
     // In memory as a reader of the file sees it: the cost rounded to 6 decimals.
@@ -465,7 +465,7 @@ describe('Ledger: the file replaced during a run', () => {
     await replaceByRename(file, (text) => `${text}garbage line\n`);
     const error = await rejection(ledger.append(row({ iteration: 1 })));
     expect(error.code).toBe('LEDGER_CORRUPT');
-    expect(error.message).toContain(`${file} was replaced during the run and no longer reads as a ledger: ${file}:3: expected 13 tab-separated fields`);
+    expect(error.message).toContain(`${file} was replaced during the run and no longer reads as a ledger: ${file}:3: expected 17 tab-separated fields`);
     expect(error.message).toContain('runs/00001/result.json');
     const lines = (await fs.readFile(file, 'utf8')).split('\n');
     expect([lines.length, lines[2]]).toEqual([4, 'garbage line']); // header, row 0, the garbage, '': nothing appended
@@ -480,5 +480,70 @@ describe('Ledger: the file replaced during a run', () => {
     await ledger.close();
     expect((await fs.readFile(file, 'utf8')).startsWith(`\uFEFF${HEADER}abc1234`)).toBe(true);
     expect((await Ledger.open(file)).rows()).toHaveLength(1);
+  });
+});
+
+describe('Ledger: guard columns (issue 11)', () => {
+  const V13_HEADER = HEADER.replace('\tsamples\tmean\tspread\tp_value\n', '\n');
+
+  it('upgrades a 13-column ledger to the evidence columns and the configured guards, then appends a row with both', async () => {
+    const { file } = await setup(`${V13_HEADER}abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\n`);
+    const upgrades: UpgradeInfo[] = [];
+    const ledger = await Ledger.open(file, { guards: ['memory_gb', 'val_acc'], onUpgrade: (info) => upgrades.push(info) });
+    const to = [...LEDGER_COLUMNS, 'memory_gb', 'val_acc'];
+    expect(upgrades).toEqual([{ file, from: V13_HEADER.slice(0, -1).split('\t'), to }]);
+    expect(await fs.readFile(file, 'utf8')).toBe(`${to.join('\t')}\nabc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand${'\t'.repeat(10)}\n`);
+    expect(ledger.rows()).toEqual([row({ guards: {} })]);
+
+    const kept = row({ commit: 'def5678', metric: 0.49, iteration: 1, description: 'rope', reason: 'improved', evidence: { samples: 5, mean: 0.49, spread: 0.003, pValue: 0.004 }, guards: { memory_gb: 38.5, val_acc: null } });
+    await ledger.append(kept);
+    await ledger.close();
+    expect((await fs.readFile(file, 'utf8')).endsWith('\timproved\tcommand\t\t\t\t\t5\t0.490000\t0.003000\t0.004\t38.500000\tN/A\n')).toBe(true);
+    const reopened = await Ledger.open(file, { guards: ['memory_gb', 'val_acc'] });
+    expect(reopened.rows()[1]).toEqual(kept);
+    expect(reopened.rows()).toEqual(ledger.rows());
+  });
+
+  it('adds a guard the config names now at the end, line by line: values, rows the skill wrote and text of other columns stay as they were', async () => {
+    const before =
+      `${HEADER.slice(0, -1)}\tmemory_gb\tnotes\n` +
+      `abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\t3\t0.500000\t0.002000\t\t40.000000\tfirst try\n` +
+      'bcd2345\t0.490000\tkeep\thalve lr\n' +
+      'cde3456\tN/A\tcrash\tboom\r\n';
+    const { file } = await setup(before);
+    const upgrades: UpgradeInfo[] = [];
+    const ledger = await Ledger.open(file, { guards: ['val_acc', 'memory_gb'], onUpgrade: (info) => upgrades.push(info) });
+    expect(upgrades.map((u) => u.to.slice(LEDGER_COLUMNS.length))).toEqual([['memory_gb', 'notes', 'val_acc']]);
+    const lines = before.replace('\r\n', '\n').split('\n');
+    expect(await fs.readFile(file, 'utf8')).toBe([`${lines[0]}\tval_acc`, `${lines[1]}\t`, lines[2], lines[3], ''].join('\n'));
+    expect(ledger.rows().map((r) => [r.iteration, r.guards, r.evidence])).toEqual([
+      [0, { memory_gb: 40 }, { samples: 3, mean: 0.5, spread: 0.002, pValue: null }],
+      [1, undefined, null],
+      [2, undefined, null],
+    ]);
+    await ledger.close();
+
+    // A guard no longer configured keeps its column: nothing is rewritten.
+    const again: UpgradeInfo[] = [];
+    const reopened = await Ledger.open(file, { guards: [], onUpgrade: (info) => again.push(info) });
+    expect(again).toEqual([]);
+    expect(reopened.columns().slice(LEDGER_COLUMNS.length)).toEqual(['memory_gb', 'notes', 'val_acc']);
+    await reopened.append(row({ iteration: 3, guards: { memory_gb: 41, val_acc: 0.8 } }));
+    await reopened.close();
+    expect((await fs.readFile(file, 'utf8')).endsWith('\t41.000000\t\t0.800000\n')).toBe(true);
+  });
+
+  it('never adds a guard column named like one of ours, nor twice', async () => {
+    const { file } = await setup();
+    const ledger = await Ledger.open(file, { guards: ['metric', 'memory_gb', 'memory_gb', 'samples'] });
+    expect(ledger.columns()).toEqual([...LEDGER_COLUMNS, 'memory_gb']);
+  });
+
+  it("leaves a header of someone else's layout alone (no guard columns can be added to it)", async () => {
+    const text = 'commit\tmetric\tstatus\tdescription\thypothesis\na1\t1.000000\tkeep\tbaseline\tnone\n';
+    const { file } = await setup(text);
+    const ledger = await Ledger.open(file, { guards: ['memory_gb'] });
+    expect(ledger.columns()).toEqual(['commit', 'metric', 'status', 'description', 'hypothesis']);
+    expect(await fs.readFile(file, 'utf8')).toBe(text);
   });
 });

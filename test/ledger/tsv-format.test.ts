@@ -6,7 +6,7 @@ import { row } from '../helpers/ledger-row.js';
 
 const FILE = '/exp/results.tsv';
 /** Pinned byte for byte: a change to LEDGER_COLUMNS must show up here. */
-const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\tdetail\n';
+const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\tdetail\tsamples\tmean\tspread\tp_value\n';
 /** The header of the previous version, before cost_usd, tokens_in, tokens_out. */
 const V9_HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\n';
 
@@ -31,25 +31,25 @@ describe('LEDGER_COLUMNS', () => {
 describe('formatRow', () => {
   it('writes every column in the given order, ending in a newline', () => {
     expect(formatRow(row({ metric: 0.9979, durationS: 301.26, costUsd: 0.0123456789, tokensIn: 15234, tokensOut: 872 }), LEDGER_COLUMNS)).toBe(
-      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t0.012346\t15234\t872\t\n',
+      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t0.012346\t15234\t872\t\t\t\t\t\n',
     );
     expect(formatRow(row({ metric: 0.9979, durationS: 301.26 }), LEDGER_COLUMNS)).toBe(
-      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\t\n',
+      'abc1234\t0.997900\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t301.3\tbaseline\tcommand\t\t\t\t\t\t\t\t\n',
     );
     expect(formatRow(row(), ['agent', 'description', 'commit', 'hypothesis', 'metric'])).toBe('command\tbaseline\tabc1234\t\t0.500000\n');
   });
 
   it('writes N/A for no metric and empty fields for nulls', () => {
     const crash = row({ metric: null, status: 'crash', description: 'exit 1', iteration: 7, timestamp: null, durationS: null, reason: null, agent: null });
-    expect(formatRow(crash, LEDGER_COLUMNS)).toBe('abc1234\tN/A\tcrash\texit 1\t7\t\t\t\t\t\t\t\t\n');
+    expect(formatRow(crash, LEDGER_COLUMNS)).toBe('abc1234\tN/A\tcrash\texit 1\t7\t\t\t\t\t\t\t\t\t\t\t\t\n');
     // A row built without the optional cost and detail fields (older callers) writes them empty too.
     const { costUsd: _c, tokensIn: _i, tokensOut: _o, detail: _d, ...withoutCost } = row();
-    expect(formatRow(withoutCost, LEDGER_COLUMNS)).toBe('abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\n');
+    expect(formatRow(withoutCost, LEDGER_COLUMNS)).toBe('abc1234\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tcommand\t\t\t\t\t\t\t\t\n');
   });
 
   it('writes detail last, on one line', () => {
     const crash = row({ metric: null, status: 'crash', reason: 'eval_exit', detail: "eval_exit 1: SyntaxError: expected ':'\t(train.py:41)\n" });
-    expect(formatRow(crash, LEDGER_COLUMNS)).toMatch(/\teval_exit\tcommand\t\t\t\teval_exit 1: SyntaxError: expected ':' \(train\.py:41\)\n$/);
+    expect(formatRow(crash, LEDGER_COLUMNS)).toMatch(/\teval_exit\tcommand\t\t\t\teval_exit 1: SyntaxError: expected ':' \(train\.py:41\)\t\t\t\t\n$/);
   });
 
   it('writes cost_usd as %.6f and tokens as integers, each empty when null', () => {
@@ -102,9 +102,9 @@ describe('parseLedgerText', () => {
   it('reads cost_usd and tokens as numbers, and empty fields as null', () => {
     const text =
       HEADER +
-      'abc\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tclaude\t0.012346\t15234\t872\t\n' +
-      'abd\tN/A\tcrash\tboom\t1\t2025-03-01T10:01:00.000Z\t3.0\tagent_exit\tclaude\t\t\t\tagent_exit: Error: overloaded\n' +
-      'abe\t0.400000\tkeep\ty\t2\t\t\t\tcodex\t1.5\t0\t\t\n';
+      'abc\t0.500000\tkeep\tbaseline\t0\t2025-03-01T10:00:00.000Z\t12.3\tbaseline\tclaude\t0.012346\t15234\t872\t\t\t\t\t\n' +
+      'abd\tN/A\tcrash\tboom\t1\t2025-03-01T10:01:00.000Z\t3.0\tagent_exit\tclaude\t\t\t\tagent_exit: Error: overloaded\t\t\t\t\n' +
+      'abe\t0.400000\tkeep\ty\t2\t\t\t\tcodex\t1.5\t0\t\t\t\t\t\t\n';
     expect(parseLedgerText(text, FILE).rows.map((r) => [r.costUsd, r.tokensIn, r.tokensOut])).toEqual([
       [0.012346, 15234, 872],
       [null, null, null],
@@ -170,47 +170,48 @@ describe('parseLedgerText', () => {
 
   it('refuses a bad middle line, naming file:line, the column, what was expected and found', () => {
     const good = formatRow(row(), LEDGER_COLUMNS);
-    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkept\tx\t1\t\t\t\t\t\t\t\t\n${good}`)).toBe(
+    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkept\tx\t1\t\t\t\t\t\t\t\t\t\t\t\t\n${good}`)).toBe(
       '/exp/results.tsv:3: column status: expected keep, discard or crash, found "kept"',
     );
-    expect(corruptMessage(`${HEADER}abc\tNaN\tkeep\tx\t0\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "NaN"');
-    expect(corruptMessage(`${HEADER}abc\t0.5 ms\tkeep\tx\t0\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "0.5 ms"');
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t-1\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found "-1"');
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found ""');
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\tfast\t\t\t\t\t\t\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\tNaN\tkeep\tx\t0\t\t\t\t\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "NaN"');
+    expect(corruptMessage(`${HEADER}abc\t0.5 ms\tkeep\tx\t0\t\t\t\t\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column metric: expected a number or N/A, found "0.5 ms"');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t-1\t\t\t\t\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found "-1"');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t\t\t\t\t\t\t\t\t\t\t\t\t\n`)).toBe('/exp/results.tsv:2: column iteration: expected a non-negative integer, found ""');
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\tfast\t\t\t\t\t\t\t\t\t\t\n`)).toBe(
       '/exp/results.tsv:2: column duration_s: expected a non-negative number of seconds or nothing, found "fast"',
     );
   });
 
   it('refuses a bad cost_usd or token count, naming file:line and the column', () => {
     const good = formatRow(row(), LEDGER_COLUMNS);
-    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkeep\tx\t1\t\t\t\tclaude\t$0.12\t100\t20\t\n${good}`)).toBe(
+    expect(corruptMessage(`${HEADER}${good}abc\t0.5\tkeep\tx\t1\t\t\t\tclaude\t$0.12\t100\t20\t\t\t\t\t\n${good}`)).toBe(
       '/exp/results.tsv:3: column cost_usd: expected a non-negative number or nothing, found "$0.12"',
     );
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t-0.5\t\t\t\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t-0.5\t\t\t\t\t\t\t\n`)).toBe(
       '/exp/results.tsv:2: column cost_usd: expected a non-negative number or nothing, found "-0.5"',
     );
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\tNaN\t\t\t\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\tNaN\t\t\t\t\t\t\t\n`)).toBe(
       '/exp/results.tsv:2: column cost_usd: expected a non-negative number or nothing, found "NaN"',
     );
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t\t12k\t\t\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t\t12k\t\t\t\t\t\t\n`)).toBe(
       '/exp/results.tsv:2: column tokens_in: expected a non-negative number or nothing, found "12k"',
     );
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t\t\t-3\t\n`)).toBe(
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tclaude\t\t\t-3\t\t\t\t\t\n`)).toBe(
       '/exp/results.tsv:2: column tokens_out: expected a non-negative number or nothing, found "-3"',
     );
   });
 
   it('refuses a wrong field count, except for rows the skill wrote', () => {
     // Looks like ours (an iteration number in the 5th field), with one field too many: refused.
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tsplit\t0\t\t\t\t\t\t\t\t\t\n`)).toBe(
-      '/exp/results.tsv:2: expected 13 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out, detail), found 14: "abc\\t0.5\\tkeep\\tsplit\\t0\\t\\t\\t\\t\\t\\t\\t\\t\\t"',
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tsplit\t0\t\t\t\t\t\t\t\t\t\t\t\t\t\n`)).toBe(
+      '/exp/results.tsv:2: expected 17 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out, detail, samples, mean, spread, p_value), found 18: "abc\\t0.5\\tkeep\\tsplit\\t0\\t\\t\\t\\t\\t\\t\\t\\t\\t\\t\\t\\t\\t"',
     );
-    // A previous-version 9- or 12-field row (an older autoresearch) appended to an upgraded file: refused too.
+    // A previous-version 9-, 12- or 13-field row (an older autoresearch) appended to an upgraded file: refused too.
     expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tcommand\n`)).toBe(
-      '/exp/results.tsv:2: expected 13 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out, detail), found 9: "abc\\t0.5\\tkeep\\tx\\t0\\t\\t\\t\\tcommand"',
+      '/exp/results.tsv:2: expected 17 tab-separated fields (commit, metric, status, description, iteration, timestamp, duration_s, reason, agent, cost_usd, tokens_in, tokens_out, detail, samples, mean, spread, p_value), found 9: "abc\\t0.5\\tkeep\\tx\\t0\\t\\t\\t\\tcommand"',
     );
-    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tcommand\t\t\t\n`)).toMatch(/^\/exp\/results\.tsv:2: expected 13 tab-separated fields .*, found 12: /);
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tcommand\t\t\t\n`)).toMatch(/^\/exp\/results\.tsv:2: expected 17 tab-separated fields .*, found 12: /);
+    expect(corruptMessage(`${HEADER}abc\t0.5\tkeep\tx\t0\t\t\t\tcommand\t\t\t\t\n`)).toMatch(/^\/exp\/results\.tsv:2: expected 17 tab-separated fields .*, found 13: /);
     expect(corruptMessage('commit\tmetric\tstatus\tdescription\nabc\t0.5\tkeep\n')).toBe(
       '/exp/results.tsv:2: expected 4 tab-separated fields (commit, metric, status, description), found 3: "abc\\t0.5\\tkeep"',
     );
@@ -253,6 +254,50 @@ describe('parseLedgerText', () => {
     ]);
     const wide = `${HEADER}${formatRow(row({ iteration: 0 }), LEDGER_COLUMNS)}abc\t1.000000\tkeep\tfirst line\nsecond line\n`;
     expect(parseLedgerText(wide, FILE).rows.map((r) => r.description)).toEqual(['baseline', 'first line second line']);
-    expect(corruptMessage(`${HEADER}${formatRow(row({ iteration: 0 }), LEDGER_COLUMNS)}second line\n`)).toMatch(/^\/exp\/results\.tsv:3: expected 13 tab-separated fields/);
+    expect(corruptMessage(`${HEADER}${formatRow(row({ iteration: 0 }), LEDGER_COLUMNS)}second line\n`)).toMatch(/^\/exp\/results\.tsv:3: expected 17 tab-separated fields/);
+  });
+});
+
+describe('evidence and guard columns (issue 11)', () => {
+  const GUARDED = [...LEDGER_COLUMNS, 'memory_gb', 'val_acc'];
+
+  it('writes samples, mean (%.6f), spread (%.6f), p_value (%.6g), then each guard (%.6f, N/A when not found)', () => {
+    const kept = row({ iteration: 4, reason: 'improved', evidence: { samples: 5, mean: 0.95123, spread: 0.0031, pValue: 0.0040000001 }, guards: { memory_gb: 38.25, val_acc: null } });
+    expect(formatRow(kept, GUARDED)).toBe(
+      'abc1234\t0.500000\tkeep\tbaseline\t4\t2025-03-01T10:00:00.000Z\t12.3\timproved\tcommand\t\t\t\t\t5\t0.951230\t0.003100\t0.004\t38.250000\tN/A\n',
+    );
+    // One sample: no spread, no test; a tiny p-value in exponent form, which reads back.
+    expect(formatRow(row({ evidence: { samples: 1, mean: 0.5, spread: null, pValue: 1.23456789e-7 } }), LEDGER_COLUMNS)).toMatch(/\t1\t0\.500000\t\t1\.23457e-7\n$/);
+    // No evidence (older rows, rows of a crash): all four empty, and a guard not measured: empty.
+    expect(formatRow(row(), GUARDED)).toMatch(/\tcommand(?:\t){10}\n$/);
+    expect(() => formatRow(row({ evidence: { samples: 2, mean: 0.5, spread: 0.1, pValue: 1.5 } }), LEDGER_COLUMNS)).toThrow(/p_value: expected a number from 0 to 1/);
+    expect(() => formatRow(row({ guards: { memory_gb: Number.NaN } }), GUARDED)).toThrow(/guard memory_gb: expected a finite number or null/);
+  });
+
+  it('reads them back: evidence null when all four are empty, guards by column name (N/A = not found, empty = not recorded)', () => {
+    const rows = [
+      row({ iteration: 0, evidence: { samples: 3, mean: 0.5, spread: 0.002, pValue: null }, guards: { memory_gb: 40, val_acc: 0.9 } }),
+      row({ iteration: 1, status: 'discard', reason: 'within_noise', evidence: { samples: 5, mean: 0.499, spread: 0.0021, pValue: 0.31 }, guards: { memory_gb: 40.5, val_acc: null } }),
+      row({ iteration: 2, status: 'crash', metric: null, reason: 'eval_exit' }),
+    ];
+    const text = `${GUARDED.join('\t')}\n${rows.map((r) => formatRow(r, GUARDED)).join('')}`;
+    const parsed = parseLedgerText(text, FILE);
+    expect(parsed.columns).toEqual(GUARDED);
+    expect(parsed.rows).toEqual([rows[0], rows[1], { ...rows[2], guards: {} }]);
+  });
+
+  it('reads numbers and N/A in a column another tool added after ours as values, and leaves its text alone', () => {
+    const text = `${LEDGER_COLUMNS.join('\t')}\tnotes\n${formatRow(row(), LEDGER_COLUMNS).slice(0, -1)}\tlooks fine\n${formatRow(row({ iteration: 1 }), LEDGER_COLUMNS).slice(0, -1)}\t7\n`;
+    expect(parseLedgerText(text, FILE).rows.map((r) => r.guards)).toEqual([{}, { notes: 7 }]);
+  });
+
+  it('refuses bad evidence, naming file:line and the column', () => {
+    const line = (samples: string, mean: string, spread: string, p: string) => `${LEDGER_COLUMNS.join('\t')}\n${formatRow(row(), LEDGER_COLUMNS).slice(0, -5)}\t${samples}\t${mean}\t${spread}\t${p}\n`;
+    expect(parseLedgerText(line('3', '0.5', '0.01', '0.2'), FILE).rows[0]?.evidence).toEqual({ samples: 3, mean: 0.5, spread: 0.01, pValue: 0.2 });
+    expect(corruptMessage(line('three', '0.5', '', ''))).toBe('/exp/results.tsv:2: column samples: expected a count of evaluations, found "three"');
+    expect(corruptMessage(line('', '0.5', '', ''))).toBe('/exp/results.tsv:2: column samples: expected a count of evaluations (mean, spread or p_value is set), found ""');
+    expect(corruptMessage(line('3', 'x', '', ''))).toBe('/exp/results.tsv:2: column mean: expected a number or N/A, found "x"');
+    expect(corruptMessage(line('3', '0.5', '-1', ''))).toBe('/exp/results.tsv:2: column spread: expected a non-negative number or nothing, found "-1"');
+    expect(corruptMessage(line('3', '0.5', '', '1.5'))).toBe('/exp/results.tsv:2: column p_value: expected a number from 0 to 1 or nothing, found "1.5"');
   });
 });
