@@ -15,29 +15,37 @@ import { LEDGER_COLUMNS, type LedgerRow } from './types.js';
 export type LedgerColumn = (typeof LEDGER_COLUMNS)[number];
 export type JsonValue = string | number | null;
 
-const NUMERIC: ReadonlySet<string> = new Set<LedgerColumn>(['metric', 'iteration', 'duration_s', 'cost_usd', 'tokens_in', 'tokens_out']);
+const NUMERIC: ReadonlySet<string> = new Set<LedgerColumn>(['metric', 'iteration', 'duration_s', 'cost_usd', 'tokens_in', 'tokens_out', 'samples', 'mean', 'spread', 'p_value']);
 const OPTIONAL_TEXT: ReadonlySet<string> = new Set<LedgerColumn>(['timestamp', 'reason', 'agent', 'detail']);
 
-/** The row's fields as results.tsv writes them, in LEDGER_COLUMNS order (every ledger the same shape). */
-export function ledgerCells(row: LedgerRow): string[] {
-  return formatRow(row, LEDGER_COLUMNS).slice(0, -1).split('\t');
+/** Our fixed columns, then the ledger's guard columns (tsv guardColumnsOf): every export the same shape. */
+export function exportColumns(guards: readonly string[] = []): string[] {
+  return [...LEDGER_COLUMNS, ...guards];
 }
 
-export function ledgerTable(rows: readonly LedgerRow[]): Table {
-  return { columns: LEDGER_COLUMNS, rows: rows.map(ledgerCells) };
+/** The row's fields as results.tsv writes them, in exportColumns order. */
+export function ledgerCells(row: LedgerRow, guards: readonly string[] = []): string[] {
+  return formatRow(row, exportColumns(guards)).slice(0, -1).split('\t');
+}
+
+export function ledgerTable(rows: readonly LedgerRow[], guards: readonly string[] = []): Table {
+  return { columns: exportColumns(guards), rows: rows.map((row) => ledgerCells(row, guards)) };
 }
 
 /**
- * One row for json, keyed by column name: numbers as numbers, N/A and empty fields as null.
- * Built from the cells, not the row, so json can never say more than csv does.
+ * One row for json, keyed by column name: numbers as numbers, N/A and empty fields as null
+ * (a guard column holds numbers). Built from the cells, not the row, so json can never say
+ * more than csv does.
  */
-export function ledgerObject(row: LedgerRow): Record<LedgerColumn, JsonValue> {
-  const cells = ledgerCells(row);
-  return Object.fromEntries(LEDGER_COLUMNS.map((column, i) => [column, typedCell(column, cells[i] ?? '')])) as Record<LedgerColumn, JsonValue>;
+export function ledgerObject(row: LedgerRow, guards: readonly string[] = []): Record<string, JsonValue> {
+  const cells = ledgerCells(row, guards);
+  return Object.fromEntries(exportColumns(guards).map((column, i) => [column, typedCell(column, cells[i] ?? '', guards)]));
 }
 
-function typedCell(column: string, cell: string): JsonValue {
+function typedCell(column: string, cell: string, guards: readonly string[]): JsonValue {
   if (NUMERIC.has(column)) return cell === '' || cell === 'N/A' ? null : Number(cell);
+  // A guard value; a column another tool added after ours may hold text: kept as text.
+  if (guards.includes(column)) return cell === '' || cell === 'N/A' ? null : Number.isFinite(Number(cell)) ? Number(cell) : cell;
   if (OPTIONAL_TEXT.has(column)) return cell === '' ? null : cell;
   return cell;
 }

@@ -3,8 +3,9 @@
  * (runs/<iteration>/result.json holds the row that was appended, see loop/iteration.ts
  * `record`), without running anything. The caller holds the experiment's run.lock.
  *
- *  - rows in iteration order under the current header (LEDGER_COLUMNS), each formatted as
- *    it was appended: for a ledger we wrote, the rebuilt file equals the original byte for byte;
+ *  - rows in iteration order under the current header (LEDGER_COLUMNS, then the guard columns:
+ *    the old file's, the config's, and any a result.json names), each formatted as it was
+ *    appended: for a ledger we wrote, the rebuilt file equals the original byte for byte;
  *  - a row of the old file whose iteration has no artifact is carried over: rows the seed
  *    skill wrote (they never have artifacts, whether the whole ledger is the skill's or it
  *    appended 4-field rows to ours; a multi-line description is joined), and the row of an
@@ -18,8 +19,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { isErrno, writeFileDurableSync } from '../fs/durable.js';
+import type { Evidence } from '../decision/types.js';
 import { formatRow, parseLedgerText, readRows } from './tsv-format.js';
-import { LEDGER_COLUMNS, type LedgerRow, type RowStatus } from './types.js';
+import { guardColumnsOf, LEDGER_COLUMNS, usableGuardColumns, type LedgerRow, type RowStatus } from './types.js';
 
 export interface Skipped {
   /** What was skipped: a path, or `results.tsv:<line>`. */
@@ -50,6 +52,8 @@ export interface RebuildFiles {
   results: string;
   /** runs/ */
   runs: string;
+  /** The config's `guard` metrics, when it could be read: their columns are written even when empty. */
+  guards?: readonly string[];
 }
 
 const ITERATION_DIR = /^\d+$/;
@@ -60,7 +64,10 @@ export function rebuildLedger(files: RebuildFiles, now: number = Date.now()): Re
   const skipped: Skipped[] = [];
   const artifacts = readArtifacts(files.runs, skipped);
   const oldBytes = readIfExists(files.results);
-  const oldRows = oldBytes === null ? [] : salvageRows(oldBytes.toString('utf8'), files.results, skipped);
+  const old = oldBytes === null ? { rows: [], columns: [] } : salvageRows(oldBytes.toString('utf8'), files.results, skipped);
+  const oldRows = old.rows;
+  const guards = usableGuardColumns([...guardColumnsOf(old.columns), ...(files.guards ?? []), ...artifacts.flatMap((row) => Object.keys(row.guards ?? {}))]);
+  const columns = [...LEDGER_COLUMNS, ...guards];
 
   const byIteration = new Map<number, LedgerRow>(artifacts.map((row) => [row.iteration, row]));
   const carried = new Set<number>();
@@ -72,7 +79,7 @@ export function rebuildLedger(files: RebuildFiles, now: number = Date.now()): Re
       carried.add(row.iteration);
     } else if (carried.has(row.iteration)) {
       skipped.push({ what: `${files.results}:${line}`, why: `a second row for iteration ${row.iteration} (the first one was kept)` });
-    } else if (formatRow(known, LEDGER_COLUMNS) !== formatRow(row, LEDGER_COLUMNS)) {
+    } else if (formatRow(known, columns) !== formatRow(row, columns)) {
       differed.push(row.iteration);
     }
   }
@@ -86,7 +93,7 @@ export function rebuildLedger(files: RebuildFiles, now: number = Date.now()): Re
     else missing.push(i);
   }
 
-  const text = `${LEDGER_COLUMNS.join('\t')}\n${rows.map((row) => formatRow(row, LEDGER_COLUMNS)).join('')}`;
+  const text = `${columns.join('\t')}\n${rows.map((row) => formatRow(row, columns)).join('')}`;
   const bytes = Buffer.from(text, 'utf8');
   const savedOldTo = oldBytes === null ? null : keepOldFile(files.results, now);
   writeFileDurableSync(files.results, bytes);
@@ -179,9 +186,41 @@ export function rowFromArtifact(json: unknown): LedgerRow {
     // Before the detail column, result.json's `detail` was the technical outcome (`exit code 1`),
     // not the row's why: such a file (no `technicalDetail` key) had a row without detail.
     detail: 'technicalDetail' in o ? textOrNull(o, 'detail') : null,
+    // Issue 11: written by versions that measure evidence and guards (absent before).
+    evidence: evidenceOrNull(o.evidence),
+    ...(o.guards === undefined || o.guards === null ? {} : { guards: guardValues(o.guards) }),
   };
-  formatRow(row, LEDGER_COLUMNS); // throws on what the ledger cannot hold (a negative cost, say)
+  formatRow(row, [...LEDGER_COLUMNS, ...Object.keys(row.guards ?? {})]); // throws on what the ledger cannot hold (a negative cost, say)
   return row;
+}
+
+function evidenceOrNull(v: unknown): Evidence | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`evidence: expected an object or null, found ${JSON.stringify(v)}`);
+  const o = v as Record<string, unknown>;
+  const samples = o.samples;
+  if (typeof samples !== 'number' || !Number.isSafeInteger(samples) || samples < 0) throw new Error(`evidence.samples: expected a count, found ${JSON.stringify(samples) ?? 'nothing'}`);
+  const at = (key: string) => {
+    try {
+      return numberOrNull(o, key);
+    } catch (error) {
+      throw new Error(`evidence.${errorMessage(error)}`);
+    }
+  };
+  return { samples, mean: at('mean'), spread: at('spread'), pValue: at('pValue') };
+}
+
+function guardValues(v: unknown): Record<string, number | null> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`guards: expected an object, found ${JSON.stringify(v)}`);
+  const guards: Record<string, number | null> = {};
+  for (const name of Object.keys(v)) {
+    try {
+      guards[name] = numberOrNull(v as Record<string, unknown>, name);
+    } catch (error) {
+      throw new Error(`guards.${errorMessage(error)}`);
+    }
+  }
+  return guards;
 }
 
 function text(o: Record<string, unknown>, key: string): string {
@@ -221,23 +260,23 @@ function iteration(o: Record<string, unknown>): number {
  * others. Its header must parse (it says what the fields are); an unterminated last line
  * is a torn write and never a row.
  */
-function salvageRows(text: string, file: string, skipped: Skipped[]): { row: LedgerRow; line: number }[] {
+function salvageRows(text: string, file: string, skipped: Skipped[]): { rows: { row: LedgerRow; line: number }[]; columns: string[] } {
   const lines = text.split('\n');
   const torn = lines.pop(); // '' when the file ends in \n
   if (torn !== undefined && torn !== '') skipped.push({ what: `${file}:${lines.length + 1}`, why: 'an unterminated last line (a torn write)' });
-  if (lines.length === 0) return [];
+  if (lines.length === 0) return { rows: [], columns: [] };
   let columns: string[];
   try {
     columns = parseLedgerText(`${(lines[0] ?? '').replace(/\r$/, '')}\n`, file).columns;
   } catch (error) {
     skipped.push({ what: `${file}:1`, why: `the header does not parse, so no row of the old file was used: ${errorMessage(error)}` });
-    return [];
+    return { rows: [], columns: [] };
   }
   // Rows the skill wrote (no iteration column, possibly continued on the next lines) are
   // read as the ledger reads them: each gets one past the highest iteration before it.
   const lineNumbers: number[] = [];
   const rows = readRows(lines, columns, file, (error, line) => skipped.push({ what: `${file}:${line}`, why: errorMessage(error).replace(`${file}:${line}: `, '') }), lineNumbers);
-  return rows.map((row, i) => ({ row, line: lineNumbers[i] ?? 0 }));
+  return { rows: rows.map((row, i) => ({ row, line: lineNumbers[i] ?? 0 })), columns };
 }
 
 /** Hard-link the old file aside (the exact original); a copy where links are not supported. */

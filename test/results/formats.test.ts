@@ -71,6 +71,7 @@ describe.each(['ml/train', 'python/skill'])('results %s', (id) => {
         tokensIn: o.tokens_in as number | null,
         tokensOut: o.tokens_out as number | null,
         detail: o.detail as string | null,
+        evidence: o.samples === null ? null : { samples: o.samples as number, mean: o.mean as number | null, spread: o.spread as number | null, pValue: o.p_value as number | null },
       }),
     );
     expect(rows).toEqual(expected[id]);

@@ -86,9 +86,9 @@ export function rowsFromRecords(records: string[][], source: string): LedgerRow[
   return data.map((fields, i) => parseRowLine(fields.join('\t'), columns, { file: source, line: i + 2, index: i }));
 }
 
-/** Rows compared across ledgers of any vintage: absent cost and detail columns read as null. */
+/** Rows compared across ledgers of any vintage: absent cost, detail and evidence columns read as null. */
 export function normalise(rows: readonly LedgerRow[]): LedgerRow[] {
-  return rows.map((r) => ({ ...r, costUsd: r.costUsd ?? null, tokensIn: r.tokensIn ?? null, tokensOut: r.tokensOut ?? null, detail: r.detail ?? null }));
+  return rows.map((r) => ({ ...r, costUsd: r.costUsd ?? null, tokensIn: r.tokensIn ?? null, tokensOut: r.tokensOut ?? null, detail: r.detail ?? null, evidence: r.evidence ?? null }));
 }
 
 /** A project root (no git needed for `results`) holding experiments with these configs and ledgers. */

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { makeProject, type TestProject } from '../helpers/project.js';
-import { rowFromArtifact } from '../../src/ledger/rebuild.js';
+import { rebuildLedger, rowFromArtifact } from '../../src/ledger/rebuild.js';
 import { formatRow, parseLedgerText } from '../../src/ledger/tsv-format.js';
 import { LEDGER_COLUMNS } from '../../src/ledger/types.js';
 import { CONFIG, fixture, makeResultsProject, normalise } from './helpers.js';
@@ -96,7 +96,7 @@ describe('results <id> --rebuild', () => {
     expect(r.stdout).toContain('with 9 rows (8 from runs/*/result.json, 1 carried over from the old file)');
     expect(r.stdout).toContain(`the old file is saved as ${path.join(e.dir, saved ?? '')}\n`);
     expect(r.stdout).toContain('carried over (no usable result.json): iterations 5\n');
-    expect(r.stdout).toMatch(/skipped results\.tsv:4: expected 13 tab-separated fields/);
+    expect(r.stdout).toMatch(/skipped results\.tsv:4: expected 17 tab-separated fields/);
     expect(r.stdout).toContain('skipped results.tsv:11: an unterminated last line (a torn write)');
     expect(r.stdout).toContain('skipped runs/00003.interrupted-1767225600000: an interrupted attempt (interrupted iterations write no row)');
     expect(r.stdout).toMatch(/skipped runs\/00005\/result\.json: does not parse: .*JSON/);
@@ -179,5 +179,46 @@ describe('results <id> --rebuild', () => {
     const withFormat = await runCli(['--path', project.root, 'results', project.id, '--rebuild', '--format', 'csv'], { env: project.env });
     expect(withFormat.exitCode).toBe(1);
     expect(withFormat.stderr).toMatch(/--format, -o, --status and --last do not apply/);
+  });
+});
+
+describe('results --rebuild: evidence and guard columns (issue 11)', () => {
+  it('restores samples, mean, spread, p_value and each guard column from result.json; a ledger rebuilt from its own artifacts is byte for byte the same', async () => {
+    const e = await copyExperiment();
+    // What a run with repeats and `guard: memory_gb <= 40` writes: the row's fields, evidence and guards included.
+    const resultFile = (n: number) => path.join(e.dir, 'runs', String(n).padStart(5, '0'), 'result.json');
+    const edit = async (n: number, extra: Record<string, unknown>) => {
+      const json = JSON.parse(await fs.readFile(resultFile(n), 'utf8')) as Record<string, unknown>;
+      await fs.writeFile(resultFile(n), JSON.stringify({ ...json, ...extra }, null, 2));
+    };
+    await edit(0, { evidence: { samples: 3, mean: 10, spread: 0.0021, pValue: null }, guards: { memory_gb: 38.5 }, samples: [10.002, 9.998, 10] });
+    await edit(1, { evidence: { samples: 5, mean: 5, spread: 0.003, pValue: 0.0004 }, guards: { memory_gb: null }, samples: [5, 5, 5, 5, 5] });
+    await fs.rm(e.results);
+    const report = rebuildLedger({ results: e.results, runs: path.join(e.dir, 'runs'), guards: ['val_acc', 'memory_gb'] });
+    expect(report.skipped).toEqual([]);
+    const text = await fs.readFile(e.results, 'utf8');
+    const parsed = parseLedgerText(text, e.results);
+    expect(parsed.columns).toEqual([...LEDGER_COLUMNS, 'val_acc', 'memory_gb']);
+    expect(parsed.rows.slice(0, 3).map((row) => [row.evidence, row.guards])).toEqual([
+      [{ samples: 3, mean: 10, spread: 0.0021, pValue: null }, { memory_gb: 38.5 }],
+      [{ samples: 5, mean: 5, spread: 0.003, pValue: 0.0004 }, { memory_gb: null }],
+      [null, {}],
+    ]);
+    expect(text.split('\n')[2]?.endsWith('\t5\t5.000000\t0.003000\t0.0004\t\tN/A')).toBe(true);
+
+    // Rebuilt again (no config this time): the columns come from the old file, the bytes are the same.
+    const again = rebuildLedger({ results: e.results, runs: path.join(e.dir, 'runs') });
+    expect(again.identical).toBe(true);
+    expect(again.differed).toEqual([]);
+  });
+
+  it('skips a result.json whose evidence or guards are malformed, saying which key', async () => {
+    const e = await copyExperiment();
+    const file = path.join(e.dir, 'runs', '00001', 'result.json');
+    const json = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+    await fs.writeFile(file, JSON.stringify({ ...json, evidence: { samples: 2, mean: 'high', spread: null, pValue: null } }));
+    const report = rebuildLedger({ results: e.results, runs: path.join(e.dir, 'runs') });
+    expect(report.skipped).toEqual([{ what: file, why: 'does not parse: evidence.mean: expected a number or null, found "high"' }]);
+    expect(report.carriedOver).toEqual([1]);
   });
 });

@@ -20,7 +20,7 @@ import { formatImprovement, formatMetric } from '../../core/improvement.js';
 import { rebuildLedger, type RebuildReport } from '../../ledger/rebuild.js';
 import { summarizeRows } from '../../ledger/summary.js';
 import { parseLedgerText } from '../../ledger/tsv-format.js';
-import type { LedgerRow } from '../../ledger/types.js';
+import { guardColumnsOf, type LedgerRow } from '../../ledger/types.js';
 import { OVERVIEW_TERMINAL_SHRINK, overviewObject, overviewTable, overviewTerminalTable, readOverviewLine, stateColor, type OverviewLine } from '../../report/results-overview.js';
 
 export interface ResultsOptions {
@@ -71,11 +71,11 @@ export async function resultsCommand(opts: ResultsOptions, out: Out, warn: Out =
   let count: number;
   if (opts.id !== undefined) {
     const found = await resolveExperiment(opts.projectRoot, opts.id);
-    const all = await readRows(found, warn);
+    const { rows: all, guards } = await readRows(found, warn);
     let rows = statuses.length > 0 ? all.filter((row) => statuses.includes(row.status)) : all;
     if (opts.last !== undefined) rows = rows.slice(-opts.last);
     const filter = filtered ? { shown: rows.length, of: all.length, how: [...statuses.map((st) => `--status ${st}`), ...(opts.last === undefined ? [] : [`--last ${opts.last}`])].join(' ') } : null;
-    text = format === 'terminal' ? await ledgerTerminal(found, all, rows, filter, color, width) : render(format, ledgerTable(rows), rows.map(ledgerObject));
+    text = format === 'terminal' ? await ledgerTerminal(found, all, rows, filter, color, width) : render(format, ledgerTable(rows, guards), rows.map((row) => ledgerObject(row, guards)));
     count = rows.length;
   } else {
     const experiments = await selectExperiments(opts.projectRoot, opts.domain);
@@ -109,14 +109,14 @@ function render(format: Exclude<ExportFormat, 'terminal'>, table: Table, objects
   return JSON.stringify(objects, null, 2) + '\n';
 }
 
-/** The ledger as it is on disk, read-only: a torn tail is left for the next run to repair. */
-async function readRows(found: DiscoveredExperiment, warn: Out): Promise<LedgerRow[]> {
+/** The ledger as it is on disk, read-only: a torn tail is left for the next run to repair. Also its guard columns. */
+async function readRows(found: DiscoveredExperiment, warn: Out): Promise<{ rows: LedgerRow[]; guards: string[] }> {
   const file = experimentPaths(found.dir).results;
   const text = (await readFileIfExists(file)) ?? '';
   try {
     const parsed = parseLedgerText(text, file);
     if (parsed.tornTail !== null) warn(`autoresearch: note: ${file} ends in an unterminated line (a write cut off by a crash); it is not shown, and the next run repairs it\n`);
-    return parsed.rows;
+    return { rows: parsed.rows, guards: guardColumnsOf(parsed.columns) };
   } catch (error) {
     if (error instanceof AutoresearchError && error.code === 'LEDGER_CORRUPT') {
       throw new AutoresearchError('LEDGER_CORRUPT', `${error.message}; \`autoresearch results ${found.id.key} --rebuild\` regenerates it from runs/*/result.json`, { cause: error });
@@ -195,12 +195,21 @@ async function rebuildCommand(found: DiscoveredExperiment, out: Out): Promise<nu
   }
   let report: RebuildReport;
   try {
-    report = rebuildLedger({ results: paths.results, runs: paths.runs });
+    report = rebuildLedger({ results: paths.results, runs: paths.runs, guards: await configuredGuards(found) });
   } finally {
     await lock.release();
   }
   out(formatRebuildReport(found.id.key, found.dir, report));
   return EXIT.ok;
+}
+
+/** The config's guard metrics, for their columns; none when the config does not load (the rebuild does not need it). */
+async function configuredGuards(found: DiscoveredExperiment): Promise<string[]> {
+  try {
+    return (await loadExperimentConfig(found.dir, found.id, found.scope)).guards.map((guard) => guard.metric);
+  } catch {
+    return [];
+  }
 }
 
 const MAX_LISTED = 20;
