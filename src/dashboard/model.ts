@@ -11,6 +11,7 @@
  */
 import type { Direction } from '../config/types.js';
 import type { StatusState } from '../experiment/experiment-status.js';
+import { KeepChain, isRevalidationRow, reasonCode } from '../ledger/keep-chain.js';
 import { countsAsExperiment, isBaselineRow, summarizeRows } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
 
@@ -376,7 +377,8 @@ export function estimateEta(input: EtaInput): Eta | null {
  */
 export function isEvaluated(row: LedgerRow): boolean {
   if (row.metric !== null || row.reason === null) return true;
-  return row.reason.startsWith('eval_') || row.reason.startsWith('metric_') || row.reason === 'baseline' || row.reason === 'improved' || row.reason === 'no_improvement';
+  if (row.reason.startsWith('eval_') || row.reason.startsWith('metric_')) return true;
+  return ['baseline', 'improved', 'no_improvement', 'within_noise', 'check_failed', 'guard_failed', 'revalidation_failed'].includes(reasonCode(row.reason) ?? '');
 }
 
 /** Points, running best and labels, in ledger order; rows not evaluated as gaps. */
@@ -394,12 +396,14 @@ export function buildChart(rows: readonly LedgerRow[], direction: Direction): Ch
   // Keeps that moved the best, with how far: labels go to the largest steps first.
   const steps: Array<{ index: number; row: LedgerRow; gain: number }> = [];
   let current: number | null = null;
+  const chain = new KeepChain();
   const closeRun = () => {
     if (run !== null) gaps.push([x.length, run.rows, run.first, run.last, countsText(run.why)]);
     run = null;
   };
   for (const row of rows) {
     if (!isEvaluated(row)) {
+      chain.add(row);
       const reason = row.reason ?? row.status;
       hiddenWhy.set(reason, (hiddenWhy.get(reason) ?? 0) + 1);
       run ??= { rows: 0, first: row.iteration, last: row.iteration, why: new Map() };
@@ -417,6 +421,17 @@ export function buildChart(rows: readonly LedgerRow[], direction: Direction): Ch
     const suspicious = isSuspicious(row);
     if (suspicious) sus.push(index);
     why.push(row.status === 'keep' && !suspicious ? '' : truncate(row.detail || row.reason || '', WHY_CHARS));
+    if (isRevalidationRow(row)) {
+      // Keeps that did not reproduce are undone: the best steps back to the keep before them.
+      chain.add(row);
+      const back = chain.best?.metric ?? null;
+      if (back !== null && back !== current) {
+        current = back;
+        best.push([index, back]);
+      }
+      continue;
+    }
+    chain.add(row);
     if (row.status !== 'keep' || row.metric === null) continue;
     // Every keep is the best from then on, as summarizeRows says: a reset or a rebase's
     // baseline may step back (worse); a tie keep of the seed skill moves nothing.

@@ -14,6 +14,7 @@ import { openProject, type ProjectRepo } from '../git/project-repo.js';
 import type { Worktree } from '../git/worktree.js';
 import fs from 'node:fs';
 import path from 'node:path';
+import { keepChainOf } from '../ledger/keep-chain.js';
 import { Ledger, type ReplacedInfo } from '../ledger/results-tsv.js';
 import type { LedgerRow } from '../ledger/types.js';
 import type { Reporter } from '../loop/events.js';
@@ -171,8 +172,8 @@ function describeReplacement(info: ReplacedInfo): string {
 async function initialState(config: ExperimentConfig, project: ProjectRepo, worktree: string, rows: readonly LedgerRow[], deps: LoopDeps): Promise<ExperimentState> {
   const now = new Date(deps.clock.now()).toISOString();
   let lastKept: KeptCommit = { commit: await project.head(), metric: null, iteration: null };
-  const lastKeep = [...rows].reverse().find((r) => r.status === 'keep' && r.metric !== null);
-  if (lastKeep !== undefined) {
+  const lastKeep = keepChainOf(rows).best; // a keep a revalidation undid is not the best
+  if (lastKeep !== null) {
     const commit = await project.resolveCommit(lastKeep.commit);
     if (commit !== null) lastKept = { commit, metric: lastKeep.metric, iteration: lastKeep.iteration };
     else

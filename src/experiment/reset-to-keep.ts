@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import { AutoresearchError } from '../core/errors.js';
 import { writeFileDurable } from '../fs/durable.js';
-import { isResetRow } from '../ledger/summary.js';
+import { isResetRow, keepChainOf, resetTargetOf } from '../ledger/keep-chain.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { setAsideExternalChange } from '../loop/set-aside-external-change.js';
 import { ledgerDigest } from './ledger-digest.js';
@@ -123,28 +123,11 @@ async function commitOf(session: Session, row: LedgerRow): Promise<string | null
 
 /**
  * The keeps a reset to `iteration` undoes: those in effect now (the chain of keeps the
- * current one was built on, earlier resets and rebases followed) that keep `iteration`'s
- * chain does not hold.
+ * current one was built on, earlier resets, rebases and revalidations followed) that keep
+ * `iteration`'s chain does not hold.
  */
 function keepsUndone(rows: readonly LedgerRow[], iteration: number): number[] {
-  const chainAt = new Map<number, number[]>();
-  let current: number[] = [];
-  for (const row of rows) {
-    if (row.status !== 'keep' || row.metric === null) continue;
-    if (isResetRow(row)) {
-      const to = resetTargetOf(row);
-      current = (to === null ? undefined : chainAt.get(to)) ?? current;
-    } else {
-      current = [...current, row.iteration];
-    }
-    chainAt.set(row.iteration, current);
-  }
-  const kept = new Set(chainAt.get(iteration) ?? []);
-  return current.filter((i) => !kept.has(i));
-}
-
-/** `reset to iteration 3 (undoes keeps 5, 7)` → 3. */
-function resetTargetOf(row: LedgerRow): number | null {
-  const m = /^reset to iteration (\d+)/.exec(row.description);
-  return m?.[1] === undefined ? null : Number(m[1]);
+  const chains = keepChainOf(rows);
+  const kept = new Set((chains.chainAt(iteration) ?? []).map((row) => row.iteration));
+  return chains.chain.filter((row) => !kept.has(row.iteration) && !isResetRow(row)).map((row) => row.iteration);
 }

@@ -2,29 +2,39 @@
  * What the ledger says about an experiment: counts, baseline, best, improvement, and the
  * trailing crash streak the circuit breaker counts (SPEC §7). Pure.
  *
- * "Best so far" is the LAST keep's metric, everywhere (run's summary, `status`, `results`,
- * the dashboard, the report): it is what the loop continues from (state.lastKept) and what a
- * candidate must beat. In a plain run every keep beats the one before, so the last keep is
- * also the best one; after `reset --to N` (a keep row repeating keep N) or `rebase` (a new
- * baseline measured on the project's HEAD) it is deliberately not the minimum over all rows.
+ * "Best so far" is the keep on top of the keep chain (keep-chain.ts), everywhere (run's summary,
+ * `status`, `results`, the dashboard, the report): it is what the loop continues from
+ * (state.lastKept) and what a candidate must beat. In a plain run that is the last keep, and
+ * every keep beats the one before, so it is also the best one; after `reset --to N` (a keep row
+ * repeating keep N) or `rebase` (a new baseline measured on the project's HEAD) it is
+ * deliberately not the minimum over all rows; after a `revalidation_failed` row it is the keep
+ * before the oldest one that did not reproduce.
  */
 import type { Direction } from '../config/types.js';
 import { improvementPct as improvementPctOf } from '../core/improvement.js';
+import { isResetRow, isRevalidationRow, keepChainOf } from './keep-chain.js';
 import type { LedgerRow } from './types.js';
+
+export { isResetRow, isRevalidationRow } from './keep-chain.js';
 
 export interface LedgerSummary {
   iterations: number;
   /** Rows max_experiments counts: every row but baselines and resets (countsAsExperiment). */
   experiments: number;
   keeps: number;
+  /** Discards among the experiments: a revalidation row is counted in `revalidations` instead. */
   discards: number;
   crashes: number;
+  /** `revalidation_failed` rows: keeps that did not reproduce were undone. */
+  revalidations: number;
+  /** The keeps those rows undid (never the best again, unless `reset --to` puts one back). */
+  undoneKeeps: LedgerRow[];
   /** The last baseline row's metric (see baselineRow): a rebase re-measures it. */
   baseline: number | null;
   baselineRow: LedgerRow | null;
-  /** The current best: the last keep row's metric (see the file comment). */
+  /** The current best: the metric of the keep on top of the keep chain (see the file comment). */
   best: number | null;
-  /** The last keep row (a reset row names the keep it restored in its description). */
+  /** That keep row (a reset row names the keep it restored in its description). */
   bestRow: LedgerRow | null;
   /** best − baseline, sign as is. */
   improvement: number | null;
@@ -42,7 +52,8 @@ export function summarizeRows(rows: readonly LedgerRow[], direction: Direction):
   const baselineRow = keepsWithMetric.findLast(isBaselineRow) ?? keepsWithMetric[0] ?? null;
   const baseline = baselineRow?.metric ?? null;
 
-  const bestRow = keepsWithMetric.at(-1) ?? null;
+  const chain = keepChainOf(rows);
+  const bestRow = chain.best;
   const best = bestRow?.metric ?? null;
 
   const improvement = best !== null && baseline !== null ? best - baseline : null;
@@ -55,8 +66,10 @@ export function summarizeRows(rows: readonly LedgerRow[], direction: Direction):
     iterations: rows.length,
     experiments: rows.filter(countsAsExperiment).length,
     keeps: count(rows, 'keep'),
-    discards: count(rows, 'discard'),
+    discards: rows.filter((row) => row.status === 'discard' && !isRevalidationRow(row)).length,
     crashes: count(rows, 'crash'),
+    revalidations: rows.filter(isRevalidationRow).length,
+    undoneKeeps: [...chain.undone],
     baseline,
     baselineRow,
     best,
@@ -72,14 +85,9 @@ export function isBaselineRow(row: LedgerRow): boolean {
   return row.reason === 'baseline' || (row.reason === null && row.description.startsWith('baseline')) || row.description === 'baseline';
 }
 
-/** A row `autoresearch reset --to N` wrote: a keep that repeats keep N (no evaluation, no agent). */
-export function isResetRow(row: LedgerRow): boolean {
-  return row.reason === 'reset';
-}
-
-/** What max_experiments counts: an iteration that tried a change (not a baseline, not a reset). */
+/** What max_experiments counts: an iteration that tried a change (not a baseline, a reset or a revalidation). */
 export function countsAsExperiment(row: LedgerRow): boolean {
-  return !isBaselineRow(row) && !isResetRow(row);
+  return !isBaselineRow(row) && !isResetRow(row) && !isRevalidationRow(row);
 }
 
 function count(rows: readonly LedgerRow[], status: LedgerRow['status']): number {

@@ -3,6 +3,7 @@
  * the summary figures, the keeps ranked by gain, and every failure with its class. Pure.
  */
 import type { Direction } from '../config/types.js';
+import { KeepChain, isRevalidationRow, reasonCode } from '../ledger/keep-chain.js';
 import { countsAsExperiment, summarizeRows, type LedgerSummary } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { FAILURE_CLASSES, classifyFailure, promoteRepeatedErrors, type FailureClass, type RunRecord, type Triaged } from './classify-failure.js';
@@ -43,14 +44,24 @@ export interface RankedKeep {
   gainPct: number | null;
 }
 
+export interface Revalidation {
+  row: LedgerRow;
+  /** Iterations of the keeps undone (the oldest first). */
+  undone: number[];
+  /** The keep that is the best after it (null: none left). */
+  bestAfter: LedgerRow | null;
+}
+
 export interface Analysis {
   summary: LedgerSummary;
   /** Rows that are not the baseline: what the agent tried. */
   experiments: number;
   /** Keeps after the baseline, largest gain first. */
   keeps: RankedKeep[];
-  /** Discards by reason ('discard' for a seed row, which has none). */
+  /** Discards by reason code ('discard' for a seed row, which has none); revalidation rows are in `revalidations`. */
   discards: Map<string, number>;
+  /** Each `revalidation_failed` row: the keeps it undid and the best after it. */
+  revalidations: Revalidation[];
   /** Every failure, in ledger order. */
   failures: TriagedFailure[];
   byClass: Map<FailureClass, TriagedFailure[]>;
@@ -97,7 +108,9 @@ export function analyze(inputs: readonly IterationInput[], direction: Direction,
 
   const discards = new Map<string, number>();
   for (const row of rows) {
-    if (row.status === 'discard') discards.set(row.reason ?? 'discard', (discards.get(row.reason ?? 'discard') ?? 0) + 1);
+    if (row.status !== 'discard' || isRevalidationRow(row)) continue;
+    const reason = reasonCode(row.reason) ?? 'discard'; // `guard_failed: val_acc 0.71 < 0.85` counts as guard_failed
+    discards.set(reason, (discards.get(reason) ?? 0) + 1);
   }
 
   let totalUsd = 0;
@@ -128,8 +141,9 @@ export function analyze(inputs: readonly IterationInput[], direction: Direction,
   return {
     summary,
     experiments: summary.experiments,
-    keeps: baseline === null ? [] : rankKeeps(keepInputs, direction),
+    keeps: baseline === null ? [] : rankKeeps(inputs, direction),
     discards,
+    revalidations: revalidationsOf(rows),
     failures,
     byClass,
     rerun: infrastructure.filter((n) => !withoutCandidate.has(n)),
@@ -162,20 +176,34 @@ function noChangeRuns(rows: readonly LedgerRow[]): NoChangeRun[] {
 type KeepInput = IterationInput & { row: LedgerRow & { metric: number } };
 
 /**
- * Each keep that tried a change against the keep before it (keeps only ever improve it; a
- * reset or a rebase's new baseline only moves the reference), largest gain first.
+ * Each keep that tried a change against the best before it (keeps only ever improve it; a
+ * reset, a rebase's new baseline or a failed revalidation only moves the reference), largest
+ * gain first.
  */
-function rankKeeps(keeps: readonly KeepInput[], direction: Direction): RankedKeep[] {
+function rankKeeps(inputs: readonly IterationInput[], direction: Direction): RankedKeep[] {
   const ranked: RankedKeep[] = [];
-  let previous: number | null = null;
-  for (const { row, run } of keeps) {
+  const chain = new KeepChain();
+  for (const { row, run } of inputs) {
+    const previous = chain.best?.metric ?? null;
+    chain.add(row);
+    if (row.status !== 'keep' || row.metric === null) continue;
     if (previous !== null && countsAsExperiment(row)) {
       const delta = row.metric - previous;
       const gain = direction === 'lower' ? -delta : delta;
-      ranked.push({ row, run, previous, delta, gain, gainPct: previous === 0 ? null : (gain / Math.abs(previous)) * 100 });
+      ranked.push({ row: row as KeepInput['row'], run, previous, delta, gain, gainPct: previous === 0 ? null : (gain / Math.abs(previous)) * 100 });
     }
-    previous = row.metric;
   }
   // Stable: equal gains stay in ledger order.
   return ranked.sort((a, b) => b.gain - a.gain);
+}
+
+function revalidationsOf(rows: readonly LedgerRow[]): Revalidation[] {
+  const found: Revalidation[] = [];
+  const chain = new KeepChain();
+  for (const row of rows) {
+    const before = chain.undone.length;
+    chain.add(row);
+    if (isRevalidationRow(row)) found.push({ row, undone: chain.undone.slice(before).map((keep) => keep.iteration), bestAfter: chain.best });
+  }
+  return found;
 }

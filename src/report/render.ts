@@ -145,6 +145,7 @@ function summaryRows(a: Analysis, direction: Direction): [string, string][] {
     ['Keep rate', a.experiments === 0 ? '-' : `${pct((keeps / a.experiments) * 100)} (${keeps} of ${a.experiments} experiments)`],
     ['Discards', s.discards === 0 ? '0' : `${s.discards}: ${discards}`],
     ['Crashes', String(s.crashes)],
+    ...(a.revalidations.length === 0 ? [] : [['Failed revalidations', revalidationText(a)] as [string, string]]),
     ['Baseline', metric(s.baseline)],
     ['Best', s.bestRow === null ? '-' : `${metric(s.best)} (iteration ${s.bestRow.iteration}, \`${s.bestRow.commit}\`)`],
     [
@@ -154,6 +155,15 @@ function summaryRows(a: Analysis, direction: Direction): [string, string][] {
     ['Agent cost', agentCost(a)],
     ['Time', timeSplit(a)],
   ];
+}
+
+/** `iteration 14: keeps 7, 9 did not reproduce; best back to iteration 5`, one per revalidation row. */
+function revalidationText(a: Analysis): string {
+  const each = a.revalidations.map((r) => {
+    if (r.undone.length === 0) return `iteration ${r.row.iteration}: \`${r.row.commit}\` is not a keep in effect, nothing undone`;
+    return `iteration ${r.row.iteration}: keep${r.undone.length === 1 ? '' : 's'} ${r.undone.join(', ')} did not reproduce; best back to ${r.bestAfter === null ? 'none' : `iteration ${r.bestAfter.iteration}`}`;
+  });
+  return `${a.revalidations.length}: ${each.join('; ')}`;
 }
 
 function agentCost(a: Analysis): string {

@@ -15,6 +15,8 @@ describe('summarizeRows', () => {
       keeps: 0,
       discards: 0,
       crashes: 0,
+      revalidations: 0,
+      undoneKeeps: [],
       baseline: null,
       baselineRow: null,
       best: null,

@@ -12,7 +12,7 @@ import { AutoresearchError, EXIT } from '../../core/errors.js';
 import { openSession } from '../../experiment/open-session.js';
 import { experimentPaths, iterationPaths } from '../../experiment/paths.js';
 import { rerunCandidate } from '../../experiment/rerun-candidate.js';
-import { isResetRow } from '../../ledger/summary.js';
+import { isResetRow, isRevalidationRow } from '../../ledger/summary.js';
 import { parseLedgerText } from '../../ledger/tsv-format.js';
 import type { LedgerRow } from '../../ledger/types.js';
 import { runIteration, type Rerun } from '../../loop/iteration.js';
@@ -42,7 +42,7 @@ export async function rerunCommand(opts: RerunOptions, out: (text: string) => vo
   }
   const text = fs.existsSync(paths.results) ? fs.readFileSync(paths.results, 'utf8') : '';
   const rows = parseLedgerText(text, paths.results).rows.filter(
-    (r) => (opts.statuses.length === 0 || opts.statuses.includes(r.status)) && (wanted === null || wanted.has(r.iteration)) && r.reason !== 'baseline' && !isResetRow(r), // a reset row repeats a keep: no candidate of its own
+    (r) => (opts.statuses.length === 0 || opts.statuses.includes(r.status)) && (wanted === null || wanted.has(r.iteration)) && r.reason !== 'baseline' && !isResetRow(r) && !isRevalidationRow(r), // a reset or revalidation row repeats a keep: no candidate of its own
   );
   if (rows.length === 0) {
     out(`nothing to rerun: no row of ${config.id.key} matches\n`);
