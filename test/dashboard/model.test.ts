@@ -215,6 +215,23 @@ describe('chart', () => {
     for (let i = 1; i <= keeps.length; i += 2) expect(labelled.has(i)).toBe(true);
   });
 
+  it('steps the running best back when a revalidation undoes keeps (issue 11)', () => {
+    const c = buildChart(
+      ledger(
+        { status: 'keep', metric: 0.9, reason: 'improved', commit: 'b000001' },
+        { status: 'keep', metric: 0.8, reason: 'improved', commit: 'b000002' },
+        { status: 'discard', metric: 0.93, reason: 'revalidation_failed', commit: 'b000002' },
+      ),
+      'lower',
+    );
+    expect(c.best).toEqual([
+      [0, 1],
+      [1, 0.9],
+      [2, 0.8],
+      [3, 0.9],
+    ]);
+  });
+
   it('higher is better: the best climbs', () => {
     const c = buildChart(ledger({ status: 'keep', metric: 2 }, { status: 'keep', metric: 3 }), 'higher');
     expect(c.best.map(([, v]) => v)).toEqual([1, 2, 3]);

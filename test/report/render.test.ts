@@ -63,6 +63,35 @@ describe('report rendering', () => {
     expect(readme).toContain('| Keep rate | 33.3% (1 of 3 experiments) |');
   });
 
+  it('issue 11 reasons: noise, check and guard vetoes are discards by code; a failed revalidation has its own line and moves the best back', () => {
+    const a = analyze(
+      [
+        input({ iteration: 0, status: 'keep', reason: 'baseline', description: 'baseline', metric: 10, agent: null, commit: 'a000000' }),
+        input({ iteration: 1, status: 'keep', reason: 'improved', metric: 8, commit: 'a000001' }),
+        input({ iteration: 2, status: 'discard', reason: 'within_noise', metric: 7.9 }),
+        input({ iteration: 3, status: 'discard', reason: 'guard_failed: val_acc 0.71 < 0.85', metric: 7 }),
+        input({ iteration: 4, status: 'discard', reason: 'check_failed', metric: 7.5 }),
+        input({ iteration: 5, status: 'keep', reason: 'improved', metric: 6, commit: 'a000005' }),
+        input({ iteration: 6, status: 'discard', reason: 'revalidation_failed', metric: 8.1, commit: 'a000005', agent: null }),
+        input({ iteration: 7, status: 'keep', reason: 'improved', metric: 7, commit: 'a000007' }),
+      ],
+      'lower',
+    );
+    expect(a.failures).toEqual([]); // none of them is a failure of the change
+    expect([...a.discards]).toEqual([
+      ['within_noise', 1],
+      ['guard_failed', 1],
+      ['check_failed', 1],
+    ]);
+    expect(a.revalidations.map((r) => [r.row.iteration, r.undone, r.bestAfter?.iteration])).toEqual([[6, [5], 1]]);
+    // Keep 7 is measured against keep 1 (the best again after the revalidation), not against the undone keep 5.
+    expect(a.keeps.find((k) => k.row.iteration === 7)?.previous).toBe(8);
+    expect(a.summary).toMatchObject({ best: 7, experiments: 6 });
+    const { readme } = renderReport(a, ctx);
+    expect(readme).toContain('| Discards | 3: 1 within noise, 1 guard failed, 1 check failed |');
+    expect(readme).toContain('| Failed revalidations | 1: iteration 6: keep 5 did not reproduce; best back to iteration 1 |');
+  });
+
   it('higher is better: gains and improvement keep their sign', () => {
     const a = analyze(
       [
