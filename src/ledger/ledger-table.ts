@@ -6,7 +6,8 @@
  */
 import type { Table } from './export-formats.js';
 import { ANSI } from './export-formats.js';
-import { formatRow, oneLine } from './tsv-format.js';
+import type { Evidence } from '../decision/types.js';
+import { formatPValue, formatRow, oneLine } from './tsv-format.js';
 import { formatMetric } from '../core/improvement.js';
 import { shortLocalDateTime, zoneName } from '../core/local-time.js';
 import { rowWhy } from './row-why.js';
@@ -53,7 +54,7 @@ function typedCell(column: string, cell: string, guards: readonly string[]): Jso
 /**
  * The terminal table: what a person scans, in 80 columns. REASON holds the reason code; the
  * why in words (rowWhy) goes on its own line under a crash, a discard or a suspicious keep, so
- * no column has to be cut to show it. Times in the local zone (named in the header when every
+ * no column has to be cut to show it, and so does the evidence of a row measured more than once. Times in the local zone (named in the header when every
  * row shares it), metrics without trailing zeros. Duration, agent, cost and tokens are in
  * csv/markdown/json and `report`.
  */
@@ -73,8 +74,22 @@ export function ledgerTerminalTable(rows: readonly LedgerRow[]): Table {
       started(times[i] ?? null),
       oneLine(row.description),
     ]),
-    notes: rows.map((row) => (row.detail ? oneLine(rowWhy(row)) : null)),
+    notes: rows.map((row) => {
+      const said = [row.detail ? oneLine(rowWhy(row)) : '', evidenceText(row.evidence)].filter(Boolean).join('; ');
+      return said === '' ? null : said;
+    }),
   };
+}
+
+/**
+ * How a row measured with repeats was decided, for the note under it (one sample says nothing
+ * more than the metric): `5 samples, mean 0.9512 ± 0.0031, p 0.004`.
+ */
+export function evidenceText(evidence: Evidence | null | undefined): string {
+  if (evidence === null || evidence === undefined || evidence.samples <= 1) return '';
+  const spread = evidence.spread === null ? '' : ` ± ${formatMetric(evidence.spread)}`;
+  const p = evidence.pValue === null ? '' : `, p ${formatPValue(evidence.pValue)}`;
+  return `${evidence.samples} samples, mean ${formatMetric(evidence.mean)}${spread}${p}`;
 }
 
 const TERMINAL_HEADERS = ['ITER', 'COMMIT', 'METRIC', 'STATUS', 'REASON', 'STARTED', 'DESCRIPTION'] as const;

@@ -11,7 +11,7 @@ import { makeTempDir } from '../helpers/git-repo.js';
 import { cliEnv } from '../helpers/project.js';
 import { ANSI, toTerminal } from '../../src/ledger/export-formats.js';
 import { ledgerTerminalTable, statusColor } from '../../src/ledger/ledger-table.js';
-import { parseLedgerText } from '../../src/ledger/tsv-format.js';
+import { formatRow, parseLedgerText } from '../../src/ledger/tsv-format.js';
 import { LEDGER_COLUMNS, type LedgerRow } from '../../src/ledger/types.js';
 import { CONFIG, fixture, makeResultsProject, normalise, parseCsv, parseMarkdownTable, rowsFromRecords } from './helpers.js';
 
@@ -198,5 +198,53 @@ describe('results <id>, what the formats look like', () => {
     const both = await results('ml/train', '--all');
     expect(both.exitCode).toBe(1);
     expect(both.stderr).toMatch(/expected one of <id>, --domain D or --all, found <id> \(ml\/train\) and --all/);
+  });
+});
+
+describe('results <id>: evidence and guard columns (issue 11)', () => {
+  const columns = [...LEDGER_COLUMNS, 'memory_gb'];
+  const at = (minute: number) => `2026-03-08T14:${String(minute).padStart(2, '0')}:00.000Z`;
+  const base = { timestamp: null, durationS: 60, agent: 'claude', costUsd: null, tokensIn: null, tokensOut: null, detail: null } as const;
+  const rows: LedgerRow[] = [
+    { ...base, commit: 'a000000', metric: 0.96, status: 'keep', description: 'baseline', iteration: 0, timestamp: at(0), reason: 'baseline', agent: null, evidence: { samples: 3, mean: 0.96, spread: 0.0041, pValue: null }, guards: { memory_gb: 38 } },
+    { ...base, commit: 'a000001', metric: 0.9512, status: 'keep', description: 'rope theta', iteration: 1, timestamp: at(5), reason: 'improved', evidence: { samples: 5, mean: 0.9512, spread: 0.0031, pValue: 0.004 }, guards: { memory_gb: 39.5 } },
+    { ...base, commit: 'a000002', metric: 0.958, status: 'discard', description: 'wider mlp', iteration: 2, timestamp: at(10), reason: 'within_noise', detail: 'within_noise: 0.958 vs best 0.9512 is within the noise', evidence: { samples: 2, mean: 0.958, spread: 0.002, pValue: 0.41 }, guards: { memory_gb: null } },
+    { ...base, commit: 'a000003', metric: 0.97, status: 'discard', description: 'bigger batch', iteration: 3, timestamp: at(15), reason: 'no_improvement', evidence: { samples: 1, mean: 0.97, spread: null, pValue: null }, guards: { memory_gb: 41 } },
+  ];
+  let evidenceRoot: string;
+  beforeAll(async () => {
+    evidenceRoot = await makeResultsProject({ 'ml/noisy': { config: CONFIG.lowerLoss, results: `${columns.join('\t')}\n${rows.map((r) => formatRow(r, columns)).join('')}` } });
+  });
+  const noisy = (...args: string[]) => runCli(['--path', evidenceRoot, 'results', 'ml/noisy', ...args], { env });
+
+  it('terminal: the evidence of a row measured more than once goes on the line under it, within 80 columns', async () => {
+    const r = await noisy();
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.split('\n');
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    expect(lines[1]).toMatch(/^0 +a000000 +0\.96 +keep +baseline/);
+    expect(lines[2]).toBe('      ↳ 3 samples, mean 0.96 ± 0.0041');
+    expect(lines[3]).toMatch(/^1 +a000001 +0\.9512 +keep +improved/);
+    expect(lines[4]).toBe('      ↳ 5 samples, mean 0.9512 ± 0.0031, p 0.004');
+    expect(lines[6]).toBe('      ↳ within_noise: 0.958 vs best 0.9512 is within the noise; 2 samples, mean');
+    expect(lines[7]).toBe('        0.958 ± 0.002, p 0.41');
+    expect(lines[8]).toMatch(/^3 +a000003 +0\.97 +discard +no_improvement/); // one sample: nothing under it
+    expect(lines[9]).toBe('');
+  });
+
+  it('csv, markdown and json carry samples, mean, spread, p_value and the guard column', async () => {
+    const csv = parseCsv((await noisy('--format', 'csv')).stdout + '\n');
+    expect(csv[0]).toEqual(columns);
+    expect(csv[2]?.slice(-5)).toEqual(['5', '0.951200', '0.003100', '0.004', '39.500000']);
+    expect(rowsFromRecords(csv, 'csv')).toEqual(rows);
+    expect(rowsFromRecords(parseMarkdownTable((await noisy('--format', 'markdown')).stdout), 'markdown')).toEqual(rows);
+    const json = JSON.parse((await noisy('--format', 'json')).stdout) as Record<string, unknown>[];
+    expect(Object.keys(json[0] ?? {})).toEqual(columns);
+    expect(json.map((o) => [o.samples, o.mean, o.spread, o.p_value, o.memory_gb])).toEqual([
+      [3, 0.96, 0.0041, null, 38],
+      [5, 0.9512, 0.0031, 0.004, 39.5],
+      [2, 0.958, 0.002, 0.41, null],
+      [1, 0.97, null, null, 41],
+    ]);
   });
 });
