@@ -24,33 +24,38 @@ import { writeFileDurable } from '../fs/durable.js';
 import { RefGuard } from '../git/ref-guard.js';
 import { readTail, readTailLines } from '../fs/read-tail.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { evaluationUsesLlm } from '../experiment/evaluators.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
 import { candidateRef, interruptedCandidateRef, iterationPaths, type IterationPaths } from '../experiment/paths.js';
-import type { ChildRecord, WaitRole } from '../experiment/state.js';
+import type { Intent, WaitRole } from '../experiment/state.js';
 import type { LedgerRow, RowReason, RowStatus } from '../ledger/types.js';
-import { bootId } from '../process/process-identity.js';
-import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
+import type { SpawnedChild } from '../process/types.js';
 import type { AgentReport } from '../agents/agent-report.js';
+import { guardViolation } from '../decision/guards.js';
+import { EMPTY_NOISE, baselineSampleCount } from '../decision/noise-estimate.js';
+import type { Evidence } from '../decision/types.js';
+import type { MeasureContext } from '../measure/evaluation.js';
+import { localExecutor, type Executor } from '../measure/executor.js';
+import { aggregateGuardsOf, aggregateOf, evidenceOf, measureCandidate, measureRepeatedly, type Unmeasured } from '../measure/measurement.js';
+import { checkLog } from '../measure/sample-logs.js';
+import { usualEvaluationMs } from '../measure/usual-duration.js';
 import { runAgentTurn } from './agent-turn.js';
 import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
-import { isImprovement } from '../decision/keep-rule.js';
 import type { Phase } from './events.js';
-import { classifyFailedEvaluation } from './eval-llm.js';
-import { placeExperimentFiles } from './experiment-files.js';
 import { worktreeMissing } from './missing-worktree.js';
-import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
+import { metricMatcher } from './metric.js';
 import { buildPrompt } from './prompt.js';
 import { nextNoChangeCount } from './no-change.js';
+import { measuredState } from './measured-state.js';
 import { outOfScope } from './scope.js';
-import { suspiciousKeep } from './suspicious.js';
+import { measureContext, prepareRunDir, recordChild, reportPhase, setIntent } from './run-records.js';
+import { suspiciousKeep, type KeepToCheck } from './suspicious.js';
 import {
+  checkFailedDetail,
+  describeOutcome,
   failedProcessDetail,
   knownMessageDetail,
   messageDetail,
-  metricInvalidDetail,
-  metricMissingDetail,
   noChangeDetail,
   noImprovementDetail,
   scopeViolationDetail,
@@ -95,7 +100,16 @@ interface Verdict {
   detail: string | null;
   /** The row's `detail`: why, in words (loop/row-detail.ts); for a keep null, or `suspicious: …` (suspicious.ts). */
   why: string | null;
+  /** The commit's samples this iteration (none when nothing was evaluated). */
+  samples: number[];
+  /** Samples of the best taken for drift: they join its samples unless the candidate replaces it. */
+  bestSamples: number[];
+  evidence: Evidence | null;
+  guards: Record<string, number | null> | null;
 }
+
+/** A verdict about something that was never measured. */
+const NO_EVIDENCE = { samples: [], bestSamples: [], evidence: null, guards: null } satisfies Pick<Verdict, 'samples' | 'bestSamples' | 'evidence' | 'guards'>;
 
 class Interrupted {
   constructor(readonly phase: Phase) {}
@@ -109,8 +123,6 @@ class NoRow {
 const LOG_TAIL_BYTES = 4096;
 /** The end of a log searched for the line that explains a failure (a long traceback fits). */
 const DETAIL_TAIL_BYTES = 64 * 1024;
-/** The classifier sees the end of the evaluation log: limit messages come last. */
-const EVAL_CLASSIFY_BYTES = 256 * 1024;
 /** Where NaN-like output near the metric line is looked for (suspicious.ts). */
 const SUSPICIOUS_TAIL_BYTES = 64 * 1024;
 
@@ -132,15 +144,22 @@ class Iteration {
   /** The candidate commit once captured: kept reachable even if the iteration is interrupted. */
   private candidate: string | null = null;
   private evalMs: number | null = null;
+  /** How many evaluations this iteration made, and how long the first of the row's commit took (usual-duration.ts). */
+  private evaluations = 0;
+  private firstEvalMs: number | null = null;
   /** The output files of the agent's latest attempt (a transient failure retries into new ones). */
   private agentFiles: { stdout: string; stderr: string } | null = null;
   /** User refs the agent changed and we put back (git/ref-guard.ts): said in the row's result. */
   private userRefNotes: string[] = [];
+  /** Where evaluations run (src/measure/executor.ts): the loop never knows which. */
+  readonly executor: Executor;
+  /** The median time of recent evaluations: a much shorter one is suspicious (suspicious.ts). */
+  private readonly usualEvalMs: number | null;
 
   constructor(
-    private readonly session: Session,
-    private readonly deps: LoopDeps,
-    private readonly signal: AbortSignal,
+    readonly session: Session,
+    readonly deps: LoopDeps,
+    readonly signal: AbortSignal,
     private readonly agent: RunnableAgent | null,
     private readonly rerun: Rerun | null,
     private readonly remeasure: Remeasure | null = null,
@@ -153,6 +172,8 @@ class Iteration {
     this.files = iterationPaths(session.paths, this.number);
     this.startedAt = deps.clock.now();
     this.startedMono = deps.clock.monotonic();
+    this.executor = localExecutor(deps.runner, deps.evalSlots);
+    this.usualEvalMs = usualEvaluationMs(session.paths, session.ledger.rows());
   }
 
   async run(): Promise<IterationResult> {
@@ -175,7 +196,7 @@ class Iteration {
   }
 
   private async evaluateBaseline(): Promise<Verdict> {
-    const verdict = await this.evaluate(this.base, this.remeasure?.description ?? 'baseline');
+    const verdict = await this.measureBaseline(this.remeasure?.description ?? 'baseline');
     if (this.remeasure !== null && verdict.status !== 'keep') {
       throw new NoRow({ kind: 'not-applicable', detail: `${verdict.reason}${verdict.detail === null ? '' : `: ${verdict.detail}`}` });
     }
@@ -202,12 +223,13 @@ class Iteration {
       fallbackDescription: this.fallbackDescription(),
     });
     if (capture.kind === 'no_change') {
-      return { status: 'discard', reason: 'no_change', metric: null, commit: this.base, description: 'no change', detail: null, why: noChangeDetail(this.agent === null) };
+      return { ...NO_EVIDENCE, status: 'discard', reason: 'no_change', metric: null, commit: this.base, description: 'no change', detail: null, why: noChangeDetail(this.agent === null) };
     }
     this.candidate = capture.commit;
     const outside = outOfScope(capture.changedPaths, this.session.config.allowedPaths);
     if (outside.length > 0) {
       return {
+        ...NO_EVIDENCE,
         status: 'discard',
         reason: 'scope_violation',
         metric: null,
@@ -274,7 +296,7 @@ class Iteration {
       const tampered = session.worktree.tampering(session.store.current.branch);
       if (tampered?.kind === 'dotgit') {
         this.agentReport = turn.report;
-        return { status: 'crash', reason: 'worktree_tampered', metric: null, commit: this.base, description: 'worktree tampered', detail: `worktree_tampered: ${tampered.reason}`, why: messageDetail('worktree_tampered', tampered.reason) };
+        return { ...NO_EVIDENCE, status: 'crash', reason: 'worktree_tampered', metric: null, commit: this.base, description: 'worktree tampered', detail: `worktree_tampered: ${tampered.reason}`, why: messageDetail('worktree_tampered', tampered.reason) };
       }
     }
     switch (turn.kind) {
@@ -297,7 +319,7 @@ class Iteration {
         });
         const commit = capture.kind === 'candidate' ? capture.commit : this.base;
         const description = capture.kind === 'candidate' ? capture.description : 'agent failed';
-        return { status: 'crash', metric: null, commit, description, reason: turn.reason, detail: turn.detail, why: this.agentCrashDetail(turn.reason, turn.detail, turn.known === true) };
+        return { ...NO_EVIDENCE, status: 'crash', metric: null, commit, description, reason: turn.reason, detail: turn.detail, why: this.agentCrashDetail(turn.reason, turn.detail, turn.known === true) };
       }
       default: {
         const unreachable: never = turn;
@@ -306,95 +328,138 @@ class Iteration {
     }
   }
 
-  private async evaluate(commit: string, description: string): Promise<Verdict> {
-    const { session } = this;
+  /** The evaluation context lent to the measurement (src/measure/). */
+  private measureContext(commit: string): MeasureContext {
+    return measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit });
+  }
+
+  /** A measurement that ended without samples to decide on: a crash row, or no row at all. */
+  private unmeasured(end: Unmeasured, commit: string, description: string): Verdict {
+    if (end.kind === 'aborted') throw new Interrupted('eval');
+    if (end.kind === 'out-of-quota') throw new NoRow({ ...end.verdict, role: 'evaluation', label: 'evaluation' });
+    this.evalMs = (this.evalMs ?? 0) + end.durationMs;
+    this.evaluations++;
+    return { ...NO_EVIDENCE, status: 'crash', reason: end.reason, metric: null, commit, description, detail: end.detail, why: end.why };
+  }
+
+  /** The baseline: `repeats` samples (at least 3 with noise: auto, to know the noise). */
+  private async measureBaseline(description: string): Promise<Verdict> {
     this.checkAbort('eval');
-    // In the daemon an evaluation holds a slot (a GPU) for exactly its own duration.
-    const lease = this.deps.evalSlots === undefined ? undefined : await this.deps.evalSlots.acquire(this.signal);
-    if (lease === null) throw new Interrupted('eval');
-    let outcome: ProcessOutcome;
-    try {
-      await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
-      placeExperimentFiles(session); // where the evaluation expects them (the seed's evaluate.py)
-      this.phase('eval', lease === undefined ? undefined : `slot ${lease.slot}`);
-      outcome = await this.deps.runner.run({
-        command: session.config.evaluateCmd,
-        cwd: session.store.current.worktree,
-        env: childEnv(session, this.deps.env, this.iterationInfo(), lease === undefined ? {} : slotEnv(lease.slot)),
-        stdoutFile: this.files.evalLog,
-        timeoutMs: session.config.evalTimeoutMs,
-        signal: this.signal,
-        onSpawn: (child) => void this.recordChild(child),
-        escapeTag: worktreeTag(session.store.current.worktree),
-        onEscapee: (message) => this.deps.report({ kind: 'warning', message }),
-      });
-    } finally {
-      lease?.release();
-    }
-    this.evalMs = outcome.durationMs;
-    if (outcome.kind === 'aborted') throw new Interrupted('eval');
-    const ended = { code: outcome.kind === 'exit' ? outcome.code : null, signal: outcome.kind === 'signal' ? outcome.signal : null };
-    const crash = (reason: RowReason, detail: string, why: (logTail: string) => string): Verdict => {
-      this.throwIfOutOfQuota(ended.code, ended.signal);
-      return { status: 'crash', reason, metric: null, commit, description, detail, why: why(readTailLines(this.files.evalLog, DETAIL_TAIL_BYTES)) };
-    };
-    switch (outcome.kind) {
-      case 'timeout':
-        return crash('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)`, (tail) => timeoutDetail('eval_timeout', session.config.evalTimeoutMs, tail));
-      case 'signal':
-        return crash('eval_signal', `killed by ${outcome.signal}`, (tail) => failedProcessDetail('eval_signal', outcome.signal, tail));
-      case 'spawn-error':
-        return { status: 'crash', reason: 'eval_spawn', metric: null, commit, description, detail: outcome.message, why: messageDetail('eval_spawn', outcome.message) };
-      case 'exit':
-        if (outcome.code !== 0) return crash('eval_exit', `exit code ${outcome.code}`, (tail) => failedProcessDetail('eval_exit', String(outcome.code), tail));
-        break;
-      default: {
-        const unreachable: never = outcome;
-        return unreachable;
-      }
-    }
-    this.phase('decide');
-    const { metricGrep, metricRegex } = session.config;
-    const metric = await extractMetric(this.files.evalLog, metricMatcher(metricGrep, metricRegex));
-    if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`, (tail) => metricMissingDetail(metricGrep, metricRegex, tail));
-    if (metric.kind === 'invalid') return crash('metric_invalid', `${metric.why} on the metric line: ${metric.line.slice(0, 200)}`, () => metricInvalidDetail(metric.line));
-    const { direction, minImprovement } = session.config;
-    const better = this.best === null || isImprovement(metric.value, this.best, direction, minImprovement);
-    // A keep that looks like a broken evaluation stays a keep, flagged in its why (suspicious.ts).
-    const suspicious = better
-      ? suspiciousKeep({
-          metric: session.config.metric,
-          value: metric.value,
-          previousBest: this.best,
-          direction,
-          // Only a keep landing on 0 is checked against the log: no read for every other keep.
-          logLines: metric.value === 0 ? readTailLines(this.files.evalLog, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/) : [],
-          matches: metricMatcher(metricGrep, metricRegex),
-        })
-      : null;
+    const { config } = this.session;
+    const measured = await measureRepeatedly(this.measureContext(this.base), baselineSampleCount(config));
+    if (measured.kind !== 'measured') return this.unmeasured(measured, this.base, description);
+    this.evalMs = measured.evalMs;
+    this.evaluations = measured.samples.length;
+    this.firstEvalMs = measured.samples[0]?.durationMs ?? null;
+    const values = measured.samples.map((s) => s.value);
+    const metric = aggregateOf(values, config.aggregate);
+    const evidence = evidenceOf(values, null);
+    const guards = aggregateGuardsOf(measured.samples, config.aggregate);
+    const checked = await this.runCheck(this.base);
+    // A baseline that fails its own checks would veto every keep of the night: a crash, said plainly.
+    if (checked !== null) return { ...checked, status: 'crash', metric: null, commit: this.base, description, samples: values, bestSamples: [], evidence, guards };
+    const first = measured.samples[0];
     return {
-      status: better ? 'keep' : 'discard',
-      reason: better ? 'improved' : 'no_improvement',
-      metric: metric.value,
-      commit,
+      status: 'keep',
+      reason: 'baseline',
+      metric,
+      commit: this.base,
       description,
       detail: null,
-      why: better ? suspicious : this.best === null ? null : noImprovementDetail(metric.value, this.best, direction, minImprovement),
+      why: first === undefined ? null : suspiciousKeep({ ...this.suspicionOf(first), value: metric }),
+      samples: values,
+      bestSamples: [],
+      evidence,
+      guards,
     };
   }
 
-  /**
-   * A failed evaluation that calls an LLM (eval_uses_llm) and says its quota is gone or its
-   * billing failed is not the change's fault: no row, like an exhausted agent.
-   */
-  private throwIfOutOfQuota(exitCode: number | null, signal: string | null): void {
-    if (!evaluationUsesLlm(this.session.config)) return;
-    const verdict = classifyFailedEvaluation(readTailLines(this.files.evalLog, EVAL_CLASSIFY_BYTES), exitCode, signal, {
-      now: this.deps.clock.now(),
-      localZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  private async evaluate(commit: string, description: string): Promise<Verdict> {
+    const { session } = this;
+    const { config, store } = session;
+    this.checkAbort('eval');
+    const best = store.current.lastKept;
+    if (best.metric === null || best.metric === undefined) throw new Error('evaluate: a candidate is measured against a best with a metric (this is a bug)');
+    const bestMetric = best.metric;
+    const measured = await measureCandidate(this.measureContext(commit), {
+      candidate: commit,
+      branch: store.current.branch,
+      best: { commit: best.commit, metric: bestMetric, samples: best.samples ?? [bestMetric] },
+      noise: store.current.noise ?? EMPTY_NOISE,
+      settings: config,
+      isSuspicious: (first) => suspiciousKeep(this.suspicionOf(first)) !== null,
     });
-    if (verdict === null) return;
-    throw new NoRow({ ...verdict, role: 'evaluation', label: 'evaluation' });
+    if (measured.kind !== 'measured') return this.unmeasured(measured, commit, description);
+    this.evalMs = measured.evalMs;
+    this.evaluations = measured.evaluations;
+    this.firstEvalMs = measured.first.durationMs;
+    this.phase('decide');
+    const { decision } = measured;
+    const base = {
+      metric: decision.metric,
+      commit,
+      description,
+      detail: null,
+      samples: measured.samples,
+      bestSamples: measured.bestSamples,
+      evidence: decision.evidence,
+      guards: measured.guards,
+    };
+    if (!decision.keep) {
+      const why = decision.why ?? noImprovementDetail(decision.metric, bestMetric, config.direction, config.minImprovement);
+      return { ...base, status: 'discard', reason: decision.reason, why };
+    }
+    // Guards and check_cmd only for what would be kept: they veto, they never keep.
+    const violation = guardViolation(config.guards, measured.guards);
+    if (violation !== null) return { ...base, status: 'discard', reason: 'guard_failed', detail: violation, why: violation };
+    const checked = await this.runCheck(commit);
+    if (checked !== null) return { ...base, ...checked };
+    // A keep that looks like a broken evaluation stays a keep, flagged in its why (suspicious.ts).
+    return { ...base, status: 'keep', reason: 'improved', why: suspiciousKeep({ ...this.suspicionOf(measured.first), value: decision.metric }) };
+  }
+
+  /** check_cmd on the commit the worktree holds: null when it passed (or there is none), else the veto. */
+  private async runCheck(commit: string): Promise<Pick<Verdict, 'status' | 'reason' | 'detail' | 'why'> | null> {
+    const { checkCmd } = this.session.config;
+    if (checkCmd === null) return null;
+    this.checkAbort('eval');
+    const log = checkLog(this.files.dir);
+    const outcome = await this.executor.evaluate({
+      command: checkCmd,
+      cwd: this.session.store.current.worktree,
+      env: childEnv(this.session, this.deps.env, this.iterationInfo(), { AUTORESEARCH_CHECK: '1' }),
+      logFile: log,
+      timeoutMs: this.session.config.evalTimeoutMs,
+      signal: this.signal,
+      escapeTag: worktreeTag(this.session.store.current.worktree),
+      onEscapee: (message) => this.deps.report({ kind: 'warning', message }),
+      onSpawn: (child) => void this.recordChild(child),
+      onStart: async (where) => {
+        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
+        this.phase('eval', ['check_cmd', where].filter((x) => x !== undefined).join(', '));
+      },
+    });
+    if (outcome.kind === 'aborted') throw new Interrupted('eval');
+    this.evalMs = (this.evalMs ?? 0) + outcome.durationMs;
+    if (outcome.kind === 'exit' && outcome.code === 0) return null;
+    const why = checkFailedDetail(outcome, this.session.config.evalTimeoutMs, readTailLines(log, DETAIL_TAIL_BYTES));
+    return { status: 'discard', reason: 'check_failed', detail: `check_cmd ${describeOutcome(outcome)} (${log})`, why };
+  }
+
+  /** What suspicion is judged on: the first sample, the best before it, the usual evaluation time. */
+  private suspicionOf(first: { value: number; log: string; durationMs: number }): KeepToCheck {
+    const { config } = this.session;
+    return {
+      metric: config.metric,
+      value: first.value,
+      previousBest: this.best,
+      direction: config.direction,
+      // Only a value of 0 is checked against the log: no read for every other sample.
+      logLines: first.value === 0 ? readTailLines(first.log, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/) : [],
+      matches: metricMatcher(config.metricGrep, config.metricRegex),
+      evalMs: first.durationMs,
+      usualEvalMs: this.usualEvalMs,
+    };
   }
 
   /** Row first (the source of truth), then the artifact, then state, then git. */
@@ -425,6 +490,8 @@ class Iteration {
       tokensIn: this.agentReport?.inputTokens ?? null,
       tokensOut: this.agentReport?.outputTokens ?? null,
       detail: verdict.why,
+      evidence: verdict.evidence,
+      guards: verdict.guards,
     };
     // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
     // Until this point the branch's reflog holds it, so a kill before here loses nothing.
@@ -441,8 +508,12 @@ class Iteration {
           technicalDetail: verdict.detail,
           agentMs: this.agentMs,
           evalMs: this.evalMs,
+          evaluations: this.evaluations,
+          firstEvalMs: this.firstEvalMs,
           agentReport: this.agentReport,
           rerunOf: this.rerun?.iteration ?? null,
+          samples: verdict.samples,
+          bestSamples: verdict.bestSamples,
         },
         null,
         2,
@@ -455,10 +526,9 @@ class Iteration {
       throw error;
     });
     await writeResult();
-    const kept = verdict.status === 'keep';
     await session.store.update((s) => ({
       ...s,
-      lastKept: kept ? { commit: verdict.commit, metric: verdict.metric, iteration: this.number } : s.lastKept,
+      ...measuredState(s, verdict, this.number),
       consecutiveCrashes: verdict.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
       consecutiveNoChange: nextNoChangeCount(s.consecutiveNoChange ?? 0, verdict),
       // Kept (as decided) until the worktree is restored: see Intent.
@@ -500,25 +570,20 @@ class Iteration {
     await this.session.worktree.restore(lastKept.commit, branch);
   }
 
-  private async setIntent(intent: NonNullable<Session['store']['current']['intent']>): Promise<void> {
-    // startedAt: the dashboard shows how long the phase has run (state.json is all a static page can read).
-    await this.session.store.update({ intent: { ...intent, startedAt: new Date(this.deps.clock.now()).toISOString() } });
-  }
-
-  /** Remember the child's identity so a later incarnation can kill it after kill -9. */
-  private recordChild(child: SpawnedChild): Promise<void> {
-    const record: ChildRecord = { pid: child.pid, pgid: child.pgid, startTime: child.startTime, bootId: bootId() };
-    return this.session.store
-      .update((s) => (s.intent === null ? s : { ...s, intent: { ...s.intent, child: record } }))
-      .catch(() => undefined); // a durability failure resurfaces on the next awaited update
-  }
-
   private checkAbort(phase: Phase): void {
     if (this.signal.aborted) throw new Interrupted(phase);
   }
 
   private phase(phase: Phase, detail?: string): void {
-    this.deps.report({ kind: 'phase', iteration: this.number, phase, ...(detail === undefined ? {} : { detail }) });
+    reportPhase(this.deps, this.number, phase, detail);
+  }
+
+  private setIntent(intent: Intent): Promise<void> {
+    return setIntent(this.session, this.deps, intent);
+  }
+
+  private recordChild(child: SpawnedChild): Promise<void> {
+    return recordChild(this.session, child);
   }
 
   private iterationInfo() {
@@ -554,21 +619,6 @@ class Iteration {
     const log = row.reason?.startsWith('agent_') ? files.agentStderr : files.evalLog;
     return { row, logTail: readTail(log, LOG_TAIL_BYTES) };
   }
-}
-
-/** AUTORESEARCH_SLOT always; CUDA_VISIBLE_DEVICES when the slot is a GPU index (or a list of them). */
-function slotEnv(slot: string): Record<string, string> {
-  return /^\d+(,\d+)*$/.test(slot) ? { AUTORESEARCH_SLOT: slot, CUDA_VISIBLE_DEVICES: slot } : { AUTORESEARCH_SLOT: slot };
-}
-
-/** A leftover directory of an interrupted attempt is kept aside for inspection. */
-function prepareRunDir(dir: string, now: number): void {
-  try {
-    fs.renameSync(dir, `${dir}.interrupted-${now}`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  fs.mkdirSync(dir, { recursive: true });
 }
 
 function userRefGuard(session: Session): RefGuard {
