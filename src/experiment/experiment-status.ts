@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import type { DiscoveredExperiment } from '../config/discover.js';
 import { parseConfigText } from '../config/parse-config.js';
 import type { ExperimentConfig } from '../config/types.js';
+import type { NoiseEstimate } from '../decision/types.js';
 import { errorMessage } from '../core/errors.js';
 import { experimentsOf } from '../ledger/experiment-counts.js';
 import { summarizeRows } from '../ledger/summary.js';
@@ -38,7 +39,11 @@ export interface ExperimentStatus {
   /** The config's limit on experiments; null: unlimited (or no readable config). */
   max_experiments: number | null;
   best: number | null;
+  /** How many evaluations the best's metric rests on (state.json lastKept.samples); null: not recorded (one). */
+  best_samples: number | null;
   baseline: number | null;
+  /** The noise of one evaluation as measured so far (noise: auto): σ and its degrees of freedom; null: not measured yet. */
+  noise: { sigma: number; df: number } | null;
   consecutive_crashes: number;
   wait_until: string | null;
   reason: string | null;
@@ -128,7 +133,9 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     crashes: after.crashes,
     max_experiments: config?.maxExperiments ?? null,
     best: counts.best,
+    best_samples: state?.lastKept.samples?.length ?? null,
     baseline: counts.baseline,
+    noise: noiseOf(state?.noise),
     consecutive_crashes: state?.consecutiveCrashes ?? trailingCrashes,
     wait_until: wait === null ? null : new Date(wait).toISOString(),
     reason,
@@ -139,6 +146,12 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     pid: running ? (owner?.pid ?? null) : null,
     config_error: configError,
   };
+}
+
+/** σ̂ = √(sumSquares/df) of the pooled within-commit variance; null until some commit was measured twice. */
+export function noiseOf(estimate: NoiseEstimate | undefined): { sigma: number; df: number } | null {
+  if (estimate === undefined || estimate.df <= 0 || !Number.isFinite(estimate.sumSquares) || estimate.sumSquares < 0) return null;
+  return { sigma: Math.sqrt(estimate.sumSquares / estimate.df), df: estimate.df };
 }
 
 /** What the wait is for: the exhaustion that ends first among those that block (an evaluation out of quota blocks every agent). */

@@ -45,9 +45,29 @@ describe('status', () => {
     const project = await makeProject({ plan: ['echo 5 > value.txt'] });
     expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: project.env })).exitCode).toBe(0);
     const file = path.join(project.expDir, 'results.tsv');
-    await fs.appendFile(file, 'abc1234\t2.000000\tkeep\tadded by hand\t2\t\t\t\t\t\t\t\t\n');
+    await fs.appendFile(file, 'abc1234\t2.000000\tkeep\tadded by hand\t2\t\t\t\t\t\t\t\t\t\t\t\t\n');
     const [entry] = JSON.parse((await runCli(['--path', project.root, 'status', '--json'], { env: project.env })).stdout) as Array<Record<string, unknown>>;
     expect(entry).toMatchObject({ iterations: 3, experiments: 2, keeps: 2, best: 2 });
+  });
+
+  it('shows the noise estimate and how many samples the best rests on, from state.json (issue 11)', async () => {
+    const project = await makeProject({ plan: ['echo 5 > value.txt'] });
+    expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env: project.env })).exitCode).toBe(0);
+    const status = async () => (JSON.parse((await runCli(['--path', project.root, 'status', '--json'], { env: project.env })).stdout) as Array<Record<string, unknown>>)[0];
+    expect(await status()).toMatchObject({ noise: null, best_samples: 1 }); // repeats: 1, noise: off
+    const plain = await runCli(['--path', project.root, 'status', project.id], { env: project.env });
+    expect(plain.stdout).not.toContain('noise');
+
+    // What a run with repeats leaves in state.json: every sample of the best, the pooled variance.
+    const stateFile = path.join(project.expDir, 'state.json');
+    const state = JSON.parse(await fs.readFile(stateFile, 'utf8')) as Record<string, Record<string, unknown>>;
+    await fs.writeFile(stateFile, JSON.stringify({ ...state, lastKept: { ...state.lastKept, samples: [5, 5.01, 4.99] }, noise: { sumSquares: 0.000386, df: 23 } }));
+    const entry = await status();
+    expect(entry?.best_samples).toBe(3);
+    expect((entry?.noise as { sigma: number }).sigma).toBeCloseTo(Math.sqrt(0.000386 / 23), 12);
+    expect(entry?.noise).toMatchObject({ df: 23 });
+    const one = await runCli(['--path', project.root, 'status', project.id], { env: project.env });
+    expect(one.stdout).toContain('\nnoise σ 0.0041 (df 23); best measured 3 times\n');
   });
 
   it('pause without a daemon pauses an idle experiment, and resume clears it', async () => {

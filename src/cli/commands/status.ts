@@ -35,9 +35,25 @@ export async function statusCommand(opts: { projectRoot: string; id: string | un
   if (opts.json) out(JSON.stringify(experiments, null, 2) + '\n');
   else {
     printStatusTable(experiments, out);
+    if (opts.id !== undefined) for (const e of experiments) printMeasurement(e, out);
     if (opts.id !== undefined) for (const e of experiments) printLiveLogs(e, out);
   }
   return EXIT.ok;
+}
+
+/** `status <id>`: how noisy one evaluation is, and how many the best rests on, when known (issue 11). */
+function printMeasurement(e: ExperimentStatus, out: (text: string) => void): void {
+  const parts: string[] = [];
+  // ?? null: a daemon of an older version does not send these keys.
+  const noise = e.noise ?? null;
+  if (noise !== null) parts.push(`noise σ ${formatSigma(noise.sigma)} (df ${noise.df})`);
+  if ((e.best_samples ?? null) !== null && (e.best_samples ?? 0) > 1) parts.push(`best measured ${e.best_samples} times`);
+  if (parts.length > 0) out(`\n${parts.join('; ')}\n`);
+}
+
+/** Two significant digits are what an estimate of σ is worth: 0.0041, 1.2, 350. */
+function formatSigma(sigma: number): string {
+  return sigma === 0 ? '0' : String(Number(sigma.toPrecision(2)));
 }
 
 /** `status <id>`: the iteration in flight and its log files, one `tail -f` away. */
