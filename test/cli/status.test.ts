@@ -67,7 +67,7 @@ describe('status', () => {
     expect((entry?.noise as { sigma: number }).sigma).toBeCloseTo(Math.sqrt(0.000386 / 23), 12);
     expect(entry?.noise).toMatchObject({ df: 23 });
     const one = await runCli(['--path', project.root, 'status', project.id], { env: project.env });
-    expect(one.stdout).toContain('\nnoise σ 0.0041 (df 23); best measured 3 times\n');
+    expect(one.stdout).toMatch(/\n\nnoise σ 0\.0041 \(df 23\); best measured 3 times$/);
   });
 
   it('pause without a daemon pauses an idle experiment, and resume clears it', async () => {
