@@ -13,7 +13,9 @@ import { runCli } from '../helpers/cli.js';
 import { git, makeRepo, makeTempDir, writeFiles } from '../helpers/git-repo.js';
 import { cliEnv } from '../helpers/project.js';
 import { SEED_SKILL, seedScript } from '../helpers/seed-skill.js';
+import { Ledger } from '../../src/ledger/results-tsv.js';
 import { parseLedgerText } from '../../src/ledger/tsv-format.js';
+import { LEDGER_COLUMNS } from '../../src/ledger/types.js';
 
 interface Sandbox {
   root: string;
@@ -141,6 +143,11 @@ describe.skipIf(SEED_SKILL === null)('the seed skill and autoresearch on the sam
     expect(first.exitCode, first.stderr).toBe(0);
     expect((await fs.readFile(results, 'utf8')).split('\n')[0], await fs.readFile(results, 'utf8')).toContain('\titeration\t');
     expect((await ledger(results)).map((r) => r.status), await fs.readFile(results, 'utf8')).toEqual(['keep', 'keep']);
+    // Issue 11: the evidence columns, and a guard column after them, as a run with
+    // `guard: memory_gb <= 40` opens the ledger (the skill's 4 columns stay first).
+    await (await Ledger.open(results, { guards: ['memory_gb'] })).close();
+    const withGuard = [...LEDGER_COLUMNS, 'memory_gb'].join('\t');
+    expect((await fs.readFile(results, 'utf8')).split('\n')[0]).toBe(withGuard);
 
     // 2. The skill, in the user's checkout: a change committed there, judged by run_experiment.py,
     //    described on two lines (it does not sanitise descriptions).
@@ -187,6 +194,8 @@ describe.skipIf(SEED_SKILL === null)('the seed skill and autoresearch on the sam
       [4, 'keep', 3],
       [7, 'discard', 4],
     ]);
+    // The guard column stays (no config names it now), last.
+    expect((await fs.readFile(results, 'utf8')).split('\n')[0]).toBe(withGuard);
     const report = await python(s, 'log_results.py', ['--experiment', 'custom/val']);
     expect(report.exitCode, report.output).toBe(0);
     expect(report.output).not.toContain('Traceback');
