@@ -3,7 +3,9 @@
  *
  * Formats we must read: the seed skill's 4 columns (`commit metric status description`,
  * metric `%.6f` or `N/A`, descriptions not sanitised, so a tab can split one into several
- * fields), our own LEDGER_COLUMNS, and either followed by columns someone else added.
+ * fields), our own LEDGER_COLUMNS (any prefix of them: older versions), and either followed by
+ * columns someone else added. After all of LEDGER_COLUMNS, every column is a guard column
+ * (types.ts guardColumnsOf): its numbers and N/A are the guard's values.
  *
  * The skill keeps appending 4-field rows to a ledger we widened (it writes
  * `commit\tmetric\tstatus\tdescription\n`, whatever the header): such a row is a valid row

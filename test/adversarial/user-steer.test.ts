@@ -278,7 +278,7 @@ describe('init of an experiment whose results.tsv is damaged', () => {
     const refused = await cli(...init);
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toMatch(/expected a new experiment, found one .*nothing was written/);
-    expect(refused.stderr).toMatch(/results\.tsv {2}unreadable: .*results\.tsv:4: expected 13 tab-separated fields/);
+    expect(refused.stderr).toMatch(/results\.tsv {2}unreadable: .*results\.tsv:4: expected 17 tab-separated fields/);
 
     const forced = await cli(...init, '--force');
     expect(forced.stderr).toBe('');

@@ -127,7 +127,7 @@ describe('results and status tables', () => {
     // The machine formats keep every column and every character.
     const csv = await runCli(['--path', root, 'results', id, '--format', 'csv'], { env: { PATH: process.env.PATH ?? '' } });
     expect(csv.stdout).toContain('try a much longer learning-rate warmup together with cosine decay and a larger batch');
-    expect(csv.stdout.split('\r\n')[0]?.split(',')).toHaveLength(13);
+    expect(csv.stdout.split('\r\n')[0]?.split(',')).toHaveLength(17);
   });
 
   it('results --status crash --last 2: the last two crashes, in the table and in csv/json', async () => {

@@ -19,7 +19,7 @@ const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 export const EVAL_SH = path.join(FIXTURES, 'eval.sh');
 export const AGENT_SH = path.join(FIXTURES, 'agent.sh');
 
-export const HEADER = ['commit', 'metric', 'status', 'description', 'iteration', 'timestamp', 'duration_s', 'reason', 'agent', 'cost_usd', 'tokens_in', 'tokens_out', 'detail'];
+export const HEADER = ['commit', 'metric', 'status', 'description', 'iteration', 'timestamp', 'duration_s', 'reason', 'agent', 'cost_usd', 'tokens_in', 'tokens_out', 'detail', 'samples', 'mean', 'spread', 'p_value'];
 
 export interface DaemonProject {
   root: string;
