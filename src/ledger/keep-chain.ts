@@ -16,53 +16,68 @@ import type { LedgerRow } from './types.js';
 
 export type KeepRow = LedgerRow & { metric: number };
 
+/** One keep on a chain, linked to the keep below it: chains share their common part (O(1) per row). */
+interface Link {
+  row: KeepRow;
+  below: Link | null;
+}
+
 export class KeepChain {
-  private current: readonly KeepRow[] = [];
-  private readonly byIteration = new Map<number, readonly KeepRow[]>();
+  private top: Link | null = null;
+  private readonly byIteration = new Map<number, Link>();
   private readonly undoneRows: KeepRow[] = [];
 
   /** The next ledger row, in file order. */
   add(row: LedgerRow): void {
     if (isRevalidationRow(row)) {
-      // The first match: a reset repeats a commit, and every keep of that commit is undone.
-      const at = this.current.findIndex((keep) => sameCommit(keep.commit, row.commit));
-      if (at >= 0) {
-        this.undoneRows.push(...this.current.slice(at));
-        this.current = this.current.slice(0, at);
+      // The oldest match: a reset repeats a commit, and every keep of that commit is undone.
+      let match: Link | null = null;
+      for (let link = this.top; link !== null; link = link.below) if (sameCommit(link.row.commit, row.commit)) match = link;
+      if (match !== null) {
+        const undone: KeepRow[] = [];
+        for (let link = this.top; link !== null && link !== match.below; link = link.below) undone.push(link.row);
+        this.undoneRows.push(...undone.reverse());
+        this.top = match.below;
       }
       return;
     }
     if (row.status !== 'keep' || row.metric === null) return;
     const keep = row as KeepRow;
+    let below = this.top;
     if (isResetRow(row)) {
       const to = resetTargetOf(row);
-      const restored = to === null ? undefined : this.byIteration.get(to);
-      this.current = [...(restored ?? this.current), keep];
-    } else {
-      this.current = [...this.current, keep];
+      below = (to === null ? undefined : this.byIteration.get(to)) ?? this.top;
     }
-    this.byIteration.set(row.iteration, this.current);
+    this.top = { row: keep, below };
+    this.byIteration.set(row.iteration, this.top);
   }
 
   /** The current best: the top of the chain (null: no keep in effect). */
   get best(): KeepRow | null {
-    return this.current.at(-1) ?? null;
+    return this.top?.row ?? null;
   }
 
   /** The keeps in effect, oldest first. */
-  get chain(): readonly KeepRow[] {
-    return this.current;
+  get chain(): KeepRow[] {
+    return rowsOf(this.top);
   }
 
-  /** The chain right after keep `iteration` was added (undefined: not a keep with a metric). */
-  chainAt(iteration: number): readonly KeepRow[] | undefined {
-    return this.byIteration.get(iteration);
+  /** The chain right after keep `iteration` was added, oldest first (undefined: not a keep with a metric). */
+  chainAt(iteration: number): KeepRow[] | undefined {
+    const link = this.byIteration.get(iteration);
+    return link === undefined ? undefined : rowsOf(link);
   }
 
-  /** Every keep a revalidation row undid, in the order they were undone. */
+  /** Every keep a revalidation row undid, oldest first within each revalidation. */
   get undone(): readonly KeepRow[] {
     return this.undoneRows;
   }
+}
+
+function rowsOf(top: Link | null): KeepRow[] {
+  const rows: KeepRow[] = [];
+  for (let link = top; link !== null; link = link.below) rows.push(link.row);
+  return rows.reverse();
 }
 
 /** The chain after all of `rows`. */
