@@ -15,7 +15,7 @@ const OPERATORS: readonly Guard['op'][] = ['<=', '<', '>=', '>'];
 const REVERSED: Readonly<Record<string, Guard['op']>> = { '=<': '<=', '=>': '>=' };
 
 /** Every guard metric gets a results.tsv column named after it: these names are taken. */
-export const RESERVED_COLUMN_NAMES: readonly string[] = [...LEDGER_COLUMNS, 'samples', 'mean', 'spread', 'p_value'];
+export const RESERVED_COLUMN_NAMES: readonly string[] = [...new Set<string>([...LEDGER_COLUMNS, 'samples', 'mean', 'spread', 'p_value'])];
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 

@@ -469,6 +469,11 @@ describe('parseConfigText: noise-aware decision keys', () => {
     });
   });
 
+  it('suggests the key for a near miss', () => {
+    expect(onlyIssue(`${MINIMAL}guards: memory_gb <= 40\n`)).toMatchObject({ line: 4, key: 'guards', hint: 'did you mean `guard`?' });
+    expect(onlyIssue(`${MINIMAL}repeat: 3\n`)).toMatchObject({ line: 4, key: 'repeat', hint: 'did you mean `repeats`?' });
+  });
+
   it('puts the new keys in the message with file:line like every other key', () => {
     expect(() => parseConfigText(`${MINIMAL}repeats: 5\nconfidence: 95\n`, ctx)).toThrow(
       `${file}:5: confidence: expected a number strictly between 0.5 and 1, or a percentage like \`95%\`, found \`95\` (a percentage needs its \`%\`: \`95%\`)`,

@@ -54,7 +54,7 @@ describe('parseGuards', () => {
   });
 
   it('refuses every results.tsv column name, the evidence columns included', () => {
-    expect(RESERVED_COLUMN_NAMES).toEqual([...LEDGER_COLUMNS, 'samples', 'mean', 'spread', 'p_value']);
+    expect(RESERVED_COLUMN_NAMES).toEqual(expect.arrayContaining([...LEDGER_COLUMNS, 'samples', 'mean', 'spread', 'p_value']));
     for (const name of RESERVED_COLUMN_NAMES) {
       expect(parseGuards(`memory_gb <= 40, ${name} < 3`)).toBe(
         `\`${name} < 3\`, but \`${name}\` is a results.tsv column of its own (a guard metric gets a column named after it): print this metric under another name`,
