@@ -100,7 +100,8 @@ describe('revalidation', () => {
       config: { revalidate_every: '1' },
       // `lucky` is worth 9 really, but its first evaluation prints 7.
       files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
-      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, `echo 8 > value.txt && git commit -qam eight`],
+      // Line N is iteration N's edit; iteration 3 is the revalidation's row (no agent turn).
+      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
     });
     const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env: { ...project.env, LUCK_FILE: luck }, timeoutMs: 120_000 });
     expect(r.exitCode).toBe(0);
