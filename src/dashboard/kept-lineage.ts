@@ -5,9 +5,13 @@
  * Otherwise every keep is the best from then on (summarizeRows: a reset or a rebase's baseline
  * may step back). Pure.
  *
+ * The keeps that count form a stack: a keep pushes, a reset row pops back to the keep it
+ * restores and takes its place, a revalidation_failed row pops its commit and all after it.
+ *
  * The dashboard's own copy of the rule until the ledger's helper (src/ledger/summary.ts) lands:
  * everything in the dashboard asks this one function, so swapping it is one import.
  */
+import { isResetRow } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
 
 export interface KeptLineage {
@@ -28,6 +32,10 @@ export function keptLineage(rows: readonly LedgerRow[]): KeptLineage {
   const bestAfter: KeptLineage['bestAfter'] = [];
   for (const row of rows) {
     if (row.status === 'keep' && row.metric !== null) {
+      // `reset --to N` makes keep N the best again: the keeps after it leave the lineage, so a
+      // later failed re-validation of N steps back to what came before N.
+      const restored = isResetRow(row) ? kept.findLastIndex((k) => sameCommit(k.commit, row.commit)) : -1;
+      if (restored >= 0) kept.splice(restored);
       kept.push(row as LedgerRow & { metric: number });
     } else if (isRevalidationFailed(row)) {
       // The newest keep of that commit (a reset row repeats an older keep's commit).
