@@ -133,7 +133,7 @@ export const CHART_SCRIPT = String.raw`
   function bandNote(e) {
     var from = e.noise.source === 'config' ? 'noise in the config' : e.noise.source === 'state' ? 'estimated over ' + e.noise.df + ' df' :
       'pooled from the rows, ' + e.noise.df + ' df';
-    return 'band: best \u00b1 \u03c3 (\u03c3 = ' + num(e.noise.sigma) + ', ' + from + ')';
+    return 'band: best \u00b1 \u03c3 (\u03c3 = ' + num(Number(e.noise.sigma.toPrecision(3))) + ', ' + from + ')';
   }
 
   // The frame shared by both charts: grid, y ticks, x ticks (iteration numbers of slots), axes.
