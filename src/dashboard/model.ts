@@ -45,8 +45,9 @@ export interface ChartData {
   /** Keeps a later re-validation undid (kept-lineage.ts): drawn hollow. */
   undone: number[];
   /**
-   * Evidence of points measured more than once or tested (row.evidence): [point index, samples,
-   * mean, spread, p-value]. Points with samples > 1 and a spread get an error bar, mean ± spread.
+   * Evidence of points measured more than once or tested (row.evidence; a lone sample without a
+   * test says nothing the point does not): [point index, samples, mean, spread, p-value]. Points
+   * with samples > 1 and a spread get an error bar, mean ± spread.
    */
   ev: Array<[number, number, number | null, number | null, number | null]>;
   /** Guard metric values of points that have them (row.guards, in column order): [point index, [[name, value]...]]. */
@@ -453,7 +454,7 @@ export function buildChart(rows: readonly LedgerRow[], direction: Direction, lin
     why.push(row.status === 'keep' && !suspicious ? '' : truncate(row.detail || row.reason || '', WHY_CHARS));
     if (lineage.undone.has(row)) undone.push(index);
     const e = row.evidence;
-    if (e != null) ev.push([index, e.samples, e.mean, e.spread, e.pValue]);
+    if (e != null && (e.samples > 1 || e.pValue !== null)) ev.push([index, e.samples, e.mean, e.spread, e.pValue]);
     if (row.guards != null && Object.keys(row.guards).length > 0) guards.push([index, Object.entries(row.guards)]);
     if (row.status === 'keep' && row.metric !== null) steps.push({ index, row, gain: current === null ? Infinity : Math.abs(row.metric - current) });
     // The best as the lineage says: every keep from then on (a reset or a rebase's baseline may

@@ -137,9 +137,10 @@ describe('evidence on the points', () => {
       { commit: 'b1b1b1b', metric: null, status: 'discard', reason: 'no_change' }, // not evaluated: no point
       { commit: 'c2c2c2c', metric: 0.99, status: 'discard', reason: 'within_noise', evidence: evidence(4, 0.99, 0.03, 0.21), guards: { memory_gb: 38.5, val_acc: null } },
       { commit: 'd3d3d3d', metric: 0.9, status: 'keep', reason: 'improved', evidence: evidence(2, 0.9, 0.01, 0.004), guards: { memory_gb: 39, val_acc: 0.9 } },
+      { commit: 'e4e4e4e', metric: 1.2, status: 'discard', reason: 'no_improvement', evidence: evidence(1, 1.2, null) }, // one sample, no test: nothing to add
     );
     const c = buildChart(r, 'lower');
-    expect(c.x).toEqual([0, 2, 3]);
+    expect(c.x).toEqual([0, 2, 3, 4]);
     expect(c.ev).toEqual([
       [0, 3, 1.01, 0.02, null],
       [1, 4, 0.99, 0.03, 0.21],
