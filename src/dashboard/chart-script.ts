@@ -9,7 +9,8 @@
  *
  * Points sit one per slot in ledger order (the model leaves out rows that were not evaluated),
  * so the x axis is labelled with the iteration numbers of the slots, and a run of rows left out
- * is a gap mark between two slots.
+ * is a gap mark between two slots. Every position comes from scales() (both charts; the bars and
+ * the noise band too): the one place that maps data to the plot.
  */
 
 /** The chart's styles, with literal colours: they also go inside an exported SVG file. */
