@@ -111,6 +111,9 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
           progress?.start(`waiting for ${event.agent}`, { untilMs: Date.parse(event.until) });
           return;
         }
+        case 'revalidated':
+          line(`${stamp()} #${event.iteration} revalidation: ${event.why} (no row)`);
+          return;
         case 'no-change-backoff':
           line(`${stamp()} ${event.reason} (until ${at(event.until)})`);
           return;

@@ -36,7 +36,11 @@ const IDLE: LiveIteration = { iteration: null, phase: null, logs: null };
 export function liveIteration(paths: ExperimentPaths, state: Pick<ExperimentState, 'intent' | 'setupDone'> | null, opts: { running: boolean; hasSetup: boolean }): LiveIteration {
   if (!opts.running) return IDLE;
   const intent = state?.intent ?? null;
-  if (intent !== null) return { iteration: intent.iteration, phase: intent.phase, logs: iterationLogs(paths, intent.iteration) };
+  if (intent !== null) {
+    const logs = iterationLogs(paths, intent.iteration);
+    // With repeats, the evaluation running now writes its own log (measure/sample-logs.ts).
+    return { iteration: intent.iteration, phase: intent.phase, logs: intent.phase === 'eval' && intent.log !== undefined ? { ...logs, eval: intent.log } : logs };
+  }
   if (opts.hasSetup && state?.setupDone !== true) return { iteration: null, phase: 'setup', logs: { run_dir: null, agent_stdout: null, agent_stderr: null, eval: null, setup: paths.setupLog } };
   return IDLE;
 }
@@ -99,5 +103,17 @@ export function iterationOutputFiles(runDir: string): Array<{ file: string; labe
     { file: path.join(runDir, 'agent.stderr.log'), label: 'agent stderr' },
     ...retries,
     { file: path.join(runDir, 'eval.log'), label: 'evaluation' },
+    ...repeatedEvaluations(names, runDir),
   ];
+}
+
+/** Issue 11's further evaluations (measure/sample-logs.ts): eval.2.log…, best.1.log…, baseline.1.log…, check.log. */
+function repeatedEvaluations(names: readonly string[], runDir: string): Array<{ file: string; label: string }> {
+  const labels: Record<string, string> = { eval: 'evaluation', best: 'evaluation of the best', baseline: 'evaluation of the baseline' };
+  const found = names
+    .map((name) => /^(eval|best|baseline)\.(\d+)\.log$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .sort((a, b) => Number(a[2]) - Number(b[2]) || (a[1] as string).localeCompare(b[1] as string))
+    .map((m) => ({ file: path.join(runDir, m[0]), label: `${labels[m[1] as string] ?? m[1]} ${m[2]}` }));
+  return names.includes('check.log') ? [...found, { file: path.join(runDir, 'check.log'), label: 'check_cmd' }] : found;
 }

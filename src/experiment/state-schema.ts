@@ -78,13 +78,15 @@ function orNullAt(bad: SchemaMismatch | null, key: string): SchemaMismatch | nul
 const child = orNull(object({ pid: count, pgid: count, startTime: optional(orNull(finite)), bootId: optional(orNull(string)) }));
 const intentBase = { iteration: count, base: string, child, decided: optional(oneOf(true)), startedAt: optional(string) };
 
+const measuredCommit = object({ commit: string, iteration: orNull(count), metric: finite, samples: arrayOf(finite) });
+
 const STATE: Check = object({
   version: (v, key) => oneOf(STATE_VERSION)(v, key), // lazy: state.ts imports this module
   id: string,
   projectRoot: string,
   worktree: string,
   branch: string,
-  lastKept: object({ commit: string, metric: optional(orNull(finite)), iteration: optional(orNull(count)), rebasedAfter: optional(count) }),
+  lastKept: object({ commit: string, metric: optional(orNull(finite)), iteration: optional(orNull(count)), rebasedAfter: optional(count), samples: optional(arrayOf(finite)) }),
   consecutiveCrashes: count,
   consecutiveNoChange: optional(count),
   setupDone: optional(boolean),
@@ -95,11 +97,14 @@ const STATE: Check = object({
     orNull(
       union('phase', {
         agent: object({ phase: oneOf('agent'), ...intentBase }),
-        eval: object({ phase: oneOf('eval'), ...intentBase, candidate: string }),
+        eval: object({ phase: oneOf('eval'), ...intentBase, candidate: string, log: optional(string) }),
       }),
     ),
   ),
   digest: optional(object({ iterations: count, experiments: optional(count), keeps: count, discards: count, crashes: count, best: orNull(finite), baseline: orNull(finite), lastTimestamp: orNull(string), ledgerBytes: finite })),
+  noise: optional(object({ sumSquares: finite, df: count })),
+  baseline: optional(measuredCommit),
+  revalidation: optional(object({ validated: measuredCommit, window: arrayOf(measuredCommit) })),
   firstStartedAt: optional(string),
   updatedAt: optional(string),
 });

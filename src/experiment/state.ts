@@ -6,6 +6,7 @@
  * `intent` is written before every side effect of an iteration, so a restart knows what
  * was in flight: roll it back (no row) or finish its decision (row already written).
  */
+import type { NoiseEstimate } from '../decision/types.js';
 import { AutoresearchError, errorMessage } from '../core/errors.js';
 import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
 import type { ProcessIdentity } from '../process/process-identity.js';
@@ -24,6 +25,8 @@ export interface KeptCommit {
    * kill measures the baseline here instead of adopting the ledger's last keep.
    */
   rebasedAfter?: number;
+  /** Every measurement of this commit (issue 11): its own samples, then re-measurements for drift. Absent: just `metric`. */
+  samples?: number[];
 }
 
 /** A child process of an iteration, recorded so a later incarnation can find and kill it. */
@@ -39,7 +42,7 @@ export interface ChildRecord extends ProcessIdentity {
  */
 export type Intent =
   | { phase: 'agent'; iteration: number; base: string; child: ChildRecord | null; decided?: true; startedAt?: string }
-  | { phase: 'eval'; iteration: number; base: string; candidate: string; child: ChildRecord | null; decided?: true; startedAt?: string };
+  | { phase: 'eval'; iteration: number; base: string; candidate: string; child: ChildRecord | null; decided?: true; startedAt?: string; /** The evaluation's log (repeats: eval.2.log, best.1.log…). */ log?: string };
 
 /** Which configured agent: `agent` or `agent_fallback`. */
 export type AgentRole = 'primary' | 'fallback';
@@ -66,6 +69,14 @@ export interface Halt {
   at: string; // ISO 8601
 }
 
+/** A commit with what it measured: a keep's record for revalidation. */
+export interface MeasuredCommit {
+  commit: string;
+  iteration: number | null;
+  metric: number;
+  samples: number[];
+}
+
 export interface ExperimentState {
   version: typeof STATE_VERSION;
   id: string;
@@ -84,6 +95,12 @@ export interface ExperimentState {
   intent: Intent | null;
   /** The ledger's counts as of its last row (absent in state files of older versions). */
   digest?: LedgerDigest;
+  /** The noise of one evaluation, pooled from every retired repeated measurement (src/decision/noise-estimate.ts). */
+  noise?: NoiseEstimate;
+  /** The baseline's commit and samples: a revalidation measures it again (absent before issue 11). */
+  baseline?: MeasuredCommit;
+  /** Keeps since the last revalidation (revalidate_every), oldest first, and the validated keep before them. */
+  revalidation?: { validated: MeasuredCommit; window: MeasuredCommit[] };
   firstStartedAt: string; // ISO 8601: max_runtime counts from here
   updatedAt: string;
 }

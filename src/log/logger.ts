@@ -95,6 +95,9 @@ export function logEvent(logger: Logger, event: LoopEvent): void {
     case 'agent-exhausted':
       logger.warn(event, `${event.agent} usage exhausted until ${event.until}: ${event.message}`);
       return;
+    case 'revalidated':
+      logger.info(event, event.why);
+      return;
     case 'no-change-backoff':
       logger.info(event, event.reason); // the progress line says it; not a warning on stderr
       return;

@@ -40,6 +40,7 @@ export type LoopEvent =
   | { kind: 'waiting'; until: string; agent: string; reason: string }
   | { kind: 'wait-over'; how: 'reset-time' | 'resumed' }
   | { kind: 'no-change-backoff'; count: number; until: string; reason: string }
+  | { kind: 'revalidated'; iteration: number; why: string }
   | { kind: 'warning'; message: string };
 
 export type Reporter = (event: LoopEvent) => void;

@@ -30,6 +30,7 @@ import { recreateMissingWorktree, worktreeMissing } from './missing-worktree.js'
 import { maxExperimentsReached } from './max-experiments.js';
 import { noChangeBackoffMs, tripIfIdle } from './no-change.js';
 import { recoverInterruptedIteration } from './recovery.js';
+import { revalidationDue, runRevalidation } from './revalidation.js';
 import { runSetupIfNeeded } from './setup.js';
 import { waitForAgent } from './wait.js';
 
@@ -99,6 +100,13 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
     }
     if (limitReached(opts, rowsThisRun)) {
       return result({ kind: 'limit', reason: `--max-experiments ${opts.maxIterations} reached` });
+    }
+
+    if (revalidationDue(session)) {
+      // Before the next candidate: its keep rule compares with the best this may undo.
+      const revalidated = await runRevalidation(session, deps, opts.signal);
+      if (revalidated.kind === 'interrupted') return result({ kind: 'interrupted' });
+      if (revalidated.kind === 'recorded') rowsThisRun.push(revalidated.row);
     }
 
     // The baseline needs no agent; otherwise pick one that is not exhausted, or wait. Either

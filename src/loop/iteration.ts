@@ -1,116 +1,57 @@
 /**
- * One iteration (SPEC §5), the heart of the loop:
+ * One iteration (SPEC §5), orchestrated in three parts:
  *
- *   baseline?  ──yes──────────────────────────────► evaluate(lastKept)
- *      │no                                                │
- *   agent turn ─fail/timeout─► crash                      ▼
- *      │ok                                   metric? ─no─► crash
- *   capture candidate ─none─► discard no_change           │yes
- *      │                                     better than best by > min_improvement?
- *   in scope? ─no─► discard scope_violation        yes ► keep   no ► discard
- *      │yes
- *   evaluate(candidate) ...
+ *   candidate (candidate.ts) ── agent turn, capture, scope ──► crash / no_change / scope_violation
+ *      │ one commit on the last keep
+ *   measurement (src/measure/) ── evaluations through the executor: the candidate up to
+ *      │                          `repeats` times, interleaved with the best (drift)
+ *      │                          ─► crash (any failed evaluation of the candidate)
+ *   decision (src/decision/, pure) ── samples → keep | no_improvement | within_noise
+ *      │ would keep?  guards (guard_failed) ─► check_cmd (check_failed)
+ *   record ── one row, result.json, state (samples, noise), git back to the last keep
  *
- * Every outcome becomes exactly one ledger row, written once and made durable, then state.json
- * (last kept commit, crash count) is updated, then the worktree is restored to the last kept
- * commit. An abort (signal) at any point writes no row: the tree is killed and git rolled back.
- * Before each side effect the intent is persisted, so a restart after kill -9 can tell
- * an unfinished iteration (roll back) from a decided one (finish it).
+ * The baseline (and `rebase`'s re-measure) skips the candidate: the last keep measured
+ * `repeats` times (at least 3 with noise: auto). Every outcome becomes exactly one ledger
+ * row, written once and made durable, then state.json (last kept commit, crash count,
+ * samples) is updated, then the worktree is restored to the last kept commit. An abort
+ * (signal) at any point writes no row: the tree is killed and git rolled back. Before each
+ * side effect the intent is persisted, so a restart after kill -9 can tell an unfinished
+ * iteration (roll back) from a decided one (finish it).
  */
-import fs from 'node:fs';
 import { AutoresearchError } from '../core/errors.js';
-import { agentCommandLine, agentLabel } from '../agents/agent-command.js';
+import { agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
-import { RefGuard } from '../git/ref-guard.js';
-import { readTail, readTailLines } from '../fs/read-tail.js';
+import { readTailLines } from '../fs/read-tail.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { evaluationUsesLlm } from '../experiment/evaluators.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
 import { candidateRef, interruptedCandidateRef, iterationPaths, type IterationPaths } from '../experiment/paths.js';
-import type { ChildRecord, WaitRole } from '../experiment/state.js';
-import type { LedgerRow, RowReason, RowStatus } from '../ledger/types.js';
-import { bootId } from '../process/process-identity.js';
-import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
-import type { AgentReport } from '../agents/agent-report.js';
-import { runAgentTurn } from './agent-turn.js';
+import type { Intent } from '../experiment/state.js';
+import type { LedgerRow } from '../ledger/types.js';
+import type { SpawnedChild } from '../process/types.js';
+import { guardViolation } from '../decision/guards.js';
+import { EMPTY_NOISE, baselineSampleCount } from '../decision/noise-estimate.js';
+import type { MeasureContext } from '../measure/evaluation.js';
+import { localExecutor, type Executor } from '../measure/executor.js';
+import { aggregateGuardsOf, aggregateOf, evidenceOf, measureCandidate, measureRepeatedly, type Unmeasured } from '../measure/measurement.js';
+import { checkLog } from '../measure/sample-logs.js';
+import { usualEvaluationMs } from '../measure/usual-duration.js';
+import { CandidateTurn } from './candidate.js';
 import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
-import { isImprovement } from '../decision/keep-rule.js';
 import type { Phase } from './events.js';
-import { classifyFailedEvaluation } from './eval-llm.js';
-import { placeExperimentFiles } from './experiment-files.js';
+import { Interrupted, NO_EVIDENCE, NoRow, type IterationResult, type Remeasure, type Rerun, type Verdict } from './iteration-outcome.js';
+import { measuredState } from './measured-state.js';
 import { worktreeMissing } from './missing-worktree.js';
-import { describeMetricMatch, extractMetric, metricMatcher } from './metric.js';
-import { buildPrompt } from './prompt.js';
+import { metricMatcher } from './metric.js';
 import { nextNoChangeCount } from './no-change.js';
-import { outOfScope } from './scope.js';
-import { suspiciousKeep } from './suspicious.js';
-import {
-  failedProcessDetail,
-  knownMessageDetail,
-  messageDetail,
-  metricInvalidDetail,
-  metricMissingDetail,
-  noChangeDetail,
-  noImprovementDetail,
-  scopeViolationDetail,
-  timeoutDetail,
-} from './row-detail.js';
+import { measureContext, prepareRunDir, recordChild, reportPhase, setIntent } from './run-records.js';
+import { suspiciousKeep, type KeepToCheck } from './suspicious.js';
+import { checkFailedDetail, describeOutcome, noImprovementDetail } from './row-detail.js';
 
-export type IterationResult =
-  | { kind: 'recorded'; row: LedgerRow }
-  | { kind: 'interrupted'; phase: Phase }
-  // The agent, or an evaluation that calls an LLM, could not work (quota, billing, not
-  // logged in): rolled back, no row, not a crash.
-  | { kind: 'exhausted'; role: WaitRole; label: string; resetAt: number | null; message: string; signature: string | null }
-  | { kind: 'billing'; role: WaitRole; label: string; message: string; signature: string }
-  | { kind: 'auth'; role: WaitRole; label: string; message: string; signature: string }
-  // `rerun`: the past candidate's change does not apply to the current best; `rebase`: the
-  // re-measured baseline failed (no row either way).
-  | { kind: 'not-applicable'; detail: string };
+export type { IterationResult, Remeasure, Rerun } from './iteration-outcome.js';
 
-/** `rerun`: evaluate a past candidate's change again, on top of the current best, without the agent. */
-export interface Rerun {
-  iteration: number;
-  commit: string;
-  description: string;
-}
-
-/**
- * `rebase`: the baseline measured again on the experiment's new base. Its row says why
- * (`description`); a failed evaluation writes no row (the caller puts the experiment back).
- */
-export interface Remeasure {
-  description: string;
-}
-
-/** What an iteration decided, before it becomes a row. */
-interface Verdict {
-  status: RowStatus;
-  reason: RowReason;
-  metric: number | null;
-  commit: string; // full hash the row is about
-  description: string;
-  /** What happened, for machines and the report (`exit code 1`, `changed outside scope: a, b`): result.json's technicalDetail. */
-  detail: string | null;
-  /** The row's `detail`: why, in words (loop/row-detail.ts); for a keep null, or `suspicious: …` (suspicious.ts). */
-  why: string | null;
-}
-
-class Interrupted {
-  constructor(readonly phase: Phase) {}
-}
-
-/** The agent's quota or billing stopped the turn, or a rerun does not apply: unwinds like an interruption, no row. */
-class NoRow {
-  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'auth' | 'not-applicable' }>) {}
-}
-
-const LOG_TAIL_BYTES = 4096;
 /** The end of a log searched for the line that explains a failure (a long traceback fits). */
 const DETAIL_TAIL_BYTES = 64 * 1024;
-/** The classifier sees the end of the evaluation log: limit messages come last. */
-const EVAL_CLASSIFY_BYTES = 256 * 1024;
 /** Where NaN-like output near the metric line is looked for (suspicious.ts). */
 const SUSPICIOUS_TAIL_BYTES = 64 * 1024;
 
@@ -127,20 +68,21 @@ class Iteration {
   private readonly files: IterationPaths;
   private readonly startedAt: number;
   private readonly startedMono: number;
-  private agentMs: number | null = null;
-  private agentReport: AgentReport | null = null;
-  /** The candidate commit once captured: kept reachable even if the iteration is interrupted. */
-  private candidate: string | null = null;
+  /** The candidate part: the agent's turn and its capture (candidate.ts). */
+  private readonly turn: CandidateTurn;
   private evalMs: number | null = null;
-  /** The output files of the agent's latest attempt (a transient failure retries into new ones). */
-  private agentFiles: { stdout: string; stderr: string } | null = null;
-  /** User refs the agent changed and we put back (git/ref-guard.ts): said in the row's result. */
-  private userRefNotes: string[] = [];
+  /** How many evaluations this iteration made, and how long the first of the row's commit took (usual-duration.ts). */
+  private evaluations = 0;
+  private firstEvalMs: number | null = null;
+  /** Where evaluations run (src/measure/executor.ts): the loop never knows which. */
+  readonly executor: Executor;
+  /** The median time of recent evaluations: a much shorter one is suspicious (suspicious.ts). */
+  private readonly usualEvalMs: number | null;
 
   constructor(
-    private readonly session: Session,
-    private readonly deps: LoopDeps,
-    private readonly signal: AbortSignal,
+    readonly session: Session,
+    readonly deps: LoopDeps,
+    readonly signal: AbortSignal,
     private readonly agent: RunnableAgent | null,
     private readonly rerun: Rerun | null,
     private readonly remeasure: Remeasure | null = null,
@@ -153,6 +95,24 @@ class Iteration {
     this.files = iterationPaths(session.paths, this.number);
     this.startedAt = deps.clock.now();
     this.startedMono = deps.clock.monotonic();
+    this.executor = localExecutor(deps.runner, deps.evalSlots);
+    this.usualEvalMs = usualEvaluationMs(session.paths, session.ledger.rows());
+    this.turn = new CandidateTurn({
+      session,
+      deps,
+      signal,
+      agent,
+      rerun,
+      number: this.number,
+      base: this.base,
+      best: this.best,
+      files: this.files,
+      iterationInfo: () => this.iterationInfo(),
+      setIntent: (intent) => this.setIntent(intent),
+      recordChild: (child) => this.recordChild(child),
+      phase: (phase, detail) => this.phase(phase, detail),
+      restoreWorktree: () => this.restoreWorktree(),
+    });
   }
 
   async run(): Promise<IterationResult> {
@@ -174,227 +134,153 @@ class Iteration {
     }
   }
 
+  /** Candidate, then measurement and decision. */
+  private async agentIteration(): Promise<Verdict> {
+    const produced = await this.turn.produce();
+    if (produced.kind === 'verdict') return produced.verdict;
+    return this.evaluate(produced.commit, produced.description);
+  }
+
   private async evaluateBaseline(): Promise<Verdict> {
-    const verdict = await this.evaluate(this.base, this.remeasure?.description ?? 'baseline');
+    const verdict = await this.measureBaseline(this.remeasure?.description ?? 'baseline');
     if (this.remeasure !== null && verdict.status !== 'keep') {
       throw new NoRow({ kind: 'not-applicable', detail: `${verdict.reason}${verdict.detail === null ? '' : `: ${verdict.detail}`}` });
     }
     return verdict.status === 'keep' ? { ...verdict, reason: 'baseline' } : verdict;
   }
 
-  private async agentIteration(): Promise<Verdict> {
-    if (this.rerun !== null) {
-      this.phase('agent', `rerun of #${this.rerun.iteration}`);
-      const applied = await this.session.worktree.applyChange(this.rerun.commit);
-      if (!applied) throw new NoRow({ kind: 'not-applicable', detail: `the change of #${this.rerun.iteration} (${this.rerun.commit.slice(0, 7)}) does not apply to the current best` });
-    } else if (this.agent !== null) {
-      const failure = await this.agentTurn(this.agent);
-      if (failure !== null) return failure;
-    }
-    this.checkAbort('capture');
-    if (this.agent === null && this.rerun === null) {
-      // `agent: none`: the external agent's change is about to be judged; say so first, so a
-      // kill after its row can never have it judged again (see recovery).
-      await this.setIntent({ phase: 'agent', iteration: this.number, base: this.base, child: null });
-    }
-    this.phase('capture');
-    const capture = await this.session.worktree.captureCandidate(this.base, this.session.store.current.branch, {
-      fallbackDescription: this.fallbackDescription(),
-    });
-    if (capture.kind === 'no_change') {
-      return { status: 'discard', reason: 'no_change', metric: null, commit: this.base, description: 'no change', detail: null, why: noChangeDetail(this.agent === null) };
-    }
-    this.candidate = capture.commit;
-    const outside = outOfScope(capture.changedPaths, this.session.config.allowedPaths);
-    if (outside.length > 0) {
-      return {
-        status: 'discard',
-        reason: 'scope_violation',
-        metric: null,
-        commit: capture.commit,
-        description: capture.description,
-        detail: `changed outside scope: ${outside.join(', ')}`,
-        why: scopeViolationDetail(outside, this.session.config.allowedPaths),
-      };
-    }
-    return this.evaluate(capture.commit, capture.description);
+  /** The evaluation context lent to the measurement (src/measure/). */
+  private measureContext(commit: string): MeasureContext {
+    return measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit });
   }
 
-  /** Runs the agent; returns a crash verdict if it failed, null if it finished. */
-  private async agentTurn(agent: RunnableAgent): Promise<Verdict | null> {
-    const { session } = this;
-    const command = agentCommandLine(agent.spec);
-    if (command === null) return null;
-    await this.setIntent({ phase: 'agent', iteration: this.number, base: this.base, child: null });
-    this.phase('agent');
-    const ledgerRows = session.ledger.rows();
-    const prompt = buildPrompt({
-      config: session.config,
-      program: readIfExists(session.config.programFile),
-      iteration: this.number,
-      best: this.best,
-      recentRows: ledgerRows.slice(-10),
-      lastFailure: this.lastFailure(ledgerRows),
-    });
-    fs.writeFileSync(this.files.prompt, prompt);
-    this.agentMs = 0;
-    // The user's branches, tags and stash: refused to the agent's git, verified after (git/ref-guard.ts).
-    const guard = userRefGuard(session);
-    const refsBefore = await guard.snapshot();
-    const turn = await runAgentTurn({
-      session,
-      deps: this.deps,
-      agent,
-      command,
-      env: await guard.agentEnv(
-        childEnv(session, this.deps.env, this.iterationInfo(), {
-          AUTORESEARCH_PROMPT_FILE: this.files.prompt,
-          AUTORESEARCH_DESCRIPTION_FILE: this.descriptionFile(),
-        }),
-      ),
-      promptFile: this.files.prompt,
-      outputFiles: (attempt) =>
-        (this.agentFiles =
-          attempt === 0
-            ? { stdout: this.files.agentStdout, stderr: this.files.agentStderr }
-            : { stdout: `${this.files.dir}/agent.${attempt}.stdout.log`, stderr: `${this.files.dir}/agent.${attempt}.stderr.log` }),
-      signal: this.signal,
-      onSpawn: (child) => void this.recordChild(child),
-      beforeRetry: () => this.restoreWorktree(),
-      onDuration: (ms) => (this.agentMs = (this.agentMs ?? 0) + ms),
-    }).finally(async () => {
-      const reachedRepository = session.worktree.tampering(session.store.current.branch)?.kind === 'dotgit';
-      // Before refs are put back: HEAD may be on a branch the agent made, about to be removed.
-      if (!reachedRepository) await session.worktree.leaveForeignBranch(session.store.current.branch);
-      this.userRefNotes = await guard.restore(refsBefore, this.deps.clock.now(), reachedRepository);
-      for (const note of this.userRefNotes) this.deps.report({ kind: 'warning', message: `iteration ${this.number}: the agent changed your refs: ${note}` });
-    });
-    if (turn.kind === 'finished' || turn.kind === 'crashed') {
-      // Nothing is captured from a worktree that is no longer ours as made (git/worktree-identity.ts).
-      const tampered = session.worktree.tampering(session.store.current.branch);
-      if (tampered?.kind === 'dotgit') {
-        this.agentReport = turn.report;
-        return { status: 'crash', reason: 'worktree_tampered', metric: null, commit: this.base, description: 'worktree tampered', detail: `worktree_tampered: ${tampered.reason}`, why: messageDetail('worktree_tampered', tampered.reason) };
-      }
-    }
-    switch (turn.kind) {
-      case 'finished':
-        this.agentReport = turn.report;
-        return null;
-      case 'aborted':
-        throw new Interrupted('agent');
-      case 'exhausted':
-        throw new NoRow({ kind: 'exhausted', role: agent.role, label: agentLabel(agent.spec, agent.role), resetAt: turn.resetAt, message: turn.message, signature: turn.signature });
-      case 'billing':
-        throw new NoRow({ kind: 'billing', role: agent.role, label: agentLabel(agent.spec, agent.role), message: turn.message, signature: turn.signature });
-      case 'auth':
-        throw new NoRow({ kind: 'auth', role: agent.role, label: agentLabel(agent.spec, agent.role), message: turn.message, signature: turn.signature });
-      case 'crashed': {
-        this.agentReport = turn.report;
-        // Whatever the agent changed before failing stays reachable for inspection.
-        const capture = await session.worktree.captureCandidate(this.base, session.store.current.branch, {
-          fallbackDescription: this.fallbackDescription(),
-        });
-        const commit = capture.kind === 'candidate' ? capture.commit : this.base;
-        const description = capture.kind === 'candidate' ? capture.description : 'agent failed';
-        return { status: 'crash', metric: null, commit, description, reason: turn.reason, detail: turn.detail, why: this.agentCrashDetail(turn.reason, turn.detail, turn.known === true) };
-      }
-      default: {
-        const unreachable: never = turn;
-        return unreachable;
-      }
-    }
+  /** A measurement that ended without samples to decide on: a crash row, or no row at all. */
+  private unmeasured(end: Unmeasured, commit: string, description: string): Verdict {
+    if (end.kind === 'aborted') throw new Interrupted('eval');
+    if (end.kind === 'out-of-quota') throw new NoRow({ ...end.verdict, role: 'evaluation', label: 'evaluation' });
+    this.evalMs = (this.evalMs ?? 0) + end.durationMs;
+    this.evaluations++;
+    return { ...NO_EVIDENCE, status: 'crash', reason: end.reason, metric: null, commit, description, detail: end.detail, why: end.why };
+  }
+
+  /** The baseline: `repeats` samples (at least 3 with noise: auto, to know the noise). */
+  private async measureBaseline(description: string): Promise<Verdict> {
+    this.checkAbort('eval');
+    const { config } = this.session;
+    const measured = await measureRepeatedly(this.measureContext(this.base), baselineSampleCount(config));
+    if (measured.kind !== 'measured') return this.unmeasured(measured, this.base, description);
+    this.evalMs = measured.evalMs;
+    this.evaluations = measured.samples.length;
+    this.firstEvalMs = measured.samples[0]?.durationMs ?? null;
+    const values = measured.samples.map((s) => s.value);
+    const metric = aggregateOf(values, config.aggregate);
+    const evidence = evidenceOf(values, null);
+    const guards = aggregateGuardsOf(measured.samples, config.aggregate);
+    const checked = await this.runCheck(this.base);
+    // A baseline that fails its own checks would veto every keep of the night: a crash, said plainly.
+    if (checked !== null) return { ...checked, status: 'crash', metric: null, commit: this.base, description, samples: values, bestSamples: [], evidence, guards };
+    const first = measured.samples[0];
+    return {
+      status: 'keep',
+      reason: 'baseline',
+      metric,
+      commit: this.base,
+      description,
+      detail: null,
+      why: first === undefined ? null : suspiciousKeep({ ...this.suspicionOf(first), value: metric }),
+      samples: values,
+      bestSamples: [],
+      evidence,
+      guards,
+    };
   }
 
   private async evaluate(commit: string, description: string): Promise<Verdict> {
     const { session } = this;
+    const { config, store } = session;
     this.checkAbort('eval');
-    // In the daemon an evaluation holds a slot (a GPU) for exactly its own duration.
-    const lease = this.deps.evalSlots === undefined ? undefined : await this.deps.evalSlots.acquire(this.signal);
-    if (lease === null) throw new Interrupted('eval');
-    let outcome: ProcessOutcome;
-    try {
-      await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
-      placeExperimentFiles(session); // where the evaluation expects them (the seed's evaluate.py)
-      this.phase('eval', lease === undefined ? undefined : `slot ${lease.slot}`);
-      outcome = await this.deps.runner.run({
-        command: session.config.evaluateCmd,
-        cwd: session.store.current.worktree,
-        env: childEnv(session, this.deps.env, this.iterationInfo(), lease === undefined ? {} : slotEnv(lease.slot)),
-        stdoutFile: this.files.evalLog,
-        timeoutMs: session.config.evalTimeoutMs,
-        signal: this.signal,
-        onSpawn: (child) => void this.recordChild(child),
-        escapeTag: worktreeTag(session.store.current.worktree),
-        onEscapee: (message) => this.deps.report({ kind: 'warning', message }),
-      });
-    } finally {
-      lease?.release();
-    }
-    this.evalMs = outcome.durationMs;
-    if (outcome.kind === 'aborted') throw new Interrupted('eval');
-    const ended = { code: outcome.kind === 'exit' ? outcome.code : null, signal: outcome.kind === 'signal' ? outcome.signal : null };
-    const crash = (reason: RowReason, detail: string, why: (logTail: string) => string): Verdict => {
-      this.throwIfOutOfQuota(ended.code, ended.signal);
-      return { status: 'crash', reason, metric: null, commit, description, detail, why: why(readTailLines(this.files.evalLog, DETAIL_TAIL_BYTES)) };
-    };
-    switch (outcome.kind) {
-      case 'timeout':
-        return crash('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)`, (tail) => timeoutDetail('eval_timeout', session.config.evalTimeoutMs, tail));
-      case 'signal':
-        return crash('eval_signal', `killed by ${outcome.signal}`, (tail) => failedProcessDetail('eval_signal', outcome.signal, tail));
-      case 'spawn-error':
-        return { status: 'crash', reason: 'eval_spawn', metric: null, commit, description, detail: outcome.message, why: messageDetail('eval_spawn', outcome.message) };
-      case 'exit':
-        if (outcome.code !== 0) return crash('eval_exit', `exit code ${outcome.code}`, (tail) => failedProcessDetail('eval_exit', String(outcome.code), tail));
-        break;
-      default: {
-        const unreachable: never = outcome;
-        return unreachable;
-      }
-    }
+    const best = store.current.lastKept;
+    if (best.metric === null || best.metric === undefined) throw new Error('evaluate: a candidate is measured against a best with a metric (this is a bug)');
+    const bestMetric = best.metric;
+    const measured = await measureCandidate(this.measureContext(commit), {
+      candidate: commit,
+      branch: store.current.branch,
+      best: { commit: best.commit, metric: bestMetric, samples: best.samples ?? [bestMetric] },
+      noise: store.current.noise ?? EMPTY_NOISE,
+      settings: config,
+      isSuspicious: (first) => suspiciousKeep(this.suspicionOf(first)) !== null,
+    });
+    if (measured.kind !== 'measured') return this.unmeasured(measured, commit, description);
+    this.evalMs = measured.evalMs;
+    this.evaluations = measured.evaluations;
+    this.firstEvalMs = measured.first.durationMs;
     this.phase('decide');
-    const { metricGrep, metricRegex } = session.config;
-    const metric = await extractMetric(this.files.evalLog, metricMatcher(metricGrep, metricRegex));
-    if (metric.kind === 'missing') return crash('metric_missing', `no line matches: expected ${describeMetricMatch(metricGrep, metricRegex)}`, (tail) => metricMissingDetail(metricGrep, metricRegex, tail));
-    if (metric.kind === 'invalid') return crash('metric_invalid', `${metric.why} on the metric line: ${metric.line.slice(0, 200)}`, () => metricInvalidDetail(metric.line));
-    const { direction, minImprovement } = session.config;
-    const better = this.best === null || isImprovement(metric.value, this.best, direction, minImprovement);
-    // A keep that looks like a broken evaluation stays a keep, flagged in its why (suspicious.ts).
-    const suspicious = better
-      ? suspiciousKeep({
-          metric: session.config.metric,
-          value: metric.value,
-          previousBest: this.best,
-          direction,
-          // Only a keep landing on 0 is checked against the log: no read for every other keep.
-          logLines: metric.value === 0 ? readTailLines(this.files.evalLog, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/) : [],
-          matches: metricMatcher(metricGrep, metricRegex),
-        })
-      : null;
-    return {
-      status: better ? 'keep' : 'discard',
-      reason: better ? 'improved' : 'no_improvement',
-      metric: metric.value,
+    const { decision } = measured;
+    const base = {
+      metric: decision.metric,
       commit,
       description,
       detail: null,
-      why: better ? suspicious : this.best === null ? null : noImprovementDetail(metric.value, this.best, direction, minImprovement),
+      samples: measured.samples,
+      bestSamples: measured.bestSamples,
+      evidence: decision.evidence,
+      guards: measured.guards,
     };
+    if (!decision.keep) {
+      const why = decision.why ?? noImprovementDetail(decision.metric, bestMetric, config.direction, config.minImprovement);
+      return { ...base, status: 'discard', reason: decision.reason, why };
+    }
+    // Guards and check_cmd only for what would be kept: they veto, they never keep.
+    const violation = guardViolation(config.guards, measured.guards);
+    if (violation !== null) return { ...base, status: 'discard', reason: 'guard_failed', detail: violation, why: violation };
+    const checked = await this.runCheck(commit);
+    if (checked !== null) return { ...base, ...checked };
+    // A keep that looks like a broken evaluation stays a keep, flagged in its why (suspicious.ts).
+    return { ...base, status: 'keep', reason: 'improved', why: suspiciousKeep({ ...this.suspicionOf(measured.first), value: decision.metric }) };
   }
 
-  /**
-   * A failed evaluation that calls an LLM (eval_uses_llm) and says its quota is gone or its
-   * billing failed is not the change's fault: no row, like an exhausted agent.
-   */
-  private throwIfOutOfQuota(exitCode: number | null, signal: string | null): void {
-    if (!evaluationUsesLlm(this.session.config)) return;
-    const verdict = classifyFailedEvaluation(readTailLines(this.files.evalLog, EVAL_CLASSIFY_BYTES), exitCode, signal, {
-      now: this.deps.clock.now(),
-      localZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  /** check_cmd on the commit the worktree holds: null when it passed (or there is none), else the veto. */
+  private async runCheck(commit: string): Promise<Pick<Verdict, 'status' | 'reason' | 'detail' | 'why'> | null> {
+    const { checkCmd } = this.session.config;
+    if (checkCmd === null) return null;
+    this.checkAbort('eval');
+    const log = checkLog(this.files.dir);
+    const outcome = await this.executor.evaluate({
+      command: checkCmd,
+      cwd: this.session.store.current.worktree,
+      env: childEnv(this.session, this.deps.env, this.iterationInfo(), { AUTORESEARCH_CHECK: '1' }),
+      logFile: log,
+      timeoutMs: this.session.config.evalTimeoutMs,
+      signal: this.signal,
+      escapeTag: worktreeTag(this.session.store.current.worktree),
+      onEscapee: (message) => this.deps.report({ kind: 'warning', message }),
+      onSpawn: (child) => void this.recordChild(child),
+      onStart: async (where) => {
+        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
+        this.phase('eval', ['check_cmd', where].filter((x) => x !== undefined).join(', '));
+      },
     });
-    if (verdict === null) return;
-    throw new NoRow({ ...verdict, role: 'evaluation', label: 'evaluation' });
+    if (outcome.kind === 'aborted') throw new Interrupted('eval');
+    this.evalMs = (this.evalMs ?? 0) + outcome.durationMs;
+    if (outcome.kind === 'exit' && outcome.code === 0) return null;
+    const why = checkFailedDetail(outcome, this.session.config.evalTimeoutMs, readTailLines(log, DETAIL_TAIL_BYTES));
+    return { status: 'discard', reason: 'check_failed', detail: `check_cmd ${describeOutcome(outcome)} (${log})`, why };
+  }
+
+  /** What suspicion is judged on: the first sample, the best before it, the usual evaluation time. */
+  private suspicionOf(first: { value: number; log: string; durationMs: number }): KeepToCheck {
+    const { config } = this.session;
+    return {
+      metric: config.metric,
+      value: first.value,
+      previousBest: this.best,
+      direction: config.direction,
+      // Only a value of 0 is checked against the log: no read for every other sample.
+      logLines: first.value === 0 ? readTailLines(first.log, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/) : [],
+      matches: metricMatcher(config.metricGrep, config.metricRegex),
+      evalMs: first.durationMs,
+      usualEvalMs: this.usualEvalMs,
+    };
   }
 
   /** Row first (the source of truth), then the artifact, then state, then git. */
@@ -406,8 +292,8 @@ class Iteration {
     if (worktreeMissing(session)) {
       throw new AutoresearchError('GIT_FAILED', `the worktree ${session.worktree.path} vanished during iteration ${this.number}: nothing of it is recorded`);
     }
-    if (this.userRefNotes.length > 0) {
-      const refs = `user refs put back: ${this.userRefNotes.join('; ')}`;
+    if (this.turn.userRefNotes.length > 0) {
+      const refs = `user refs put back: ${this.turn.userRefNotes.join('; ')}`;
       verdict = { ...verdict, detail: verdict.detail === null ? refs : `${verdict.detail}; ${refs}` };
     }
     const durationMs = deps.clock.monotonic() - this.startedMono;
@@ -421,10 +307,12 @@ class Iteration {
       durationS: durationMs / 1000,
       reason: verdict.reason,
       agent: this.baseline ? null : this.rerun !== null ? 'rerun' : this.agent === null ? 'external' : agentLabel(this.agent.spec, this.agent.role),
-      costUsd: this.agentReport?.costUsd ?? null,
-      tokensIn: this.agentReport?.inputTokens ?? null,
-      tokensOut: this.agentReport?.outputTokens ?? null,
+      costUsd: this.turn.agentReport?.costUsd ?? null,
+      tokensIn: this.turn.agentReport?.inputTokens ?? null,
+      tokensOut: this.turn.agentReport?.outputTokens ?? null,
       detail: verdict.why,
+      evidence: verdict.evidence,
+      guards: verdict.guards,
     };
     // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
     // Until this point the branch's reflog holds it, so a kill before here loses nothing.
@@ -439,10 +327,14 @@ class Iteration {
           commitFull: verdict.commit,
           base: this.base,
           technicalDetail: verdict.detail,
-          agentMs: this.agentMs,
+          agentMs: this.turn.agentMs,
           evalMs: this.evalMs,
-          agentReport: this.agentReport,
+          evaluations: this.evaluations,
+          firstEvalMs: this.firstEvalMs,
+          agentReport: this.turn.agentReport,
           rerunOf: this.rerun?.iteration ?? null,
+          samples: verdict.samples,
+          bestSamples: verdict.bestSamples,
         },
         null,
         2,
@@ -455,10 +347,9 @@ class Iteration {
       throw error;
     });
     await writeResult();
-    const kept = verdict.status === 'keep';
     await session.store.update((s) => ({
       ...s,
-      lastKept: kept ? { commit: verdict.commit, metric: verdict.metric, iteration: this.number } : s.lastKept,
+      ...measuredState(s, verdict, this.number),
       consecutiveCrashes: verdict.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
       consecutiveNoChange: nextNoChangeCount(s.consecutiveNoChange ?? 0, verdict),
       // Kept (as decided) until the worktree is restored: see Intent.
@@ -475,14 +366,14 @@ class Iteration {
   }
 
   private async rollBack(): Promise<void> {
-    if (this.candidate !== null) {
+    if (this.turn.candidate !== null) {
       const ref = interruptedCandidateRef(this.session.config.id.key, this.number, this.deps.clock.now());
-      await this.session.worktree.saveRef(ref, this.candidate);
+      await this.session.worktree.saveRef(ref, this.turn.candidate);
     }
     if (this.session.config.agent.kind === 'none' && this.rerun === null && !this.baseline) {
       // The external agent's change is not ours to throw away: it is judged again next time
       // (as the commit we made of it, or still uncommitted if we were stopped before that).
-      if (this.candidate !== null) await this.session.worktree.restore(this.candidate, this.session.store.current.branch);
+      if (this.turn.candidate !== null) await this.session.worktree.restore(this.turn.candidate, this.session.store.current.branch);
     } else {
       await this.restoreWorktree();
     }
@@ -500,93 +391,26 @@ class Iteration {
     await this.session.worktree.restore(lastKept.commit, branch);
   }
 
-  private async setIntent(intent: NonNullable<Session['store']['current']['intent']>): Promise<void> {
-    // startedAt: the dashboard shows how long the phase has run (state.json is all a static page can read).
-    await this.session.store.update({ intent: { ...intent, startedAt: new Date(this.deps.clock.now()).toISOString() } });
-  }
-
-  /** Remember the child's identity so a later incarnation can kill it after kill -9. */
-  private recordChild(child: SpawnedChild): Promise<void> {
-    const record: ChildRecord = { pid: child.pid, pgid: child.pgid, startTime: child.startTime, bootId: bootId() };
-    return this.session.store
-      .update((s) => (s.intent === null ? s : { ...s, intent: { ...s.intent, child: record } }))
-      .catch(() => undefined); // a durability failure resurfaces on the next awaited update
-  }
-
   private checkAbort(phase: Phase): void {
     if (this.signal.aborted) throw new Interrupted(phase);
   }
 
   private phase(phase: Phase, detail?: string): void {
-    this.deps.report({ kind: 'phase', iteration: this.number, phase, ...(detail === undefined ? {} : { detail }) });
+    reportPhase(this.deps, this.number, phase, detail);
+  }
+
+  private setIntent(intent: Intent): Promise<void> {
+    return setIntent(this.session, this.deps, intent);
+  }
+
+  private recordChild(child: SpawnedChild): Promise<void> {
+    return recordChild(this.session, child);
   }
 
   private iterationInfo() {
     return { number: this.number, runDir: this.files.dir, baseline: this.baseline, best: this.best };
   }
 
-  private descriptionFile(): string {
-    return `${this.files.dir}/description.txt`;
-  }
 
-  /** The commit message when the agent did not commit: its description file, if it wrote one. */
-  private fallbackDescription(): string {
-    if (this.rerun !== null) return `rerun of #${this.rerun.iteration}: ${this.rerun.description}`;
-    const written = readIfExists(this.descriptionFile())?.split('\n')[0]?.trim();
-    return written || `iteration ${this.number}: uncommitted agent changes`;
-  }
-
-  /** A failed agent turn's why: the classifier's message (its error text, refused tool calls), or where a timeout left it. */
-  private agentCrashDetail(reason: 'agent_exit' | 'agent_timeout' | 'agent_spawn', message: string, known: boolean): string {
-    if (reason === 'agent_spawn') return messageDetail(reason, message);
-    if (reason === 'agent_exit') return known ? knownMessageDetail(reason, message) : failedProcessDetail(reason, null, message);
-    const files = this.agentFiles ?? { stdout: this.files.agentStdout, stderr: this.files.agentStderr };
-    const stderr = readTailLines(files.stderr, DETAIL_TAIL_BYTES);
-    // A built-in CLI's stdout is JSON events, not words: a command agent's is said when stderr is empty.
-    const stdout = this.agent?.spec.kind === 'command' ? readTailLines(files.stdout, DETAIL_TAIL_BYTES) : '';
-    return timeoutDetail(reason, this.session.config.agentTimeoutMs, stderr.trim() !== '' ? stderr : stdout);
-  }
-
-  private lastFailure(rows: readonly LedgerRow[]): { row: LedgerRow; logTail: string } | null {
-    const row = [...rows].reverse().find((r) => r.status === 'crash');
-    if (row === undefined) return null;
-    const files = iterationPaths(this.session.paths, row.iteration);
-    const log = row.reason?.startsWith('agent_') ? files.agentStderr : files.evalLog;
-    return { row, logTail: readTail(log, LOG_TAIL_BYTES) };
-  }
 }
 
-/** AUTORESEARCH_SLOT always; CUDA_VISIBLE_DEVICES when the slot is a GPU index (or a list of them). */
-function slotEnv(slot: string): Record<string, string> {
-  return /^\d+(,\d+)*$/.test(slot) ? { AUTORESEARCH_SLOT: slot, CUDA_VISIBLE_DEVICES: slot } : { AUTORESEARCH_SLOT: slot };
-}
-
-/** A leftover directory of an interrupted attempt is kept aside for inspection. */
-function prepareRunDir(dir: string, now: number): void {
-  try {
-    fs.renameSync(dir, `${dir}.interrupted-${now}`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  fs.mkdirSync(dir, { recursive: true });
-}
-
-function userRefGuard(session: Session): RefGuard {
-  const { project, config, store } = session;
-  return new RefGuard({
-    root: project.root,
-    gitCommonDir: project.gitCommonDir,
-    branch: store.current.branch,
-    idKey: config.id.key,
-    hooksDir: session.paths.gitHooks, // daemon-owned (paths.ts DAEMON_OWNED)
-  });
-}
-
-function readIfExists(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}

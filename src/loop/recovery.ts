@@ -23,7 +23,8 @@ import { AutoresearchError } from '../core/errors.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
 import { interruptedCandidateRef, iterationPaths } from '../experiment/paths.js';
-import type { ChildRecord, ExperimentState, Intent } from '../experiment/state.js';
+import type { ChildRecord, ExperimentState, Intent, MeasuredCommit } from '../experiment/state.js';
+import { summarizeRows } from '../ledger/summary.js';
 import { removeStaleGitLocks, type ExperimentGitScope } from '../git/stale-locks.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { terminateGroup } from '../process/live-groups.js';
@@ -32,6 +33,7 @@ import { bootId, isSameGroupAlive, readProcStat } from '../process/process-ident
 import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
 import { worktreeTag } from './child-env.js';
 import { nextNoChangeCount } from './no-change.js';
+import { restoredState } from './revalidation.js';
 
 // Temp files of fs/durable.ts (`<file>.<pid>-<ms>-<n>.tmp`) and of run-lock.ts (`run.lock.<pid>-<ms>-<base36>.tmp`).
 const TEMP_FILE = /^(?:state\.json|results\.tsv|run\.lock)\.(\d+)-\d+-[0-9a-z]+\.tmp$/;
@@ -82,11 +84,17 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps): Pro
     deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'rolled-back', detail: `interrupted during ${intent.phase}; no row written${note}` });
     return;
   }
+  if (row.reason === 'revalidation_failed') {
+    await finishRevalidationRow(session, row);
+    deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} ${row.reason} was written; moved back to keep ${session.store.current.lastKept.commit.slice(0, 7)}${note}` });
+    return;
+  }
   const candidate = candidateOf(intent, row, session);
   const metric = row.status === 'keep' ? keptMetric(row, candidate, session) : null;
+  const samples = row.status === 'keep' ? savedSamples(row, candidate, session) : null;
   await session.store.update((s) => ({
     ...s,
-    lastKept: row.status === 'keep' && candidate !== null ? { commit: candidate, metric, iteration: row.iteration } : s.lastKept,
+    lastKept: row.status === 'keep' && candidate !== null ? { commit: candidate, metric, iteration: row.iteration, ...(samples === null ? {} : { samples }) } : s.lastKept,
     consecutiveCrashes: row.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
     consecutiveNoChange: nextNoChangeCount(s.consecutiveNoChange ?? 0, row),
     intent: null,
@@ -144,6 +152,48 @@ function keptMetric(row: LedgerRow, candidate: string | null, session: Session):
     // not written yet (killed between the row and the artifact), or unreadable: the row is the truth
   }
   return row.metric;
+}
+
+/**
+ * A revalidation row written, its state step cut short: the state moves to the keep it
+ * restored (result.json's restoreTo; if that was not written yet, the ledger's best after
+ * the undo, its commit resolved from the short hash).
+ */
+async function finishRevalidationRow(session: Session, row: LedgerRow): Promise<void> {
+  const saved = readResult(session, row);
+  let restoreTo = isMeasuredCommit(saved?.['restoreTo']) ? saved['restoreTo'] : null;
+  if (restoreTo === null) {
+    const best = summarizeRows(session.ledger.rows(), session.config.direction).bestRow;
+    const commit = best === null ? null : await session.project.resolveCommit(best.commit);
+    if (best === null || best.metric === null || commit === null) {
+      throw new AutoresearchError('STATE_CORRUPT', `${session.paths.results}: revalidation row ${row.iteration} undoes keeps, but no earlier keep with a commit in this repository remains to go back to`);
+    }
+    restoreTo = { commit, iteration: best.iteration, metric: best.metric, samples: [best.metric] };
+  }
+  const target = restoreTo;
+  await session.store.update((s) => ({ ...s, ...restoredState(target, s.noise), intent: null, digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results) }));
+  await session.worktree.restore(target.commit, session.store.current.branch);
+}
+
+function isMeasuredCommit(value: unknown): value is MeasuredCommit {
+  const v = value as Partial<MeasuredCommit> | null;
+  return typeof v === 'object' && v !== null && typeof v.commit === 'string' && typeof v.metric === 'number' && Array.isArray(v.samples) && v.samples.every((x) => typeof x === 'number');
+}
+
+function readResult(session: Session, row: LedgerRow): Record<string, unknown> | null {
+  try {
+    return JSON.parse(fs.readFileSync(iterationPaths(session.paths, row.iteration).result, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null; // not written yet (killed between the row and the artifact), or unreadable
+  }
+}
+
+/** A keep's samples from its result.json, when it is the candidate's. */
+function savedSamples(row: LedgerRow, candidate: string | null, session: Session): number[] | null {
+  const saved = readResult(session, row);
+  const samples = saved?.['samples'];
+  if (saved?.['commitFull'] !== candidate || !Array.isArray(samples) || samples.length === 0 || !samples.every((x) => typeof x === 'number' && Number.isFinite(x))) return null;
+  return samples as number[];
 }
 
 /** Kills the recorded child's group if it is really still ours; says what happened, for the report. */

@@ -14,6 +14,7 @@
  */
 import formatMs from 'ms';
 import type { Direction } from '../config/types.js';
+import type { ProcessOutcome } from '../process/types.js';
 import { ERROR_LINE_MAX_CHARS, clip, errorLine, lastLine } from '../report/error-line.js';
 import { seedPrefixes } from './metric.js';
 
@@ -88,4 +89,44 @@ function withText(head: string, text: string): string {
 /** Six significant digits without trailing zeros: what a person compares. */
 function num(value: number): string {
   return String(Number(value.toPrecision(6)));
+}
+
+/** check_failed: how check_cmd ended and what its output says (`check_failed: exit 1: FAILED test_api.py::test_search`). */
+export function checkFailedDetail(outcome: ProcessOutcome, timeoutMs: number, logTail: string): string {
+  switch (outcome.kind) {
+    case 'exit':
+      return withText('check_failed', `exit ${outcome.code}: ${errorLine(logTail, ERROR_LINE_MAX_CHARS - 30) ?? 'no output'}`);
+    case 'signal':
+      return withText('check_failed', `killed by ${outcome.signal}: ${errorLine(logTail, ERROR_LINE_MAX_CHARS - 40) ?? 'no output'}`);
+    case 'timeout':
+      return timeoutDetail('check_failed', timeoutMs, logTail);
+    case 'spawn-error':
+      return messageDetail('check_failed', outcome.message);
+    case 'aborted':
+      return withText('check_failed', 'stopped');
+    default: {
+      const unreachable: never = outcome;
+      return unreachable;
+    }
+  }
+}
+
+/** `exit code 1`, `killed by SIGKILL`, `timed out`: a process's end, for technical details. */
+export function describeOutcome(outcome: ProcessOutcome): string {
+  switch (outcome.kind) {
+    case 'exit':
+      return `exit code ${outcome.code}`;
+    case 'signal':
+      return `killed by ${outcome.signal}`;
+    case 'timeout':
+      return 'timed out';
+    case 'spawn-error':
+      return `could not start: ${outcome.message}`;
+    case 'aborted':
+      return 'stopped';
+    default: {
+      const unreachable: never = outcome;
+      return unreachable;
+    }
+  }
 }

@@ -15,10 +15,17 @@ describe('suspiciousKeep', () => {
     );
   });
 
-  it('flags a negative higher-is-better metric that lands on 0, but not one that exactly doubles (counts do)', () => {
+  it('flags a negative higher-is-better metric that lands on 0, and (issue 11) any gain of 100% or more, doubling included', () => {
     expect(suspiciousKeep(keep({ direction: 'higher', value: 0, previousBest: -4 }))).toMatch(/^suspicious: loss improved by exactly 100% \(-4\.000000 → 0\.000000: landed on exactly 0\)/);
-    expect(suspiciousKeep(keep({ direction: 'higher', value: 2, previousBest: 1 }))).toBeNull();
-    expect(suspiciousKeep(keep({ direction: 'higher', value: 0.6, previousBest: 0.3 }))).toBeNull();
+    expect(suspiciousKeep(keep({ direction: 'higher', value: 2, previousBest: 1 }))).toMatch(/^suspicious: loss improved by 100% \(1\.000000 → 2\.000000\)/);
+    expect(suspiciousKeep(keep({ direction: 'higher', value: 0.9, previousBest: 0.3 }))).toMatch(/improved by 200%/);
+    expect(suspiciousKeep(keep({ direction: 'higher', value: 0.59, previousBest: 0.3 }))).toBeNull();
+  });
+
+  it('flags an evaluation much shorter than usual, and only when the usual time is known', () => {
+    expect(suspiciousKeep(keep({ value: 0.5, previousBest: 0.6, evalMs: 2_000, usualEvalMs: 300_000 }))).toMatch(/^suspicious: the evaluation took 2\.0s, usually 300s/);
+    expect(suspiciousKeep(keep({ value: 0.5, previousBest: 0.6, evalMs: 80_000, usualEvalMs: 300_000 }))).toBeNull();
+    expect(suspiciousKeep(keep({ value: 0.5, previousBest: 0.6, evalMs: 2_000, usualEvalMs: null }))).toBeNull();
   });
 
   it('leaves ordinary keeps alone, including near misses of 100%', () => {

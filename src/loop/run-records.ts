@@ -1,0 +1,56 @@
+/**
+ * What a unit of work (an iteration, a revalidation) leaves so that a restart after kill -9
+ * can find it: its run directory, its intent in state.json, the identity of its child.
+ */
+import fs from 'node:fs';
+import type { LoopDeps, Session } from '../experiment/open-session.js';
+import type { ChildRecord, Intent } from '../experiment/state.js';
+import type { MeasureContext } from '../measure/evaluation.js';
+import type { Executor } from '../measure/executor.js';
+import { bootId } from '../process/process-identity.js';
+import type { SpawnedChild } from '../process/types.js';
+import type { Phase } from './events.js';
+
+/** A leftover directory of an interrupted attempt is kept aside for inspection. */
+export function prepareRunDir(dir: string, now: number): void {
+  try {
+    fs.renameSync(dir, `${dir}.interrupted-${now}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  fs.mkdirSync(dir, { recursive: true });
+}
+
+export async function setIntent(session: Session, deps: LoopDeps, intent: Intent): Promise<void> {
+  // startedAt: the dashboard shows how long the phase has run (state.json is all a static page can read).
+  await session.store.update({ intent: { ...intent, startedAt: new Date(deps.clock.now()).toISOString() } });
+}
+
+/** Remember the child's identity so a later incarnation can kill it after kill -9. */
+export function recordChild(session: Session, child: SpawnedChild): Promise<void> {
+  const record: ChildRecord = { pid: child.pid, pgid: child.pgid, startTime: child.startTime, bootId: bootId() };
+  return session.store
+    .update((s) => (s.intent === null ? s : { ...s, intent: { ...s.intent, child: record } }))
+    .catch(() => undefined); // a durability failure resurfaces on the next awaited update
+}
+
+export function reportPhase(deps: LoopDeps, iteration: number, phase: Phase, detail?: string): void {
+  deps.report({ kind: 'phase', iteration, phase, ...(detail === undefined ? {} : { detail }) });
+}
+
+/** The context evaluations of `commit` run in: each records an eval intent naming it first. */
+export function measureContext(
+  work: { session: Session; deps: LoopDeps; signal: AbortSignal; executor: Executor },
+  iteration: MeasureContext['iteration'],
+  intent: { base: string; candidate: string },
+): MeasureContext {
+  const { session, deps } = work;
+  return {
+    ...work,
+    iteration,
+    evalIntent: () => ({ phase: 'eval', iteration: iteration.number, base: intent.base, candidate: intent.candidate, child: null }),
+    setIntent: (next) => setIntent(session, deps, next),
+    recordChild: (child) => void recordChild(session, child),
+    phase: (phase, detail) => reportPhase(deps, iteration.number, phase, detail),
+  };
+}
