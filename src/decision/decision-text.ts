@@ -18,8 +18,9 @@ export function describeSamples(level: number, spread: number | null, count: num
   return `${formatMetric(level)}${spreadText} (${count} ${plural})`;
 }
 
-/** `+0.001`, `-0.0004`: a signed difference. */
+/** `+0.001`, `-0.0004`, `0`: a signed difference of metrics, at the ledger's precision (no `-1.1e-16`). */
 export function formatSigned(value: number): string {
-  const text = formatShort(Math.abs(value));
+  const text = formatMetric(Math.abs(value));
+  if (text === '0') return '0';
   return value < 0 ? `-${text}` : `+${text}`;
 }
