@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { revalidate, type KeepRecord, type RevalidationInput } from '../../src/decision/revalidation.js';
-import { oneSidedPValue } from '../../src/decision/statistics.js';
+import { EMPTY_NOISE, withGroup } from '../../src/decision/noise-estimate.js';
+import { revalidate, type KeepRecord, type RevalidationInput, type RevalidationVerdict } from '../../src/decision/revalidation.js';
+import { mean, oneSidedPValue } from '../../src/decision/statistics.js';
 import type { DecisionSettings } from '../../src/decision/types.js';
+import { seededNormal } from './seeded-normal.js';
 
 const settings = (over: Partial<DecisionSettings> = {}): DecisionSettings => ({
   direction: 'higher',
@@ -115,5 +117,50 @@ describe('revalidation', () => {
   it('bad input is an error saying what was expected', () => {
     expect(() => revalidate(input({ window: [] }))).toThrow(/window has no keeps/);
     expect(() => revalidate(input({ tip: [] }))).toThrow(/no new samples of the tip/);
+  });
+});
+
+/**
+ * Monte Carlo (σ 1, noise auto from 10 df, confidence 0.95, 5 new samples of tip and baseline, 2000
+ * windows each): a window of one real keep (+3σ over a 5-sample baseline) followed by the tip.
+ * Genuine: the tip is a further real +3σ. Lucky: the tip is a no-op recorded 1.6σ too high (what a
+ * no-op needs to pass the keep rule), its true level that of the keep before it.
+ */
+function simulateWindows(tipGain: number, tipRecordedLuck: number, seed: number): RevalidationVerdict[] {
+  const normal = seededNormal(seed);
+  const draws = (count: number, level: number) => Array.from({ length: count }, () => level + normal());
+  const verdicts: RevalidationVerdict[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const noise = withGroup(withGroup(EMPTY_NOISE, draws(6, 0)), draws(6, 0));
+    const baselineRecorded = draws(5, 0);
+    const first = draws(5, 3);
+    const tipSamples = draws(5, 3 + tipGain);
+    const before: KeepRecord = { iteration: 0, commit: 'b', metric: mean(baselineRecorded), samples: baselineRecorded };
+    const k1: KeepRecord = { iteration: 1, commit: 'k1', metric: mean(first), samples: first };
+    const k2: KeepRecord = { iteration: 2, commit: 'k2', metric: mean(tipSamples) + tipRecordedLuck, samples: tipSamples };
+    verdicts.push(
+      revalidate({ before, window: [k1, k2], tip: draws(5, 3 + tipGain), baselineNew: draws(5, 0), baselineRecorded, noise, settings: settings({ noise: { kind: 'auto' }, repeats: 5 }) }),
+    );
+  }
+  return verdicts;
+}
+
+const share = (verdicts: RevalidationVerdict[], test: (v: RevalidationVerdict) => boolean) => verdicts.filter(test).length / verdicts.length;
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+describe('Monte Carlo of revalidation (σ 1, 2000 windows each)', () => {
+  const genuine = simulateWindows(3, 0, 21);
+  const lucky = simulateWindows(0, 1.6, 22);
+  const reproduced = share(genuine, (v) => v.kind === 'reproduced');
+  const caught = share(lucky, (v) => v.kind === 'failed' && v.oldestUndone === 1);
+  const overshoot = share(lucky, (v) => v.kind === 'failed' && v.oldestUndone === 0);
+
+  it(`a genuine +3σ tip is reproduced in ${pct(reproduced)} (≥ 90%)`, () => {
+    expect(reproduced).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it(`a lucky tip is undone back to the real keep in ${pct(caught)} (≥ 90%); the real keep is undone too in ${pct(overshoot)}`, () => {
+    expect(caught).toBeGreaterThanOrEqual(0.9);
+    expect(overshoot).toBeLessThan(0.1);
   });
 });
