@@ -76,6 +76,10 @@ export function revalidate(input: RevalidationInput): RevalidationVerdict {
   if (window.length === 0) throw new RangeError('revalidate: the window has no keeps (need ≥ 1)');
   if (tip.length === 0) throw new RangeError('revalidate: no new samples of the tip (need ≥ 1)');
 
+  const records = [input.before, ...window];
+  const bad = [...tip, ...input.baselineNew, ...input.baselineRecorded, ...records.flatMap((r) => [r.metric, ...r.samples])].find((x) => !Number.isFinite(x));
+  if (bad !== undefined) throw new RangeError(`revalidate: every sample and metric must be a finite number, got ${bad}`);
+
   const measured = mean(tip);
   const hasDrift = input.baselineNew.length > 0 && input.baselineRecorded.length > 0;
   const drift = hasDrift ? mean(input.baselineNew) - mean(input.baselineRecorded) : 0;

@@ -99,6 +99,8 @@ function validate(input: DecisionInput): void {
   if (settings.noise.kind !== 'off' && best.length === 0) {
     throw new RangeError(`nextStep: the best has no samples (need ≥ 1 with noise ${settings.noise.kind})`);
   }
+  const bad = [...candidate, ...best, input.bestMetric].find((x) => !Number.isFinite(x));
+  if (bad !== undefined) throw new RangeError(`nextStep: every sample and bestMetric must be a finite number, got ${bad}`);
   if (!Number.isInteger(settings.repeats) || settings.repeats < 1) {
     throw new RangeError(`nextStep: repeats must be an integer ≥ 1, got ${settings.repeats}`);
   }

@@ -117,6 +117,7 @@ describe('revalidation', () => {
   it('bad input is an error saying what was expected', () => {
     expect(() => revalidate(input({ window: [] }))).toThrow(/window has no keeps/);
     expect(() => revalidate(input({ tip: [] }))).toThrow(/no new samples of the tip/);
+    expect(() => revalidate(input({ baselineNew: [Number.NaN] }))).toThrow(/must be a finite number, got NaN/);
   });
 });
 

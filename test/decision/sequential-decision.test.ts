@@ -187,6 +187,8 @@ describe('bad input', () => {
     expect(() => nextStep(input({ best: [] }))).toThrow(/best has no samples \(need ≥ 1 with noise auto\)/);
     expect(() => nextStep(input({ settings: settings({ repeats: 0 }) }))).toThrow(/repeats must be an integer ≥ 1, got 0/);
     expect(() => nextStep(input({ settings: settings({ confidence: 95 }) }))).toThrow(/confidence must be in \(0, 1\), got 95/);
+    expect(() => nextStep(input({ candidate: [1, Number.NaN] }))).toThrow(/must be a finite number, got NaN/);
+    expect(() => nextStep(input({ best: [Infinity] }))).toThrow(/must be a finite number, got Infinity/);
   });
 });
 
