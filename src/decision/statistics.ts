@@ -2,8 +2,7 @@
  * The few statistics the noise-aware decisions need, pure. Empty input is a programming error
  * (a decision always has at least one sample), so it throws instead of returning NaN.
  */
-import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
-import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import { normalUpperTail, studentTUpperTail } from './distributions.js';
 
 function requireSamples(samples: readonly number[], what: string): void {
   if (samples.length === 0) throw new RangeError(`${what} needs at least one sample, got none`);
@@ -40,12 +39,12 @@ export function sampleSd(samples: readonly number[]): number | null {
 
 /**
  * P(T_df ≥ t), the one-sided upper-tail p-value; df = Infinity is the standard normal (a known σ).
- * Computed as the lower tail at −t (symmetry): 1 − cdf(t) would lose every digit for large t.
+ * Computed as a tail directly (distributions.ts): 1 − cdf(t) would lose every digit for large t.
  */
 export function oneSidedPValue(t: number, df: number): number {
   if (Number.isNaN(t)) throw new RangeError('oneSidedPValue: t is NaN');
   if (!(df > 0)) throw new RangeError(`oneSidedPValue: degrees of freedom must be > 0, got ${df}`);
   if (t === Infinity) return 0;
   if (t === -Infinity) return 1;
-  return df === Infinity ? normalCdf(-t, 0, 1) : tCdf(-t, df);
+  return df === Infinity ? normalUpperTail(t) : studentTUpperTail(t, df);
 }
