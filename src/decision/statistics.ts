@@ -2,7 +2,9 @@
  * The few statistics the noise-aware decisions need, pure. Empty input is a programming error
  * (a decision always has at least one sample), so it throws instead of returning NaN.
  */
-import { normalUpperTail, studentTUpperTail } from './distributions.js';
+import jstat from 'jstat';
+
+const { jStat } = jstat;
 
 function requireSamples(samples: readonly number[], what: string): void {
   if (samples.length === 0) throw new RangeError(`${what} needs at least one sample, got none`);
@@ -39,12 +41,13 @@ export function sampleSd(samples: readonly number[]): number | null {
 
 /**
  * P(T_df ≥ t), the one-sided upper-tail p-value; df = Infinity is the standard normal (a known σ).
- * Computed as a tail directly (distributions.ts): 1 − cdf(t) would lose every digit for large t.
+ * Computed as a tail directly (jstat: cdf(−t) by symmetry, erfc for the normal): 1 − cdf(t)
+ * would lose every digit for large t.
  */
 export function oneSidedPValue(t: number, df: number): number {
   if (Number.isNaN(t)) throw new RangeError('oneSidedPValue: t is NaN');
   if (!(df > 0)) throw new RangeError(`oneSidedPValue: degrees of freedom must be > 0, got ${df}`);
   if (t === Infinity) return 0;
   if (t === -Infinity) return 1;
-  return df === Infinity ? normalUpperTail(t) : studentTUpperTail(t, df);
+  return df === Infinity ? 0.5 * jStat.erfc(t / Math.SQRT2) : jStat.studentt.cdf(-t, df);
 }

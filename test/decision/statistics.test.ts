@@ -34,7 +34,7 @@ describe('statistics', () => {
     expect(oneSidedPValue(1.812, 10)).toBeCloseTo(0.05, 3);
     expect(oneSidedPValue(2.764, 10)).toBeCloseTo(0.01, 3);
     expect(oneSidedPValue(6.314, 1)).toBeCloseTo(0.05, 3);
-    expect(oneSidedPValue(0, 7)).toBe(0.5);
+    expect(oneSidedPValue(0, 7)).toBeCloseTo(0.5, 8);
     expect(oneSidedPValue(-2.015, 5)).toBeCloseTo(0.95, 3);
   });
 
@@ -49,7 +49,7 @@ describe('statistics', () => {
     const p = oneSidedPValue(40, 3);
     expect(p).toBeGreaterThan(1e-6);
     expect(p).toBeLessThan(1e-4);
-    expect(oneSidedPValue(12, Infinity)).toBeGreaterThan(0);
+    expect(oneSidedPValue(6, Infinity)).toBeCloseTo(9.8659e-10, 13);
     expect(oneSidedPValue(Infinity, 4)).toBe(0);
     expect(oneSidedPValue(-Infinity, 4)).toBe(1);
   });
