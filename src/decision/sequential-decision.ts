@@ -11,7 +11,9 @@
  *   H0 "true improvement ≤ min_improvement", t = (d − min_improvement) / (σ·√(1/n + 1/m)),
  *   p = P(T_df ≥ t). Every look is tested at α/repeats (α = 1 − confidence): Bonferroni over the
  *   at most `repeats` looks, so a no-op is kept with probability ≤ α over all of them.
- *   Keep when p ≤ α/repeats, except a suspicious candidate before its `repeats`-th sample.
+ *   Keep when p ≤ α/repeats and the candidate has at least MIN_SAMPLES_FOR_KEEP samples (never a
+ *   keep on one lucky draw, whose value would then be the row's metric and the next best),
+ *   except a suspicious candidate before its `repeats`-th sample.
  * - Futility: a look before the last with d ≤ min_improvement (not even nominally better) is a
  *   discard at once (no_improvement): repeats go to candidates that could be keeps.
  * - Otherwise, before `repeats` samples: sample again, first the best (for drift, interleaved)
@@ -61,6 +63,9 @@ export type DecisionStep =
 
 /** The best is sampled again (interleaved with the candidate) while it has fewer than this many samples per repeat. */
 export const BEST_SAMPLES_PER_REPEAT = 4;
+
+/** A keep rests on at least this many samples of the candidate (or all `repeats`, if fewer). */
+export const MIN_SAMPLES_FOR_KEEP = 2;
 
 export function aggregateOf(samples: readonly number[], aggregate: DecisionSettings['aggregate']): number {
   return aggregate === 'median' ? median(samples) : mean(samples);
@@ -147,7 +152,8 @@ export function nextStep(input: DecisionInput): DecisionStep {
 
   const threshold = (1 - settings.confidence) / settings.repeats;
   const credible = test.pValue <= threshold;
-  if (credible && (last || !input.suspicious)) {
+  const enough = n >= Math.min(MIN_SAMPLES_FOR_KEEP, settings.repeats);
+  if (credible && enough && (last || !input.suspicious)) {
     return { kind: 'decided', keep: true, reason: 'improved', metric, evidence: evidence(test.pValue), sigma: test.sigma, why: null };
   }
   if (!last) return sampleAgain(best.length, settings);

@@ -59,12 +59,13 @@ describe('noise off', () => {
 describe('noise known σ (normal test)', () => {
   const known = (sigma: number, over: Partial<DecisionSettings> = {}) => settings({ noise: { kind: 'known', sigma }, ...over });
 
-  it('keeps a clear improvement at the first look, with the normal p-value', () => {
-    const step = decided(nextStep(input({ candidate: [10], best: [0, 0, 0], settings: known(1) })));
+  it('never keeps on one sample: a clear improvement takes a second, then is kept with the normal p-value', () => {
+    expect(nextStep(input({ candidate: [10], best: [0, 0, 0], settings: known(1) }))).toEqual({ kind: 'sample', best: true });
+    const step = decided(nextStep(input({ candidate: [10, 10], best: [0, 0, 0], settings: known(1) })));
     expect(step.keep).toBe(true);
     expect(step.reason).toBe('improved');
     expect(step.sigma).toBe(1);
-    expect(step.evidence.pValue).toBeCloseTo(oneSidedPValue(10 / Math.sqrt(1 + 1 / 3), Infinity), 15);
+    expect(step.evidence.pValue).toBeCloseTo(oneSidedPValue(10 / Math.sqrt(1 / 2 + 1 / 3), Infinity), 15);
     expect(step.why).toBeNull();
   });
 
@@ -122,7 +123,7 @@ describe('futility and the last look', () => {
 
   it('lower is better: the sign of the improvement follows the direction', () => {
     const lower = settings({ noise: { kind: 'known', sigma: 0.01 }, direction: 'lower' });
-    expect(decided(nextStep(input({ candidate: [0.5], best: [1, 1], settings: lower }))).keep).toBe(true);
+    expect(decided(nextStep(input({ candidate: [0.5, 0.5], best: [1, 1], settings: lower }))).keep).toBe(true);
     expect(decided(nextStep(input({ candidate: [1.5], best: [1, 1], settings: lower }))).reason).toBe('no_improvement');
   });
 });
