@@ -32,4 +32,21 @@ describe('examples', () => {
       }
     }
   });
+
+  it('the noisy training example sets every noise-aware key', async () => {
+    const dir = path.join(ROOT, '.autoresearch.example', 'engineering', 'model-training');
+    expect(await loadExperimentConfig(dir, parseExperimentId('engineering/model-training'), 'project')).toMatchObject({
+      metric: 'val_bpb',
+      repeats: 5,
+      aggregate: 'mean',
+      noise: { kind: 'auto' },
+      confidence: 0.95,
+      checkCmd: 'uv run pytest -q',
+      guards: [
+        { metric: 'memory_gb', op: '<=', bound: 40 },
+        { metric: 'val_acc', op: '>=', bound: 0.85 },
+      ],
+      revalidateEvery: 10,
+    });
+  });
 });

@@ -64,7 +64,7 @@ describe('initExperiment', () => {
       'agent: none',
     ]);
     // Every optional key appears as a commented example.
-    for (const key of ['agent_args', 'program', 'eval_timeout', 'agent_timeout', 'max_consecutive_crashes', 'max_experiments', 'max_runtime', 'min_improvement', 'scope', 'on_exhaustion', 'backoff_initial', 'backoff_max', 'max_exhaustion_wait', 'setup_cmd']) {
+    for (const key of ['agent_args', 'program', 'eval_timeout', 'agent_timeout', 'max_consecutive_crashes', 'max_experiments', 'max_runtime', 'min_improvement', 'scope', 'on_exhaustion', 'backoff_initial', 'backoff_max', 'max_exhaustion_wait', 'setup_cmd', 'repeats', 'aggregate', 'noise', 'confidence', 'check_cmd', 'guard', 'revalidate_every']) {
       expect(config).toMatch(new RegExp(`^# ${key}: `, 'm'));
     }
     expect(await loadExperimentConfig(dir, id, 'project')).toMatchObject({

@@ -3,9 +3,11 @@
  * looks like, its default and what it means. The parser, the did-you-mean for unknown keys
  * and the commented examples that `init` writes all come from this table.
  *
- * Defaults that depend on other keys (metric_grep, eval_timeout, scope, and the time budget
- * given by either of two keys) are resolved in parse-config.ts, not here.
+ * Defaults that depend on other keys (metric_grep, eval_timeout, scope, noise, and the time
+ * budget given by either of two keys) are resolved in parse-config.ts, not here.
  */
+import { parseGuards } from '../decision/guards.js';
+import type { Aggregate, Guard, NoiseSetting } from '../decision/types.js';
 import { DURATION_EXPECTED, parseDuration } from './durations.js';
 import type { BuiltinAgentName, Direction, MetricKind } from './types.js';
 
@@ -97,6 +99,34 @@ function oneOf<T extends string>(values: readonly T[], aliases: Record<string, T
     const alias = aliases[raw.toLowerCase()];
     return bad({ hint: alias === undefined ? undefined : `did you mean \`${alias}\`?` });
   };
+}
+
+/** `auto`, `off`, or a known standard deviation. */
+function noise(raw: string): ParseResult<NoiseSetting> {
+  if (raw === 'auto' || raw === 'off') return ok({ kind: raw });
+  const sigma = positiveNumber(raw);
+  if (sigma.ok) return ok({ kind: 'known', sigma: sigma.value });
+  return bad({ hint: nonNegativeNumber(raw).ok ? 'a noise of 0 is no noise model: write `off`' : undefined });
+}
+
+/** A probability in (0.5, 1), or the same as a percentage (`95%`). */
+function confidence(raw: string): ParseResult<number> {
+  const percent = /^(\d+(?:\.\d*)?|\.\d+)%$/.exec(raw)?.[1];
+  // `95e-2` rather than 95 / 100, which is 0.9500000000000001 for some inputs.
+  const value = percent === undefined ? (DECIMAL.test(raw) ? Number(raw) : NaN) : Number(`${percent}e-2`);
+  if (value > 0.5 && value < 1) return ok(value);
+  if (percent === undefined && value > 50 && value < 100) return bad({ hint: `a percentage needs its \`%\`: \`${raw}%\`` });
+  return bad({ hint: value === 1 || value === 0.5 ? 'the bounds are excluded: 1 would need infinite evidence, 0.5 keeps a coin flip' : undefined });
+}
+
+/** `revalidate_every`: `off` is 0. */
+function nonNegativeIntegerOrOff(raw: string): ParseResult<number> {
+  return raw === 'off' ? ok(0) : nonNegativeInteger(raw);
+}
+
+function guards(raw: string): ParseResult<Guard[]> {
+  const result = parseGuards(raw);
+  return typeof result === 'string' ? bad({ found: result }) : ok(result);
 }
 
 /** Comma-separated paths or globs relative to the project root (the worktree at run time). */
@@ -350,6 +380,60 @@ export const KEYS = {
     defaultText: '0',
     doc: 'A keep must beat the best metric by more than this.',
     example: '0.01',
+  }),
+  // Noise-aware decisions (issue 11): the keep rule of SPEC §5 with repeated samples, and vetoes.
+  repeats: spec({
+    expected: 'a positive integer',
+    parse: positiveInteger,
+    default: 1,
+    defaultText: '1',
+    doc: 'Evaluations a candidate may get (sequential: a clear loser stops after one); its metric is their aggregate.',
+    example: '5',
+  }),
+  aggregate: spec<Aggregate>({
+    expected: '`mean` or `median`',
+    parse: oneOf<Aggregate>(['mean', 'median'], { average: 'mean', avg: 'mean', med: 'median' }),
+    default: 'mean',
+    defaultText: 'mean',
+    doc: "How a candidate's samples become the row's metric: `mean` or `median`.",
+    example: 'median',
+  }),
+  noise: spec<NoiseSetting>({
+    expected: '`auto`, `off` or a positive number (the standard deviation of one evaluation, in metric units)',
+    parse: noise,
+    defaultText: 'auto when repeats > 1, else off',
+    doc: 'The noise of one evaluation: `auto` measures it (repeated samples of unchanged commits), a number is a known standard deviation, `off` decides on the aggregate alone.',
+    example: 'auto',
+  }),
+  confidence: spec({
+    expected: 'a number strictly between 0.5 and 1, or a percentage like `95%`',
+    parse: confidence,
+    default: 0.95,
+    defaultText: '0.95',
+    doc: 'How sure the one-sided keep test must be that a candidate beats the best (with a noise model).',
+    example: '0.99',
+  }),
+  check_cmd: spec({
+    expected: 'a shell command',
+    parse: text,
+    doc: 'Shell command run in the worktree before a keep (e.g. the test suite); a non-zero exit makes the candidate a discard (check_failed).',
+    example: 'pytest -q',
+  }),
+  guard: spec<Guard[]>({
+    expected: 'comma-separated conditions `name op number` (op: <=, <, >=, >), e.g. `memory_gb <= 40, val_acc >= 0.85`',
+    parse: guards,
+    default: [],
+    defaultText: 'none',
+    doc: 'Further metrics read from the evaluation log (`name: value` lines, like the metric); a keep that violates one is a discard (guard_failed). Each gets a results.tsv column.',
+    example: 'memory_gb <= 40, val_acc >= 0.85',
+  }),
+  revalidate_every: spec({
+    expected: 'an integer ≥ 0, or `off`',
+    parse: nonNegativeIntegerOrOff,
+    default: 0,
+    defaultText: 'off',
+    doc: 'After this many keeps, measure the best and the baseline again; keeps that do not reproduce are rolled back (revalidation_failed).',
+    example: '10',
   }),
   scope: spec({
     expected: 'comma-separated paths or globs relative to the project root',

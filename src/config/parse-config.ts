@@ -12,7 +12,10 @@ import path from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { AutoresearchError, ConfigError, type ConfigIssue } from '../core/errors.js';
 import { CONFIG_KEYS, isConfigKey, KEYS, type ConfigKey, type KeyValue } from './keys.js';
+import { defaultMetricGrep } from './metric-grep.js';
 import type { AgentSpec, ExperimentConfig, ExperimentId, Scope } from './types.js';
+
+export { defaultMetricGrep };
 
 export interface ConfigContext {
   /** Path of config.cfg, as it should appear in messages and in ExperimentConfig.file. */
@@ -126,6 +129,19 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
     });
   }
 
+  // A guard on the main metric would veto what the keep rule decides; min_improvement is for that.
+  const metricName = get('metric');
+  const guardOnMetric = get('guard')?.find((g) => g.metric === metricName);
+  if (guardOnMetric !== undefined) {
+    report({
+      line: lines.get('guard'),
+      key: 'guard',
+      expected: 'guards on metrics other than the main metric',
+      found: `\`${guardOnMetric.text}\`, but \`${guardOnMetric.metric}\` is the main metric${where(lines, 'metric')}`,
+      hint: 'the keep rule already judges it; a guard is for another line of the evaluation log',
+    });
+  }
+
   if (issues.length > 0) {
     issues.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
     throw new ConfigError(issues);
@@ -133,6 +149,7 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
 
   const metric = orDefault('metric');
   const target = orDefault('target');
+  const repeats = orDefault('repeats');
   return {
     id: ctx.id,
     scope: ctx.scope,
@@ -162,14 +179,14 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
     maxExperiments: orDefault('max_experiments'),
     maxRuntimeMs: orDefault('max_runtime'),
     minImprovement: orDefault('min_improvement'),
-    // issue 11 keys: parsed by keys.ts (helper "config"); the defaults until then.
-    repeats: 1,
-    aggregate: 'mean',
-    noise: { kind: 'off' },
-    confidence: 0.95,
-    checkCmd: null,
-    guards: [],
-    revalidateEvery: 0,
+    repeats,
+    aggregate: orDefault('aggregate'),
+    // Repeated samples are what `auto` measures the noise from; one sample has none to measure.
+    noise: get('noise') ?? (repeats > 1 ? { kind: 'auto' } : { kind: 'off' }),
+    confidence: orDefault('confidence'),
+    checkCmd: get('check_cmd') ?? null,
+    guards: orDefault('guard'),
+    revalidateEvery: orDefault('revalidate_every'),
     allowedPaths: get('scope') ?? [...target],
     onExhaustion: orDefault('on_exhaustion'),
     backoffInitialMs,
@@ -205,10 +222,6 @@ export function seedBudgetMinutes(budgetMs: number): number {
   return Math.max(1, Math.ceil(budgetMs / MINUTE));
 }
 
-/** `^<metric>:`, as the seed skill writes it: metric_grep is a literal prefix, nothing is escaped. */
-export function defaultMetricGrep(metric: string): string {
-  return `^${metric}:`;
-}
 
 function resolveAgent(
   choice: KeyValue<'agent'>,

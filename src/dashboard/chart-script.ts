@@ -9,7 +9,8 @@
  *
  * Points sit one per slot in ledger order (the model leaves out rows that were not evaluated),
  * so the x axis is labelled with the iteration numbers of the slots, and a run of rows left out
- * is a gap mark between two slots.
+ * is a gap mark between two slots. Every position comes from scales() (both charts; the bars and
+ * the noise band too): the one place that maps data to the plot.
  */
 
 /** The chart's styles, with literal colours: they also go inside an exported SVG file. */
@@ -24,10 +25,14 @@ export const CHART_CSS = `
 .chart .note{fill:#656d76;font-size:11.5px}
 .chart .strip{fill:#f6f8fa}
 .chart .best{fill:none;stroke:#1a7f37;stroke-width:2;stroke-opacity:.75}
+.chart .band{fill:#2da44e;fill-opacity:.12;stroke:none}
+.chart .err{fill:none;stroke:#57606a;stroke-width:1;stroke-opacity:.7}
+.chart .err.k{stroke:#1a7f37;stroke-opacity:.9}
 .chart .dot.d{fill:#8c959f;fill-opacity:.55}
 .chart .dot.c{fill:#cf222e;fill-opacity:.8}
 .chart .dot.k{fill:#2da44e;stroke:#0f3d1f;stroke-width:.8}
 .chart .dot.out{fill-opacity:0;stroke:#8c959f;stroke-width:1}
+.chart .dot.k.undone{fill:#fff;fill-opacity:1;stroke:#2da44e;stroke-width:1.5;stroke-dasharray:2 1.5}
 .chart .dot:hover{stroke:#000;stroke-width:1.5}
 .chart .sus-ring{fill:none;stroke:#bc4c00;stroke-width:2;stroke-dasharray:3 2}
 .chart .sus-mark{fill:#bc4c00;font-size:13px;font-weight:700}
@@ -101,11 +106,35 @@ export const CHART_SCRIPT = String.raw`
     return [lo - span2 * (lower ? 0.2 : 0.06), hi + span2 * (lower ? 0.06 : 0.2)];
   }
 
+  // The one mapping from data to the plot, for both charts: slot n (0-based, one per point) and
+  // metric v to x and y; yc clamps v to the y range first, so bars and the band end at its edge.
+  function scales(n, ya, yb) {
+    var xpad = Math.max((n - 1) * 0.02, 0.5), xa = -xpad, xb = n - 1 + xpad;
+    function sx(v) { return L + (v - xa) / (xb - xa) * (W - L - R); }
+    function sy(v) { return BOTTOM - (v - ya) / (yb - ya) * (BOTTOM - TOP); }
+    function yc(v) { return sy(v < ya ? ya : v > yb ? yb : v); }
+    return { sx: sx, sy: sy, yc: yc };
+  }
+
   // What a person reads off the legend about the rows the chart leaves out.
   function hiddenNote(c) {
     if (!c.hidden) return '';
     return plural(c.hidden, 'row') + ' not evaluated, not plotted (' +
       c.hiddenWhy.map(function (w) { return w[1] + ' ' + w[0]; }).join(', ') + '): marked \u25be on the axis';
+  }
+
+  // Issue 11's evidence: error bars on repeated measurements, the noise band, undone keeps.
+  var BARS_NOTE = 'bars: mean \u00b1 spread of repeated samples';
+  var UNDONE_NOTE = 'hollow green: keep undone by a failed re-validation';
+  function hasBars(c) {
+    for (var i = 0; i < c.ev.length; i++) if (c.ev[i][1] > 1 && isNum(c.ev[i][3])) return true;
+    return false;
+  }
+  function hasBand(e) { return !!e.noise && isNum(e.noise.sigma) && e.noise.sigma > 0; }
+  function bandNote(e) {
+    var from = e.noise.source === 'config' ? 'noise in the config' : e.noise.source === 'state' ? 'estimated over ' + e.noise.df + ' df' :
+      'pooled from the rows, ' + e.noise.df + ' df';
+    return 'band: best \u00b1 \u03c3 (\u03c3 = ' + num(Number(e.noise.sigma.toPrecision(3))) + ', ' + from + ')';
   }
 
   // The frame shared by both charts: grid, y ticks, x ticks (iteration numbers of slots), axes.
@@ -161,6 +190,7 @@ export const CHART_SCRIPT = String.raw`
     var c = e.chart, n = c.x.length, i;
     var attrs = ' data-e="' + index + '"';
     var legend = 'green: keep \u00b7 grey: discard \u00b7 red: crash \u00b7 line: running best' + (c.sus.length ? ' \u00b7 dashed ring: suspicious keep' : '') +
+      (hasBars(c) ? ' \u00b7 ' + BARS_NOTE : '') + (hasBand(e) ? ' \u00b7 ' + bandNote(e) : '') + (c.undone.length ? ' \u00b7 ' + UNDONE_NOTE : '') +
       (c.hidden ? ' \u00b7 ' + hiddenNote(c) : '');
     var heading = e.id + ' \u00b7 ' + (e.metric || 'metric') + (e.direction ? ' (' + e.direction + ' is better)' : '') +
       ' \u00b7 ' + plural(e.experiments, 'experiment') + ' after the baseline' + (e.improvementPct !== null && isNum(e.improvementPct) ? ' \u00b7 best ' + (e.improvementPct > 0 ? '+' : '') + e.improvementPct.toFixed(2) + '%' : '');
@@ -171,11 +201,9 @@ export const CHART_SCRIPT = String.raw`
         (c.hidden ? esc('no evaluated results yet (' + hiddenNote(c).replace(/: marked.*$/, '') + ')') : 'no results yet') + '</text>' + empty.close;
     }
     var sh = shell(attrs, e.id + ': ' + plural(n, 'evaluated iteration') + ', running best', H, opts, heading, legend);
-    var xpad = Math.max((n - 1) * 0.02, 0.5);
-    var xa = -xpad, xb = n - 1 + xpad;
     var dom = yDomain(c.y, function (k) { return c.s.charAt(k) === 'k'; }, e.direction) || [0, 1], ya = dom[0], yb = dom[1];
-    function sx(v) { return L + (v - xa) / (xb - xa) * (W - L - R); }
-    function sy(v) { return BOTTOM - (v - ya) / (yb - ya) * (BOTTOM - TOP); }
+    var sc = scales(n, ya, yb), sx = sc.sx, sy = sc.sy, yc = sc.yc;
+    var big = n <= 2000;
     var out = [sh.open];
     frame(out, sx, sy, ya, yb, n, function (slot) { return c.x[slot]; }, (e.metric || 'metric') + (e.direction ? ' (' + e.direction + ' is better)' : ''),
       c.hidden ? 'iteration (evaluated only; \u25be rows not evaluated)' : 'iteration', true);
@@ -185,6 +213,18 @@ export const CHART_SCRIPT = String.raw`
       out.push('<g class="gap" data-g="' + i + '">' + (g[1] >= 3 ? '<line x1="' + f(gx) + '" x2="' + f(gx) + '" y1="' + TOP + '" y2="' + AXIS + '"/>' : '') +
         '<path d="M' + f(gx - 4) + ' ' + (AXIS - 7) + 'h8l-4 7z"/>' + (g[1] >= 3 ? '<text x="' + f(gx) + '" y="' + (AXIS - 10) + '" text-anchor="middle">' + g[1] + '</text>' : '') + '</g>');
     }
+    // The noise band: best ± σ along each step of the running best (one path, a box per step).
+    if (hasBand(e) && c.best.length) {
+      var band = '', sg = e.noise.sigma;
+      for (i = 0; i < c.best.length; i++) {
+        var bx0 = sx(c.best[i][0]), bx1 = sx(i + 1 < c.best.length ? c.best[i + 1][0] : n - 1);
+        if (bx1 - bx0 < 4) bx1 = bx0 + 4; // a best found at the last slot still shows its band
+        var by0 = yc(c.best[i][1] + sg), by1 = yc(c.best[i][1] - sg);
+        if (by1 - by0 < 0.5) continue; // wholly off the plot
+        band += 'M' + f(bx0) + ' ' + f(by0) + 'H' + f(bx1) + 'V' + f(by1) + 'H' + f(bx0) + 'Z';
+      }
+      if (band) out.push('<path class="band" d="' + band + '"/>');
+    }
     // Running best: a step line from each new best to the next, then on to the last slot.
     if (c.best.length) {
       var d = 'M' + f(sx(c.best[0][0])) + ' ' + f(sy(c.best[0][1]));
@@ -192,9 +232,19 @@ export const CHART_SCRIPT = String.raw`
       d += 'H' + f(sx(n - 1));
       out.push('<path class="best" d="' + d + '"/>');
     }
+    // Error bars under the dots: mean ± spread of a point measured more than once.
+    var cap = big ? 3 : 1.5;
+    for (i = 0; i < c.ev.length; i++) {
+      var q = c.ev[i], k = q[0], m = isNum(q[2]) ? q[2] : c.y[k], sp = q[3];
+      if (q[1] < 2 || !isNum(sp) || !isNum(m) || c.y[k] === null || m + sp < ya || m - sp > yb) continue;
+      var ex = sx(k), hi = m + sp, lo = m - sp, ey0 = yc(hi), ey1 = yc(lo);
+      out.push('<path class="err ' + c.s.charAt(k) + '" data-i="' + k + '" d="M' + f(ex) + ' ' + f(ey0) + 'V' + f(ey1) +
+        (hi <= yb ? 'M' + f(ex - cap) + ' ' + f(ey0) + 'h' + 2 * cap : '') + (lo >= ya ? 'M' + f(ex - cap) + ' ' + f(ey1) + 'h' + 2 * cap : '') + '"/>');
+    }
     // Dots: discards under crashes under keeps, so the keeps stay visible in a dense chart.
-    var big = n <= 2000, r = { d: big ? 3 : 1.7, c: big ? 3.2 : 2, k: big ? 4.5 : 3 };
-    var order = 'dck', sus = {};
+    var r = { d: big ? 3 : 1.7, c: big ? 3.2 : 2, k: big ? 4.5 : 3 };
+    var order = 'dck', sus = {}, undone = {};
+    for (i = 0; i < c.undone.length; i++) undone[c.undone[i]] = true;
     for (i = 0; i < c.sus.length; i++) sus[c.sus[i]] = true;
     for (var pass = 0; pass < 3; pass++) {
       var s = order.charAt(pass);
@@ -204,6 +254,7 @@ export const CHART_SCRIPT = String.raw`
         if (v === null) { cy = STRIP; cls += ' na'; }
         else if (v < ya || v > yb) { cy = sy(v < ya ? ya : yb); cls += ' out'; }
         else cy = sy(v);
+        if (undone[i]) cls += ' undone';
         if (sus[i]) {
           cls += ' sus';
           out.push('<circle class="sus-ring" cx="' + f(sx(i)) + '" cy="' + f(cy) + '" r="' + (r[s] + 4) + '"/>' +
@@ -267,10 +318,8 @@ export const CHART_SCRIPT = String.raw`
     var legend = 'running best of each experiment over its evaluated iterations; dots: keeps';
     var sh = shell(' data-overlay="' + esc(group.metric + ':' + group.direction) + '"', title + ': ' + plural(exps.length, 'experiment') + ' overlaid', H, opts,
       title + ' \u00b7 ' + exps.map(function (x) { return x[1].id; }).join(' vs '), legend);
-    var xpad = Math.max((n - 1) * 0.02, 0.5), xa = -xpad, xb = n - 1 + xpad;
     var dom = yDomain(ys, function () { return true; }, group.direction) || [0, 1], ya = dom[0], yb = dom[1];
-    function sx(v) { return L + (v - xa) / (xb - xa) * (W - L - R); }
-    function sy(v) { return BOTTOM - (v - ya) / (yb - ya) * (BOTTOM - TOP); }
+    var sc = scales(n, ya, yb), sx = sc.sx, sy = sc.sy;
     var out = [sh.open];
     frame(out, sx, sy, ya, yb, n, function (slot) { return slot + 1; }, title, 'evaluated iteration (n-th)', false);
     var keyX = L;

@@ -58,6 +58,9 @@ main{padding:8px 24px 24px;display:grid;gap:16px}
 .suspicious,.warnings{margin:6px 0 0;color:#bc4c00;font-size:13px}
 .legend i.g{border-radius:0;width:0;height:0;border-left:5px solid transparent;border-right:5px solid transparent;border-top:7px solid #bc4c00}
 .legend i.s{border:2px dashed #bc4c00;background:transparent}
+.legend i.e{border-radius:0;width:7px;height:12px;vertical-align:-2px;border:solid #57606a;border-width:1px 0;background:linear-gradient(#57606a,#57606a) center/1px 100% no-repeat}
+.legend i.n{border-radius:2px;width:16px;background:rgba(45,164,78,.18)}
+.legend i.u{border:1.5px dashed #2da44e;background:#fff}
 .overlay{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 18px 10px}
 .overlay h2{font-size:16px;margin:0}
 ` + CHART_CSS;
@@ -180,6 +183,9 @@ export const DASHBOARD_SCRIPT = String.raw`
     var legend = '<div class="legend"><span><i class="k"></i>keep</span><span><i class="d"></i>discard</span>' +
       '<span><i class="c"></i>crash</span><span><i class="b"></i>running best</span><span><i class="o"></i>off scale</span>' +
       '<span>no metric: bottom strip</span>' + (c.sus.length ? '<span><i class="s"></i>suspicious keep</span>' : '') +
+      (hasBars(c) ? '<span class="bars-note"><i class="e"></i>' + esc(BARS_NOTE.replace(/^bars: /, '')) + '</span>' : '') +
+      (hasBand(e) ? '<span class="band-note"><i class="n"></i>' + esc(bandNote(e).replace(/^band: /, 'noise band: ')) + '</span>' : '') +
+      (c.undone.length ? '<span><i class="u"></i>' + esc(UNDONE_NOTE.replace(/^hollow green: /, '')) + '</span>' : '') +
       (c.hidden ? '<span class="hidden-note"><i class="g"></i>' + esc(hiddenNote(c).replace(/: marked.*$/, '')) + '</span>' : '') + '</div>';
     var suspicious = e.suspicious.length ? '<p class="suspicious">' + e.suspicious.map(function (s) { return '\u26a0 #' + s.iteration + ' ' + esc(s.detail); }).join('<br>') + '</p>' : '';
     var warnings = e.warnings && e.warnings.length ? '<p class="warnings">' + e.warnings.map(function (w) { return '\u26a0 ' + esc(w); }).join('<br>') + '</p>' : '';
@@ -229,6 +235,22 @@ export const DASHBOARD_SCRIPT = String.raw`
     tick();
   }
 
+  // A point's evidence for its tooltip: samples, mean \u00b1 spread, p-value; its guard values.
+  function evidenceText(c, i) {
+    var text = '', k, q;
+    for (k = 0; k < c.ev.length; k++) {
+      if (c.ev[k][0] !== i) continue;
+      q = c.ev[k];
+      text += '\n' + plural(q[1], 'sample') + (isNum(q[2]) ? ' \u00b7 mean ' + num(q[2]) + (isNum(q[3]) ? ' \u00b1 ' + num(q[3]) : '') : '') +
+        (isNum(q[4]) ? ' \u00b7 p = ' + (q[4] < 1e-4 ? '< 0.0001' : String(Number(q[4].toPrecision(2)))) : '');
+    }
+    for (k = 0; k < c.guards.length; k++) {
+      if (c.guards[k][0] !== i) continue;
+      text += '\nguards: ' + c.guards[k][1].map(function (g) { return g[0] + ' ' + (g[1] === null ? 'not found' : num(g[1])); }).join(' \u00b7 ');
+    }
+    return text;
+  }
+
   function tooltip() {
     var tip = document.getElementById('tip');
     document.addEventListener('mouseover', function (ev) {
@@ -241,8 +263,9 @@ export const DASHBOARD_SCRIPT = String.raw`
       var c = e.chart, text;
       if (dot) {
         var i = Number(dot.getAttribute('data-i')), s = c.s.charAt(i);
-        text = (holder !== dot.parentNode ? e.id + ' ' : '') + '#' + c.x[i] + ' \u00b7 ' + (s === 'k' ? 'keep' : s === 'd' ? 'discard' : 'crash') + ' \u00b7 ' +
-          (c.y[i] === null ? 'no metric' : num(c.y[i])) + ' \u2014 ' + c.d[i] + (c.why[i] ? '\nwhy: ' + c.why[i] : '');
+        text = (holder !== dot.parentNode ? e.id + ' ' : '') + '#' + c.x[i] + ' \u00b7 ' + (s === 'k' ? 'keep' : s === 'd' ? 'discard' : 'crash') +
+          (c.undone.indexOf(i) >= 0 ? ' (undone by a re-validation)' : '') + ' \u00b7 ' +
+          (c.y[i] === null ? 'no metric' : num(c.y[i])) + ' \u2014 ' + c.d[i] + evidenceText(c, i) + (c.why[i] ? '\nwhy: ' + c.why[i] : '');
       } else {
         var g = c.gaps[Number(gap.getAttribute('data-g'))];
         text = plural(g[1], 'row') + ' not evaluated' + (g[1] > 1 ? ' (#' + g[2] + '\u2013#' + g[3] + ')' : ' (#' + g[2] + ')') + ': ' + g[4];

@@ -15,6 +15,7 @@ import { loadState } from '../experiment/state.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { parseRunRecord } from '../report/build-report.js';
+import { readNoiseEstimate } from './noise-estimate.js';
 import { buildExperimentView, overlayGroups, PACE_WINDOW, type DashboardData, type ExperimentView, type RunTiming, type ViewInput } from './model.js';
 import { countsAsExperiment, isBaselineRow } from '../ledger/summary.js';
 
@@ -53,17 +54,20 @@ async function collectExperiment(found: DiscoveredExperiment, now: number, known
   }
   let startedAt: number | null = null;
   let intent: ViewInput['intent'] = null;
+  let noise: ViewInput['noise'] = null;
   try {
     const state = await loadState(paths.state);
     const t = state === null ? Number.NaN : Date.parse(state.firstStartedAt);
     startedAt = Number.isFinite(t) ? t : null;
     if (state?.intent) intent = { iteration: state.intent.iteration, phase: state.intent.phase, startedAt: state.intent.startedAt ?? null };
+    // Issue 11's pooled noise estimate (state.json `noise`), when the loop has written one.
+    noise = readNoiseEstimate((state as { noise?: unknown } | null)?.noise);
   } catch {
     // A corrupt state.json: the status says blocked with the reason; max_runtime counts from now.
   }
   const status = known ?? (await readExperimentStatus(found, now));
   const timings = await readTimings(paths, rows);
-  return buildExperimentView({ id: found.id.key, scope: found.scope, rows, config, status, startedAt, intent, timings, now, problems });
+  return buildExperimentView({ id: found.id.key, scope: found.scope, rows, config, status, startedAt, intent, timings, noise, now, problems });
 }
 
 /**

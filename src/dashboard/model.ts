@@ -10,10 +10,13 @@
  * them would squash the x axis. They are counted, and marked as gaps between the points.
  */
 import type { Direction } from '../config/types.js';
+import { improvementPct as improvementPctOf } from '../core/improvement.js';
+import type { NoiseEstimate, NoiseSetting } from '../decision/types.js';
 import type { StatusState } from '../experiment/experiment-status.js';
-import { KeepChain, isRevalidationRow, reasonCode } from '../ledger/keep-chain.js';
 import { countsAsExperiment, isBaselineRow, summarizeRows } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
+import { isRevalidationFailed, keptLineage, type KeptLineage } from './kept-lineage.js';
+import { noiseEstimate, type NoiseView } from './noise-estimate.js';
 
 /** Keep labels on one chart: past this, only the largest steps are labelled (the rest would overlap). */
 export const MAX_LABELS = 40;
@@ -37,8 +40,18 @@ export interface ChartData {
   why: string[];
   /** Points of keeps flagged `suspicious:` (row.detail): drawn with a marker. */
   sus: number[];
-  /** The running best as [point index, best] at every point where it changes. */
+  /** The running best as [point index, best] at every point where it changes (a failed re-validation steps it back). */
   best: Array<[number, number]>;
+  /** Keeps a later re-validation undid (kept-lineage.ts): drawn hollow. */
+  undone: number[];
+  /**
+   * Evidence of points measured more than once or tested (row.evidence; a lone sample without a
+   * test says nothing the point does not): [point index, samples, mean, spread, p-value]. Points
+   * with samples > 1 and a spread get an error bar, mean ± spread.
+   */
+  ev: Array<[number, number, number | null, number | null, number | null]>;
+  /** Guard metric values of points that have them (row.guards, in column order): [point index, [[name, value]...]]. */
+  guards: Array<[number, Array<[string, number | null]>]>;
   /** Labelled keeps: [point index, label text], most important first (the baseline, then the largest steps): the page drops the later ones where labels would overlap. */
   labels: Array<[number, string]>;
   /** Rows not evaluated, as runs between points: [points before the run, rows, first iteration, last iteration, reasons ("10 no_change, 2 agent_exit")]. */
@@ -111,8 +124,11 @@ export interface ExperimentView {
   /** Keeps that are not the baseline: the improvements found. */
   improvements: number;
   baseline: number | null;
+  /** The last keep that still counts (a failed re-validation undoes keeps: kept-lineage.ts). */
   best: number | null;
   bestDescription: string | null;
+  /** σ of one evaluation, for the noise band best ± σ; null when unknown (noise-estimate.ts). */
+  noise: NoiseView | null;
   /** Best vs baseline, percent, positive = better (whatever the direction). */
   improvementPct: number | null;
   /** Sum of duration_s; null when no row has one (a seed-written ledger). */
@@ -173,7 +189,11 @@ export interface ViewInput {
     timeBudgetMs?: number | null;
     evalTimeoutMs?: number | null;
     agentTimeoutMs?: number | null;
+    /** `noise`: a known σ is the band's σ. */
+    noise?: NoiseSetting | null;
   } | null;
+  /** state.json's pooled noise estimate, when it has one. */
+  noise?: NoiseEstimate | null;
   /** warnings: the daemon's latest for this experiment (a dirty checkout, a timing metric sharing CPUs…). */
   status: { state: StatusState; reason: string | null; wait_until: string | null; phase: string | null; warnings?: readonly string[] };
   /** state.json's intent: the iteration in flight (only shown while the experiment runs). */
@@ -192,6 +212,8 @@ export function buildExperimentView(input: ViewInput): ExperimentView {
   // Without a config the direction is unknown: 'lower' only orders the summary, and the
   // page says the config is unreadable.
   const summary = summarizeRows(rows, direction ?? 'lower');
+  const lineage = keptLineage(rows);
+  const bestRow = lineage.bestAfter.at(-1) ?? null;
   const improvements = rows.filter((r) => r.status === 'keep' && countsAsExperiment(r)).length;
   const timeSpentS = sumOrNull(rows.map((r) => r.durationS));
   const costUsd = sumOrNull(rows.map((r) => r.costUsd ?? null));
@@ -214,9 +236,10 @@ export function buildExperimentView(input: ViewInput): ExperimentView {
     crashes: summary.crashes,
     improvements,
     baseline: summary.baseline,
-    best: summary.best,
-    bestDescription: summary.bestRow?.description ?? null,
-    improvementPct: summary.improvementPct,
+    best: bestRow?.metric ?? null,
+    bestDescription: bestRow?.description ?? null,
+    noise: noiseEstimate(rows, input.noise, config?.noise),
+    improvementPct: improvementPctOf(bestRow?.metric ?? null, summary.baseline, direction ?? 'lower'),
     timeSpentS,
     costUsd,
     costPerKeepUsd: costPerKeep(costUsd, improvements),
@@ -227,7 +250,7 @@ export function buildExperimentView(input: ViewInput): ExperimentView {
     maxExperiments: config?.maxExperiments ?? null,
     maxRuntimeS: config?.maxRuntimeMs == null ? null : config.maxRuntimeMs / 1000,
     eta: config === null ? null : estimateEta({ rows, maxExperiments: config.maxExperiments, maxRuntimeMs: config.maxRuntimeMs, startedAt: input.startedAt, now: input.now, avgIterationS: pace?.perIterationS ?? null }),
-    chart: buildChart(rows, direction ?? 'lower'),
+    chart: buildChart(rows, direction ?? 'lower', lineage),
     problems: input.problems ?? [],
   };
 }
@@ -377,17 +400,27 @@ export function estimateEta(input: EtaInput): Eta | null {
  */
 export function isEvaluated(row: LedgerRow): boolean {
   if (row.metric !== null || row.reason === null) return true;
-  if (row.reason.startsWith('eval_') || row.reason.startsWith('metric_')) return true;
-  return ['baseline', 'improved', 'no_improvement', 'within_noise', 'check_failed', 'guard_failed', 'revalidation_failed'].includes(reasonCode(row.reason) ?? '');
+  return (
+    row.reason.startsWith('eval_') ||
+    row.reason.startsWith('metric_') ||
+    EVALUATED_REASONS.has(row.reason.split(':')[0] ?? '') ||
+    isRevalidationFailed(row)
+  );
 }
 
-/** Points, running best and labels, in ledger order; rows not evaluated as gaps. */
-export function buildChart(rows: readonly LedgerRow[], direction: Direction): ChartData {
+/** Reasons of rows whose evaluation ran (issue 11's discards and re-validation included). */
+const EVALUATED_REASONS = new Set(['baseline', 'improved', 'no_improvement', 'within_noise', 'check_failed', 'guard_failed']);
+
+/** Points, running best, evidence and labels, in ledger order; rows not evaluated as gaps. */
+export function buildChart(rows: readonly LedgerRow[], direction: Direction, lineage: KeptLineage = keptLineage(rows)): ChartData {
   const x: number[] = [];
   const y: Array<number | null> = [];
   const d: string[] = [];
   const why: string[] = [];
   const sus: number[] = [];
+  const undone: number[] = [];
+  const ev: ChartData['ev'] = [];
+  const guards: ChartData['guards'] = [];
   let s = '';
   const best: Array<[number, number]> = [];
   const gaps: ChartData['gaps'] = [];
@@ -396,14 +429,12 @@ export function buildChart(rows: readonly LedgerRow[], direction: Direction): Ch
   // Keeps that moved the best, with how far: labels go to the largest steps first.
   const steps: Array<{ index: number; row: LedgerRow; gain: number }> = [];
   let current: number | null = null;
-  const chain = new KeepChain();
   const closeRun = () => {
     if (run !== null) gaps.push([x.length, run.rows, run.first, run.last, countsText(run.why)]);
     run = null;
   };
-  for (const row of rows) {
+  for (const [at, row] of rows.entries()) {
     if (!isEvaluated(row)) {
-      chain.add(row);
       const reason = row.reason ?? row.status;
       hiddenWhy.set(reason, (hiddenWhy.get(reason) ?? 0) + 1);
       run ??= { rows: 0, first: row.iteration, last: row.iteration, why: new Map() };
@@ -421,25 +452,16 @@ export function buildChart(rows: readonly LedgerRow[], direction: Direction): Ch
     const suspicious = isSuspicious(row);
     if (suspicious) sus.push(index);
     why.push(row.status === 'keep' && !suspicious ? '' : truncate(row.detail || row.reason || '', WHY_CHARS));
-    if (isRevalidationRow(row)) {
-      // Keeps that did not reproduce are undone: the best steps back to the keep before them.
-      chain.add(row);
-      const back = chain.best?.metric ?? null;
-      if (back !== null && back !== current) {
-        current = back;
-        best.push([index, back]);
-      }
-      continue;
-    }
-    chain.add(row);
-    if (row.status !== 'keep' || row.metric === null) continue;
-    // Every keep is the best from then on, as summarizeRows says: a reset or a rebase's
-    // baseline may step back (worse); a tie keep of the seed skill moves nothing.
-    steps.push({ index, row, gain: current === null ? Infinity : Math.abs(row.metric - current) });
-    if (current !== row.metric) {
-      current = row.metric;
-      best.push([index, row.metric]);
-    }
+    if (lineage.undone.has(row)) undone.push(index);
+    const e = row.evidence;
+    if (e != null && (e.samples > 1 || e.pValue !== null)) ev.push([index, e.samples, e.mean, e.spread, e.pValue]);
+    if (row.guards != null && Object.keys(row.guards).length > 0) guards.push([index, Object.entries(row.guards)]);
+    if (row.status === 'keep' && row.metric !== null) steps.push({ index, row, gain: current === null ? Infinity : Math.abs(row.metric - current) });
+    // The best as the lineage says: every keep from then on (a reset or a rebase's baseline may
+    // step back, a tie keep of the seed skill moves nothing), a failed re-validation steps back.
+    const now = lineage.bestAfter[at]?.metric ?? null;
+    if (now !== null && now !== current) best.push([index, now]);
+    current = now;
   }
   closeRun();
   const labels = [...steps]
@@ -447,7 +469,7 @@ export function buildChart(rows: readonly LedgerRow[], direction: Direction): Ch
     .slice(0, MAX_LABELS)
     .map((step): [number, string] => [step.index, truncate(step.row.description, LABEL_CHARS)]);
   const hidden = gaps.reduce((sum, g) => sum + g[1], 0);
-  return { x, y, s, d, why, sus, best, labels, gaps, hidden, hiddenWhy: [...hiddenWhy.entries()].sort((a, b) => b[1] - a[1]) };
+  return { x, y, s, d, why, sus, best, undone, ev, guards, labels, gaps, hidden, hiddenWhy: [...hiddenWhy.entries()].sort((a, b) => b[1] - a[1]) };
 }
 
 /** "10 no_change, 2 agent_exit": most frequent first. */

@@ -5,7 +5,8 @@
  * row that undoes keeps is honoured everywhere the same way:
  *
  *  - a keep with a metric (a baseline, an improvement, a rebase's baseline) goes on the chain;
- *  - a reset row (`reset to iteration N`) puts back keep N's chain, then itself on top;
+ *  - a reset row (`reset to iteration N`) puts back keep N's chain (a description without N:
+ *    the chain of the newest keep of its commit), then itself on top;
  *  - a `revalidation_failed` row (issue 11) names the OLDEST keep whose gain did not reproduce:
  *    that keep and every keep after it come off the chain, so the best is the keep before it.
  *    A commit the chain does not hold undoes nothing (a hand-edited ledger: nothing to guess).
@@ -45,8 +46,9 @@ export class KeepChain {
     const keep = row as KeepRow;
     let below = this.top;
     if (isResetRow(row)) {
+      // The chain of the keep it restores: named in the description, else the newest keep of its commit.
       const to = resetTargetOf(row);
-      below = (to === null ? undefined : this.byIteration.get(to)) ?? this.top;
+      below = (to === null ? undefined : this.byIteration.get(to)) ?? newestOf(this.top, row.commit) ?? this.top;
     }
     this.top = { row: keep, below };
     this.byIteration.set(row.iteration, this.top);
@@ -72,6 +74,11 @@ export class KeepChain {
   get undone(): readonly KeepRow[] {
     return this.undoneRows;
   }
+}
+
+function newestOf(top: Link | null, commit: string): Link | undefined {
+  for (let link = top; link !== null; link = link.below) if (sameCommit(link.row.commit, commit)) return link;
+  return undefined;
 }
 
 function rowsOf(top: Link | null): KeepRow[] {

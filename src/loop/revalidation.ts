@@ -92,8 +92,10 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
       lastKept: { ...s.lastKept, samples: [...(s.lastKept.samples ?? [tip.metric]), ...measured.tip] },
       revalidation: { validated, window: [] },
       noise,
-      intent: null,
     }));
+    // Back to the tip as recorded: no evaluation output or placed experiment file is left for the next agent.
+    await session.worktree.restore(tip.commit, branch);
+    await session.store.update({ intent: null });
     setAside(files.dir, deps.clock.now());
     deps.report({ kind: 'revalidated', iteration: number, why: verdict.why });
     return { kind: 'reproduced', why: verdict.why };

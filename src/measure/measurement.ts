@@ -11,8 +11,9 @@
  * sample); a failed re-measurement of the best only stops further samples of the best.
  */
 import type { Aggregate, DecisionSettings, Evidence, NoiseEstimate } from '../decision/types.js';
-import { nextStep, type DecisionStep } from '../decision/sequential-decision.js';
-import { mean, median, sampleSd } from './aggregate.js';
+import { aggregateOf, nextStep, type DecisionStep } from '../decision/sequential-decision.js';
+import { mean, sampleSd } from '../decision/statistics.js';
+
 import { evaluateOnce, type MeasureContext, type Sample } from './evaluation.js';
 import { sampleLog, type SampleRole } from './sample-logs.js';
 
@@ -140,10 +141,6 @@ export async function measureTipAndBaseline(
   return { kind: 'measured', tip, baseline, evalMs: evaluations.ms };
 }
 
-export function aggregateOf(values: readonly number[], how: Aggregate): number {
-  return how === 'median' ? median(values) : mean(values);
-}
-
 function aggregateGuards(samples: readonly OkSample[], how: Aggregate): Record<string, number | null> {
   const names = Object.keys(samples[0]?.guards ?? {});
   return Object.fromEntries(
@@ -160,3 +157,5 @@ export function evidenceOf(values: readonly number[], pValue: number | null): Ev
 }
 
 export { aggregateGuards as aggregateGuardsOf };
+
+

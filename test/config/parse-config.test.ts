@@ -384,6 +384,103 @@ describe('parseConfigText: issues', () => {
   });
 });
 
+describe('parseConfigText: noise-aware decision keys', () => {
+  it('reads repeats, aggregate, noise, confidence, check_cmd, guard and revalidate_every', () => {
+    const config = parseConfigText(
+      `${MINIMAL}repeats: 5\naggregate: median\nnoise: 0.02\nconfidence: 0.99\ncheck_cmd: pytest -q tests/ # fast\nguard: memory_gb <= 40, val_acc >= 0.85\nrevalidate_every: 10\n`,
+      ctx,
+    );
+    expect(config).toMatchObject({
+      repeats: 5,
+      aggregate: 'median',
+      noise: { kind: 'known', sigma: 0.02 },
+      confidence: 0.99,
+      checkCmd: 'pytest -q tests/ # fast',
+      guards: [
+        { metric: 'memory_gb', op: '<=', bound: 40, text: 'memory_gb <= 40' },
+        { metric: 'val_acc', op: '>=', bound: 0.85, text: 'val_acc >= 0.85' },
+      ],
+      revalidateEvery: 10,
+    });
+  });
+
+  it('defaults noise to auto when repeats > 1, else off; an explicit noise wins either way', () => {
+    expect(parseConfigText(MINIMAL, ctx)).toMatchObject({ repeats: 1, noise: { kind: 'off' } });
+    expect(parseConfigText(`${MINIMAL}repeats: 1\n`, ctx).noise).toEqual({ kind: 'off' });
+    expect(parseConfigText(`${MINIMAL}repeats: 2\n`, ctx).noise).toEqual({ kind: 'auto' });
+    expect(parseConfigText(`${MINIMAL}repeats: 3\nnoise: off\n`, ctx).noise).toEqual({ kind: 'off' });
+    expect(parseConfigText(`${MINIMAL}noise: auto\n`, ctx)).toMatchObject({ repeats: 1, noise: { kind: 'auto' } });
+    expect(parseConfigText(`${MINIMAL}noise: 1.5e-3\n`, ctx).noise).toEqual({ kind: 'known', sigma: 0.0015 });
+  });
+
+  it('reads confidence as a fraction or a percentage', () => {
+    expect(parseConfigText(`${MINIMAL}confidence: 95%\n`, ctx).confidence).toBe(0.95);
+    expect(parseConfigText(`${MINIMAL}confidence: 99.9%\n`, ctx).confidence).toBe(0.999);
+    expect(parseConfigText(`${MINIMAL}confidence: .8\n`, ctx).confidence).toBe(0.8);
+  });
+
+  it('reads revalidate_every: off as 0 and accepts 0', () => {
+    expect(parseConfigText(`${MINIMAL}revalidate_every: off\n`, ctx).revalidateEvery).toBe(0);
+    expect(parseConfigText(`${MINIMAL}revalidate_every: 0\n`, ctx).revalidateEvery).toBe(0);
+  });
+
+  it.each([
+    ['repeats', '0', 'a positive integer', undefined],
+    ['repeats', '2.5', 'a positive integer', undefined],
+    ['aggregate', 'max', '`mean` or `median`', undefined],
+    ['aggregate', 'average', '`mean` or `median`', 'did you mean `mean`?'],
+    ['noise', 'high', '`auto`, `off` or a positive number (the standard deviation of one evaluation, in metric units)', undefined],
+    ['noise', '-0.1', '`auto`, `off` or a positive number (the standard deviation of one evaluation, in metric units)', undefined],
+    ['noise', '0', '`auto`, `off` or a positive number (the standard deviation of one evaluation, in metric units)', 'a noise of 0 is no noise model: write `off`'],
+    ['confidence', '95', 'a number strictly between 0.5 and 1, or a percentage like `95%`', 'a percentage needs its `%`: `95%`'],
+    ['confidence', '1', 'a number strictly between 0.5 and 1, or a percentage like `95%`', 'the bounds are excluded: 1 would need infinite evidence, 0.5 keeps a coin flip'],
+    ['confidence', '50%', 'a number strictly between 0.5 and 1, or a percentage like `95%`', 'the bounds are excluded: 1 would need infinite evidence, 0.5 keeps a coin flip'],
+    ['confidence', '0.3', 'a number strictly between 0.5 and 1, or a percentage like `95%`', undefined],
+    ['confidence', 'high', 'a number strictly between 0.5 and 1, or a percentage like `95%`', undefined],
+    ['revalidate_every', '-1', 'an integer ≥ 0, or `off`', undefined],
+    ['revalidate_every', 'never', 'an integer ≥ 0, or `off`', undefined],
+  ])('refuses %s: %s', (key, value, expected, hint) => {
+    expect(onlyIssue(`${MINIMAL}${key}: ${value}\n`)).toEqual({ file, line: 4, key, expected, found: `\`${value}\``, hint });
+  });
+
+  it('refuses a bad guard, saying which condition and why, with the file line', () => {
+    const expected = 'comma-separated conditions `name op number` (op: <=, <, >=, >), e.g. `memory_gb <= 40, val_acc >= 0.85`';
+    expect(onlyIssue(`${MINIMAL}guard: memory_gb <= 40, val_acc => 0.85\n`)).toEqual({
+      file,
+      line: 4,
+      key: 'guard',
+      expected,
+      found: '`val_acc => 0.85`, whose operator `=>` is not one of <=, <, >=, > (did you mean `>=`?)',
+      hint: undefined,
+    });
+    expect(onlyIssue(`${MINIMAL}guard: val_acc > 0.8, val_acc < 0.99\n`)).toMatchObject({ line: 4, key: 'guard', found: expect.stringMatching(/^`val_acc` twice/) });
+    expect(onlyIssue(`${MINIMAL}guard: duration_s < 600\n`)).toMatchObject({ line: 4, key: 'guard', found: expect.stringMatching(/`duration_s` is a results.tsv column of its own/) });
+    expect(onlyIssue(`${MINIMAL}guard:\n`)).toMatchObject({ line: 4, key: 'guard', found: 'an empty value', hint: 'delete the line to use the default' });
+  });
+
+  it('refuses a guard on the main metric, naming the metric line', () => {
+    expect(onlyIssue('guard: memory_gb <= 40, score > 0.5\ntarget: a.py\nevaluate_cmd: ./bench\nmetric: score\n')).toEqual({
+      file,
+      line: 1,
+      key: 'guard',
+      expected: 'guards on metrics other than the main metric',
+      found: '`score > 0.5`, but `score` is the main metric (line 4)',
+      hint: 'the keep rule already judges it; a guard is for another line of the evaluation log',
+    });
+  });
+
+  it('suggests the key for a near miss', () => {
+    expect(onlyIssue(`${MINIMAL}guards: memory_gb <= 40\n`)).toMatchObject({ line: 4, key: 'guards', hint: 'did you mean `guard`?' });
+    expect(onlyIssue(`${MINIMAL}repeat: 3\n`)).toMatchObject({ line: 4, key: 'repeat', hint: 'did you mean `repeats`?' });
+  });
+
+  it('puts the new keys in the message with file:line like every other key', () => {
+    expect(() => parseConfigText(`${MINIMAL}repeats: 5\nconfidence: 95\n`, ctx)).toThrow(
+      `${file}:5: confidence: expected a number strictly between 0.5 and 1, or a percentage like \`95%\`, found \`95\` (a percentage needs its \`%\`: \`95%\`)`,
+    );
+  });
+});
+
 describe('splitArgs', () => {
   it.each([
     ['', []],

@@ -100,7 +100,8 @@ describe('revalidation', () => {
       config: { revalidate_every: '1' },
       // `lucky` is worth 9 really, but its first evaluation prints 7.
       files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
-      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, `echo 8 > value.txt && git commit -qam eight`],
+      // Line N is iteration N's edit; iteration 3 is the revalidation's row (no agent turn).
+      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
     });
     const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env: { ...project.env, LUCK_FILE: luck }, timeoutMs: 120_000 });
     expect(r.exitCode).toBe(0);
@@ -122,5 +123,47 @@ describe('revalidation', () => {
     // The undone keep stays reachable.
     expect((await git(project.root, 'rev-parse', 'refs/autoresearch/test/exp/revalidation/3')).slice(0, 7)).toBe(rows[2]?.commit);
     expect(r.stdout).toMatch(/revalidation: .*\(no row\)/);
+  });
+});
+
+describe('revalidation after kill -9', () => {
+  it('a revalidation row written but its state step cut short: the next start moves back to the keep that reproduced', async () => {
+    const luck = path.join(await makeTempDir('ar-luck-'), 'used');
+    const project = await makeProject({
+      config: { revalidate_every: '1' },
+      files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
+      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
+    });
+    const env = { ...project.env, LUCK_FILE: luck };
+    const first = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env, timeoutMs: 120_000 });
+    expect(first.exitCode).toBe(0);
+    const stateFile = path.join(project.expDir, 'state.json');
+    expect((await project.rows()).map((row) => row.reason)).toEqual(['baseline', 'improved', 'improved', 'revalidation_failed', 'improved']);
+    // As if killed right after the revalidation row (iteration 3): no row 4, state still on the
+    // lucky tip with the intent of iteration 3 open, no result.json yet.
+    const tsv = path.join(project.expDir, 'results.tsv');
+    const lines = (await fs.readFile(tsv, 'utf8')).trimEnd().split('\n');
+    await fs.writeFile(tsv, lines.slice(0, -1).join('\n') + '\n');
+    await fs.rm(path.join(project.expDir, 'runs', '00004'), { recursive: true });
+    const lucky = (await result(project.expDir, 2)).commitFull as string;
+    const state = JSON.parse(await fs.readFile(stateFile, 'utf8'));
+    state.lastKept = { commit: lucky, metric: 7, iteration: 2, samples: [7] };
+    state.intent = { phase: 'eval', iteration: 3, base: lucky, candidate: lucky, child: null };
+    await fs.writeFile(stateFile, JSON.stringify(state));
+    await fs.rm(path.join(project.expDir, 'runs', '00003', 'result.json'));
+
+    const again = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '1'], { env, timeoutMs: 120_000 });
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/revalidation_failed was written; moved back to keep/);
+    const after = await project.rows();
+    expect(after.map((row) => [row.iteration, row.status, row.reason, row.metric])).toEqual([
+      ['0', 'keep', 'baseline', '10.000000'],
+      ['1', 'keep', 'improved', '9.000000'],
+      ['2', 'keep', 'improved', '7.000000'],
+      ['3', 'discard', 'revalidation_failed', '9.000000'],
+      ['4', 'keep', 'improved', '8.000000'],
+    ]);
+    const worktree = await project.worktree();
+    expect(await git(worktree, 'log', '--format=%s', 'autoresearch/test/exp')).toBe(['eight', 'nine', 'initial'].join('\n'));
   });
 });
