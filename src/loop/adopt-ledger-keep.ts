@@ -10,13 +10,15 @@
  */
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { replacedBranchRef } from '../experiment/paths.js';
+import { keepChainOf } from '../ledger/keep-chain.js';
 import { setAsideExternalChange } from './set-aside-external-change.js';
 
 export async function adoptNewerLedgerKeep(session: Session, deps: LoopDeps): Promise<void> {
   const { lastKept, branch } = session.store.current;
   const rows = session.ledger.rows();
-  const lastKeep = [...rows].reverse().find((r) => r.status === 'keep' && r.metric !== null);
-  if (lastKeep === undefined) return;
+  // The keep in effect: a revalidation row undoes the keeps after it (ledger/keep-chain.ts).
+  const lastKeep = keepChainOf(rows).best;
+  if (lastKeep === null) return;
   if (lastKept.iteration !== null && lastKeep.iteration <= lastKept.iteration) return;
   // A rebase killed before its baseline: the new base is newer than every keep it saw.
   if (lastKept.iteration === null && lastKept.rebasedAfter !== undefined && lastKeep.iteration <= lastKept.rebasedAfter) return;

@@ -228,7 +228,8 @@ class Iteration {
       guards: measured.guards,
     };
     if (!decision.keep) {
-      const why = decision.why ?? noImprovementDetail(decision.metric, bestMetric, config.direction, config.minImprovement);
+      // Without a noise model the old words say it best: the value, the best, the rule.
+      const why = config.noise.kind === 'off' || decision.why === null ? noImprovementDetail(decision.metric, bestMetric, config.direction, config.minImprovement) : decision.why;
       return { ...base, status: 'discard', reason: decision.reason, why };
     }
     // Guards and check_cmd only for what would be kept: they veto, they never keep.

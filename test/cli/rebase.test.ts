@@ -77,7 +77,7 @@ describe('rebase', () => {
     expect(await git(worktree, 'status', '--porcelain')).toBe('');
     expect(await fs.readFile(path.join(worktree, 'value.txt'), 'utf8')).toBe('6\n');
     const state = JSON.parse(await fs.readFile(path.join(project.expDir, 'state.json'), 'utf8')) as { lastKept: unknown };
-    expect(state.lastKept).toEqual({ commit: tip, metric: 106, iteration: 3 });
+    expect(state.lastKept).toEqual({ commit: tip, metric: 106, iteration: 3, samples: [106] });
     const saved = await git(project.root, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/autoresearch/test/exp/rebase/');
     expect(saved).toMatch(new RegExp(`^${oldTip} refs/autoresearch/test/exp/rebase/\\d+$`));
     // The user's checkout: still main at the fix, nothing new in it.

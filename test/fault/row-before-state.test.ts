@@ -62,7 +62,7 @@ describe('killed between the row and the state update', () => {
       ['2', 'discard', 'no_change', candidate.slice(0, 7)],
     ]);
     const state = project.state();
-    expect(state.lastKept).toEqual({ commit: candidate, metric: 4, iteration: 1 });
+    expect(state.lastKept).toEqual({ commit: candidate, metric: 4, iteration: 1 }); // killed before result.json: no samples to carry
     expect(state.intent).toBeNull();
     expect(await branchTip(project)).toBe(candidate);
     expect(fs.readFileSync(path.join(project.worktreeDir, 'value.txt'), 'utf8')).toBe('4\n');
@@ -80,7 +80,7 @@ describe('killed between the row and the state update', () => {
       ['2', 'discard', 'no_change'],
     ]);
     const state = project.state();
-    expect(state.lastKept).toEqual({ commit: project.base, metric: 10, iteration: 0 });
+    expect(state.lastKept).toEqual({ commit: project.base, metric: 10, iteration: 0, samples: [10] });
     expect(await branchTip(project)).toBe(project.base);
     expect(fs.readFileSync(path.join(project.worktreeDir, 'value.txt'), 'utf8')).toBe('10\n');
     expect(await git(project.root, 'rev-parse', `refs/autoresearch/${project.id}/1`)).toBe(candidate);

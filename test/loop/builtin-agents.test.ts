@@ -18,7 +18,7 @@ const FAKES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fix
 /** A project whose metric is the number of lines in value.txt (each fake edit appends one). */
 async function projectFor(agent: string, config: Record<string, string> = {}) {
   const project = await makeProject({
-    config: { agent, evaluate_cmd: 'echo "score: $(wc -l < value.txt)"', metric_direction: 'higher', on_exhaustion: 'stop', ...config },
+    config: { agent, evaluate_cmd: 'echo "score: $(( $(wc -l < value.txt) + 10 ))"', metric_direction: 'higher', on_exhaustion: 'stop', ...config },
   });
   const record = path.join(await makeTempDir('ar-record-'), 'calls.jsonl');
   const env = (scenario: string, extra: Record<string, string> = {}) => ({

@@ -74,7 +74,7 @@ describe('vetoes', () => {
 
   it('a guard metric read from the evaluation log vetoes a keep that violates it, and is recorded in its own column', async () => {
     const project = await makeProject({
-      config: { guard: 'memory_gb <= 40' },
+      config: { guard: 'memory_gb <= 40', scope: 'value.txt,mem.txt' },
       files: {
         'mem.txt': '30\n',
         'evaluate.sh': 'echo "memory_gb: $(cat mem.txt)"\necho "score: $(cat value.txt)"\n',
