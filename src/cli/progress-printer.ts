@@ -8,6 +8,7 @@ import type { Direction } from '../config/types.js';
 import { formatImprovement, formatMetric, improvementPct } from '../core/improvement.js';
 import { clockTime, timeNear } from '../core/local-time.js';
 import type { LoopEvent, Phase } from '../loop/events.js';
+import { evidenceText } from '../ledger/ledger-table.js';
 import { rowWhy } from '../ledger/row-why.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { LiveProgress, duration } from './live-progress.js';
@@ -136,8 +137,10 @@ function decisionLine(row: LedgerRow, previousBest: number | null, metricName: s
   let value = '';
   if (row.metric !== null) {
     const pct = improvementPct(row.metric, previousBest, direction);
-    const versus = previousBest === null || row.reason === 'baseline' ? '' : ` (${pct === null ? '' : `${formatImprovement(pct)} `}vs best ${formatMetric(previousBest)})`;
-    value = ` ${metricName} ${formatMetric(row.metric)}${versus}`;
+    const versus = previousBest === null || row.reason === 'baseline' ? '' : `${pct === null ? '' : `${formatImprovement(pct)} `}vs best ${formatMetric(previousBest)}`;
+    // Repeated evaluations say how the value was measured (`5 samples, mean 0.95 ± 0.003, p 0.004`).
+    const said = [versus, evidenceText(row.evidence)].filter((part) => part !== '').join('; ');
+    value = ` ${metricName} ${formatMetric(row.metric)}${said === '' ? '' : ` (${said})`}`;
   }
   // Statuses padded to one width: the columns after them line up from line to line.
   return `${row.status.toUpperCase().padEnd(7)}${why ? ` ${why}` : ''}${value} [${row.commit}] ${row.description}`;

@@ -24,3 +24,11 @@ export function sigmaOf(estimate: NoiseEstimate): number | null {
 export function baselineSampleCount(settings: Pick<DecisionSettings, 'repeats' | 'noise'>): number {
   return settings.noise.kind === 'auto' ? Math.max(settings.repeats, 3) : settings.repeats;
 }
+
+/**
+ * The estimate as it stands now, for people (status, the dashboard): state.json keeps the
+ * retired groups only (the best's samples are still growing), so the best's group is added here.
+ */
+export function currentNoise(state: { noise?: NoiseEstimate; lastKept: { samples?: readonly number[] } }): NoiseEstimate {
+  return withGroup(state.noise ?? EMPTY_NOISE, state.lastKept.samples ?? []);
+}

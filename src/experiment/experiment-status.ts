@@ -22,6 +22,7 @@ import { liveIteration, type LiveLogs } from './live-iteration.js';
 import { experimentPaths } from './paths.js';
 import { readLockOwner } from './run-lock.js';
 import { loadState } from './state.js';
+import { currentNoise } from '../decision/noise-estimate.js';
 
 export type StatusState = 'new' | 'idle' | 'running' | 'waiting' | 'blocked' | 'tripped' | 'paused' | 'done';
 
@@ -135,7 +136,7 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     best: counts.best,
     best_samples: state?.lastKept.samples?.length ?? null,
     baseline: counts.baseline,
-    noise: noiseOf(state?.noise),
+    noise: state === null ? null : noiseOf(currentNoise(state)),
     consecutive_crashes: state?.consecutiveCrashes ?? trailingCrashes,
     wait_until: wait === null ? null : new Date(wait).toISOString(),
     reason,

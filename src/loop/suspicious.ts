@@ -7,7 +7,8 @@
  *     |previous best|; issue 11): a loss, an error or a time that vanished (landed on 0), a
  *     metric that more than doubled. Counts can double for real (1 → 2 passing tests): the
  *     keep stands, the flag asks for a look, and with repeats it is confirmed first;
- *   - exactly 0 while the evaluation output near the metric line shows a NaN-like token
+ *   - exactly 0 (said alone when nothing above explains it), or exactly 0 while the evaluation
+ *     output near the metric line shows a NaN-like token
  *     (`nan`, `inf`, `-inf`, `infinity` as a word, any case): typically a diverged run whose
  *     NaN was turned into 0 (`nan_to_num`, `or 0`). Also for the baseline;
  *   - from an evaluation much shorter than usual (under a quarter of the median of recent
@@ -61,6 +62,9 @@ export function suspiciousKeep(keep: KeepToCheck): string | null {
     const nan = nanNearMetric(keep.logLines, keep.matches);
     if (nan !== null) reasons.push(`${metric} is exactly 0 and the evaluation output shows \`${nan.token}\` near it (${JSON.stringify(clip(nan.line))})`);
   }
+  // Exactly 0 says nothing else suspicious? Still worth a look (issue 11): a loss, a time, an
+  // error count that is exactly 0 is more often a broken evaluation than a perfect model.
+  if (value === 0 && reasons.length === 0) reasons.push(`${metric} is exactly 0`);
   if (reasons.length === 0) return null;
   return `suspicious: ${reasons.join('; ')}; check the evaluation output`;
 }

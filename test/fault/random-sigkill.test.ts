@@ -36,7 +36,7 @@ const ITERATIONS_WINDOW_MS = 1100;
 /** After an evaluation finished: the record step (row, result.json, state, git) takes ~5-15 ms. */
 const AFTER_EVAL_MAX_DELAY_MS = 15;
 /** Printed once the loop is past recovery and setup: an iteration starts (its agent phase, or a baseline's evaluation). */
-const ITERATION_STARTED = /#\d+ (?:agent|eval) …/;
+const ITERATION_STARTED = /#\d+ (?:agent|eval)(?: \([^)]*\))? …/;
 /** Printed once the loop is past recovery and starts setup_cmd (fixtures/fault/setup.sh, ~0.6 s). */
 const SETUP_STARTED = /setup start: /;
 /** The first rounds kill during setup_cmd (it reruns until it completes once): at most this many. */
@@ -75,11 +75,22 @@ function finishedBy(file: string, incarnation: number): boolean {
   return fs.readFileSync(file, 'utf8').split('\n').some((line) => line.split(' ')[2] === String(incarnation));
 }
 
-it(`survives ${ROUNDS} random SIGKILLs of run --loop`, { timeout: 170_000 }, async () => {
+/**
+ * The plain loop, and the loop of issue 11: repeats with noise: auto, so kills also land while
+ * the best is re-measured (the worktree switched to it) between samples of the candidate. The
+ * fixture's evaluation is deterministic (σ = 0), so its keeps are still exactly the better ones.
+ */
+const VARIANTS: Array<{ name: string; rounds: number; config: Record<string, string> }> = [
+  { name: 'run --loop', rounds: ROUNDS, config: {} },
+  { name: 'run --loop with repeats: 3, noise: auto', rounds: Math.ceil(ROUNDS / 3), config: { repeats: '3', noise: 'auto' } },
+];
+
+for (const variant of VARIANTS) it(`survives ${variant.rounds} random SIGKILLs of ${variant.name}`, { timeout: 170_000 }, async () => {
+  const ROUNDS = variant.rounds;
   const seed = chooseSeed();
   const random = seededRandom(seed);
   const started = performance.now();
-  const project = await makeFaultProject(TAG, { setup: true });
+  const project = await makeFaultProject(TAG, { setup: true, config: variant.config });
   const args = ['--path', project.root, 'run', project.id, '--loop'];
   const where = (round: number, output = '') => `seed ${seed}, round ${round} (FAULT_SEED=${seed} replays it)\n--- CLI output ---\n${output}`;
 

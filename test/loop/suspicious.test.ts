@@ -43,8 +43,9 @@ describe('suspiciousKeep', () => {
     expect(both).toMatch(/^suspicious: loss improved by exactly 100% .*; loss is exactly 0 and the evaluation output shows `-inf` near it/);
   });
 
-  it('a 0 baseline without NaN-like output is not suspicious (nothing to compare with)', () => {
-    expect(suspiciousKeep(keep({ value: 0, previousBest: null, logLines: ['INFO: done', 'loss: 0'] }))).toBeNull();
+  it('a 0 baseline without NaN-like output is still flagged (issue 11: a metric of exactly 0), said plainly', () => {
+    expect(suspiciousKeep(keep({ value: 0, previousBest: null, logLines: ['INFO: done', 'loss: 0'] }))).toBe('suspicious: loss is exactly 0; check the evaluation output');
+    expect(suspiciousKeep(keep({ value: 0.001, previousBest: null, logLines: [] }))).toBeNull();
   });
 });
 

@@ -22,7 +22,7 @@ export interface FaultProject extends TestProject {
 }
 
 /** With `setup`, the experiment has a setup_cmd that takes ~0.6 s (fixtures/fault/setup.sh). */
-export async function makeFaultProject(tag: string, opts: { setup?: boolean } = {}): Promise<FaultProject> {
+export async function makeFaultProject(tag: string, opts: { setup?: boolean; config?: Record<string, string> } = {}): Promise<FaultProject> {
   const project = await makeProject({
     files: { 'evaluate.sh': fs.readFileSync(path.join(FIXTURES, 'evaluate.sh'), 'utf8') },
     config: {
@@ -32,6 +32,7 @@ export async function makeFaultProject(tag: string, opts: { setup?: boolean } = 
       eval_timeout: '30s',
       agent_timeout: '30s',
       setup_cmd: opts.setup === true ? `sh ${path.join(FIXTURES, 'setup.sh')}` : '',
+      ...opts.config,
     },
   });
   const finishedFile = path.join(await makeTempDir('ar-finished-'), 'finished-evals.txt');
