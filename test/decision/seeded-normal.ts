@@ -1,14 +1,6 @@
 /** A seeded N(0, 1) source for deterministic Monte Carlo tests: mulberry32 + Box-Muller. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The same mulberry32 the fault tests place kills with.
+import { seededRandom as mulberry32 } from '../fault/helpers/rng.js';
 
 export function seededNormal(seed: number): () => number {
   const uniform = mulberry32(seed);
