@@ -13,7 +13,8 @@
  *   at most `repeats` looks, so a no-op is kept with probability ≤ α over all of them.
  *   Keep when p ≤ α/repeats and the candidate has at least MIN_SAMPLES_FOR_KEEP samples (never a
  *   keep on one lucky draw, whose value would then be the row's metric and the next best),
- *   except a suspicious candidate before its `repeats`-th sample.
+ *   except a suspicious candidate before its `repeats`-th sample. With `aggregate: median` the
+ *   candidate's median must also beat the median of the best's samples by more than min_improvement.
  * - Futility: a look before the last with d ≤ min_improvement (not even nominally better) is a
  *   discard at once (no_improvement): repeats go to candidates that could be keeps.
  * - Otherwise, before `repeats` samples: sample again, first the best (for drift, interleaved)
@@ -153,7 +154,10 @@ export function nextStep(input: DecisionInput): DecisionStep {
   const threshold = (1 - settings.confidence) / settings.repeats;
   const credible = test.pValue <= threshold;
   const enough = n >= Math.min(MIN_SAMPLES_FOR_KEEP, settings.repeats);
-  if (credible && enough && (last || !input.suspicious)) {
+  // The median is chosen against odd samples: one must not carry a keep whose median (the row's
+  // metric) does not beat the best's.
+  const medianBetter = settings.aggregate !== 'median' || isImprovement(metric, median(best), settings.direction, settings.minImprovement);
+  if (credible && enough && medianBetter && (last || !input.suspicious)) {
     return { kind: 'decided', keep: true, reason: 'improved', metric, evidence: evidence(test.pValue), sigma: test.sigma, why: null };
   }
   if (!last) return sampleAgain(best.length, settings);

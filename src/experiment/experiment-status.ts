@@ -40,7 +40,7 @@ export interface ExperimentStatus {
   /** The config's limit on experiments; null: unlimited (or no readable config). */
   max_experiments: number | null;
   best: number | null;
-  /** How many evaluations the best's metric rests on (state.json lastKept.samples); null: not recorded (one). */
+  /** How many times the best commit was evaluated (state.json lastKept.samples: its keep's, whose aggregate stays `best`, then re-measurements); null: not recorded (one). */
   best_samples: number | null;
   baseline: number | null;
   /** The noise of one evaluation as measured so far (noise: auto): σ and its degrees of freedom; null: not measured yet. */

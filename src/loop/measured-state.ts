@@ -17,7 +17,7 @@ export interface MeasuredVerdict {
 
 /**
  * What a verdict's samples change in state (issue 11): a new keep starts its own samples and
- * retires the old best's into the noise estimate; anything else measured retires its own and
+ * retires the old best's into the noise estimate (a baseline starts it over); anything else measured retires its own and
  * adds the drift samples to the best's. The keep becomes the newest unvalidated keep.
  */
 export function measuredState(s: ExperimentState, verdict: MeasuredVerdict, iteration: number): Partial<ExperimentState> {
@@ -27,7 +27,9 @@ export function measuredState(s: ExperimentState, verdict: MeasuredVerdict, iter
     const kept: MeasuredCommit = { commit: verdict.commit, iteration, metric: verdict.metric, samples: verdict.samples.length > 0 ? [...verdict.samples] : [verdict.metric] };
     const noise = withGroup(s.noise ?? EMPTY_NOISE, [...oldSamples, ...verdict.bestSamples]);
     if (verdict.reason === 'baseline') {
-      return { lastKept: { commit: kept.commit, metric: kept.metric, iteration, samples: kept.samples }, noise, baseline: kept, revalidation: { validated: kept, window: [] } };
+      // A baseline measured again (rebase: often the evaluator was fixed) starts the noise over:
+      // the old evaluator's spread, or scale, says nothing about the new one's.
+      return { lastKept: { commit: kept.commit, metric: kept.metric, iteration, samples: kept.samples }, noise: EMPTY_NOISE, baseline: kept, revalidation: { validated: kept, window: [] } };
     }
     const revalidation = openRevalidation(s);
     return {

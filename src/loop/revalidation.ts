@@ -84,8 +84,11 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
     noise: state.noise ?? EMPTY_NOISE,
     settings: session.config,
   });
-  const noise = withGroup(withGroup(state.noise ?? EMPTY_NOISE, measured.baseline), measured.tip);
+  // The baseline's new samples are a group of their own. The tip's join the best's samples when it
+  // stays (pooled with them from then on: counted once), and are a group of their own when undone.
+  const withBaseline = withGroup(state.noise ?? EMPTY_NOISE, measured.baseline);
   if (verdict.kind === 'reproduced') {
+    const noise = withBaseline;
     const validated: MeasuredCommit = { ...tip, samples: [...tip.samples, ...measured.tip] };
     await session.store.update((s) => ({
       ...s,
@@ -100,6 +103,7 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
     deps.report({ kind: 'revalidated', iteration: number, why: verdict.why });
     return { kind: 'reproduced', why: verdict.why };
   }
+  const noise = withGroup(withBaseline, measured.tip);
   const undone = record.window[verdict.oldestUndone] ?? tip;
   const restoreTo = record.window[verdict.oldestUndone - 1] ?? record.validated;
   const row: LedgerRow = {
