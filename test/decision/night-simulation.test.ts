@@ -11,7 +11,8 @@ import { mean } from '../../src/decision/statistics.js';
 import type { DecisionSettings } from '../../src/decision/types.js';
 import type { ExperimentState } from '../../src/experiment/state.js';
 import { measuredState } from '../../src/loop/measured-state.js';
-import { mulberry32, seededNormal } from './seeded-normal.js';
+import { seededRandom as mulberry32 } from '../fault/helpers/rng.js';
+import { seededNormal } from './seeded-normal.js';
 
 interface Night { repeats: number; confidence: number; pReal: number; sigma: number; direction?: 'higher' | 'lower'; level?: number }
 interface Tally { noops: number; noopsKept: number; real: number; realKept: number; finalBias: number }
