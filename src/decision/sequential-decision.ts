@@ -26,6 +26,7 @@
 import { isImprovement } from './keep-rule.js';
 import { describeSamples, formatShort } from './decision-text.js';
 import { sigmaOf, withGroup } from './noise-estimate.js';
+import { twoDisagree, withoutOutliers } from './outliers.js';
 import { mean, median, oneSidedPValue, sampleSd } from './statistics.js';
 import type { DecisionSettings, Evidence, NoiseEstimate } from './types.js';
 import { formatMetric } from '../core/improvement.js';
@@ -117,9 +118,19 @@ function validate(input: DecisionInput): void {
 
 export function nextStep(input: DecisionInput): DecisionStep {
   validate(input);
+  if (input.settings.noise.kind === 'off') return decide(input, input.candidate.length);
+  // A wild sample of either commit is set aside once the noise is known (outliers.ts); two
+  // samples too far apart to both be right wait for a third.
+  const candidate = withoutOutliers(input.candidate, input.noise);
+  if (twoDisagree(candidate, input.noise) && input.candidate.length < input.settings.repeats) return sampleAgain(input.best.length, input.settings);
+  return decide({ ...input, candidate, best: withoutOutliers(input.best, input.noise) }, input.candidate.length);
+}
+
+/** The rule on screened samples; `evaluated` counts every evaluation of the candidate (the repeats spent). */
+function decide(input: DecisionInput, evaluated: number): DecisionStep {
   const { candidate, best, settings } = input;
   const n = candidate.length;
-  const last = n >= settings.repeats;
+  const last = evaluated >= settings.repeats;
   const metric = aggregateOf(candidate, settings.aggregate);
   const candidateMean = mean(candidate);
   const evidence = (pValue: number | null): Evidence => ({ samples: n, mean: candidateMean, spread: sampleSd(candidate), pValue });

@@ -3,6 +3,8 @@
  * estimate, the baseline's record and the window of keeps a revalidation will check.
  */
 import { EMPTY_NOISE, withGroup } from '../decision/noise-estimate.js';
+import { withoutOutliers } from '../decision/outliers.js';
+import type { NoiseEstimate } from '../decision/types.js';
 import type { ExperimentState, MeasuredCommit } from '../experiment/state.js';
 
 /** What of a verdict this needs. */
@@ -25,7 +27,7 @@ export function measuredState(s: ExperimentState, verdict: MeasuredVerdict, iter
   const oldSamples = old.samples ?? (old.metric === null || old.metric === undefined ? [] : [old.metric]);
   if (verdict.status === 'keep' && verdict.metric !== null) {
     const kept: MeasuredCommit = { commit: verdict.commit, iteration, metric: verdict.metric, samples: verdict.samples.length > 0 ? [...verdict.samples] : [verdict.metric] };
-    const noise = withGroup(s.noise ?? EMPTY_NOISE, [...oldSamples, ...verdict.bestSamples]);
+    const noise = pool(s.noise ?? EMPTY_NOISE, [...oldSamples, ...verdict.bestSamples]);
     if (verdict.reason === 'baseline') {
       // A baseline measured again (rebase: often the evaluator was fixed) starts the noise over:
       // the old evaluator's spread, or scale, says nothing about the new one's.
@@ -41,8 +43,13 @@ export function measuredState(s: ExperimentState, verdict: MeasuredVerdict, iter
   if (verdict.samples.length === 0 && verdict.bestSamples.length === 0) return {};
   return {
     lastKept: verdict.bestSamples.length === 0 ? old : { ...old, samples: [...oldSamples, ...verdict.bestSamples] },
-    noise: withGroup(s.noise ?? EMPTY_NOISE, verdict.samples),
+    noise: pool(s.noise ?? EMPTY_NOISE, verdict.samples),
   };
+}
+
+/** One commit's samples into the estimate, its outliers set aside (decision/outliers.ts). */
+function pool(noise: NoiseEstimate, samples: readonly number[]): NoiseEstimate {
+  return withGroup(noise, withoutOutliers(samples, noise));
 }
 
 /**
