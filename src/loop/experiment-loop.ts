@@ -102,12 +102,11 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       return result({ kind: 'limit', reason: `--max-experiments ${opts.maxIterations} reached` });
     }
 
-    if (revalidationDue(session)) {
-      // Before the next candidate: its keep rule compares with the best this may undo.
-      const revalidated = await runRevalidation(session, deps, opts.signal);
-      if (revalidated.kind === 'interrupted') return result({ kind: 'interrupted' });
-      if (revalidated.kind === 'recorded') rowsThisRun.push(revalidated.row);
-    }
+    // With `agent: none` the worktree holds the external agent's change, to be judged now: a
+    // revalidation (which checks other commits out) waits until after its row, below.
+    const external = session.config.agent.kind === 'none';
+    // Before the next candidate: its keep rule compares with the best this may undo.
+    if (!external && (await revalidateIfDue(session, deps, opts.signal, rowsThisRun)) === 'interrupted') return result({ kind: 'interrupted' });
 
     // The baseline needs no agent; otherwise pick one that is not exhausted, or wait. Either
     // way an evaluation out of quota is waited for.
@@ -179,12 +178,23 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, 'evaluation') }));
     }
 
+    // The worktree is back at the best, the external change judged: the next one is made on what this leaves.
+    if (external && (await revalidateIfDue(session, deps, opts.signal, rowsThisRun)) === 'interrupted') return result({ kind: 'interrupted' });
+
     const tripReason = (await tripIfCrashing(session, deps)) ?? (await tripIfIdle(session, deps));
     if (tripReason !== null) return result({ kind: 'tripped', reason: tripReason });
     if (opts.mode === 'single') return result({ kind: 'limit', reason: '--single' }); // no backoff: the caller paces --single
     const backoff = await backOffAfterNoChange(session, deps, opts, rowsThisRun);
     if (backoff !== null) return result(backoff);
   }
+}
+
+/** A revalidation when K keeps are due one (revalidation.ts); its row, if any, joins this run's. */
+async function revalidateIfDue(session: Session, deps: LoopDeps, signal: AbortSignal, rowsThisRun: LedgerRow[]): Promise<'interrupted' | null> {
+  if (!revalidationDue(session)) return null;
+  const revalidated = await runRevalidation(session, deps, signal);
+  if (revalidated.kind === 'recorded') rowsThisRun.push(revalidated.row);
+  return revalidated.kind === 'interrupted' ? 'interrupted' : null;
 }
 
 /**
