@@ -26,6 +26,7 @@ import { revalidate, type KeepRecord } from '../decision/revalidation.js';
 import { localExecutor } from '../measure/executor.js';
 import { evidenceOf, measureTipAndBaseline } from '../measure/measurement.js';
 import { openRevalidation } from './measured-state.js';
+import type { EvalLlmVerdict } from './eval-llm.js';
 import { measureContext, prepareRunDir } from './run-records.js';
 
 export type RevalidationOutcome =
@@ -33,16 +34,19 @@ export type RevalidationOutcome =
   | { kind: 'reproduced'; why: string }
   | { kind: 'recorded'; row: LedgerRow }
   | { kind: 'interrupted' }
-  // An evaluation that calls an LLM is out of quota, or failed: nothing is decided (no row);
-  // the window stays open and the next keep tries again.
-  | { kind: 'unmeasured'; why: string };
+  // A failed evaluation: nothing is decided (no row); the window stays open and the next keep tries again.
+  | { kind: 'unmeasured'; why: string }
+  // An evaluation that calls an LLM is out of quota: no row; the loop waits for it as for an iteration's.
+  | { kind: 'out-of-quota'; verdict: EvalLlmVerdict };
 
 /** Whether K keeps have been made since the last revalidation. */
 export function revalidationDue(session: Session): boolean {
   const every = session.config.revalidateEvery;
   if (every <= 0) return false;
   const record = openRevalidation(session.store.current);
-  return record !== null && record.window.length >= every && session.store.current.baseline !== undefined;
+  // After a revalidation that could not measure, the next try waits for one more keep.
+  const retry = record?.unmeasuredAt === undefined || record.window.length > record.unmeasuredAt;
+  return record !== null && record.window.length >= every && retry && session.store.current.baseline !== undefined;
 }
 
 export async function runRevalidation(session: Session, deps: LoopDeps, signal: AbortSignal): Promise<RevalidationOutcome> {
@@ -71,7 +75,9 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
     await session.store.update({ intent: null });
     if (measured.kind === 'aborted') return { kind: 'interrupted' };
     setAside(files.dir, deps.clock.now());
-    const why = measured.kind === 'failed' ? measured.why : `the evaluation is out of quota: ${measured.verdict.message}`;
+    if (measured.kind === 'out-of-quota') return { kind: 'out-of-quota', verdict: measured.verdict };
+    const { why } = measured;
+    await session.store.update((s) => (s.revalidation === undefined ? s : { ...s, revalidation: { ...s.revalidation, unmeasuredAt: record.window.length } }));
     deps.report({ kind: 'warning', message: `revalidation could not measure: ${why}; it is tried again after the next keep` });
     return { kind: 'unmeasured', why };
   }
