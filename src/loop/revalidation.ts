@@ -92,12 +92,14 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
   });
   const noise = withGroup(withGroup(state.noise ?? EMPTY_NOISE, measured.baseline), measured.tip);
   if (verdict.kind === 'reproduced') {
+    // The tip's new samples join the best's, pooled when it retires (measured-state.ts): not twice.
+    const pooled = withGroup(state.noise ?? EMPTY_NOISE, measured.baseline);
     const validated: MeasuredCommit = { ...tip, samples: [...tip.samples, ...measured.tip] };
     await session.store.update((s) => ({
       ...s,
       lastKept: { ...s.lastKept, samples: [...(s.lastKept.samples ?? [tip.metric]), ...measured.tip] },
       revalidation: { validated, window: [] },
-      noise,
+      noise: pooled,
     }));
     // Back to the tip as recorded: no evaluation output or placed experiment file is left for the next agent.
     await session.worktree.restore(tip.commit, branch);
