@@ -22,6 +22,8 @@ import { writeFileDurable } from '../fs/durable.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { EMPTY_NOISE, withGroup } from '../decision/noise-estimate.js';
+import { sumSquaredDeviations } from '../decision/statistics.js';
+import type { NoiseEstimate } from '../decision/types.js';
 import { revalidate, type KeepRecord } from '../decision/revalidation.js';
 import { localExecutor } from '../measure/executor.js';
 import { evidenceOf, measureTipAndBaseline } from '../measure/measurement.js';
@@ -143,13 +145,23 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
   return { kind: 'recorded', row };
 }
 
-/** The state after keeps were undone: the restored keep is the best, and validated. */
+/**
+ * The state after keeps were undone: the restored keep is the best, and validated. Its samples
+ * were pooled into the noise when it retired; as the best's again they are pooled when it
+ * retires again, so they leave the estimate now (never counted twice).
+ */
 export function restoredState(restoreTo: MeasuredCommit, noise: ExperimentState['noise']): Partial<ExperimentState> {
   return {
     lastKept: { commit: restoreTo.commit, metric: restoreTo.metric, iteration: restoreTo.iteration, samples: restoreTo.samples },
     revalidation: { validated: restoreTo, window: [] },
-    ...(noise === undefined ? {} : { noise }),
+    ...(noise === undefined ? {} : { noise: withoutGroup(noise, restoreTo.samples) }),
   };
+}
+
+/** The estimate with one pooled group's spread taken back out (clamped: the pooled group held these samples and maybe more). */
+function withoutGroup(estimate: NoiseEstimate, samples: readonly number[]): NoiseEstimate {
+  if (samples.length < 2) return estimate;
+  return { sumSquares: Math.max(0, estimate.sumSquares - sumSquaredDeviations(samples)), df: Math.max(0, estimate.df - (samples.length - 1)) };
 }
 
 function keepRecord(m: MeasuredCommit): KeepRecord {
