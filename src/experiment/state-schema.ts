@@ -104,7 +104,7 @@ const STATE: Check = object({
   digest: optional(object({ iterations: count, experiments: optional(count), keeps: count, discards: count, crashes: count, best: orNull(finite), baseline: orNull(finite), lastTimestamp: orNull(string), ledgerBytes: finite })),
   noise: optional(object({ sumSquares: finite, df: count })),
   baseline: optional(measuredCommit),
-  revalidation: optional(object({ validated: measuredCommit, window: arrayOf(measuredCommit) })),
+  revalidation: optional(object({ validated: measuredCommit, window: arrayOf(measuredCommit), unmeasuredAt: optional(count) })),
   firstStartedAt: optional(string),
   updatedAt: optional(string),
 });

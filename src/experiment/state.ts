@@ -100,7 +100,7 @@ export interface ExperimentState {
   /** The baseline's commit and samples: a revalidation measures it again (absent before issue 11). */
   baseline?: MeasuredCommit;
   /** Keeps since the last revalidation (revalidate_every), oldest first, and the validated keep before them. */
-  revalidation?: { validated: MeasuredCommit; window: MeasuredCommit[] };
+  revalidation?: { validated: MeasuredCommit; window: MeasuredCommit[]; /** The window's length when a revalidation could not measure: retried after the next keep. */ unmeasuredAt?: number };
   firstStartedAt: string; // ISO 8601: max_runtime counts from here
   updatedAt: string;
 }

@@ -24,6 +24,7 @@ import type { LoopDeps, Session } from '../experiment/open-session.js';
 import type { WaitRole } from '../experiment/state.js';
 import { countsAsExperiment, isBaselineRow } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
+import type { EvalLlmVerdict } from './eval-llm.js';
 import { chooseAgent, retryAt } from './exhaustion.js';
 import { runIteration } from './iteration.js';
 import { recreateMissingWorktree, worktreeMissing } from './missing-worktree.js';
@@ -102,12 +103,9 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       return result({ kind: 'limit', reason: `--max-experiments ${opts.maxIterations} reached` });
     }
 
-    if (revalidationDue(session)) {
-      // Before the next candidate: its keep rule compares with the best this may undo.
-      const revalidated = await runRevalidation(session, deps, opts.signal);
-      if (revalidated.kind === 'interrupted') return result({ kind: 'interrupted' });
-      if (revalidated.kind === 'recorded') rowsThisRun.push(revalidated.row);
-    }
+    // With `agent: none` the worktree holds the external agent's change, to be judged now: a
+    // revalidation (which checks other commits out) waits until after its row, below.
+    const external = session.config.agent.kind === 'none';
 
     // The baseline needs no agent; otherwise pick one that is not exhausted, or wait. Either
     // way an evaluation out of quota is waited for.
@@ -129,6 +127,25 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       continue;
     }
     const agent = choice.kind === 'agent' ? choice.agent : null;
+
+    // Before the next candidate: its keep rule compares with the best this may undo. After the
+    // wait above: an evaluation out of quota is waited for before the revalidation too.
+    if (!external) {
+      const revalidated = await revalidateIfDue(session, deps, opts.signal, rowsThisRun);
+      if (revalidated === 'interrupted') return result({ kind: 'interrupted' });
+      if (revalidated !== null) {
+        // Out of quota: no agent turn for a candidate nobody can judge now.
+        const outcome = { ...revalidated, role: 'evaluation' as const, label: 'evaluation' };
+        if (outcome.kind === 'exhausted') {
+          const blocked = await recordExhaustion(session, deps, outcome);
+          if (blocked !== null) return result({ kind: 'blocked', reason: blocked });
+          continue;
+        }
+        const reason = outcome.kind === 'billing' ? `${outcome.label}: billing problem (no reset time): ${outcome.message}` : outcome.message;
+        await block(session, deps, reason);
+        return result({ kind: 'blocked', reason });
+      }
+    }
 
     let outcome: Awaited<ReturnType<typeof runIteration>>;
     try {
@@ -179,12 +196,28 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, 'evaluation') }));
     }
 
+    // The worktree is back at the best, the external change judged: the next one is made on what
+    // this leaves. (Out of quota: warned; the next `run --single` waits for the evaluation.)
+    if (external && (await revalidateIfDue(session, deps, opts.signal, rowsThisRun)) === 'interrupted') return result({ kind: 'interrupted' });
+
     const tripReason = (await tripIfCrashing(session, deps)) ?? (await tripIfIdle(session, deps));
     if (tripReason !== null) return result({ kind: 'tripped', reason: tripReason });
     if (opts.mode === 'single') return result({ kind: 'limit', reason: '--single' }); // no backoff: the caller paces --single
     const backoff = await backOffAfterNoChange(session, deps, opts, rowsThisRun);
     if (backoff !== null) return result(backoff);
   }
+}
+
+/** A revalidation when K keeps are due one (revalidation.ts); its row, if any, joins this run's. */
+async function revalidateIfDue(session: Session, deps: LoopDeps, signal: AbortSignal, rowsThisRun: LedgerRow[]): Promise<'interrupted' | EvalLlmVerdict | null> {
+  if (!revalidationDue(session)) return null;
+  const revalidated = await runRevalidation(session, deps, signal);
+  if (revalidated.kind === 'recorded') rowsThisRun.push(revalidated.row);
+  if (revalidated.kind === 'out-of-quota') {
+    deps.report({ kind: 'warning', message: `revalidation could not measure: the evaluation is out of quota: ${revalidated.verdict.message}` });
+    return revalidated.verdict;
+  }
+  return revalidated.kind === 'interrupted' ? 'interrupted' : null;
 }
 
 /**

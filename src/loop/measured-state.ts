@@ -53,8 +53,8 @@ function pool(noise: NoiseEstimate, samples: readonly number[]): NoiseEstimate {
 }
 
 /**
- * The revalidation record, if it still describes the branch: `reset`, `rebase` or a kill
- * between row and state move the best without it, and then its window starts over at the
+ * The revalidation record, if it still describes the branch: `reset`, `rebase` or a keep the seed skill
+ * recorded (adopted from the ledger) move the best without it, and then its window starts over at the
  * current best. Null before any baseline of ours was recorded.
  */
 export function openRevalidation(s: ExperimentState): NonNullable<ExperimentState['revalidation']> | null {

@@ -32,6 +32,7 @@ import { describeKilled, killTaggedGroups } from '../process/escapees.js';
 import { bootId, isSameGroupAlive, readProcStat } from '../process/process-identity.js';
 import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
 import { worktreeTag } from './child-env.js';
+import { measuredState } from './measured-state.js';
 import { nextNoChangeCount } from './no-change.js';
 import { restoredState } from './revalidation.js';
 
@@ -91,15 +92,21 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps): Pro
   }
   const candidate = candidateOf(intent, row, session);
   const metric = row.status === 'keep' ? keptMetric(row, candidate, session) : null;
-  const samples = row.status === 'keep' ? savedSamples(row, candidate, session) : null;
-  await session.store.update((s) => ({
-    ...s,
-    lastKept: row.status === 'keep' && candidate !== null ? { commit: candidate, metric, iteration: row.iteration, ...(samples === null ? {} : { samples }) } : s.lastKept,
-    consecutiveCrashes: row.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
-    consecutiveNoChange: nextNoChangeCount(s.consecutiveNoChange ?? 0, row),
-    intent: null,
-    digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
-  }));
+  const samples = savedSamples(row, candidate, session, 'samples');
+  const bestSamples = savedSamples(row, candidate, session, 'bestSamples');
+  await session.store.update((s) => {
+    // What the measurement changes (the baseline's record, the revalidation window, noise), as record() does.
+    const measured = candidate === null ? {} : measuredState(s, { status: row.status, reason: row.reason, commit: candidate, metric, samples: samples ?? [], bestSamples: bestSamples ?? [] }, row.iteration);
+    return {
+      ...s,
+      ...measured,
+      lastKept: row.status === 'keep' && candidate !== null ? { commit: candidate, metric, iteration: row.iteration, ...(samples === null ? {} : { samples }) } : (measured.lastKept ?? s.lastKept),
+      consecutiveCrashes: row.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
+      consecutiveNoChange: nextNoChangeCount(s.consecutiveNoChange ?? 0, row),
+      intent: null,
+      digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
+    };
+  });
   await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
   deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} was written; finished its git step${note}` });
 }
@@ -188,11 +195,11 @@ function readResult(session: Session, row: LedgerRow): Record<string, unknown> |
   }
 }
 
-/** A keep's samples from its result.json, when it is the candidate's. */
-function savedSamples(row: LedgerRow, candidate: string | null, session: Session): number[] | null {
+/** A row's samples (or the best's, for drift) from its result.json, when it is the candidate's. */
+function savedSamples(row: LedgerRow, candidate: string | null, session: Session, key: 'samples' | 'bestSamples'): number[] | null {
   const saved = readResult(session, row);
-  const samples = saved?.['samples'];
-  if (saved?.['commitFull'] !== candidate || !Array.isArray(samples) || samples.length === 0 || !samples.every((x) => typeof x === 'number' && Number.isFinite(x))) return null;
+  const samples = saved?.[key];
+  if (candidate === null || saved?.['commitFull'] !== candidate || !Array.isArray(samples) || samples.length === 0 || !samples.every((x) => typeof x === 'number' && Number.isFinite(x))) return null;
   return samples as number[];
 }
 

@@ -22,10 +22,13 @@ import { writeFileDurable } from '../fs/durable.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { EMPTY_NOISE, withGroup } from '../decision/noise-estimate.js';
+import { sumSquaredDeviations } from '../decision/statistics.js';
+import type { NoiseEstimate } from '../decision/types.js';
 import { revalidate, type KeepRecord } from '../decision/revalidation.js';
 import { localExecutor } from '../measure/executor.js';
 import { evidenceOf, measureTipAndBaseline } from '../measure/measurement.js';
 import { openRevalidation } from './measured-state.js';
+import type { EvalLlmVerdict } from './eval-llm.js';
 import { measureContext, prepareRunDir } from './run-records.js';
 
 export type RevalidationOutcome =
@@ -33,16 +36,19 @@ export type RevalidationOutcome =
   | { kind: 'reproduced'; why: string }
   | { kind: 'recorded'; row: LedgerRow }
   | { kind: 'interrupted' }
-  // An evaluation that calls an LLM is out of quota, or failed: nothing is decided (no row);
-  // the window stays open and the next keep tries again.
-  | { kind: 'unmeasured'; why: string };
+  // A failed evaluation: nothing is decided (no row); the window stays open and the next keep tries again.
+  | { kind: 'unmeasured'; why: string }
+  // An evaluation that calls an LLM is out of quota: no row; the loop waits for it as for an iteration's.
+  | { kind: 'out-of-quota'; verdict: EvalLlmVerdict };
 
 /** Whether K keeps have been made since the last revalidation. */
 export function revalidationDue(session: Session): boolean {
   const every = session.config.revalidateEvery;
   if (every <= 0) return false;
   const record = openRevalidation(session.store.current);
-  return record !== null && record.window.length >= every && session.store.current.baseline !== undefined;
+  // After a revalidation that could not measure, the next try waits for one more keep.
+  const retry = record?.unmeasuredAt === undefined || record.window.length > record.unmeasuredAt;
+  return record !== null && record.window.length >= every && retry && session.store.current.baseline !== undefined;
 }
 
 export async function runRevalidation(session: Session, deps: LoopDeps, signal: AbortSignal): Promise<RevalidationOutcome> {
@@ -71,7 +77,9 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
     await session.store.update({ intent: null });
     if (measured.kind === 'aborted') return { kind: 'interrupted' };
     setAside(files.dir, deps.clock.now());
-    const why = measured.kind === 'failed' ? measured.why : `the evaluation is out of quota: ${measured.verdict.message}`;
+    if (measured.kind === 'out-of-quota') return { kind: 'out-of-quota', verdict: measured.verdict };
+    const { why } = measured;
+    await session.store.update((s) => (s.revalidation === undefined ? s : { ...s, revalidation: { ...s.revalidation, unmeasuredAt: record.window.length } }));
     deps.report({ kind: 'warning', message: `revalidation could not measure: ${why}; it is tried again after the next keep` });
     return { kind: 'unmeasured', why };
   }
@@ -88,13 +96,12 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
   // stays (pooled with them from then on: counted once), and are a group of their own when undone.
   const withBaseline = withGroup(state.noise ?? EMPTY_NOISE, measured.baseline);
   if (verdict.kind === 'reproduced') {
-    const noise = withBaseline;
     const validated: MeasuredCommit = { ...tip, samples: [...tip.samples, ...measured.tip] };
     await session.store.update((s) => ({
       ...s,
       lastKept: { ...s.lastKept, samples: [...(s.lastKept.samples ?? [tip.metric]), ...measured.tip] },
       revalidation: { validated, window: [] },
-      noise,
+      noise: withBaseline,
     }));
     // Back to the tip as recorded: no evaluation output or placed experiment file is left for the next agent.
     await session.worktree.restore(tip.commit, branch);
@@ -139,13 +146,23 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
   return { kind: 'recorded', row };
 }
 
-/** The state after keeps were undone: the restored keep is the best, and validated. */
+/**
+ * The state after keeps were undone: the restored keep is the best, and validated. Its samples
+ * were pooled into the noise when it retired; as the best's again they are pooled when it
+ * retires again, so they leave the estimate now (never counted twice).
+ */
 export function restoredState(restoreTo: MeasuredCommit, noise: ExperimentState['noise']): Partial<ExperimentState> {
   return {
     lastKept: { commit: restoreTo.commit, metric: restoreTo.metric, iteration: restoreTo.iteration, samples: restoreTo.samples },
     revalidation: { validated: restoreTo, window: [] },
-    ...(noise === undefined ? {} : { noise }),
+    ...(noise === undefined ? {} : { noise: withoutGroup(noise, restoreTo.samples) }),
   };
+}
+
+/** The estimate with one pooled group's spread taken back out (clamped: the pooled group held these samples and maybe more). */
+function withoutGroup(estimate: NoiseEstimate, samples: readonly number[]): NoiseEstimate {
+  if (samples.length < 2) return estimate;
+  return { sumSquares: Math.max(0, estimate.sumSquares - sumSquaredDeviations(samples)), df: Math.max(0, estimate.df - (samples.length - 1)) };
 }
 
 function keepRecord(m: MeasuredCommit): KeepRecord {
