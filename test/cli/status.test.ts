@@ -64,10 +64,11 @@ describe('status', () => {
     await fs.writeFile(stateFile, JSON.stringify({ ...state, lastKept: { ...state.lastKept, samples: [5, 5.01, 4.99] }, noise: { sumSquares: 0.000386, df: 23 } }));
     const entry = await status();
     expect(entry?.best_samples).toBe(3);
-    expect((entry?.noise as { sigma: number }).sigma).toBeCloseTo(Math.sqrt(0.000386 / 23), 12);
-    expect(entry?.noise).toMatchObject({ df: 23 });
+    // The retired groups (df 23) and the best's own samples (Σ(x − 5)² = 0.0002, 2 more df): decision/noise-estimate.ts currentNoise.
+    expect((entry?.noise as { sigma: number }).sigma).toBeCloseTo(Math.sqrt((0.000386 + 0.0002) / 25), 12);
+    expect(entry?.noise).toMatchObject({ df: 25 });
     const one = await runCli(['--path', project.root, 'status', project.id], { env: project.env });
-    expect(one.stdout).toMatch(/\n\nnoise σ 0\.0041 \(df 23\); best measured 3 times$/);
+    expect(one.stdout).toMatch(/\n\nnoise σ 0\.0048 \(df 25\); best measured 3 times$/);
   });
 
   it('pause without a daemon pauses an idle experiment, and resume clears it', async () => {
