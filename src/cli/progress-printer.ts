@@ -83,6 +83,8 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
           const took = [phaseMs.agent !== undefined && `agent ${shortDuration(phaseMs.agent)}`, phaseMs.eval !== undefined && `eval ${shortDuration(phaseMs.eval)}`].filter(Boolean);
           const timing = took.length > 0 ? took.join(', ') : shortDuration(event.durationMs);
           line(`${stamp()} #${event.iteration} ${decisionLine(event.row, event.previousBest, metricName, direction)} (${timing})`);
+          // A revalidation follows without an iteration-start: its row must not add this iteration's times.
+          phaseMs = {};
           return;
         }
         case 'iteration-interrupted':

@@ -35,6 +35,10 @@ export function parseGuards(text: string): Guard[] | string {
     if (earlier !== undefined) {
       return `\`${guard.metric}\` twice (\`${earlier.text}\` and \`${guard.text}\`): one condition per metric, as each gets its own results.tsv column`;
     }
+    // Guard values live in plain objects (a row's `guards`, JSON): this key would set their prototype instead.
+    if (guard.metric === '__proto__') {
+      return `\`${guard.text}\`, but \`__proto__\` cannot name a guard metric (its value could not be recorded): print this metric under another name`;
+    }
     if (RESERVED_COLUMN_NAMES.includes(guard.metric)) {
       return `\`${guard.text}\`, but \`${guard.metric}\` is a results.tsv column of its own (a guard metric gets a column named after it): print this metric under another name`;
     }

@@ -58,6 +58,8 @@ export interface RebuildFiles {
 
 const ITERATION_DIR = /^\d+$/;
 const INTERRUPTED_DIR = /^(\d+)\.interrupted-\d+$/;
+/** A revalidation that wrote no row (its keeps reproduced, or it could not measure) sets its directory aside so. */
+const REVALIDATED_DIR = /^\d+\.revalidated-\d+$/;
 const STATUSES: readonly string[] = ['keep', 'discard', 'crash'] satisfies RowStatus[];
 
 export function rebuildLedger(files: RebuildFiles, now: number = Date.now()): RebuildReport {
@@ -142,6 +144,10 @@ function readArtifacts(runsDir: string, skipped: Skipped[]): LedgerRow[] {
       });
       continue;
     }
+    if (REVALIDATED_DIR.test(entry.name)) {
+      skipped.push({ what: dir, why: 'a revalidation that wrote no row (its keeps reproduced, or it could not measure)' });
+      continue;
+    }
     if (!ITERATION_DIR.test(entry.name)) {
       skipped.push({ what: dir, why: 'not an iteration directory' });
       continue;
@@ -184,8 +190,9 @@ export function rowFromArtifact(json: unknown): LedgerRow {
     tokensIn: numberOrNull(o, 'tokensIn'),
     tokensOut: numberOrNull(o, 'tokensOut'),
     // Before the detail column, result.json's `detail` was the technical outcome (`exit code 1`),
-    // not the row's why: such a file (no `technicalDetail` key) had a row without detail.
-    detail: 'technicalDetail' in o ? textOrNull(o, 'detail') : null,
+    // not the row's why: such a file (no `technicalDetail` key) had a row without detail. A file
+    // with `evidence` (issue 11, after the detail column) holds the row's detail: a revalidation's has no technicalDetail.
+    detail: 'technicalDetail' in o || 'evidence' in o ? textOrNull(o, 'detail') : null,
     // Issue 11: written by versions that measure evidence and guards (absent before).
     evidence: evidenceOrNull(o.evidence),
     ...(o.guards === undefined || o.guards === null ? {} : { guards: guardValues(o.guards) }),

@@ -42,6 +42,8 @@ export interface RankedKeep {
   gain: number;
   /** gain relative to previous, in percent; null for a 0 previous. */
   gainPct: number | null;
+  /** The `revalidation_failed` row that undid this keep (its gain did not reproduce); null: it stands. */
+  undoneBy: number | null;
 }
 
 export interface Revalidation {
@@ -106,6 +108,7 @@ export function analyze(inputs: readonly IterationInput[], direction: Direction,
     if (members.length > 0) byClass.set(cls, members);
   }
 
+  const revalidations = revalidationsOf(rows);
   const discards = new Map<string, number>();
   for (const row of rows) {
     if (row.status !== 'discard' || isRevalidationRow(row)) continue;
@@ -141,9 +144,9 @@ export function analyze(inputs: readonly IterationInput[], direction: Direction,
   return {
     summary,
     experiments: summary.experiments,
-    keeps: baseline === null ? [] : rankKeeps(inputs, direction),
+    keeps: baseline === null ? [] : rankKeeps(inputs, direction, revalidations),
     discards,
-    revalidations: revalidationsOf(rows),
+    revalidations,
     failures,
     byClass,
     rerun: infrastructure.filter((n) => !withoutCandidate.has(n)),
@@ -178,9 +181,11 @@ type KeepInput = IterationInput & { row: LedgerRow & { metric: number } };
 /**
  * Each keep that tried a change against the best before it (keeps only ever improve it; a
  * reset, a rebase's new baseline or a failed revalidation only moves the reference), largest
- * gain first.
+ * gain first; keeps a revalidation undid (their gain did not reproduce) after every keep that stands.
  */
-function rankKeeps(inputs: readonly IterationInput[], direction: Direction): RankedKeep[] {
+function rankKeeps(inputs: readonly IterationInput[], direction: Direction, revalidations: readonly Revalidation[]): RankedKeep[] {
+  const undoneBy = new Map<number, number>();
+  for (const r of revalidations) for (const iteration of r.undone) if (!undoneBy.has(iteration)) undoneBy.set(iteration, r.row.iteration);
   const ranked: RankedKeep[] = [];
   const chain = new KeepChain();
   for (const { row, run } of inputs) {
@@ -190,11 +195,11 @@ function rankKeeps(inputs: readonly IterationInput[], direction: Direction): Ran
     if (previous !== null && countsAsExperiment(row)) {
       const delta = row.metric - previous;
       const gain = direction === 'lower' ? -delta : delta;
-      ranked.push({ row: row as KeepInput['row'], run, previous, delta, gain, gainPct: previous === 0 ? null : (gain / Math.abs(previous)) * 100 });
+      ranked.push({ row: row as KeepInput['row'], run, previous, delta, gain, gainPct: previous === 0 ? null : (gain / Math.abs(previous)) * 100, undoneBy: undoneBy.get(row.iteration) ?? null });
     }
   }
   // Stable: equal gains stay in ledger order.
-  return ranked.sort((a, b) => b.gain - a.gain);
+  return ranked.sort((a, b) => Number(a.undoneBy !== null) - Number(b.undoneBy !== null) || b.gain - a.gain);
 }
 
 function revalidationsOf(rows: readonly LedgerRow[]): Revalidation[] {

@@ -101,7 +101,7 @@ export function renderReport(a: Analysis, ctx: ReportContext): { readme: string;
   else {
     const shown = a.keeps.slice(0, TOP_KEEPS);
     md.push(
-      `The keeps in order of gain${a.keeps.length > shown.length ? ` (${shown.length} of ${a.keeps.length})` : ''}; each against the best before it (\`+\` = better), with its diff.`,
+      `The keeps in order of gain${a.keeps.length > shown.length ? ` (${shown.length} of ${a.keeps.length})` : ''}; each against the best before it (\`+\` = better), with its diff${a.keeps.some((k) => k.undoneBy !== null) ? '; keeps whose gain did not reproduce come last' : ''}.`,
       '',
     );
     let diffBudget = DIFF_LINES_TOTAL;
@@ -225,7 +225,9 @@ function nextStep(cls: FailureClass, a: Analysis, ctx: ReportContext): string {
 function renderKeep(rank: number, keep: RankedKeep, ctx: ReportContext, budget: number): { lines: string[]; used: number } {
   const { row } = keep;
   const gain = keep.gainPct === null ? '' : `, ${formatImprovement(keep.gainPct, 1)} better`; // + = better (core/improvement.ts)
-  const lines = [`${rank}. **Iteration ${row.iteration}**, \`${row.commit}\`: ${inline(row.description)}: ${metric(keep.previous)} → ${metric(row.metric)} (${signed(keep.gain)}${gain})`];
+  // A keep a revalidation undid claimed a gain that did not reproduce: said on its line, ranked last.
+  const undone = keep.undoneBy === null ? '' : `, did not reproduce: undone by the revalidation of iteration ${keep.undoneBy}`;
+  const lines = [`${rank}. **Iteration ${row.iteration}**, \`${row.commit}\`: ${inline(row.description)}: ${metric(keep.previous)} → ${metric(row.metric)} (${signed(keep.gain)}${gain}${undone})`];
   const diff = ctx.diffs.get(row.iteration);
   if (diff === undefined) return { lines: [...lines, ''], used: 0 };
   if ('error' in diff) return { lines: [...lines, `   (no diff: ${inline(diff.error)})`, ''], used: 0 };

@@ -39,6 +39,8 @@ export interface OverviewLine {
   last_activity: string | null;
   /** Why the numbers may be incomplete: an unreadable config or ledger. */
   error: string | null;
+  /** What max_experiments counts (not baselines, resets or revalidations), as `status` says: the terminal's EXPERIMENTS; not in csv/json. */
+  experiments: number;
 }
 
 export const OVERVIEW_COLUMNS = ['experiment', 'scope', 'state', 'runs', 'keeps', 'discards', 'crashes', 'best', 'baseline', 'improvement_pct', 'last_activity', 'error'] as const;
@@ -71,6 +73,7 @@ export async function readOverviewLine(found: DiscoveredExperiment, now: number)
     improvement_pct: pct === null ? null : Math.round(pct * 100) / 100 + 0,
     last_activity: ledger.lastTimestamp,
     error: errors.length === 0 ? null : errors.join('; '),
+    experiments: experimentsOf(ledger).experiments,
   };
 }
 
@@ -122,7 +125,7 @@ export function overviewTable(lines: readonly OverviewLine[]): Table {
 }
 
 export function overviewObject(line: OverviewLine): Record<(typeof OVERVIEW_COLUMNS)[number], JsonValue> {
-  return { ...line };
+  return Object.fromEntries(OVERVIEW_COLUMNS.map((column) => [column, line[column]])) as Record<(typeof OVERVIEW_COLUMNS)[number], JsonValue>;
 }
 
 /**
@@ -141,7 +144,7 @@ export function overviewTerminalTable(lines: readonly OverviewLine[]): Table {
     rows: lines.map((l, i) => [
       l.experiment + (l.scope === 'user' ? ' (user)' : ''),
       l.state + (l.error === null ? '' : ' (!)'),
-      String(experimentsOf({ iterations: l.runs, keeps: l.keeps, discards: l.discards, crashes: l.crashes, baseline: l.baseline }).experiments),
+      String(l.experiments),
       l.best === null ? '-' : formatMetric(l.best),
       formatImprovement(l.improvement_pct),
       last(times[i] ?? null),

@@ -21,6 +21,8 @@ describe('bad config.cfg', () => {
     ['bad duration', { time_budget: '5' }, /config\.cfg:\d+: time_budget: expected a duration.*found `5`/],
     ['bad direction', { metric_direction: 'up' }, /config\.cfg:\d+: metric_direction: expected `lower` or `higher`.*found `up`/],
     ['missing evaluate_cmd', { evaluate_cmd: '' }, /config\.cfg: evaluate_cmd: expected a line `evaluate_cmd: …`, found no `evaluate_cmd` line/],
+    // Read into plain objects, `__proto__` would never hold its value: every keep vetoed with `[object Object] > 4`.
+    ['a guard named __proto__', { guard: 'memory_gb <= 40, __proto__ <= 4' }, /config\.cfg:\d+: guard: expected comma-separated conditions .*found `__proto__ <= 4`, but `__proto__` cannot name a guard metric/],
   ];
   for (const [name, config, message] of cases) {
     it(`${name}: exit 1, names file, line and key, runs nothing`, async () => {

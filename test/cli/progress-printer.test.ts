@@ -51,6 +51,19 @@ describe('progress printer', () => {
     expect(lines[3]).toBe('07:00:03 EST #6 KEEP    improved: suspicious: improved by exactly 100% loss 0.5 (+50.00% vs best 1) [abc1234] try bf16 (2.0s)');
   });
 
+  it("a revalidation's row (no iteration-start, no agent turn) shows its own evaluation time, not the previous iteration's agent and eval", () => {
+    const lines = printed([
+      { kind: 'iteration-start', iteration: 2, baseline: false, best: 9 },
+      { kind: 'phase', iteration: 2, phase: 'agent' },
+      { kind: 'phase', iteration: 2, phase: 'eval' },
+      { kind: 'iteration-end', iteration: 2, row: row({ status: 'keep', reason: 'improved', metric: 7, iteration: 2 }), previousBest: 9, best: 7, durationMs: 2000, runDir: '/r' },
+      { kind: 'phase', iteration: 3, phase: 'eval', detail: 'revalidation of 1 keeps' },
+      { kind: 'iteration-end', iteration: 3, row: row({ status: 'discard', reason: 'revalidation_failed', metric: 9, iteration: 3, agent: null }), previousBest: 7, best: 9, durationMs: 1000, runDir: '/r' },
+    ]);
+    expect(lines.at(-3)).toMatch(/#2 KEEP .*\(agent 1\.0s, eval 1\.0s\)$/);
+    expect(lines.at(-1)).toMatch(/#3 DISCARD revalidation_failed .*\(eval 1\.0s\)$/);
+  });
+
   it('+ means better whatever the direction', () => {
     const keep = (metric: number, previousBest: number) => ({ kind: 'iteration-end' as const, iteration: 1, row: row({ status: 'keep', reason: 'improved', metric }), previousBest, best: metric, durationMs: 1, runDir: '/r' });
     expect(printed([keep(0.9, 1)], 'lower')[0]).toContain('loss 0.9 (+10.00% vs best 1)');

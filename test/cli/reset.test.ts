@@ -146,3 +146,26 @@ describe('reset --to', () => {
     expect((await project.rows()).map((r) => r.reason)).toEqual(['baseline', 'improved']); // no reset row
   });
 });
+
+describe('reset --to a keep a revalidation undid', () => {
+  it('is done, with a note that its gain did not reproduce and what the revalidation measured', async () => {
+    const luck = path.join(await makeTempDir('ar-luck-'), 'used');
+    const project = await makeProject({
+      config: { revalidate_every: '1' },
+      // `lucky` is worth 9, but its first evaluation prints 7: the revalidation after it (iteration 3) undoes it.
+      files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
+      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
+    });
+    const env = { ...project.env, LUCK_FILE: luck };
+    expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env, timeoutMs: 120_000 })).exitCode).toBe(0);
+    expect((await project.rows()).map((r) => r.reason)).toEqual(['baseline', 'improved', 'improved', 'revalidation_failed', 'improved']);
+
+    const r = await runCli(['--path', project.root, 'reset', project.id, '--to', '2'], { env });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('note: the gain of keep 2 did not reproduce: the revalidation of iteration 3 measured score 9 (recorded 7)');
+    // A keep no revalidation undid gets no such note.
+    const again = await runCli(['--path', project.root, 'reset', project.id, '--to', '1'], { env });
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).not.toContain('did not reproduce');
+  }, 120_000);
+});

@@ -310,6 +310,28 @@ describe('autoresearch report', () => {
     expect(top).toContain(' value.txt | 2 +-');
   });
 
+  it('a keep a revalidation undid is not a top improvement: it comes after the keeps that stand, marked', async () => {
+    const luck = path.join(await makeTempDir('ar-luck-'), 'used');
+    const project = await makeProject({
+      config: { revalidate_every: '1' },
+      // `lucky` is worth 9, but its first evaluation prints 7 (a gain of 2, the largest): the revalidation after it undoes it.
+      files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
+      // Line N is iteration N's edit; iteration 3 is the revalidation's row (no agent turn).
+      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
+    });
+    const env = { ...project.env, LUCK_FILE: luck };
+    const run = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env, timeoutMs: 120_000 });
+    expect(run.exitCode).toBe(0);
+    const r = await runCli(['--path', project.root, 'report', project.id], { env });
+    expect(r.exitCode).toBe(0);
+    const top = section(await fs.readFile(r.stdout.split('\n')[0] as string, 'utf8'), 'Top improvements');
+    const ranked = [...top.matchAll(/^\d+\. \*\*Iteration (\d+)\*\*.*$/gm)];
+    expect(ranked.map((m) => Number(m[1]))).toEqual([1, 4, 2]);
+    expect(ranked[2]?.[0]).toMatch(/: lucky: 9\.000000 → 7\.000000 \(\+2\.000000, \+22\.2% better, did not reproduce: undone by the revalidation of iteration 3\)$/);
+    expect(ranked[0]?.[0]).not.toMatch(/did not reproduce/);
+    expect(top).toContain('keeps whose gain did not reproduce come last');
+  }, 120_000);
+
   it('refuses an unknown experiment with exit 1', async () => {
     const project = await makeProject();
     const r = await runCli(['--path', project.root, 'report', 'test/nope'], { env: project.env });

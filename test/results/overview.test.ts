@@ -145,3 +145,24 @@ describe('results --all / --domain', () => {
     expect((await runCli(['--path', empty, 'results', '--all', '--format', 'json'], { env })).stdout).toBe('[]');
   });
 });
+
+describe('results (overview) after a reset and a failed revalidation', () => {
+  it('EXPERIMENTS counts what status counts: neither the reset row nor the revalidation row is an experiment', async () => {
+    const HEADER = 'commit\tmetric\tstatus\tdescription\titeration\ttimestamp\tduration_s\treason\tagent\tcost_usd\ttokens_in\ttokens_out\tdetail\tsamples\tmean\tspread\tp_value\n';
+    const row = (fields: string) => `${fields}\t\t\t\t\t\t\t\t\n`;
+    const ledger =
+      HEADER +
+      row('a000000\t10.000000\tkeep\tbaseline\t0\t2026-03-08T10:00:00.000Z\t1.0\tbaseline\tcommand') +
+      row('a000001\t9.000000\tkeep\tnine\t1\t2026-03-08T10:01:00.000Z\t1.0\timproved\tcommand') +
+      row('a000002\t7.000000\tkeep\tlucky\t2\t2026-03-08T10:02:00.000Z\t1.0\timproved\tcommand') +
+      row('a000002\t9.000000\tdiscard\trevalidation: keep #2 did not reproduce\t3\t2026-03-08T10:03:00.000Z\t1.0\trevalidation_failed\t') +
+      row('a000004\t8.500000\tdiscard\tworse\t4\t2026-03-08T10:04:00.000Z\t1.0\tno_improvement\tcommand') +
+      row('a000000\t10.000000\tkeep\treset to iteration 0 (undoes keep 1)\t5\t2026-03-08T10:05:00.000Z\t0.0\treset\t');
+    const dir = await makeResultsProject({ 'ml/revalidated': { config: CONFIG.lowerLoss, results: ledger } });
+    const status = await runCli(['--path', dir, 'status'], { env });
+    expect(status.stdout.split('\n')[1]).toMatch(/^ml\/revalidated +idle +3 +2 +1 +0 +10$/);
+    const overview = await runCli(['--path', dir, 'results'], { env });
+    expect(overview.exitCode).toBe(0);
+    expect(overview.stdout.split('\n')[1]).toMatch(/^ml\/revalidated +idle +3 +10 +/);
+  });
+});

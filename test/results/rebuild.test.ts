@@ -222,3 +222,32 @@ describe('results --rebuild: evidence and guard columns (issue 11)', () => {
     expect(report.carriedOver).toEqual([1]);
   });
 });
+
+describe('results <id> --rebuild after a revalidation', () => {
+  it('a revalidation_failed row comes back byte for byte (its detail included), and a reproduced revalidation is not called a stray directory', async () => {
+    const luck = path.join(await makeTempDir('ar-luck-'), 'used');
+    const p = await makeProject({
+      config: { revalidate_every: '1' },
+      // `lucky` is worth 9, but its first evaluation prints 7: the revalidation after it undoes it.
+      files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
+      // Line N is iteration N's edit; iteration 3 is the revalidation's row (no agent turn).
+      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
+    });
+    const env = { ...p.env, LUCK_FILE: luck };
+    const r = await runCli(['--path', p.root, 'run', p.id, '--max-experiments', '3'], { env, timeoutMs: 120_000 });
+    expect(r.exitCode).toBe(0);
+    const results = path.join(p.expDir, 'results.tsv');
+    const before = await fs.readFile(results, 'utf8');
+    const rows = parseLedgerText(before, results).rows;
+    expect(rows.map((row) => row.reason)).toEqual(['baseline', 'improved', 'improved', 'revalidation_failed', 'improved']);
+    expect(rows[3]?.detail).toMatch(/^revalidation_failed: /);
+
+    await fs.rm(results);
+    const rebuilt = await runCli(['--path', p.root, 'results', p.id, '--rebuild'], { env });
+    expect(rebuilt.exitCode).toBe(0);
+    expect(await fs.readFile(results, 'utf8')).toBe(before);
+    // The revalidation after keep 1 reproduced: its run directory was set aside, and is said to be that.
+    expect(rebuilt.stdout).not.toMatch(/not an iteration directory/);
+    expect(rebuilt.stdout).toMatch(/revalidated-\d+: a revalidation that wrote no row \(its keeps reproduced, or it could not measure\)/);
+  }, 120_000);
+});
