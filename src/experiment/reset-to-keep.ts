@@ -20,6 +20,7 @@ import type { LedgerRow } from '../ledger/types.js';
 import { setAsideExternalChange } from '../loop/set-aside-external-change.js';
 import { ledgerDigest } from './ledger-digest.js';
 import type { LoopDeps, Session } from './open-session.js';
+import { savedSamples } from './saved-result.js';
 import { iterationPaths, resetBackupRef } from './paths.js';
 import { saveBranchTip } from './save-branch-tip.js';
 
@@ -88,6 +89,7 @@ export async function resetToKeep(session: Session, deps: LoopDeps, iteration: n
     tokensIn: null,
     tokensOut: null,
   };
+  const samples = savedSamples(paths, target, commit);
   await ledger.append(row);
   const files = iterationPaths(paths, number);
   fs.mkdirSync(files.dir, { recursive: true });
@@ -96,7 +98,8 @@ export async function resetToKeep(session: Session, deps: LoopDeps, iteration: n
   // The reset row is the ledger's last keep: state.json names it, so adopt-ledger-keep agrees.
   await store.update((s) => ({
     ...s,
-    lastKept: { commit, metric: target.metric, iteration: number },
+    // The restored best keeps what it was measured on (repeats), so the next decision compares with all of it.
+    lastKept: { commit, metric: target.metric, iteration: number, ...(samples === null ? {} : { samples }) },
     consecutiveCrashes: 0,
     consecutiveNoChange: 0,
     intent: null,

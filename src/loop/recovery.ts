@@ -22,6 +22,7 @@ import path from 'node:path';
 import { AutoresearchError } from '../core/errors.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
+import { readSavedResult, savedSamples } from '../experiment/saved-result.js';
 import { interruptedCandidateRef, iterationPaths } from '../experiment/paths.js';
 import type { ChildRecord, ExperimentState, Intent, MeasuredCommit } from '../experiment/state.js';
 import { summarizeRows } from '../ledger/summary.js';
@@ -92,8 +93,8 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps): Pro
   }
   const candidate = candidateOf(intent, row, session);
   const metric = row.status === 'keep' ? keptMetric(row, candidate, session) : null;
-  const samples = savedSamples(row, candidate, session, 'samples');
-  const bestSamples = savedSamples(row, candidate, session, 'bestSamples');
+  const samples = savedSamples(session.paths, row, candidate, 'samples');
+  const bestSamples = savedSamples(session.paths, row, candidate, 'bestSamples');
   await session.store.update((s) => {
     // What the measurement changes (the baseline's record, the revalidation window, noise), as record() does.
     const measured = candidate === null ? {} : measuredState(s, { status: row.status, reason: row.reason, commit: candidate, metric, samples: samples ?? [], bestSamples: bestSamples ?? [] }, row.iteration);
@@ -167,7 +168,7 @@ function keptMetric(row: LedgerRow, candidate: string | null, session: Session):
  * the undo, its commit resolved from the short hash).
  */
 async function finishRevalidationRow(session: Session, row: LedgerRow): Promise<void> {
-  const saved = readResult(session, row);
+  const saved = readSavedResult(session.paths, row);
   let restoreTo = isMeasuredCommit(saved?.['restoreTo']) ? saved['restoreTo'] : null;
   if (restoreTo === null) {
     const best = summarizeRows(session.ledger.rows(), session.config.direction).bestRow;
@@ -185,22 +186,6 @@ async function finishRevalidationRow(session: Session, row: LedgerRow): Promise<
 function isMeasuredCommit(value: unknown): value is MeasuredCommit {
   const v = value as Partial<MeasuredCommit> | null;
   return typeof v === 'object' && v !== null && typeof v.commit === 'string' && typeof v.metric === 'number' && Array.isArray(v.samples) && v.samples.every((x) => typeof x === 'number');
-}
-
-function readResult(session: Session, row: LedgerRow): Record<string, unknown> | null {
-  try {
-    return JSON.parse(fs.readFileSync(iterationPaths(session.paths, row.iteration).result, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return null; // not written yet (killed between the row and the artifact), or unreadable
-  }
-}
-
-/** A row's samples (or the best's, for drift) from its result.json, when it is the candidate's. */
-function savedSamples(row: LedgerRow, candidate: string | null, session: Session, key: 'samples' | 'bestSamples'): number[] | null {
-  const saved = readResult(session, row);
-  const samples = saved?.[key];
-  if (candidate === null || saved?.['commitFull'] !== candidate || !Array.isArray(samples) || samples.length === 0 || !samples.every((x) => typeof x === 'number' && Number.isFinite(x))) return null;
-  return samples as number[];
 }
 
 /** Kills the recorded child's group if it is really still ours; says what happened, for the report. */

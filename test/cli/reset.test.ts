@@ -67,7 +67,7 @@ describe('reset --to', () => {
     expect(await git(worktree, 'symbolic-ref', 'HEAD')).toBe(BRANCH);
     expect(await git(worktree, 'status', '--porcelain')).toBe('');
     expect(await fs.readFile(path.join(worktree, 'value.txt'), 'utf8')).toBe('8\n');
-    expect((await state(project)).lastKept).toEqual({ commit: keep1, metric: 8, iteration: 4 });
+    expect((await state(project)).lastKept).toEqual({ commit: keep1, metric: 8, iteration: 4, samples: [8] }); // keep 1's own sample
     const backups = (await git(project.root, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/autoresearch/test/exp/reset/')).split('\n');
     expect(backups).toHaveLength(1);
     expect(backups[0]).toMatch(new RegExp(`^${oldTip} refs/autoresearch/test/exp/reset/1-\\d+$`));

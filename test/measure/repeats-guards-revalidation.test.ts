@@ -48,6 +48,20 @@ describe('repeated evaluations', () => {
   });
 });
 
+describe('reset with repeats', () => {
+  it('`reset --to N` gives the restored best the samples keep N was measured on', async () => {
+    const project = await makeProject({
+      config: { repeats: '3', noise: 'off' },
+      plan: [`echo 7 > value.txt && git commit -qam seven`, `echo 5 > value.txt && git commit -qam five`],
+    });
+    expect((await run(project, 2)).exitCode).toBe(0);
+    const r = await runCli(['--path', project.root, 'reset', project.id, '--to', '1'], { env: project.env });
+    expect(r.exitCode).toBe(0);
+    const state = JSON.parse(await fs.readFile(path.join(project.expDir, 'state.json'), 'utf8'));
+    expect(state.lastKept).toMatchObject({ metric: 7, samples: [7, 7, 7] });
+  });
+});
+
 describe('vetoes', () => {
   it('check_cmd must pass for a keep: a failing check is a discard `check_failed`, with its output in check.log', async () => {
     const project = await makeProject({
