@@ -5,7 +5,8 @@
  *
  *   - uncommitted changes in the user's checkout: the experiment works in its own worktree,
  *     from HEAD (or its last keep), so it never sees them;
- *   - a timing metric (loop/timing-metric.ts) while other evaluations may share the CPUs.
+ *   - a timing metric (loop/timing-metric.ts) while other evaluations may share the CPUs;
+ *   - `noise: auto` with `repeats: 1` (a keep test that can rarely say yes).
  */
 import { PROJECT_DIR_NAME } from '../config/discover.js';
 import type { ExperimentConfig } from '../config/types.js';
@@ -72,4 +73,14 @@ export function daemonCpuSharing(opts: { concurrency: number; evalSlots: number;
     what: `the daemon runs up to ${opts.concurrency} experiments at once (--concurrency ${opts.concurrency}) with ${opts.evalSlots} evaluation slots, none dedicated, so its evaluations may overlap with those of ${shown}`,
     fix: 'restart it with `autoresearch daemon start --concurrency 1`, or `--slots cpu` so evaluations take turns (or one named slot per CPU set, used through AUTORESEARCH_SLOT)',
   };
+}
+
+/**
+ * `noise: auto` with `repeats: 1`: only the baseline is ever measured twice, so σ̂ rests on 2
+ * degrees of freedom all night and the keep test can rarely say yes (a simulation of 3σ
+ * improvements kept about a quarter of them). Legal, but rarely what was meant.
+ */
+export function noiseSettingsWarning(config: Pick<ExperimentConfig, 'noise' | 'repeats'>): string | null {
+  if (config.noise.kind !== 'auto' || config.repeats > 1) return null;
+  return 'noise: auto with repeats: 1 measures the noise on the baseline alone (2 degrees of freedom), so the keep test is weak and real improvements are often discarded as within_noise; set repeats: 3 or more, or noise: off (or a known σ)';
 }

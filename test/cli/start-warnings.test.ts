@@ -127,3 +127,19 @@ describe('metric_kind', () => {
     expect(r.stderr).toContain(`${file}:${line}: metric_kind: expected \`timing\` or \`other\`, found \`fast\``);
   });
 });
+
+describe('noise settings (issue 11)', () => {
+  it('noise: auto with repeats: 1 is warned about at start, with what to do; repeats: 3 or noise: off is not', async () => {
+    for (const [config, warned] of [
+      [{ noise: 'auto' }, true],
+      [{ noise: 'auto', repeats: '3' }, false],
+      [{ repeats: '1' }, false], // the default noise for one sample is off
+    ] as const) {
+      const project = await makeProject({ config });
+      const r = await runCli(['--path', project.root, 'run', project.id, '--dry-run'], { env: project.env });
+      expect(r.exitCode, JSON.stringify(config)).toBe(0);
+      const said = /warning: +noise: auto with repeats: 1 measures the noise on the baseline alone .*set repeats: 3 or more, or noise: off/.test(r.stdout);
+      expect(said, `${JSON.stringify(config)}: ${r.stdout}`).toBe(warned);
+    }
+  });
+});
