@@ -15,7 +15,6 @@ import { loadState } from '../experiment/state.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { parseRunRecord } from '../report/build-report.js';
-import { readNoiseEstimate } from './noise-estimate.js';
 import { currentNoise } from '../decision/noise-estimate.js';
 import { buildExperimentView, overlayGroups, PACE_WINDOW, type DashboardData, type ExperimentView, type RunTiming, type ViewInput } from './model.js';
 import { countsAsExperiment, isBaselineRow } from '../ledger/summary.js';
@@ -62,7 +61,7 @@ async function collectExperiment(found: DiscoveredExperiment, now: number, known
     startedAt = Number.isFinite(t) ? t : null;
     if (state?.intent) intent = { iteration: state.intent.iteration, phase: state.intent.phase, startedAt: state.intent.startedAt ?? null };
     // Issue 11's pooled noise estimate (state.json `noise`), when the loop has written one.
-    noise = state === null ? null : readNoiseEstimate(currentNoise(state));
+    noise = state === null ? null : currentNoise(state); // schema-checked by loadState
   } catch {
     // A corrupt state.json: the status says blocked with the reason; max_runtime counts from now.
   }

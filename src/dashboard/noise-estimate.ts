@@ -4,6 +4,7 @@
  * else pooled from the rows' evidence, Σ(n−1)·spread² / Σ(n−1) over rows with n ≥ 2 samples.
  * Null when nothing says (one sample per row, no state). Pure.
  */
+import { sigmaOf } from '../decision/noise-estimate.js';
 import type { NoiseEstimate, NoiseSetting } from '../decision/types.js';
 import type { LedgerRow } from '../ledger/types.js';
 
@@ -17,7 +18,8 @@ export interface NoiseView {
 
 export function noiseEstimate(rows: readonly LedgerRow[], state: NoiseEstimate | null | undefined, setting?: NoiseSetting | null): NoiseView | null {
   if (setting?.kind === 'known' && Number.isFinite(setting.sigma) && setting.sigma >= 0) return { sigma: setting.sigma, source: 'config', df: null };
-  if (state != null && state.df > 0 && state.sumSquares >= 0) return { sigma: Math.sqrt(state.sumSquares / state.df), source: 'state', df: state.df };
+  const fromState = state != null && state.sumSquares >= 0 ? sigmaOf(state) : null;
+  if (state != null && fromState !== null) return { sigma: fromState, source: 'state', df: state.df };
   let sumSquares = 0;
   let df = 0;
   for (const row of rows) {
@@ -27,11 +29,4 @@ export function noiseEstimate(rows: readonly LedgerRow[], state: NoiseEstimate |
     df += ev.samples - 1;
   }
   return df > 0 ? { sigma: Math.sqrt(sumSquares / df), source: 'rows', df } : null;
-}
-
-/** state.json's `noise` if it has the shape of one, else null (an older or foreign file: no band from it). */
-export function readNoiseEstimate(value: unknown): NoiseEstimate | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const { sumSquares, df } = value as Record<string, unknown>;
-  return typeof sumSquares === 'number' && Number.isFinite(sumSquares) && sumSquares >= 0 && typeof df === 'number' && Number.isFinite(df) && df >= 0 ? { sumSquares, df } : null;
 }

@@ -33,7 +33,7 @@ import { EMPTY_NOISE, baselineSampleCount } from '../decision/noise-estimate.js'
 import type { MeasureContext } from '../measure/evaluation.js';
 import { localExecutor, type Executor } from '../measure/executor.js';
 import { aggregateOf } from '../decision/sequential-decision.js';
-import { aggregateGuardsOf, evidenceOf, measureCandidate, measureRepeatedly, type Unmeasured } from '../measure/measurement.js';
+import { aggregateGuards, evidenceOf, measureCandidate, measureRepeatedly, type Unmeasured } from '../measure/measurement.js';
 import { checkLog } from '../measure/sample-logs.js';
 import { usualEvaluationMs } from '../measure/usual-duration.js';
 import { CandidateTurn } from './candidate.js';
@@ -78,7 +78,7 @@ class Iteration {
   /** Where evaluations run (src/measure/executor.ts): the loop never knows which. */
   readonly executor: Executor;
   /** The median time of recent evaluations: a much shorter one is suspicious (suspicious.ts). */
-  private readonly usualEvalMs: number | null;
+  private usualEvalMsCache: number | null | undefined;
 
   constructor(
     readonly session: Session,
@@ -97,7 +97,6 @@ class Iteration {
     this.startedAt = deps.clock.now();
     this.startedMono = deps.clock.monotonic();
     this.executor = localExecutor(deps.runner, deps.evalSlots);
-    this.usualEvalMs = usualEvaluationMs(session.paths, session.ledger.rows());
     this.turn = new CandidateTurn({
       session,
       deps,
@@ -176,7 +175,7 @@ class Iteration {
     const values = measured.samples.map((s) => s.value);
     const metric = aggregateOf(values, config.aggregate);
     const evidence = evidenceOf(values, null);
-    const guards = aggregateGuardsOf(measured.samples, config.aggregate);
+    const guards = aggregateGuards(measured.samples, config.aggregate);
     const checked = await this.runCheck(this.base);
     // A baseline that fails its own checks would veto every keep of the night: a crash, said plainly.
     if (checked !== null) return { ...checked, status: 'crash', metric: null, commit: this.base, description, samples: values, bestSamples: [], evidence, guards };
@@ -269,6 +268,12 @@ class Iteration {
     return { status: 'discard', reason: 'check_failed', detail: `check_cmd ${describeOutcome(outcome)} (${log})`, why };
   }
 
+  /** Read once, and only by an iteration that measured something: up to 10 result.json files. */
+  private usualEvalMs(): number | null {
+    if (this.usualEvalMsCache === undefined) this.usualEvalMsCache = usualEvaluationMs(this.session.paths, this.session.ledger.rows());
+    return this.usualEvalMsCache;
+  }
+
   /** What suspicion is judged on: the first sample, the best before it, the usual evaluation time. */
   private suspicionOf(first: { value: number; log: string; durationMs: number }): KeepToCheck {
     const { config } = this.session;
@@ -281,7 +286,7 @@ class Iteration {
       logLines: first.value === 0 ? readTailLines(first.log, SUSPICIOUS_TAIL_BYTES).split(/\r?\n|\r/) : [],
       matches: metricMatcher(config.metricGrep, config.metricRegex),
       evalMs: first.durationMs,
-      usualEvalMs: this.usualEvalMs,
+      usualEvalMs: this.usualEvalMs(),
     };
   }
 

@@ -49,11 +49,11 @@ const EVAL_CLASSIFY_BYTES = 256 * 1024;
  * Evaluate what the worktree holds. `sample` is the evaluation's 1-based number within the
  * iteration (AUTORESEARCH_SAMPLE); `label` says what is measured (`sample 2/5 of the best`).
  */
-export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sample: number; label?: string; command?: string }): Promise<Sample> {
+export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sample: number; label?: string }): Promise<Sample> {
   const { session, deps } = ctx;
   if (ctx.signal.aborted) return { kind: 'aborted' };
   const outcome = await ctx.executor.evaluate({
-    command: opts.command ?? session.config.evaluateCmd,
+    command: session.config.evaluateCmd,
     cwd: session.store.current.worktree,
     env: childEnv(session, deps.env, ctx.iteration, { AUTORESEARCH_SAMPLE: String(opts.sample), AUTORESEARCH_EVAL_LOG: opts.log }),
     logFile: opts.log,

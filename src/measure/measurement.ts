@@ -141,7 +141,7 @@ export async function measureTipAndBaseline(
   return { kind: 'measured', tip, baseline, evalMs: evaluations.ms };
 }
 
-function aggregateGuards(samples: readonly OkSample[], how: Aggregate): Record<string, number | null> {
+export function aggregateGuards(samples: readonly OkSample[], how: Aggregate): Record<string, number | null> {
   const names = Object.keys(samples[0]?.guards ?? {});
   return Object.fromEntries(
     names.map((name) => {
@@ -156,6 +156,5 @@ export function evidenceOf(values: readonly number[], pValue: number | null): Ev
   return { samples: values.length, mean: values.length === 0 ? null : mean(values), spread: sampleSd(values), pValue };
 }
 
-export { aggregateGuards as aggregateGuardsOf };
 
 

@@ -4,9 +4,8 @@
  * is suspicious (loop/suspicious.ts): a training run that stopped at step 0 still prints a
  * number. Null until enough evaluations are known.
  */
-import fs from 'node:fs';
 import type { ExperimentPaths } from '../experiment/paths.js';
-import { iterationPaths } from '../experiment/paths.js';
+import { readSavedResult } from '../experiment/saved-result.js';
 import type { LedgerRow } from '../ledger/types.js';
 
 const RECENT_ROWS = 10;
@@ -16,7 +15,7 @@ export function usualEvaluationMs(paths: ExperimentPaths, rows: readonly LedgerR
   const durations: number[] = [];
   for (const row of rows.slice(-RECENT_ROWS)) {
     if (row.metric === null) continue;
-    const perEvaluation = evaluationMsOf(iterationPaths(paths, row.iteration).result);
+    const perEvaluation = evaluationMsOf(readSavedResult(paths, row));
     if (perEvaluation !== null) durations.push(perEvaluation);
   }
   if (durations.length < MIN_KNOWN) return null;
@@ -24,14 +23,11 @@ export function usualEvaluationMs(paths: ExperimentPaths, rows: readonly LedgerR
   return durations[Math.floor(durations.length / 2)] ?? null;
 }
 
-function evaluationMsOf(resultFile: string): number | null {
-  try {
-    const saved = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { evalMs?: unknown; evaluations?: unknown; firstEvalMs?: unknown };
-    if (typeof saved.firstEvalMs === 'number') return saved.firstEvalMs;
-    if (typeof saved.evalMs !== 'number') return null;
-    const count = typeof saved.evaluations === 'number' && saved.evaluations > 0 ? saved.evaluations : 1;
-    return saved.evalMs / count;
-  } catch {
-    return null; // no artifact (a seed-written row) or a damaged one: not known
-  }
+/** The first evaluation's time, else the average one's; null without an artifact (a seed-written row). */
+function evaluationMsOf(saved: Record<string, unknown> | null): number | null {
+  if (saved === null) return null;
+  const { firstEvalMs, evalMs, evaluations } = saved;
+  if (typeof firstEvalMs === 'number') return firstEvalMs;
+  if (typeof evalMs !== 'number') return null;
+  return evalMs / (typeof evaluations === 'number' && evaluations > 0 ? evaluations : 1);
 }

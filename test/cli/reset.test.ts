@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { git, makeProject, type TestProject } from '../helpers/project.js';
+import { luckyKeepProject } from '../helpers/lucky-keep.js';
 
 const BRANCH = 'refs/heads/autoresearch/test/exp';
 
@@ -149,14 +150,8 @@ describe('reset --to', () => {
 
 describe('reset --to a keep a revalidation undid', () => {
   it('is done, with a note that its gain did not reproduce and what the revalidation measured', async () => {
-    const luck = path.join(await makeTempDir('ar-luck-'), 'used');
-    const project = await makeProject({
-      config: { revalidate_every: '1' },
-      // `lucky` is worth 9, but its first evaluation prints 7: the revalidation after it (iteration 3) undoes it.
-      files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
-      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
-    });
-    const env = { ...project.env, LUCK_FILE: luck };
+    // `lucky` is worth 9, but its first evaluation prints 7: the revalidation after it (iteration 3) undoes it.
+    const { project, env } = await luckyKeepProject();
     expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env, timeoutMs: 120_000 })).exitCode).toBe(0);
     expect((await project.rows()).map((r) => r.reason)).toEqual(['baseline', 'improved', 'improved', 'revalidation_failed', 'improved']);
 

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { makeProject } from '../helpers/project.js';
+import { LUCKY_EVALUATE, LUCKY_PLAN } from '../helpers/lucky-keep.js';
 
 interface State {
   noise: { sumSquares: number; df: number };
@@ -37,8 +38,8 @@ describe('the noise estimate around a revalidation', () => {
     const project = await makeProject({
       config: { noise: 'auto', revalidate_every: '1' },
       // `lucky` is worth 9 really, but its first evaluation prints 7.
-      files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
-      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
+      files: { 'evaluate.sh': LUCKY_EVALUATE },
+      plan: LUCKY_PLAN,
     });
     const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env: { ...project.env, LUCK_FILE: luck }, timeoutMs: 120_000 });
     expect(r.exitCode, r.stderr).toBe(0);

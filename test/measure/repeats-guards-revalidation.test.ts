@@ -7,8 +7,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { makeTempDir } from '../helpers/git-repo.js';
 import { git, makeProject } from '../helpers/project.js';
+import { luckyKeepProject, runLuckyNight } from '../helpers/lucky-keep.js';
 
 const run = (project: { root: string; id: string; env: Record<string, string> }, n: number) =>
   runCli(['--path', project.root, 'run', project.id, '--max-experiments', String(n)], { env: project.env, timeoutMs: 120_000 });
@@ -109,15 +109,10 @@ describe('vetoes', () => {
 
 describe('revalidation', () => {
   it('re-measures the best and the baseline after K keeps; a lucky keep that does not reproduce is undone with a row, the branch moves back', async () => {
-    const luck = path.join(await makeTempDir('ar-luck-'), 'used');
-    const project = await makeProject({
-      config: { revalidate_every: '1' },
-      // `lucky` is worth 9 really, but its first evaluation prints 7.
-      files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
-      // Line N is iteration N's edit; iteration 3 is the revalidation's row (no agent turn).
-      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
-    });
-    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env: { ...project.env, LUCK_FILE: luck }, timeoutMs: 120_000 });
+    // `lucky` is worth 9, but its first evaluation prints 7 (test/helpers/lucky-keep.ts).
+    const lucky = await luckyKeepProject();
+    const { project } = lucky;
+    const r = await runLuckyNight(lucky);
     expect(r.exitCode).toBe(0);
     const rows = await project.rows();
     expect(rows.map((row) => [row.iteration, row.status, row.reason, row.metric])).toEqual([
@@ -142,13 +137,8 @@ describe('revalidation', () => {
 
 describe('revalidation after kill -9', () => {
   it('a revalidation row written but its state step cut short: the next start moves back to the keep that reproduced', async () => {
-    const luck = path.join(await makeTempDir('ar-luck-'), 'used');
-    const project = await makeProject({
-      config: { revalidate_every: '1' },
-      files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
-      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
-    });
-    const env = { ...project.env, LUCK_FILE: luck };
+    // `lucky` is worth 9, but its first evaluation prints 7: the revalidation after it (iteration 3) undoes it.
+    const { project, env } = await luckyKeepProject();
     const first = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env, timeoutMs: 120_000 });
     expect(first.exitCode).toBe(0);
     const stateFile = path.join(project.expDir, 'state.json');

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir, writeFiles } from '../helpers/git-repo.js';
 import { git, makeProject } from '../helpers/project.js';
+import { luckyKeepProject } from '../helpers/lucky-keep.js';
 
 /**
  * value.txt is the model. The "machine" is a directory outside the worktree that the plan's
@@ -311,15 +312,8 @@ describe('autoresearch report', () => {
   });
 
   it('a keep a revalidation undid is not a top improvement: it comes after the keeps that stand, marked', async () => {
-    const luck = path.join(await makeTempDir('ar-luck-'), 'used');
-    const project = await makeProject({
-      config: { revalidate_every: '1' },
-      // `lucky` is worth 9, but its first evaluation prints 7 (a gain of 2, the largest): the revalidation after it undoes it.
-      files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
-      // Line N is iteration N's edit; iteration 3 is the revalidation's row (no agent turn).
-      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
-    });
-    const env = { ...project.env, LUCK_FILE: luck };
+    // `lucky` is worth 9, but its first evaluation prints 7: the revalidation after it (iteration 3) undoes it.
+    const { project, env } = await luckyKeepProject();
     const run = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env, timeoutMs: 120_000 });
     expect(run.exitCode).toBe(0);
     const r = await runCli(['--path', project.root, 'report', project.id], { env });

@@ -12,6 +12,7 @@ import { rebuildLedger, rowFromArtifact } from '../../src/ledger/rebuild.js';
 import { formatRow, parseLedgerText } from '../../src/ledger/tsv-format.js';
 import { LEDGER_COLUMNS } from '../../src/ledger/types.js';
 import { CONFIG, fixture, makeResultsProject, normalise } from './helpers.js';
+import { luckyKeepProject } from '../helpers/lucky-keep.js';
 
 let project: TestProject;
 let original: Buffer;
@@ -225,15 +226,8 @@ describe('results --rebuild: evidence and guard columns (issue 11)', () => {
 
 describe('results <id> --rebuild after a revalidation', () => {
   it('a revalidation_failed row comes back byte for byte (its detail included), and a reproduced revalidation is not called a stray directory', async () => {
-    const luck = path.join(await makeTempDir('ar-luck-'), 'used');
-    const p = await makeProject({
-      config: { revalidate_every: '1' },
-      // `lucky` is worth 9, but its first evaluation prints 7: the revalidation after it undoes it.
-      files: { 'evaluate.sh': 'v=$(cat value.txt)\ncase $v in lucky) if [ ! -e "$LUCK_FILE" ]; then touch "$LUCK_FILE"; v=7; else v=9; fi;; esac\necho "score: $v"\n' },
-      // Line N is iteration N's edit; iteration 3 is the revalidation's row (no agent turn).
-      plan: [`echo 9 > value.txt && git commit -qam nine`, `echo lucky > value.txt && git commit -qam lucky`, ``, `echo 8 > value.txt && git commit -qam eight`],
-    });
-    const env = { ...p.env, LUCK_FILE: luck };
+    // `lucky` is worth 9, but its first evaluation prints 7: the revalidation after it (iteration 3) undoes it.
+    const { project: p, env } = await luckyKeepProject();
     const r = await runCli(['--path', p.root, 'run', p.id, '--max-experiments', '3'], { env, timeoutMs: 120_000 });
     expect(r.exitCode).toBe(0);
     const results = path.join(p.expDir, 'results.tsv');
