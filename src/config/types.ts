@@ -80,6 +80,10 @@ export interface ExperimentConfig {
   guards: Guard[];
   /** `revalidate_every`: after this many keeps, re-measure best and baseline (0 = off). */
   revalidateEvery: number;
+  /** `executor`: where evaluations run (issue 12): `local` process groups or `slurm` batch jobs. */
+  executor: 'local' | 'slurm';
+  /** `slurm_args`: extra sbatch arguments (partition, account, qos, `--gres=gpu:1`…), one argument per item. */
+  slurmArgs: string[];
   allowedPaths: string[]; // `scope` key: paths or globs the agent may change (default = target)
   onExhaustion: 'wait' | 'stop';
   backoffInitialMs: number;

@@ -15,12 +15,14 @@ export interface ExperimentPaths {
   log: string;
   setupLog: string;
   runs: string;
+  /** Cluster failures that were not the candidate's fault (preemption, node failure): one JSON line each (issue 12). */
+  infrastructure: string;
   /** The hooks the agent's git runs with (the reference-transaction guard of git/ref-guard.ts). */
   gitHooks: string;
 }
 
 /** Files the daemon owns inside an experiment directory; written to its .gitignore. */
-export const DAEMON_OWNED = ['results.tsv', 'results.tsv.*', 'state.json', 'state.json.*', 'run.lock', 'autoresearch.log', 'setup.log', 'pause.request', 'resume.request', 'runs/', 'report/', 'git-hooks/', 'archive/', '*.tmp'] as const;
+export const DAEMON_OWNED = ['results.tsv', 'results.tsv.*', 'state.json', 'state.json.*', 'run.lock', 'autoresearch.log', 'setup.log', 'pause.request', 'resume.request', 'runs/', 'infrastructure.jsonl', 'report/', 'git-hooks/', 'archive/', '*.tmp'] as const;
 
 export function experimentPaths(dir: string): ExperimentPaths {
   return {
@@ -33,6 +35,7 @@ export function experimentPaths(dir: string): ExperimentPaths {
     log: path.join(dir, 'autoresearch.log'),
     setupLog: path.join(dir, 'setup.log'),
     runs: path.join(dir, 'runs'),
+    infrastructure: path.join(dir, 'infrastructure.jsonl'),
     gitHooks: path.join(dir, 'git-hooks'),
   };
 }

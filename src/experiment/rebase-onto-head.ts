@@ -114,7 +114,9 @@ export async function rebaseOntoHead(session: Session, deps: LoopDeps, signal: A
   const why =
     result.kind === 'not-applicable'
       ? `the evaluation failed: ${result.detail}`
-      : result.kind === 'interrupted'
+      : result.kind === 'infrastructure'
+        ? result.detail
+        : result.kind === 'interrupted'
         ? `stopped during ${result.phase}`
         : `the evaluation is out of quota (${result.kind}): ${result.message}`;
   return { kind: 'failed', onto, why, evalLog: result.kind === 'not-applicable' ? setAsideFailedRun(iterationPaths(session.paths, number), deps.clock.now()) : null };

@@ -42,7 +42,31 @@ export interface ChildRecord extends ProcessIdentity {
  */
 export type Intent =
   | { phase: 'agent'; iteration: number; base: string; child: ChildRecord | null; decided?: true; startedAt?: string }
-  | { phase: 'eval'; iteration: number; base: string; candidate: string; child: ChildRecord | null; decided?: true; startedAt?: string; /** The evaluation's log (repeats: eval.2.log, best.1.log…). */ log?: string };
+  | {
+      phase: 'eval';
+      iteration: number;
+      base: string;
+      candidate: string;
+      child: ChildRecord | null;
+      decided?: true;
+      startedAt?: string;
+      /** The evaluation's log (repeats: eval.2.log, best.1.log…). */
+      log?: string;
+      /** The cluster job of this evaluation (executor: slurm), recorded before it is submitted. */
+      job?: JobRecord;
+    };
+
+/**
+ * A batch job of ours (issue 12). `name` is our own unique token, recorded before `sbatch`:
+ * job ids are not unique across a controller crash, so a restart finds the job by name.
+ */
+export interface JobRecord {
+  name: string;
+  /** The scheduler's id once `sbatch` answered (null: submitted, or about to be, id not yet known). */
+  id: string | null;
+  /** What it evaluates: the commit the worktree held (a restart re-attaches only to the same). */
+  commit: string;
+}
 
 /** Which configured agent: `agent` or `agent_fallback`. */
 export type AgentRole = 'primary' | 'fallback';

@@ -4,7 +4,8 @@
  */
 import type { LedgerRow } from '../ledger/types.js';
 
-export type Phase = 'setup' | 'agent' | 'capture' | 'eval' | 'decide';
+/** `queued`: an evaluation submitted to a cluster waits for its resources (not counted against eval_timeout). */
+export type Phase = 'setup' | 'agent' | 'capture' | 'queued' | 'eval' | 'decide';
 
 export type LoopEvent =
   | {

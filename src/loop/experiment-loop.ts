@@ -175,6 +175,12 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
         await block(session, deps, reason);
         return result({ kind: 'blocked', reason });
       }
+      case 'infrastructure': {
+        // The executor already re-ran the evaluation up to its bound: the cluster needs a person.
+        const reason = `${outcome.detail}; no row (not the candidate's fault). Check the cluster (sinfo, squeue), then \`autoresearch resume ${session.config.id.key}\``;
+        await block(session, deps, reason);
+        return result({ kind: 'blocked', reason });
+      }
       case 'not-applicable': // only `rerun` produces it, through its own loop
       case 'recorded':
         break;

@@ -5,6 +5,7 @@
 import type { Evidence } from '../decision/types.js';
 import type { WaitRole } from '../experiment/state.js';
 import type { LedgerRow, RowReason, RowStatus } from '../ledger/types.js';
+import type { InfrastructureFailure } from '../measure/executor.js';
 import type { Phase } from './events.js';
 
 export type IterationResult =
@@ -17,7 +18,10 @@ export type IterationResult =
   | { kind: 'auth'; role: WaitRole; label: string; message: string; signature: string }
   // `rerun`: the past candidate's change does not apply to the current best; `rebase`: the
   // re-measured baseline failed (no row either way).
-  | { kind: 'not-applicable'; detail: string };
+  | { kind: 'not-applicable'; detail: string }
+  // The cluster failed an evaluation every time it was tried (preempted, node failure): no
+  // row (not the candidate's fault); the loop blocks the experiment until someone looks.
+  | { kind: 'infrastructure'; detail: string };
 
 /** `rerun`: evaluate a past candidate's change again, on top of the current best, without the agent. */
 export interface Rerun {
@@ -62,6 +66,12 @@ export class Interrupted {
 
 /** The agent's quota or billing stopped the turn, or a rerun does not apply: unwinds like an interruption, no row. */
 export class NoRow {
-  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'auth' | 'not-applicable' }>) {}
+  constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'auth' | 'not-applicable' | 'infrastructure' }>) {}
 }
 
+
+/** The words of an `infrastructure` end: every failure of the cluster under the evaluation. */
+export function infrastructureDetail(failures: readonly InfrastructureFailure[]): string {
+  const states = failures.map((f) => `${f.job.state}${f.job.node === null ? '' : ` on ${f.job.node}`} (job ${f.job.id})`).join(', ');
+  return `the cluster failed the evaluation ${failures.length} time${failures.length === 1 ? '' : 's'}: ${states}`;
+}

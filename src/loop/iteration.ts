@@ -31,7 +31,8 @@ import type { SpawnedChild } from '../process/types.js';
 import { guardViolation } from '../decision/guards.js';
 import { EMPTY_NOISE, baselineSampleCount } from '../decision/noise-estimate.js';
 import type { MeasureContext } from '../measure/evaluation.js';
-import { localExecutor, type Executor } from '../measure/executor.js';
+import type { Executor } from '../measure/executor.js';
+import { executorFor } from '../measure/executor-for.js';
 import { aggregateOf } from '../decision/sequential-decision.js';
 import { aggregateGuards, evidenceOf, measureCandidate, measureRepeatedly, type Unmeasured } from '../measure/measurement.js';
 import { checkLog } from '../measure/sample-logs.js';
@@ -40,12 +41,12 @@ import { CandidateTurn } from './candidate.js';
 import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import type { Phase } from './events.js';
-import { Interrupted, NO_EVIDENCE, NoRow, type IterationResult, type Remeasure, type Rerun, type Verdict } from './iteration-outcome.js';
+import { Interrupted, NO_EVIDENCE, NoRow, infrastructureDetail, type IterationResult, type Remeasure, type Rerun, type Verdict } from './iteration-outcome.js';
 import { measuredState } from './measured-state.js';
 import { worktreeMissing } from './missing-worktree.js';
 import { metricMatcher } from './metric.js';
 import { nextNoChangeCount } from './no-change.js';
-import { measureContext, prepareRunDir, recordChild, reportPhase, setIntent } from './run-records.js';
+import { jobName, measureContext, newAttempt, prepareRunDir, recordChild, reportInfrastructureFailure, reportPhase, setIntent } from './run-records.js';
 import { suspiciousKeep, type KeepToCheck } from './suspicious.js';
 import { checkFailedDetail, describeOutcome, noImprovementDetail } from './row-detail.js';
 
@@ -79,6 +80,8 @@ class Iteration {
   readonly executor: Executor;
   /** The median time of recent evaluations: a much shorter one is suspicious (suspicious.ts). */
   private usualEvalMsCache: number | null | undefined;
+  /** This attempt at the iteration, in its jobs' names (run-records.ts jobName). */
+  private readonly attempt = newAttempt();
 
   constructor(
     readonly session: Session,
@@ -96,7 +99,7 @@ class Iteration {
     this.files = iterationPaths(session.paths, this.number);
     this.startedAt = deps.clock.now();
     this.startedMono = deps.clock.monotonic();
-    this.executor = localExecutor(deps.runner, deps.evalSlots);
+    this.executor = executorFor(session, deps);
     this.turn = new CandidateTurn({
       session,
       deps,
@@ -151,13 +154,14 @@ class Iteration {
 
   /** The evaluation context lent to the measurement (src/measure/). */
   private measureContext(commit: string): MeasureContext {
-    return measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit });
+    return measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit, attempt: this.attempt });
   }
 
   /** A measurement that ended without samples to decide on: a crash row, or no row at all. */
   private unmeasured(end: Unmeasured, commit: string, description: string): Verdict {
     if (end.kind === 'aborted') throw new Interrupted('eval');
     if (end.kind === 'out-of-quota') throw new NoRow({ ...end.verdict, role: 'evaluation', label: 'evaluation' });
+    if (end.kind === 'infrastructure') throw new NoRow({ kind: 'infrastructure', detail: `iteration ${this.number}: ${infrastructureDetail(end.failures)}` });
     this.evalMs = (this.evalMs ?? 0) + end.durationMs;
     this.evaluations++;
     return { ...NO_EVIDENCE, status: 'crash', reason: end.reason, metric: null, commit, description, detail: end.detail, why: end.why };
@@ -167,7 +171,7 @@ class Iteration {
   private async measureBaseline(description: string): Promise<Verdict> {
     this.checkAbort('eval');
     const { config } = this.session;
-    const measured = await measureRepeatedly(this.measureContext(this.base), baselineSampleCount(config));
+    const measured = await measureRepeatedly(this.measureContext(this.base), this.base, baselineSampleCount(config));
     if (measured.kind !== 'measured') return this.unmeasured(measured, this.base, description);
     this.evalMs = measured.evalMs;
     this.evaluations = measured.samples.length;
@@ -256,12 +260,22 @@ class Iteration {
       escapeTag: worktreeTag(this.session.store.current.worktree),
       onEscapee: (message) => this.deps.report({ kind: 'warning', message }),
       onSpawn: (child) => void this.recordChild(child),
+      jobName: jobName(this.session, this.number, this.attempt, log),
+      commit,
+      onSubmit: async (job) => {
+        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, job });
+        this.phase('queued', job.id === null ? 'check_cmd' : `check_cmd, slurm job ${job.id}`);
+      },
+      onInfrastructureFailure: (failure) => reportInfrastructureFailure(this.session, this.deps, this.number, failure),
       onStart: async (where) => {
-        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null });
+        const intent = this.session.store.current.intent;
+        const job = intent?.phase === 'eval' ? intent.job : undefined;
+        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, ...(job === undefined ? {} : { job }) });
         this.phase('eval', ['check_cmd', where].filter((x) => x !== undefined).join(', '));
       },
     });
     if (outcome.kind === 'aborted') throw new Interrupted('eval');
+    if (outcome.kind === 'infrastructure') throw new NoRow({ kind: 'infrastructure', detail: `iteration ${this.number}, check_cmd: ${infrastructureDetail(outcome.failures)}` });
     this.evalMs = (this.evalMs ?? 0) + outcome.durationMs;
     if (outcome.kind === 'exit' && outcome.code === 0) return null;
     const why = checkFailedDetail(outcome, this.session.config.evalTimeoutMs, readTailLines(log, DETAIL_TAIL_BYTES));

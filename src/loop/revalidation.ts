@@ -25,11 +25,12 @@ import { EMPTY_NOISE, withGroup } from '../decision/noise-estimate.js';
 import { sumSquaredDeviations } from '../decision/statistics.js';
 import type { NoiseEstimate } from '../decision/types.js';
 import { revalidate, type KeepRecord } from '../decision/revalidation.js';
-import { localExecutor } from '../measure/executor.js';
+import { executorFor } from '../measure/executor-for.js';
 import { evidenceOf, measureTipAndBaseline } from '../measure/measurement.js';
 import { openRevalidation } from './measured-state.js';
 import type { EvalLlmVerdict } from './eval-llm.js';
-import { measureContext, prepareRunDir } from './run-records.js';
+import { infrastructureDetail } from './iteration-outcome.js';
+import { measureContext, newAttempt, prepareRunDir } from './run-records.js';
 
 export type RevalidationOutcome =
   | { kind: 'not-due' }
@@ -67,9 +68,9 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
   const count = Math.max(session.config.repeats, 3);
   deps.report({ kind: 'phase', iteration: number, phase: 'eval', detail: `revalidation of ${record.window.length} keeps: the best and the baseline, ${count} samples each` });
   const ctx = measureContext(
-    { session, deps, signal, executor: localExecutor(deps.runner, deps.evalSlots) },
+    { session, deps, signal, executor: executorFor(session, deps) },
     { number, runDir: files.dir, baseline: false, best: tip.metric },
-    { base: tip.commit, candidate: tip.commit },
+    { base: tip.commit, candidate: tip.commit, attempt: newAttempt() },
   );
   const measured = await measureTipAndBaseline(ctx, { tip: tip.commit, baseline: baseline.commit, branch, count });
   if (measured.kind !== 'measured') {
@@ -78,7 +79,8 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
     if (measured.kind === 'aborted') return { kind: 'interrupted' };
     setAside(files.dir, deps.clock.now());
     if (measured.kind === 'out-of-quota') return { kind: 'out-of-quota', verdict: measured.verdict };
-    const { why } = measured;
+    // The cluster failing it (preemption, node failure) is no verdict either: tried again after the next keep.
+    const why = measured.kind === 'infrastructure' ? infrastructureDetail(measured.failures) : measured.why;
     await session.store.update((s) => (s.revalidation === undefined ? s : { ...s, revalidation: { ...s.revalidation, unmeasuredAt: record.window.length } }));
     deps.report({ kind: 'warning', message: `revalidation could not measure: ${why}; it is tried again after the next keep` });
     return { kind: 'unmeasured', why };

@@ -2,11 +2,14 @@
  * What a unit of work (an iteration, a revalidation) leaves so that a restart after kill -9
  * can find it: its run directory, its intent in state.json, the identity of its child.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import type { ChildRecord, Intent } from '../experiment/state.js';
 import type { MeasureContext } from '../measure/evaluation.js';
-import type { Executor } from '../measure/executor.js';
+import type { Executor, InfrastructureFailure } from '../measure/executor.js';
+import { appendInfrastructureFailure } from '../experiment/infrastructure-log.js';
 import { bootId } from '../process/process-identity.js';
 import type { SpawnedChild } from '../process/types.js';
 import type { Phase } from './events.js';
@@ -38,11 +41,26 @@ export function reportPhase(deps: LoopDeps, iteration: number, phase: Phase, det
   deps.report({ kind: 'phase', iteration, phase, ...(detail === undefined ? {} : { detail }) });
 }
 
+/** A fresh attempt at an iteration: part of its jobs' names, so a retry never finds an old attempt's job. */
+export function newAttempt(): string {
+  return crypto.randomBytes(4).toString('hex');
+}
+
+/**
+ * The cluster job name of one evaluation (`ar-<experiment>-<n>-<attempt>-eval.2`): unique to
+ * the experiment, the iteration, its attempt and the log, and the same when a restart
+ * resumes the attempt (recovery.ts). Characters a scheduler might mangle become `_`.
+ */
+export function jobName(session: Session, iteration: number, attempt: string, log: string): string {
+  const experiment = session.config.id.key.replace(/[^A-Za-z0-9._-]/g, '_');
+  return `ar-${experiment}-${iteration}-${attempt}-${path.basename(log, '.log')}`;
+}
+
 /** The context evaluations of `commit` run in: each records an eval intent naming it first. */
 export function measureContext(
   work: { session: Session; deps: LoopDeps; signal: AbortSignal; executor: Executor },
   iteration: MeasureContext['iteration'],
-  intent: { base: string; candidate: string },
+  intent: { base: string; candidate: string; attempt: string },
 ): MeasureContext {
   const { session, deps } = work;
   return {
@@ -52,5 +70,20 @@ export function measureContext(
     setIntent: (next) => setIntent(session, deps, next),
     recordChild: (child) => void recordChild(session, child),
     phase: (phase, detail) => reportPhase(deps, iteration.number, phase, detail),
+    jobName: (log) => jobName(session, iteration.number, intent.attempt, log),
+    infrastructureFailure: (failure) => reportInfrastructureFailure(session, deps, iteration.number, failure),
   };
+}
+
+/** Recorded for `report` (infrastructure.jsonl) and said as a warning; never a row. */
+export function reportInfrastructureFailure(session: Session, deps: LoopDeps, iteration: number, failure: InfrastructureFailure): void {
+  const { job } = failure;
+  const what = `slurm job ${job.id} (${job.name}) ${job.state}${job.node === null ? '' : ` on ${job.node}`}`;
+  const next = failure.action === 'rerun' ? 'the evaluation is submitted again' : 'giving up on this iteration (no row)';
+  deps.report({ kind: 'warning', message: `iteration ${iteration}: ${what}: not the candidate's fault, ${next} (partial output: ${failure.log})` });
+  try {
+    appendInfrastructureFailure(session.paths.infrastructure, { at: new Date(deps.clock.now()).toISOString(), iteration, ...failure });
+  } catch (error) {
+    deps.report({ kind: 'warning', message: `could not record the failure in ${session.paths.infrastructure}: ${(error as Error).message}` });
+  }
 }

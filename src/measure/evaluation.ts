@@ -16,7 +16,7 @@ import type { Phase } from '../loop/events.js';
 import { placeExperimentFiles } from '../loop/experiment-files.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from '../loop/metric.js';
 import { failedProcessDetail, messageDetail, metricInvalidDetail, metricMissingDetail, timeoutDetail } from '../loop/row-detail.js';
-import type { Executor } from './executor.js';
+import type { Executor, InfrastructureFailure } from './executor.js';
 
 /** What one evaluation found. `log` is its output file. */
 export type Sample =
@@ -24,7 +24,9 @@ export type Sample =
   | { kind: 'failed'; reason: RowReason; detail: string; why: string; durationMs: number; log: string }
   | { kind: 'aborted' }
   // An evaluation that calls an LLM ran out of quota: not the change's fault (no row).
-  | { kind: 'out-of-quota'; verdict: EvalLlmVerdict };
+  | { kind: 'out-of-quota'; verdict: EvalLlmVerdict }
+  // The cluster failed it every time (preemption, node failure): not the change's fault (no row).
+  | { kind: 'infrastructure'; failures: InfrastructureFailure[] };
 
 /** What the iteration lends its evaluations: where they run and how they are recorded. */
 export interface MeasureContext {
@@ -38,6 +40,9 @@ export interface MeasureContext {
   setIntent: (intent: Extract<Intent, { phase: 'eval' }>) => Promise<void>;
   recordChild: (child: SpawnedChild) => void;
   phase: (phase: Phase, detail?: string) => void;
+  /** The cluster job name of the evaluation writing `log` (run-records.ts jobName). */
+  jobName: (log: string) => string;
+  infrastructureFailure: (failure: InfrastructureFailure) => void;
 }
 
 /** The end of a log searched for the line that explains a failure (a long traceback fits). */
@@ -49,7 +54,7 @@ const EVAL_CLASSIFY_BYTES = 256 * 1024;
  * Evaluate what the worktree holds. `sample` is the evaluation's 1-based number within the
  * iteration (AUTORESEARCH_SAMPLE); `label` says what is measured (`sample 2/5 of the best`).
  */
-export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sample: number; label?: string }): Promise<Sample> {
+export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sample: number; commit: string; label?: string }): Promise<Sample> {
   const { session, deps } = ctx;
   if (ctx.signal.aborted) return { kind: 'aborted' };
   const outcome = await ctx.executor.evaluate({
@@ -62,8 +67,18 @@ export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sam
     escapeTag: worktreeTag(session.store.current.worktree),
     onEscapee: (message) => deps.report({ kind: 'warning', message }),
     onSpawn: ctx.recordChild,
+    jobName: ctx.jobName(opts.log),
+    commit: opts.commit,
+    onSubmit: async (job) => {
+      // Before sbatch: a restart after kill -9 finds the job by this name (recovery.ts).
+      await ctx.setIntent({ ...ctx.evalIntent(), log: opts.log, job });
+      ctx.phase('queued', [opts.label, job.id === null ? undefined : `slurm job ${job.id}`].filter((part) => part !== undefined).join(', ') || undefined);
+    },
+    onInfrastructureFailure: ctx.infrastructureFailure,
     onStart: async (where) => {
-      await ctx.setIntent({ ...ctx.evalIntent(), log: opts.log });
+      // A job's record stays in the intent while it runs (set by onSubmit).
+      const job = ctx.session.store.current.intent?.phase === 'eval' ? ctx.session.store.current.intent.job : undefined;
+      await ctx.setIntent({ ...ctx.evalIntent(), log: opts.log, ...(job === undefined ? {} : { job }) });
       placeExperimentFiles(session); // where the evaluation expects them (the seed's evaluate.py)
       ctx.phase('eval', [opts.label, where].filter((part) => part !== undefined).join(', ') || undefined);
     },
@@ -71,6 +86,7 @@ export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sam
   const { durationMs } = outcome;
   const log = opts.log;
   if (outcome.kind === 'aborted') return { kind: 'aborted' };
+  if (outcome.kind === 'infrastructure') return { kind: 'infrastructure', failures: outcome.failures };
   const failed = (reason: RowReason, detail: string, why: (tail: string) => string): Sample => {
     const quota = outOfQuota(ctx, log, outcome.kind === 'exit' ? outcome.code : null, outcome.kind === 'signal' ? outcome.signal : null);
     if (quota !== null) return { kind: 'out-of-quota', verdict: quota };

@@ -1,7 +1,7 @@
 /**
  * The executor seam (issue 11 design, issue 12 adds SLURM): where ONE evaluation runs. The
- * measurement asks for an evaluation and gets a ProcessOutcome; it never knows whether the
- * command ran in a local process group or elsewhere.
+ * measurement asks for an evaluation and gets an ExecutorOutcome; it never knows whether the
+ * command ran in a local process group or as a batch job on a cluster (slurm/).
  *
  * The local executor runs `evaluate_cmd` in its own process group through the process runner
  * (tree kill on timeout and abort, escapees found by tag) and, in the daemon, holds an
@@ -9,6 +9,7 @@
  */
 import type { SlotPool } from '../core/slot-pool.js';
 import type { EnvTag } from '../process/escapees.js';
+import type { JobRecord } from '../experiment/state.js';
 import type { ProcessOutcome, ProcessRunner, SpawnedChild } from '../process/types.js';
 
 export interface EvaluationRequest {
@@ -22,13 +23,53 @@ export interface EvaluationRequest {
   escapeTag: EnvTag;
   onEscapee: (message: string) => void;
   onSpawn: (child: SpawnedChild) => void;
-  /** Called once the evaluation has its resources and starts (e.g. `slot 1`), before it runs. */
+  /** Called once the evaluation has its resources and starts (e.g. `slot 1`, `job 12 on node3`), before it runs. */
   onStart: (where: string | undefined) => Promise<void>;
+  /**
+   * A name unique to this evaluation of this iteration attempt (`ar-<key>-<n>-<attempt>-eval.2`),
+   * the same when a restart resumes the attempt: what a cluster job is called and found by.
+   */
+  jobName: string;
+  /** The commit the worktree holds (recorded with the job: a restart re-attaches only to the same). */
+  commit: string;
+  /**
+   * Before a job is submitted (`id: null`; the intent must hold the name before `sbatch`
+   * runs) and once the scheduler gave it an id. The phase is `queued` until onStart.
+   */
+  onSubmit: (job: JobRecord) => Promise<void>;
+  /** Told about a failure of the cluster (not the candidate's): the evaluation is run again, up to a bound. */
+  onInfrastructureFailure: (failure: InfrastructureFailure) => void;
+}
+
+/** A cluster's end of a job, for the row's words: `slurm job 12 FAILED on node3`. */
+export interface JobEnd {
+  id: string;
+  /** The scheduler's final state: COMPLETED, FAILED, TIMEOUT, CANCELLED, PREEMPTED, NODE_FAIL, OUT_OF_MEMORY… */
+  state: string;
+  node: string | null;
+}
+
+/**
+ * What an evaluation came to. A process outcome (with the job's end when it ran on a
+ * cluster), or `infrastructure`: the cluster failed it every time it was tried (preempted,
+ * node failure), which says nothing about the candidate: no row.
+ */
+export type ExecutorOutcome =
+  | (ProcessOutcome & { job?: JobEnd })
+  | { kind: 'infrastructure'; failures: InfrastructureFailure[]; durationMs: number };
+
+/** One failure of the cluster under an evaluation (written to infrastructure.jsonl). */
+export interface InfrastructureFailure {
+  job: JobEnd & { name: string };
+  /** Where the partial output went (the evaluation's log is set aside before a re-run). */
+  log: string;
+  /** `rerun` (the evaluation is submitted again) or `gave-up` (the bound was reached). */
+  action: 'rerun' | 'gave-up';
 }
 
 /** `aborted` before it started (no slot came before the stop) is an outcome like any abort. */
 export interface Executor {
-  evaluate(request: EvaluationRequest): Promise<ProcessOutcome>;
+  evaluate(request: EvaluationRequest): Promise<ExecutorOutcome>;
 }
 
 export function localExecutor(runner: ProcessRunner, slots: SlotPool<string> | undefined): Executor {

@@ -20,7 +20,7 @@ import { sampleLog, type SampleRole } from './sample-logs.js';
 type OkSample = Extract<Sample, { kind: 'ok' }>;
 type FailedSample = Extract<Sample, { kind: 'failed' }>;
 /** How a measurement can end without a decision. */
-export type Unmeasured = FailedSample | Extract<Sample, { kind: 'aborted' | 'out-of-quota' }>;
+export type Unmeasured = FailedSample | Extract<Sample, { kind: 'aborted' | 'out-of-quota' | 'infrastructure' }>;
 
 export interface BestCommit {
   commit: string;
@@ -51,11 +51,11 @@ class Evaluations {
   private readonly perRole = new Map<SampleRole, number>();
   constructor(private readonly ctx: MeasureContext) {}
 
-  async run(role: SampleRole, label: string | undefined): Promise<Sample> {
+  async run(role: SampleRole, commit: string, label: string | undefined): Promise<Sample> {
     const index = (this.perRole.get(role) ?? 0) + 1;
     this.perRole.set(role, index);
     this.count++;
-    const sample = await evaluateOnce(this.ctx, { log: sampleLog(this.ctx.iteration.runDir, role, index), sample: this.count, ...(label === undefined ? {} : { label }) });
+    const sample = await evaluateOnce(this.ctx, { log: sampleLog(this.ctx.iteration.runDir, role, index), sample: this.count, commit, ...(label === undefined ? {} : { label }) });
     if (sample.kind === 'ok' || sample.kind === 'failed') this.ms += sample.durationMs;
     return sample;
   }
@@ -68,7 +68,7 @@ export async function measureCandidate(
   const { settings } = opts;
   const evaluations = new Evaluations(ctx);
   const label = (n: number) => (settings.repeats > 1 ? `sample ${n}/${settings.repeats}` : undefined);
-  const firstSample = await evaluations.run('candidate', label(1));
+  const firstSample = await evaluations.run('candidate', opts.candidate, label(1));
   if (firstSample.kind !== 'ok') return firstSample;
   const first = firstSample;
   const suspicious = opts.isSuspicious(first);
@@ -89,27 +89,27 @@ export async function measureCandidate(
     }
     if (step.best && !bestFailed) {
       await ctx.session.worktree.restore(opts.best.commit, opts.branch);
-      const sample = await evaluations.run('best', `the best, for drift`);
+      const sample = await evaluations.run('best', opts.best.commit, `the best, for drift`);
       await ctx.session.worktree.restore(opts.candidate, opts.branch);
-      if (sample.kind === 'aborted' || sample.kind === 'out-of-quota') return sample;
+      if (sample.kind === 'aborted' || sample.kind === 'out-of-quota' || sample.kind === 'infrastructure') return sample;
       if (sample.kind === 'ok') bestSamples.push(sample.value);
       else {
         bestFailed = true; // the best measured fine before: say so, and go on with the candidate alone
         ctx.deps.report({ kind: 'warning', message: `iteration ${ctx.iteration.number}: re-measuring the best (${opts.best.commit.slice(0, 7)}) failed: ${sample.why} (${sample.log})` });
       }
     }
-    const next = await evaluations.run('candidate', label(candidate.length + 1));
+    const next = await evaluations.run('candidate', opts.candidate, label(candidate.length + 1));
     if (next.kind !== 'ok') return next;
     candidate.push(next);
   }
 }
 
 /** The baseline (or any unchanged commit the worktree holds) evaluated `count` times. */
-export async function measureRepeatedly(ctx: MeasureContext, count: number): Promise<{ kind: 'measured'; samples: OkSample[]; evalMs: number } | Unmeasured> {
+export async function measureRepeatedly(ctx: MeasureContext, commit: string, count: number): Promise<{ kind: 'measured'; samples: OkSample[]; evalMs: number } | Unmeasured> {
   const evaluations = new Evaluations(ctx);
   const samples: OkSample[] = [];
   for (let i = 1; i <= count; i++) {
-    const sample = await evaluations.run('candidate', count > 1 ? `sample ${i}/${count}` : undefined);
+    const sample = await evaluations.run('candidate', commit, count > 1 ? `sample ${i}/${count}` : undefined);
     if (sample.kind !== 'ok') return sample;
     samples.push(sample);
   }
@@ -130,7 +130,7 @@ export async function measureTipAndBaseline(
   for (let i = 1; i <= opts.count; i++) {
     for (const [role, commit, into] of [['baseline', opts.baseline, baseline], ['candidate', opts.tip, tip]] as const) {
       await ctx.session.worktree.restore(commit, opts.branch);
-      const sample = await evaluations.run(role, `${role === 'baseline' ? 'baseline' : 'best'} ${i}/${opts.count}`);
+      const sample = await evaluations.run(role, commit, `${role === 'baseline' ? 'baseline' : 'best'} ${i}/${opts.count}`);
       if (sample.kind !== 'ok') {
         await ctx.session.worktree.restore(opts.tip, opts.branch);
         return sample;
