@@ -71,7 +71,7 @@ const MISSING_PATIENCE_MS = 3000;
 export function slurmExecutor(options: SlurmExecutorOptions): Executor {
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   const cli = options.cli ?? sharedCli(options.env);
-  const watcher = options.watcher ?? (options.cli === undefined ? sharedWatcher(options.env, options.clock, pollMs) : createJobWatcher(cli, options.clock, pollMs));
+  const watcher = options.watcher ?? watcherFor(cli, options.clock, pollMs);
   const settings: Settings = {
     slurmArgs: options.slurmArgs,
     clock: options.clock,
@@ -439,30 +439,30 @@ export function submitEnvironment(env: NodeJS.ProcessEnv): Record<string, string
   return out;
 }
 
-/** One cli and one poller per environment for the whole process: one squeue per tick for every job. */
-const shared = new Map<string, { cli: SlurmCli; watchers: Map<number, JobWatcher> }>();
-
-function sharedKey(env: NodeJS.ProcessEnv): string {
-  return `${env.PATH ?? ''}\0${env.SLURM_CONF ?? ''}\0${env.USER ?? ''}`;
-}
+/** One cli per environment and one poller per cli for the whole process: one squeue per tick for every job. */
+const clis = new Map<string, SlurmCli>();
+const watchers = new WeakMap<SlurmCli, Map<number, JobWatcher>>();
 
 function sharedCli(env: NodeJS.ProcessEnv): SlurmCli {
-  const key = sharedKey(env);
-  let entry = shared.get(key);
-  if (entry === undefined) {
-    entry = { cli: createSlurmCli({ env }), watchers: new Map() };
-    shared.set(key, entry);
+  const key = `${env.PATH ?? ''}\0${env.SLURM_CONF ?? ''}\0${env.USER ?? ''}`;
+  let cli = clis.get(key);
+  if (cli === undefined) {
+    cli = createSlurmCli({ env });
+    clis.set(key, cli);
   }
-  return entry.cli;
+  return cli;
 }
 
-function sharedWatcher(env: NodeJS.ProcessEnv, clock: Clock, pollMs: number): JobWatcher {
-  const cli = sharedCli(env);
-  const entry = shared.get(sharedKey(env))!;
-  let watcher = entry.watchers.get(pollMs);
+function watcherFor(cli: SlurmCli, clock: Clock, pollMs: number): JobWatcher {
+  let byPoll = watchers.get(cli);
+  if (byPoll === undefined) {
+    byPoll = new Map();
+    watchers.set(cli, byPoll);
+  }
+  let watcher = byPoll.get(pollMs);
   if (watcher === undefined) {
     watcher = createJobWatcher(cli, clock, pollMs);
-    entry.watchers.set(pollMs, watcher);
+    byPoll.set(pollMs, watcher);
   }
   return watcher;
 }
