@@ -65,6 +65,8 @@ const DEFAULT_UNREACHABLE_MS = 5 * 60_000;
 const DEFAULT_EXIT_FILE_PATIENCE_MS = 5000;
 /** Past eval_timeout + grace, how long the in-job timeout may take to end the job before we cancel it. */
 const BACKSTOP_SLACK_MS = 3000;
+/** Pending reasons SLURM never clears by itself: the job would wait forever. */
+const NEVER_STARTS = /^(PartitionTimeLimit|PartitionNodeLimit|BadConstraints|InvalidAccount|InvalidQOS|QOSMaxWallDurationPerJobLimit|AssocMaxWallDurationPerJobLimit|AccountNotAllowed|QOSNotAllowed|PartitionConfig)$/;
 /** A job squeue does not list right after sbatch: how long before it counts as lost. */
 const MISSING_PATIENCE_MS = 3000;
 
@@ -121,7 +123,9 @@ type Followed =
   | { kind: 'vanished'; job: SlurmJob | null; ranMs: number }
   | { kind: 'aborted' }
   | { kind: 'timeout'; job: JobEnd; ranMs: number }
-  | { kind: 'unreachable'; message: string };
+  | { kind: 'unreachable'; message: string }
+  /** Pending for a reason that never clears (a time limit above the partition's, a bad account). */
+  | { kind: 'never-starts'; job: JobEnd; reason: string };
 
 /** One evaluation: its attempts (`<name>`, `<name>.r1`…) until an outcome. */
 class Evaluation {
@@ -197,8 +201,13 @@ class Evaluation {
       }
     }
     const job = latest < 0 ? null : newestOf(this.nameOf(latest));
-    if (job !== null) return { attempt: latest, job };
     const exit = await readExitFile(this.files.exit, this.s.clock, 0);
+    if (job !== null) {
+      // Cancelled while no daemon watched (our own stop, or someone's scancel) before the command
+      // ended: it says nothing about the candidate, so this attempt runs again.
+      if (job.state === 'CANCELLED' && exit === null) return { attempt: latest, job: null };
+      return { attempt: latest, job };
+    }
     if (exit !== null) return this.fromExitFile(exit, null);
     return { attempt: 0, job: null };
   }
@@ -285,7 +294,12 @@ class Evaluation {
       seen = true;
       job = sighting.job;
       const stateClass = classifyState(job.state);
-      if (stateClass === 'queued') continue;
+      if (stateClass === 'queued') {
+        if (!NEVER_STARTS.test(job.reason)) continue;
+        // SLURM keeps such a job pending forever: say why instead of waiting.
+        const end = await this.cancelAndWait(job);
+        return { kind: 'never-starts', job: end, reason: job.reason };
+      }
       if (startedAt === null && (stateClass === 'started' || job.node !== null)) {
         startedAt = clock.monotonic();
         await this.guard(job, () => this.announceStart(job));
@@ -314,6 +328,13 @@ class Evaluation {
         return { kind: 'spawn-error', message: followed.message, durationMs: this.took() };
       case 'timeout':
         return { kind: 'timeout', durationMs: Math.round(followed.ranMs), job: followed.job };
+      case 'never-starts':
+        return {
+          kind: 'spawn-error',
+          message: `slurm job ${followed.job.id} can never start: pending with reason ${followed.reason} (check slurm_args: partition, account, qos, --time; eval_timeout asks for ${Math.ceil(this.request.timeoutMs / 60_000)} min)`,
+          durationMs: this.took(),
+          job: followed.job,
+        };
       case 'vanished': {
         const exit = await readExitFile(this.files.exit, this.s.clock, this.s.exitFilePatienceMs);
         if (exit !== null) return this.fromExitFile(exit, followed.job);

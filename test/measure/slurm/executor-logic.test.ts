@@ -205,4 +205,35 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(await outcome).toMatchObject({ kind: 'signal', signal: 'SIGTERM', job: { state: 'CANCELLED' } });
     expect(t.events).toEqual(['start slurm job 100 on n1']);
   });
+
+  it('a job pending for a reason SLURM never clears is cancelled: spawn-error naming the reason', async () => {
+    const cluster = new ScriptedCluster();
+    const t = await setup(cluster);
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    cluster.jobs[0]!.reason = 'PartitionTimeLimit';
+    expect(await outcome).toMatchObject({ kind: 'spawn-error', message: expect.stringMatching(/^slurm job 100 can never start: pending with reason PartitionTimeLimit \(check slurm_args/) });
+    expect(cluster.cancelled).toEqual(['ar-x-1-ab-eval']);
+  });
+
+  it('a restart that finds its job cancelled before the command ended runs the attempt again', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.add('ar-x-1-ab-eval', 'CANCELLED');
+    const t = await setup(cluster);
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
+    cluster.set('ar-x-1-ab-eval', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { id: '101', state: 'COMPLETED' } });
+  });
+
+  it('a restart that finds its job ended with an exit file reads it: nothing submitted', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.add('ar-x-1-ab-eval', 'FAILED');
+    const t = await setup(cluster);
+    await fs.writeFile(`${t.log}.exit`, 'exit 2\nelapsed_ms 700\n');
+    expect(await t.executor.evaluate(t.request)).toMatchObject({ kind: 'exit', code: 2, durationMs: 700, job: { id: '100', state: 'FAILED', node: 'n1' } });
+    expect(cluster.submitted).toEqual([]);
+    expect(t.submits).toEqual([{ name: 'ar-x-1-ab-eval', id: '100', commit: 'c0ffee' }]);
+  });
 });
