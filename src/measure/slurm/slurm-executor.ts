@@ -47,7 +47,7 @@ export interface SlurmExecutorOptions {
   maxAttempts?: number;
   /** How long a cancelled job may take to leave the active states (default 40 s: KillWait is often 30 s). */
   cancelWaitMs?: number;
-  /** How long squeue may keep failing before the evaluation gives up (default 5 min: a controller restart takes less). */
+  /** How long squeue may keep failing before the evaluation gives up as an infrastructure failure (default 5 min: a controller restart takes less). */
   unreachableMs?: number;
   /** How long an ended job's exit file may take to appear (network filesystem lag; default 5 s). */
   exitFilePatienceMs?: number;
@@ -83,6 +83,7 @@ export function slurmExecutor(options: SlurmExecutorOptions): Executor {
     cancelWaitMs: options.cancelWaitMs ?? DEFAULT_CANCEL_WAIT_MS,
     unreachableMs: options.unreachableMs ?? DEFAULT_UNREACHABLE_MS,
     exitFilePatienceMs: options.exitFilePatienceMs ?? DEFAULT_EXIT_FILE_PATIENCE_MS,
+    pollMs,
     cli,
     watcher,
   };
@@ -112,6 +113,7 @@ interface Settings {
   cancelWaitMs: number;
   unreachableMs: number;
   exitFilePatienceMs: number;
+  pollMs: number;
   cli: SlurmCli;
   watcher: JobWatcher;
 }
@@ -123,7 +125,8 @@ type Followed =
   | { kind: 'vanished'; job: SlurmJob | null; ranMs: number }
   | { kind: 'aborted' }
   | { kind: 'timeout'; job: JobEnd; ranMs: number }
-  | { kind: 'unreachable'; message: string }
+  /** squeue kept failing (the controller is down): the cluster's fault, not the candidate's. */
+  | { kind: 'unreachable'; job: SlurmJob; message: string; since: number }
   /** Pending for a reason that never clears (a time limit above the partition's, a bad account). */
   | { kind: 'never-starts'; job: JobEnd; reason: string };
 
@@ -178,14 +181,21 @@ class Evaluation {
    */
   private async resume(): Promise<{ attempt: number; job: SlurmJob | null } | ExecutorOutcome> {
     const names = Array.from({ length: this.s.maxAttempts }, (_, attempt) => this.nameOf(attempt));
-    let jobs: SlurmJob[];
-    try {
-      jobs = await this.s.cli.jobsNamed(names);
-    } catch (error) {
-      const exit = await readExitFile(this.files.exit, this.s.clock, 0);
-      // The controller does not answer, but the job had already said how it ended.
-      if (exit !== null) return this.fromExitFile(exit, null);
-      return { kind: 'spawn-error', message: errorMessage(error), durationMs: this.took() };
+    let jobs: SlurmJob[] | undefined;
+    const since = this.s.clock.monotonic();
+    while (jobs === undefined) {
+      try {
+        jobs = await this.s.cli.jobsNamed(names);
+      } catch (error) {
+        const exit = await readExitFile(this.files.exit, this.s.clock, 0);
+        // The controller does not answer, but the job had already said how it ended.
+        if (exit !== null) return this.fromExitFile(exit, null);
+        if (!(error instanceof SlurmCommandError)) throw error;
+        if (!error.transient) return { kind: 'spawn-error', message: error.message, durationMs: this.took() };
+        if (this.s.clock.monotonic() - since >= this.s.unreachableMs) return this.unreachable(this.nameOf(0), null, error.message, since);
+        await this.s.clock.sleep(this.s.pollMs, this.request.signal);
+        if (this.request.signal.aborted) return { kind: 'aborted', durationMs: this.took() };
+      }
     }
     const newestOf = (name: string): SlurmJob | null =>
       jobs.filter((job) => job.name === name).reduce<SlurmJob | null>((a, b) => (a === null || Number(b.id) > Number(a.id) ? b : a), null);
@@ -282,7 +292,7 @@ class Evaluation {
         failingSince ??= clock.monotonic();
         if (clock.monotonic() - failingSince >= this.s.unreachableMs) {
           await this.s.cli.cancel(job.name, job.id).catch(() => undefined);
-          return { kind: 'unreachable', message: `squeue has failed for ${Math.round((clock.monotonic() - failingSince) / 1000)} s while following slurm job ${job.id} (${job.name}): ${sighting.message}` };
+          return { kind: 'unreachable', job, message: sighting.message, since: failingSince };
         }
         continue;
       }
@@ -325,7 +335,7 @@ class Evaluation {
       case 'aborted':
         return { kind: 'aborted', durationMs: this.took() };
       case 'unreachable':
-        return { kind: 'spawn-error', message: followed.message, durationMs: this.took() };
+        return this.unreachable(followed.job.name, followed.job, followed.message, followed.since);
       case 'timeout':
         return { kind: 'timeout', durationMs: Math.round(followed.ranMs), job: followed.job };
       case 'never-starts':
@@ -383,6 +393,19 @@ class Evaluation {
     if (this.request.signal.aborted) return { kind: 'aborted', durationMs: this.took() };
     if (last) return { kind: 'infrastructure', failures: [...this.failures], durationMs: this.took() };
     return null;
+  }
+
+  /**
+   * SLURM's controller has not answered for `unreachableMs`: no re-run (it would not answer
+   * either), an infrastructure outcome (no row) whose failure says what squeue said.
+   */
+  private async unreachable(name: string, job: SlurmJob | null, message: string, since: number): Promise<ExecutorOutcome> {
+    const seconds = Math.round((this.s.clock.monotonic() - since) / 1000);
+    this.request.onEscapee(`slurm: squeue has failed for ${seconds} s (${name}${job === null ? '' : `, job ${job.id}`}): ${message}`);
+    const failure: InfrastructureFailure = { job: { id: job?.id ?? '?', state: 'UNREACHABLE', node: job?.node ?? null, name }, log: this.files.log, action: 'gave-up' };
+    this.failures.push(failure);
+    this.request.onInfrastructureFailure(failure);
+    return { kind: 'infrastructure', failures: [...this.failures], durationMs: this.took() };
   }
 
   /** `eval.log` → `eval.preempted-1.log` (the attempt, 1-based). */

@@ -19,8 +19,9 @@ export const SLURM_AVAILABLE: boolean = (() => {
   let problem: string;
   try {
     const states = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    if (/idle|mixed|alloc/.test(states)) return true;
-    problem = `sinfo answers but no node is idle, mixed or allocated (states: ${JSON.stringify(states)})`;
+    // Any node state will do (a node may be completing or allocated to someone else's job right now).
+    if (states !== '') return true;
+    problem = 'sinfo answers but lists no node';
   } catch (error) {
     problem = `sinfo does not answer (${(error as Error).message.split('\n')[0]})`;
   }

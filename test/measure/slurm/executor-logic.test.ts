@@ -184,14 +184,30 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(await t.executor.evaluate(t.request)).toMatchObject({ kind: 'spawn-error', message: expect.stringContaining('Requested node configuration is not available') });
   });
 
-  it('a controller that stops answering: the job is followed on; past the limit, a spawn-error', async () => {
+  it('a controller that stops answering: the job is followed on; past the limit, an infrastructure failure (no row)', async () => {
     const cluster = new ScriptedCluster();
     const t = await setup(cluster, { unreachableMs: 300 });
     const outcome = t.executor.evaluate(t.request);
     await until(() => cluster.submitted.length === 1);
     cluster.squeueFails = true;
     const result = await outcome;
-    expect(result).toMatchObject({ kind: 'spawn-error', message: expect.stringMatching(/squeue has failed for \d+ s while following slurm job 100 .*Unable to contact slurm controller/) });
+    expect(result.kind).toBe('infrastructure');
+    expect(t.failures).toEqual([{ job: { id: '100', state: 'UNREACHABLE', node: null, name: 'ar-x-1-ab-eval' }, log: t.log, action: 'gave-up' }]);
+    expect(t.events).toEqual([expect.stringMatching(/^warning slurm: squeue has failed for \d+ s \(ar-x-1-ab-eval, job 100\): .*Unable to contact slurm controller/)]);
+  });
+
+  it('a controller that does not answer at the start is waited for', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.squeueFails = true;
+    const t = await setup(cluster);
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.calls.length >= 3);
+    expect(cluster.submitted).toEqual([]);
+    cluster.squeueFails = false;
+    await until(() => cluster.submitted.length === 1);
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
+    cluster.set('ar-x-1-ab-eval', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0 });
   });
 
   it('a job someone else cancelled: signal TERM with the state CANCELLED', async () => {
