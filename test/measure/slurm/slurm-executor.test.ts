@@ -7,12 +7,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
 import type { SlurmCli } from '../../../src/measure/slurm/slurm-cli.js';
 import { cancelAll, cli, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, readText, scratch, SLURM_AVAILABLE, waitFor } from './cluster.js';
 
+/** The built modules (the global setup runs tsc): a real second process imports them. */
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist');
 const prefix = namePrefix('exec');
 let counter = 0;
 const nextName = (label: string): string => `${prefix}${label}-${++counter}-eval`;
@@ -193,4 +197,39 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor on a real cluster', () => {
     expect(r.submits.map((job) => job.name)).toEqual([name, name, `${name}.r1`, `${name}.r1`]);
     expect(await jobsNamed(`${name}.r1`)).toHaveLength(1);
   }, 30_000);
+
+  it('kill -9 of the submitting process, then a new one: it attaches to the running job, nothing submitted twice', async () => {
+    const { worktree, log } = await scratch();
+    const name = nextName('kill9');
+    const command = 'echo from-the-job; while [ ! -f go ]; do sleep 0.1; done; echo "metric: 4"';
+    // The first daemon: a real process running the executor (dist/, built by the global setup).
+    const dist = path.join(DIST, 'measure/slurm/slurm-executor.js');
+    const script = `
+      const { slurmExecutor } = await import(${JSON.stringify(dist)});
+      const { systemClock } = await import(${JSON.stringify(path.join(DIST, 'core/clock.js'))});
+      await slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: process.env }).evaluate({
+        command: ${JSON.stringify(command)}, cwd: ${JSON.stringify(worktree)}, env: { PATH: process.env.PATH }, logFile: ${JSON.stringify(log)},
+        timeoutMs: 60000, signal: new AbortController().signal, escapeTag: { name: 'X', value: 'y' }, onEscapee() {}, onSpawn() {},
+        onStart: async () => console.log('started'), jobName: ${JSON.stringify(name)}, commit: 'c', onSubmit: async () => {}, onInfrastructureFailure() {},
+      });
+      console.log('returned');
+    `;
+    const first = execa('node', ['--input-type=module', '-e', script], { reject: false });
+    await waitFor('the first process to see its job run', async () => (await readText(log)).includes('from-the-job'));
+    first.kill('SIGKILL');
+    expect((await first).stdout).not.toContain('returned');
+    await expectJobState(name, 'RUNNING');
+    const second = evaluationRequest({ jobName: name, command, worktree, log });
+    const outcome = executor().evaluate(second.request);
+    await waitFor('the restart to attach', () => second.starts.length === 1);
+    await fs.writeFile(path.join(worktree, 'go'), '');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { state: 'COMPLETED' } });
+    expect(second.submits.map((job) => job.id === null)).toEqual([false]);
+    expect(await jobsNamed(name)).toHaveLength(1);
+    expect(await readText(log)).toContain('metric: 4');
+  });
 });
+
+async function expectJobState(name: string, state: string): Promise<void> {
+  expect((await jobsNamed(name)).map((job) => job.state)).toEqual([state]);
+}
