@@ -443,7 +443,12 @@ class Evaluation {
     const start = clock.monotonic();
     let last: SlurmJob = job;
     while (clock.monotonic() - start < this.s.cancelWaitMs) {
-      const sighting = await watcher.next(job.name);
+      // Bounded even if squeue hangs: a stop must not wait on the controller for ever.
+      const giveUp = new AbortController();
+      const answered = new AbortController();
+      void clock.sleep(Math.max(1, this.s.cancelWaitMs - (clock.monotonic() - start)), answered.signal).then(() => giveUp.abort());
+      const sighting = await watcher.next(job.name, giveUp.signal);
+      answered.abort();
       if (sighting.kind === 'missing') return { id: last.id, state: 'CANCELLED', node: last.node };
       if (sighting.kind === 'found') {
         last = sighting.job;

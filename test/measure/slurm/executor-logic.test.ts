@@ -252,4 +252,16 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(cluster.submitted).toEqual([]);
     expect(t.submits).toEqual([{ name: 'ar-x-1-ab-eval', id: '100', commit: 'c0ffee' }]);
   });
+
+  it('a stop whose squeue hangs still returns within the cancel wait, with a warning', async () => {
+    const cluster = new ScriptedCluster();
+    const t = await setup(cluster, { cancelWaitMs: 300 });
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    cluster.jobsNamed = () => new Promise(() => {}); // the controller hangs
+    cluster.cancel = async () => {}; // and the job stays
+    t.abort.abort();
+    expect(await outcome).toMatchObject({ kind: 'aborted' });
+    expect(t.events).toEqual([expect.stringMatching(/^warning slurm job 100 \(ar-x-1-ab-eval\) is still PENDING 0 s after scancel/)]);
+  });
 });
