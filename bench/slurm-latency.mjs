@@ -9,7 +9,9 @@
  *   end → detected     from the command's last line to the executor's outcome
  * Skips loudly when `sinfo` does not answer.
  *
- * Usage: node bench/slurm-latency.mjs [--jobs N]   (default 10)
+ * Usage: node bench/slurm-latency.mjs [--jobs N] [--parallel P]
+ *   --jobs      jobs in all (default 10)
+ *   --parallel  jobs in flight at once (default 1; the executor polls them with one squeue per tick)
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -22,6 +24,7 @@ import { cancelJobs } from '../dist/measure/slurm/cancel-jobs.js';
 import { slurmExecutor } from '../dist/measure/slurm/slurm-executor.js';
 
 const JOBS = positiveInt('--jobs', '10');
+const PARALLEL = positiveInt('--parallel', '1');
 
 try {
   execFileSync('sinfo', ['-h', '-o', '%T'], { stdio: 'ignore', timeout: 10_000 });
@@ -36,34 +39,40 @@ const executor = slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemC
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 const rows = [];
 
+async function one(i) {
+  const run = path.join(dir, `job-${i}`);
+  fs.mkdirSync(run);
+  let submitAt = null;
+  let startAt = null;
+  const outcome = await executor.evaluate({
+    command: `date +%s%N > ${run}/started; date +%s%N > ${run}/ended`,
+    cwd: run,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    logFile: path.join(run, 'eval.log'),
+    timeoutMs: 60_000,
+    signal: new AbortController().signal,
+    escapeTag: { name: 'AUTORESEARCH_WORKTREE', value: run },
+    onEscapee: (message) => console.warn(`warning: ${message}`),
+    onSpawn: () => {},
+    onStart: async () => void (startAt = nowNs()),
+    jobName: `${prefix}${i}-eval`,
+    commit: '0'.repeat(40),
+    onSubmit: async (job) => void (job.id === null && (submitAt = nowNs())),
+    onInfrastructureFailure: () => {},
+  });
+  const detectedAt = nowNs();
+  if (outcome.kind !== 'exit' || outcome.code !== 0) throw new Error(`job ${i}: expected exit 0, got ${JSON.stringify(outcome)}`);
+  const stamp = (file) => BigInt(fs.readFileSync(path.join(run, file), 'utf8').trim());
+  const ms = (from, to) => Number(to - from) / 1e6;
+  rows.push({ running: ms(submitAt, stamp('started')), onStart: startAt === null ? NaN : ms(submitAt, startAt), detected: ms(stamp('ended'), detectedAt) });
+}
+
 try {
-  for (let i = 1; i <= JOBS; i++) {
-    const run = path.join(dir, `job-${i}`);
-    fs.mkdirSync(run);
-    let submitAt = null;
-    let startAt = null;
-    const outcome = await executor.evaluate({
-      command: `date +%s%N > ${run}/started; date +%s%N > ${run}/ended`,
-      cwd: run,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      logFile: path.join(run, 'eval.log'),
-      timeoutMs: 60_000,
-      signal: new AbortController().signal,
-      escapeTag: { name: 'AUTORESEARCH_WORKTREE', value: run },
-      onEscapee: (message) => console.warn(`warning: ${message}`),
-      onSpawn: () => {},
-      onStart: async () => void (startAt = nowNs()),
-      jobName: `${prefix}${i}-eval`,
-      commit: '0'.repeat(40),
-      onSubmit: async (job) => void (job.id === null && (submitAt = nowNs())),
-      onInfrastructureFailure: () => {},
-    });
-    const detectedAt = nowNs();
-    if (outcome.kind !== 'exit' || outcome.code !== 0) throw new Error(`job ${i}: expected exit 0, got ${JSON.stringify(outcome)}`);
-    const stamp = (file) => BigInt(fs.readFileSync(path.join(run, file), 'utf8').trim());
-    const ms = (from, to) => Number(to - from) / 1e6;
-    rows.push({ running: ms(submitAt, stamp('started')), onStart: startAt === null ? NaN : ms(submitAt, startAt), detected: ms(stamp('ended'), detectedAt) });
-  }
+  let next = 1;
+  const worker = async () => {
+    while (next <= JOBS) await one(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, JOBS) }, worker));
 } finally {
   await cancelJobs(process.env, { namePrefix: prefix });
   fs.rmSync(dir, { recursive: true, force: true });
@@ -77,7 +86,7 @@ const show = (label, key) => {
   const xs = rows.map((r) => r[key]);
   console.log(`  ${label.padEnd(18)} median ${(median(xs) / 1000).toFixed(2)} s   max ${(Math.max(...xs.filter(Number.isFinite)) / 1000).toFixed(2)} s`);
 };
-console.log(`slurm-latency: ${JOBS} jobs through slurmExecutor (poll 200 ms), one after another`);
+console.log(`slurm-latency: ${JOBS} jobs through slurmExecutor (poll 200 ms), ${PARALLEL === 1 ? 'one after another' : `${PARALLEL} in flight`}`);
 show('submit → running', 'running');
 show('submit → onStart', 'onStart');
 show('end → detected', 'detected');
