@@ -22,6 +22,7 @@ import { liveIteration, type LiveLogs } from './live-iteration.js';
 import { experimentPaths } from './paths.js';
 import { readLockOwner } from './run-lock.js';
 import { loadState } from './state.js';
+import { readInfrastructureFailures } from './infrastructure-log.js';
 import { currentNoise } from '../decision/noise-estimate.js';
 
 export type StatusState = 'new' | 'idle' | 'running' | 'waiting' | 'blocked' | 'tripped' | 'paused' | 'done';
@@ -56,6 +57,8 @@ export interface ExperimentStatus {
   last_progress: string | null;
   pid: number | null;
   config_error: string | null;
+  /** Evaluation jobs the cluster ended (preempted, node failure: infrastructure.jsonl, no rows); 0 for a local experiment. */
+  infrastructure_failures: number;
   /** Only from the daemon: its latest warnings for this experiment (a dirty checkout, a suspicious keep…). */
   warnings?: string[];
 }
@@ -146,7 +149,17 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     last_progress: state?.updatedAt ?? null,
     pid: running ? (owner?.pid ?? null) : null,
     config_error: configError,
+    infrastructure_failures: countInfrastructureFailures(paths.infrastructure),
   };
+}
+
+/** A few lines at most (one per job the cluster ended); unreadable counts as none, never a failed status. */
+function countInfrastructureFailures(file: string): number {
+  try {
+    return readInfrastructureFailures(file).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** σ̂ = √(sumSquares/df) of the pooled within-commit variance; null until some commit was measured twice. */

@@ -48,6 +48,8 @@ function printMeasurement(e: ExperimentStatus, out: (text: string) => void): voi
   const noise = e.noise ?? null;
   if (noise !== null) parts.push(`noise σ ${formatSigma(noise.sigma)} (df ${noise.df})`);
   if ((e.best_samples ?? null) !== null && (e.best_samples ?? 0) > 1) parts.push(`best measured ${e.best_samples} times`);
+  const cluster = e.infrastructure_failures ?? 0;
+  if (cluster > 0) parts.push(`${cluster} evaluation job${cluster === 1 ? '' : 's'} ended by the cluster (no rows; \`autoresearch report ${e.id}\` lists them)`);
   if (parts.length > 0) out(`\n${parts.join('; ')}\n`);
 }
 
