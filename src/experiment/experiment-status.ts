@@ -49,8 +49,12 @@ export interface ExperimentStatus {
   consecutive_crashes: number;
   wait_until: string | null;
   reason: string | null;
-  /** The phase of the iteration in flight (the daemon says more: capture, decide, between iterations). */
+  /** The phase of the iteration in flight: setup, agent, queued (a cluster job waiting for its resources), eval (the daemon says more: capture, decide, between iterations). */
   phase: string | null;
+  /** When that phase began (ISO 8601), when the files know it; null otherwise. */
+  phase_started_at: string | null;
+  /** The cluster job of the evaluation in flight (executor: slurm): its name, and its id once submitted. */
+  job: { name: string; id: string | null } | null;
   /** The iteration in flight, and where its output goes (null when nothing runs). */
   iteration: number | null;
   logs: LiveLogs | null;
@@ -144,6 +148,8 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     wait_until: wait === null ? null : new Date(wait).toISOString(),
     reason,
     phase: live.phase,
+    phase_started_at: live.since,
+    job: live.job,
     iteration: live.iteration,
     logs: live.logs,
     last_progress: state?.updatedAt ?? null,
