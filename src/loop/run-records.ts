@@ -52,8 +52,21 @@ export function newAttempt(): string {
  * resumes the attempt (recovery.ts). Characters a scheduler might mangle become `_`.
  */
 export function jobName(session: Session, iteration: number, attempt: string, log: string): string {
+  return `${jobPrefix(session, iteration)}${attempt}-${path.basename(log, '.log')}`;
+}
+
+/** What every job of the experiment's names start with (of one iteration, when given). */
+export function jobPrefix(session: Session, iteration?: number): string {
   const experiment = session.config.id.key.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `ar-${experiment}-${iteration}-${attempt}-${path.basename(log, '.log')}`;
+  return `ar-${experiment}-${iteration === undefined ? '' : `${iteration}-`}`;
+}
+
+/** The attempt a job of `iteration` belongs to (jobName's inverse), or null for another name. */
+export function attemptOfJob(session: Session, iteration: number, name: string): string | null {
+  const prefix = jobPrefix(session, iteration);
+  if (!name.startsWith(prefix)) return null;
+  const attempt = /^([0-9a-f]+)-/.exec(name.slice(prefix.length))?.[1];
+  return attempt ?? null;
 }
 
 /** The context evaluations of `commit` run in: each records an eval intent naming it first. */
