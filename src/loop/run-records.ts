@@ -47,18 +47,21 @@ export function newAttempt(): string {
 }
 
 /**
- * The cluster job name of one evaluation (`ar-<experiment>-<n>-<attempt>-eval.2`): unique to
- * the experiment, the iteration, its attempt and the log, and the same when a restart
- * resumes the attempt (recovery.ts). Characters a scheduler might mangle become `_`.
+ * The cluster job name of one evaluation (`ar-<domain>/<name>:<n>-<attempt>-eval.2`): unique
+ * to the experiment, the iteration, its attempt and the log, and the same when a restart
+ * resumes the attempt (recovery.ts).
  */
 export function jobName(session: Session, iteration: number, attempt: string, log: string): string {
   return `${jobPrefix(session, iteration)}${attempt}-${path.basename(log, '.log')}`;
 }
 
-/** What every job of the experiment's names start with (of one iteration, when given). */
+/**
+ * What every job of the experiment's names start with (of one iteration, when given). The
+ * experiment's key is taken as it is, ended by `:`, which no key holds (config/experiment-id.ts):
+ * so `d/lr`'s jobs never match the prefix of `d/lr-2`'s, nor iteration 1's those of 10.
+ */
 export function jobPrefix(session: Session, iteration?: number): string {
-  const experiment = session.config.id.key.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `ar-${experiment}-${iteration === undefined ? '' : `${iteration}-`}`;
+  return `ar-${session.config.id.key}:${iteration === undefined ? '' : `${iteration}-`}`;
 }
 
 /** The attempt a job of `iteration` belongs to (jobName's inverse), or null for another name. */

@@ -49,9 +49,9 @@ export function isActive(job: SlurmJob): boolean {
   return !FINAL.has(job.state);
 }
 
-/** The prefix of every job name of an experiment (the executor's `ar-<key>-<n>-<attempt>-<log>`). */
+/** The prefix of every job name of an experiment (the executor's `ar-<key>:<n>-<attempt>-<log>`). */
 export function jobPrefix(experimentId: string): string {
-  return `ar-${experimentId.replace(/[^A-Za-z0-9._-]/g, '_')}-`;
+  return `ar-${experimentId}:`;
 }
 
 /** The prefix of the jobs of one iteration of an experiment. */
