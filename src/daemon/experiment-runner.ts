@@ -20,7 +20,7 @@ import { AutoresearchError, errorMessage } from '../core/errors.js';
 import type { SlotPool } from '../core/slot-pool.js';
 import { openSession, type LoopDeps, type Session } from '../experiment/open-session.js';
 import { assertPreflight } from '../experiment/preflight.js';
-import { daemonCpuSharing, noiseSettingsWarning, timingWarning, uncommittedChangesWarning } from '../experiment/start-warnings.js';
+import { daemonCpuSharing, noiseSettingsWarning, slurmArgsWarning, timingWarning, uncommittedChangesWarning } from '../experiment/start-warnings.js';
 import { experimentPaths } from '../experiment/paths.js';
 import { loadState, saveState } from '../experiment/state.js';
 import { readLockOwner } from '../experiment/run-lock.js';
@@ -81,6 +81,8 @@ export class ExperimentRunner {
   private timingWarned = false;
   private pendingConfig: ExperimentConfig | null = null;
   private pauseRequested = false;
+  /** Aborts the running stretch for a pause (executor: slurm); `abort` is the daemon's stop. */
+  private pauseNow: AbortController | null = null;
   private ending: 'stop' | 'remove' | null = null;
   private readonly abort = new AbortController();
   private wake: () => void = () => {};
@@ -132,6 +134,8 @@ export class ExperimentRunner {
 
   pause(): void {
     this.pauseRequested = true;
+    // A cluster job may wait in a queue for hours: it is cancelled now (no row), not waited for.
+    if (this.config.executor === 'slurm') this.pauseNow?.abort();
     this.wake();
   }
 
@@ -186,6 +190,7 @@ export class ExperimentRunner {
       if (end === null) continue; // failed to open, state set: wait was done inside
       switch (end.kind) {
         case 'interrupted':
+          if (this.ending === null && this.pauseRequested) continue; // a pause cut the iteration: persisted above
           return;
         case 'limit':
           this.setState('idle', null); // a fair turn or a config edit: queue again
@@ -259,10 +264,11 @@ export class ExperimentRunner {
           await session.store.update({ halt: { state: 'paused', reason, at: new Date(this.deps.clock.now()).toISOString() } });
           return { kind: 'halted', state: 'paused', reason };
         }
+        this.pauseNow = new AbortController();
         const result = await runExperimentLoop(session, deps, {
           mode: 'loop',
           maxIterations: null,
-          signal: this.abort.signal,
+          signal: AbortSignal.any([this.abort.signal, this.pauseNow.signal]),
           waitForQuota: false,
           between: async () => {
             this.warnTiming(deps.report);
@@ -370,6 +376,8 @@ export class ExperimentRunner {
       if (dirty !== null) report({ kind: 'warning', message: dirty });
       const noise = noiseSettingsWarning(this.config);
       if (noise !== null) report({ kind: 'warning', message: noise });
+      const slurmArgs = slurmArgsWarning(this.config);
+      if (slurmArgs !== null) report({ kind: 'warning', message: slurmArgs });
     }
     this.warnTiming(report);
   }

@@ -239,6 +239,11 @@ export class Worktree {
     return false;
   }
 
+  /** A commit's subject line (its description in a row). */
+  async subject(commit: string): Promise<string> {
+    return (await this.git.out(['log', '-1', '--format=%s', commit])).trim();
+  }
+
   /** Resolve a revision to a full commit hash, or null. */
   async resolveCommit(rev: string): Promise<string | null> {
     const { stdout, exitCode } = await this.git.run(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], [1]);

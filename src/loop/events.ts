@@ -22,7 +22,7 @@ export type LoopEvent =
   | { kind: 'ledger-repaired'; file: string; tornBytes: number; savedTo: string }
   | { kind: 'ledger-upgraded'; file: string; from: string[]; to: string[] }
   | { kind: 'stale-lock-recovered'; file: string; pid: number }
-  | { kind: 'recovered'; iteration: number; action: 'rolled-back' | 'completed'; detail: string }
+  | { kind: 'recovered'; iteration: number; action: 'rolled-back' | 'completed' | 'resumed'; detail: string }
   | { kind: 'setup'; status: 'start' | 'ok' | 'failed'; command: string; log: string; detail?: string }
   | { kind: 'iteration-start'; iteration: number; baseline: boolean; best: number | null }
   | { kind: 'phase'; iteration: number; phase: Phase; detail?: string }

@@ -25,8 +25,8 @@ import type { WaitRole } from '../experiment/state.js';
 import { countsAsExperiment, isBaselineRow } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
 import type { EvalLlmVerdict } from './eval-llm.js';
-import { chooseAgent, retryAt } from './exhaustion.js';
-import { runIteration } from './iteration.js';
+import { chooseAgent, retryAt, type RunnableAgent } from './exhaustion.js';
+import { resumeIteration, runIteration } from './iteration.js';
 import { recreateMissingWorktree, worktreeMissing } from './missing-worktree.js';
 import { maxExperimentsReached } from './max-experiments.js';
 import { noChangeBackoffMs, tripIfIdle } from './no-change.js';
@@ -68,22 +68,38 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
   const rowsThisRun: LedgerRow[] = [];
   const result = (end: LoopEnd): LoopResult => ({ end, rowsThisRun });
   // Recovery first, even for a halted experiment: leftover processes die now, not at `resume`.
-  await recoverInterruptedIteration(session, deps);
+  // A cluster job cut by kill -9 may be carried on rather than rolled back (job-recovery.ts).
+  let pendingResume = await recoverInterruptedIteration(session, deps, { resume: true });
+  /** Leaving before the resumed iteration ran: its job is cancelled and it is rolled back. */
+  const abandonResume = async (): Promise<void> => {
+    if (pendingResume === null) return;
+    pendingResume = null;
+    await recoverInterruptedIteration(session, deps);
+  };
   const halt = session.store.current.halt;
   if (halt !== null) return result({ kind: 'halted', state: halt.state, reason: halt.reason });
   const tripped = (await tripIfCrashing(session, deps)) ?? (await tripIfIdle(session, deps)); // recovery may have finished a row
-  if (tripped !== null) return result({ kind: 'tripped', reason: tripped });
-  if (session.config.agent.kind !== 'none') {
+  if (tripped !== null) {
+    await abandonResume();
+    return result({ kind: 'tripped', reason: tripped });
+  }
+  if (session.config.agent.kind !== 'none' && pendingResume === null) {
     // Start from exactly the last kept commit. (With `agent: none`, the worktree holds the
     // external agent's edits: those are what this run evaluates.)
     await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
   }
-  if ((await runSetupIfNeeded(session, deps, opts.signal)) === 'aborted') return result({ kind: 'interrupted' });
+  if ((await runSetupIfNeeded(session, deps, opts.signal)) === 'aborted') {
+    await abandonResume();
+    return result({ kind: 'interrupted' });
+  }
 
   let first = true;
   let worktreeRecreations = 0;
   for (;;) {
-    if (opts.signal.aborted) return result({ kind: 'interrupted' });
+    if (opts.signal.aborted) {
+      await abandonResume();
+      return result({ kind: 'interrupted' });
+    }
     if (!first && opts.between !== undefined) {
       const next = await opts.between();
       if (next === 'end') return result({ kind: 'limit', reason: 'ended by the supervisor' });
@@ -94,62 +110,68 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       }
     }
     first = false;
-    const done = doneReason(session, deps, opts);
-    if (done !== null) {
-      deps.report({ kind: 'halted', state: 'done', reason: done });
-      return result({ kind: 'done', reason: done });
-    }
-    if (limitReached(opts, rowsThisRun)) {
-      return result({ kind: 'limit', reason: `--max-experiments ${opts.maxIterations} reached` });
-    }
-
-    // With `agent: none` the worktree holds the external agent's change, to be judged now: a
-    // revalidation (which checks other commits out) waits until after its row, below.
+    // A resumed attempt (kill -9 during a cluster job) needs no agent and no revalidation first.
+    let agent: RunnableAgent | null = null;
     const external = session.config.agent.kind === 'none';
-
-    // The baseline needs no agent; otherwise pick one that is not exhausted, or wait. Either
-    // way an evaluation out of quota is waited for.
-    const baseline = session.store.current.lastKept.metric === null;
-    const choice = chooseAgent(session.config, session.store.current, deps.clock.now(), baseline);
-    if (choice.kind === 'wait') {
-      const label = labelOf(session, choice.role);
-      if (opts.mode === 'single' || session.config.onExhaustion === 'stop' || opts.waitForQuota === false) {
-        return result({ kind: 'exhausted', until: choice.until, agent: label, message: choice.exhaustion.reason });
+    const resume = pendingResume;
+    pendingResume = null;
+    if (resume === null) {
+      const done = doneReason(session, deps, opts);
+      if (done !== null) {
+        deps.report({ kind: 'halted', state: 'done', reason: done });
+        return result({ kind: 'done', reason: done });
       }
-      deps.report({ kind: 'waiting', until: new Date(choice.until).toISOString(), agent: label, reason: choice.exhaustion.reason });
-      const how = await waitForAgent(session, deps, choice.until, opts.signal);
-      if (how === 'aborted') return result({ kind: 'interrupted' });
-      if (how === 'halted') {
-        const halted = session.store.current.halt;
-        if (halted !== null) return result({ kind: 'halted', state: halted.state, reason: halted.reason });
+      if (limitReached(opts, rowsThisRun)) {
+        return result({ kind: 'limit', reason: `--max-experiments ${opts.maxIterations} reached` });
       }
-      deps.report({ kind: 'wait-over', how: how === 'resumed' ? 'resumed' : 'reset-time' });
-      continue;
-    }
-    const agent = choice.kind === 'agent' ? choice.agent : null;
 
-    // Before the next candidate: its keep rule compares with the best this may undo. After the
-    // wait above: an evaluation out of quota is waited for before the revalidation too.
-    if (!external) {
-      const revalidated = await revalidateIfDue(session, deps, opts.signal, rowsThisRun);
-      if (revalidated === 'interrupted') return result({ kind: 'interrupted' });
-      if (revalidated !== null) {
-        // Out of quota: no agent turn for a candidate nobody can judge now.
-        const outcome = { ...revalidated, role: 'evaluation' as const, label: 'evaluation' };
-        if (outcome.kind === 'exhausted') {
-          const blocked = await recordExhaustion(session, deps, outcome);
-          if (blocked !== null) return result({ kind: 'blocked', reason: blocked });
-          continue;
+      // With `agent: none` the worktree holds the external agent's change, to be judged now: a
+      // revalidation (which checks other commits out) waits until after its row, below.
+
+      // The baseline needs no agent; otherwise pick one that is not exhausted, or wait. Either
+      // way an evaluation out of quota is waited for.
+      const baseline = session.store.current.lastKept.metric === null;
+      const choice = chooseAgent(session.config, session.store.current, deps.clock.now(), baseline);
+      if (choice.kind === 'wait') {
+        const label = labelOf(session, choice.role);
+        if (opts.mode === 'single' || session.config.onExhaustion === 'stop' || opts.waitForQuota === false) {
+          return result({ kind: 'exhausted', until: choice.until, agent: label, message: choice.exhaustion.reason });
         }
-        const reason = outcome.kind === 'billing' ? `${outcome.label}: billing problem (no reset time): ${outcome.message}` : outcome.message;
-        await block(session, deps, reason);
-        return result({ kind: 'blocked', reason });
+        deps.report({ kind: 'waiting', until: new Date(choice.until).toISOString(), agent: label, reason: choice.exhaustion.reason });
+        const how = await waitForAgent(session, deps, choice.until, opts.signal);
+        if (how === 'aborted') return result({ kind: 'interrupted' });
+        if (how === 'halted') {
+          const halted = session.store.current.halt;
+          if (halted !== null) return result({ kind: 'halted', state: halted.state, reason: halted.reason });
+        }
+        deps.report({ kind: 'wait-over', how: how === 'resumed' ? 'resumed' : 'reset-time' });
+        continue;
       }
-    }
+      agent = choice.kind === 'agent' ? choice.agent : null;
 
+      // Before the next candidate: its keep rule compares with the best this may undo. After the
+      // wait above: an evaluation out of quota is waited for before the revalidation too.
+      if (!external) {
+        const revalidated = await revalidateIfDue(session, deps, opts.signal, rowsThisRun);
+        if (revalidated === 'interrupted') return result({ kind: 'interrupted' });
+        if (revalidated !== null) {
+          // Out of quota: no agent turn for a candidate nobody can judge now.
+          const outcome = { ...revalidated, role: 'evaluation' as const, label: 'evaluation' };
+          if (outcome.kind === 'exhausted') {
+            const blocked = await recordExhaustion(session, deps, outcome);
+            if (blocked !== null) return result({ kind: 'blocked', reason: blocked });
+            continue;
+          }
+          const reason = outcome.kind === 'billing' ? `${outcome.label}: billing problem (no reset time): ${outcome.message}` : outcome.message;
+          await block(session, deps, reason);
+          return result({ kind: 'blocked', reason });
+        }
+      }
+
+    }
     let outcome: Awaited<ReturnType<typeof runIteration>>;
     try {
-      outcome = await runIteration(session, deps, opts.signal, agent);
+      outcome = resume !== null ? await resumeIteration(session, deps, opts.signal, resume) : await runIteration(session, deps, opts.signal, agent);
     } catch (error) {
       // Deleted from outside mid-iteration: re-created and recovered, then the loop goes on.
       if (!worktreeMissing(session)) throw error;

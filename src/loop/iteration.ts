@@ -18,6 +18,7 @@
  * side effect the intent is persisted, so a restart after kill -9 can tell an unfinished
  * iteration (roll back) from a decided one (finish it).
  */
+import fs from 'node:fs';
 import { AutoresearchError } from '../core/errors.js';
 import { agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
@@ -41,6 +42,7 @@ import { CandidateTurn } from './candidate.js';
 import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import type { Phase } from './events.js';
+import type { Resume } from './job-recovery.js';
 import { Interrupted, NO_EVIDENCE, NoRow, infrastructureDetail, type IterationResult, type Remeasure, type Rerun, type Verdict } from './iteration-outcome.js';
 import { measuredState } from './measured-state.js';
 import { worktreeMissing } from './missing-worktree.js';
@@ -62,6 +64,15 @@ export async function runIteration(session: Session, deps: LoopDeps, signal: Abo
   return new Iteration(session, deps, signal, agent, rerun ?? null, remeasure ?? null).run();
 }
 
+/**
+ * Carry on an attempt cut by kill -9 while its cluster job ran (job-recovery.ts): no agent
+ * turn, the measurement again with the same job names (finished jobs are read, a running one
+ * re-attached), then the row as usual.
+ */
+export async function resumeIteration(session: Session, deps: LoopDeps, signal: AbortSignal, resume: Resume): Promise<IterationResult> {
+  return new Iteration(session, deps, signal, null, null, null, resume).run();
+}
+
 class Iteration {
   private readonly number: number;
   private readonly base: string;
@@ -80,8 +91,8 @@ class Iteration {
   readonly executor: Executor;
   /** The median time of recent evaluations: a much shorter one is suspicious (suspicious.ts). */
   private usualEvalMsCache: number | null | undefined;
-  /** This attempt at the iteration, in its jobs' names (run-records.ts jobName). */
-  private readonly attempt = newAttempt();
+  /** This attempt at the iteration, in its jobs' names (run-records.ts jobName); a resumed one keeps its own. */
+  private readonly attempt: string;
 
   constructor(
     readonly session: Session,
@@ -90,9 +101,14 @@ class Iteration {
     private readonly agent: RunnableAgent | null,
     private readonly rerun: Rerun | null,
     private readonly remeasure: Remeasure | null = null,
+    private readonly resume: Resume | null = null,
   ) {
     const kept = session.store.current.lastKept;
     this.number = session.ledger.nextIteration();
+    if (resume !== null && resume.iteration !== this.number) {
+      throw new Error(`resume: the interrupted iteration is ${resume.iteration}, the next row is ${this.number} (this is a bug)`);
+    }
+    this.attempt = resume?.attempt ?? newAttempt();
     this.base = kept.commit;
     this.best = kept.metric;
     this.baseline = kept.metric === null;
@@ -119,10 +135,12 @@ class Iteration {
   }
 
   async run(): Promise<IterationResult> {
-    prepareRunDir(this.files.dir, this.startedAt);
+    // A resumed attempt keeps its directory: its logs and its jobs' exit files are read again.
+    if (this.resume === null) prepareRunDir(this.files.dir, this.startedAt);
+    else fs.mkdirSync(this.files.dir, { recursive: true });
     this.deps.report({ kind: 'iteration-start', iteration: this.number, baseline: this.baseline, best: this.best });
     try {
-      const verdict = this.baseline ? await this.evaluateBaseline() : await this.agentIteration();
+      const verdict = this.baseline ? await this.evaluateBaseline() : this.resume !== null ? await this.resumedIteration(this.resume) : await this.agentIteration();
       const row = await this.record(verdict);
       return { kind: 'recorded', row };
     } catch (error) {
@@ -142,6 +160,12 @@ class Iteration {
     const produced = await this.turn.produce();
     if (produced.kind === 'verdict') return produced.verdict;
     return this.evaluate(produced.commit, produced.description);
+  }
+
+  private async resumedIteration(resume: Resume): Promise<Verdict> {
+    this.turn.candidate = resume.candidate; // kept reachable if this is interrupted too
+    await this.session.worktree.restore(resume.candidate, this.session.store.current.branch);
+    return this.evaluate(resume.candidate, await this.session.worktree.subject(resume.candidate));
   }
 
   private async evaluateBaseline(): Promise<Verdict> {
@@ -327,7 +351,7 @@ class Iteration {
       timestamp: new Date(this.startedAt).toISOString(),
       durationS: durationMs / 1000,
       reason: verdict.reason,
-      agent: this.baseline ? null : this.rerun !== null ? 'rerun' : this.agent === null ? 'external' : agentLabel(this.agent.spec, this.agent.role),
+      agent: this.baseline ? null : this.rerun !== null ? 'rerun' : this.agent !== null ? agentLabel(this.agent.spec, this.agent.role) : this.resume !== null ? agentLabel(this.session.config.agent) : 'external',
       costUsd: this.turn.agentReport?.costUsd ?? null,
       tokensIn: this.turn.agentReport?.inputTokens ?? null,
       tokensOut: this.turn.agentReport?.outputTokens ?? null,

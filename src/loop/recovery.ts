@@ -31,7 +31,9 @@ import type { LedgerRow } from '../ledger/types.js';
 import { terminateGroup } from '../process/live-groups.js';
 import { describeKilled, killTaggedGroups } from '../process/escapees.js';
 import { bootId, isSameGroupAlive, readProcStat } from '../process/process-identity.js';
+import { clusterJobsFor } from '../measure/slurm/cluster-jobs.js';
 import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
+import { cancelOrphanJobs, settleJob, type Resume } from './job-recovery.js';
 import { worktreeTag } from './child-env.js';
 import { measuredState } from './measured-state.js';
 import { nextNoChangeCount } from './no-change.js';
@@ -42,36 +44,60 @@ const TEMP_FILE = /^(?:state\.json|results\.tsv|run\.lock)\.(\d+)-\d+-[0-9a-z]+\
 /** Between TERM and KILL for a leftover group: as long as run-process gives its own children. */
 const KILL_GRACE_MS = 2000;
 
-export async function recoverInterruptedIteration(session: Session, deps: LoopDeps): Promise<void> {
-  await settleInterruptedIteration(session, deps);
+/**
+ * `resume`: the caller (the loop) can carry on an interrupted cluster evaluation: returned
+ * when it should (job-recovery.ts), and the intent stays until that iteration ends.
+ */
+export async function recoverInterruptedIteration(session: Session, deps: LoopDeps, opts: { resume?: boolean } = {}): Promise<Resume | null> {
+  const resume = await settleInterruptedIteration(session, deps, opts.resume === true);
+  if (resume !== null) return resume;
   // Then the ledger's word on the last keep (a keep the seed skill recorded after our last run).
   await adoptNewerLedgerKeep(session, deps);
+  return null;
 }
 
-async function settleInterruptedIteration(session: Session, deps: LoopDeps): Promise<void> {
+async function settleInterruptedIteration(session: Session, deps: LoopDeps, allowResume: boolean): Promise<Resume | null> {
   const { intent } = session.store.current;
   const childNote = await clearLeftovers(
     { state: session.store.current, gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, idKey: session.config.id.key },
     deps,
   );
   removeDeadWritersTempFiles(session, deps);
-  if (intent === null) return;
-
-  const note = childNote === null ? '' : `; ${childNote}`;
   // Only a row of ours (rows the seed skill appends have no timestamp) can be the intent's.
-  const row = session.ledger.rows().find((r) => r.iteration === intent.iteration && r.timestamp !== null);
+  const row = intent === null ? undefined : session.ledger.rows().find((r) => r.iteration === intent.iteration && r.timestamp !== null);
+  let jobNote: string | null = null;
+  if (intent?.phase === 'eval' && intent.job !== undefined && row === undefined) {
+    const settled = await settleJob(session, deps, clusterJobsFor(deps), { ...intent, job: intent.job }, allowResume).catch((error: unknown) => ({
+      kind: 'cancelled' as const,
+      note: `could not reach the cluster about job ${intent.job?.name}: ${(error as Error).message}`,
+    }));
+    if (settled.kind === 'resume') {
+      // The intent stays: the resumed iteration ends it, or the next recovery sees it again.
+      await session.worktree.restore(intent.candidate, session.store.current.branch);
+      deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'resumed', detail: `interrupted during eval; ${settled.note}${childNote === null ? '' : `; ${childNote}`}` });
+      return settled.resume;
+    }
+    jobNote = settled.note;
+  } else if (session.config.executor === 'slurm') {
+    await cancelOrphanJobs(session, deps, clusterJobsFor(deps)).catch((error: unknown) => {
+      deps.report({ kind: 'warning', message: `could not check the cluster for jobs of this experiment left running: ${(error as Error).message}` });
+    });
+  }
+  if (intent === null) return null;
+
+  const note = [childNote, jobNote].filter((n) => n !== null).map((n) => `; ${n}`).join('');
   if (row !== undefined && intent.decided === true) {
     // Row and state were written; only the restore was cut short.
     await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
     await session.store.update({ intent: null });
     deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} and state were written; finished its git step${note}` });
-    return;
+    return null;
   }
   if (row === undefined && session.config.agent.kind === 'none' && intent.phase === 'agent') {
     // Killed while capturing an external agent's change: it stays as it is, to be judged next run.
     await session.store.update({ intent: null });
     deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'rolled-back', detail: `interrupted before the external agent's change was judged; it is judged next run${note}` });
-    return;
+    return null;
   }
   if (row === undefined) {
     if (intent.phase === 'eval' && intent.candidate !== intent.base) {
@@ -84,12 +110,12 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps): Pro
     await session.worktree.restore(external ? intent.candidate : session.store.current.lastKept.commit, session.store.current.branch);
     await session.store.update({ intent: null });
     deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'rolled-back', detail: `interrupted during ${intent.phase}; no row written${note}` });
-    return;
+    return null;
   }
   if (row.reason === 'revalidation_failed') {
     await finishRevalidationRow(session, row);
     deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} ${row.reason} was written; moved back to keep ${session.store.current.lastKept.commit.slice(0, 7)}${note}` });
-    return;
+    return null;
   }
   const candidate = candidateOf(intent, row, session);
   const metric = row.status === 'keep' ? keptMetric(row, candidate, session) : null;
@@ -110,6 +136,7 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps): Pro
   });
   await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
   deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} was written; finished its git step${note}` });
+  return null;
 }
 
 /** What steps 1 and 2 need: the recorded state (its worktree path and intent) and the repository. */

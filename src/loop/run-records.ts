@@ -47,13 +47,29 @@ export function newAttempt(): string {
 }
 
 /**
- * The cluster job name of one evaluation (`ar-<experiment>-<n>-<attempt>-eval.2`): unique to
- * the experiment, the iteration, its attempt and the log, and the same when a restart
- * resumes the attempt (recovery.ts). Characters a scheduler might mangle become `_`.
+ * The cluster job name of one evaluation (`ar-<domain>/<name>:<n>-<attempt>-eval.2`): unique
+ * to the experiment, the iteration, its attempt and the log, and the same when a restart
+ * resumes the attempt (recovery.ts).
  */
 export function jobName(session: Session, iteration: number, attempt: string, log: string): string {
-  const experiment = session.config.id.key.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `ar-${experiment}-${iteration}-${attempt}-${path.basename(log, '.log')}`;
+  return `${jobPrefix(session, iteration)}${attempt}-${path.basename(log, '.log')}`;
+}
+
+/**
+ * What every job of the experiment's names start with (of one iteration, when given). The
+ * experiment's key is taken as it is, ended by `:`, which no key holds (config/experiment-id.ts):
+ * so `d/lr`'s jobs never match the prefix of `d/lr-2`'s, nor iteration 1's those of 10.
+ */
+export function jobPrefix(session: Session, iteration?: number): string {
+  return `ar-${session.config.id.key}:${iteration === undefined ? '' : `${iteration}-`}`;
+}
+
+/** The attempt a job of `iteration` belongs to (jobName's inverse), or null for another name. */
+export function attemptOfJob(session: Session, iteration: number, name: string): string | null {
+  const prefix = jobPrefix(session, iteration);
+  if (!name.startsWith(prefix)) return null;
+  const attempt = /^([0-9a-f]+)-/.exec(name.slice(prefix.length))?.[1];
+  return attempt ?? null;
 }
 
 /** The context evaluations of `commit` run in: each records an eval intent naming it first. */

@@ -74,18 +74,30 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
       });
       // Said once, before the first iteration: a dirty checkout, a timing metric sharing the CPUs.
       for (const message of await foregroundStartWarnings(config, session.project, session.store.current.lastKept.commit, opts.projectRoot)) warn(message);
-      result = await runExperimentLoop(session, deps, {
-        mode: opts.mode,
-        maxIterations: opts.maxIterations,
-        signal,
+      // A cluster job may wait in a queue for hours: `pause` cancels it at once (no row) rather than
+      // after the iteration, so the request is watched during the iteration too.
+      const pauseNow = watchPauseDuringJobs(config, warn);
+      try {
+        result = await runExperimentLoop(session, deps, {
+          mode: opts.mode,
+          maxIterations: opts.maxIterations,
+          signal: AbortSignal.any([signal, pauseNow.signal]),
         // `autoresearch pause` / `resume` without a daemon leave request files for us.
-        between: async () => {
-          if (takeRequest(config.dir, 'resume', warn)) await session.store.update({ exhausted: {}, consecutiveCrashes: 0, consecutiveNoChange: 0 });
-          return takeRequest(config.dir, 'pause', warn) ? 'pause' : 'go';
-        },
-      });
+          between: async () => {
+            if (takeRequest(config.dir, 'resume', warn)) await session.store.update({ exhausted: {}, consecutiveCrashes: 0, consecutiveNoChange: 0 });
+            return takeRequest(config.dir, 'pause', warn) ? 'pause' : 'go';
+          },
+        });
+      } finally {
+        pauseNow.dispose();
+      }
+      if (pauseNow.signal.aborted && !signal.aborted && result.end.kind === 'interrupted') {
+        const reason = 'paused by `autoresearch pause` (its cluster job was cancelled, no row)';
+        if (session.store.current.halt === null) await session.store.update({ halt: { state: 'paused', reason, at: new Date().toISOString() } });
+        result = { ...result, end: { kind: 'halted', state: 'paused', reason } };
+      }
       // A pause asked for during the last iteration (or of a --single run) still applies.
-      if (takeRequest(config.dir, 'pause', warn) && session.store.current.halt === null) {
+      else if (takeRequest(config.dir, 'pause', warn) && session.store.current.halt === null) {
         await session.store.update({ halt: { state: 'paused', reason: 'paused by `autoresearch pause`', at: new Date().toISOString() } });
         printer.line(`paused (requested during this run): \`autoresearch resume ${config.id.key}\` clears it`);
       }
@@ -97,6 +109,16 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
   } finally {
     dispose();
   }
+}
+
+/** With `executor: slurm`, a pause request aborts the running iteration; otherwise nothing to watch. */
+function watchPauseDuringJobs(config: ExperimentConfig, warn: (message: string) => void): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  if (config.executor !== 'slurm') return { signal: controller.signal, dispose: () => undefined };
+  const timer = setInterval(() => {
+    if (takeRequest(config.dir, 'pause', warn)) controller.abort();
+  }, 500);
+  return { signal: controller.signal, dispose: () => clearInterval(timer) };
 }
 
 async function findConfig(opts: RunOptions): Promise<ExperimentConfig> {
@@ -187,6 +209,7 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
   line(`  branch:    ${state?.branch ?? branchName(config.id.key)}; results: ${paths.results} (${rows.length} rows)`);
   line(`  agent:     ${agent ?? 'none (evaluate the worktree as it is)'} (timeout ${config.agentTimeoutMs / 1000}s)`);
   line(`  evaluate:  ${config.evaluateCmd} (budget ${config.timeBudgetMs / 1000}s, killed at ${config.evalTimeoutMs / 1000}s)`);
+  if (config.executor === 'slurm') line(`  executor:  slurm: one batch job per evaluation${config.slurmArgs.length === 0 ? '' : ` (sbatch ${config.slurmArgs.map((a) => shellQuote(a)).join(' ')})`}`);
   line(`  metric:    ${config.metric}, ${config.direction} is better, from the last of the ${describeMetricMatch(config.metricGrep, config.metricRegex)}`);
   if (config.setupCmd !== null && !state?.setupDone) line(`  setup:     would run once: ${config.setupCmd}`);
   const plan =

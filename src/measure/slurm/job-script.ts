@@ -52,12 +52,17 @@ export function isSchedulerVariable(name: string): boolean {
   return name.startsWith('SLURM_') || name === 'CUDA_VISIBLE_DEVICES' || name === 'GPU_DEVICE_ORDINAL' || name === 'ROCR_VISIBLE_DEVICES';
 }
 
+import { CLUSTER_JOB_VARIABLE } from '../../process/live-groups.js';
+
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function renderJobScript(spec: JobScriptSpec): string {
   const env = { ...spec.env };
   // Python buffers a file's output: the log would stay empty until the end.
   if (env.PYTHONUNBUFFERED === undefined) env.PYTHONUNBUFFERED = '1';
+  // Marks the job's processes as the cluster's to end (scancel), never a local leftover to kill
+  // by its AUTORESEARCH_WORKTREE tag when a node is also this host (process/live-groups.ts).
+  env[CLUSTER_JOB_VARIABLE] = spec.jobName;
   const unsets = Object.keys(spec.submitEnv)
     .filter((name) => spec.submitEnv[name] !== undefined && env[name] === undefined && SHELL_NAME.test(name) && !isSchedulerVariable(name))
     .sort();

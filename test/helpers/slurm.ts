@@ -1,0 +1,268 @@
+/**
+ * The real one-node SLURM cluster of the SLURM tests (test/slurm/; `.ci/slurm-up` brings it up).
+ *
+ * - SLURM_AVAILABLE: `sinfo` answers within a few seconds. Otherwise a loud skip, or under CI=true
+ *   an error (CI brings the cluster up; a silent skip there would hide the whole suite).
+ * - Jobs as `squeue -h -t all` lists them (finished jobs stay listed for MinJobAge, 300 s here),
+ *   found by name prefix: a test only ever looks at, waits for and cancels the jobs of its own
+ *   experiment (`ar-<experiment key, / → _>-`), since other test files and helpers share the cluster.
+ * - A cluster lock between test files (vitest runs them in parallel forks): the file that sets
+ *   the node down and preempts jobs holds it exclusively; every other SLURM file holds it shared.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+
+const INSTALL_HINT = 'bring up the one-node cluster with `sudo bash .ci/slurm-up` (as .ci/run does)';
+
+export const SLURM_AVAILABLE: boolean = (() => {
+  const r = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 5000 });
+  const states = r.status === 0 ? r.stdout.trim() : '';
+  if (states !== '') return true;
+  const why = r.error !== undefined ? String(r.error.message) : `sinfo exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim() || 'no partition'}`;
+  const message = `the SLURM tests need a running cluster (\`sinfo\` did not answer: ${why}): ${INSTALL_HINT}`;
+  if (process.env.CI === 'true') throw new Error(`CI=true: ${message}`);
+  console.warn(`\n*** SKIPPING: ${message}\n`);
+  return false;
+})();
+
+/** The node's name in slurm.conf (`.ci/slurm-up` names it after the host). */
+export const NODE = os.hostname().split('.')[0] ?? 'localhost';
+
+export interface SlurmJob {
+  id: string;
+  name: string;
+  /** COMPLETED, RUNNING, PENDING, FAILED, CANCELLED, TIMEOUT, PREEMPTED, NODE_FAIL, … */
+  state: string;
+  comment: string;
+  reason: string;
+  node: string;
+}
+
+/** States a job never leaves: it is no longer on the cluster. */
+const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'PREEMPTED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED']);
+
+export function isActive(job: SlurmJob): boolean {
+  return !FINAL.has(job.state);
+}
+
+/** The prefix of every job name of an experiment (the executor's `ar-<key>:<n>-<attempt>-<log>`). */
+export function jobPrefix(experimentId: string): string {
+  return `ar-${experimentId}:`;
+}
+
+/** The prefix of the jobs of one iteration of an experiment. */
+export function iterationPrefix(experimentId: string, iteration: number): string {
+  return `${jobPrefix(experimentId)}${iteration}-`;
+}
+
+/** An experiment id no other test (of this run or another) uses: its jobs are its own. */
+export function uniqueExperimentId(label: string): string {
+  return `slurm/${label}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
+/** Every job the controller still lists (finished ones for MinJobAge). */
+export async function squeueAll(): Promise<SlurmJob[]> {
+  let lastError = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = await execa('squeue', ['-h', '-t', 'all', '-o', '%i|%j|%T|%k|%r|%N'], { reject: false, timeout: 15_000 });
+    if (r.exitCode === 0) {
+      return String(r.stdout)
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => {
+          const [id = '', name = '', state = '', comment = '', reason = '', node = ''] = line.trim().split('|');
+          return { id, name, state, comment, reason, node };
+        });
+    }
+    // A busy controller ("Socket timed out"): ask again.
+    lastError = `${String(r.stderr).trim()} (exit ${r.exitCode})`;
+    await sleep(500);
+  }
+  throw new Error(`squeue failed five times: ${lastError}`);
+}
+
+/** The jobs whose name starts with `prefix`, oldest first. */
+export async function jobsNamed(prefix: string): Promise<SlurmJob[]> {
+  return (await squeueAll()).filter((job) => job.name.startsWith(prefix)).sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+/** The jobs named `prefix…` that are pending, running or completing. */
+export async function activeJobs(prefix: string): Promise<SlurmJob[]> {
+  return (await jobsNamed(prefix)).filter(isActive);
+}
+
+/** Polls squeue until a job named `prefix…` satisfies `predicate`; returns it. */
+export async function waitForJob(prefix: string, predicate: (job: SlurmJob) => boolean, what: string, timeoutMs = 30_000): Promise<SlurmJob> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const jobs = await jobsNamed(prefix);
+    const found = jobs.find(predicate);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (jobs named ${prefix}…: ${describeJobs(jobs)})`);
+    await sleep(200);
+  }
+}
+
+export function describeJobs(jobs: SlurmJob[]): string {
+  return jobs.length === 0 ? 'none' : jobs.map((j) => `${j.id} ${j.name} ${j.state}${j.reason && j.reason !== 'None' ? ` (${j.reason})` : ''}`).join(', ');
+}
+
+/**
+ * Cleanup (afterEach, also after a failed test): cancels the active jobs named `prefix…` (by id,
+ * only ours) and waits until they are gone from the active list.
+ */
+export async function cancelJobs(prefix: string): Promise<void> {
+  const active = await activeJobs(prefix);
+  if (active.length === 0) return;
+  await execa('scancel', active.map((job) => job.id), { reject: false, timeout: 15_000 });
+  const deadline = Date.now() + 30_000;
+  while ((await activeJobs(prefix)).length > 0 && Date.now() < deadline) await sleep(200);
+}
+
+/** `scontrol update nodename=<node> state=…` (only the exclusive test file may call it). */
+export function setNodeState(state: 'down' | 'resume', reason = 'autoresearch test'): void {
+  const args = ['update', `nodename=${NODE}`, `state=${state}`, ...(state === 'down' ? [`reason=${reason}`] : [])];
+  execFileSync('scontrol', args, { stdio: 'pipe', timeout: 15_000 });
+}
+
+/** The node's state in sinfo (`idle`, `mixed`, `allocated`, `down*`, `drain`…). */
+export async function nodeState(): Promise<string> {
+  const r = await execa('sinfo', ['-h', '-n', NODE, '-o', '%T'], { reject: false, timeout: 15_000 });
+  return String(r.stdout).split('\n')[0]?.trim() ?? '';
+}
+
+/** Resumes the node when a test left it down (afterAll, finally): waits until it takes jobs again. */
+export async function ensureNodeUp(timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await nodeState();
+    if (/^(idle|mixed|allocated|completing)$/.test(state)) return;
+    if (/^(down|drain|fail)/.test(state)) {
+      try {
+        setNodeState('resume');
+      } catch {
+        // resumed meanwhile, or the controller is busy: look again
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`node ${NODE} is '${state}' after ${timeoutMs} ms of resuming it`);
+    await sleep(300);
+  }
+}
+
+// ---- the cluster lock between test files ----------------------------------------------------
+
+/** How long a file may wait for the cluster (the disturbing file runs ~1 min; readers as long). */
+export const CLUSTER_LOCK_WAIT_MS = 300_000;
+
+const LOCK_ROOT = path.join(os.tmpdir(), 'autoresearch-slurm-cluster-lock');
+const WRITER = path.join(LOCK_ROOT, 'exclusive');
+const READERS = path.join(LOCK_ROOT, 'shared');
+
+function lockDirs(): void {
+  for (const dir of [LOCK_ROOT, READERS]) {
+    fs.mkdirSync(dir, { recursive: true });
+    // Shared by every user running the tests on this machine (CI runs as root, developers not).
+    try {
+      fs.chmodSync(dir, 0o1777);
+    } catch {
+      // someone else's directory, already open to all
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The exclusive holder, unless it died (its pid is gone): then its directory is removed. */
+function writerHeld(): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(WRITER, 'pid'), 'utf8'));
+  } catch {
+    // No pid (yet): made a few ms ago, or left by a kill between mkdir and the write.
+    let age: number;
+    try {
+      age = Date.now() - fs.statSync(WRITER).mtimeMs;
+    } catch {
+      return false; // not held
+    }
+    if (age < 10_000) return true;
+    fs.rmSync(WRITER, { recursive: true, force: true });
+    return false;
+  }
+  if (alive(pid)) return true;
+  fs.rmSync(WRITER, { recursive: true, force: true });
+  return false;
+}
+
+/** Live shared holders (files `<pid>-<random>`; a dead pid's file is removed). */
+function liveReaders(): string[] {
+  return fs.readdirSync(READERS).filter((entry) => {
+    const pid = Number(entry.split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) return true;
+    fs.rmSync(path.join(READERS, entry), { force: true });
+    return false;
+  });
+}
+
+/**
+ * Shared use of the cluster: waits while a file holds it exclusively (and gives way to one that
+ * asked: a reader registers, then looks for the exclusive holder, which registers, then looks
+ * for readers — one of the two always sees the other). Returns the release.
+ */
+export async function shareCluster(timeoutMs = CLUSTER_LOCK_WAIT_MS): Promise<() => void> {
+  lockDirs();
+  const me = path.join(READERS, `${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!writerHeld()) {
+      fs.writeFileSync(me, '');
+      if (!writerHeld()) return () => fs.rmSync(me, { force: true });
+      fs.rmSync(me, { force: true });
+    }
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for the SLURM cluster: ${WRITER} is held`);
+    await sleep(250);
+  }
+}
+
+/** Exclusive use of the cluster (setting the node down, preempting): waits for every shared holder to finish. */
+export async function holdClusterExclusively(timeoutMs = CLUSTER_LOCK_WAIT_MS): Promise<() => void> {
+  lockDirs();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.mkdirSync(WRITER);
+      fs.writeFileSync(path.join(WRITER, 'pid'), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      writerHeld(); // removes a dead holder's directory
+    }
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for the SLURM cluster: ${WRITER} is held`);
+    await sleep(250);
+  }
+  const release = () => fs.rmSync(WRITER, { recursive: true, force: true });
+  for (;;) {
+    const readers = liveReaders();
+    if (readers.length === 0) return release;
+    if (Date.now() > deadline) {
+      release();
+      throw new Error(`waited ${timeoutMs} ms for the SLURM test files sharing the cluster to finish: ${readers.join(', ')} in ${READERS}`);
+    }
+    await sleep(250);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
