@@ -13,19 +13,16 @@ function cliOf(cluster: Cluster): SlurmCli {
 }
 
 /**
- * Cancels every active job of ours whose name starts with `namePrefix` (and matches `namePattern`
- * when given), except those named in `except`; returns the names cancelled (sorted). Waiting for
- * them to leave squeue is the caller's (findJob), as is saying why.
- *
- * A prefix alone can reach another experiment's jobs (`ar-eng_search-` is also the start of
- * `ar-eng_search-2-…`, experiment eng/search-2): pass a pattern that pins what follows, e.g.
- * /^ar-eng_search-\d+-[0-9a-f]{8}-/.
+ * Cancels every active job of ours whose name starts with `namePrefix`, except those named in
+ * `except`; returns the names cancelled (sorted). Waiting for them to leave squeue is the
+ * caller's (findJob), as is saying why. The prefix must end where an experiment's part of the
+ * name ends (`ar-<domain>/<name>:`), or it reaches the jobs of experiments named alike.
  */
-export async function cancelJobs(cluster: Cluster, options: { namePrefix: string; namePattern?: RegExp; except?: readonly string[] }): Promise<string[]> {
+export async function cancelJobs(cluster: Cluster, options: { namePrefix: string; except?: readonly string[] }): Promise<string[]> {
   if (options.namePrefix === '') throw new TypeError('cancelJobs: expected a non-empty name prefix (it would cancel every job of the user)');
   const cli = cliOf(cluster);
   const keep = new Set(options.except ?? []);
-  const ours = (name: string): boolean => name.startsWith(options.namePrefix) && (options.namePattern === undefined || options.namePattern.test(name));
+  const ours = (name: string): boolean => name.startsWith(options.namePrefix);
   const doomed = (await cli.allJobs()).filter((job) => ours(job.name) && !keep.has(job.name) && isActiveState(job.state));
   await cli.cancelIds(doomed.map((job) => job.id));
   return [...new Set(doomed.map((job) => job.name))].sort();

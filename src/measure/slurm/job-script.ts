@@ -18,6 +18,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { CLUSTER_JOB_VARIABLE } from '../../process/live-groups.js';
 
 export interface JobFiles {
   log: string;
@@ -51,8 +52,6 @@ export interface JobScriptSpec {
 export function isSchedulerVariable(name: string): boolean {
   return name.startsWith('SLURM_') || name === 'CUDA_VISIBLE_DEVICES' || name === 'GPU_DEVICE_ORDINAL' || name === 'ROCR_VISIBLE_DEVICES';
 }
-
-import { CLUSTER_JOB_VARIABLE } from '../../process/live-groups.js';
 
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

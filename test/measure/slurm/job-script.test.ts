@@ -73,6 +73,11 @@ describe('job script', () => {
     expect(result.stdout).toBe(`${tricky}|unset|1|42|1|yes|`);
   });
 
+  it('marks the job’s processes with its name (never a local leftover to kill)', async () => {
+    const { result } = await runScript('printf %s "$AUTORESEARCH_JOB"');
+    expect(result.stdout).toBe('ar-x-1-abc-eval');
+  });
+
   it('keeps PYTHONUNBUFFERED when the request sets it', async () => {
     const { result } = await runScript('printf %s "$PYTHONUNBUFFERED"', { env: { PATH: process.env.PATH, PYTHONUNBUFFERED: '' } });
     expect(result.stdout).toBe('');
