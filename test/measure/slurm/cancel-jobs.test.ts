@@ -3,11 +3,11 @@
  * ones a restart attaches to), find a job by name. And the message when the tools are missing.
  */
 import { execFileSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { cancelJobs, findJob } from '../../../src/measure/slurm/cancel-jobs.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
-import { cancelAll, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, scratch, SLURM_AVAILABLE, waitFor } from './cluster.js';
+import { cancelAll, CLUSTER_LOCK_WAIT_MS, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, scratch, shareCluster, SLURM_AVAILABLE, waitFor } from './cluster.js';
 
 const prefix = namePrefix('cancel');
 
@@ -16,8 +16,16 @@ function hold(name: string): string {
 }
 
 describe.skipIf(!SLURM_AVAILABLE)('cancelJobs and findJob on a real cluster', () => {
+  let release: (() => void) | undefined;
+  beforeAll(async () => {
+    release = await shareCluster();
+  }, CLUSTER_LOCK_WAIT_MS);
   afterAll(async () => {
-    await cancelAll(prefix);
+    try {
+      await cancelAll(prefix);
+    } finally {
+      release?.();
+    }
   });
 
   it('cancels the active jobs of a prefix but the ones kept, and finds jobs by exact name', async () => {

@@ -3,7 +3,6 @@
  * `sinfo` does not answer: a loud warning and a skip, so `npm test` on a machine without SLURM
  * still passes; under CI=true an error (CI brings the cluster up; a silent skip would hide it).
  */
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -15,21 +14,8 @@ import type { JobRecord } from '../../../src/experiment/state.js';
 import { cancelJobs } from '../../../src/measure/slurm/cancel-jobs.js';
 import { createSlurmCli, type SlurmJob } from '../../../src/measure/slurm/slurm-cli.js';
 
-export const SLURM_AVAILABLE: boolean = (() => {
-  let problem: string;
-  try {
-    const states = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    // Any node state will do (a node may be completing or allocated to someone else's job right now).
-    if (states !== '') return true;
-    problem = 'sinfo answers but lists no node';
-  } catch (error) {
-    problem = `sinfo does not answer (${(error as Error).message.split('\n')[0]})`;
-  }
-  const message = `the SLURM executor tests need a running cluster: ${problem}: bring one up with \`bash .ci/slurm-up\` (as .ci/run does)`;
-  if (process.env.CI === 'true') throw new Error(`CI=true: ${message}`);
-  console.warn(`\n*** SKIPPING: ${message}\n`);
-  return false;
-})();
+/** The shared gate (a loud skip without `sinfo`, an error under CI=true) and the cluster lock between test files. */
+export { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, holdClusterExclusively, shareCluster } from '../../helpers/slurm.js';
 
 export const cli = createSlurmCli({ env: process.env });
 
