@@ -225,6 +225,8 @@ class Evaluation {
   /** onSubmit (the intent holds the name) before sbatch, then again with the id. */
   private async submit(name: string): Promise<string | ExecutorOutcome> {
     const { request } = this;
+    // A re-run is queued again, then started again: its start is told too.
+    this.startCalled = false;
     await request.onSubmit({ name, id: null, commit: request.commit });
     if (request.signal.aborted) return { kind: 'aborted', durationMs: this.took() };
     await fs.rm(this.files.exit, { force: true });

@@ -50,5 +50,8 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor: preemption on a real cluster',
     // The re-run has its own name, so a restart finds it.
     expect(r.submits.map((job) => job.name)).toEqual([name, name, `${name}.r1`, `${name}.r1`]);
     expect(await jobsNamed(`${name}.r1`)).toHaveLength(1);
+    // Each job's start is told (the phase goes queued → eval again for the re-run).
+    expect(r.starts).toEqual([expect.stringMatching(/^slurm job \d+ on /), expect.stringMatching(/^slurm job \d+ on /)]);
+    expect(r.starts[0]).not.toBe(r.starts[1]);
   }, 30_000);
 });
