@@ -87,8 +87,8 @@ describe.skipIf(!SLURM_AVAILABLE).sequential('evaluations as SLURM jobs: preempt
       ]);
       const jobs = await jobsNamed(project.iterationPrefix(1));
       expect(jobs.map((j) => j.state), describeJobs(jobs)).toEqual([finalState, 'COMPLETED']);
-      // Submitted again under the same name: the same evaluation of the same attempt.
-      expect(jobs[1]?.name).toBe(first.name);
+      // Submitted again as the same evaluation's first re-run (SPEC: `<name>.r1`).
+      expect(jobs[1]?.name).toBe(`${first.name}.r1`);
       expect(project.evalLog(1)).toContain('a later attempt');
 
       const records = infrastructureLines(project);

@@ -66,7 +66,7 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: stop and restart',
     expect(r.exitCode, second.output()).toBe(0);
 
     const rows = await project.rows();
-    expect(rows.map((row) => [row.iteration, row.status, row.reason, row.metric])).toEqual([
+    expect(rows.map((row) => [row.iteration, row.status, row.reason, row.metric]), `${second.output()}\n${project.evalLog(1)}`).toEqual([
       ['0', 'keep', 'baseline', '10.000000'],
       ['1', 'keep', 'improved', '5.000000'],
     ]);
