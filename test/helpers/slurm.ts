@@ -123,10 +123,19 @@ export async function cancelJobs(prefix: string): Promise<void> {
   while ((await activeJobs(prefix)).length > 0 && Date.now() < deadline) await sleep(200);
 }
 
-/** `scontrol update nodename=<node> state=…` (only the exclusive test file may call it). */
+/**
+ * `scontrol update nodename=<node> state=…` (only the exclusive test file may call it). An
+ * administrator's command: through `sudo -n` when the tests do not run as root.
+ */
 export function setNodeState(state: 'down' | 'resume', reason = 'autoresearch test'): void {
   const args = ['update', `nodename=${NODE}`, `state=${state}`, ...(state === 'down' ? [`reason=${reason}`] : [])];
-  execFileSync('scontrol', args, { stdio: 'pipe', timeout: 15_000 });
+  const [command, ...rest] = process.getuid?.() === 0 ? ['scontrol', ...args] : ['sudo', '-n', 'scontrol', ...args];
+  try {
+    execFileSync(command!, rest, { stdio: 'pipe', timeout: 15_000 });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
+    throw new Error(`\`${[command, ...rest].join(' ')}\` failed: ${stderr || (error as Error).message}`);
+  }
 }
 
 /** The node's state in sinfo (`idle`, `mixed`, `allocated`, `down*`, `drain`…). */
