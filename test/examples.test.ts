@@ -49,4 +49,11 @@ describe('examples', () => {
       revalidateEvery: 10,
     });
   });
+
+  it('the cluster example runs its evaluations as SLURM jobs with a GPU each', async () => {
+    const dir = path.join(ROOT, '.autoresearch.example', 'engineering', 'model-training-slurm');
+    const config = await loadExperimentConfig(dir, parseExperimentId('engineering/model-training-slurm'), 'project');
+    expect(config.executor).toBe('slurm');
+    expect(config.slurmArgs).toContain('--gres=gpu:1');
+  });
 });

@@ -10,7 +10,7 @@ import type { ExperimentConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
 import { experimentPaths } from '../experiment/paths.js';
 import { readLockOwner } from '../experiment/run-lock.js';
-import { noiseSettingsWarning, timingWarning, uncommittedChangesWarning, type CpuSharing } from '../experiment/start-warnings.js';
+import { noiseSettingsWarning, slurmArgsWarning, timingWarning, uncommittedChangesWarning, type CpuSharing } from '../experiment/start-warnings.js';
 import type { ProjectRepo } from '../git/project-repo.js';
 import { timingReason } from '../loop/timing-metric.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
@@ -29,6 +29,8 @@ export async function foregroundStartWarnings(config: ExperimentConfig, project:
   }
   const noise = noiseSettingsWarning(config);
   if (noise !== null) warnings.push(noise);
+  const slurmArgs = slurmArgsWarning(config);
+  if (slurmArgs !== null) warnings.push(slurmArgs);
   if (timingReason(config.metric, config.metricKind) !== null) {
     try {
       const timing = timingWarning(config, await otherRuns(config, projectRoot));

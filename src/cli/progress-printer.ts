@@ -69,9 +69,11 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
         case 'phase': {
           closePhase();
           phase = { name: event.phase, since: now() };
-          if (event.phase === 'agent' || event.phase === 'eval') line(`${stamp()} #${event.iteration} ${event.phase}${event.detail ? ` (${event.detail})` : ''} …`);
+          if (event.phase === 'agent' || event.phase === 'queued' || event.phase === 'eval') line(`${stamp()} #${event.iteration} ${event.phase}${event.detail ? ` (${event.detail})` : ''} …`);
           if (opts.limits !== undefined) {
-            if (event.phase === 'eval') progress?.start(`#${event.iteration} evaluation`, { budgetMs: opts.limits.timeBudgetMs, limitMs: opts.limits.evalTimeoutMs });
+            // Queue wait has no budget and no limit: eval_timeout counts from the job's start.
+            if (event.phase === 'queued') progress?.start(`#${event.iteration} queued`, {});
+            else if (event.phase === 'eval') progress?.start(`#${event.iteration} evaluation`, { budgetMs: opts.limits.timeBudgetMs, limitMs: opts.limits.evalTimeoutMs });
             else if (event.phase === 'agent') progress?.start(`#${event.iteration} agent`, { limitMs: opts.limits.agentTimeoutMs });
             else progress?.stop();
           }
@@ -80,7 +82,11 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
         case 'iteration-end': {
           progress?.stop();
           closePhase();
-          const took = [phaseMs.agent !== undefined && `agent ${shortDuration(phaseMs.agent)}`, phaseMs.eval !== undefined && `eval ${shortDuration(phaseMs.eval)}`].filter(Boolean);
+          const took = [
+            phaseMs.agent !== undefined && `agent ${shortDuration(phaseMs.agent)}`,
+            phaseMs.queued !== undefined && `queued ${shortDuration(phaseMs.queued)}`,
+            phaseMs.eval !== undefined && `eval ${shortDuration(phaseMs.eval)}`,
+          ].filter(Boolean);
           const timing = took.length > 0 ? took.join(', ') : shortDuration(event.durationMs);
           line(`${stamp()} #${event.iteration} ${decisionLine(event.row, event.previousBest, metricName, direction)} (${timing})`);
           // A revalidation follows without an iteration-start: its row must not add this iteration's times.

@@ -9,6 +9,7 @@
 import { parseGuards } from '../decision/guards.js';
 import type { Aggregate, Guard, NoiseSetting } from '../decision/types.js';
 import { DURATION_EXPECTED, parseDuration } from './durations.js';
+import { checkSlurmArgs } from './slurm-args.js';
 import type { BuiltinAgentName, Direction, MetricKind } from './types.js';
 
 /** A failure may override the key's `expected` text or say more than "found `<value>`". */
@@ -197,6 +198,14 @@ export function splitArgs(raw: string): string[] | string {
   if (quote !== null) return `the ${quote === '"' ? 'double' : 'single'} quote is never closed`;
   if (inWord) words.push(word);
   return words;
+}
+
+/** sbatch arguments split like agent_args, refused when they take over what the executor owns (slurm-args.ts). */
+function slurmArgs(raw: string): ParseResult<string[]> {
+  const words = splitArgs(raw);
+  if (typeof words === 'string') return bad({ hint: words });
+  const checked = checkSlurmArgs(words);
+  return checked.ok ? ok(checked.args) : bad({ found: checked.found, hint: checked.hint });
 }
 
 // Identity helper: keeps each entry's value type for KeyValue<K>.
@@ -434,6 +443,24 @@ export const KEYS = {
     defaultText: 'off',
     doc: 'After this many keeps, measure the best and the baseline again; keeps that do not reproduce are rolled back (revalidation_failed).',
     example: '10',
+  }),
+  // Evaluations as SLURM batch jobs (issue 12).
+  executor: spec<'local' | 'slurm'>({
+    expected: '`local` or `slurm`',
+    parse: oneOf<'local' | 'slurm'>(['local', 'slurm'], { slurm: 'slurm', sbatch: 'slurm', cluster: 'slurm', local: 'local', process: 'local' }),
+    default: 'local',
+    defaultText: 'local',
+    doc: 'Where evaluations run: `local` (a process group on this machine) or `slurm` (one batch job per evaluation, submitted with sbatch; the worktree and the experiment directory must be on a filesystem the nodes share).',
+    example: 'slurm',
+  }),
+  slurm_args: spec({
+    expected: 'sbatch options, one argument per word (quotes group words), e.g. `--partition=gpu --gres=gpu:1`',
+    parse: slurmArgs,
+    default: [],
+    defaultText: 'none',
+    doc: 'Extra sbatch arguments of each evaluation job with executor: slurm (partition, account, qos, --gres=gpu:1, --mem); the job name, output, comment, directory, environment, time limit and requeue policy are set by autoresearch.',
+    example: '--partition=gpu --gres=gpu:1 --qos=long',
+    allowEmpty: true,
   }),
   scope: spec({
     expected: 'comma-separated paths or globs relative to the project root',

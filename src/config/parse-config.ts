@@ -187,8 +187,8 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
     checkCmd: get('check_cmd') ?? null,
     guards: orDefault('guard'),
     revalidateEvery: orDefault('revalidate_every'),
-    executor: 'local', // issue 12: the `executor` and `slurm_args` keys (helper "slurmconf" makes them readable)
-    slurmArgs: [],
+    executor: orDefault('executor'),
+    slurmArgs: orDefault('slurm_args'),
     allowedPaths: get('scope') ?? [...target],
     onExhaustion: orDefault('on_exhaustion'),
     backoffInitialMs,

@@ -160,6 +160,8 @@ async function daemonStatus(root: string, startedAt: Date, opts: DaemonOptions, 
         reason: runner.reason ?? onDisk.reason,
         wait_until: runner.waitUntil ?? onDisk.wait_until,
         phase: runner.phase ?? onDisk.phase,
+        // The start time the files know is of their phase: only said when the runner's is the same.
+        phase_started_at: runner.phase === null || runner.phase === onDisk.phase ? onDisk.phase_started_at : null,
         last_progress: runner.lastProgressAt ?? onDisk.last_progress,
         config_error: runner.configError ?? onDisk.config_error,
         warnings: runner.warnings,

@@ -20,7 +20,7 @@ import { AutoresearchError, errorMessage } from '../core/errors.js';
 import type { SlotPool } from '../core/slot-pool.js';
 import { openSession, type LoopDeps, type Session } from '../experiment/open-session.js';
 import { assertPreflight } from '../experiment/preflight.js';
-import { daemonCpuSharing, noiseSettingsWarning, timingWarning, uncommittedChangesWarning } from '../experiment/start-warnings.js';
+import { daemonCpuSharing, noiseSettingsWarning, slurmArgsWarning, timingWarning, uncommittedChangesWarning } from '../experiment/start-warnings.js';
 import { experimentPaths } from '../experiment/paths.js';
 import { loadState, saveState } from '../experiment/state.js';
 import { readLockOwner } from '../experiment/run-lock.js';
@@ -376,6 +376,8 @@ export class ExperimentRunner {
       if (dirty !== null) report({ kind: 'warning', message: dirty });
       const noise = noiseSettingsWarning(this.config);
       if (noise !== null) report({ kind: 'warning', message: noise });
+      const slurmArgs = slurmArgsWarning(this.config);
+      if (slurmArgs !== null) report({ kind: 'warning', message: slurmArgs });
     }
     this.warnTiming(report);
   }

@@ -144,7 +144,7 @@ export const DASHBOARD_SCRIPT = String.raw`
   function liveLine(e) {
     var lv = e.live;
     if (!lv) return '';
-    var what = (lv.iteration !== null ? '#' + lv.iteration + ' ' : '') + (lv.phase || 'running');
+    var what = (lv.iteration !== null ? '#' + lv.iteration + ' ' : '') + (lv.phase || 'running') + (lv.job ? ' (' + lv.job + ')' : '');
     if (!lv.since) return '<p class="live" data-live="' + esc(lv.phase || '') + '">' + esc(what) + '</p>';
     var cap = lv.budgetS || lv.limitS;
     var limits = (lv.budgetS ? ' of ' + dur(lv.budgetS) + ' budget' : '') + (lv.limitS ? (lv.budgetS ? ', limit ' : ' of limit ') + dur(lv.limitS) : '');

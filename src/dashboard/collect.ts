@@ -12,6 +12,7 @@ import { errorMessage } from '../core/errors.js';
 import { readExperimentStatus, type ExperimentStatus } from '../experiment/experiment-status.js';
 import { experimentPaths, iterationPaths, type ExperimentPaths } from '../experiment/paths.js';
 import { loadState } from '../experiment/state.js';
+import { intentPhase } from '../experiment/live-iteration.js';
 import { parseLedgerText } from '../ledger/tsv-format.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { parseRunRecord } from '../report/build-report.js';
@@ -59,7 +60,11 @@ async function collectExperiment(found: DiscoveredExperiment, now: number, known
     const state = await loadState(paths.state);
     const t = state === null ? Number.NaN : Date.parse(state.firstStartedAt);
     startedAt = Number.isFinite(t) ? t : null;
-    if (state?.intent) intent = { iteration: state.intent.iteration, phase: state.intent.phase, startedAt: state.intent.startedAt ?? null };
+    if (state?.intent) {
+      const job = state.intent.phase === 'eval' ? (state.intent.job ?? null) : null;
+      // `queued` while a cluster job waits for its resources (live-iteration.ts intentPhase).
+      intent = { iteration: state.intent.iteration, phase: intentPhase(state.intent), startedAt: state.intent.startedAt ?? null, job: job === null ? null : { name: job.name, id: job.id } };
+    }
     // Issue 11's pooled noise estimate (state.json `noise`), when the loop has written one.
     noise = state === null ? null : currentNoise(state); // schema-checked by loadState
   } catch {

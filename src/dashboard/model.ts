@@ -73,6 +73,8 @@ export interface LivePhase {
   budgetS: number | null;
   /** The hard limit (eval_timeout, agent_timeout) in seconds; null for none. */
   limitS: number | null;
+  /** The cluster job of the evaluation in flight (`slurm job 12`); absent for a local one. */
+  job?: string;
 }
 
 /** The measured pace of recent iterations: what the ETA multiplies. */
@@ -197,7 +199,7 @@ export interface ViewInput {
   /** warnings: the daemon's latest for this experiment (a dirty checkout, a timing metric sharing CPUs…). */
   status: { state: StatusState; reason: string | null; wait_until: string | null; phase: string | null; warnings?: readonly string[] };
   /** state.json's intent: the iteration in flight (only shown while the experiment runs). */
-  intent?: { iteration: number; phase: string; startedAt: string | null } | null;
+  intent?: { iteration: number; phase: string; startedAt: string | null; job?: { name: string; id: string | null } | null } | null;
   /** Measured times of recent iterations (result.json), any order. */
   timings?: readonly RunTiming[];
   /** state.json's firstStartedAt (max_runtime counts from it), in ms; null when never started. */
@@ -271,9 +273,13 @@ export function livePhase(input: ViewInput): LivePhase | null {
   const since = intent !== null && intent.phase === phase ? intent.startedAt : null;
   const ms = (v: number | null | undefined) => (v == null ? null : v / 1000);
   const c = input.config;
+  // `queued` (a cluster job waiting for its resources) has neither: eval_timeout counts from the job's start.
   const budgetS = phase === 'eval' || phase === 'baseline' ? ms(c?.timeBudgetMs) : null;
   const limitS = phase === 'eval' || phase === 'baseline' ? ms(c?.evalTimeoutMs) : phase === 'agent' ? ms(c?.agentTimeoutMs) : null;
-  return { iteration: intent?.iteration ?? null, phase, since, budgetS, limitS };
+  const job = intent?.job ?? null;
+  const live: LivePhase = { iteration: intent?.iteration ?? null, phase, since, budgetS, limitS };
+  if (job !== null) live.job = job.id === null ? 'slurm job being submitted' : `slurm job ${job.id}`;
+  return live;
 }
 
 /** Iterations the pace is measured over: recent ones, as the pace drifts over a night. */

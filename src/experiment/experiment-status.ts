@@ -22,6 +22,7 @@ import { liveIteration, type LiveLogs } from './live-iteration.js';
 import { experimentPaths } from './paths.js';
 import { readLockOwner } from './run-lock.js';
 import { loadState } from './state.js';
+import { readInfrastructureFailures } from './infrastructure-log.js';
 import { currentNoise } from '../decision/noise-estimate.js';
 
 export type StatusState = 'new' | 'idle' | 'running' | 'waiting' | 'blocked' | 'tripped' | 'paused' | 'done';
@@ -48,14 +49,20 @@ export interface ExperimentStatus {
   consecutive_crashes: number;
   wait_until: string | null;
   reason: string | null;
-  /** The phase of the iteration in flight (the daemon says more: capture, decide, between iterations). */
+  /** The phase of the iteration in flight: setup, agent, queued (a cluster job waiting for its resources), eval (the daemon says more: capture, decide, between iterations). */
   phase: string | null;
+  /** When that phase began (ISO 8601), when the files know it; null otherwise. */
+  phase_started_at: string | null;
+  /** The cluster job of the evaluation in flight (executor: slurm): its name, and its id once submitted. */
+  job: { name: string; id: string | null } | null;
   /** The iteration in flight, and where its output goes (null when nothing runs). */
   iteration: number | null;
   logs: LiveLogs | null;
   last_progress: string | null;
   pid: number | null;
   config_error: string | null;
+  /** Evaluation jobs the cluster ended (preempted, node failure: infrastructure.jsonl, no rows); 0 for a local experiment. */
+  infrastructure_failures: number;
   /** Only from the daemon: its latest warnings for this experiment (a dirty checkout, a suspicious keep…). */
   warnings?: string[];
 }
@@ -141,12 +148,24 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     wait_until: wait === null ? null : new Date(wait).toISOString(),
     reason,
     phase: live.phase,
+    phase_started_at: live.since,
+    job: live.job,
     iteration: live.iteration,
     logs: live.logs,
     last_progress: state?.updatedAt ?? null,
     pid: running ? (owner?.pid ?? null) : null,
     config_error: configError,
+    infrastructure_failures: countInfrastructureFailures(paths.infrastructure),
   };
+}
+
+/** A few lines at most (one per job the cluster ended); unreadable counts as none, never a failed status. */
+function countInfrastructureFailures(file: string): number {
+  try {
+    return readInfrastructureFailures(file).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** σ̂ = √(sumSquares/df) of the pooled within-commit variance; null until some commit was measured twice. */

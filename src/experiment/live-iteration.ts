@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ExperimentPaths } from './paths.js';
 import { iterationPaths } from './paths.js';
-import type { ExperimentState } from './state.js';
+import type { ExperimentState, Intent } from './state.js';
 
 /** The live log files of an iteration (absolute paths; a file may not exist yet). */
 export interface LiveLogs {
@@ -19,13 +19,31 @@ export interface LiveLogs {
   setup: string | null;
 }
 
+/** What the files can tell of an iteration in flight; the daemon's events say more (capture, decide). */
+export type LivePhaseName = 'setup' | 'agent' | 'queued' | 'eval';
+
 export interface LiveIteration {
   iteration: number | null;
-  phase: 'setup' | 'agent' | 'eval' | null;
+  phase: LivePhaseName | null;
+  /** When the phase began (ISO 8601, the intent's startedAt); null when unknown. */
+  since: string | null;
+  /** The cluster job of the evaluation in flight (executor: slurm); its id once sbatch gave one. */
+  job: { name: string; id: string | null } | null;
   logs: LiveLogs | null;
 }
 
-const IDLE: LiveIteration = { iteration: null, phase: null, logs: null };
+const IDLE: LiveIteration = { iteration: null, phase: null, since: null, job: null, logs: null };
+
+/**
+ * The phase an intent stands for. An evaluation submitted to a cluster is `queued` until its
+ * job starts: its intent carries `queued: true` from the submission (onSubmit) until the job
+ * runs (onStart writes the intent again without it). Queue time is not evaluation time.
+ */
+export function intentPhase(intent: Intent): 'agent' | 'queued' | 'eval' {
+  // Read loosely: state.ts does not declare the mark yet (issue 12, asked of the lead).
+  if (intent.phase === 'eval' && (intent as { queued?: unknown }).queued === true) return 'queued';
+  return intent.phase;
+}
 
 /**
  * What a running experiment is doing, from its state: the intent names the iteration and
@@ -38,10 +56,14 @@ export function liveIteration(paths: ExperimentPaths, state: Pick<ExperimentStat
   const intent = state?.intent ?? null;
   if (intent !== null) {
     const logs = iterationLogs(paths, intent.iteration);
+    const job = intent.phase === 'eval' && intent.job !== undefined ? { name: intent.job.name, id: intent.job.id } : null;
     // With repeats, the evaluation running now writes its own log (measure/sample-logs.ts).
-    return { iteration: intent.iteration, phase: intent.phase, logs: intent.phase === 'eval' && intent.log !== undefined ? { ...logs, eval: intent.log } : logs };
+    const live = intent.phase === 'eval' && intent.log !== undefined ? { ...logs, eval: intent.log } : logs;
+    return { iteration: intent.iteration, phase: intentPhase(intent), since: intent.startedAt ?? null, job, logs: live };
   }
-  if (opts.hasSetup && state?.setupDone !== true) return { iteration: null, phase: 'setup', logs: { run_dir: null, agent_stdout: null, agent_stderr: null, eval: null, setup: paths.setupLog } };
+  if (opts.hasSetup && state?.setupDone !== true) {
+    return { iteration: null, phase: 'setup', since: null, job: null, logs: { run_dir: null, agent_stdout: null, agent_stderr: null, eval: null, setup: paths.setupLog } };
+  }
   return IDLE;
 }
 

@@ -8,7 +8,9 @@
  *   - the agent (and agent_fallback) can be started: a built-in CLI is on PATH, a command
  *     whose first word is a plain program name finds it on PATH (an absolute path must be an
  *     executable file). Shell builtins, assignments, relative paths (resolved in the worktree)
- *     and anything with shell syntax are left to the shell.
+ *     and anything with shell syntax are left to the shell;
+ *   - with `executor: slurm`, the cluster answers and its nodes see the worktree and the
+ *     experiment directory (slurm-preflight.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,9 @@ import { AutoresearchError } from '../core/errors.js';
 import { findOnPath, isExecutableFile } from '../process/find-on-path.js';
 import { experimentPaths } from './paths.js';
 import { loadState } from './state.js';
+import { openProject } from '../git/project-repo.js';
+import { slurmPreflightProblems } from './slurm-preflight.js';
+import { worktreePath } from './worktree-location.js';
 import { filesAtCommit, unmatchedEntries } from './target-check.js';
 
 const INSTALL_HINT: Record<string, string> = {
@@ -57,6 +62,15 @@ export async function preflightProblems(config: ExperimentConfig, projectRoot: s
   for (const [key, spec] of [['agent', config.agent], ['agent_fallback', config.agentFallback]] as const) {
     const missing = spec === null ? null : missingAgentProgram(spec, env);
     if (missing !== null) problems.push(`${where(key)}: ${missing}`);
+  }
+
+  if (config.executor === 'slurm') {
+    const paths = [{ what: 'the experiment directory', path: config.dir }];
+    // Where openSession puts the worktree (it moves one recorded elsewhere there); a project or
+    // AUTORESEARCH_WORKTREES it refuses is reported by openSession itself.
+    const worktree = await openProject(projectRoot).then((project) => worktreePath(project, config.id.key, env)).catch(() => null);
+    if (worktree !== null) paths.unshift({ what: 'the worktree', path: worktree });
+    for (const problem of await slurmPreflightProblems({ slurmArgs: config.slurmArgs, paths, env })) problems.push(`${where(problem.key)}: ${problem.message}`);
   }
   return problems;
 }

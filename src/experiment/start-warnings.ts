@@ -84,3 +84,9 @@ export function noiseSettingsWarning(config: Pick<ExperimentConfig, 'noise' | 'r
   if (config.noise.kind !== 'auto' || config.repeats > 1) return null;
   return 'noise: auto with repeats: 1 measures the noise on the baseline alone (2 degrees of freedom), so the keep test is weak and real improvements are often discarded as within_noise; set repeats: 3 or more, or noise: off (or a known σ)';
 }
+
+/** `slurm_args` set while evaluations run locally: the arguments are ignored, which is rarely what was meant. */
+export function slurmArgsWarning(config: Pick<ExperimentConfig, 'executor' | 'slurmArgs' | 'file'>): string | null {
+  if (config.executor === 'slurm' || config.slurmArgs.length === 0) return null;
+  return `slurm_args is set (${config.slurmArgs.join(' ')}) but executor is local, so evaluations run on this machine and the arguments are not used; add \`executor: slurm\` to ${config.file} to run them as SLURM jobs, or delete slurm_args`;
+}

@@ -16,6 +16,7 @@
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import type { Intent, JobRecord } from '../experiment/state.js';
 import type { ClusterJobs } from '../measure/slurm/cluster-jobs.js';
+import { isActiveState } from '../measure/slurm/job-states.js';
 import { attemptOfJob, jobPrefix } from './run-records.js';
 
 /** An interrupted attempt to carry on: its measurement runs again, re-attaching to its jobs. */
@@ -42,7 +43,12 @@ export async function settleJob(session: Session, deps: LoopDeps, jobs: ClusterJ
     const keep = `${jobPrefix(session, intent.iteration)}${attempt}-`;
     const swept = await jobs.cancelActive(jobPrefix(session), [keep]);
     const state = await jobs.state(job.name);
-    const how = state === null ? 'its result is read from its exit file, or it is submitted again if it left none' : `it is ${state}: re-attached, its result is used`;
+    const how =
+      state === null
+        ? 'squeue no longer lists it: its exit file is read, or the evaluation is submitted again if it left none'
+        : isActiveState(state)
+          ? `it is ${state}: re-attached, its result will be used`
+          : `it ended (${state}) while nothing watched: its result is read`;
     return { kind: 'resume', resume: { iteration: intent.iteration, attempt, base: intent.base, candidate: intent.candidate }, note: `job ${job.name}${job.id === null ? '' : ` (${job.id})`}: ${how}${sweptNote(swept)}` };
   }
   const cancelled = await jobs.cancelActive(jobPrefix(session), []);

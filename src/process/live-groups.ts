@@ -118,12 +118,17 @@ export async function terminateGroup(
   return false;
 }
 
+/** Set in a cluster job's environment (measure/slurm/job-script.ts): the job's processes are the scheduler's. */
+export const CLUSTER_JOB_VARIABLE = 'AUTORESEARCH_JOB';
+
 /**
  * Process groups that contain a running process whose initial environment has
  * `name=value` (from /proc/<pid>/environ), e.g. the AUTORESEARCH_EXPERIMENT_DIR every agent
  * and evaluation of one experiment inherits. Finds children a killed incarnation started
  * but never got to record. Processes in `exclude` (ourselves, our ancestors) and their
- * groups are skipped; so are processes of other users (their environ is unreadable).
+ * groups are skipped; so are processes of other users (their environ is unreadable), and
+ * processes of a cluster job of ours (AUTORESEARCH_JOB set): on a node that is also this
+ * host they carry the tag too, but a restart re-attaches to them and scancel ends them.
  * Returns pgid → the matching pids. Empty without /proc.
  */
 export function groupsWithEnv(name: string, value: string, exclude: ReadonlySet<number>): Map<number, number[]> {
@@ -152,12 +157,21 @@ export function groupsWithEnv(name: string, value: string, exclude: ReadonlySet<
     } catch {
       continue; // gone, or not ours to read
     }
-    if (!hasEntry(environ, entryText)) continue;
+    if (!hasEntry(environ, entryText) || hasName(environ, CLUSTER_JOB_VARIABLE)) continue;
     const pids = found.get(stat.pgrp) ?? [];
     pids.push(pid);
     found.set(stat.pgrp, pids);
   }
   return found;
+}
+
+/** Whether the NUL-separated `environ` sets the variable `name` (to anything). */
+function hasName(environ: Buffer, name: string): boolean {
+  const needle = Buffer.from(`${name}=`);
+  for (let at = environ.indexOf(needle); at !== -1; at = environ.indexOf(needle, at + 1)) {
+    if (at === 0 || environ[at - 1] === 0) return true;
+  }
+  return false;
 }
 
 /** Whether the NUL-separated `environ` holds exactly the entry `text` (not a longer value, nor inside another entry). */

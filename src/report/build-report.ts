@@ -19,6 +19,7 @@ import { analyze, type Analysis, type IterationInput } from './analyze.js';
 import { FAILURE_CLASSES, crashReason, sideOf, type RunRecord } from './classify-failure.js';
 import { TOP_KEEPS, renderReport, type KeepDiff } from './render.js';
 import { rerunCandidate } from '../experiment/rerun-candidate.js';
+import { readInfrastructureFailures, type InfrastructureRecord } from '../experiment/infrastructure-log.js';
 
 /** Enough for the last lines of any log, without reading a 100 MB one whole. */
 const TAIL_BYTES = 64 * 1024;
@@ -36,6 +37,8 @@ export interface WrittenReport {
   dir: string;
   readme: string;
   analysis: Analysis;
+  /** infrastructure.jsonl's records (jobs the cluster ended; no rows). */
+  infrastructure: InfrastructureRecord[];
 }
 
 export async function writeReport(opts: ReportOptions): Promise<WrittenReport> {
@@ -77,6 +80,7 @@ export async function writeReport(opts: ReportOptions): Promise<WrittenReport> {
     }
   }
 
+  const infrastructure = readInfrastructureFailures(paths.infrastructure);
   const { readme, failureFiles } = renderReport(analysis, {
     id: config.id.key,
     generatedAt: opts.now,
@@ -88,6 +92,8 @@ export async function writeReport(opts: ReportOptions): Promise<WrittenReport> {
     agentTimeoutMs: config.agentTimeoutMs,
     allowedPaths: config.allowedPaths,
     diffs,
+    infrastructure,
+    experimentDir: paths.dir,
   });
 
   const dir = opts.outDir ?? path.join(config.dir, 'report');
@@ -104,7 +110,7 @@ export async function writeReport(opts: ReportOptions): Promise<WrittenReport> {
     if (text === undefined) await fs.rm(file, { force: true });
     else await fs.writeFile(file, text);
   }
-  return { dir, readme: readmeFile, analysis };
+  return { dir, readme: readmeFile, analysis, infrastructure };
 }
 
 async function readIteration(paths: ExperimentPaths, row: LedgerRow): Promise<IterationInput> {

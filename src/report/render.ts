@@ -7,6 +7,7 @@ import type { Analysis, RankedKeep, TriagedFailure } from './analyze.js';
 import type { FailureClass } from './classify-failure.js';
 import { formatImprovement } from '../core/improvement.js';
 import { localDateTime } from '../core/local-time.js';
+import type { InfrastructureRecord } from '../experiment/infrastructure-log.js';
 
 export interface ReportContext {
   id: string;
@@ -20,6 +21,10 @@ export interface ReportContext {
   allowedPaths: readonly string[];
   /** `git diff --stat` and `git diff` of `<parent> <commit>` of the top keeps, by iteration, or why there is none. */
   diffs: ReadonlyMap<number, KeepDiff>;
+  /** infrastructure.jsonl: jobs the cluster ended under an evaluation (no rows), oldest first. */
+  infrastructure?: readonly InfrastructureRecord[];
+  /** The experiment directory: logs inside it are shown relative to it. */
+  experimentDir?: string;
 }
 
 export type KeepDiff = { stat: string; patch: string } | { error: string };
@@ -81,7 +86,7 @@ export function renderReport(a: Analysis, ctx: ReportContext): { readme: string;
   }
   md.push('');
 
-  md.push('## Summary', '', '| | |', '|---|---|', ...summaryRows(a, ctx.direction).map(([k, v]) => `| ${k} | ${v} |`), '');
+  md.push('## Summary', '', '| | |', '|---|---|', ...summaryRows(a, ctx.direction, ctx.infrastructure ?? []).map(([k, v]) => `| ${k} | ${v} |`), '');
 
   const warnings = reportWarnings(a, ctx);
   if (warnings.length > 0) md.push('## Warnings', '', ...warnings.map((w) => `- ${w}`), '');
@@ -95,6 +100,8 @@ export function renderReport(a: Analysis, ctx: ReportContext): { readme: string;
     }
     md.push('');
   }
+
+  md.push(...renderClusterFailures(ctx));
 
   md.push('## Top improvements', '');
   if (a.keeps.length === 0) md.push('No keeps after the baseline yet.', '');
@@ -120,6 +127,51 @@ export function renderReport(a: Analysis, ctx: ReportContext): { readme: string;
   return { readme: md.join('\n'), failureFiles };
 }
 
+const CLUSTER_TITLE = 'Infrastructure failures of the cluster';
+const CLUSTER_ANCHOR = '#infrastructure-failures-of-the-cluster';
+
+/** `2 PREEMPTED, 1 NODE_FAIL`: the scheduler's final states, most frequent first. */
+export function byState(records: readonly InfrastructureRecord[]): string {
+  const counts = new Map<string, number>();
+  for (const r of records) counts.set(r.job.state, (counts.get(r.job.state) ?? 0) + 1);
+  return [...counts].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0])).map(([state, n]) => `${n} ${state}`).join(', ');
+}
+
+/**
+ * infrastructure.jsonl in the README: each job the cluster ended (preemption, node failure)
+ * under an evaluation. None of them is a row: the candidate was not at fault. Nothing for an
+ * experiment that never had one (every local one).
+ */
+function renderClusterFailures(ctx: ReportContext): string[] {
+  const records = ctx.infrastructure ?? [];
+  if (records.length === 0) return [];
+  const gaveUp = records.filter((r) => r.action === 'gave-up').length;
+  const md = [`## ${CLUSTER_TITLE}`, ''];
+  md.push(
+    `${records.length} evaluation job${records.length === 1 ? '' : 's'} ended by the cluster, not by the candidate (${byState(records)}): no row was written for ${records.length === 1 ? 'it' : 'them'}. ` +
+      `The evaluation was submitted again each time, up to the executor's bound` +
+      (gaveUp === 0 ? '.' : `; ${gaveUp === 1 ? 'once' : `${gaveUp} times`} it gave up and blocked the experiment until \`autoresearch resume\`.`) +
+      ' From `infrastructure.jsonl`.',
+    '',
+  );
+  md.push('| when | iteration | job | state | node | what happened | partial log |', '|---|---|---|---|---|---|---|');
+  for (const r of records) {
+    const when = Number.isFinite(Date.parse(r.at)) ? localDateTime(Date.parse(r.at)) : r.at;
+    const job = `\`${r.job.name}\`${r.job.id === '' ? '' : ` (id ${r.job.id})`}`;
+    const what = r.action === 'rerun' ? 'submitted again' : 'gave up: the experiment was blocked';
+    md.push(`| ${cell(when)} | ${r.iteration} | ${cell(job)} | ${cell(r.job.state)} | ${cell(r.job.node ?? '-')} | ${what} | ${cell(`\`${shownLog(r.log, ctx.experimentDir)}\``)} |`);
+  }
+  md.push('');
+  return md;
+}
+
+/** A log inside the experiment directory relative to it (`runs/00004/eval.log`), else as recorded. */
+function shownLog(log: string, dir: string | undefined): string {
+  if (dir === undefined || log === '') return log;
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  return log.startsWith(prefix) ? log.slice(prefix.length) : log;
+}
+
 /** What the user should look at before anything else; each one line. */
 export function reportWarnings(a: Analysis, ctx: Pick<ReportContext, 'allowedPaths'>): string[] {
   const warnings = a.noChangeRuns.map(
@@ -134,7 +186,7 @@ export function reportWarnings(a: Analysis, ctx: Pick<ReportContext, 'allowedPat
   return warnings;
 }
 
-function summaryRows(a: Analysis, direction: Direction): [string, string][] {
+function summaryRows(a: Analysis, direction: Direction, infrastructure: readonly InfrastructureRecord[]): [string, string][] {
   const s = a.summary;
   const keeps = a.keeps.length;
   const hasBaseline = s.iterations - a.experiments > 0;
@@ -145,6 +197,7 @@ function summaryRows(a: Analysis, direction: Direction): [string, string][] {
     ['Keep rate', a.experiments === 0 ? '-' : `${pct((keeps / a.experiments) * 100)} (${keeps} of ${a.experiments} experiments)`],
     ['Discards', s.discards === 0 ? '0' : `${s.discards}: ${discards}`],
     ['Crashes', String(s.crashes)],
+    ...(infrastructure.length === 0 ? [] : [['Cluster failures', `${infrastructure.length} (${byState(infrastructure)}), no rows: see [below](${CLUSTER_ANCHOR})`] as [string, string]]),
     ...(a.revalidations.length === 0 ? [] : [['Failed revalidations', revalidationText(a)] as [string, string]]),
     ['Baseline', metric(s.baseline)],
     ['Best', s.bestRow === null ? '-' : `${metric(s.best)} (iteration ${s.bestRow.iteration}, \`${s.bestRow.commit}\`)`],

@@ -27,6 +27,20 @@ describe('live progress', () => {
     expect(out).toBe('\r\x1b[2Ksomething else\n');
   });
 
+  it('a job waiting in the queue shows elapsed time only; the evaluation counts its budget and limit from the job\'s start', () => {
+    let out = '';
+    const printer = createPrinter((t) => (out += t), { metric: 'score', tty: true, limits: { timeBudgetMs: 300_000, evalTimeoutMs: 750_000, agentTimeoutMs: 1_800_000 } });
+    printer.event({ kind: 'phase', iteration: 4, phase: 'queued', detail: 'slurm job 12' });
+    expect(out).toContain('#4 queued (slurm job 12) …\n');
+    out = '';
+    vi.advanceTimersByTime(90_000);
+    expect(out.endsWith('\r\x1b[2K  #4 queued: 1m30s elapsed')).toBe(true);
+    printer.event({ kind: 'phase', iteration: 4, phase: 'eval', detail: 'slurm job 12 on vm' });
+    out = '';
+    vi.advanceTimersByTime(42_000);
+    expect(out.endsWith('\r\x1b[2K  #4 evaluation: 42s elapsed, 4m18s left of the 5m00s budget, killed in 11m48s')).toBe(true);
+  });
+
   it('elsewhere, prints a plain line once a minute, and a quota wait counts down to its end', () => {
     let out = '';
     const progress = new LiveProgress((t) => (out += t), false, Date.now, 60_000);

@@ -99,7 +99,9 @@ describe('status and logs of the iteration in flight', () => {
         logs: { agent_stdout: path.join(runs, '00001', 'agent.stdout.log'), agent_stderr: path.join(runs, '00001', 'agent.stderr.log'), eval: path.join(runs, '00001', 'eval.log') },
       });
       const table = await runCli(['--path', project.root, 'status', project.id], { env: project.env });
-      expect(table.stdout).toContain(`\n#1 agent\n  agent stdout  ${s1.logs?.agent_stdout}\n  agent stderr  ${s1.logs?.agent_stderr}\n  evaluation    ${s1.logs?.eval}\n  follow: autoresearch logs test/exp -f`);
+      // The phase with how long it has run (from the intent's startedAt).
+      expect(table.stdout).toMatch(/\n#1 agent for \d+s\n/);
+      expect(table.stdout).toContain(`\n  agent stdout  ${s1.logs?.agent_stdout}\n  agent stderr  ${s1.logs?.agent_stderr}\n  evaluation    ${s1.logs?.eval}\n  follow: autoresearch logs test/exp -f`);
 
       // -f from here: what #1's agent wrote so far, then its evaluation, then #2's agent.
       const follow = startCli(['--path', project.root, 'logs', project.id, '-f'], { env: project.env });

@@ -87,6 +87,24 @@ describe('progress printer', () => {
     ]);
   });
 
+  it('a cluster job: the queued phase gets its own line and its own time in the decision line', () => {
+    const lines = printed([
+      { kind: 'iteration-start', iteration: 2, baseline: false, best: 1 },
+      { kind: 'phase', iteration: 2, phase: 'agent' },
+      { kind: 'phase', iteration: 2, phase: 'queued' },
+      { kind: 'phase', iteration: 2, phase: 'queued', detail: 'slurm job 12' },
+      { kind: 'phase', iteration: 2, phase: 'eval', detail: 'slurm job 12 on vm' },
+      { kind: 'iteration-end', iteration: 2, row: row({ status: 'discard', reason: 'no_improvement', metric: 2 }), previousBest: 1, best: 1, durationMs: 5000, runDir: '/r' },
+    ]);
+    expect(lines).toEqual([
+      '07:00:01 EST #2 agent …',
+      '07:00:02 EST #2 queued …',
+      '07:00:03 EST #2 queued (slurm job 12) …',
+      '07:00:04 EST #2 eval (slurm job 12 on vm) …',
+      '07:00:05 EST #2 DISCARD no_improvement loss 2 (-100.00% vs best 1) [abc1234] try bf16 (agent 1.0s, queued 2.0s, eval 1.0s)',
+    ]);
+  });
+
   it('says a quota hit once: the waiting that follows it prints no second line', () => {
     const until = '2026-01-15T13:30:00.000Z';
     const lines = printed([

@@ -77,6 +77,8 @@ describe('parseConfigText: valid configs', () => {
       checkCmd: null,
       guards: [],
       revalidateEvery: 0,
+      executor: 'local',
+      slurmArgs: [],
       allowedPaths: ['src/api/search.py'],
       onExhaustion: 'wait',
       backoffInitialMs: 300_000,

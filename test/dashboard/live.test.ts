@@ -145,4 +145,29 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('a running experiment on the dashboard', ()
     expect(p.errors).toEqual([]);
     await p.page.close();
   });
+
+  it('a cluster job waiting in the queue: its own phase, the job id, the elapsed time and no budget bar', async () => {
+    const now = Date.now();
+    const since = new Date(now - 65_000).toISOString();
+    const view = buildExperimentView({
+      id: 'engineering/train',
+      scope: 'project',
+      rows: [],
+      config: { metric: 'm', direction: 'lower', maxExperiments: null, maxRuntimeMs: null, timeBudgetMs: 300_000, evalTimeoutMs: 750_000 },
+      status: { state: 'running', reason: null, wait_until: null, phase: 'queued' },
+      intent: { iteration: 3, phase: 'queued', startedAt: since, job: { name: 'ar-engineering-train-3-1-eval', id: '12' } },
+      startedAt: null,
+      now,
+    });
+    const data: DashboardData = { version: 1, generatedAt: new Date(now).toISOString(), root: '/p', live: false, experiments: [view], overlays: [] };
+    const p = await browser.page();
+    await p.page.setContent(renderDashboardHtml(data));
+    await p.page.waitForSelector('html[data-rendered]');
+    const line = await liveLine(p, 'engineering/train');
+    expect(line.phase).toBe('queued');
+    expect(line.text).toMatch(/^#3 queued \(slurm job 12\) · 1m [0-5]\ds$/);
+    expect(await p.page.$('.live .bar')).toBeNull();
+    expect(p.errors).toEqual([]);
+    await p.page.close();
+  });
 });

@@ -209,6 +209,7 @@ async function dryRun(config: ExperimentConfig, opts: RunOptions, printer: Print
   line(`  branch:    ${state?.branch ?? branchName(config.id.key)}; results: ${paths.results} (${rows.length} rows)`);
   line(`  agent:     ${agent ?? 'none (evaluate the worktree as it is)'} (timeout ${config.agentTimeoutMs / 1000}s)`);
   line(`  evaluate:  ${config.evaluateCmd} (budget ${config.timeBudgetMs / 1000}s, killed at ${config.evalTimeoutMs / 1000}s)`);
+  if (config.executor === 'slurm') line(`  executor:  slurm: one batch job per evaluation${config.slurmArgs.length === 0 ? '' : ` (sbatch ${config.slurmArgs.map((a) => shellQuote(a)).join(' ')})`}`);
   line(`  metric:    ${config.metric}, ${config.direction} is better, from the last of the ${describeMetricMatch(config.metricGrep, config.metricRegex)}`);
   if (config.setupCmd !== null && !state?.setupDone) line(`  setup:     would run once: ${config.setupCmd}`);
   const plan =

@@ -13,6 +13,7 @@ import { daemonRequest, liveDaemon } from '../daemon-client.js';
 import { formatMetric } from '../../core/improvement.js';
 import { timeNear } from '../../core/local-time.js';
 import { terminalWidth, toTerminal } from '../../ledger/export-formats.js';
+import { duration } from '../live-progress.js';
 
 const STATES: readonly StatusState[] = ['new', 'idle', 'running', 'waiting', 'blocked', 'tripped', 'paused', 'done'];
 
@@ -48,6 +49,8 @@ function printMeasurement(e: ExperimentStatus, out: (text: string) => void): voi
   const noise = e.noise ?? null;
   if (noise !== null) parts.push(`noise σ ${formatSigma(noise.sigma)} (df ${noise.df})`);
   if ((e.best_samples ?? null) !== null && (e.best_samples ?? 0) > 1) parts.push(`best measured ${e.best_samples} times`);
+  const cluster = e.infrastructure_failures ?? 0;
+  if (cluster > 0) parts.push(`${cluster} evaluation job${cluster === 1 ? '' : 's'} ended by the cluster (no rows; \`autoresearch report ${e.id}\` lists them)`);
   if (parts.length > 0) out(`\n${parts.join('; ')}\n`);
 }
 
@@ -65,7 +68,12 @@ function printLiveLogs(e: ExperimentStatus, out: (text: string) => void): void {
     ['agent stderr', e.logs.agent_stderr],
     ['evaluation', e.logs.eval],
   ];
-  out(`\n${e.iteration === null ? '' : `#${e.iteration} `}${e.phase ?? 'running'}\n`);
+  // ?? null: a daemon of an older version does not send these keys.
+  const since = e.phase_started_at ?? null;
+  const elapsed = since === null || !Number.isFinite(Date.parse(since)) ? '' : ` for ${duration(Math.max(0, Date.now() - Date.parse(since)))}`;
+  const job = e.job ?? null;
+  const jobText = job === null ? '' : ` (${job.id === null ? 'slurm job being submitted' : `slurm job ${job.id}`}, ${job.name})`;
+  out(`\n${e.iteration === null ? '' : `#${e.iteration} `}${e.phase ?? 'running'}${elapsed}${jobText}\n`);
   for (const [label, file] of files) if (file !== null) out(`  ${label.padEnd(12)}  ${file}\n`);
   out(`  follow: autoresearch logs ${e.id} -f\n`);
 }
@@ -85,7 +93,7 @@ export function printStatusTable(experiments: readonly ExperimentStatus[], out: 
     columns: ['EXPERIMENT', 'STATE', 'EXPERIMENTS', 'KEEP', 'DISCARD', 'CRASH', 'BEST'],
     rows: experiments.map((e) => [
       e.id,
-      e.state + (e.phase ? ` (${e.phase})` : ''),
+      e.state + (e.phase ? ` (${e.phase}${e.job?.id == null ? '' : `, job ${e.job.id}`})` : ''),
       `${e.experiments ?? e.iterations}${e.max_experiments == null ? '' : `/${e.max_experiments}`}`,
       String(e.keeps),
       String(e.discards),
