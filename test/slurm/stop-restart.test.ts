@@ -1,11 +1,11 @@
 /**
  * Stopping a loop whose evaluation is a running SLURM job, through the real CLI: SIGTERM
- * and `pause` cancel the job and write no row; kill -9 leaves the job running, and the restart finds it
- * by its name (recorded before sbatch) and uses its result: one row, one job, never a second
- * submission for the iteration.
+ * cancels the job and writes no row (`pause`: pause-and-repeats.test.ts); kill -9 leaves the
+ * job running, and the restart finds it by its name (recorded before sbatch) and uses its
+ * result: one row, one job, never a second submission for the iteration.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli } from '../helpers/cli.js';
+import { startCli } from '../helpers/cli.js';
 import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, jobsNamed, shareCluster, waitForJob } from '../helpers/slurm.js';
 import { makeSlurmProject, waitUntil } from './slurm-project.js';
 
@@ -41,24 +41,6 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: stop and restart',
     await waitUntil(async () => (await activeJobs(project.prefix)).length === 0, 'the cancelled job to end', 15_000);
     const end = (await jobsNamed(project.prefix)).find((j) => j.id === job.id);
     expect(end?.state).toBe('CANCELLED');
-  });
-
-  it('`pause` cancels the running job at once (a job may wait in a queue for hours): no row, no job of ours left', { timeout: 120_000 }, async () => {
-    const project = await makeSlurmProject('pause', { plan: [`echo hang > value.txt && git commit -qam hang`] });
-    cleanups.push(() => cancelJobs(project.prefix));
-    const run = startCli(project.args('run', '--max-experiments', '1'), { env: project.env });
-    cleanups.push(() => void run.process.kill('SIGKILL'));
-    const job = await waitForJob(project.iterationPrefix(1), (j) => j.state === 'RUNNING', "iteration 1's job to run", 90_000);
-    await waitUntil(() => project.evalLog(1).includes('hanging'), 'the job to print `hanging`', 30_000, () => run.output());
-
-    const paused = await runCli(project.args('pause'), { env: project.env });
-    expect(paused.exitCode, paused.stderr).toBe(0);
-    // The job hangs for 300 s: `run` ends only because the pause cancelled it.
-    const r = await run.result();
-    expect(r.exitCode, run.output()).toBe(3);
-    expect((await project.rows()).map((row) => row.reason)).toEqual(['baseline']);
-    await waitUntil(async () => (await activeJobs(project.prefix)).length === 0, 'no active job of ours', 15_000, async () => describeJobs(await jobsNamed(project.prefix)));
-    expect((await jobsNamed(project.prefix)).find((j) => j.id === job.id)?.state).toBe('CANCELLED');
   });
 
   it('kill -9 of `run` while its job runs: the restart re-attaches to the job, one row, no second submission', { timeout: 150_000 }, async () => {
