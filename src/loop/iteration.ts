@@ -18,6 +18,7 @@
  * side effect the intent is persisted, so a restart after kill -9 can tell an unfinished
  * iteration (roll back) from a decided one (finish it).
  */
+import fs from 'node:fs';
 import { AutoresearchError } from '../core/errors.js';
 import { agentLabel } from '../agents/agent-command.js';
 import { writeFileDurable } from '../fs/durable.js';
@@ -136,6 +137,7 @@ class Iteration {
   async run(): Promise<IterationResult> {
     // A resumed attempt keeps its directory: its logs and its jobs' exit files are read again.
     if (this.resume === null) prepareRunDir(this.files.dir, this.startedAt);
+    else fs.mkdirSync(this.files.dir, { recursive: true });
     this.deps.report({ kind: 'iteration-start', iteration: this.number, baseline: this.baseline, best: this.best });
     try {
       const verdict = this.baseline ? await this.evaluateBaseline() : this.resume !== null ? await this.resumedIteration(this.resume) : await this.agentIteration();

@@ -70,6 +70,8 @@ async function whyNotResume(session: Session, intent: EvalIntentWithJob, attempt
   if (attempt === null) return `the job name ${intent.job.name} is not one of this iteration's`;
   if (state.halt !== null) return `the experiment is ${state.halt.state}`;
   if (session.config.executor !== 'slurm') return `config.cfg now says executor: ${session.config.executor}`;
+  // Rows appended meanwhile (the seed skill's) took the iteration's number: its row could not be written as this iteration.
+  if (session.ledger.nextIteration() !== intent.iteration) return `results.tsv's next row is ${session.ledger.nextIteration()}, not ${intent.iteration}`;
   // A revalidation (best and baseline, re-measured) starts over; so does rebase's re-measure.
   const baseline = state.lastKept.metric === null || state.lastKept.metric === undefined;
   if (intent.candidate === intent.base && !baseline) return 'a re-measurement of kept commits is run again from its start';

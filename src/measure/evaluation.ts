@@ -92,15 +92,17 @@ export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sam
     if (quota !== null) return { kind: 'out-of-quota', verdict: quota };
     return { kind: 'failed', reason, detail, why: why(readTailLines(log, DETAIL_TAIL_BYTES)), durationMs, log };
   };
+  // The cluster's own word on a job that did not simply complete (FAILED, TIMEOUT, OUT_OF_MEMORY…), after the code.
+  const job = outcome.job === undefined || outcome.job.state === 'COMPLETED' ? '' : ` (slurm job ${outcome.job.id} ${outcome.job.state}${outcome.job.node === null ? '' : ` on ${outcome.job.node}`})`;
   switch (outcome.kind) {
     case 'timeout':
-      return failed('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)`, (tail) => timeoutDetail('eval_timeout', session.config.evalTimeoutMs, tail));
+      return failed('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)${job}`, (tail) => timeoutDetail(`eval_timeout${job}`, session.config.evalTimeoutMs, tail));
     case 'signal':
-      return failed('eval_signal', `killed by ${outcome.signal}`, (tail) => failedProcessDetail('eval_signal', outcome.signal, tail));
+      return failed('eval_signal', `killed by ${outcome.signal}${job}`, (tail) => failedProcessDetail('eval_signal', `${outcome.signal}${job}`, tail));
     case 'spawn-error':
       return { kind: 'failed', reason: 'eval_spawn', detail: outcome.message, why: messageDetail('eval_spawn', outcome.message), durationMs, log };
     case 'exit':
-      if (outcome.code !== 0) return failed('eval_exit', `exit code ${outcome.code}`, (tail) => failedProcessDetail('eval_exit', String(outcome.code), tail));
+      if (outcome.code !== 0) return failed('eval_exit', `exit code ${outcome.code}${job}`, (tail) => failedProcessDetail('eval_exit', `${outcome.code}${job}`, tail));
       break;
     default: {
       const unreachable: never = outcome;
