@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { makeRepo, makeTempDir } from '../helpers/git-repo.js';
 import { PLAN_AGENT, cliEnv } from '../helpers/project.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, jobPrefix, shareCluster, squeueAll, uniqueExperimentId } from '../helpers/slurm.js';
+import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, isActive, jobPrefix, shareCluster, squeueAll, uniqueExperimentId } from '../helpers/slurm.js';
 import { killDaemons, maxOverlap, readDaemonInfo, readLedger, rememberDaemon } from '../daemon/helpers.js';
 import { SLURM_EVAL, waitUntil } from './slurm-project.js';
 
@@ -124,7 +124,8 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: the daemon, --slot
     await waitUntil(
       async () => {
         const jobs = (await squeueAll()).filter((job) => ours.some((prefix) => job.name.startsWith(prefix)));
-        const active = jobs.filter((job) => !/^(COMPLETED|FAILED|CANCELLED|TIMEOUT|PREEMPTED|NODE_FAIL)$/.test(job.state));
+        // Queued or running (a COMPLETING job's command has ended: SLURM is only cleaning up after it).
+        const active = jobs.filter((job) => isActive(job) && job.state !== 'COMPLETING');
         if (active.length > most) {
           most = active.length;
           seen = describeJobs(active);
