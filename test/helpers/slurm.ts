@@ -1,8 +1,8 @@
 /**
  * The real one-node SLURM cluster of the SLURM tests (test/slurm/; `.ci/slurm-up` brings it up).
  *
- * - SLURM_AVAILABLE: `sinfo` answers within a few seconds. Otherwise a loud skip, or under CI=true
- *   an error (CI brings the cluster up; a silent skip there would hide the whole suite).
+ * - SLURM_AVAILABLE: `sinfo` answers within 10 s (a loaded machine). Otherwise a loud skip, or
+ *   under CI=true an error (CI brings the cluster up; a silent skip there would hide the suite).
  * - Jobs as `squeue -h -t all` lists them (finished jobs stay listed for MinJobAge, 300 s here),
  *   found by name prefix: a test only ever looks at, waits for and cancels the jobs of its own
  *   experiment (`ar-<experiment key, / → _>-`), since other test files and helpers share the cluster.
@@ -16,7 +16,7 @@ import { execa } from 'execa';
 const INSTALL_HINT = 'bring up the one-node cluster with `sudo bash .ci/slurm-up` (as .ci/run does)';
 
 export const SLURM_AVAILABLE: boolean = (() => {
-  const r = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 5000 });
+  const r = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 10_000 });
   const states = r.status === 0 ? r.stdout.trim() : '';
   if (states !== '') return true;
   const why = r.error !== undefined ? String(r.error.message) : `sinfo exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim() || 'no partition'}`;
