@@ -46,14 +46,14 @@ export function isActive(job: SlurmJob): boolean {
   return !FINAL.has(job.state);
 }
 
-/** The prefix of every job name of an experiment (the executor's `ar-<key>-<n>-<attempt>-<log>`). */
-export function jobPrefix(experimentId: string): string {
-  return `ar-${experimentId.replace(/[^A-Za-z0-9._-]/g, '_')}-`;
+/** The prefix of every job name of an experiment (the executor's `ar-<key>@<hash of its directory>:<n>-<attempt>-<log>`). */
+export function jobPrefix(experimentId: string, experimentDir: string): string {
+  return `ar-${experimentId}@${crypto.createHash('sha256').update(experimentDir).digest('hex').slice(0, 8)}:`;
 }
 
 /** The prefix of the jobs of one iteration of an experiment. */
-export function iterationPrefix(experimentId: string, iteration: number): string {
-  return `${jobPrefix(experimentId)}${iteration}-`;
+export function iterationPrefix(experimentId: string, experimentDir: string, iteration: number): string {
+  return `${jobPrefix(experimentId, experimentDir)}${iteration}-`;
 }
 
 /** An experiment id no other test (of this run or another) uses: its jobs are its own. */

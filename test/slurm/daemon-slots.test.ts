@@ -87,7 +87,7 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: the daemon, --slot
 
   it('--slots 0,1: both experiments have a job RUNNING at the same time; CUDA_VISIBLE_DEVICES is not ours to set', { timeout: 120_000 }, async () => {
     const project = await twoExperiments('slots2', '1000 wait go', '990');
-    const ours = project.ids.map(jobPrefix);
+    const ours = project.ids.map((id) => jobPrefix(id, path.join(project.root, '.autoresearch', ...id.split('/'))));
     prefixes.push(...ours);
     try {
       await startDaemon(project, '0,1');
@@ -115,7 +115,7 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: the daemon, --slot
 
   it('--slots 0: never two jobs of ours queued or running at once', { timeout: 150_000 }, async () => {
     const project = await twoExperiments('slots1', '1000 sleep 1', '990 sleep 1');
-    const ours = project.ids.map(jobPrefix);
+    const ours = project.ids.map((id) => jobPrefix(id, path.join(project.root, '.autoresearch', ...id.split('/'))));
     prefixes.push(...ours);
     await startDaemon(project, '0');
     // Sampled all along: the most jobs of ours the cluster held at once.
