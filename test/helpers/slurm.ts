@@ -5,7 +5,7 @@
  *   under CI=true an error (CI brings the cluster up; a silent skip there would hide the suite).
  * - Jobs as `squeue -h -t all` lists them (finished jobs stay listed for MinJobAge, 300 s here),
  *   found by name prefix: a test only ever looks at, waits for and cancels the jobs of its own
- *   experiment (`ar-<experiment key, / → _>-`), since other test files and helpers share the cluster.
+ *   experiment (`ar-<id>@<8 hex of its directory>:`), since other test files and helpers share the cluster.
  * - The cluster lock between test files (slurm-lock.ts, re-exported here).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
