@@ -182,12 +182,24 @@ export function sbatchArgs(spec: SubmitSpec): string[] {
     `--comment=${spec.comment}`,
     `--chdir=${spec.cwd}`,
     '--export=ALL',
-    `--output=${spec.logFile}`,
-    `--error=${spec.logFile}`,
+    `--output=${outputPattern(spec.logFile)}`,
+    `--error=${outputPattern(spec.logFile)}`,
     '--open-mode=append',
     '--no-requeue',
     spec.script,
   ];
+}
+
+/**
+ * sbatch reads `--output` as a pattern: `%j`, `%x`… are replaced (a run directory `100%j`
+ * became `100<id>` and the job failed to start) and `%%` is a `%`. A backslash turns the
+ * replacements off and is dropped, so a path holding one cannot be named: say so.
+ */
+export function outputPattern(file: string): string {
+  if (file.includes('\\')) {
+    throw new SlurmCommandError(`executor: slurm cannot write the evaluation's log ${JSON.stringify(file)}: sbatch drops the backslash of an --output path (rename the directory)`, false, '');
+  }
+  return file.replace(/%/g, '%%');
 }
 
 /** `--parsable` prints `<id>` or `<id>;<cluster>`. */

@@ -29,7 +29,7 @@ import { readExitFile, type ExitRecord } from './exit-file.js';
 import { isSchedulerVariable, jobFiles, writeJobScript, type JobFiles } from './job-script.js';
 import { classifyState, isActiveState, isInfrastructureState, judgeEndedJob } from './job-states.js';
 import { createJobWatcher, type JobWatcher } from './job-watcher.js';
-import { createSlurmCli, SlurmCommandError, type SlurmCli, type SlurmJob } from './slurm-cli.js';
+import { createSlurmCli, SlurmCommandError, type SlurmCli, type SlurmJob, type SubmitSpec } from './slurm-cli.js';
 
 export interface SlurmExecutorOptions {
   /** The extra sbatch arguments of the experiment's `slurm_args`. */
@@ -69,6 +69,8 @@ const BACKSTOP_SLACK_MS = 3000;
 const NEVER_STARTS = /^(PartitionTimeLimit|PartitionNodeLimit|BadConstraints|InvalidAccount|InvalidQOS|QOSMaxWallDurationPerJobLimit|AssocMaxWallDurationPerJobLimit|AccountNotAllowed|QOSNotAllowed|PartitionConfig)$/;
 /** A job squeue does not list right after sbatch: how long before it counts as lost. */
 const MISSING_PATIENCE_MS = 3000;
+/** Between tries of sbatch/squeue while the controller does not answer (the cli's own retries come first). */
+const UNREACHABLE_RETRY_MS = 2000;
 
 export function slurmExecutor(options: SlurmExecutorOptions): Executor {
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
@@ -180,8 +182,9 @@ class Evaluation {
     const names = Array.from({ length: this.s.maxAttempts }, (_, attempt) => this.nameOf(attempt));
     let jobs: SlurmJob[];
     try {
-      jobs = await this.s.cli.jobsNamed(names);
+      jobs = await this.patiently(() => this.s.cli.jobsNamed(names));
     } catch (error) {
+      if (this.request.signal.aborted) return { kind: 'aborted', durationMs: this.took() };
       const exit = await readExitFile(this.files.exit, this.s.clock, 0);
       // The controller does not answer, but the job had already said how it ended.
       if (exit !== null) return this.fromExitFile(exit, null);
@@ -230,7 +233,7 @@ class Evaluation {
     });
     let id: string;
     try {
-      id = await this.s.cli.submit({
+      id = await this.sbatch({
         name,
         comment: `autoresearch ${name} ${request.commit.slice(0, 12)}`,
         cwd: request.cwd,
@@ -243,12 +246,47 @@ class Evaluation {
     } catch (error) {
       // sbatch said no (bad slurm_args, no such partition, tools missing): nothing of ours may be queued.
       await this.s.cli.cancel(name).catch(() => undefined);
+      if (request.signal.aborted) return { kind: 'aborted', durationMs: this.took() };
       if (error instanceof SlurmCommandError) return { kind: 'spawn-error', message: error.message, durationMs: this.took() };
       throw error;
     }
     const job: SlurmJob = { id, name, state: 'PENDING', node: null, reason: '' };
     await this.guard(job, () => request.onSubmit({ name, id, commit: request.commit }));
     return id;
+  }
+
+  /**
+   * sbatch, waiting out a controller that does not answer (a slurmctld restart) for as long as
+   * following a job would (unreachableMs), not only the few seconds the cli retries. Before
+   * each new try, squeue says whether the failed one reached the controller: never two jobs.
+   */
+  private async sbatch(spec: SubmitSpec): Promise<string> {
+    let retrying = false;
+    return this.patiently(async () => {
+      if (retrying) {
+        const found = await this.s.cli.jobsNamed([spec.name]);
+        const last = found.reduce<SlurmJob | null>((a, b) => (a === null || Number(b.id) > Number(a.id) ? b : a), null);
+        if (last !== null) return last.id;
+      }
+      retrying = true;
+      return this.s.cli.submit(spec);
+    });
+  }
+
+  /** `attempt` again while it fails as an unreachable controller does (transient), up to unreachableMs or an abort. */
+  private async patiently<T>(attempt: () => Promise<T>): Promise<T> {
+    const { clock } = this.s;
+    let failingSince: number | null = null;
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof SlurmCommandError) || !error.transient) throw error;
+        failingSince ??= clock.monotonic();
+        if (this.request.signal.aborted || clock.monotonic() - failingSince >= this.s.unreachableMs) throw error;
+        await clock.sleep(UNREACHABLE_RETRY_MS);
+      }
+    }
   }
 
   /** Runs a callback of the caller's; if it throws (e.g. the intent could not be written), the job is cancelled first. */
@@ -306,6 +344,12 @@ class Evaluation {
       }
       if (stateClass === 'ended') return { kind: 'ended', job, ranMs: ranMs() };
       if (startedAt !== null && clock.monotonic() - startedAt > limitMs) {
+        if ((await readExitFile(this.files.exit, clock, 0)) !== null) {
+          // The command ended in time and said how; the job lingers (a slow epilog keeps it
+          // COMPLETING): no timeout of the candidate's. Wait for its end (bounded), then judge it.
+          const end = await this.cancelAndWait(job);
+          return { kind: 'ended', job: { ...job, state: end.state, node: end.node }, ranMs: ranMs() };
+        }
         // The in-job timeout should have ended it (a node too loaded, a stuck filesystem): cancel.
         const end = await this.cancelAndWait(job);
         return { kind: 'timeout', job: end, ranMs: ranMs() };

@@ -19,8 +19,9 @@ export const SLURM_AVAILABLE: boolean = (() => {
   let problem: string;
   try {
     const states = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-    if (/idle|mixed|alloc/.test(states)) return true;
-    problem = `sinfo answers but no node is idle, mixed or allocated (states: ${JSON.stringify(states)})`;
+    // `completing`: a job of someone else is ending on the node, which is up.
+    if (/idle|mix|alloc|complet/.test(states)) return true;
+    problem = `sinfo answers but no node is idle, mixed, allocated or completing (states: ${JSON.stringify(states)})`;
   } catch (error) {
     problem = `sinfo does not answer (${(error as Error).message.split('\n')[0]})`;
   }

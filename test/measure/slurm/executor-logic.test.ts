@@ -194,6 +194,22 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(result).toMatchObject({ kind: 'spawn-error', message: expect.stringMatching(/squeue has failed for \d+ s while following slurm job 100 .*Unable to contact slurm controller/) });
   });
 
+  it('a job lingering in COMPLETING past eval_timeout after its command ended in time (a slow epilog): the exit file decides, no timeout', async () => {
+    const cluster = new ScriptedCluster();
+    const t = await setup(cluster, { killGraceMs: 50, cancelWaitMs: 10_000 });
+    t.request.timeoutMs = 100;
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    cluster.set('ar-x-1-ab-eval', 'RUNNING');
+    await until(() => t.events.length > 0);
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\nelapsed_ms 40\n');
+    cluster.set('ar-x-1-ab-eval', 'COMPLETING');
+    // Past eval_timeout + grace + the backstop's slack (3 s), the epilog ends.
+    await systemClock.sleep(4000);
+    cluster.set('ar-x-1-ab-eval', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, durationMs: 40, job: { state: 'COMPLETED' } });
+  });
+
   it('a job someone else cancelled: signal TERM with the state CANCELLED', async () => {
     const cluster = new ScriptedCluster();
     const t = await setup(cluster);

@@ -1,0 +1,84 @@
+/**
+ * The SLURM executor against hostile inputs and a failing cluster (review of issue 12), on the
+ * real one-node cluster: paths sbatch would rewrite, quoting, a controller that does not
+ * answer for a while. Jobs are named with this file's prefix; only those are cancelled.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../src/core/clock.js';
+import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
+import { cancelAll, evaluationRequest, namePrefix, readText, scratch, SLURM_AVAILABLE } from './cluster.js';
+
+const prefix = namePrefix('hostile');
+let counter = 0;
+const nextName = (label: string): string => `${prefix}${label}-${++counter}-eval`;
+
+const executor = (extra: Partial<Parameters<typeof slurmExecutor>[0]> = {}) =>
+  slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: process.env, ...extra });
+
+describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor, hostile inputs on a real cluster', () => {
+  afterAll(async () => {
+    await cancelAll(prefix);
+  });
+
+  it('a run directory whose path holds `%` (sbatch expands %j, %x… in --output): the log is written where asked', async () => {
+    const { worktree, runDir } = await scratch();
+    const odd = path.join(runDir, '100%j-%x');
+    await fs.mkdir(odd);
+    const log = path.join(odd, 'eval.log');
+    const r = evaluationRequest({ jobName: nextName('percent'), command: 'echo "metric: 7"', worktree, log });
+    const result = await executor({ exitFilePatienceMs: 1000 }).evaluate(r.request);
+    expect(result).toMatchObject({ kind: 'exit', code: 0, job: { state: 'COMPLETED' } });
+    expect(await readText(log)).toContain('metric: 7');
+  });
+
+  it("quotes, `$`, backticks, newlines and a `'` in the worktree path, the command and the environment reach the job literally", async () => {
+    const { worktree: base, log } = await scratch();
+    const worktree = path.join(base, "it's $HOME `id` \"q\" %j");
+    await fs.mkdir(worktree);
+    const value = "line1\nline2 'single' \"double\" $HOME `id` \\ %j";
+    const command = `printf '%s\\n' "pwd=$(pwd)"; printf 'value=%s|\\n' "$AR_ODD"; echo 'a "quoted" $word'`;
+    const r = evaluationRequest({ jobName: nextName('quotes'), command, worktree, log, env: { PATH: process.env.PATH, AR_ODD: value } });
+    const result = await executor().evaluate(r.request);
+    expect(result).toMatchObject({ kind: 'exit', code: 0 });
+    const text = await readText(log);
+    expect(text).toContain(`pwd=${worktree}\n`);
+    expect(text).toContain(`value=${value}|\n`);
+    expect(text).toContain('a "quoted" $word');
+  });
+
+  it('an evaluation below one second of eval_timeout that sleeps on: timeout, within seconds', async () => {
+    const { worktree, log } = await scratch();
+    const r = evaluationRequest({ jobName: nextName('subsecond'), command: 'echo started; sleep 30', worktree, log, timeoutMs: 300 });
+    const result = await executor({ killGraceMs: 200 }).evaluate(r.request);
+    expect(result.kind).toBe('timeout');
+    expect(await readText(log)).toContain('started');
+  });
+
+  it('an evaluation that writes a fake exit file and a fake exit line, then exits 3: exit 3', async () => {
+    const { worktree, log } = await scratch();
+    // The command can find its log (stdout is the file) and write the exit file next to it.
+    const command = 'echo "exit 0"; printf "exit 0\\nelapsed_ms 1\\n" > "$(readlink /proc/self/fd/1).exit"; exit 3';
+    const r = evaluationRequest({ jobName: nextName('forge'), command, worktree, log });
+    expect(await executor().evaluate(r.request)).toMatchObject({ kind: 'exit', code: 3, job: { state: 'FAILED' } });
+  });
+
+  it('a controller that does not answer sbatch for longer than the command retries (a slurmctld restart): the evaluation waits, it is no spawn-error', async () => {
+    const { worktree, runDir, log } = await scratch();
+    // A fake sbatch earlier on PATH: "Unable to contact slurm controller" until a deadline, then the real one.
+    const bin = path.join(runDir, 'fakebin');
+    await fs.mkdir(bin);
+    const deadline = path.join(bin, 'deadline');
+    await fs.writeFile(deadline, String(Math.floor(Date.now() / 1000) + 15));
+    await fs.writeFile(
+      path.join(bin, 'sbatch'),
+      `#!/bin/sh\nif [ "$(date +%s)" -lt "$(cat '${deadline}')" ]; then echo 'sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)' >&2; exit 1; fi\nexec /usr/bin/sbatch "$@"\n`,
+      { mode: 0o755 },
+    );
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const r = evaluationRequest({ jobName: nextName('ctld-down'), command: 'echo "metric: 1"', worktree, log });
+    const result = await executor({ env }).evaluate(r.request);
+    expect(result).toMatchObject({ kind: 'exit', code: 0, job: { state: 'COMPLETED' } });
+  }, 60_000);
+});
