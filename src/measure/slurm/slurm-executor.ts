@@ -66,7 +66,7 @@ const DEFAULT_EXIT_FILE_PATIENCE_MS = 5000;
 /** Past eval_timeout + grace, how long the in-job timeout may take to end the job before we cancel it. */
 const BACKSTOP_SLACK_MS = 3000;
 /** Pending reasons SLURM never clears by itself: the job would wait forever. */
-const NEVER_STARTS = /^(PartitionTimeLimit|PartitionNodeLimit|BadConstraints|InvalidAccount|InvalidQOS|QOSMaxWallDurationPerJobLimit|AssocMaxWallDurationPerJobLimit|AccountNotAllowed|QOSNotAllowed|PartitionConfig)$/;
+const NEVER_STARTS = /^(PartitionTimeLimit|PartitionNodeLimit|BadConstraints|InvalidAccount|InvalidQOS|QOSMaxWallDurationPerJobLimit|AssocMaxWallDurationPerJobLimit|AccountNotAllowed|QOSNotAllowed|PartitionConfig|DependencyNeverSatisfied)$/;
 /** A job squeue does not list right after sbatch: how long before it counts as lost. */
 const MISSING_PATIENCE_MS = 3000;
 /** Between tries of sbatch/squeue while the controller does not answer (the cli's own retries come first). */
@@ -208,7 +208,11 @@ class Evaluation {
     if (job !== null) {
       // Cancelled while no daemon watched (our own stop, or someone's scancel) before the command
       // ended: it says nothing about the candidate, so this attempt runs again.
-      if (job.state === 'CANCELLED' && exit === null) return { attempt: latest, job: null };
+      if (job.state === 'CANCELLED' && exit === null) {
+        // Its partial output goes aside: the re-run appends to the log, whose last metric line counts.
+        await moveIfPresent(this.files.log, this.asideLog(job.state, latest));
+        return { attempt: latest, job: null };
+      }
       return { attempt: latest, job };
     }
     if (exit !== null) return this.fromExitFile(exit, null);

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
-import { cancelAll, evaluationRequest, namePrefix, readText, scratch, SLURM_AVAILABLE } from './cluster.js';
+import { execFileSync } from 'node:child_process';
+import { cancelAll, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, readText, scratch, SLURM_AVAILABLE, waitFor } from './cluster.js';
 
 const prefix = namePrefix('hostile');
 let counter = 0;
@@ -62,6 +63,24 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor, hostile inputs on a real clust
     const command = 'echo "exit 0"; printf "exit 0\\nelapsed_ms 1\\n" > "$(readlink /proc/self/fd/1).exit"; exit 3';
     const r = evaluationRequest({ jobName: nextName('forge'), command, worktree, log });
     expect(await executor().evaluate(r.request)).toMatchObject({ kind: 'exit', code: 3, job: { state: 'FAILED' } });
+  });
+
+  it('slurm_args naming a partition that does not exist: sbatch refuses, a spawn-error quoting it, nothing queued', async () => {
+    const { worktree, log } = await scratch();
+    const r = evaluationRequest({ jobName: nextName('nopart'), command: 'echo hi', worktree, log });
+    const result = await executor({ slurmArgs: ['--partition=no-such-partition'] }).evaluate(r.request);
+    expect(result).toMatchObject({ kind: 'spawn-error', message: expect.stringMatching(/sbatch.*--partition=no-such-partition.*invalid partition/is) });
+    expect(await jobsNamed(r.request.jobName)).toEqual([]);
+  });
+
+  it('a dependency that can never be satisfied (slurm_args): the job would pend forever; cancelled, a spawn-error naming the reason', async () => {
+    const { worktree, log } = await scratch();
+    const parent = execFileSync('sbatch', ['--parsable', '-J', `${prefix}parent`, '-o', '/dev/null', '--wrap', 'exit 1'], { encoding: 'utf8' }).trim();
+    await waitFor('the parent job to fail', async () => (await jobsNamed(`${prefix}parent`)).some((job) => job.state === 'FAILED'));
+    const r = evaluationRequest({ jobName: nextName('neverdep'), command: 'echo hi', worktree, log });
+    const result = await executor({ slurmArgs: [`--dependency=afterok:${parent}`] }).evaluate(r.request);
+    expect(result).toMatchObject({ kind: 'spawn-error', message: expect.stringContaining('DependencyNeverSatisfied') });
+    await expectNoActiveJob(r.request.jobName);
   });
 
   it('a controller that does not answer sbatch for longer than the command retries (a slurmctld restart): the evaluation waits, it is no spawn-error', async () => {

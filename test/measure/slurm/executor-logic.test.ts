@@ -243,6 +243,21 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { id: '101', state: 'COMPLETED' } });
   });
 
+  it('a restart that finds its job cancelled mid-run sets its partial log aside: the re-run’s log holds no stale metric', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.add('ar-x-1-ab-eval', 'CANCELLED');
+    const t = await setup(cluster);
+    await fs.writeFile(t.log, 'epoch 1\nmetric: 9\n');
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    await fs.writeFile(t.log, 'crashed before any metric\n', { flag: 'a' });
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
+    cluster.set('ar-x-1-ab-eval', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0 });
+    expect(await fs.readFile(t.log, 'utf8')).not.toContain('metric: 9');
+    expect(await fs.readFile(path.join(t.dir, 'eval.cancelled-1.log'), 'utf8')).toContain('metric: 9');
+  });
+
   it('a restart that finds its job ended with an exit file reads it: nothing submitted', async () => {
     const cluster = new ScriptedCluster();
     cluster.add('ar-x-1-ab-eval', 'FAILED');
