@@ -467,13 +467,22 @@ class Evaluation {
     }
     const start = clock.monotonic();
     let last: SlurmJob = job;
-    while (clock.monotonic() - start < this.s.cancelWaitMs) {
-      const sighting = await watcher.next(job.name);
-      if (sighting.kind === 'missing') return { id: last.id, state: 'CANCELLED', node: last.node };
-      if (sighting.kind === 'found') {
-        last = sighting.job;
-        if (!isActiveState(last.state)) return { id: last.id, state: last.state, node: last.node };
+    // The bound holds even while one squeue hangs (a controller that accepts and never answers):
+    // a stop must not wait for the cli's own timeouts and retries (minutes).
+    const expired = new AbortController();
+    const timer = new AbortController();
+    void clock.sleep(this.s.cancelWaitMs, timer.signal).then(() => expired.abort());
+    try {
+      while (clock.monotonic() - start < this.s.cancelWaitMs && !expired.signal.aborted) {
+        const sighting = await watcher.next(job.name, expired.signal);
+        if (sighting.kind === 'missing') return { id: last.id, state: 'CANCELLED', node: last.node };
+        if (sighting.kind === 'found') {
+          last = sighting.job;
+          if (!isActiveState(last.state)) return { id: last.id, state: last.state, node: last.node };
+        }
       }
+    } finally {
+      timer.abort();
     }
     this.request.onEscapee(`slurm job ${last.id} (${last.name}) is still ${last.state} ${Math.round(this.s.cancelWaitMs / 1000)} s after scancel`);
     return { id: last.id, state: last.state, node: last.node };

@@ -83,6 +83,27 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor, hostile inputs on a real clust
     await expectNoActiveJob(r.request.jobName);
   });
 
+  it('an abort while squeue hangs (a controller that accepts but never answers): the stop returns within cancelWaitMs, the job cancelled', async () => {
+    const { worktree, runDir, log } = await scratch();
+    const bin = path.join(runDir, 'fakebin');
+    await fs.mkdir(bin);
+    const hang = path.join(bin, 'hang');
+    // A fake squeue earlier on PATH: the real one until `hang` exists, then no answer for 30 s.
+    await fs.writeFile(path.join(bin, 'squeue'), `#!/bin/sh\nif [ -e '${hang}' ]; then exec sleep 30; fi\nexec /usr/bin/squeue "$@"\n`, { mode: 0o755 });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const r = evaluationRequest({ jobName: nextName('hung'), command: 'echo running; sleep 60', worktree, log });
+    const outcome = executor({ env, cancelWaitMs: 3000 }).evaluate(r.request);
+    await waitFor('the job to run', () => r.starts.length === 1);
+    await fs.writeFile(hang, '');
+    // Let a poll start hanging, then stop.
+    await systemClock.sleep(1000);
+    const stopped = Date.now();
+    r.abort.abort();
+    expect(await outcome).toMatchObject({ kind: 'aborted' });
+    expect(Date.now() - stopped).toBeLessThan(10_000);
+    await waitFor('the job to be cancelled', async () => (await jobsNamed(r.request.jobName)).every((job) => job.state === 'CANCELLED'));
+  }, 60_000);
+
   it('a controller that does not answer sbatch for longer than the command retries (a slurmctld restart): the evaluation waits, it is no spawn-error', async () => {
     const { worktree, runDir, log } = await scratch();
     // A fake sbatch earlier on PATH: "Unable to contact slurm controller" until a deadline, then the real one.
