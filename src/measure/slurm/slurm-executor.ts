@@ -120,7 +120,8 @@ interface Settings {
 
 /** How following one job ended. */
 type Followed =
-  | { kind: 'ended'; job: SlurmJob; ranMs: number }
+  /** `started`: squeue showed it on a node (a job cancelled while pending never ran the command). */
+  | { kind: 'ended'; job: SlurmJob; ranMs: number; started: boolean }
   /** squeue no longer lists it (aged out, or lost by a controller crash). */
   | { kind: 'vanished'; job: SlurmJob | null; ranMs: number }
   | { kind: 'aborted' }
@@ -346,13 +347,13 @@ class Evaluation {
         startedAt = clock.monotonic();
         await this.guard(job, () => this.announceStart(job));
       }
-      if (stateClass === 'ended') return { kind: 'ended', job, ranMs: ranMs() };
+      if (stateClass === 'ended') return { kind: 'ended', job, ranMs: ranMs(), started: startedAt !== null };
       if (startedAt !== null && clock.monotonic() - startedAt > limitMs) {
         if ((await readExitFile(this.files.exit, clock, 0)) !== null) {
           // The command ended in time and said how; the job lingers (a slow epilog keeps it
           // COMPLETING): no timeout of the candidate's. Wait for its end (bounded), then judge it.
           const end = await this.cancelAndWait(job);
-          return { kind: 'ended', job: { ...job, state: end.state, node: end.node }, ranMs: ranMs() };
+          return { kind: 'ended', job: { ...job, state: end.state, node: end.node }, ranMs: ranMs(), started: true };
         }
         // The in-job timeout should have ended it (a node too loaded, a stuck filesystem): cancel.
         const end = await this.cancelAndWait(job);
@@ -393,6 +394,9 @@ class Evaluation {
         const { job } = followed;
         if (isInfrastructureState(job.state)) return this.infrastructureFailure(job, attempt);
         const exit = await readExitFile(this.files.exit, this.s.clock, needsExitFile(job.state) ? this.s.exitFilePatienceMs : 0);
+        // Cancelled by someone else (an admin, a cleanup) before it ever ran: the candidate never
+        // ran, so no row of its own; the evaluation runs again, as after a preemption.
+        if (job.state === 'CANCELLED' && exit === null && !followed.started) return this.infrastructureFailure(job, attempt);
         const end: JobEnd = { id: job.id, state: job.state, node: job.node };
         const verdict = judgeEndedJob(end, exit, followed.ranMs);
         if (verdict.kind === 'outcome') return verdict.outcome;

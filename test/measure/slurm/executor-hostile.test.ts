@@ -104,6 +104,21 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor, hostile inputs on a real clust
     await waitFor('the job to be cancelled', async () => (await jobsNamed(r.request.jobName)).every((job) => job.state === 'CANCELLED'));
   }, 60_000);
 
+  it('a job someone else scancels while it is still queued: the candidate never ran, no crash; the evaluation runs again', async () => {
+    const { worktree, log } = await scratch();
+    const name = nextName('cancelq');
+    const r = evaluationRequest({ jobName: name, command: 'echo "metric: 4"', worktree, log });
+    // Held: the job stays PENDING until released (the other user's scancel comes first).
+    const outcome = executor({ slurmArgs: ['--hold'] }).evaluate(r.request);
+    await waitFor('the first job id', () => r.submits.some((job) => job.id !== null));
+    execFileSync('scancel', [String(r.submits.find((job) => job.id !== null)?.id)]);
+    await waitFor('the re-run', () => r.submits.filter((job) => job.id !== null).length === 2);
+    execFileSync('scontrol', ['release', String(r.submits.at(-1)?.id)]);
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { state: 'COMPLETED' } });
+    expect(r.failures.map((f) => [f.job.state, f.action])).toEqual([['CANCELLED', 'rerun']]);
+    expect(await readText(log)).toContain('metric: 4');
+  });
+
   it('a controller that does not answer sbatch for longer than the command retries (a slurmctld restart): the evaluation waits, it is no spawn-error', async () => {
     const { worktree, runDir, log } = await scratch();
     // A fake sbatch earlier on PATH: "Unable to contact slurm controller" until a deadline, then the real one.

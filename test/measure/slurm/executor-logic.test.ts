@@ -210,6 +210,19 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(await outcome).toMatchObject({ kind: 'exit', code: 0, durationMs: 40, job: { state: 'COMPLETED' } });
   });
 
+  it('a job someone else cancelled while it was still pending is no crash of the candidate (it never ran): it runs again', async () => {
+    const cluster = new ScriptedCluster();
+    const t = await setup(cluster);
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    cluster.jobs[0]!.state = 'CANCELLED'; // scancel of a PENDING job: no node, no exit file
+    await until(() => cluster.submitted.length === 2);
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
+    cluster.set('ar-x-1-ab-eval.r1', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { state: 'COMPLETED' } });
+    expect(t.failures.map((f) => [f.job.state, f.action])).toEqual([['CANCELLED', 'rerun']]);
+  });
+
   it('a job someone else cancelled: signal TERM with the state CANCELLED', async () => {
     const cluster = new ScriptedCluster();
     const t = await setup(cluster);
