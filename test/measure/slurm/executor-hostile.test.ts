@@ -15,6 +15,15 @@ const prefix = namePrefix('hostile');
 let counter = 0;
 const nextName = (label: string): string => `${prefix}${label}-${++counter}-eval`;
 
+/** Processes whose command line contains `text` (this machine is the cluster's node). */
+function survivors(text: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', '-a', text], { encoding: 'utf8' }).trim().split('\n').filter((line) => line !== '' && !line.includes('pgrep'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
 const executor = (extra: Partial<Parameters<typeof slurmExecutor>[0]> = {}) =>
   slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: process.env, ...extra });
 
@@ -118,6 +127,22 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor, hostile inputs on a real clust
     expect(r.failures.map((f) => [f.job.state, f.action])).toEqual([['CANCELLED', 'rerun']]);
     expect(await readText(log)).toContain('metric: 4');
   });
+
+  it('children that left the process group (setsid, nohup, double fork) die with the in-job timeout and with an abort', async () => {
+    const marker = (n: number): string => `58.${process.pid}${n}${counter}`;
+    const escapees = (m: string): string => `setsid sleep ${m} & (sleep ${m} &) ; nohup sleep ${m} >/dev/null 2>&1 & echo started; sleep ${m}`;
+    const timedOut = await scratch();
+    const t = evaluationRequest({ jobName: nextName('setsid-timeout'), command: escapees(marker(1)), worktree: timedOut.worktree, log: timedOut.log, timeoutMs: 1500 });
+    expect((await executor({ killGraceMs: 300 }).evaluate(t.request)).kind).toBe('timeout');
+    await waitFor('no survivor of the timed-out job', () => survivors(`sleep ${marker(1)}`).length === 0, 10_000);
+    const aborted = await scratch();
+    const a = evaluationRequest({ jobName: nextName('setsid-abort'), command: escapees(marker(2)), worktree: aborted.worktree, log: aborted.log });
+    const outcome = executor().evaluate(a.request);
+    await waitFor('the escapees to run', () => survivors(`sleep ${marker(2)}`).length >= 4);
+    a.abort.abort();
+    expect(await outcome).toMatchObject({ kind: 'aborted' });
+    await waitFor('no survivor of the cancelled job', () => survivors(`sleep ${marker(2)}`).length === 0, 10_000);
+  }, 60_000);
 
   it('a controller that does not answer sbatch for longer than the command retries (a slurmctld restart): the evaluation waits, it is no spawn-error', async () => {
     const { worktree, runDir, log } = await scratch();
