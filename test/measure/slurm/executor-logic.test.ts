@@ -235,6 +235,21 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(t.events).toEqual(['start slurm job 100 on n1']);
   });
 
+  it('a controller that does not answer when a restart looks for its job is waited for: the running job is attached, nothing submitted', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.add('ar-x-1-ab-eval', 'RUNNING');
+    cluster.squeueFails = true;
+    const t = await setup(cluster);
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.calls.length >= 1);
+    cluster.squeueFails = false;
+    await until(() => t.events.some((e) => e.startsWith('start')));
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
+    cluster.set('ar-x-1-ab-eval', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { id: '100' } });
+    expect(cluster.submitted).toEqual([]);
+  });
+
   it('a job pending for a reason SLURM never clears is cancelled: spawn-error naming the reason', async () => {
     const cluster = new ScriptedCluster();
     const t = await setup(cluster);
