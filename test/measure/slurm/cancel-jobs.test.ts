@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { cancelJobs, findJob } from '../../../src/measure/slurm/cancel-jobs.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
-import { cancelAll, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, scratch, SLURM_AVAILABLE, waitFor } from './cluster.js';
+import { cancelAll, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, scratch, SLURM_AVAILABLE, waitFor, shareClusterDuringFile } from './cluster.js';
 
 const prefix = namePrefix('cancel');
 
@@ -16,6 +16,7 @@ function hold(name: string): string {
 }
 
 describe.skipIf(!SLURM_AVAILABLE)('cancelJobs and findJob on a real cluster', () => {
+  shareClusterDuringFile();
   afterAll(async () => {
     await cancelAll(prefix);
   });

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
 import { execFileSync } from 'node:child_process';
-import { cancelAll, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, readText, scratch, SLURM_AVAILABLE, waitFor } from './cluster.js';
+import { cancelAll, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, readText, scratch, SLURM_AVAILABLE, waitFor, shareClusterDuringFile } from './cluster.js';
 
 const prefix = namePrefix('hostile');
 let counter = 0;
@@ -28,6 +28,7 @@ const executor = (extra: Partial<Parameters<typeof slurmExecutor>[0]> = {}) =>
   slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: process.env, ...extra });
 
 describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor, hostile inputs on a real cluster', () => {
+  shareClusterDuringFile();
   afterAll(async () => {
     await cancelAll(prefix);
   });

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
 import type { SlurmCli } from '../../../src/measure/slurm/slurm-cli.js';
-import { cancelAll, cli, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, readText, scratch, SLURM_AVAILABLE, waitFor } from './cluster.js';
+import { cancelAll, cli, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, readText, scratch, SLURM_AVAILABLE, waitFor, shareClusterDuringFile } from './cluster.js';
 
 const prefix = namePrefix('exec');
 let counter = 0;
@@ -30,6 +30,7 @@ const executor = (extra: Partial<Parameters<typeof slurmExecutor>[0]> = {}) =>
   slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: process.env, ...extra });
 
 describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor on a real cluster', () => {
+  shareClusterDuringFile();
   afterAll(async () => {
     await cancelAll(prefix);
   });
