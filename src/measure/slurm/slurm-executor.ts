@@ -135,6 +135,8 @@ class Evaluation {
   private readonly files: JobFiles;
   private readonly failures: InfrastructureFailure[] = [];
   private startCalled = false;
+  /** Jobs of the name resume() runs again (found cancelled): not the new submission's. */
+  private staleIds: string[] = [];
 
   constructor(
     private readonly s: Settings,
@@ -212,6 +214,7 @@ class Evaluation {
       if (job.state === 'CANCELLED' && exit === null) {
         // Its partial output goes aside: the re-run appends to the log, whose last metric line counts.
         await moveIfPresent(this.files.log, this.asideLog(job.state, latest));
+        this.staleIds = jobs.filter((j) => j.name === job.name).map((j) => j.id);
         return { attempt: latest, job: null };
       }
       return { attempt: latest, job };
@@ -247,6 +250,7 @@ class Evaluation {
         slurmArgs: this.s.slurmArgs,
         script: this.files.script,
         env: this.s.submitEnv,
+        staleIds: this.staleIds,
       });
     } catch (error) {
       // sbatch said no (bad slurm_args, no such partition, tools missing): nothing of ours may be queued.
@@ -269,7 +273,8 @@ class Evaluation {
     let retrying = false;
     return this.patiently(async () => {
       if (retrying) {
-        const found = await this.s.cli.jobsNamed([spec.name]);
+        const stale = new Set(spec.staleIds ?? []);
+        const found = (await this.s.cli.jobsNamed([spec.name])).filter((job) => !stale.has(job.id));
         const last = found.reduce<SlurmJob | null>((a, b) => (a === null || Number(b.id) > Number(a.id) ? b : a), null);
         if (last !== null) return last.id;
       }

@@ -286,6 +286,29 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(await fs.readFile(path.join(t.dir, 'eval.cancelled-1.log'), 'utf8')).toContain('metric: 9');
   });
 
+  it('re-running a cancelled attempt under its name after a restart: a retried sbatch never takes the old cancelled job for the new one', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.add('ar-x-1-ab-eval', 'CANCELLED');
+    cluster.jobs[0]!.node = null;
+    // The first sbatch fails as an unreachable controller does (nothing queued): the retry looks for what it queued.
+    let failed = false;
+    const submit = cluster.submit.bind(cluster);
+    cluster.submit = async (spec) => {
+      if (!failed) {
+        failed = true;
+        throw new SlurmCommandError('`sbatch` exited 1: Unable to contact slurm controller', true, 'Unable to contact slurm controller');
+      }
+      return submit(spec);
+    };
+    const t = await setup(cluster);
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
+    cluster.set('ar-x-1-ab-eval', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { id: '101', state: 'COMPLETED' } });
+    expect(t.submits.map((job) => job.id)).toEqual([null, '101']);
+  });
+
   it('a restart that finds its job ended with an exit file reads it: nothing submitted', async () => {
     const cluster = new ScriptedCluster();
     cluster.add('ar-x-1-ab-eval', 'FAILED');
