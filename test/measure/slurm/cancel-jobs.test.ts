@@ -44,16 +44,6 @@ describe.skipIf(!SLURM_AVAILABLE)('cancelJobs and findJob on a real cluster', ()
   it('refuses an empty prefix (it would cancel every job of the user)', async () => {
     await expect(cancelJobs(process.env, { namePrefix: '' })).rejects.toThrow(/non-empty name prefix/);
   });
-});
-
-describe('without the SLURM tools on PATH', () => {
-  it('the evaluation is a spawn-error saying executor: slurm needs them', async () => {
-    const { worktree, log } = await scratch();
-    const r = evaluationRequest({ jobName: `${prefix}nopath-eval`, command: 'true', worktree, log });
-    const executor = slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: { PATH: '/nonexistent' } });
-    const result = await executor.evaluate(r.request);
-    expect(result).toMatchObject({ kind: 'spawn-error', message: expect.stringContaining('executor: slurm needs sbatch, squeue and scancel on PATH: `squeue` was not found (PATH=/nonexistent)') });
-  });
 
   it('a retried sbatch (the first try failed as a timeout does) takes no older job of the name for the one it queued', async () => {
     const name = `${prefix}resubmit-1-ee-eval`;
@@ -71,5 +61,15 @@ describe('without the SLURM tools on PATH', () => {
     const id = await createSlurmCli({ env, retryWaitMs: 50 }).submit({ name, comment: 'test', cwd: worktree, logFile: log, timeMinutes: 1, slurmArgs: ['--hold'], script, env, staleIds: [old] });
     expect(id).not.toBe(old);
     expect((await jobsNamed(name)).map((job) => job.id).sort()).toEqual([old, id].sort());
+  });
+});
+
+describe('without the SLURM tools on PATH', () => {
+  it('the evaluation is a spawn-error saying executor: slurm needs them', async () => {
+    const { worktree, log } = await scratch();
+    const r = evaluationRequest({ jobName: `${prefix}nopath-eval`, command: 'true', worktree, log });
+    const executor = slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: { PATH: '/nonexistent' } });
+    const result = await executor.evaluate(r.request);
+    expect(result).toMatchObject({ kind: 'spawn-error', message: expect.stringContaining('executor: slurm needs sbatch, squeue and scancel on PATH: `squeue` was not found (PATH=/nonexistent)') });
   });
 });
