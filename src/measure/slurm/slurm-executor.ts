@@ -29,7 +29,7 @@ import { readExitFile, type ExitRecord } from './exit-file.js';
 import { isSchedulerVariable, jobFiles, writeJobScript, type JobFiles } from './job-script.js';
 import { classifyState, isActiveState, isInfrastructureState, judgeEndedJob } from './job-states.js';
 import { createJobWatcher, type JobWatcher } from './job-watcher.js';
-import { createSlurmCli, SlurmCommandError, type SlurmCli, type SlurmJob } from './slurm-cli.js';
+import { createSlurmCli, SlurmCommandError, type SlurmCli, type SlurmJob, type SubmitSpec } from './slurm-cli.js';
 
 export interface SlurmExecutorOptions {
   /** The extra sbatch arguments of the experiment's `slurm_args`. */
@@ -66,9 +66,11 @@ const DEFAULT_EXIT_FILE_PATIENCE_MS = 5000;
 /** Past eval_timeout + grace, how long the in-job timeout may take to end the job before we cancel it. */
 const BACKSTOP_SLACK_MS = 3000;
 /** Pending reasons SLURM never clears by itself: the job would wait forever. */
-const NEVER_STARTS = /^(PartitionTimeLimit|PartitionNodeLimit|BadConstraints|InvalidAccount|InvalidQOS|QOSMaxWallDurationPerJobLimit|AssocMaxWallDurationPerJobLimit|AccountNotAllowed|QOSNotAllowed|PartitionConfig)$/;
+const NEVER_STARTS = /^(PartitionTimeLimit|PartitionNodeLimit|BadConstraints|InvalidAccount|InvalidQOS|QOSMaxWallDurationPerJobLimit|AssocMaxWallDurationPerJobLimit|AccountNotAllowed|QOSNotAllowed|PartitionConfig|DependencyNeverSatisfied)$/;
 /** A job squeue does not list right after sbatch: how long before it counts as lost. */
 const MISSING_PATIENCE_MS = 3000;
+/** Between tries of sbatch/squeue while the controller does not answer (the cli's own retries come first). */
+const UNREACHABLE_RETRY_MS = 2000;
 
 export function slurmExecutor(options: SlurmExecutorOptions): Executor {
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
@@ -118,7 +120,8 @@ interface Settings {
 
 /** How following one job ended. */
 type Followed =
-  | { kind: 'ended'; job: SlurmJob; ranMs: number }
+  /** `started`: squeue showed it on a node (a job cancelled while pending never ran the command). */
+  | { kind: 'ended'; job: SlurmJob; ranMs: number; started: boolean }
   /** squeue no longer lists it (aged out, or lost by a controller crash). */
   | { kind: 'vanished'; job: SlurmJob | null; ranMs: number }
   | { kind: 'aborted' }
@@ -132,6 +135,8 @@ class Evaluation {
   private readonly files: JobFiles;
   private readonly failures: InfrastructureFailure[] = [];
   private startCalled = false;
+  /** Jobs of the name resume() runs again (found cancelled): not the new submission's. */
+  private staleIds: string[] = [];
 
   constructor(
     private readonly s: Settings,
@@ -180,8 +185,9 @@ class Evaluation {
     const names = Array.from({ length: this.s.maxAttempts }, (_, attempt) => this.nameOf(attempt));
     let jobs: SlurmJob[];
     try {
-      jobs = await this.s.cli.jobsNamed(names);
+      jobs = await this.patiently(() => this.s.cli.jobsNamed(names));
     } catch (error) {
+      if (this.request.signal.aborted) return { kind: 'aborted', durationMs: this.took() };
       const exit = await readExitFile(this.files.exit, this.s.clock, 0);
       // The controller does not answer, but the job had already said how it ended.
       if (exit !== null) return this.fromExitFile(exit, null);
@@ -205,7 +211,12 @@ class Evaluation {
     if (job !== null) {
       // Cancelled while no daemon watched (our own stop, or someone's scancel) before the command
       // ended: it says nothing about the candidate, so this attempt runs again.
-      if (job.state === 'CANCELLED' && exit === null) return { attempt: latest, job: null };
+      if (job.state === 'CANCELLED' && exit === null) {
+        // Its partial output goes aside: the re-run appends to the log, whose last metric line counts.
+        await moveIfPresent(this.files.log, this.asideLog(job.state, latest));
+        this.staleIds = jobs.filter((j) => j.name === job.name).map((j) => j.id);
+        return { attempt: latest, job: null };
+      }
       return { attempt: latest, job };
     }
     if (exit !== null) return this.fromExitFile(exit, null);
@@ -230,7 +241,7 @@ class Evaluation {
     });
     let id: string;
     try {
-      id = await this.s.cli.submit({
+      id = await this.sbatch({
         name,
         comment: `autoresearch ${name} ${request.commit.slice(0, 12)}`,
         cwd: request.cwd,
@@ -239,16 +250,53 @@ class Evaluation {
         slurmArgs: this.s.slurmArgs,
         script: this.files.script,
         env: this.s.submitEnv,
+        staleIds: this.staleIds,
       });
     } catch (error) {
       // sbatch said no (bad slurm_args, no such partition, tools missing): nothing of ours may be queued.
       await this.s.cli.cancel(name).catch(() => undefined);
+      if (request.signal.aborted) return { kind: 'aborted', durationMs: this.took() };
       if (error instanceof SlurmCommandError) return { kind: 'spawn-error', message: error.message, durationMs: this.took() };
       throw error;
     }
     const job: SlurmJob = { id, name, state: 'PENDING', node: null, reason: '' };
     await this.guard(job, () => request.onSubmit({ name, id, commit: request.commit }));
     return id;
+  }
+
+  /**
+   * sbatch, waiting out a controller that does not answer (a slurmctld restart) for as long as
+   * following a job would (unreachableMs), not only the few seconds the cli retries. Before
+   * each new try, squeue says whether the failed one reached the controller: never two jobs.
+   */
+  private async sbatch(spec: SubmitSpec): Promise<string> {
+    let retrying = false;
+    return this.patiently(async () => {
+      if (retrying) {
+        const stale = new Set(spec.staleIds ?? []);
+        const found = (await this.s.cli.jobsNamed([spec.name])).filter((job) => !stale.has(job.id));
+        const last = found.reduce<SlurmJob | null>((a, b) => (a === null || Number(b.id) > Number(a.id) ? b : a), null);
+        if (last !== null) return last.id;
+      }
+      retrying = true;
+      return this.s.cli.submit(spec);
+    });
+  }
+
+  /** `attempt` again while it fails as an unreachable controller does (transient), up to unreachableMs or an abort. */
+  private async patiently<T>(attempt: () => Promise<T>): Promise<T> {
+    const { clock } = this.s;
+    let failingSince: number | null = null;
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof SlurmCommandError) || !error.transient) throw error;
+        failingSince ??= clock.monotonic();
+        if (this.request.signal.aborted || clock.monotonic() - failingSince >= this.s.unreachableMs) throw error;
+        await clock.sleep(UNREACHABLE_RETRY_MS);
+      }
+    }
   }
 
   /** Runs a callback of the caller's; if it throws (e.g. the intent could not be written), the job is cancelled first. */
@@ -304,8 +352,14 @@ class Evaluation {
         startedAt = clock.monotonic();
         await this.guard(job, () => this.announceStart(job));
       }
-      if (stateClass === 'ended') return { kind: 'ended', job, ranMs: ranMs() };
+      if (stateClass === 'ended') return { kind: 'ended', job, ranMs: ranMs(), started: startedAt !== null };
       if (startedAt !== null && clock.monotonic() - startedAt > limitMs) {
+        if ((await readExitFile(this.files.exit, clock, 0)) !== null) {
+          // The command ended in time and said how; the job lingers (a slow epilog keeps it
+          // COMPLETING): no timeout of the candidate's. Wait for its end (bounded), then judge it.
+          const end = await this.cancelAndWait(job);
+          return { kind: 'ended', job: { ...job, state: end.state, node: end.node }, ranMs: ranMs(), started: true };
+        }
         // The in-job timeout should have ended it (a node too loaded, a stuck filesystem): cancel.
         const end = await this.cancelAndWait(job);
         return { kind: 'timeout', job: end, ranMs: ranMs() };
@@ -345,6 +399,9 @@ class Evaluation {
         const { job } = followed;
         if (isInfrastructureState(job.state)) return this.infrastructureFailure(job, attempt);
         const exit = await readExitFile(this.files.exit, this.s.clock, needsExitFile(job.state) ? this.s.exitFilePatienceMs : 0);
+        // Cancelled by someone else (an admin, a cleanup) before it ever ran: the candidate never
+        // ran, so no row of its own; the evaluation runs again, as after a preemption.
+        if (job.state === 'CANCELLED' && exit === null && !followed.started) return this.infrastructureFailure(job, attempt);
         const end: JobEnd = { id: job.id, state: job.state, node: job.node };
         const verdict = judgeEndedJob(end, exit, followed.ranMs);
         if (verdict.kind === 'outcome') return verdict.outcome;
@@ -419,13 +476,22 @@ class Evaluation {
     }
     const start = clock.monotonic();
     let last: SlurmJob = job;
-    while (clock.monotonic() - start < this.s.cancelWaitMs) {
-      const sighting = await watcher.next(job.name);
-      if (sighting.kind === 'missing') return { id: last.id, state: 'CANCELLED', node: last.node };
-      if (sighting.kind === 'found') {
-        last = sighting.job;
-        if (!isActiveState(last.state)) return { id: last.id, state: last.state, node: last.node };
+    // The bound holds even while one squeue hangs (a controller that accepts and never answers):
+    // a stop must not wait for the cli's own timeouts and retries (minutes).
+    const expired = new AbortController();
+    const timer = new AbortController();
+    void clock.sleep(this.s.cancelWaitMs, timer.signal).then(() => expired.abort());
+    try {
+      while (clock.monotonic() - start < this.s.cancelWaitMs && !expired.signal.aborted) {
+        const sighting = await watcher.next(job.name, expired.signal);
+        if (sighting.kind === 'missing') return { id: last.id, state: 'CANCELLED', node: last.node };
+        if (sighting.kind === 'found') {
+          last = sighting.job;
+          if (!isActiveState(last.state)) return { id: last.id, state: last.state, node: last.node };
+        }
       }
+    } finally {
+      timer.abort();
     }
     this.request.onEscapee(`slurm job ${last.id} (${last.name}) is still ${last.state} ${Math.round(this.s.cancelWaitMs / 1000)} s after scancel`);
     return { id: last.id, state: last.state, node: last.node };

@@ -7,12 +7,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER_LOCK_WAIT_MS, shareCluster } from '../../helpers/slurm-lock.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
 import type { SlurmCli } from '../../../src/measure/slurm/slurm-cli.js';
-import { cancelAll, cli, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, readText, scratch, SLURM_AVAILABLE, waitFor } from './cluster.js';
+import { cancelAll, cli, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, readText, scratch, SLURM_AVAILABLE, waitFor, shareClusterDuringFile } from './cluster.js';
 
 const prefix = namePrefix('exec');
 let counter = 0;
@@ -31,17 +30,9 @@ const executor = (extra: Partial<Parameters<typeof slurmExecutor>[0]> = {}) =>
   slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: process.env, ...extra });
 
 describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor on a real cluster', () => {
-  // Shared with the other SLURM test files; test/slurm/cluster-failures.test.ts (node down, preemption) waits for it.
-  let releaseCluster: (() => void) | undefined;
-  beforeAll(async () => {
-    releaseCluster = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
+  shareClusterDuringFile();
   afterAll(async () => {
-    try {
-      await cancelAll(prefix);
-    } finally {
-      releaseCluster?.();
-    }
+    await cancelAll(prefix);
   });
 
   it('streams the output into the log while the job runs, then reads exit 0, the environment being the request’s', async () => {
