@@ -54,6 +54,8 @@ export type Intent =
       log?: string;
       /** The cluster job of this evaluation (executor: slurm), recorded before it is submitted. */
       job?: JobRecord;
+      /** Set from the job's submission until it starts (the `queued` phase: not evaluation time). */
+      queued?: true;
     };
 
 /**

@@ -287,7 +287,7 @@ class Iteration {
       jobName: jobName(this.session, this.number, this.attempt, log),
       commit,
       onSubmit: async (job) => {
-        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, job });
+        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, job, queued: true });
         this.phase('queued', job.id === null ? 'check_cmd' : `check_cmd, slurm job ${job.id}`);
       },
       onInfrastructureFailure: (failure) => reportInfrastructureFailure(this.session, this.deps, this.number, failure),

@@ -47,7 +47,7 @@ export function newAttempt(): string {
 }
 
 /**
- * The cluster job name of one evaluation (`ar-<domain>/<name>:<n>-<attempt>-eval.2`): unique
+ * The cluster job name of one evaluation (`ar-<domain>/<name>@<where>:<n>-<attempt>-eval.2`): unique
  * to the experiment, the iteration, its attempt and the log, and the same when a restart
  * resumes the attempt (recovery.ts).
  */
@@ -56,12 +56,15 @@ export function jobName(session: Session, iteration: number, attempt: string, lo
 }
 
 /**
- * What every job of the experiment's names start with (of one iteration, when given). The
- * experiment's key is taken as it is, ended by `:`, which no key holds (config/experiment-id.ts):
- * so `d/lr`'s jobs never match the prefix of `d/lr-2`'s, nor iteration 1's those of 10.
+ * What every job of the experiment's names start with (of one iteration, when given):
+ * `ar-<domain>/<name>@<8 hex>:`. The hex is of the experiment directory, so the same id in
+ * another checkout is another experiment; `:` ends the prefix and no id holds one
+ * (config/experiment-id.ts), so `d/lr`'s prefix never matches the jobs of `d/lr-2`, nor
+ * iteration 1's those of 10. A start cancels the jobs its prefix matches: only its own.
  */
 export function jobPrefix(session: Session, iteration?: number): string {
-  return `ar-${session.config.id.key}:${iteration === undefined ? '' : `${iteration}-`}`;
+  const where = crypto.createHash('sha256').update(session.config.dir).digest('hex').slice(0, 8);
+  return `ar-${session.config.id.key}@${where}:${iteration === undefined ? '' : `${iteration}-`}`;
 }
 
 /** The attempt a job of `iteration` belongs to (jobName's inverse), or null for another name. */

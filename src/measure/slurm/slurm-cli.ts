@@ -38,6 +38,11 @@ export interface SubmitSpec {
   script: string;
   /** The environment sbatch runs with; `--export=ALL` hands it to the job (the script adjusts it). */
   env: Record<string, string | undefined>;
+  /**
+   * Ids of older jobs of this name (an attempt run again under its name after a restart found it
+   * cancelled): never taken for this submission when a retry looks for what a failed try queued.
+   */
+  staleIds?: readonly string[];
 }
 
 export interface SlurmCli {
@@ -152,7 +157,8 @@ export function createSlurmCli(options: SlurmCliOptions): SlurmCli {
       return run(async (attemptNumber) => {
         if (attemptNumber > 1) {
           // The failed try may have reached the controller (a timeout after it accepted the job): never submit twice.
-          const existing = await jobsNamed([spec.name]).catch(() => []);
+          const stale = new Set(spec.staleIds ?? []);
+          const existing = (await jobsNamed([spec.name]).catch(() => [])).filter((job) => !stale.has(job.id));
           const found = existing.at(-1);
           if (found !== undefined) return found.id;
         }
@@ -182,12 +188,24 @@ export function sbatchArgs(spec: SubmitSpec): string[] {
     `--comment=${spec.comment}`,
     `--chdir=${spec.cwd}`,
     '--export=ALL',
-    `--output=${spec.logFile}`,
-    `--error=${spec.logFile}`,
+    `--output=${outputPattern(spec.logFile)}`,
+    `--error=${outputPattern(spec.logFile)}`,
     '--open-mode=append',
     '--no-requeue',
     spec.script,
   ];
+}
+
+/**
+ * sbatch reads `--output` as a pattern: `%j`, `%x`… are replaced (a run directory `100%j`
+ * became `100<id>` and the job failed to start) and `%%` is a `%`. A backslash turns the
+ * replacements off and is dropped, so a path holding one cannot be named: say so.
+ */
+export function outputPattern(file: string): string {
+  if (file.includes('\\')) {
+    throw new SlurmCommandError(`executor: slurm cannot write the evaluation's log ${JSON.stringify(file)}: sbatch drops the backslash of an --output path (rename the directory)`, false, '');
+  }
+  return file.replace(/%/g, '%%');
 }
 
 /** `--parsable` prints `<id>` or `<id>;<cluster>`. */

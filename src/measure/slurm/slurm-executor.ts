@@ -29,7 +29,7 @@ import { readExitFile, type ExitRecord } from './exit-file.js';
 import { isSchedulerVariable, jobFiles, writeJobScript, type JobFiles } from './job-script.js';
 import { classifyState, isActiveState, isInfrastructureState, judgeEndedJob } from './job-states.js';
 import { createJobWatcher, type JobWatcher } from './job-watcher.js';
-import { createSlurmCli, SlurmCommandError, type SlurmCli, type SlurmJob } from './slurm-cli.js';
+import { createSlurmCli, SlurmCommandError, type SlurmCli, type SlurmJob, type SubmitSpec } from './slurm-cli.js';
 
 export interface SlurmExecutorOptions {
   /** The extra sbatch arguments of the experiment's `slurm_args`. */
@@ -47,7 +47,7 @@ export interface SlurmExecutorOptions {
   maxAttempts?: number;
   /** How long a cancelled job may take to leave the active states (default 40 s: KillWait is often 30 s). */
   cancelWaitMs?: number;
-  /** How long squeue may keep failing before the evaluation gives up as an infrastructure failure (default 5 min: a controller restart takes less). */
+  /** How long squeue may keep failing before the evaluation gives up (default 5 min: a controller restart takes less). */
   unreachableMs?: number;
   /** How long an ended job's exit file may take to appear (network filesystem lag; default 5 s). */
   exitFilePatienceMs?: number;
@@ -66,9 +66,11 @@ const DEFAULT_EXIT_FILE_PATIENCE_MS = 5000;
 /** Past eval_timeout + grace, how long the in-job timeout may take to end the job before we cancel it. */
 const BACKSTOP_SLACK_MS = 3000;
 /** Pending reasons SLURM never clears by itself: the job would wait forever. */
-const NEVER_STARTS = /^(PartitionTimeLimit|PartitionNodeLimit|BadConstraints|InvalidAccount|InvalidQOS|QOSMaxWallDurationPerJobLimit|AssocMaxWallDurationPerJobLimit|AccountNotAllowed|QOSNotAllowed|PartitionConfig)$/;
+const NEVER_STARTS = /^(PartitionTimeLimit|PartitionNodeLimit|BadConstraints|InvalidAccount|InvalidQOS|QOSMaxWallDurationPerJobLimit|AssocMaxWallDurationPerJobLimit|AccountNotAllowed|QOSNotAllowed|PartitionConfig|DependencyNeverSatisfied)$/;
 /** A job squeue does not list right after sbatch: how long before it counts as lost. */
 const MISSING_PATIENCE_MS = 3000;
+/** Between tries of sbatch/squeue while the controller does not answer (the cli's own retries come first). */
+const UNREACHABLE_RETRY_MS = 2000;
 
 export function slurmExecutor(options: SlurmExecutorOptions): Executor {
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
@@ -83,7 +85,6 @@ export function slurmExecutor(options: SlurmExecutorOptions): Executor {
     cancelWaitMs: options.cancelWaitMs ?? DEFAULT_CANCEL_WAIT_MS,
     unreachableMs: options.unreachableMs ?? DEFAULT_UNREACHABLE_MS,
     exitFilePatienceMs: options.exitFilePatienceMs ?? DEFAULT_EXIT_FILE_PATIENCE_MS,
-    pollMs,
     cli,
     watcher,
   };
@@ -113,20 +114,20 @@ interface Settings {
   cancelWaitMs: number;
   unreachableMs: number;
   exitFilePatienceMs: number;
-  pollMs: number;
   cli: SlurmCli;
   watcher: JobWatcher;
 }
 
 /** How following one job ended. */
 type Followed =
-  | { kind: 'ended'; job: SlurmJob; ranMs: number }
+  /** `started`: squeue showed it on a node (a job cancelled while pending never ran the command). */
+  | { kind: 'ended'; job: SlurmJob; ranMs: number; started: boolean }
   /** squeue no longer lists it (aged out, or lost by a controller crash). */
   | { kind: 'vanished'; job: SlurmJob | null; ranMs: number }
   | { kind: 'aborted' }
   | { kind: 'timeout'; job: JobEnd; ranMs: number }
   /** squeue kept failing (the controller is down): the cluster's fault, not the candidate's. */
-  | { kind: 'unreachable'; job: SlurmJob; message: string; since: number }
+  | { kind: 'unreachable'; job: SlurmJob; message: string }
   /** Pending for a reason that never clears (a time limit above the partition's, a bad account). */
   | { kind: 'never-starts'; job: JobEnd; reason: string };
 
@@ -135,6 +136,8 @@ class Evaluation {
   private readonly files: JobFiles;
   private readonly failures: InfrastructureFailure[] = [];
   private startCalled = false;
+  /** Jobs of the name resume() runs again (found cancelled): not the new submission's. */
+  private staleIds: string[] = [];
 
   constructor(
     private readonly s: Settings,
@@ -181,21 +184,16 @@ class Evaluation {
    */
   private async resume(): Promise<{ attempt: number; job: SlurmJob | null } | ExecutorOutcome> {
     const names = Array.from({ length: this.s.maxAttempts }, (_, attempt) => this.nameOf(attempt));
-    let jobs: SlurmJob[] | undefined;
-    const since = this.s.clock.monotonic();
-    while (jobs === undefined) {
-      try {
-        jobs = await this.s.cli.jobsNamed(names);
-      } catch (error) {
-        const exit = await readExitFile(this.files.exit, this.s.clock, 0);
-        // The controller does not answer, but the job had already said how it ended.
-        if (exit !== null) return this.fromExitFile(exit, null);
-        if (!(error instanceof SlurmCommandError)) throw error;
-        if (!error.transient) return { kind: 'spawn-error', message: error.message, durationMs: this.took() };
-        if (this.s.clock.monotonic() - since >= this.s.unreachableMs) return this.unreachable(this.nameOf(0), null, error.message, since);
-        await this.s.clock.sleep(this.s.pollMs, this.request.signal);
-        if (this.request.signal.aborted) return { kind: 'aborted', durationMs: this.took() };
-      }
+    let jobs: SlurmJob[];
+    try {
+      jobs = await this.patiently(() => this.s.cli.jobsNamed(names));
+    } catch (error) {
+      if (this.request.signal.aborted) return { kind: 'aborted', durationMs: this.took() };
+      const exit = await readExitFile(this.files.exit, this.s.clock, 0);
+      // The controller does not answer, but the job had already said how it ended.
+      if (exit !== null) return this.fromExitFile(exit, null);
+      if (isUnreachable(error)) return this.unreachable(this.nameOf(0), null, `squeue did not answer for ${Math.round(this.s.unreachableMs / 1000)} s: ${errorMessage(error)}`);
+      return { kind: 'spawn-error', message: errorMessage(error), durationMs: this.took() };
     }
     const newestOf = (name: string): SlurmJob | null =>
       jobs.filter((job) => job.name === name).reduce<SlurmJob | null>((a, b) => (a === null || Number(b.id) > Number(a.id) ? b : a), null);
@@ -215,7 +213,12 @@ class Evaluation {
     if (job !== null) {
       // Cancelled while no daemon watched (our own stop, or someone's scancel) before the command
       // ended: it says nothing about the candidate, so this attempt runs again.
-      if (job.state === 'CANCELLED' && exit === null) return { attempt: latest, job: null };
+      if (job.state === 'CANCELLED' && exit === null) {
+        // Its partial output goes aside: the re-run appends to the log, whose last metric line counts.
+        await moveIfPresent(this.files.log, this.asideLog(job.state, latest));
+        this.staleIds = jobs.filter((j) => j.name === job.name).map((j) => j.id);
+        return { attempt: latest, job: null };
+      }
       return { attempt: latest, job };
     }
     if (exit !== null) return this.fromExitFile(exit, null);
@@ -242,7 +245,7 @@ class Evaluation {
     });
     let id: string;
     try {
-      id = await this.s.cli.submit({
+      id = await this.sbatch({
         name,
         comment: `autoresearch ${name} ${request.commit.slice(0, 12)}`,
         cwd: request.cwd,
@@ -251,16 +254,54 @@ class Evaluation {
         slurmArgs: this.s.slurmArgs,
         script: this.files.script,
         env: this.s.submitEnv,
+        staleIds: this.staleIds,
       });
     } catch (error) {
       // sbatch said no (bad slurm_args, no such partition, tools missing): nothing of ours may be queued.
       await this.s.cli.cancel(name).catch(() => undefined);
+      if (request.signal.aborted) return { kind: 'aborted', durationMs: this.took() };
+      if (isUnreachable(error)) return this.unreachable(name, null, `sbatch did not reach the controller for ${Math.round(this.s.unreachableMs / 1000)} s: ${errorMessage(error)}`);
       if (error instanceof SlurmCommandError) return { kind: 'spawn-error', message: error.message, durationMs: this.took() };
       throw error;
     }
     const job: SlurmJob = { id, name, state: 'PENDING', node: null, reason: '' };
     await this.guard(job, () => request.onSubmit({ name, id, commit: request.commit }));
     return id;
+  }
+
+  /**
+   * sbatch, waiting out a controller that does not answer (a slurmctld restart) for as long as
+   * following a job would (unreachableMs), not only the few seconds the cli retries. Before
+   * each new try, squeue says whether the failed one reached the controller: never two jobs.
+   */
+  private async sbatch(spec: SubmitSpec): Promise<string> {
+    let retrying = false;
+    return this.patiently(async () => {
+      if (retrying) {
+        const stale = new Set(spec.staleIds ?? []);
+        const found = (await this.s.cli.jobsNamed([spec.name])).filter((job) => !stale.has(job.id));
+        const last = found.reduce<SlurmJob | null>((a, b) => (a === null || Number(b.id) > Number(a.id) ? b : a), null);
+        if (last !== null) return last.id;
+      }
+      retrying = true;
+      return this.s.cli.submit(spec);
+    });
+  }
+
+  /** `attempt` again while it fails as an unreachable controller does (transient), up to unreachableMs or an abort. */
+  private async patiently<T>(attempt: () => Promise<T>): Promise<T> {
+    const { clock } = this.s;
+    let failingSince: number | null = null;
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof SlurmCommandError) || !error.transient) throw error;
+        failingSince ??= clock.monotonic();
+        if (this.request.signal.aborted || clock.monotonic() - failingSince >= this.s.unreachableMs) throw error;
+        await clock.sleep(UNREACHABLE_RETRY_MS);
+      }
+    }
   }
 
   /** Runs a callback of the caller's; if it throws (e.g. the intent could not be written), the job is cancelled first. */
@@ -294,7 +335,7 @@ class Evaluation {
         failingSince ??= clock.monotonic();
         if (clock.monotonic() - failingSince >= this.s.unreachableMs) {
           await this.s.cli.cancel(job.name, job.id).catch(() => undefined);
-          return { kind: 'unreachable', job, message: sighting.message, since: failingSince };
+          return { kind: 'unreachable', job, message: `squeue has failed for ${Math.round((clock.monotonic() - failingSince) / 1000)} s while following slurm job ${job.id} (${job.name}): ${sighting.message}` };
         }
         continue;
       }
@@ -316,8 +357,14 @@ class Evaluation {
         startedAt = clock.monotonic();
         await this.guard(job, () => this.announceStart(job));
       }
-      if (stateClass === 'ended') return { kind: 'ended', job, ranMs: ranMs() };
+      if (stateClass === 'ended') return { kind: 'ended', job, ranMs: ranMs(), started: startedAt !== null };
       if (startedAt !== null && clock.monotonic() - startedAt > limitMs) {
+        if ((await readExitFile(this.files.exit, clock, 0)) !== null) {
+          // The command ended in time and said how; the job lingers (a slow epilog keeps it
+          // COMPLETING): no timeout of the candidate's. Wait for its end (bounded), then judge it.
+          const end = await this.cancelAndWait(job);
+          return { kind: 'ended', job: { ...job, state: end.state, node: end.node }, ranMs: ranMs(), started: true };
+        }
         // The in-job timeout should have ended it (a node too loaded, a stuck filesystem): cancel.
         const end = await this.cancelAndWait(job);
         return { kind: 'timeout', job: end, ranMs: ranMs() };
@@ -337,7 +384,7 @@ class Evaluation {
       case 'aborted':
         return { kind: 'aborted', durationMs: this.took() };
       case 'unreachable':
-        return this.unreachable(followed.job.name, followed.job, followed.message, followed.since);
+        return this.unreachable(followed.job.name, followed.job, followed.message);
       case 'timeout':
         return { kind: 'timeout', durationMs: Math.round(followed.ranMs), job: followed.job };
       case 'never-starts':
@@ -357,6 +404,9 @@ class Evaluation {
         const { job } = followed;
         if (isInfrastructureState(job.state)) return this.infrastructureFailure(job, attempt);
         const exit = await readExitFile(this.files.exit, this.s.clock, needsExitFile(job.state) ? this.s.exitFilePatienceMs : 0);
+        // Cancelled by someone else (an admin, a cleanup) before it ever ran: the candidate never
+        // ran, so no row of its own; the evaluation runs again, as after a preemption.
+        if (job.state === 'CANCELLED' && exit === null && !followed.started) return this.infrastructureFailure(job, attempt);
         const end: JobEnd = { id: job.id, state: job.state, node: job.node };
         const verdict = judgeEndedJob(end, exit, followed.ranMs);
         if (verdict.kind === 'outcome') return verdict.outcome;
@@ -399,11 +449,10 @@ class Evaluation {
 
   /**
    * SLURM's controller has not answered for `unreachableMs`: no re-run (it would not answer
-   * either), an infrastructure outcome (no row) whose failure says what squeue said.
+   * either), an infrastructure outcome (no row) whose failure says what the tools said.
    */
-  private async unreachable(name: string, job: SlurmJob | null, message: string, since: number): Promise<ExecutorOutcome> {
-    const seconds = Math.round((this.s.clock.monotonic() - since) / 1000);
-    this.request.onEscapee(`slurm: squeue has failed for ${seconds} s (${name}${job === null ? '' : `, job ${job.id}`}): ${message}`);
+  private unreachable(name: string, job: SlurmJob | null, message: string): ExecutorOutcome {
+    this.request.onEscapee(`slurm: ${message}`);
     const failure: InfrastructureFailure = { job: { id: job?.id ?? '?', state: 'UNREACHABLE', node: job?.node ?? null, name }, log: this.files.log, action: 'gave-up' };
     this.failures.push(failure);
     this.request.onInfrastructureFailure(failure);
@@ -444,22 +493,31 @@ class Evaluation {
     }
     const start = clock.monotonic();
     let last: SlurmJob = job;
-    while (clock.monotonic() - start < this.s.cancelWaitMs) {
-      // Bounded even if squeue hangs: a stop must not wait on the controller for ever.
-      const giveUp = new AbortController();
-      const answered = new AbortController();
-      void clock.sleep(Math.max(1, this.s.cancelWaitMs - (clock.monotonic() - start)), answered.signal).then(() => giveUp.abort());
-      const sighting = await watcher.next(job.name, giveUp.signal);
-      answered.abort();
-      if (sighting.kind === 'missing') return { id: last.id, state: 'CANCELLED', node: last.node };
-      if (sighting.kind === 'found') {
-        last = sighting.job;
-        if (!isActiveState(last.state)) return { id: last.id, state: last.state, node: last.node };
+    // The bound holds even while one squeue hangs (a controller that accepts and never answers):
+    // a stop must not wait for the cli's own timeouts and retries (minutes).
+    const expired = new AbortController();
+    const timer = new AbortController();
+    void clock.sleep(this.s.cancelWaitMs, timer.signal).then(() => expired.abort());
+    try {
+      while (clock.monotonic() - start < this.s.cancelWaitMs && !expired.signal.aborted) {
+        const sighting = await watcher.next(job.name, expired.signal);
+        if (sighting.kind === 'missing') return { id: last.id, state: 'CANCELLED', node: last.node };
+        if (sighting.kind === 'found') {
+          last = sighting.job;
+          if (!isActiveState(last.state)) return { id: last.id, state: last.state, node: last.node };
+        }
       }
+    } finally {
+      timer.abort();
     }
     this.request.onEscapee(`slurm job ${last.id} (${last.name}) is still ${last.state} ${Math.round(this.s.cancelWaitMs / 1000)} s after scancel`);
     return { id: last.id, state: last.state, node: last.node };
   }
+}
+
+/** A controller that did not answer (after waiting it out), not a refusal. */
+function isUnreachable(error: unknown): boolean {
+  return error instanceof SlurmCommandError && error.transient;
 }
 
 /** States whose job normally wrote an exit file: wait for it a moment (network filesystem lag). */

@@ -3,11 +3,14 @@
  * ones a restart attaches to), find a job by name. And the message when the tools are missing.
  */
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { cancelJobs, findJob } from '../../../src/measure/slurm/cancel-jobs.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
-import { cancelAll, CLUSTER_LOCK_WAIT_MS, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, scratch, shareCluster, SLURM_AVAILABLE, waitFor } from './cluster.js';
+import { createSlurmCli } from '../../../src/measure/slurm/slurm-cli.js';
+import { cancelAll, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, scratch, SLURM_AVAILABLE, waitFor, shareClusterDuringFile } from './cluster.js';
 
 const prefix = namePrefix('cancel');
 
@@ -16,16 +19,9 @@ function hold(name: string): string {
 }
 
 describe.skipIf(!SLURM_AVAILABLE)('cancelJobs and findJob on a real cluster', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
+  shareClusterDuringFile();
   afterAll(async () => {
-    try {
-      await cancelAll(prefix);
-    } finally {
-      release?.();
-    }
+    await cancelAll(prefix);
   });
 
   it('cancels the active jobs of a prefix but the ones kept, and finds jobs by exact name', async () => {
@@ -47,6 +43,24 @@ describe.skipIf(!SLURM_AVAILABLE)('cancelJobs and findJob on a real cluster', ()
 
   it('refuses an empty prefix (it would cancel every job of the user)', async () => {
     await expect(cancelJobs(process.env, { namePrefix: '' })).rejects.toThrow(/non-empty name prefix/);
+  });
+
+  it('a retried sbatch (the first try failed as a timeout does) takes no older job of the name for the one it queued', async () => {
+    const name = `${prefix}resubmit-1-ee-eval`;
+    const old = hold(name);
+    execFileSync('scancel', [old]);
+    const { worktree, runDir, log } = await scratch();
+    const bin = path.join(runDir, 'fakebin');
+    await fs.mkdir(bin);
+    const failedOnce = path.join(bin, 'failed-once');
+    // A fake sbatch earlier on PATH: the first call fails as a controller that timed out does, then the real one.
+    await fs.writeFile(path.join(bin, 'sbatch'), `#!/bin/sh\nif [ ! -e '${failedOnce}' ]; then : > '${failedOnce}'; echo 'sbatch: error: Batch job submission failed: Socket timed out on send/recv operation' >&2; exit 1; fi\nexec /usr/bin/sbatch "$@"\n`, { mode: 0o755 });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const script = path.join(runDir, 'job.sh');
+    await fs.writeFile(script, '#!/bin/sh\nsleep 30\n');
+    const id = await createSlurmCli({ env, retryWaitMs: 50 }).submit({ name, comment: 'test', cwd: worktree, logFile: log, timeMinutes: 1, slurmArgs: ['--hold'], script, env, staleIds: [old] });
+    expect(id).not.toBe(old);
+    expect((await jobsNamed(name)).map((job) => job.id).sort()).toEqual([old, id].sort());
   });
 });
 

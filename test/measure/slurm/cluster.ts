@@ -3,21 +3,49 @@
  * `sinfo` does not answer: a loud warning and a skip, so `npm test` on a machine without SLURM
  * still passes; under CI=true an error (CI brings the cluster up; a silent skip would hide it).
  */
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { CLUSTER_LOCK_WAIT_MS, shareCluster } from '../../helpers/slurm.js';
 import { systemClock } from '../../../src/core/clock.js';
 import type { EvaluationRequest, InfrastructureFailure } from '../../../src/measure/executor.js';
 import type { JobRecord } from '../../../src/experiment/state.js';
 import { cancelJobs } from '../../../src/measure/slurm/cancel-jobs.js';
 import { createSlurmCli, type SlurmJob } from '../../../src/measure/slurm/slurm-cli.js';
 
-/** The shared gate (a loud skip without `sinfo`, an error under CI=true) and the cluster lock between test files. */
-export { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, holdClusterExclusively, shareCluster } from '../../helpers/slurm.js';
+export const SLURM_AVAILABLE: boolean = (() => {
+  let problem: string;
+  try {
+    const states = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    // Any state: the node may be `completing` someone's job, or down while a test file that holds
+    // the cluster exclusively (test/helpers/slurm.ts) fails it on purpose; shareClusterDuringFile waits for that.
+    if (states !== '') return true;
+    problem = 'sinfo answers but lists no partition';
+  } catch (error) {
+    problem = `sinfo does not answer (${(error as Error).message.split('\n')[0]})`;
+  }
+  const message = `the SLURM executor tests need a running cluster: ${problem}: bring one up with \`bash .ci/slurm-up\` (as .ci/run does)`;
+  if (process.env.CI === 'true') throw new Error(`CI=true: ${message}`);
+  console.warn(`\n*** SKIPPING: ${message}\n`);
+  return false;
+})();
 
 export const cli = createSlurmCli({ env: process.env });
+
+/**
+ * Call first in a describe that submits jobs: holds the cluster shared for the file, so the file
+ * that sets the node down or preempts (holdClusterExclusively) never runs at the same time.
+ */
+export function shareClusterDuringFile(): void {
+  let release: (() => void) | undefined;
+  beforeAll(async () => {
+    release = await shareCluster();
+  }, CLUSTER_LOCK_WAIT_MS);
+  afterAll(() => release?.());
+}
 
 /** A prefix unique to this test file's run: every job name starts with it, and cleanup cancels by it. */
 export function namePrefix(label: string): string {

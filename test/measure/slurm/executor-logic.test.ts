@@ -193,7 +193,7 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     const result = await outcome;
     expect(result.kind).toBe('infrastructure');
     expect(t.failures).toEqual([{ job: { id: '100', state: 'UNREACHABLE', node: null, name: 'ar-x-1-ab-eval' }, log: t.log, action: 'gave-up' }]);
-    expect(t.events).toEqual([expect.stringMatching(/^warning slurm: squeue has failed for \d+ s \(ar-x-1-ab-eval, job 100\): .*Unable to contact slurm controller/)]);
+    expect(t.events).toEqual([expect.stringMatching(/^warning slurm: squeue has failed for \d+ s while following slurm job 100 \(ar-x-1-ab-eval\): .*Unable to contact slurm controller/)]);
   });
 
   it('a controller that does not answer at the start is waited for', async () => {
@@ -210,6 +210,35 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(await outcome).toMatchObject({ kind: 'exit', code: 0 });
   });
 
+  it('a job lingering in COMPLETING past eval_timeout after its command ended in time (a slow epilog): the exit file decides, no timeout', async () => {
+    const cluster = new ScriptedCluster();
+    const t = await setup(cluster, { killGraceMs: 50, cancelWaitMs: 10_000 });
+    t.request.timeoutMs = 100;
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    cluster.set('ar-x-1-ab-eval', 'RUNNING');
+    await until(() => t.events.length > 0);
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\nelapsed_ms 40\n');
+    cluster.set('ar-x-1-ab-eval', 'COMPLETING');
+    // Past eval_timeout + grace + the backstop's slack (3 s), the epilog ends.
+    await systemClock.sleep(4000);
+    cluster.set('ar-x-1-ab-eval', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, durationMs: 40, job: { state: 'COMPLETED' } });
+  });
+
+  it('a job someone else cancelled while it was still pending is no crash of the candidate (it never ran): it runs again', async () => {
+    const cluster = new ScriptedCluster();
+    const t = await setup(cluster);
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    cluster.jobs[0]!.state = 'CANCELLED'; // scancel of a PENDING job: no node, no exit file
+    await until(() => cluster.submitted.length === 2);
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
+    cluster.set('ar-x-1-ab-eval.r1', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { state: 'COMPLETED' } });
+    expect(t.failures.map((f) => [f.job.state, f.action])).toEqual([['CANCELLED', 'rerun']]);
+  });
+
   it('a job someone else cancelled: signal TERM with the state CANCELLED', async () => {
     const cluster = new ScriptedCluster();
     const t = await setup(cluster);
@@ -220,6 +249,21 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     cluster.set('ar-x-1-ab-eval', 'CANCELLED');
     expect(await outcome).toMatchObject({ kind: 'signal', signal: 'SIGTERM', job: { state: 'CANCELLED' } });
     expect(t.events).toEqual(['start slurm job 100 on n1']);
+  });
+
+  it('a controller that does not answer when a restart looks for its job is waited for: the running job is attached, nothing submitted', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.add('ar-x-1-ab-eval', 'RUNNING');
+    cluster.squeueFails = true;
+    const t = await setup(cluster);
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.calls.length >= 1);
+    cluster.squeueFails = false;
+    await until(() => t.events.some((e) => e.startsWith('start')));
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
+    cluster.set('ar-x-1-ab-eval', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { id: '100' } });
+    expect(cluster.submitted).toEqual([]);
   });
 
   it('a job pending for a reason SLURM never clears is cancelled: spawn-error naming the reason', async () => {
@@ -241,6 +285,44 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
     cluster.set('ar-x-1-ab-eval', 'COMPLETED');
     expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { id: '101', state: 'COMPLETED' } });
+  });
+
+  it('a restart that finds its job cancelled mid-run sets its partial log aside: the re-run’s log holds no stale metric', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.add('ar-x-1-ab-eval', 'CANCELLED');
+    const t = await setup(cluster);
+    await fs.writeFile(t.log, 'epoch 1\nmetric: 9\n');
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    await fs.writeFile(t.log, 'crashed before any metric\n', { flag: 'a' });
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
+    cluster.set('ar-x-1-ab-eval', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0 });
+    expect(await fs.readFile(t.log, 'utf8')).not.toContain('metric: 9');
+    expect(await fs.readFile(path.join(t.dir, 'eval.cancelled-1.log'), 'utf8')).toContain('metric: 9');
+  });
+
+  it('re-running a cancelled attempt under its name after a restart: a retried sbatch never takes the old cancelled job for the new one', async () => {
+    const cluster = new ScriptedCluster();
+    cluster.add('ar-x-1-ab-eval', 'CANCELLED');
+    cluster.jobs[0]!.node = null;
+    // The first sbatch fails as an unreachable controller does (nothing queued): the retry looks for what it queued.
+    let failed = false;
+    const submit = cluster.submit.bind(cluster);
+    cluster.submit = async (spec) => {
+      if (!failed) {
+        failed = true;
+        throw new SlurmCommandError('`sbatch` exited 1: Unable to contact slurm controller', true, 'Unable to contact slurm controller');
+      }
+      return submit(spec);
+    };
+    const t = await setup(cluster);
+    const outcome = t.executor.evaluate(t.request);
+    await until(() => cluster.submitted.length === 1);
+    await fs.writeFile(`${t.log}.exit`, 'exit 0\n');
+    cluster.set('ar-x-1-ab-eval', 'COMPLETED');
+    expect(await outcome).toMatchObject({ kind: 'exit', code: 0, job: { id: '101', state: 'COMPLETED' } });
+    expect(t.submits.map((job) => job.id)).toEqual([null, '101']);
   });
 
   it('a restart that finds its job ended with an exit file reads it: nothing submitted', async () => {

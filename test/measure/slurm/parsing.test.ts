@@ -30,6 +30,12 @@ describe('squeue and sbatch output', () => {
     expect(args.at(-1)).toBe('/r/eval.job.sh');
   });
 
+  it('writes the log path as sbatch reads a pattern: `%` doubled; a backslash (which sbatch drops) refused with the path', () => {
+    const spec = { name: 'n', comment: 'c', cwd: '/w%j', logFile: '/r/100%j/eval.log', timeMinutes: 1, slurmArgs: [], script: '/r/eval.job.sh', env: {} };
+    expect(sbatchArgs(spec)).toEqual(expect.arrayContaining(['--output=/r/100%%j/eval.log', '--error=/r/100%%j/eval.log', '--chdir=/w%j']));
+    expect(() => sbatchArgs({ ...spec, logFile: '/r/a\\b/eval.log' })).toThrow(/a\\\\b\/eval.log.*sbatch drops the backslash/);
+  });
+
   it('passes no SLURM variable of an enclosing allocation nor a GPU assignment to sbatch, but SLURM_CONF', () => {
     expect(submitEnvironment({ PATH: '/bin', SLURM_JOB_ID: '3', SLURM_CONF: '/etc/slurm/x.conf', CUDA_VISIBLE_DEVICES: '0', HOME: '/h', GONE: undefined })).toEqual({ PATH: '/bin', SLURM_CONF: '/etc/slurm/x.conf', HOME: '/h' });
   });

@@ -2,19 +2,18 @@
  * The SLURM executor against the real one-node cluster (`.ci/slurm-up`): fixture evaluate
  * commands in temp directories, submitted through slurmExecutor and followed to their end.
  * Other test files and helpers share the cluster: every job here is named with this file's
- * prefix and only those are cancelled; the file holds the cluster lock shared (preemption.test.ts
- * holds it exclusively).
+ * prefix and only those are cancelled.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
 import type { SlurmCli } from '../../../src/measure/slurm/slurm-cli.js';
-import { cancelAll, cli, CLUSTER_LOCK_WAIT_MS, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, readText, scratch, shareCluster, SLURM_AVAILABLE, waitFor } from './cluster.js';
+import { cancelAll, cli, evaluationRequest, expectNoActiveJob, jobsNamed, namePrefix, readText, scratch, SLURM_AVAILABLE, waitFor, shareClusterDuringFile } from './cluster.js';
 
 /** The built modules (the global setup runs tsc): a real second process imports them. */
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist');
@@ -35,16 +34,9 @@ const executor = (extra: Partial<Parameters<typeof slurmExecutor>[0]> = {}) =>
   slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: process.env, ...extra });
 
 describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor on a real cluster', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
+  shareClusterDuringFile();
   afterAll(async () => {
-    try {
-      await cancelAll(prefix);
-    } finally {
-      release?.();
-    }
+    await cancelAll(prefix);
   });
 
   it('streams the output into the log while the job runs, then reads exit 0, the environment being the request’s', async () => {
@@ -184,6 +176,32 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor on a real cluster', () => {
     expect((result as { message: string }).message).toMatch(/without any output.*must be on a filesystem node \S+ shares/s);
   });
 
+  it('a preempted job is not the candidate’s fault: its log goes aside and the evaluation runs again', async () => {
+    const { worktree, log } = await scratch();
+    const name = nextName('preempt');
+    const command = 'if [ -f ran-once ]; then echo "metric: 3"; exit 0; fi; touch ran-once; echo partial-output; sleep 60';
+    const r = evaluationRequest({ jobName: name, command, worktree, log });
+    // All four GPUs: the urgent job below can only run by preempting this one (not other helpers' CPU jobs).
+    const outcome = executor({ slurmArgs: ['--partition=debug', '--gres=gpu:4'] }).evaluate(r.request);
+    await waitFor('the job to run', async () => (await readText(log)).includes('partial-output'));
+    execFileSync('sbatch', ['--parsable', '-p', 'urgent', '--gres=gpu:4', '-J', `${prefix}urgent`, '-o', '/dev/null', '--wrap', 'sleep 1']);
+    const result = await outcome;
+    expect(result).toMatchObject({ kind: 'exit', code: 0, job: { state: 'COMPLETED' } });
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0]).toMatchObject({ action: 'rerun', job: { state: 'PREEMPTED', name } });
+    expect(r.failures[0]?.log).toBe(path.join(path.dirname(log), 'eval.preempted-1.log'));
+    expect(await readText(r.failures[0]!.log)).toContain('partial-output');
+    const text = await readText(log);
+    expect(text).toContain('metric: 3');
+    expect(text).not.toContain('partial-output');
+    // The re-run has its own name, so a restart finds it.
+    expect(r.submits.map((job) => job.name)).toEqual([name, name, `${name}.r1`, `${name}.r1`]);
+    expect(await jobsNamed(`${name}.r1`)).toHaveLength(1);
+    // Each job's start is told (the phase goes queued → eval again for the re-run).
+    expect(r.starts).toEqual([expect.stringMatching(/^slurm job \d+ on /), expect.stringMatching(/^slurm job \d+ on /)]);
+    expect(r.starts[0]).not.toBe(r.starts[1]);
+  }, 30_000);
+
   it('kill -9 of the submitting process, then a new one: it attaches to the running job, nothing submitted twice', async () => {
     const { worktree, log } = await scratch();
     const name = nextName('kill9');
@@ -219,3 +237,4 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor on a real cluster', () => {
 async function expectJobState(name: string, state: string): Promise<void> {
   expect((await jobsNamed(name)).map((job) => job.state)).toEqual([state]);
 }
+
