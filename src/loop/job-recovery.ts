@@ -64,6 +64,18 @@ export async function cancelOrphanJobs(session: Session, deps: LoopDeps, jobs: C
   if (cancelled.length > 0) deps.report({ kind: 'warning', message: `cancelled ${cancelled.length} job${cancelled.length === 1 ? '' : 's'} of this experiment nothing waited for: ${cancelled.join(', ')}` });
 }
 
+/**
+ * After a resumed attempt ended (a row, no row, or a stop): its jobs nobody waits for any more
+ * are cancelled. The resumed measurement may take a shorter path than the one cut by kill -9
+ * (`repeats` lowered, a decision reached sooner), leaving a later sample's job running.
+ */
+export async function cancelResumedAttemptJobs(session: Session, deps: LoopDeps, jobs: ClusterJobs, resume: Resume): Promise<void> {
+  const cancelled = await jobs.cancelActive(`${jobPrefix(session, resume.iteration)}${resume.attempt}-`, []);
+  if (cancelled.length > 0) {
+    deps.report({ kind: 'warning', message: `iteration ${resume.iteration}: cancelled ${cancelled.length} job${cancelled.length === 1 ? '' : 's'} of the resumed attempt its measurement no longer needed: ${cancelled.join(', ')}` });
+  }
+}
+
 async function whyNotResume(session: Session, intent: EvalIntentWithJob, attempt: string | null, allowResume: boolean): Promise<string | null> {
   const state = session.store.current;
   if (!allowResume) return 'this command does not resume evaluations';
