@@ -164,7 +164,8 @@ class Iteration {
 
   private async resumedIteration(resume: Resume): Promise<Verdict> {
     this.turn.candidate = resume.candidate; // kept reachable if this is interrupted too
-    await this.session.worktree.restore(resume.candidate, this.session.store.current.branch);
+    // No checkout here: the worktree holds what the interrupted job evaluates (recovery put it
+    // back), and that job may still run; a checkout waits until a job is submitted.
     return this.evaluate(resume.candidate, await this.session.worktree.subject(resume.candidate));
   }
 
@@ -178,7 +179,7 @@ class Iteration {
 
   /** The evaluation context lent to the measurement (src/measure/). */
   private measureContext(commit: string): MeasureContext {
-    return measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit, attempt: this.attempt });
+    return measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit, attempt: this.attempt }, this.resume !== null);
   }
 
   /** A measurement that ended without samples to decide on: a crash row, or no row at all. */
@@ -288,6 +289,8 @@ class Iteration {
       commit,
       onSubmit: async (job) => {
         await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, job });
+        // A resumed attempt checks out only what it submits (MeasureContext.checkOut).
+        if (job.id === null && this.resume !== null) await this.session.worktree.restore(commit, this.session.store.current.branch);
         this.phase('queued', job.id === null ? 'check_cmd' : `check_cmd, slurm job ${job.id}`);
       },
       onInfrastructureFailure: (failure) => reportInfrastructureFailure(this.session, this.deps, this.number, failure),

@@ -74,8 +74,11 @@ export function measureContext(
   work: { session: Session; deps: LoopDeps; signal: AbortSignal; executor: Executor },
   iteration: MeasureContext['iteration'],
   intent: { base: string; candidate: string; attempt: string },
+  /** A resumed attempt: checkouts wait until a job is submitted (MeasureContext.checkOut). */
+  deferCheckout = false,
 ): MeasureContext {
   const { session, deps } = work;
+  const restore = (commit: string) => session.worktree.restore(commit, session.store.current.branch);
   return {
     ...work,
     iteration,
@@ -85,6 +88,8 @@ export function measureContext(
     phase: (phase, detail) => reportPhase(deps, iteration.number, phase, detail),
     jobName: (log) => jobName(session, iteration.number, intent.attempt, log),
     infrastructureFailure: (failure) => reportInfrastructureFailure(session, deps, iteration.number, failure),
+    checkOut: deferCheckout ? async () => undefined : restore,
+    beforeSubmit: deferCheckout ? restore : async () => undefined,
   };
 }
 
