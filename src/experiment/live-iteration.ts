@@ -40,8 +40,7 @@ const IDLE: LiveIteration = { iteration: null, phase: null, since: null, job: nu
  * runs (onStart writes the intent again without it). Queue time is not evaluation time.
  */
 export function intentPhase(intent: Intent): 'agent' | 'queued' | 'eval' {
-  // Read loosely: state.ts does not declare the mark yet (issue 12, asked of the lead).
-  if (intent.phase === 'eval' && (intent as { queued?: unknown }).queued === true) return 'queued';
+  if (intent.phase === 'eval' && intent.queued === true) return 'queued';
   return intent.phase;
 }
 

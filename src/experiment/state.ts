@@ -54,6 +54,8 @@ export type Intent =
       log?: string;
       /** The cluster job of this evaluation (executor: slurm), recorded before it is submitted. */
       job?: JobRecord;
+      /** The job waits for its resources (from its submission until it starts): `status` says `queued`. */
+      queued?: true;
     };
 
 /**

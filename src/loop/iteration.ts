@@ -288,7 +288,7 @@ class Iteration {
       jobName: jobName(this.session, this.number, this.attempt, log),
       commit,
       onSubmit: async (job) => {
-        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, job });
+        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, job, queued: true });
         // A resumed attempt checks out only what it submits (MeasureContext.checkOut).
         if (job.id === null && this.resume !== null) await this.session.worktree.restore(commit, this.session.store.current.branch);
         this.phase('queued', job.id === null ? 'check_cmd' : `check_cmd, slurm job ${job.id}`);

@@ -79,7 +79,7 @@ export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sam
     commit: opts.commit,
     onSubmit: async (job) => {
       // Before sbatch: a restart after kill -9 finds the job by this name (recovery.ts).
-      await ctx.setIntent({ ...ctx.evalIntent(), log: opts.log, job });
+      await ctx.setIntent({ ...ctx.evalIntent(), log: opts.log, job, queued: true });
       if (job.id === null) await ctx.beforeSubmit(opts.commit);
       ctx.phase('queued', [opts.label, job.id === null ? undefined : `slurm job ${job.id}`].filter((part) => part !== undefined).join(', ') || undefined);
     },
