@@ -56,6 +56,8 @@ export type Intent =
       job?: JobRecord;
       /** The job waits for its resources (from its submission until it starts): `status` says `queued`. */
       queued?: true;
+      /** Who made the candidate, as its row says (`rerun`, `claude`, `fallback-command`…): a resumed attempt's row says the same. */
+      agent?: string | null;
     };
 
 /**

@@ -73,7 +73,7 @@ export function attemptOfJob(session: Session, iteration: number, name: string):
 export function measureContext(
   work: { session: Session; deps: LoopDeps; signal: AbortSignal; executor: Executor },
   iteration: MeasureContext['iteration'],
-  intent: { base: string; candidate: string; attempt: string },
+  intent: { base: string; candidate: string; attempt: string; agent?: string | null },
   /** A resumed attempt: checkouts wait until a job is submitted (MeasureContext.checkOut). */
   deferCheckout = false,
 ): MeasureContext {
@@ -82,7 +82,7 @@ export function measureContext(
   return {
     ...work,
     iteration,
-    evalIntent: () => ({ phase: 'eval', iteration: iteration.number, base: intent.base, candidate: intent.candidate, child: null }),
+    evalIntent: () => ({ phase: 'eval', iteration: iteration.number, base: intent.base, candidate: intent.candidate, child: null, ...(intent.agent === undefined ? {} : { agent: intent.agent }) }),
     setIntent: (next) => setIntent(session, deps, next),
     recordChild: (child) => void recordChild(session, child),
     phase: (phase, detail) => reportPhase(deps, iteration.number, phase, detail),
