@@ -48,7 +48,7 @@ import { measuredState } from './measured-state.js';
 import { worktreeMissing } from './missing-worktree.js';
 import { metricMatcher } from './metric.js';
 import { nextNoChangeCount } from './no-change.js';
-import { jobName, measureContext, newAttempt, prepareRunDir, recordChild, reportInfrastructureFailure, reportPhase, setIntent } from './run-records.js';
+import { evaluationCommands, jobName, measureContext, newAttempt, prepareRunDir, recordChild, reportInfrastructureFailure, reportPhase, setIntent } from './run-records.js';
 import { suspiciousKeep, type KeepToCheck } from './suspicious.js';
 import { checkFailedDetail, describeOutcome, noImprovementDetail } from './row-detail.js';
 
@@ -292,7 +292,7 @@ class Iteration {
       jobName: jobName(this.session, this.number, this.attempt, log),
       commit,
       onSubmit: async (job) => {
-        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, job, queued: true, agent: this.rowAgent() });
+        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, job, queued: true, agent: this.rowAgent(), commands: evaluationCommands(this.session) });
         // A resumed attempt checks out only what it submits (MeasureContext.checkOut).
         if (job.id === null && this.resume !== null) await this.session.worktree.restore(commit, this.session.store.current.branch);
         this.phase('queued', job.id === null ? 'check_cmd' : `check_cmd, slurm job ${job.id}`);
@@ -301,7 +301,7 @@ class Iteration {
       onStart: async (where) => {
         const intent = this.session.store.current.intent;
         const job = intent?.phase === 'eval' ? intent.job : undefined;
-        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, agent: this.rowAgent(), ...(job === undefined ? {} : { job }) });
+        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, agent: this.rowAgent(), commands: evaluationCommands(this.session), ...(job === undefined ? {} : { job }) });
         this.phase('eval', ['check_cmd', where].filter((x) => x !== undefined).join(', '));
       },
     });

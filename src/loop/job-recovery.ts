@@ -82,6 +82,10 @@ async function whyNotResume(session: Session, intent: EvalIntentWithJob, attempt
   if (attempt === null) return `the job name ${intent.job.name} is not one of this iteration's`;
   if (state.halt !== null) return `the experiment is ${state.halt.state}`;
   if (session.config.executor !== 'slurm') return `config.cfg now says executor: ${session.config.executor}`;
+  // The jobs run the commands of their submission: results of an old evaluate_cmd are no row under a new one.
+  const { commands } = intent;
+  if (commands !== undefined && commands.evaluate !== session.config.evaluateCmd) return 'config.cfg changed evaluate_cmd since the job was submitted';
+  if (commands !== undefined && commands.check !== session.config.checkCmd) return 'config.cfg changed check_cmd since the job was submitted';
   // Rows appended meanwhile (the seed skill's) took the iteration's number: its row could not be written as this iteration.
   if (session.ledger.nextIteration() !== intent.iteration) return `results.tsv's next row is ${session.ledger.nextIteration()}, not ${intent.iteration}`;
   // A revalidation (best and baseline, re-measured) starts over; so does rebase's re-measure.

@@ -82,7 +82,15 @@ export function measureContext(
   return {
     ...work,
     iteration,
-    evalIntent: () => ({ phase: 'eval', iteration: iteration.number, base: intent.base, candidate: intent.candidate, child: null, ...(intent.agent === undefined ? {} : { agent: intent.agent }) }),
+    evalIntent: () => ({
+      phase: 'eval',
+      iteration: iteration.number,
+      base: intent.base,
+      candidate: intent.candidate,
+      child: null,
+      ...(intent.agent === undefined ? {} : { agent: intent.agent }),
+      commands: evaluationCommands(session),
+    }),
     setIntent: (next) => setIntent(session, deps, next),
     recordChild: (child) => void recordChild(session, child),
     phase: (phase, detail) => reportPhase(deps, iteration.number, phase, detail),
@@ -91,6 +99,11 @@ export function measureContext(
     checkOut: deferCheckout ? async () => undefined : restore,
     beforeSubmit: deferCheckout ? restore : async () => undefined,
   };
+}
+
+/** What an evaluation's jobs run (recorded in its intent: a restart resumes only the same). */
+export function evaluationCommands(session: Session): { evaluate: string; check: string | null } {
+  return { evaluate: session.config.evaluateCmd, check: session.config.checkCmd };
 }
 
 /** Recorded for `report` (infrastructure.jsonl) and said as a warning; never a row. */
