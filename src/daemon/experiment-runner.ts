@@ -80,6 +80,8 @@ export class ExperimentRunner {
   private checkoutChecked = false;
   private timingWarned = false;
   private pendingConfig: ExperimentConfig | null = null;
+  /** The config whose cluster (executor: slurm) was last found fine: checked again after an edit. */
+  private clusterCheckedFor: ExperimentConfig | null = null;
   private pauseRequested = false;
   /** A halted experiment's interrupted iteration was recovered (once per daemon). */
   private haltedRecovered = false;
@@ -251,7 +253,9 @@ export class ExperimentRunner {
         report: (event) => this.onEvent(event),
       };
       // A target that matches nothing, an agent not installed: blocked with the reason, no crash rows.
-      await assertPreflight(this.config, this.deps.projectRoot, this.deps.env);
+      // The cluster (executor: slurm) once per config: a controller restart between turns is no reason to block.
+      await assertPreflight(this.config, this.deps.projectRoot, this.deps.env, { cluster: this.clusterCheckedFor !== this.config });
+      this.clusterCheckedFor = this.config;
       const opening = await this.deps.openMutex.acquire(this.abort.signal);
       if (opening === null) return { kind: 'interrupted' };
       let session;

@@ -38,8 +38,17 @@ const SHELL_WORDS = new Set([
   'umask', 'unalias', 'unset', 'until', 'wait', 'while',
 ]);
 
+export interface PreflightOptions {
+  /**
+   * Check the cluster of executor: slurm (default true). The daemon checks it when it starts an
+   * experiment and after a config edit, not at every turn: a controller restarting for a minute
+   * between two iterations must not block an experiment for the night.
+   */
+  cluster?: boolean;
+}
+
 /** Every problem found, one located line each (empty: the experiment may start). */
-export async function preflightProblems(config: ExperimentConfig, projectRoot: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+export async function preflightProblems(config: ExperimentConfig, projectRoot: string, env: NodeJS.ProcessEnv, opts: PreflightOptions = {}): Promise<string[]> {
   const problems: string[] = [];
   const where = (key: string) => `${config.file}${lineOf(config.file, key)}: ${key}`;
 
@@ -64,7 +73,7 @@ export async function preflightProblems(config: ExperimentConfig, projectRoot: s
     if (missing !== null) problems.push(`${where(key)}: ${missing}`);
   }
 
-  if (config.executor === 'slurm') {
+  if (config.executor === 'slurm' && opts.cluster !== false) {
     const paths = [{ what: 'the experiment directory', path: config.dir }];
     // Where openSession puts the worktree (it moves one recorded elsewhere there); a project or
     // AUTORESEARCH_WORKTREES it refuses is reported by openSession itself.
@@ -76,8 +85,8 @@ export async function preflightProblems(config: ExperimentConfig, projectRoot: s
 }
 
 /** Throws one error listing every problem (exit 1), before anything is written. */
-export async function assertPreflight(config: ExperimentConfig, projectRoot: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const problems = await preflightProblems(config, projectRoot, env);
+export async function assertPreflight(config: ExperimentConfig, projectRoot: string, env: NodeJS.ProcessEnv, opts: PreflightOptions = {}): Promise<void> {
+  const problems = await preflightProblems(config, projectRoot, env, opts);
   if (problems.length === 0) return;
   throw new AutoresearchError('BAD_INPUT', [`experiment ${config.id.key} cannot start (nothing was run):`, ...problems.map((p) => `  ${p}`)].join('\n'));
 }

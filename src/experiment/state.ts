@@ -54,7 +54,7 @@ export type Intent =
       log?: string;
       /** The cluster job of this evaluation (executor: slurm), recorded before it is submitted. */
       job?: JobRecord;
-      /** The job waits for its resources (from its submission until it starts): `status` says `queued`. */
+      /** Set from the job's submission until it starts (the `queued` phase: not evaluation time). */
       queued?: true;
       /** Who made the candidate, as its row says (`rerun`, `claude`, `fallback-command`…): a resumed attempt's row says the same. */
       agent?: string | null;

@@ -51,8 +51,10 @@ export async function settleJob(session: Session, deps: LoopDeps, jobs: ClusterJ
           : `it ended (${state}) while nothing watched: its result is read`;
     return { kind: 'resume', resume: { iteration: intent.iteration, attempt, base: intent.base, candidate: intent.candidate }, note: `job ${job.name}${job.id === null ? '' : ` (${job.id})`}: ${how}${sweptNote(swept)}` };
   }
-  const cancelled = await jobs.cancelActive(jobPrefix(session), []);
-  const mine = cancelled.filter((name) => name.startsWith(jobPrefix(session, intent.iteration)));
+  // The intent's own job too, by its exact name (and its re-runs'): it is ours even when the
+  // prefix changed since (the experiment directory moved).
+  const cancelled = [...new Set([...(await jobs.cancelActive(job.name, [])), ...(await jobs.cancelActive(jobPrefix(session), []))])];
+  const mine = cancelled.filter((name) => name.startsWith(jobPrefix(session, intent.iteration)) || name.startsWith(job.name));
   const what = mine.length === 0 ? `job ${job.name} had already ended` : `cancelled job ${mine.join(', ')}`;
   deps.report({ kind: 'warning', message: `iteration ${intent.iteration}: ${what}: ${refusal ?? 'its attempt cannot be named'}; the iteration runs again` });
   return { kind: 'cancelled', note: `${what} (${refusal ?? 'unnamed attempt'})${sweptNote(cancelled.filter((name) => !mine.includes(name)))}` };

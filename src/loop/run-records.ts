@@ -47,18 +47,24 @@ export function newAttempt(): string {
 }
 
 /**
- * The cluster job name of one evaluation (`ar-<experiment>-<n>-<attempt>-eval.2`): unique to
- * the experiment, the iteration, its attempt and the log, and the same when a restart
- * resumes the attempt (recovery.ts). Characters a scheduler might mangle become `_`.
+ * The cluster job name of one evaluation (`ar-<domain>/<name>@<where>:<n>-<attempt>-eval.2`): unique
+ * to the experiment, the iteration, its attempt and the log, and the same when a restart
+ * resumes the attempt (recovery.ts).
  */
 export function jobName(session: Session, iteration: number, attempt: string, log: string): string {
   return `${jobPrefix(session, iteration)}${attempt}-${path.basename(log, '.log')}`;
 }
 
-/** What every job of the experiment's names start with (of one iteration, when given). */
+/**
+ * What every job of the experiment's names start with (of one iteration, when given):
+ * `ar-<domain>/<name>@<8 hex>:`. The hex is of the experiment directory, so the same id in
+ * another checkout is another experiment; `:` ends the prefix and no id holds one
+ * (config/experiment-id.ts), so `d/lr`'s prefix never matches the jobs of `d/lr-2`, nor
+ * iteration 1's those of 10. A start cancels the jobs its prefix matches: only its own.
+ */
 export function jobPrefix(session: Session, iteration?: number): string {
-  const experiment = session.config.id.key.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `ar-${experiment}-${iteration === undefined ? '' : `${iteration}-`}`;
+  const where = crypto.createHash('sha256').update(session.config.dir).digest('hex').slice(0, 8);
+  return `ar-${session.config.id.key}@${where}:${iteration === undefined ? '' : `${iteration}-`}`;
 }
 
 /** The attempt a job of `iteration` belongs to (jobName's inverse), or null for another name. */

@@ -26,7 +26,7 @@ export interface EvaluationRequest {
   /** Called once the evaluation has its resources and starts (e.g. `slot 1`, `job 12 on node3`), before it runs. */
   onStart: (where: string | undefined) => Promise<void>;
   /**
-   * A name unique to this evaluation of this iteration attempt (`ar-<key>-<n>-<attempt>-eval.2`),
+   * A name unique to this evaluation of this iteration attempt (`ar-<domain>/<name>:<n>-<attempt>-eval.2`),
    * the same when a restart resumes the attempt: what a cluster job is called and found by.
    */
   jobName: string;

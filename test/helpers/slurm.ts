@@ -1,25 +1,22 @@
 /**
  * The real one-node SLURM cluster of the SLURM tests (test/slurm/; `.ci/slurm-up` brings it up).
  *
- * - SLURM_AVAILABLE: `sinfo` answers within a few seconds. Otherwise a loud skip, or under CI=true
- *   an error (CI brings the cluster up; a silent skip there would hide the whole suite).
+ * - SLURM_AVAILABLE: `sinfo` answers within 10 s (a loaded machine). Otherwise a loud skip, or
+ *   under CI=true an error (CI brings the cluster up; a silent skip there would hide the suite).
  * - Jobs as `squeue -h -t all` lists them (finished jobs stay listed for MinJobAge, 300 s here),
  *   found by name prefix: a test only ever looks at, waits for and cancels the jobs of its own
- *   experiment (`ar-<experiment key, / → _>-`), since other test files and helpers share the cluster.
- * - A cluster lock between test files (vitest runs them in parallel forks): the file that sets
- *   the node down and preempts jobs holds it exclusively; every other SLURM file holds it shared.
+ *   experiment (`ar-<id>@<8 hex of its directory>:`), since other test files and helpers share the cluster.
+ * - The cluster lock between test files (slurm-lock.ts, re-exported here).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { execa } from 'execa';
 
 const INSTALL_HINT = 'bring up the one-node cluster with `sudo bash .ci/slurm-up` (as .ci/run does)';
 
 export const SLURM_AVAILABLE: boolean = (() => {
-  const r = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 5000 });
+  const r = spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 10_000 });
   const states = r.status === 0 ? r.stdout.trim() : '';
   if (states !== '') return true;
   const why = r.error !== undefined ? String(r.error.message) : `sinfo exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim() || 'no partition'}`;
@@ -49,14 +46,14 @@ export function isActive(job: SlurmJob): boolean {
   return !FINAL.has(job.state);
 }
 
-/** The prefix of every job name of an experiment (the executor's `ar-<key>-<n>-<attempt>-<log>`). */
-export function jobPrefix(experimentId: string): string {
-  return `ar-${experimentId.replace(/[^A-Za-z0-9._-]/g, '_')}-`;
+/** The prefix of every job name of an experiment (the executor's `ar-<key>@<hash of its directory>:<n>-<attempt>-<log>`). */
+export function jobPrefix(experimentId: string, experimentDir: string): string {
+  return `ar-${experimentId}@${crypto.createHash('sha256').update(experimentDir).digest('hex').slice(0, 8)}:`;
 }
 
 /** The prefix of the jobs of one iteration of an experiment. */
-export function iterationPrefix(experimentId: string, iteration: number): string {
-  return `${jobPrefix(experimentId)}${iteration}-`;
+export function iterationPrefix(experimentId: string, experimentDir: string, iteration: number): string {
+  return `${jobPrefix(experimentId, experimentDir)}${iteration}-`;
 }
 
 /** An experiment id no other test (of this run or another) uses: its jobs are its own. */
@@ -123,10 +120,19 @@ export async function cancelJobs(prefix: string): Promise<void> {
   while ((await activeJobs(prefix)).length > 0 && Date.now() < deadline) await sleep(200);
 }
 
-/** `scontrol update nodename=<node> state=…` (only the exclusive test file may call it). */
+/**
+ * `scontrol update nodename=<node> state=…` (only the exclusive test file may call it). An
+ * administrator's command: through `sudo -n` when the tests do not run as root.
+ */
 export function setNodeState(state: 'down' | 'resume', reason = 'autoresearch test'): void {
   const args = ['update', `nodename=${NODE}`, `state=${state}`, ...(state === 'down' ? [`reason=${reason}`] : [])];
-  execFileSync('scontrol', args, { stdio: 'pipe', timeout: 15_000 });
+  const [command, ...rest] = process.getuid?.() === 0 ? ['scontrol', ...args] : ['sudo', '-n', 'scontrol', ...args];
+  try {
+    execFileSync(command!, rest, { stdio: 'pipe', timeout: 15_000 });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim();
+    throw new Error(`\`${[command, ...rest].join(' ')}\` failed: ${stderr || (error as Error).message}`);
+  }
 }
 
 /** The node's state in sinfo (`idle`, `mixed`, `allocated`, `down*`, `drain`…). */
@@ -153,116 +159,8 @@ export async function ensureNodeUp(timeoutMs = 30_000): Promise<void> {
   }
 }
 
-// ---- the cluster lock between test files ----------------------------------------------------
-
-/** How long a file may wait for the cluster (the disturbing file runs ~1 min; readers as long). */
-export const CLUSTER_LOCK_WAIT_MS = 300_000;
-
-const LOCK_ROOT = path.join(os.tmpdir(), 'autoresearch-slurm-cluster-lock');
-const WRITER = path.join(LOCK_ROOT, 'exclusive');
-const READERS = path.join(LOCK_ROOT, 'shared');
-
-function lockDirs(): void {
-  for (const dir of [LOCK_ROOT, READERS]) {
-    fs.mkdirSync(dir, { recursive: true });
-    // Shared by every user running the tests on this machine (CI runs as root, developers not).
-    try {
-      fs.chmodSync(dir, 0o1777);
-    } catch {
-      // someone else's directory, already open to all
-    }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The exclusive holder, unless it died (its pid is gone): then its directory is removed. */
-function writerHeld(): boolean {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(path.join(WRITER, 'pid'), 'utf8'));
-  } catch {
-    // No pid (yet): made a few ms ago, or left by a kill between mkdir and the write.
-    let age: number;
-    try {
-      age = Date.now() - fs.statSync(WRITER).mtimeMs;
-    } catch {
-      return false; // not held
-    }
-    if (age < 10_000) return true;
-    fs.rmSync(WRITER, { recursive: true, force: true });
-    return false;
-  }
-  if (alive(pid)) return true;
-  fs.rmSync(WRITER, { recursive: true, force: true });
-  return false;
-}
-
-/** Live shared holders (files `<pid>-<random>`; a dead pid's file is removed). */
-function liveReaders(): string[] {
-  return fs.readdirSync(READERS).filter((entry) => {
-    const pid = Number(entry.split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) return true;
-    fs.rmSync(path.join(READERS, entry), { force: true });
-    return false;
-  });
-}
-
-/**
- * Shared use of the cluster: waits while a file holds it exclusively (and gives way to one that
- * asked: a reader registers, then looks for the exclusive holder, which registers, then looks
- * for readers — one of the two always sees the other). Returns the release.
- */
-export async function shareCluster(timeoutMs = CLUSTER_LOCK_WAIT_MS): Promise<() => void> {
-  lockDirs();
-  const me = path.join(READERS, `${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!writerHeld()) {
-      fs.writeFileSync(me, '');
-      if (!writerHeld()) return () => fs.rmSync(me, { force: true });
-      fs.rmSync(me, { force: true });
-    }
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for the SLURM cluster: ${WRITER} is held`);
-    await sleep(250);
-  }
-}
-
-/** Exclusive use of the cluster (setting the node down, preempting): waits for every shared holder to finish. */
-export async function holdClusterExclusively(timeoutMs = CLUSTER_LOCK_WAIT_MS): Promise<() => void> {
-  lockDirs();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      fs.mkdirSync(WRITER);
-      fs.writeFileSync(path.join(WRITER, 'pid'), String(process.pid));
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      writerHeld(); // removes a dead holder's directory
-    }
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for the SLURM cluster: ${WRITER} is held`);
-    await sleep(250);
-  }
-  const release = () => fs.rmSync(WRITER, { recursive: true, force: true });
-  for (;;) {
-    const readers = liveReaders();
-    if (readers.length === 0) return release;
-    if (Date.now() > deadline) {
-      release();
-      throw new Error(`waited ${timeoutMs} ms for the SLURM test files sharing the cluster to finish: ${readers.join(', ')} in ${READERS}`);
-    }
-    await sleep(250);
-  }
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+export { CLUSTER_LOCK_WAIT_MS, holdClusterExclusively, shareCluster } from './slurm-lock.js';

@@ -2,7 +2,8 @@
  * Failures of the cluster under an evaluation are not the candidate's: a job preempted by a
  * higher-priority partition, and a job whose node is set down (NODE_FAIL), are submitted again;
  * the iteration's row is the re-run's (never a crash), infrastructure.jsonl records the failure
- * and `report` lists it.
+ * and `report` lists it. A job waiting for resources is `queued`, its wait not counted against
+ * eval_timeout.
  *
  * These tests disturb every job on the cluster (a preemption takes all four GPUs, a node set
  * down kills whatever runs there): this file holds the cluster exclusively, every other SLURM
@@ -87,8 +88,8 @@ describe.skipIf(!SLURM_AVAILABLE).sequential('evaluations as SLURM jobs: preempt
       ]);
       const jobs = await jobsNamed(project.iterationPrefix(1));
       expect(jobs.map((j) => j.state), describeJobs(jobs)).toEqual([finalState, 'COMPLETED']);
-      // Submitted again under the same name: the same evaluation of the same attempt.
-      expect(jobs[1]?.name).toBe(first.name);
+      // Submitted again as the same evaluation's first re-run (SPEC: `<name>.r1`).
+      expect(jobs[1]?.name).toBe(`${first.name}.r1`);
       expect(project.evalLog(1)).toContain('a later attempt');
 
       const records = infrastructureLines(project);
@@ -109,7 +110,8 @@ describe.skipIf(!SLURM_AVAILABLE).sequential('evaluations as SLURM jobs: preempt
     const project = await makeSlurmProject('preempt', { config: { slurm_args: '--gres=gpu:4' }, plan: [`echo "5 once pre" > value.txt && git commit -qam five`] });
     prefixes.push(project.prefix);
     await rerunAfter(project, 'pre', 'PREEMPTED', async () => {
-      await execa('sbatch', ['--parsable', '-p', 'urgent', '--gres=gpu:4', '-J', `${project.prefix}urgent`, '-o', '/dev/null', '--wrap', 'sleep 1']);
+      prefixes.push(`artest-${project.prefix}urgent`);
+      await execa('sbatch', ['--parsable', '-p', 'urgent', '--gres=gpu:4', '-J', `artest-${project.prefix}urgent`, '-o', '/dev/null', '--wrap', 'sleep 1']);
     });
   });
 
@@ -119,5 +121,37 @@ describe.skipIf(!SLURM_AVAILABLE).sequential('evaluations as SLURM jobs: preempt
     await rerunAfter(project, 'down', 'NODE_FAIL', async () => {
       setNodeState('down', 'autoresearch node-failure test');
     });
+  });
+
+  it('a job waiting for resources is `queued` in status, and its wait is not counted against eval_timeout', { timeout: 120_000 }, async () => {
+    const project = await makeSlurmProject('queued', { config: { slurm_args: '--gres=gpu:4', eval_timeout: '3s' }, plan: [`echo 5 > value.txt && git commit -qam five`] });
+    prefixes.push(project.prefix);
+    // Holds every GPU. Not named like the experiment's jobs: `run` cancels those at start (orphans).
+    const blockerName = `artest-${project.prefix}blocker`;
+    prefixes.push(blockerName);
+    const blocker = String((await execa('sbatch', ['--parsable', '--gres=gpu:4', '-J', blockerName, '-o', '/dev/null', '--wrap', 'sleep 300'])).stdout).trim();
+    await waitForJob(blockerName, (j) => j.state === 'RUNNING', 'the blocker to hold the GPUs', 60_000);
+    const run = startCli(project.args('run', '--max-experiments', '1'), { env: project.env });
+    try {
+      const waiting = await waitForJob(project.iterationPrefix(0), (j) => j.state === 'PENDING', 'the baseline job to wait for GPUs', 60_000);
+      await waitUntil(async () => /queued/.test((await runCli(project.args('status'), { env: project.env })).stdout), '`status` to say queued', 30_000);
+      // Pending for longer than eval_timeout (3 s): a deliberate wait, checked to be pending throughout.
+      const since = Date.now();
+      await waitUntil(async () => {
+        const now = (await jobsNamed(project.iterationPrefix(0))).find((j) => j.id === waiting.id);
+        expect(now?.state).toBe('PENDING');
+        return Date.now() - since > 5000;
+      }, 'five seconds in the queue', 30_000);
+      await execa('scancel', [blocker]);
+      const r = await run.result();
+      expect(r.exitCode, run.output()).toBe(0);
+      expect((await project.rows()).map((row) => [row.status, row.reason, row.metric])).toEqual([
+        ['keep', 'baseline', '10.000000'],
+        ['keep', 'improved', '5.000000'],
+      ]);
+      expect(run.output()).toMatch(/queued/);
+    } finally {
+      run.process.kill('SIGKILL');
+    }
   });
 });

@@ -2,7 +2,8 @@
  * The daemon with two `executor: slurm` experiments: `--slots` bounds the jobs in flight and
  * SLURM places them. With two slots both experiments' jobs run at the same time; with one,
  * never two of ours are queued or running at once. The slots are GPU-like indices, which
- * the local executor would put in CUDA_VISIBLE_DEVICES: with SLURM we never set it.
+ * the local executor would put in CUDA_VISIBLE_DEVICES: with SLURM we never set it. SIGTERM
+ * of the daemon cancels every job it has running.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,8 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { makeRepo, makeTempDir } from '../helpers/git-repo.js';
 import { PLAN_AGENT, cliEnv } from '../helpers/project.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, jobPrefix, shareCluster, squeueAll, uniqueExperimentId } from '../helpers/slurm.js';
-import { killDaemons, maxOverlap, readDaemonInfo, readLedger, rememberDaemon } from '../daemon/helpers.js';
+import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, isActive, jobPrefix, jobsNamed, shareCluster, squeueAll, uniqueExperimentId, waitForJob } from '../helpers/slurm.js';
+import { isRunning, killDaemons, maxOverlap, readDaemonInfo, readLedger, rememberDaemon } from '../daemon/helpers.js';
 import { SLURM_EVAL, waitUntil } from './slurm-project.js';
 
 interface TwoExperiments {
@@ -66,11 +67,13 @@ function readOr(file: string): string {
   }
 }
 
-async function startDaemon(project: TwoExperiments, slots: string): Promise<void> {
+/** `daemon start` (detached) through the CLI; returns its pid. */
+async function startDaemon(project: TwoExperiments, slots: string): Promise<number> {
   const r = await runCli(['--path', project.root, 'daemon', 'start', '--concurrency', '2', '--slots', slots], { env: project.env });
   const info = readDaemonInfo(project.root);
   if (info !== null) rememberDaemon(info.pid);
   if (r.exitCode !== 0 || info === null) throw new Error(`daemon start failed (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}\n${project.daemonLog()}`);
+  return info.pid;
 }
 
 describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: the daemon, --slots', () => {
@@ -87,7 +90,7 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: the daemon, --slot
 
   it('--slots 0,1: both experiments have a job RUNNING at the same time; CUDA_VISIBLE_DEVICES is not ours to set', { timeout: 120_000 }, async () => {
     const project = await twoExperiments('slots2', '1000 wait go', '990');
-    const ours = project.ids.map(jobPrefix);
+    const ours = project.ids.map((id) => jobPrefix(id, path.join(project.root, '.autoresearch', ...id.split('/'))));
     prefixes.push(...ours);
     try {
       await startDaemon(project, '0,1');
@@ -115,7 +118,7 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: the daemon, --slot
 
   it('--slots 0: never two jobs of ours queued or running at once', { timeout: 150_000 }, async () => {
     const project = await twoExperiments('slots1', '1000 sleep 1', '990 sleep 1');
-    const ours = project.ids.map(jobPrefix);
+    const ours = project.ids.map((id) => jobPrefix(id, path.join(project.root, '.autoresearch', ...id.split('/'))));
     prefixes.push(...ours);
     await startDaemon(project, '0');
     // Sampled all along: the most jobs of ours the cluster held at once.
@@ -124,7 +127,8 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: the daemon, --slot
     await waitUntil(
       async () => {
         const jobs = (await squeueAll()).filter((job) => ours.some((prefix) => job.name.startsWith(prefix)));
-        const active = jobs.filter((job) => !/^(COMPLETED|FAILED|CANCELLED|TIMEOUT|PREEMPTED|NODE_FAIL)$/.test(job.state));
+        // Queued or running (a COMPLETING job's command has ended: SLURM is only cleaning up after it).
+        const active = jobs.filter((job) => isActive(job) && job.state !== 'COMPLETING');
         if (active.length > most) {
           most = active.length;
           seen = describeJobs(active);
@@ -147,5 +151,27 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: the daemon, --slot
     expect(intervals.length).toBe(4);
     expect(maxOverlap(intervals)).toBe(1);
     expect(await activeJobs(ours[0]!)).toEqual([]);
+  });
+
+  it('SIGTERM of the daemon cancels both running jobs: exit within 15 s, no row, no job of ours left', { timeout: 120_000 }, async () => {
+    const project = await twoExperiments('daemon-term', '1000 wait never', '990');
+    const ours = project.ids.map((id) => jobPrefix(id, path.join(project.root, '.autoresearch', ...id.split('/'))));
+    prefixes.push(...ours);
+    const pid = await startDaemon(project, '0,1');
+    const running = await Promise.all(ours.map((prefix) => waitForJob(prefix, (j) => j.state === 'RUNNING', `a job named ${prefix}… to run`, 90_000)));
+
+    const signalled = Date.now();
+    process.kill(pid, 'SIGTERM');
+    await waitUntil(() => !isRunning(pid), 'the daemon to exit', 15_000, () => project.daemonLog());
+    expect(Date.now() - signalled).toBeLessThan(15_000);
+    for (const id of project.ids) expect(project.rows(id)).toEqual([]);
+    // Nothing of ours queued or running once the daemon is gone (a job being killed may still be COMPLETING).
+    const left = (await squeueAll()).filter((job) => ours.some((prefix) => job.name.startsWith(prefix)) && isActive(job) && job.state !== 'COMPLETING');
+    expect(left, describeJobs(left)).toEqual([]);
+    await waitUntil(async () => (await Promise.all(ours.map(activeJobs))).every((jobs) => jobs.length === 0), 'the cancelled jobs to end', 15_000);
+    for (const job of running) {
+      const prefix = ours.find((p) => job.name.startsWith(p))!;
+      expect((await jobsNamed(prefix)).find((j) => j.id === job.id)?.state).toBe('CANCELLED');
+    }
   });
 });

@@ -66,7 +66,7 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: a start cancels on
     const longerDir = path.join(project.root, '.autoresearch', ...longer.split('/'));
     fs.mkdirSync(longerDir, { recursive: true });
     fs.writeFileSync(path.join(longerDir, 'config.cfg'), fs.readFileSync(path.join(project.expDir, 'config.cfg'), 'utf8'));
-    const longerPrefix = jobPrefix(longer);
+    const longerPrefix = jobPrefix(longer, longerDir);
     const longerLog = () => readOr(path.join(longerDir, 'runs', '00001', 'eval.log'));
     cleanups.push(() => cancelJobs(longerPrefix));
     cleanups.push(() => cancelJobs(project.prefix));

@@ -3,7 +3,7 @@
  * is the "model", a plan of shell edits is the agent) with `executor: slurm` and the evaluation
  * test/fixtures/slurm/eval.sh, which value.txt steers (score, wait for a file, hang, exit) and a
  * control directory outside the repo lets the test release. The experiment id is unique, so
- * the jobs named `ar-<id>-…` are this test's alone.
+ * the jobs named `ar-<id>@…:…` are this test's alone.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,8 +47,8 @@ export async function makeSlurmProject(label: string, opts: { config?: Record<st
   return {
     ...project,
     control,
-    prefix: jobPrefix(id),
-    iterationPrefix: (n) => iterationPrefix(id, n),
+    prefix: jobPrefix(id, project.expDir),
+    iterationPrefix: (n) => iterationPrefix(id, project.expDir, n),
     release: (name) => fs.writeFileSync(path.join(control, name), ''),
     evalLog(n) {
       try {

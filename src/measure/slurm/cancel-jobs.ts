@@ -1,6 +1,6 @@
 /**
  * For recovery and stops outside an evaluation: find one of our jobs by name, or cancel every
- * active job of an experiment (`ar-<experiment>-`) but the ones a restart re-attaches to.
+ * active job of an experiment (`ar-<domain>/<name>:`) but the ones a restart re-attaches to.
  */
 import { createSlurmCli, type SlurmCli, type SlurmJob } from './slurm-cli.js';
 import { isActiveState } from './job-states.js';

@@ -3,7 +3,8 @@
  * ones a restart attaches to), find a job by name. And the message when the tools are missing.
  */
 import { execFileSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLUSTER_LOCK_WAIT_MS, shareCluster } from '../../helpers/slurm-lock.js';
 import { systemClock } from '../../../src/core/clock.js';
 import { cancelJobs, findJob } from '../../../src/measure/slurm/cancel-jobs.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
@@ -16,8 +17,17 @@ function hold(name: string): string {
 }
 
 describe.skipIf(!SLURM_AVAILABLE)('cancelJobs and findJob on a real cluster', () => {
+  // Shared with the other SLURM test files; test/slurm/cluster-failures.test.ts (node down, preemption) waits for it.
+  let releaseCluster: (() => void) | undefined;
+  beforeAll(async () => {
+    releaseCluster = await shareCluster();
+  }, CLUSTER_LOCK_WAIT_MS);
   afterAll(async () => {
-    await cancelAll(prefix);
+    try {
+      await cancelAll(prefix);
+    } finally {
+      releaseCluster?.();
+    }
   });
 
   it('cancels the active jobs of a prefix but the ones kept, and finds jobs by exact name', async () => {

@@ -7,7 +7,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLUSTER_LOCK_WAIT_MS, shareCluster } from '../../helpers/slurm-lock.js';
 import { systemClock } from '../../../src/core/clock.js';
 import { slurmExecutor } from '../../../src/measure/slurm/slurm-executor.js';
 import type { SlurmCli } from '../../../src/measure/slurm/slurm-cli.js';
@@ -30,8 +31,17 @@ const executor = (extra: Partial<Parameters<typeof slurmExecutor>[0]> = {}) =>
   slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: process.env, ...extra });
 
 describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor on a real cluster', () => {
+  // Shared with the other SLURM test files; test/slurm/cluster-failures.test.ts (node down, preemption) waits for it.
+  let releaseCluster: (() => void) | undefined;
+  beforeAll(async () => {
+    releaseCluster = await shareCluster();
+  }, CLUSTER_LOCK_WAIT_MS);
   afterAll(async () => {
-    await cancelAll(prefix);
+    try {
+      await cancelAll(prefix);
+    } finally {
+      releaseCluster?.();
+    }
   });
 
   it('streams the output into the log while the job runs, then reads exit 0, the environment being the request’s', async () => {
