@@ -83,6 +83,8 @@ export class ExperimentRunner {
   /** The config whose cluster (executor: slurm) was last found fine: checked again after an edit. */
   private clusterCheckedFor: ExperimentConfig | null = null;
   private pauseRequested = false;
+  /** A halted experiment's interrupted iteration was recovered (once per daemon). */
+  private haltedRecovered = false;
   /** Aborts the running stretch for a pause (executor: slurm); `abort` is the daemon's stop. */
   private pauseNow: AbortController | null = null;
   private ending: 'stop' | 'remove' | null = null;
@@ -172,7 +174,11 @@ export class ExperimentRunner {
     while (this.ending === null) {
       if (this.pauseRequested) await this.persistPause(); // asked while not running: no iteration to finish
       const halted = await this.haltedOnDisk();
-      if (halted !== null) {
+      // An iteration cut by a kill (its cluster job may still run) is recovered even when halted,
+      // once, as `run` does: the loop's recovery cancels its job and rolls it back, then says halted.
+      if (halted !== null && !this.haltedRecovered && (await this.interruptedOnDisk())) {
+        this.haltedRecovered = true;
+      } else if (halted !== null) {
         this.setState(halted.state, halted.reason);
         await this.sleepUntilWoken(null);
         continue;
@@ -337,6 +343,15 @@ export class ExperimentRunner {
     const state = await loadState(file);
     const at = new Date(this.deps.clock.now()).toISOString();
     if (state !== null && state.halt === null) await saveState(file, { ...state, halt: { state: 'paused', reason: 'paused by `autoresearch pause`', at } }, new Date(this.deps.clock.now()));
+  }
+
+  /** state.json holds an intent: an iteration a kill cut short, not yet recovered. */
+  private async interruptedOnDisk(): Promise<boolean> {
+    try {
+      return (await loadState(experimentPaths(this.found.dir).state))?.intent != null;
+    } catch {
+      return false; // haltedOnDisk says why the state cannot be read
+    }
   }
 
   private async haltedOnDisk(): Promise<{ state: 'tripped' | 'paused' | 'blocked'; reason: string } | null> {

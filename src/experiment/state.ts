@@ -56,6 +56,10 @@ export type Intent =
       job?: JobRecord;
       /** Set from the job's submission until it starts (the `queued` phase: not evaluation time). */
       queued?: true;
+      /** Who made the candidate, as its row says (`rerun`, `claude`, `fallback-command`…): a resumed attempt's row says the same. */
+      agent?: string | null;
+      /** The commands its jobs run: a restart re-attaches to them only while config.cfg still says the same. */
+      commands?: { evaluate: string; check: string | null };
     };
 
 /**
