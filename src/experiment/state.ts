@@ -164,3 +164,8 @@ function corrupt(file: string, expected: string): AutoresearchError {
       `Inspect the file; to really start over, move it aside (results.tsv keeps every result).`,
   );
 }
+
+/** Whether the iteration in flight waits for a cluster job (queued or running): a pause cancels it at once. */
+export function waitsForJob(state: Pick<ExperimentState, 'intent'>): boolean {
+  return state.intent?.phase === 'eval' && state.intent.job !== undefined && state.intent.decided !== true;
+}
