@@ -11,6 +11,7 @@ import { createLogger, logEvent, type Logger } from '../log/logger.js';
 import { LiveGroups } from '../process/live-groups.js';
 import { createProcessRunner } from '../process/run-process.js';
 import type { Printer } from './progress-printer.js';
+import { cancelRecordedJobNow } from '../measure/slurm/cancel-now.js';
 import { installStopSignals } from './stop-signals.js';
 
 /** Events the progress printer shows on stdout: said once, not again as a warning on stderr. */
@@ -42,7 +43,10 @@ export function foreground(config: ExperimentConfig, printer: Printer): Foregrou
       printer.line(`${signal}: stopping after rolling back the current iteration (send it again to kill everything now)`);
       controller.abort();
     },
-    onSecond: () => liveGroups.killAll('SIGKILL'),
+    onSecond: () => {
+      liveGroups.killAll('SIGKILL');
+      if (config.executor === 'slurm') cancelRecordedJobNow(experimentPaths(config.dir).state, process.env);
+    },
   });
   return {
     deps,

@@ -22,7 +22,7 @@ import { openSession, type LoopDeps, type Session } from '../experiment/open-ses
 import { assertPreflight } from '../experiment/preflight.js';
 import { daemonCpuSharing, noiseSettingsWarning, slurmArgsWarning, timingWarning, uncommittedChangesWarning } from '../experiment/start-warnings.js';
 import { experimentPaths } from '../experiment/paths.js';
-import { loadState, saveState } from '../experiment/state.js';
+import { loadState, saveState, waitsForJob } from '../experiment/state.js';
 import { readLockOwner } from '../experiment/run-lock.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
 import type { Logger } from '../log/logger.js';
@@ -83,6 +83,8 @@ export class ExperimentRunner {
   /** The config whose cluster (executor: slurm) was last found fine: checked again after an edit. */
   private clusterCheckedFor: ExperimentConfig | null = null;
   private pauseRequested = false;
+  /** A halted experiment's interrupted iteration was recovered (once per daemon). */
+  private haltedRecovered = false;
   /** Aborts the running stretch for a pause (executor: slurm); `abort` is the daemon's stop. */
   private pauseNow: AbortController | null = null;
   private ending: 'stop' | 'remove' | null = null;
@@ -136,10 +138,21 @@ export class ExperimentRunner {
 
   pause(): void {
     this.pauseRequested = true;
-    // A cluster job may wait in a queue for hours: it is cancelled now (no row), not waited for.
-    if (this.config.executor === 'slurm') this.pauseNow?.abort();
+    this.pauseIfInJob();
     this.wake();
   }
+
+  /**
+   * A cluster job may wait in a queue for hours: a pause cancels it at once (no row) rather than
+   * waiting for it. During the agent's turn the pause waits for the job the iteration submits
+   * next, or for the iteration's end (checked again on every phase event).
+   */
+  private pauseIfInJob(): void {
+    if (this.pauseRequested && this.config.executor === 'slurm' && this.inJob()) this.pauseNow?.abort();
+  }
+
+  /** Whether the running iteration waits for a cluster job (set while a session is open). */
+  private inJob: () => boolean = () => false;
 
   /** Clears paused, tripped, blocked, or a wait (like `autoresearch resume` on the files). */
   async resume(): Promise<void> {
@@ -172,7 +185,11 @@ export class ExperimentRunner {
     while (this.ending === null) {
       if (this.pauseRequested) await this.persistPause(); // asked while not running: no iteration to finish
       const halted = await this.haltedOnDisk();
-      if (halted !== null) {
+      // An iteration cut by a kill (its cluster job may still run) is recovered even when halted,
+      // once, as `run` does: the loop's recovery cancels its job and rolls it back, then says halted.
+      if (halted !== null && !this.haltedRecovered && (await this.interruptedOnDisk())) {
+        this.haltedRecovered = true;
+      } else if (halted !== null) {
         this.setState(halted.state, halted.reason);
         await this.sleepUntilWoken(null);
         continue;
@@ -269,6 +286,7 @@ export class ExperimentRunner {
           return { kind: 'halted', state: 'paused', reason };
         }
         this.pauseNow = new AbortController();
+        this.inJob = () => waitsForJob(session.store.current);
         const result = await runExperimentLoop(session, deps, {
           mode: 'loop',
           maxIterations: null,
@@ -287,6 +305,7 @@ export class ExperimentRunner {
         });
         return result.end;
       } finally {
+        this.inJob = () => false;
         await session.close();
       }
     } catch (error) {
@@ -337,6 +356,15 @@ export class ExperimentRunner {
     const state = await loadState(file);
     const at = new Date(this.deps.clock.now()).toISOString();
     if (state !== null && state.halt === null) await saveState(file, { ...state, halt: { state: 'paused', reason: 'paused by `autoresearch pause`', at } }, new Date(this.deps.clock.now()));
+  }
+
+  /** state.json holds an intent: an iteration a kill cut short, not yet recovered. */
+  private async interruptedOnDisk(): Promise<boolean> {
+    try {
+      return (await loadState(experimentPaths(this.found.dir).state))?.intent != null;
+    } catch {
+      return false; // haltedOnDisk says why the state cannot be read
+    }
   }
 
   private async haltedOnDisk(): Promise<{ state: 'tripped' | 'paused' | 'blocked'; reason: string } | null> {
@@ -405,6 +433,7 @@ export class ExperimentRunner {
 
   private onEvent(event: LoopEvent): void {
     logEvent(this.logger, event);
+    if (event.kind === 'phase') this.pauseIfInJob(); // a pause asked during the agent's turn, now that a job is submitted
     if (event.kind === 'warning') {
       // The daemon's log too: `daemon logs` is where a user looks in the morning.
       this.deps.logger.warn({ experiment: this.found.id.key, kind: 'warning' }, `${this.found.id.key}: ${event.message}`);

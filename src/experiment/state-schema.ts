@@ -97,7 +97,7 @@ const STATE: Check = object({
     orNull(
       union('phase', {
         agent: object({ phase: oneOf('agent'), ...intentBase }),
-        eval: object({ phase: oneOf('eval'), ...intentBase, candidate: string, log: optional(string), job: optional(object({ name: string, id: orNull(string), commit: string })), queued: optional(oneOf(true)) }),
+        eval: object({ phase: oneOf('eval'), ...intentBase, candidate: string, log: optional(string), job: optional(object({ name: string, id: orNull(string), commit: string })), queued: optional(oneOf(true)), agent: optional(orNull(string)), commands: optional(object({ evaluate: string, check: orNull(string) })) }),
       }),
     ),
   ),

@@ -56,6 +56,10 @@ export type Intent =
       job?: JobRecord;
       /** Set from the job's submission until it starts (the `queued` phase: not evaluation time). */
       queued?: true;
+      /** Who made the candidate, as its row says (`rerun`, `claude`, `fallback-command`…): a resumed attempt's row says the same. */
+      agent?: string | null;
+      /** The commands its jobs run: a restart re-attaches to them only while config.cfg still says the same. */
+      commands?: { evaluate: string; check: string | null };
     };
 
 /**
@@ -159,4 +163,9 @@ function corrupt(file: string, expected: string): AutoresearchError {
     `${file}: expected ${expected}. Refusing to start fresh: that would forget the last kept commit. ` +
       `Inspect the file; to really start over, move it aside (results.tsv keeps every result).`,
   );
+}
+
+/** Whether the iteration in flight waits for a cluster job (queued or running): a pause cancels it at once. */
+export function waitsForJob(state: Pick<ExperimentState, 'intent'>): boolean {
+  return state.intent?.phase === 'eval' && state.intent.job !== undefined && state.intent.decided !== true;
 }

@@ -30,6 +30,8 @@ import { resumeIteration, runIteration } from './iteration.js';
 import { recreateMissingWorktree, worktreeMissing } from './missing-worktree.js';
 import { maxExperimentsReached } from './max-experiments.js';
 import { noChangeBackoffMs, tripIfIdle } from './no-change.js';
+import { clusterJobsFor } from '../measure/slurm/cluster-jobs.js';
+import { cancelResumedAttemptJobs, type Resume } from './job-recovery.js';
 import { recoverInterruptedIteration } from './recovery.js';
 import { revalidationDue, runRevalidation } from './revalidation.js';
 import { runSetupIfNeeded } from './setup.js';
@@ -171,7 +173,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
     }
     let outcome: Awaited<ReturnType<typeof runIteration>>;
     try {
-      outcome = resume !== null ? await resumeIteration(session, deps, opts.signal, resume) : await runIteration(session, deps, opts.signal, agent);
+      outcome = resume !== null ? await resumeIteration(session, deps, opts.signal, resume).finally(() => cancelResumedJobs(session, deps, resume)) : await runIteration(session, deps, opts.signal, agent);
     } catch (error) {
       // Deleted from outside mid-iteration: re-created and recovered, then the loop goes on.
       if (!worktreeMissing(session)) throw error;
@@ -234,6 +236,13 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
     const backoff = await backOffAfterNoChange(session, deps, opts, rowsThisRun);
     if (backoff !== null) return result(backoff);
   }
+}
+
+/** The resumed attempt's jobs its measurement did not wait for (job-recovery.ts); a cluster that does not answer is said, not fatal. */
+async function cancelResumedJobs(session: Session, deps: LoopDeps, resume: Resume): Promise<void> {
+  await cancelResumedAttemptJobs(session, deps, clusterJobsFor(deps), resume).catch((error: unknown) => {
+    deps.report({ kind: 'warning', message: `iteration ${resume.iteration}: could not check the cluster for jobs of the resumed attempt left running: ${(error as Error).message}` });
+  });
 }
 
 /** A revalidation when K keeps are due one (revalidation.ts); its row, if any, joins this run's. */

@@ -48,7 +48,7 @@ import { measuredState } from './measured-state.js';
 import { worktreeMissing } from './missing-worktree.js';
 import { metricMatcher } from './metric.js';
 import { nextNoChangeCount } from './no-change.js';
-import { jobName, measureContext, newAttempt, prepareRunDir, recordChild, reportInfrastructureFailure, reportPhase, setIntent } from './run-records.js';
+import { evaluationCommands, jobName, measureContext, newAttempt, prepareRunDir, recordChild, reportInfrastructureFailure, reportPhase, setIntent } from './run-records.js';
 import { suspiciousKeep, type KeepToCheck } from './suspicious.js';
 import { checkFailedDetail, describeOutcome, noImprovementDetail } from './row-detail.js';
 
@@ -93,6 +93,8 @@ class Iteration {
   private usualEvalMsCache: number | null | undefined;
   /** This attempt at the iteration, in its jobs' names (run-records.ts jobName); a resumed one keeps its own. */
   private readonly attempt: string;
+  /** Who made a resumed attempt's candidate, as its eval intent recorded it (undefined: not recorded). */
+  private readonly resumedAgent: string | null | undefined;
 
   constructor(
     readonly session: Session,
@@ -109,6 +111,8 @@ class Iteration {
       throw new Error(`resume: the interrupted iteration is ${resume.iteration}, the next row is ${this.number} (this is a bug)`);
     }
     this.attempt = resume?.attempt ?? newAttempt();
+    const interrupted = session.store.current.intent;
+    this.resumedAgent = resume !== null && interrupted?.phase === 'eval' ? interrupted.agent : undefined;
     this.base = kept.commit;
     this.best = kept.metric;
     this.baseline = kept.metric === null;
@@ -164,7 +168,8 @@ class Iteration {
 
   private async resumedIteration(resume: Resume): Promise<Verdict> {
     this.turn.candidate = resume.candidate; // kept reachable if this is interrupted too
-    await this.session.worktree.restore(resume.candidate, this.session.store.current.branch);
+    // No checkout here: the worktree holds what the interrupted job evaluates (recovery put it
+    // back), and that job may still run; a checkout waits until a job is submitted.
     return this.evaluate(resume.candidate, await this.session.worktree.subject(resume.candidate));
   }
 
@@ -178,7 +183,7 @@ class Iteration {
 
   /** The evaluation context lent to the measurement (src/measure/). */
   private measureContext(commit: string): MeasureContext {
-    return measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit, attempt: this.attempt });
+    return measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit, attempt: this.attempt, agent: this.rowAgent() }, this.resume !== null);
   }
 
   /** A measurement that ended without samples to decide on: a crash row, or no row at all. */
@@ -287,14 +292,16 @@ class Iteration {
       jobName: jobName(this.session, this.number, this.attempt, log),
       commit,
       onSubmit: async (job) => {
-        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, job, queued: true });
+        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, job, queued: true, agent: this.rowAgent(), commands: evaluationCommands(this.session) });
+        // A resumed attempt checks out only what it submits (MeasureContext.checkOut).
+        if (job.id === null && this.resume !== null) await this.session.worktree.restore(commit, this.session.store.current.branch);
         this.phase('queued', job.id === null ? 'check_cmd' : `check_cmd, slurm job ${job.id}`);
       },
       onInfrastructureFailure: (failure) => reportInfrastructureFailure(this.session, this.deps, this.number, failure),
       onStart: async (where) => {
         const intent = this.session.store.current.intent;
         const job = intent?.phase === 'eval' ? intent.job : undefined;
-        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, ...(job === undefined ? {} : { job }) });
+        await this.setIntent({ phase: 'eval', iteration: this.number, base: this.base, candidate: commit, child: null, log, agent: this.rowAgent(), commands: evaluationCommands(this.session), ...(job === undefined ? {} : { job }) });
         this.phase('eval', ['check_cmd', where].filter((x) => x !== undefined).join(', '));
       },
     });
@@ -351,7 +358,7 @@ class Iteration {
       timestamp: new Date(this.startedAt).toISOString(),
       durationS: durationMs / 1000,
       reason: verdict.reason,
-      agent: this.baseline ? null : this.rerun !== null ? 'rerun' : this.agent !== null ? agentLabel(this.agent.spec, this.agent.role) : this.resume !== null ? agentLabel(this.session.config.agent) : 'external',
+      agent: this.rowAgent(),
       costUsd: this.turn.agentReport?.costUsd ?? null,
       tokensIn: this.turn.agentReport?.inputTokens ?? null,
       tokensOut: this.turn.agentReport?.outputTokens ?? null,
@@ -408,6 +415,15 @@ class Iteration {
       deps.report({ kind: 'warning', message: `iteration ${this.number} kept, but ${row.detail} (${this.files.evalLog})` });
     }
     return row;
+  }
+
+  /** The row's `agent`: who made the candidate (a resumed attempt: as its intent recorded). */
+  private rowAgent(): string | null {
+    if (this.baseline) return null;
+    if (this.rerun !== null) return 'rerun';
+    if (this.agent !== null) return agentLabel(this.agent.spec, this.agent.role);
+    if (this.resume !== null) return this.resumedAgent ?? agentLabel(this.session.config.agent);
+    return 'external';
   }
 
   private async rollBack(): Promise<void> {

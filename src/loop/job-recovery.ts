@@ -66,12 +66,28 @@ export async function cancelOrphanJobs(session: Session, deps: LoopDeps, jobs: C
   if (cancelled.length > 0) deps.report({ kind: 'warning', message: `cancelled ${cancelled.length} job${cancelled.length === 1 ? '' : 's'} of this experiment nothing waited for: ${cancelled.join(', ')}` });
 }
 
+/**
+ * After a resumed attempt ended (a row, no row, or a stop): its jobs nobody waits for any more
+ * are cancelled. The resumed measurement may take a shorter path than the one cut by kill -9
+ * (`repeats` lowered, a decision reached sooner), leaving a later sample's job running.
+ */
+export async function cancelResumedAttemptJobs(session: Session, deps: LoopDeps, jobs: ClusterJobs, resume: Resume): Promise<void> {
+  const cancelled = await jobs.cancelActive(`${jobPrefix(session, resume.iteration)}${resume.attempt}-`, []);
+  if (cancelled.length > 0) {
+    deps.report({ kind: 'warning', message: `iteration ${resume.iteration}: cancelled ${cancelled.length} job${cancelled.length === 1 ? '' : 's'} of the resumed attempt its measurement no longer needed: ${cancelled.join(', ')}` });
+  }
+}
+
 async function whyNotResume(session: Session, intent: EvalIntentWithJob, attempt: string | null, allowResume: boolean): Promise<string | null> {
   const state = session.store.current;
   if (!allowResume) return 'this command does not resume evaluations';
   if (attempt === null) return `the job name ${intent.job.name} is not one of this iteration's`;
   if (state.halt !== null) return `the experiment is ${state.halt.state}`;
   if (session.config.executor !== 'slurm') return `config.cfg now says executor: ${session.config.executor}`;
+  // The jobs run the commands of their submission: results of an old evaluate_cmd are no row under a new one.
+  const { commands } = intent;
+  if (commands !== undefined && commands.evaluate !== session.config.evaluateCmd) return 'config.cfg changed evaluate_cmd since the job was submitted';
+  if (commands !== undefined && commands.check !== session.config.checkCmd) return 'config.cfg changed check_cmd since the job was submitted';
   // Rows appended meanwhile (the seed skill's) took the iteration's number: its row could not be written as this iteration.
   if (session.ledger.nextIteration() !== intent.iteration) return `results.tsv's next row is ${session.ledger.nextIteration()}, not ${intent.iteration}`;
   // A revalidation (best and baseline, re-measured) starts over; so does rebase's re-measure.

@@ -72,8 +72,9 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps, allo
       note: `could not reach the cluster about job ${intent.job?.name}: ${(error as Error).message}`,
     }));
     if (settled.kind === 'resume') {
-      // The intent stays: the resumed iteration ends it, or the next recovery sees it again.
-      await session.worktree.restore(intent.candidate, session.store.current.branch);
+      // The intent stays: the resumed iteration ends it, or the next recovery sees it again. The
+      // worktree is left as it is: the job may still run there (a checkout would change its files
+      // and clean its untracked output); the resumed attempt checks out only what it submits.
       deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'resumed', detail: `interrupted during eval; ${settled.note}${childNote === null ? '' : `; ${childNote}`}` });
       return settled.resume;
     }

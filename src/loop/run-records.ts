@@ -79,19 +79,37 @@ export function attemptOfJob(session: Session, iteration: number, name: string):
 export function measureContext(
   work: { session: Session; deps: LoopDeps; signal: AbortSignal; executor: Executor },
   iteration: MeasureContext['iteration'],
-  intent: { base: string; candidate: string; attempt: string },
+  intent: { base: string; candidate: string; attempt: string; agent?: string | null },
+  /** A resumed attempt: checkouts wait until a job is submitted (MeasureContext.checkOut). */
+  deferCheckout = false,
 ): MeasureContext {
   const { session, deps } = work;
+  const restore = (commit: string) => session.worktree.restore(commit, session.store.current.branch);
   return {
     ...work,
     iteration,
-    evalIntent: () => ({ phase: 'eval', iteration: iteration.number, base: intent.base, candidate: intent.candidate, child: null }),
+    evalIntent: () => ({
+      phase: 'eval',
+      iteration: iteration.number,
+      base: intent.base,
+      candidate: intent.candidate,
+      child: null,
+      ...(intent.agent === undefined ? {} : { agent: intent.agent }),
+      commands: evaluationCommands(session),
+    }),
     setIntent: (next) => setIntent(session, deps, next),
     recordChild: (child) => void recordChild(session, child),
     phase: (phase, detail) => reportPhase(deps, iteration.number, phase, detail),
     jobName: (log) => jobName(session, iteration.number, intent.attempt, log),
     infrastructureFailure: (failure) => reportInfrastructureFailure(session, deps, iteration.number, failure),
+    checkOut: deferCheckout ? async () => undefined : restore,
+    beforeSubmit: deferCheckout ? restore : async () => undefined,
   };
+}
+
+/** What an evaluation's jobs run (recorded in its intent: a restart resumes only the same). */
+export function evaluationCommands(session: Session): { evaluate: string; check: string | null } {
+  return { evaluate: session.config.evaluateCmd, check: session.config.checkCmd };
 }
 
 /** Recorded for `report` (infrastructure.jsonl) and said as a warning; never a row. */

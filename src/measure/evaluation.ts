@@ -43,6 +43,14 @@ export interface MeasureContext {
   /** The cluster job name of the evaluation writing `log` (run-records.ts jobName). */
   jobName: (log: string) => string;
   infrastructureFailure: (failure: InfrastructureFailure) => void;
+  /**
+   * Puts `commit` in the worktree for the evaluations that follow. A resumed attempt replaying
+   * its jobs defers it to `beforeSubmit`: a finished job's result is read and a running one
+   * re-attached without any checkout, so a running job's worktree never changes under it.
+   */
+  checkOut: (commit: string) => Promise<void>;
+  /** Just before a job evaluating `commit` is submitted (the deferred checkout, if any). */
+  beforeSubmit: (commit: string) => Promise<void>;
 }
 
 /** The end of a log searched for the line that explains a failure (a long traceback fits). */
@@ -72,6 +80,7 @@ export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sam
     onSubmit: async (job) => {
       // Before sbatch: a restart after kill -9 finds the job by this name (recovery.ts).
       await ctx.setIntent({ ...ctx.evalIntent(), log: opts.log, job, queued: true });
+      if (job.id === null) await ctx.beforeSubmit(opts.commit);
       ctx.phase('queued', [opts.label, job.id === null ? undefined : `slurm job ${job.id}`].filter((part) => part !== undefined).join(', ') || undefined);
     },
     onInfrastructureFailure: ctx.infrastructureFailure,

@@ -88,9 +88,9 @@ export async function measureCandidate(
       return { kind: 'measured', decision: step, samples: candidate.map((s) => s.value), bestSamples, guards: aggregateGuards(candidate, settings.aggregate), first, evalMs: evaluations.ms, evaluations: evaluations.count };
     }
     if (step.best && !bestFailed) {
-      await ctx.session.worktree.restore(opts.best.commit, opts.branch);
+      await ctx.checkOut(opts.best.commit);
       const sample = await evaluations.run('best', opts.best.commit, `the best, for drift`);
-      await ctx.session.worktree.restore(opts.candidate, opts.branch);
+      await ctx.checkOut(opts.candidate);
       if (sample.kind === 'aborted' || sample.kind === 'out-of-quota' || sample.kind === 'infrastructure') return sample;
       if (sample.kind === 'ok') bestSamples.push(sample.value);
       else {
@@ -129,10 +129,10 @@ export async function measureTipAndBaseline(
   const baseline: number[] = [];
   for (let i = 1; i <= opts.count; i++) {
     for (const [role, commit, into] of [['baseline', opts.baseline, baseline], ['candidate', opts.tip, tip]] as const) {
-      await ctx.session.worktree.restore(commit, opts.branch);
+      await ctx.checkOut(commit);
       const sample = await evaluations.run(role, commit, `${role === 'baseline' ? 'baseline' : 'best'} ${i}/${opts.count}`);
       if (sample.kind !== 'ok') {
-        await ctx.session.worktree.restore(opts.tip, opts.branch);
+        await ctx.checkOut(opts.tip);
         return sample;
       }
       into.push(sample.value);

@@ -24,6 +24,7 @@ import { runExperimentLoop, type LoopResult } from '../../loop/experiment-loop.j
 import { createPrinter, fmt, type Printer } from '../progress-printer.js';
 import { foreground } from '../foreground.js';
 import { takeRequest } from '../../experiment/requests.js';
+import { waitsForJob } from '../../experiment/state.js';
 import { describeMetricMatch } from '../../loop/metric.js';
 import { foregroundStartWarnings } from '../foreground-warnings.js';
 
@@ -76,7 +77,7 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
       for (const message of await foregroundStartWarnings(config, session.project, session.store.current.lastKept.commit, opts.projectRoot)) warn(message);
       // A cluster job may wait in a queue for hours: `pause` cancels it at once (no row) rather than
       // after the iteration, so the request is watched during the iteration too.
-      const pauseNow = watchPauseDuringJobs(config, warn);
+      const pauseNow = watchPauseDuringJobs(config, () => waitsForJob(session.store.current), warn);
       try {
         result = await runExperimentLoop(session, deps, {
           mode: opts.mode,
@@ -111,12 +112,16 @@ export async function runCommand(opts: RunOptions, out: (text: string) => void):
   }
 }
 
-/** With `executor: slurm`, a pause request aborts the running iteration; otherwise nothing to watch. */
-function watchPauseDuringJobs(config: ExperimentConfig, warn: (message: string) => void): { signal: AbortSignal; dispose(): void } {
+/**
+ * With `executor: slurm`, a pause request aborts the iteration while it waits for a cluster job
+ * (queued or running); during the agent's turn the request stays for `between`, or for the job
+ * the iteration submits next. Otherwise there is nothing to watch.
+ */
+function watchPauseDuringJobs(config: ExperimentConfig, inJob: () => boolean, warn: (message: string) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   if (config.executor !== 'slurm') return { signal: controller.signal, dispose: () => undefined };
   const timer = setInterval(() => {
-    if (takeRequest(config.dir, 'pause', warn)) controller.abort();
+    if (inJob() && takeRequest(config.dir, 'pause', warn)) controller.abort();
   }, 500);
   return { signal: controller.signal, dispose: () => clearInterval(timer) };
 }

@@ -8,6 +8,7 @@ import { AutoresearchError, EXIT } from '../../core/errors.js';
 import { readExperimentStatus, type ExperimentStatus, type StatusState } from '../../experiment/experiment-status.js';
 import { experimentPaths } from '../../experiment/paths.js';
 import { leaveRequest } from '../../experiment/requests.js';
+import { loadExperimentConfig } from '../../config/parse-config.js';
 import { loadState, saveState } from '../../experiment/state.js';
 import { daemonRequest, liveDaemon } from '../daemon-client.js';
 import { formatMetric } from '../../core/improvement.js';
@@ -113,19 +114,30 @@ export function printStatusTable(experiments: readonly ExperimentStatus[], out: 
   out(text);
 }
 
+/** When the pause takes effect: after the iteration, or at once for a cluster job (executor: slurm). */
+async function pauseWords(found: Awaited<ReturnType<typeof resolveExperiment>>): Promise<string> {
+  const config = await loadExperimentConfig(found.dir, found.id, found.scope).catch(() => null);
+  return config?.executor === 'slurm'
+    ? 'pausing: a cluster job it waits for is cancelled now (no row); otherwise after the current iteration'
+    : LOCAL_PAUSE;
+}
+
+const LOCAL_PAUSE = 'pausing after the current iteration';
+
 export async function pauseCommand(opts: { projectRoot: string; id: string }, out: (text: string) => void): Promise<number> {
   const found = await resolveExperiment(opts.projectRoot, opts.id);
   const info = await liveDaemon(opts.projectRoot);
   if (info !== null) {
     await daemonRequest(info, 'POST', `/api/pause/${found.id.key}`);
-    out(`${found.id.key}: pausing after the current iteration\n`);
+    out(`${found.id.key}: ${await pauseWords(found)}\n`);
     return EXIT.ok;
   }
   const status = await readExperimentStatus(found, Date.now());
   if (status.state === 'running') {
     // A foreground `run` holds the experiment: it takes this request between iterations.
     leaveRequest(found.dir, 'pause');
-    out(`${found.id.key}: the running \`run\` (pid ${status.pid}) pauses after its current iteration\n`);
+    const words = await pauseWords(found);
+    out(`${found.id.key}: the running \`run\` (pid ${status.pid}) ${words === LOCAL_PAUSE ? 'pauses after its current iteration' : `is ${words}`}\n`);
     return EXIT.ok;
   }
   const file = experimentPaths(found.dir).state;
