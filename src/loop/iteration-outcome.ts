@@ -5,7 +5,6 @@
 import type { Evidence } from '../decision/types.js';
 import type { WaitRole } from '../experiment/state.js';
 import type { LedgerRow, RowReason, RowStatus } from '../ledger/types.js';
-import type { InfrastructureFailure } from '../measure/executor.js';
 import type { Phase } from './events.js';
 
 export type IterationResult =
@@ -67,11 +66,4 @@ export class Interrupted {
 /** The agent's quota or billing stopped the turn, or a rerun does not apply: unwinds like an interruption, no row. */
 export class NoRow {
   constructor(readonly result: Extract<IterationResult, { kind: 'exhausted' | 'billing' | 'auth' | 'not-applicable' | 'infrastructure' }>) {}
-}
-
-
-/** The words of an `infrastructure` end: every failure of the cluster under the evaluation. */
-export function infrastructureDetail(failures: readonly InfrastructureFailure[]): string {
-  const states = failures.map((f) => `${f.job.state}${f.job.node === null ? '' : ` on ${f.job.node}`} (job ${f.job.id})`).join(', ');
-  return `the cluster failed the evaluation ${failures.length} time${failures.length === 1 ? '' : 's'}: ${states}`;
 }

@@ -32,7 +32,7 @@ import type { SpawnedChild } from '../process/types.js';
 import { guardViolation } from '../decision/guards.js';
 import { EMPTY_NOISE, baselineSampleCount } from '../decision/noise-estimate.js';
 import type { MeasureContext } from '../measure/evaluation.js';
-import type { Executor } from '../measure/executor.js';
+import { infrastructureDetail, type Executor } from '../measure/executor.js';
 import { executorFor } from '../measure/executor-for.js';
 import { aggregateOf } from '../decision/sequential-decision.js';
 import { aggregateGuards, evidenceOf, measureCandidate, measureRepeatedly, type Unmeasured } from '../measure/measurement.js';
@@ -43,7 +43,7 @@ import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import type { Phase } from './events.js';
 import type { Resume } from './job-recovery.js';
-import { Interrupted, NO_EVIDENCE, NoRow, infrastructureDetail, type IterationResult, type Remeasure, type Rerun, type Verdict } from './iteration-outcome.js';
+import { Interrupted, NO_EVIDENCE, NoRow, type IterationResult, type Remeasure, type Rerun, type Verdict } from './iteration-outcome.js';
 import { measuredState } from './measured-state.js';
 import { worktreeMissing } from './missing-worktree.js';
 import { metricMatcher } from './metric.js';
@@ -190,7 +190,7 @@ class Iteration {
   private unmeasured(end: Unmeasured, commit: string, description: string): Verdict {
     if (end.kind === 'aborted') throw new Interrupted('eval');
     if (end.kind === 'out-of-quota') throw new NoRow({ ...end.verdict, role: 'evaluation', label: 'evaluation' });
-    if (end.kind === 'infrastructure') throw new NoRow({ kind: 'infrastructure', detail: `iteration ${this.number}: ${infrastructureDetail(end.failures)}` });
+    if (end.kind === 'infrastructure') throw new NoRow({ kind: 'infrastructure', detail: `iteration ${this.number}: ${end.detail}` });
     this.evalMs = (this.evalMs ?? 0) + end.durationMs;
     this.evaluations++;
     return { ...NO_EVIDENCE, status: 'crash', reason: end.reason, metric: null, commit, description, detail: end.detail, why: end.why };
@@ -306,7 +306,7 @@ class Iteration {
       },
     });
     if (outcome.kind === 'aborted') throw new Interrupted('eval');
-    if (outcome.kind === 'infrastructure') throw new NoRow({ kind: 'infrastructure', detail: `iteration ${this.number}, check_cmd: ${infrastructureDetail(outcome.failures)}` });
+    if (outcome.kind === 'infrastructure') throw new NoRow({ kind: 'infrastructure', detail: `iteration ${this.number}, check_cmd: ${infrastructureDetail(outcome)}` });
     this.evalMs = (this.evalMs ?? 0) + outcome.durationMs;
     if (outcome.kind === 'exit' && outcome.code === 0) return null;
     const why = checkFailedDetail(outcome, this.session.config.evalTimeoutMs, readTailLines(log, DETAIL_TAIL_BYTES));

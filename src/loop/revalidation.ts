@@ -29,7 +29,6 @@ import { executorFor } from '../measure/executor-for.js';
 import { evidenceOf, measureTipAndBaseline } from '../measure/measurement.js';
 import { openRevalidation } from './measured-state.js';
 import type { EvalLlmVerdict } from './eval-llm.js';
-import { infrastructureDetail } from './iteration-outcome.js';
 import { measureContext, newAttempt, prepareRunDir } from './run-records.js';
 
 export type RevalidationOutcome =
@@ -80,7 +79,7 @@ export async function runRevalidation(session: Session, deps: LoopDeps, signal: 
     setAside(files.dir, deps.clock.now());
     if (measured.kind === 'out-of-quota') return { kind: 'out-of-quota', verdict: measured.verdict };
     // The cluster failing it (preemption, node failure) is no verdict either: tried again after the next keep.
-    const why = measured.kind === 'infrastructure' ? infrastructureDetail(measured.failures) : measured.why;
+    const why = measured.kind === 'infrastructure' ? measured.detail : measured.why;
     await session.store.update((s) => (s.revalidation === undefined ? s : { ...s, revalidation: { ...s.revalidation, unmeasuredAt: record.window.length } }));
     deps.report({ kind: 'warning', message: `revalidation could not measure: ${why}; it is tried again after the next keep` });
     return { kind: 'unmeasured', why };

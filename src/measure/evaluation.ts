@@ -16,7 +16,7 @@ import type { Phase } from '../loop/events.js';
 import { placeExperimentFiles } from '../loop/experiment-files.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from '../loop/metric.js';
 import { failedProcessDetail, messageDetail, metricInvalidDetail, metricMissingDetail, timeoutDetail } from '../loop/row-detail.js';
-import type { Executor, InfrastructureFailure } from './executor.js';
+import { infrastructureDetail, type Executor, type InfrastructureFailure } from './executor.js';
 
 /** What one evaluation found. `log` is its output file. */
 export type Sample =
@@ -26,7 +26,7 @@ export type Sample =
   // An evaluation that calls an LLM ran out of quota: not the change's fault (no row).
   | { kind: 'out-of-quota'; verdict: EvalLlmVerdict }
   // The cluster failed it every time (preemption, node failure): not the change's fault (no row).
-  | { kind: 'infrastructure'; failures: InfrastructureFailure[] };
+  | { kind: 'infrastructure'; failures: InfrastructureFailure[]; detail: string };
 
 /** What the iteration lends its evaluations: where they run and how they are recorded. */
 export interface MeasureContext {
@@ -95,7 +95,7 @@ export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sam
   const { durationMs } = outcome;
   const log = opts.log;
   if (outcome.kind === 'aborted') return { kind: 'aborted' };
-  if (outcome.kind === 'infrastructure') return { kind: 'infrastructure', failures: outcome.failures };
+  if (outcome.kind === 'infrastructure') return { kind: 'infrastructure', failures: outcome.failures, detail: infrastructureDetail(outcome) };
   const failed = (reason: RowReason, detail: string, why: (tail: string) => string): Sample => {
     const quota = outOfQuota(ctx, log, outcome.kind === 'exit' ? outcome.code : null, outcome.kind === 'signal' ? outcome.signal : null);
     if (quota !== null) return { kind: 'out-of-quota', verdict: quota };

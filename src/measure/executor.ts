@@ -56,7 +56,13 @@ export interface JobEnd {
  */
 export type ExecutorOutcome =
   | (ProcessOutcome & { job?: JobEnd })
-  | { kind: 'infrastructure'; failures: InfrastructureFailure[]; durationMs: number };
+  | {
+      kind: 'infrastructure';
+      failures: InfrastructureFailure[];
+      durationMs: number;
+      /** Why the cluster could not run it at all (sbatch refused, a job that can never start, no exit file): no failures then. */
+      message?: string;
+    };
 
 /** One failure of the cluster under an evaluation (written to infrastructure.jsonl). */
 export interface InfrastructureFailure {
@@ -100,4 +106,13 @@ export function localExecutor(runner: ProcessRunner, slots: SlotPool<string> | u
 /** AUTORESEARCH_SLOT always; CUDA_VISIBLE_DEVICES when the slot is a GPU index (or a list of them). */
 function slotEnv(slot: string): Record<string, string> {
   return /^\d+(,\d+)*$/.test(slot) ? { AUTORESEARCH_SLOT: slot, CUDA_VISIBLE_DEVICES: slot } : { AUTORESEARCH_SLOT: slot };
+}
+
+/** The words of an `infrastructure` end: why the cluster could not run it, or every failure under it. */
+export function infrastructureDetail(outcome: { failures: readonly InfrastructureFailure[]; message?: string }): string {
+  const { failures } = outcome;
+  const states = failures.map((f) => `${f.job.state}${f.job.node === null ? '' : ` on ${f.job.node}`} (job ${f.job.id})`).join(', ');
+  const failed = failures.length === 0 ? null : `the cluster failed the evaluation ${failures.length} time${failures.length === 1 ? '' : 's'}: ${states}`;
+  const refused = outcome.message === undefined ? null : `the cluster could not run the evaluation: ${outcome.message}`;
+  return [refused, failed].filter((part) => part !== null).join('; ') || 'the cluster could not run the evaluation';
 }

@@ -73,8 +73,10 @@ export function judgeEndedJob(job: JobEnd, exit: ExitRecord | null, durationMs: 
     case 'DEADLINE':
       return withJob({ kind: 'timeout', durationMs: took });
     case 'CANCELLED':
-      // Not by us (our own cancel returns `aborted` or `timeout` before asking): someone's scancel.
-      return withJob({ kind: 'signal', signal: 'SIGTERM', durationMs: took });
+      // Not by us (our own cancel returns `aborted` or `timeout` before asking): an admin's or
+      // the user's scancel, which says nothing about the candidate: run again, like a preemption.
+      // (To stop an evaluation, `autoresearch pause` cancels it without a re-run.)
+      return { kind: 'infrastructure' };
     case 'COMPLETED':
     case 'FAILED':
       return { kind: 'unseen' };

@@ -62,9 +62,9 @@ const DEFAULT_KILL_GRACE_MS = 2000;
 const DEFAULT_MAX_ATTEMPTS = 3;
 const DEFAULT_CANCEL_WAIT_MS = 40_000;
 const DEFAULT_UNREACHABLE_MS = 5 * 60_000;
-const DEFAULT_EXIT_FILE_PATIENCE_MS = 5000;
+const DEFAULT_EXIT_FILE_PATIENCE_MS = 30_000; // NFS may hide a new file for its attribute cache time (acdirmax, 30 s by default)
 /** Past eval_timeout + grace, how long the in-job timeout may take to end the job before we cancel it. */
-const BACKSTOP_SLACK_MS = 3000;
+const BACKSTOP_SLACK_MS = 30_000; // a slow prolog or launch on a real cluster must not turn a candidate using its whole budget into a timeout
 /** Pending reasons SLURM never clears by itself: the job would wait forever. */
 const NEVER_STARTS = /^(PartitionTimeLimit|PartitionNodeLimit|BadConstraints|InvalidAccount|InvalidQOS|QOSMaxWallDurationPerJobLimit|AssocMaxWallDurationPerJobLimit|AccountNotAllowed|QOSNotAllowed|PartitionConfig|DependencyNeverSatisfied)$/;
 /** A job squeue does not list right after sbatch: how long before it counts as lost. */
@@ -97,7 +97,11 @@ export function slurmExecutor(options: SlurmExecutorOptions): Executor {
       if (lease === null) return { kind: 'aborted', durationMs: 0 };
       try {
         const env = lease === undefined ? request.env : { ...request.env, AUTORESEARCH_SLOT: lease.slot };
-        return await new Evaluation(settings, { ...request, env }, started).run();
+        const outcome = await new Evaluation(settings, { ...request, env }, started).run();
+        // Every spawn-error here is the cluster's (sbatch refused, unreachable past the limit, a job
+        // that can never start, no exit file, a worktree the node cannot see): never the
+        // candidate's, so never a row: the iteration ends without one and the experiment is blocked.
+        return outcome.kind === 'spawn-error' ? { kind: 'infrastructure', failures: [], durationMs: outcome.durationMs, message: outcome.message } : outcome;
       } finally {
         lease?.release();
       }

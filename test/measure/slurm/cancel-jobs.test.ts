@@ -65,11 +65,11 @@ describe.skipIf(!SLURM_AVAILABLE)('cancelJobs and findJob on a real cluster', ()
 });
 
 describe('without the SLURM tools on PATH', () => {
-  it('the evaluation is a spawn-error saying executor: slurm needs them', async () => {
+  it('the evaluation is an infrastructure end (no row) saying executor: slurm needs them', async () => {
     const { worktree, log } = await scratch();
     const r = evaluationRequest({ jobName: `${prefix}nopath-eval`, command: 'true', worktree, log });
     const executor = slurmExecutor({ slurmArgs: [], slots: undefined, clock: systemClock, env: { PATH: '/nonexistent' } });
     const result = await executor.evaluate(r.request);
-    expect(result).toMatchObject({ kind: 'spawn-error', message: expect.stringContaining('executor: slurm needs sbatch, squeue and scancel on PATH: `squeue` was not found (PATH=/nonexistent)') });
+    expect(result).toMatchObject({ kind: 'infrastructure', failures: [], message: expect.stringContaining('executor: slurm needs sbatch, squeue and scancel on PATH: `squeue` was not found (PATH=/nonexistent)') });
   });
 });

@@ -75,21 +75,21 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor, hostile inputs on a real clust
     expect(await executor().evaluate(r.request)).toMatchObject({ kind: 'exit', code: 3, job: { state: 'FAILED' } });
   });
 
-  it('slurm_args naming a partition that does not exist: sbatch refuses, a spawn-error quoting it, nothing queued', async () => {
+  it('slurm_args naming a partition that does not exist: sbatch refuses: an infrastructure end (no row) quoting it, nothing queued', async () => {
     const { worktree, log } = await scratch();
     const r = evaluationRequest({ jobName: nextName('nopart'), command: 'echo hi', worktree, log });
     const result = await executor({ slurmArgs: ['--partition=no-such-partition'] }).evaluate(r.request);
-    expect(result).toMatchObject({ kind: 'spawn-error', message: expect.stringMatching(/sbatch.*--partition=no-such-partition.*invalid partition/is) });
+    expect(result).toMatchObject({ kind: 'infrastructure', failures: [], message: expect.stringMatching(/sbatch.*--partition=no-such-partition.*invalid partition/is) });
     expect(await jobsNamed(r.request.jobName)).toEqual([]);
   });
 
-  it('a dependency that can never be satisfied (slurm_args): the job would pend forever; cancelled, a spawn-error naming the reason', async () => {
+  it('a dependency that can never be satisfied (slurm_args): the job would pend forever; cancelled, an infrastructure end (no row) naming the reason', async () => {
     const { worktree, log } = await scratch();
     const parent = execFileSync('sbatch', ['--parsable', '-J', `${prefix}parent`, '-o', '/dev/null', '--wrap', 'exit 1'], { encoding: 'utf8' }).trim();
     await waitFor('the parent job to fail', async () => (await jobsNamed(`${prefix}parent`)).some((job) => job.state === 'FAILED'));
     const r = evaluationRequest({ jobName: nextName('neverdep'), command: 'echo hi', worktree, log });
     const result = await executor({ slurmArgs: [`--dependency=afterok:${parent}`] }).evaluate(r.request);
-    expect(result).toMatchObject({ kind: 'spawn-error', message: expect.stringContaining('DependencyNeverSatisfied') });
+    expect(result).toMatchObject({ kind: 'infrastructure', failures: [], message: expect.stringContaining('DependencyNeverSatisfied') });
     await expectNoActiveJob(r.request.jobName);
   });
 

@@ -177,11 +177,11 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(cluster.jobs.map((j) => j.state)).toEqual(['CANCELLED']);
   });
 
-  it('sbatch refusing (bad slurm_args) is a spawn-error saying what sbatch said', async () => {
+  it('sbatch refusing (bad slurm_args) is an infrastructure end (no row) saying what sbatch said', async () => {
     const cluster = new ScriptedCluster();
     cluster.sbatchFails = new SlurmCommandError('`sbatch --gres=gpu:9 …` exited 1: sbatch: error: Requested node configuration is not available', false, '');
     const t = await setup(cluster);
-    expect(await t.executor.evaluate(t.request)).toMatchObject({ kind: 'spawn-error', message: expect.stringContaining('Requested node configuration is not available') });
+    expect(await t.executor.evaluate(t.request)).toMatchObject({ kind: 'infrastructure', failures: [], message: expect.stringContaining('Requested node configuration is not available') });
   });
 
   it('a controller that stops answering: the job is followed on; past the limit, an infrastructure failure (no row)', async () => {
@@ -239,7 +239,7 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(t.failures.map((f) => [f.job.state, f.action])).toEqual([['CANCELLED', 'rerun']]);
   });
 
-  it('a job someone else cancelled: signal TERM with the state CANCELLED', async () => {
+  it('a running job someone else cancelled says nothing about the candidate: recorded, and run again', async () => {
     const cluster = new ScriptedCluster();
     const t = await setup(cluster);
     const outcome = t.executor.evaluate(t.request);
@@ -247,8 +247,11 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     cluster.set('ar-x-1-ab-eval', 'RUNNING');
     await until(() => t.events.length > 0);
     cluster.set('ar-x-1-ab-eval', 'CANCELLED');
-    expect(await outcome).toMatchObject({ kind: 'signal', signal: 'SIGTERM', job: { state: 'CANCELLED' } });
-    expect(t.events).toEqual(['start slurm job 100 on n1']);
+    await until(() => cluster.submitted.length === 2);
+    expect(t.failures.map((f) => [f.job.state, f.action])).toEqual([['CANCELLED', 'rerun']]);
+    expect(cluster.submitted.at(-1)).toMatchObject({ name: 'ar-x-1-ab-eval.r1' });
+    t.abort.abort();
+    expect(await outcome).toMatchObject({ kind: 'aborted' });
   });
 
   it('a controller that does not answer when a restart looks for its job is waited for: the running job is attached, nothing submitted', async () => {
@@ -266,13 +269,13 @@ describe('slurmExecutor decisions (scripted cluster)', () => {
     expect(cluster.submitted).toEqual([]);
   });
 
-  it('a job pending for a reason SLURM never clears is cancelled: spawn-error naming the reason', async () => {
+  it('a job pending for a reason SLURM never clears is cancelled: an infrastructure end naming the reason', async () => {
     const cluster = new ScriptedCluster();
     const t = await setup(cluster);
     const outcome = t.executor.evaluate(t.request);
     await until(() => cluster.submitted.length === 1);
     cluster.jobs[0]!.reason = 'PartitionTimeLimit';
-    expect(await outcome).toMatchObject({ kind: 'spawn-error', message: expect.stringMatching(/^slurm job 100 can never start: pending with reason PartitionTimeLimit \(check slurm_args/) });
+    expect(await outcome).toMatchObject({ kind: 'infrastructure', failures: [], message: expect.stringMatching(/^slurm job 100 can never start: pending with reason PartitionTimeLimit \(check slurm_args/) });
     expect(cluster.cancelled).toEqual(['ar-x-1-ab-eval']);
   });
 

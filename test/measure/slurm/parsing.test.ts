@@ -73,10 +73,10 @@ describe('job states', () => {
     expect(judgeEndedJob(job('FAILED'), { kind: 'timeout', elapsedMs: null, node: null }, 1500)).toEqual({ kind: 'outcome', outcome: { kind: 'timeout', durationMs: 1500, job: job('FAILED') } });
   });
 
-  it('without an exit file, SLURM’s state says it: OOM is a KILL, TIMEOUT a timeout, someone’s scancel a TERM', () => {
+  it('without an exit file, SLURM’s state says it: OOM is a KILL, TIMEOUT a timeout, someone’s scancel the cluster’s', () => {
     expect(judgeEndedJob(job('OUT_OF_MEMORY'), null, 10)).toMatchObject({ outcome: { kind: 'signal', signal: 'SIGKILL', job: { state: 'OUT_OF_MEMORY' } } });
     expect(judgeEndedJob(job('TIMEOUT'), null, 10)).toMatchObject({ outcome: { kind: 'timeout', job: { state: 'TIMEOUT' } } });
-    expect(judgeEndedJob(job('CANCELLED'), null, 10)).toMatchObject({ outcome: { kind: 'signal', signal: 'SIGTERM', job: { state: 'CANCELLED' } } });
+    expect(judgeEndedJob(job('CANCELLED'), null, 10)).toEqual({ kind: 'infrastructure' });
     expect(judgeEndedJob(job('COMPLETED'), null, 10)).toEqual({ kind: 'unseen' });
     expect(judgeEndedJob(job('FAILED'), null, 10)).toEqual({ kind: 'unseen' });
   });

@@ -163,7 +163,7 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor on a real cluster', () => {
     expect(await jobsNamed(r.request.jobName)).toEqual([]);
   });
 
-  it('a job whose log and exit file the node could not write: spawn-error naming the shared filesystem', async () => {
+  it('a job whose log and exit file the node could not write: an infrastructure end (no row) naming the shared filesystem', async () => {
     const { worktree, runDir, log } = await scratch();
     const r = evaluationRequest({ jobName: nextName('noshare'), command: 'echo hi', worktree, log });
     const outcome = executor({ slurmArgs: ['--hold'], exitFilePatienceMs: 500 }).evaluate(r.request);
@@ -172,7 +172,7 @@ describe.skipIf(!SLURM_AVAILABLE)('slurmExecutor on a real cluster', () => {
     await fs.rm(runDir, { recursive: true, force: true });
     execFileSync('scontrol', ['release', String(r.submits[1]?.id)]);
     const result = await outcome;
-    expect(result.kind).toBe('spawn-error');
+    expect(result).toMatchObject({ kind: 'infrastructure', failures: [] });
     expect((result as { message: string }).message).toMatch(/without any output.*must be on a filesystem node \S+ shares/s);
   });
 
