@@ -102,7 +102,9 @@ export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sam
     return { kind: 'failed', reason, detail, why: why(readTailLines(log, DETAIL_TAIL_BYTES)), durationMs, log };
   };
   // The cluster's own word on a job that did not simply complete (FAILED, TIMEOUT, OUT_OF_MEMORY…), after the code.
-  const job = outcome.job === undefined || outcome.job.state === 'COMPLETED' ? '' : ` (slurm job ${outcome.job.id} ${outcome.job.state}${outcome.job.node === null ? '' : ` on ${outcome.job.node}`})`;
+  // An in-job timeout exits 124, which SLURM calls FAILED: the timeout says it better.
+  const state = outcome.job === undefined || (outcome.kind === 'timeout' && outcome.job.state === 'FAILED') ? '' : ` ${outcome.job.state}`;
+  const job = outcome.job === undefined || outcome.job.state === 'COMPLETED' ? '' : ` (slurm job ${outcome.job.id}${state}${outcome.job.node === null ? '' : ` on ${outcome.job.node}`})`;
   switch (outcome.kind) {
     case 'timeout':
       return failed('eval_timeout', `killed after ${Math.round(session.config.evalTimeoutMs / 1000)}s (eval_timeout)${job}`, (tail) => timeoutDetail(`eval_timeout${job}`, session.config.evalTimeoutMs, tail));
