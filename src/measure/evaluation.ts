@@ -80,7 +80,10 @@ export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sam
     onSubmit: async (job) => {
       // Before sbatch: a restart after kill -9 finds the job by this name (recovery.ts).
       await ctx.setIntent({ ...ctx.evalIntent(), log: opts.log, job, queued: true });
-      if (job.id === null) await ctx.beforeSubmit(opts.commit);
+      if (job.id === null) {
+        await ctx.beforeSubmit(opts.commit);
+        placeExperimentFiles(session); // before the job can start: where it expects them (the seed's evaluate.py)
+      }
       ctx.phase('queued', [opts.label, job.id === null ? undefined : `slurm job ${job.id}`].filter((part) => part !== undefined).join(', ') || undefined);
     },
     onInfrastructureFailure: ctx.infrastructureFailure,
@@ -88,7 +91,8 @@ export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sam
       // A job's record stays in the intent while it runs (set by onSubmit).
       const job = ctx.session.store.current.intent?.phase === 'eval' ? ctx.session.store.current.intent.job : undefined;
       await ctx.setIntent({ ...ctx.evalIntent(), log: opts.log, ...(job === undefined ? {} : { job }) });
-      placeExperimentFiles(session); // where the evaluation expects them (the seed's evaluate.py)
+      // A local evaluation's files go in place now; a job's went before sbatch (never rewritten under it).
+      if (job === undefined) placeExperimentFiles(session);
       ctx.phase('eval', [opts.label, where].filter((part) => part !== undefined).join(', ') || undefined);
     },
   });
