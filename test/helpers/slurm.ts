@@ -12,6 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 const INSTALL_HINT = 'bring up the one-node cluster with `sudo bash .ci/slurm-up` (as .ci/run does)';
 
@@ -163,4 +164,23 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+import { CLUSTER_LOCK_WAIT_MS, shareCluster } from './slurm-lock.js';
 export { CLUSTER_LOCK_WAIT_MS, holdClusterExclusively, shareCluster } from './slurm-lock.js';
+
+/**
+ * For a test file that submits jobs: holds the cluster shared for the whole file (the
+ * node-down and preemption file waits for it), and runs the cleanups a test pushes after it
+ * (newest first). Returns that list.
+ */
+export function shareClusterDuringFile(): Array<() => Promise<void> | void> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  let release: (() => void) | undefined;
+  beforeAll(async () => {
+    release = await shareCluster();
+  }, CLUSTER_LOCK_WAIT_MS);
+  afterAll(() => release?.());
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
+}

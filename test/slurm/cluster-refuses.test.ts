@@ -6,17 +6,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, activeJobs, shareCluster } from '../helpers/slurm.js';
+import { SLURM_AVAILABLE, activeJobs, shareClusterDuringFile } from '../helpers/slurm.js';
 import { makeSlurmProject } from './slurm-project.js';
 
 describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: a cluster that refuses them', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
-  afterAll(() => release?.());
+  shareClusterDuringFile();
 
   it('sbatch refusing the job: no row, the experiment blocked with what sbatch said (exit 3)', { timeout: 120_000 }, async () => {
     const project = await makeSlurmProject('refused', { config: { slurm_args: '--mem=99999999' } });

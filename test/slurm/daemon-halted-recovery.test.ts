@@ -7,18 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, jobsNamed, shareCluster, waitForJob } from '../helpers/slurm.js';
+import { SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, jobsNamed, shareClusterDuringFile, waitForJob } from '../helpers/slurm.js';
 import { killDaemons, readDaemonInfo, rememberDaemon } from '../daemon/helpers.js';
 import { makeSlurmProject, waitUntil } from './slurm-project.js';
 
 describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: the daemon and a halted experiment with a job', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
-  afterAll(() => release?.());
+  shareClusterDuringFile();
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     await killDaemons([]);

@@ -7,11 +7,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { makeRepo, makeTempDir } from '../helpers/git-repo.js';
 import { PLAN_AGENT, cliEnv } from '../helpers/project.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, isActive, jobPrefix, jobsNamed, shareCluster, squeueAll, uniqueExperimentId, waitForJob } from '../helpers/slurm.js';
+import { SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, isActive, jobPrefix, jobsNamed, shareClusterDuringFile, squeueAll, uniqueExperimentId, waitForJob } from '../helpers/slurm.js';
 import { isRunning, killDaemons, maxOverlap, readDaemonInfo, readLedger, rememberDaemon } from '../daemon/helpers.js';
 import { SLURM_EVAL, waitUntil } from './slurm-project.js';
 
@@ -77,11 +77,7 @@ async function startDaemon(project: TwoExperiments, slots: string): Promise<numb
 }
 
 describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: the daemon, --slots', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
-  afterAll(() => release?.());
+  shareClusterDuringFile();
   const prefixes: string[] = [];
   afterEach(async () => {
     await killDaemons([]);

@@ -4,17 +4,13 @@
  * (the job says its id and name), a failing evaluation is a crash naming SLURM's FAILED, and
  * GPUs come from SLURM's `--gres` (slurm_args), never from us.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, cancelJobs, describeJobs, jobsNamed, shareCluster } from '../helpers/slurm.js';
+import { SLURM_AVAILABLE, cancelJobs, describeJobs, jobsNamed, shareClusterDuringFile } from '../helpers/slurm.js';
 import { makeSlurmProject } from './slurm-project.js';
 
 describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: decisions', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
-  afterAll(() => release?.());
+  shareClusterDuringFile();
   const prefixes: string[] = [];
   afterEach(async () => {
     for (const prefix of prefixes.splice(0)) await cancelJobs(prefix);

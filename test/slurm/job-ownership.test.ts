@@ -8,23 +8,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { makeProject } from '../helpers/project.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, cancelJobs, describeJobs, jobPrefix, jobsNamed, shareCluster, squeueAll, waitForJob } from '../helpers/slurm.js';
+import { SLURM_AVAILABLE, cancelJobs, describeJobs, jobPrefix, jobsNamed, shareClusterDuringFile, squeueAll, waitForJob } from '../helpers/slurm.js';
 import { SLURM_EVAL, makeSlurmProject, waitUntil } from './slurm-project.js';
 
 describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: a start cancels only its own jobs', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
-  afterAll(() => release?.());
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = shareClusterDuringFile();
 
   it("the start of an experiment of the same id in another repository leaves this one's running job alone", { timeout: 180_000 }, async () => {
     const mine = await makeSlurmProject('owner', { plan: [`echo "5 wait go" > value.txt && git commit -qam five`] });

@@ -8,21 +8,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, jobsNamed, shareCluster, waitForJob } from '../helpers/slurm.js';
+import { SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, jobsNamed, shareClusterDuringFile, waitForJob } from '../helpers/slurm.js';
 import { makeSlurmProject, waitUntil } from './slurm-project.js';
 
 describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: pause, and kill -9 during repeats', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
-  afterAll(() => release?.());
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = shareClusterDuringFile();
 
   it('`pause` during a running job cancels it: no row, no job of ours left, paused (exit 3)', { timeout: 120_000 }, async () => {
     const project = await makeSlurmProject('pause', { plan: [`echo hang > value.txt && git commit -qam hang`] });

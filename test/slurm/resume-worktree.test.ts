@@ -9,22 +9,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, cancelJobs, shareCluster, waitForJob } from '../helpers/slurm.js';
+import { SLURM_AVAILABLE, cancelJobs, shareClusterDuringFile, waitForJob } from '../helpers/slurm.js';
 import { makeSlurmProject, waitUntil } from './slurm-project.js';
 
 describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: a resumed measurement and the worktree', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
-  afterAll(() => release?.());
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = shareClusterDuringFile();
 
   it('kill -9 while a later sample of the candidate runs: its worktree holds the candidate until it ends', { timeout: 180_000 }, async () => {
     const project = await makeSlurmProject('tree', {

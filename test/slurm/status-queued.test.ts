@@ -4,21 +4,13 @@
  * whose intent must say so from the submission until the job starts (found: it said `eval`;
  * nothing wrote the mark live-iteration.ts reads).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, cancelJobs, shareCluster, waitForJob } from '../helpers/slurm.js';
+import { SLURM_AVAILABLE, cancelJobs, shareClusterDuringFile, waitForJob } from '../helpers/slurm.js';
 import { makeSlurmProject } from './slurm-project.js';
 
 describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: status while a job is queued', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
-  afterAll(() => release?.());
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = shareClusterDuringFile();
 
   it('`status --json` says queued (with the job id) while the baseline job waits for its begin time', { timeout: 120_000 }, async () => {
     // --begin keeps the job PENDING (BeginTime) for an hour: a queue that does not move.

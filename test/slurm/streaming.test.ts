@@ -3,17 +3,13 @@
  * is RUNNING (not copied at the end), and eval_timeout holds inside a job (SLURM's own time
  * limit is whole minutes and late): a crash row `eval_timeout`, the job gone from the queue.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { CLUSTER_LOCK_WAIT_MS, SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, jobsNamed, shareCluster, waitForJob } from '../helpers/slurm.js';
+import { SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, jobsNamed, shareClusterDuringFile, waitForJob } from '../helpers/slurm.js';
 import { makeSlurmProject, waitUntil } from './slurm-project.js';
 
 describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: output and timeout', () => {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
-  afterAll(() => release?.());
+  shareClusterDuringFile();
   const prefixes: string[] = [];
   afterEach(async () => {
     for (const prefix of prefixes.splice(0)) await cancelJobs(prefix);

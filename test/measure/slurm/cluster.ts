@@ -8,8 +8,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { CLUSTER_LOCK_WAIT_MS, shareCluster } from '../../helpers/slurm.js';
+import { expect } from 'vitest';
+
 import { systemClock } from '../../../src/core/clock.js';
 import type { EvaluationRequest, InfrastructureFailure } from '../../../src/measure/executor.js';
 import type { JobRecord } from '../../../src/experiment/state.js';
@@ -39,13 +39,7 @@ export const cli = createSlurmCli({ env: process.env });
  * Call first in a describe that submits jobs: holds the cluster shared for the file, so the file
  * that sets the node down or preempts (holdClusterExclusively) never runs at the same time.
  */
-export function shareClusterDuringFile(): void {
-  let release: (() => void) | undefined;
-  beforeAll(async () => {
-    release = await shareCluster();
-  }, CLUSTER_LOCK_WAIT_MS);
-  afterAll(() => release?.());
-}
+export { shareClusterDuringFile } from '../../helpers/slurm.js';
 
 /** A prefix unique to this test file's run: every job name starts with it, and cleanup cancels by it. */
 export function namePrefix(label: string): string {
