@@ -1,7 +1,8 @@
 /**
  * Two promises of the SLURM executor beyond one evaluation, through the real CLI:
  *  - `pause` while a job runs cancels it at once (a queue may hold it for hours): no row, no
- *    job of ours left, the experiment paused;
+ *    job of ours left, the experiment paused; during the agent's turn it lets the turn finish
+ *    and cancels the job the turn's candidate is submitted as;
  *  - kill -9 in the middle of a repeated measurement: the restart carries the attempt on with
  *    the same job names, so the samples already taken are read from their exit files, the
  *    running one is re-attached, and no evaluation of the iteration is submitted twice.
@@ -10,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
+import { makeTempDir } from '../helpers/git-repo.js';
 import { SLURM_AVAILABLE, activeJobs, cancelJobs, describeJobs, jobsNamed, shareClusterDuringFile, waitForJob } from '../helpers/slurm.js';
 import { makeSlurmProject, waitUntil } from './slurm-project.js';
 
@@ -32,6 +34,32 @@ describe.skipIf(!SLURM_AVAILABLE)('evaluations as SLURM jobs: pause, and kill -9
     expect((await project.rows()).map((row) => row.reason)).toEqual(['baseline']);
     await waitUntil(async () => (await activeJobs(project.prefix)).length === 0, 'the cancelled job to end', 15_000, async () => describeJobs(await jobsNamed(project.prefix)));
     expect((await jobsNamed(project.prefix)).find((j) => j.id === job.id)?.state).toBe('CANCELLED');
+    const state = JSON.parse(fs.readFileSync(path.join(project.expDir, 'state.json'), 'utf8')) as { halt: { state: string } | null; intent: unknown };
+    expect(state.halt?.state).toBe('paused');
+    expect(state.intent).toBeNull();
+  });
+
+  it('`pause` during the agent\'s turn lets the turn finish, then cancels the job it submits: no row, paused', { timeout: 120_000 }, async () => {
+    const gate = await makeTempDir('ar-slurm-agent-gate-');
+    const project = await makeSlurmProject('pause-agent', {
+      plan: [`echo "agent waits" && while [ ! -e ${gate}/go ]; do sleep 0.1; done && echo hang > value.txt && git commit -qam hang && touch ${gate}/done`],
+    });
+    cleanups.push(() => cancelJobs(project.prefix));
+    cleanups.push(() => fs.writeFileSync(path.join(gate, 'go'), ''));
+    const run = startCli(project.args('run'), { env: project.env });
+    cleanups.push(() => void run.process.kill('SIGKILL'));
+    await run.waitFor(/#1 agent/, 90_000);
+    const paused = await runCli(project.args('pause'), { env: project.env });
+    expect(paused.exitCode, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/a cluster job it waits for is cancelled now/);
+    // The turn is not cut: it ends when its gate opens, and its commit is made.
+    fs.writeFileSync(path.join(gate, 'go'), '');
+    const r = await run.result();
+    expect(r.exitCode, run.output()).toBe(3);
+    expect(fs.existsSync(path.join(gate, 'done')), run.output()).toBe(true);
+    expect(run.output()).toMatch(/#1 queued/);
+    expect((await project.rows()).map((row) => row.reason)).toEqual(['baseline']);
+    await waitUntil(async () => (await activeJobs(project.prefix)).length === 0, 'no job of ours left', 15_000, async () => describeJobs(await jobsNamed(project.prefix)));
     const state = JSON.parse(fs.readFileSync(path.join(project.expDir, 'state.json'), 'utf8')) as { halt: { state: string } | null; intent: unknown };
     expect(state.halt?.state).toBe('paused');
     expect(state.intent).toBeNull();
