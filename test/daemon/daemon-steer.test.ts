@@ -44,7 +44,9 @@ describe.skipIf(process.platform !== 'linux')('reset and the daemon', () => {
 
     expect((await runCli(['--path', p.root, 'resume', ID], { env: p.env })).exitCode).toBe(0);
     const after = resetRow?.iteration ?? -1;
-    await waitUntil(() => rows() >= after + 2, 'a row after the reset', 30_000, () => daemonLog(p));
+    // The row is appended before runs/<n>/result.json is written: wait for both.
+    const resultFile = path.join(p.dir(ID), 'runs', String(after + 1).padStart(5, '0'), 'result.json');
+    await waitUntil(() => rows() >= after + 2 && fs.existsSync(resultFile), 'a row after the reset, and its result.json', 30_000, () => daemonLog(p));
     // The first iteration after the reset started from keep 1's commit.
     expect(result(p, after + 1).base).toBe(result(p, 1).commitFull);
     expect(p.rows(ID)[after + 1]).toMatchObject({ status: 'keep', reason: 'improved' });
