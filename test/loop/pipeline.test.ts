@@ -5,9 +5,39 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { killLaunched, launchCli } from '../fault/helpers/launch.js';
+import { isSameAlive, procInfo, waitUntil } from '../fault/helpers/procs.js';
 import { runCli } from '../helpers/cli.js';
-import { git, makeProject } from '../helpers/project.js';
+import { makeTempDir } from '../helpers/git-repo.js';
+import { git, makeProject, type TestProject } from '../helpers/project.js';
+
+afterEach(() => killLaunched());
+
+/** Both worktrees busy at once: iteration 1's evaluation and iteration 2's drafting agent each block and say their pid. */
+async function busyProject(): Promise<{ project: TestProject; marks: string; block: string }> {
+  const marks = await makeTempDir('ar-pipeline-marks-');
+  const block = path.join(marks, 'block');
+  await fs.writeFile(block, '');
+  const project = await makeProject({
+    config: {
+      pipeline: 'true',
+      evaluate_cmd: `if [ "$AUTORESEARCH_ITERATION" = 1 ] && [ -f ${block} ]; then echo $$ > ${marks}/eval.pid; sleep 600; fi; echo "score: $(cat value.txt)"`,
+    },
+    plan: ['echo 5 > value.txt', `echo $$ > ${marks}/draft.pid; sleep 600`],
+  });
+  return { project, marks, block };
+}
+
+/** The pid a fixture wrote, with its start time (a reused pid never counts as alive). */
+async function pidOf(file: string): Promise<{ pid: number; startTime: number }> {
+  return waitUntil(file, async () => {
+    const text = await fs.readFile(file, 'utf8').catch(() => '');
+    const pid = Number(text.trim());
+    const info = pid > 0 ? procInfo(pid) : undefined;
+    return info === undefined ? undefined : { pid, startTime: info.startTime };
+  }, 30_000);
+}
 
 describe('pipeline: true', () => {
   it('drafts the next candidate while one is evaluated: rows in order, a stale draft discarded as stale_base, a draft that applies re-applied onto the new keep', async () => {
@@ -54,5 +84,52 @@ describe('pipeline: true', () => {
     const state = JSON.parse(await fs.readFile(path.join(project.expDir, 'state.json'), 'utf8'));
     expect(state.draft ?? null).toBeNull();
     expect(state.intent).toBeNull();
+  });
+
+  it('kill -9 while a candidate is evaluated and the next is drafted: a restart kills both groups, writes no row for either, and goes on', async () => {
+    const { project, marks, block } = await busyProject();
+    const cli = launchCli(['--path', project.root, 'run', project.id], project.env);
+    const evaluation = await pidOf(path.join(marks, 'eval.pid'));
+    const draft = await pidOf(path.join(marks, 'draft.pid'));
+    const state = JSON.parse(await fs.readFile(path.join(project.expDir, 'state.json'), 'utf8'));
+    expect(state.intent).toMatchObject({ phase: 'eval', iteration: 1 });
+    expect(state.draft).toMatchObject({ phase: 'agent', iteration: 2 });
+    process.kill(cli.pid, 'SIGKILL'); // the CLI alone: its children live on, as after a crash
+    await cli.exited;
+    expect(isSameAlive(evaluation.pid, evaluation.startTime)).toBe(true);
+    expect(isSameAlive(draft.pid, draft.startTime)).toBe(true);
+
+    await fs.rm(block);
+    await fs.writeFile(project.planFile, 'echo 5 > value.txt\necho 3 > value.txt\n');
+    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '2'], { env: project.env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(isSameAlive(evaluation.pid, evaluation.startTime)).toBe(false);
+    expect(isSameAlive(draft.pid, draft.startTime)).toBe(false);
+    expect(r.stdout + r.stderr).toMatch(/recovered iteration 2: its draft \(pipeline\) was interrupted during the agent's turn; no row/);
+    expect(r.stdout + r.stderr).toMatch(/recovered iteration 1: interrupted during eval; no row written/);
+    // Nothing of the interrupted work is a row: iteration 1 ran again, then 2 (drafted anew on
+    // the baseline while 1 was evaluated, so it no longer applies once 1 is kept).
+    expect((await project.rows()).map((row) => [row.iteration, row.status, row.reason, row.metric])).toEqual([
+      ['0', 'keep', 'baseline', '10.000000'],
+      ['1', 'keep', 'improved', '5.000000'],
+      ['2', 'discard', 'stale_base', 'N/A'],
+    ]);
+    const after = JSON.parse(await fs.readFile(path.join(project.expDir, 'state.json'), 'utf8'));
+    expect(after.draft ?? null).toBeNull();
+  });
+
+  it('SIGTERM while a candidate is evaluated and the next is drafted: both groups die, no row, exit 0', async () => {
+    const { project, marks } = await busyProject();
+    const cli = launchCli(['--path', project.root, 'run', project.id], project.env);
+    const evaluation = await pidOf(path.join(marks, 'eval.pid'));
+    const draft = await pidOf(path.join(marks, 'draft.pid'));
+    process.kill(cli.pid, 'SIGTERM');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(isSameAlive(evaluation.pid, evaluation.startTime)).toBe(false);
+    expect(isSameAlive(draft.pid, draft.startTime)).toBe(false);
+    expect((await project.rows()).map((row) => row.iteration)).toEqual(['0']);
+    const state = JSON.parse(await fs.readFile(path.join(project.expDir, 'state.json'), 'utf8'));
+    expect(state.intent).toBeNull();
+    expect(state.draft ?? null).toBeNull();
   });
 });
