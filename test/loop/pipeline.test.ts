@@ -132,4 +132,41 @@ describe('pipeline: true', () => {
     expect(state.intent).toBeNull();
     expect(state.draft ?? null).toBeNull();
   });
+
+  it('a drafting agent out of quota writes no row and is waited for like any other turn (on_exhaustion: stop exits 2)', async () => {
+    const reset = Math.floor(Date.now() / 1000) + 3 * 3600;
+    const project = await makeProject({
+      config: { pipeline: 'true', on_exhaustion: 'stop' },
+      plan: ['echo 5 > value.txt', `echo 9 > value.txt; echo "Claude AI usage limit reached|${reset}"; exit 1`],
+    });
+    const r = await runCli(['--path', project.root, 'run', project.id], { env: { ...project.env, TZ: 'UTC' } });
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`usage exhausted for command: Claude AI usage limit reached|${reset}`);
+    expect((await project.rows()).map((row) => [row.iteration, row.status, row.metric])).toEqual([
+      ['0', 'keep', '10.000000'],
+      ['1', 'keep', '5.000000'],
+    ]);
+    const state = JSON.parse(await fs.readFile(path.join(project.expDir, 'state.json'), 'utf8'));
+    expect(state.exhausted.primary.until).toBe(new Date((reset + 120) * 1000).toISOString());
+    expect(state.consecutiveCrashes).toBe(0);
+    expect(await fs.readFile(path.join(await project.worktree(), 'value.txt'), 'utf8')).toBe('5\n');
+  });
+
+  it('a drafting agent that fails is a crash row in its place, its partial change kept reachable', async () => {
+    const project = await makeProject({
+      config: { pipeline: 'true' },
+      plan: ['echo 5 > value.txt', 'echo 9 > value.txt; echo "segfault in the agent" >&2; exit 3', 'echo 4 > value.txt'],
+    });
+    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env: project.env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const rows = await project.rows();
+    expect(rows.map((row) => [row.iteration, row.status, row.reason, row.metric])).toEqual([
+      ['0', 'keep', 'baseline', '10.000000'],
+      ['1', 'keep', 'improved', '5.000000'],
+      ['2', 'crash', 'agent_exit', 'N/A'],
+      ['3', 'keep', 'improved', '4.000000'],
+    ]);
+    // The failed draft's change, committed for inspection and kept under refs/autoresearch/.
+    expect(await git(project.root, 'show', `refs/autoresearch/${project.id}/2:value.txt`)).toBe('9');
+  });
 });
