@@ -113,13 +113,18 @@ export class CandidateTurn {
     this.userRefNotes = drafted.userRefNotes;
     if (drafted.produced.kind === 'verdict') return drafted.produced;
     const { commit, description } = drafted.produced;
-    // From here a kill rolls the worktree back (the drafted commit stays on the draft branch).
-    await this.setIntent({ phase: 'agent', iteration: this.number, base: this.base, child: null });
+    // No intent is needed until the evaluation's: a kill from here leaves the branch on a
+    // candidate with no intent, and every start of a loop with an agent checks out the last
+    // keep first (experiment-loop.ts); the drafted commit stays on the draft branch.
     this.phase('capture', `drafted on ${drafted.base.slice(0, 7)}`);
     const { worktree, store } = this.session;
     if (drafted.base === this.base) {
+      // Captured and scope-checked in the draft worktree, on this very base: nothing to redo.
       await worktree.restore(commit, store.current.branch);
-    } else if (!(await worktree.applyChange(commit))) {
+      this.candidate = commit;
+      return drafted.produced;
+    }
+    if (!(await worktree.applyChange(commit))) {
       const { lastKept } = store.current;
       return verdictOf({
         ...NO_EVIDENCE,

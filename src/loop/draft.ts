@@ -140,6 +140,7 @@ export class Draft {
   /** The draft worktree at the base, on the draft branch: created the first time, reset every time. */
   private async prepareWorktree(worktreePath: string, branch: string): Promise<Worktree> {
     const { project } = this.session;
+    await project.releaseScratchBranch(branch, worktreePath);
     await project.ensureWorktree({ path: worktreePath, branch, startPoint: this.base });
     const worktree = project.worktree(worktreePath);
     await worktree.restore(this.base, branch);

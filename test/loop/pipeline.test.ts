@@ -169,4 +169,29 @@ describe('pipeline: true', () => {
     // The failed draft's change, committed for inspection and kept under refs/autoresearch/.
     expect(await git(project.root, 'show', `refs/autoresearch/${project.id}/2:value.txt`)).toBe('9');
   });
+
+  it('the draft worktree follows the experiment when AUTORESEARCH_WORKTREES moves (the old one is released, not left holding its branch)', async () => {
+    const project = await makeProject({
+      files: { 'bonus.txt': '0\n' },
+      config: { target: 'value.txt, bonus.txt', pipeline: 'true', evaluate_cmd: 'echo "score: $(( $(cat value.txt) - $(cat bonus.txt) ))"' },
+      plan: ['echo 5 > value.txt', 'echo 6 > value.txt', 'echo 1 > bonus.txt', 'echo 2 > bonus.txt'],
+    });
+    const first = path.join(await makeTempDir('ar-wt-a-'), 'worktrees');
+    const second = path.join(await makeTempDir('ar-wt-b-'), 'worktrees');
+    expect((await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '2'], { env: { ...project.env, AUTORESEARCH_WORKTREES: first } })).exitCode).toBe(0);
+    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '2'], { env: { ...project.env, AUTORESEARCH_WORKTREES: second } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await project.rows()).map((row) => [row.iteration, row.reason])).toEqual([
+      ['0', 'baseline'],
+      ['1', 'improved'],
+      ['2', 'stale_base'],
+      ['3', 'improved'],
+      ['4', 'stale_base'],
+    ]);
+    const worktree = await project.worktree();
+    expect(worktree.startsWith(second)).toBe(true);
+    const list = await git(project.root, 'worktree', 'list', '--porcelain');
+    expect(list).toContain(`worktree ${worktree}@draft\n`);
+    expect(list).not.toContain(first);
+  });
 });
