@@ -46,8 +46,12 @@ export interface LoopOptions {
    */
   maxIterations: number | null;
   signal: AbortSignal;
-  /** The daemon's hook between iterations: go on, pause (persisted), or end this run (config edited or removed, a fair turn). */
-  between?: () => Promise<'go' | 'pause' | 'end'>;
+  /**
+   * The daemon's hook between iterations: go on, pause (persisted), end this run (config edited
+   * or removed), or yield (a fair turn: others wait). A yield with a drafted candidate (pipeline)
+   * first evaluates that candidate, drafting no other, so no agent call is thrown away.
+   */
+  between?: () => Promise<'go' | 'pause' | 'end' | 'yield'>;
   /** false in the daemon: report `exhausted` (or `backoff`) instead of waiting here, so a wait holds no concurrency permit. */
   waitForQuota?: boolean;
 }
@@ -114,7 +118,8 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       }
       if (!first && opts.between !== undefined) {
         const next = await opts.between();
-        if (next === 'end') return result({ kind: 'limit', reason: 'ended by the supervisor' });
+        if (next === 'yield' && pipeline?.has(session.ledger.nextIteration()) === true) pipeline.drain();
+        else if (next === 'end' || next === 'yield') return result({ kind: 'limit', reason: 'ended by the supervisor' });
         if (next === 'pause') {
           const reason = 'paused by `autoresearch pause`';
           await session.store.update({ halt: { state: 'paused', reason, at: new Date(deps.clock.now()).toISOString() } });
@@ -320,7 +325,7 @@ async function backOffAfterNoChange(session: Session, deps: LoopDeps, opts: Loop
     if (opts.signal.aborted) return { kind: 'interrupted' };
     if (opts.between !== undefined) {
       const next = await opts.between();
-      if (next === 'end') return { kind: 'limit', reason: 'ended by the supervisor' };
+      if (next === 'end' || next === 'yield') return { kind: 'limit', reason: 'ended by the supervisor' };
       if (next === 'pause') {
         const paused = 'paused by `autoresearch pause`';
         await session.store.update({ halt: { state: 'paused', reason: paused, at: new Date(deps.clock.now()).toISOString() } });

@@ -16,6 +16,7 @@ export interface Evaluating {
 
 export class Pipeline {
   private draft: Draft | null = null;
+  private draining = false;
 
   constructor(
     private readonly session: Session,
@@ -27,11 +28,16 @@ export class Pipeline {
 
   /** The iteration's hook: its measurement starts, so the next candidate may be drafted now. */
   readonly onMeasuring = (evaluating: Evaluating): void => {
-    if (this.draft !== null || this.signal.aborted) return;
+    if (this.draft !== null || this.draining || this.signal.aborted) return;
     const agent = this.drafter(evaluating);
     if (agent === null) return;
     this.draft = Draft.start(this.session, this.deps, this.signal, agent, evaluating.iteration + 1, evaluating);
   };
+
+  /** The run ends after the drafted iteration (a daemon's fair turn): draft no other. */
+  drain(): void {
+    this.draining = true;
+  }
 
   /** Whether a draft of `iteration` is under way or ready. */
   has(iteration: number): boolean {
