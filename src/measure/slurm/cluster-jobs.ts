@@ -4,8 +4,7 @@
  * jobName), never identified by id alone: ids repeat after a controller crash.
  */
 import { systemClock, type Clock } from '../../core/clock.js';
-import { findJob } from './cancel-jobs.js';
-import { isActiveState } from './job-states.js';
+import { cancelJobs, findJob } from './cancel-jobs.js';
 import { createSlurmCli, type SlurmCli } from './slurm-cli.js';
 
 export interface ClusterJobs {
@@ -30,20 +29,8 @@ export function clusterJobsFor(deps: { env: NodeJS.ProcessEnv; clock?: Clock }, 
     async state(name) {
       return (await findJob(cli, name))?.state ?? null;
     },
-    async cancelActive(prefix, except) {
-      if (prefix === '') throw new TypeError('cancelActive: expected a non-empty name prefix (it would cancel every job of the user)');
-      const ours = (jobs: Awaited<ReturnType<SlurmCli['allJobs']>>) =>
-        jobs.filter((job) => job.name.startsWith(prefix) && !except.some((kept) => job.name.startsWith(kept)) && isActiveState(job.state));
-      const doomed = ours(await cli.allJobs());
-      if (doomed.length === 0) return [];
-      await cli.cancelIds(doomed.map((job) => job.id));
-      const ids = new Set(doomed.map((job) => job.id));
-      const deadline = clock.monotonic() + CANCEL_WAIT_MS;
-      while (ours(await cli.allJobs()).some((job) => ids.has(job.id))) {
-        if (clock.monotonic() > deadline) throw new Error(`scancel: jobs ${[...ids].join(', ')} were still active ${CANCEL_WAIT_MS / 1000}s after being cancelled`);
-        await clock.sleep(CANCEL_POLL_MS);
-      }
-      return [...new Set(doomed.map((job) => job.name))].sort();
+    cancelActive(prefix, except) {
+      return cancelJobs(cli, { namePrefix: prefix, exceptPrefixes: except, waitUntilGone: { clock, timeoutMs: CANCEL_WAIT_MS, pollMs: CANCEL_POLL_MS } });
     },
   };
 }

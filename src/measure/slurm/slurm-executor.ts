@@ -26,6 +26,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { SlotPool } from '../../core/slot-pool.js';
 import type { EvaluationRequest, Executor, ExecutorOutcome, InfrastructureFailure, JobEnd } from '../executor.js';
 import { readExitFile, type ExitRecord } from './exit-file.js';
+import { DEFAULT_MAX_ATTEMPTS, attemptJobName, jobNames } from './job-names.js';
 import { isSchedulerVariable, jobFiles, writeJobScript, type JobFiles } from './job-script.js';
 import { classifyState, isActiveState, isInfrastructureState, judgeEndedJob } from './job-states.js';
 import { createJobWatcher, type JobWatcher } from './job-watcher.js';
@@ -59,7 +60,6 @@ export interface SlurmExecutorOptions {
 
 const DEFAULT_POLL_MS = 200;
 const DEFAULT_KILL_GRACE_MS = 2000;
-const DEFAULT_MAX_ATTEMPTS = 3;
 const DEFAULT_CANCEL_WAIT_MS = 40_000;
 const DEFAULT_UNREACHABLE_MS = 5 * 60_000;
 const DEFAULT_EXIT_FILE_PATIENCE_MS = 30_000; // NFS may hide a new file for its attribute cache time (acdirmax, 30 s by default)
@@ -156,7 +156,7 @@ class Evaluation {
   }
 
   private nameOf(attempt: number): string {
-    return attempt === 0 ? this.request.jobName : `${this.request.jobName}.r${attempt}`;
+    return attemptJobName(this.request.jobName, attempt);
   }
 
   async run(): Promise<ExecutorOutcome> {
@@ -187,7 +187,7 @@ class Evaluation {
    * newest re-run); otherwise nothing was submitted yet.
    */
   private async resume(): Promise<{ attempt: number; job: SlurmJob | null } | ExecutorOutcome> {
-    const names = Array.from({ length: this.s.maxAttempts }, (_, attempt) => this.nameOf(attempt));
+    const names = jobNames(this.request.jobName, this.s.maxAttempts);
     let jobs: SlurmJob[];
     try {
       jobs = await this.patiently(() => this.s.cli.jobsNamed(names));
