@@ -51,7 +51,19 @@ export interface IterationPaths {
 }
 
 export function iterationPaths(paths: ExperimentPaths, iteration: number): IterationPaths {
-  const dir = path.join(paths.runs, String(iteration).padStart(5, '0'));
+  return runPaths(path.join(paths.runs, String(iteration).padStart(5, '0')));
+}
+
+/**
+ * Where pipeline's draft of `iteration` writes its prompt and agent output (loop/draft.ts):
+ * beside the iteration's directory until the iteration takes it (nothing else that uses
+ * runs/<n>/ meanwhile, a revalidation, touches it).
+ */
+export function draftPaths(paths: ExperimentPaths, iteration: number): IterationPaths {
+  return runPaths(`${iterationPaths(paths, iteration).dir}.draft`);
+}
+
+function runPaths(dir: string): IterationPaths {
   return {
     dir,
     prompt: path.join(dir, 'prompt.md'),

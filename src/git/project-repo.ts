@@ -254,13 +254,19 @@ export class ProjectRepo {
   }
 
   /**
-   * A scratch worktree of ours (the pipeline's draft worktree, nothing kept in it) that holds
-   * `branch` somewhere other than `wanted` (left behind when AUTORESEARCH_WORKTREES moved):
-   * removed, so `branch` can be checked out at `wanted`. Only that registration, never `prune`.
+   * Make `branch` free to be checked out at `wanted`. A scratch worktree of ours holding it
+   * elsewhere (the pipeline's draft worktree left behind when AUTORESEARCH_WORKTREES moved:
+   * its path ends like `wanted`, `<domain>/<name>@draft`; nothing is kept in it) is removed,
+   * only that registration, never `prune`. Any other worktree holding it is someone's: returns
+   * its path, untouched.
    */
-  async releaseScratchBranch(branch: string, wanted: string): Promise<void> {
+  async releaseScratchBranch(branch: string, wanted: string): Promise<string | null> {
     const holder = (await this.listWorktrees()).find((e) => e.branch === `refs/heads/${branch}` && canonicalPath(e.path) !== canonicalPath(wanted));
-    if (holder !== undefined) await this.git.run(['worktree', 'remove', '-f', '-f', holder.path]);
+    if (holder === undefined) return null;
+    const tail = (p: string) => path.resolve(p).split(path.sep).slice(-2).join('/');
+    if (tail(holder.path) !== tail(wanted)) return holder.path;
+    await this.git.run(['worktree', 'remove', '-f', '-f', holder.path]);
+    return null;
   }
 
   private async branchExists(branch: string): Promise<boolean> {

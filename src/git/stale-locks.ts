@@ -8,7 +8,8 @@
  * `packed-refs.lock`, `config.lock` or any other global lock:
  *   - everything `*.lock` in the worktree's own git dir (`<common>/worktrees/<name>/`):
  *     index.lock, HEAD.lock, ORIG_HEAD.lock, logs/…;
- *   - the branch's loose ref lock `refs/heads/autoresearch/<domain>/<name>.lock`;
+ *   - the branch's loose ref lock `refs/heads/autoresearch/<domain>/<name>.lock`, and the
+ *     pipeline's draft branch's (`<name>@draft.lock`);
  *   - loose ref locks under `refs/autoresearch/<domain>/<name>/`.
  *
  * A lock is removed only if no live process has it open (/proc/<pid>/fd) and no live git
@@ -152,6 +153,7 @@ export function ownedLocks(scope: ExperimentGitScope): OwnedLock[] {
   const [domain, name] = scope.idKey.split('/');
   if (domain === undefined || name === undefined || domain === '' || name === '') return found;
   add(path.join(scope.gitCommonDir, 'refs', 'heads', 'autoresearch', domain, `${name}.lock`), 'ref');
+  add(path.join(scope.gitCommonDir, 'refs', 'heads', 'autoresearch', domain, `${name}@draft.lock`), 'ref'); // pipeline's draft branch (loop/draft.ts)
   for (const file of lockFilesUnder(path.join(scope.gitCommonDir, 'refs', 'autoresearch', domain, name))) add(file, 'ref');
   return found;
 }

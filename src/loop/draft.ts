@@ -4,8 +4,9 @@
  * The agent's turn for iteration N+1 runs in a second worktree of the experiment (the
  * draft worktree, `<worktree>@draft` on branch `<branch>@draft`), from the last kept commit,
  * while candidate N is measured in the experiment's worktree. It is the same turn as ever
- * (candidate.ts: prompt, ref guard, capture, scope), writing into runs/<N+1>/; only its
- * intent goes to state.json's `draft` instead of `intent`, which belongs to N.
+ * (candidate.ts: prompt, ref guard, capture, scope), writing into runs/<N+1>.draft/ (the
+ * iteration's directory once taken); only its intent goes to state.json's `draft` instead of
+ * `intent`, which belongs to N.
  *
  *   started ─► agent turn ─► ready (a candidate commit on the draft branch, or a verdict:
  *      │                            crash, no_change, scope_violation)
@@ -21,7 +22,7 @@ import path from 'node:path';
 import { agentLabel } from '../agents/agent-command.js';
 import type { AgentReport } from '../agents/agent-report.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { iterationPaths } from '../experiment/paths.js';
+import { draftPaths } from '../experiment/paths.js';
 import type { ExperimentState } from '../experiment/state.js';
 import type { StateStore } from '../experiment/state-store.js';
 import type { Worktree } from '../git/worktree.js';
@@ -42,10 +43,14 @@ export interface Drafted {
   agentMs: number | null;
   agentReport: AgentReport | null;
   userRefNotes: string[];
+  /** Its prompt and agent output (runs/<n>.draft/): the iteration's directory once taken. */
+  dir: string;
 }
 
 export type DraftOutcome =
   | { kind: 'ready'; drafted: Drafted }
+  // The draft worktree cannot be had without touching what is not ours: no draft this run.
+  | { kind: 'unavailable'; reason: string }
   | { kind: 'no-row'; result: NoRow['result'] }
   | { kind: 'interrupted' };
 
@@ -96,7 +101,7 @@ export class Draft {
     const { store } = session;
     const worktreePath = draftWorktreePath(store.current.worktree);
     const branch = draftBranch(store.current.branch);
-    const files = iterationPaths(session.paths, this.iteration);
+    const files = draftPaths(session.paths, this.iteration);
     try {
       const worktree = await this.prepareWorktree(worktreePath, branch);
       prepareRunDir(files.dir, deps.clock.now());
@@ -123,11 +128,12 @@ export class Draft {
         restoreWorktree: () => worktree.restore(this.base, branch),
       });
       const produced = await turn.produce();
-      const drafted: Drafted = { iteration: this.iteration, base: this.base, produced, agent, agentMs: turn.agentMs, agentReport: turn.agentReport, userRefNotes: turn.userRefNotes };
+      const drafted: Drafted = { iteration: this.iteration, base: this.base, produced, agent, agentMs: turn.agentMs, agentReport: turn.agentReport, userRefNotes: turn.userRefNotes, dir: files.dir };
       const what = produced.kind === 'candidate' ? `candidate ${produced.commit.slice(0, 7)} ${produced.description}` : `${produced.verdict.status} ${produced.verdict.reason}`;
       deps.report({ kind: 'draft', iteration: this.iteration, action: 'ready', detail: `${agentLabel(agent.spec, agent.role)}: ${what}` });
       return { kind: 'ready', drafted };
     } catch (error) {
+      if (error instanceof DraftUnavailable) return { kind: 'unavailable', reason: error.message };
       if (error instanceof NoRow) return { kind: 'no-row', result: error.result };
       if (error instanceof Interrupted) return { kind: 'interrupted' };
       if (signal.aborted) return { kind: 'interrupted' };
@@ -140,13 +146,18 @@ export class Draft {
   /** The draft worktree at the base, on the draft branch: created the first time, reset every time. */
   private async prepareWorktree(worktreePath: string, branch: string): Promise<Worktree> {
     const { project } = this.session;
-    await project.releaseScratchBranch(branch, worktreePath);
+    const someone = await project.releaseScratchBranch(branch, worktreePath);
+    if (someone !== null) throw new DraftUnavailable(`the draft branch ${branch} is checked out in ${someone}, which is not ours: drafting is off for this run (remove that worktree, or check out another branch there)`);
     await project.ensureWorktree({ path: worktreePath, branch, startPoint: this.base });
     const worktree = project.worktree(worktreePath);
+    // What setup_cmd made untracked in the experiment's worktree is no part of a candidate here either.
+    worktree.keepSetupOutput(this.session.store.current.setupOutput ?? []);
     await worktree.restore(this.base, branch);
     return worktree;
   }
 }
+
+class DraftUnavailable extends Error {}
 
 /**
  * The session as the draft's turn sees it: the same experiment, its own worktree, branch and

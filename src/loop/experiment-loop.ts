@@ -132,6 +132,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       const external = session.config.agent.kind === 'none';
       const resume = pendingResume;
       pendingResume = null;
+      let expectDraft = false;
       if (resume === null) {
         const done = doneReason(session, deps, opts);
         if (done !== null) {
@@ -148,8 +149,10 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
         // The baseline needs no agent; otherwise pick one that is not exhausted, or wait. Either
         // way an evaluation out of quota is waited for.
         const baseline = session.store.current.lastKept.metric === null;
-        // A drafted candidate comes with its agent (taken below, after any revalidation).
-        const choice = pipeline?.has(session.ledger.nextIteration()) === true ? ({ kind: 'none' } as const) : chooseAgent(session.config, session.store.current, deps.clock.now(), baseline);
+        // A drafted candidate comes with its agent (taken below, after any revalidation): only an
+        // evaluation out of quota is waited for.
+        expectDraft = pipeline?.has(session.ledger.nextIteration()) === true;
+        const choice = chooseAgent(session.config, session.store.current, deps.clock.now(), baseline || expectDraft);
         if (choice.kind === 'wait') {
           const label = labelOf(session, choice.role);
           if (opts.mode === 'single' || session.config.onExhaustion === 'stop' || opts.waitForQuota === false) {
@@ -192,11 +195,16 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
         if (resume !== null) {
           outcome = await resumeIteration(session, deps, opts.signal, resume).finally(() => cancelResumedJobs(session, deps, resume));
         } else {
-          const taken = pipeline === null ? null : await pipeline.take(session.ledger.nextIteration());
+          const next = session.ledger.nextIteration();
+          // A draft made while a baseline measured nothing would be taken by the baseline's retry.
+          if (session.store.current.lastKept.metric === null) await pipeline?.abandon(`iteration ${next} is a baseline again (the last one measured nothing)`);
+          const taken = pipeline === null ? null : await pipeline.take(next);
           if (taken?.kind === 'interrupted') {
             if (opts.signal.aborted) return result({ kind: 'interrupted' });
             continue;
           }
+          // No draft after all (abandoned, unavailable): the agent is chosen as ever, from the top.
+          if (taken === null && expectDraft) continue;
           if (taken?.kind === 'no-row') {
             outcome = taken.result; // the drafting agent's quota, billing or login: as if it ran now
           } else {

@@ -157,10 +157,10 @@ class Iteration {
   }
 
   async run(): Promise<IterationResult> {
-    // A resumed attempt keeps its directory: its logs and its jobs' exit files are read again;
-    // a drafted one, its prompt and agent logs.
-    if (this.resume === null && this.drafted === null) prepareRunDir(this.files.dir, this.startedAt);
-    else fs.mkdirSync(this.files.dir, { recursive: true });
+    // A resumed attempt keeps its directory: its logs and its jobs' exit files are read again.
+    // A drafted one takes the draft's (its prompt and agent output).
+    if (this.resume !== null) fs.mkdirSync(this.files.dir, { recursive: true });
+    else prepareRunDir(this.files.dir, this.startedAt, this.drafted?.dir);
     this.deps.report({ kind: 'iteration-start', iteration: this.number, baseline: this.baseline, best: this.best });
     try {
       const verdict = this.baseline ? await this.evaluateBaseline() : this.resume !== null ? await this.resumedIteration(this.resume) : await this.agentIteration();

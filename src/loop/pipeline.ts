@@ -17,6 +17,8 @@ export interface Evaluating {
 export class Pipeline {
   private draft: Draft | null = null;
   private draining = false;
+  /** Why no draft can be made this run (the draft branch is someone else's). */
+  private unavailable: string | null = null;
 
   constructor(
     private readonly session: Session,
@@ -28,7 +30,7 @@ export class Pipeline {
 
   /** The iteration's hook: its measurement starts, so the next candidate may be drafted now. */
   readonly onMeasuring = (evaluating: Evaluating): void => {
-    if (this.draft !== null || this.draining || this.signal.aborted) return;
+    if (this.draft !== null || this.draining || this.unavailable !== null || this.signal.aborted) return;
     const agent = this.drafter(evaluating);
     if (agent === null) return;
     this.draft = Draft.start(this.session, this.deps, this.signal, agent, evaluating.iteration + 1, evaluating);
@@ -56,7 +58,11 @@ export class Pipeline {
       await draft.abandon(`iteration ${iteration} runs again before it`);
       return null;
     }
-    return draft.outcome;
+    const outcome = await draft.outcome;
+    if (outcome.kind !== 'unavailable') return outcome;
+    this.unavailable = outcome.reason;
+    this.deps.report({ kind: 'warning', message: `pipeline: ${outcome.reason}` });
+    return null;
   }
 
   /** Kill the draft's turn, if any, and wait until nothing of it runs. */

@@ -14,14 +14,18 @@ import { bootId } from '../process/process-identity.js';
 import type { SpawnedChild } from '../process/types.js';
 import type { Phase } from './events.js';
 
-/** A leftover directory of an interrupted attempt is kept aside for inspection. */
-export function prepareRunDir(dir: string, now: number): void {
+/**
+ * A leftover directory of an interrupted attempt is kept aside for inspection. `from`: a
+ * directory that becomes this one (pipeline's draft, loop/draft.ts).
+ */
+export function prepareRunDir(dir: string, now: number, from?: string): void {
   try {
     fs.renameSync(dir, `${dir}.interrupted-${now}`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  fs.mkdirSync(dir, { recursive: true });
+  if (from !== undefined) fs.renameSync(from, dir);
+  else fs.mkdirSync(dir, { recursive: true });
 }
 
 export async function setIntent(session: Session, deps: LoopDeps, intent: Intent): Promise<void> {
