@@ -41,6 +41,8 @@ export interface CandidateWork {
   drafted: Drafted | null;
   /** pipeline: this turn is a draft, made while that candidate is evaluated (said in the prompt). */
   evaluating?: { iteration: number; description: string } | null;
+  /** pipeline: the ledger as it was when the draft started (its prompt must not list the row of the candidate it calls still evaluated). */
+  ledgerRows?: readonly LedgerRow[];
   number: number;
   base: string;
   best: number | null;
@@ -171,7 +173,7 @@ export class CandidateTurn {
     if (command === null) return null;
     await this.setIntent({ phase: 'agent', iteration: this.number, base: this.base, child: null });
     this.phase('agent');
-    const ledgerRows = session.ledger.rows();
+    const ledgerRows = this.work.ledgerRows ?? session.ledger.rows();
     const prompt = buildPrompt({
       config: session.config,
       program: readIfExists(session.config.programFile),

@@ -22,10 +22,11 @@ import path from 'node:path';
 import { agentLabel } from '../agents/agent-command.js';
 import type { AgentReport } from '../agents/agent-report.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { draftPaths } from '../experiment/paths.js';
+import { draftPaths, interruptedCandidateRef } from '../experiment/paths.js';
 import type { ExperimentState } from '../experiment/state.js';
 import type { StateStore } from '../experiment/state-store.js';
 import type { Worktree } from '../git/worktree.js';
+import type { LedgerRow } from '../ledger/types.js';
 import { bootId } from '../process/process-identity.js';
 import { CandidateTurn, type Produced } from './candidate.js';
 import type { RunnableAgent } from './exhaustion.js';
@@ -66,6 +67,8 @@ export function draftBranch(branch: string): string {
 export class Draft {
   readonly outcome: Promise<DraftOutcome>;
   private readonly controller = new AbortController();
+  private readonly best: number | null;
+  private readonly ledgerRows: readonly LedgerRow[];
 
   private constructor(
     private readonly session: Session,
@@ -77,6 +80,9 @@ export class Draft {
     signal: AbortSignal,
   ) {
     const stop = AbortSignal.any([signal, this.controller.signal]);
+    // What the prompt says is read now, with the base: the experiment as it was when drafting began.
+    this.best = session.store.current.lastKept.metric;
+    this.ledgerRows = session.ledger.rows().slice();
     this.outcome = this.run(agent, evaluating, stop);
     this.outcome.catch(() => undefined); // a failure is the taker's to see, never an unhandled rejection
   }
@@ -89,11 +95,19 @@ export class Draft {
   /** Stop the turn (its process group is killed) and wait until nothing of it runs; `why` is said. */
   async abandon(why: string): Promise<void> {
     this.controller.abort();
-    const failed = await this.outcome.then(
-      () => null,
-      (error: unknown) => (error as Error).message,
-    );
-    this.deps.report({ kind: 'draft', iteration: this.iteration, action: 'discarded', detail: failed === null ? why : `${why} (the draft had failed: ${failed})` });
+    const outcome = await this.outcome.catch((error: unknown) => error as Error);
+    if (outcome instanceof Error) {
+      this.deps.report({ kind: 'draft', iteration: this.iteration, action: 'discarded', detail: `${why} (the draft had failed: ${outcome.message})` });
+      return;
+    }
+    let kept = '';
+    if (outcome.kind === 'ready' && outcome.drafted.produced.kind === 'candidate') {
+      // Nothing the agent did is lost: its change stays reachable, as an interrupted candidate's.
+      const ref = interruptedCandidateRef(this.session.config.id.key, this.iteration, this.deps.clock.now());
+      await this.session.worktree.saveRef(ref, outcome.drafted.produced.commit);
+      kept = ` (its change kept as ${ref})`;
+    }
+    this.deps.report({ kind: 'draft', iteration: this.iteration, action: 'discarded', detail: `${why}${kept}` });
   }
 
   private async run(agent: RunnableAgent, evaluating: Evaluating, signal: AbortSignal): Promise<DraftOutcome> {
@@ -114,11 +128,12 @@ export class Draft {
         rerun: null,
         drafted: null,
         evaluating: { iteration: evaluating.iteration, description: evaluating.description },
+        ledgerRows: this.ledgerRows,
         number: this.iteration,
         base: this.base,
-        best: store.current.lastKept.metric,
+        best: this.best,
         files,
-        iterationInfo: () => ({ number: this.iteration, runDir: files.dir, baseline: false, best: store.current.lastKept.metric }),
+        iterationInfo: () => ({ number: this.iteration, runDir: files.dir, baseline: false, best: this.best }),
         setIntent: (intent) => store.update((s) => ({ ...s, draft: intent.phase === 'agent' ? { phase: 'agent', iteration: intent.iteration, base: intent.base, child: intent.child, startedAt: new Date(deps.clock.now()).toISOString() } : s.draft })),
         recordChild: (child) =>
           store

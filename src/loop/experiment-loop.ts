@@ -118,8 +118,10 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       }
       if (!first && opts.between !== undefined) {
         const next = await opts.between();
-        if (next === 'yield' && pipeline?.has(session.ledger.nextIteration()) === true) pipeline.drain();
-        else if (next === 'end' || next === 'yield') return result({ kind: 'limit', reason: 'ended by the supervisor' });
+        // A fair turn with a drafted candidate evaluates it first (drafting no other): the next `between` ends it.
+        const drain = next === 'yield' && pipeline?.has(session.ledger.nextIteration()) === true;
+        pipeline?.drain(drain);
+        if (!drain && (next === 'end' || next === 'yield')) return result({ kind: 'limit', reason: 'ended by the supervisor' });
         if (next === 'pause') {
           const reason = 'paused by `autoresearch pause`';
           await session.store.update({ halt: { state: 'paused', reason, at: new Date(deps.clock.now()).toISOString() } });

@@ -36,9 +36,9 @@ export class Pipeline {
     this.draft = Draft.start(this.session, this.deps, this.signal, agent, evaluating.iteration + 1, evaluating);
   };
 
-  /** The run ends after the drafted iteration (a daemon's fair turn): draft no other. */
-  drain(): void {
-    this.draining = true;
+  /** Draining (a daemon's fair turn: the run ends after the drafted iteration): draft no other. A `go` after it lifts it. */
+  drain(on: boolean): void {
+    this.draining = on;
   }
 
   /** Whether a draft of `iteration` is under way or ready. */

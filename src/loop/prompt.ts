@@ -46,7 +46,8 @@ export function buildPrompt(ctx: PromptContext): string {
       ].join('\n'),
     );
   }
-  const stale = ctx.recentRows.at(-1);
+  // Only the turn right after a stale_base row (a draft's last change is the one being evaluated).
+  const stale = ctx.evaluating == null ? ctx.recentRows.at(-1) : undefined;
   if (stale?.reason === 'stale_base') {
     // The agent's last turn was not measured: say why, or it would read as a bad idea.
     parts.push([`## Your last change was not evaluated: iteration ${stale.iteration} (${stale.description})`, '', stale.detail ?? 'It no longer applied on top of the new best (stale_base).'].join('\n'));

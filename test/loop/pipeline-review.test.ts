@@ -165,4 +165,28 @@ describe('pipeline: true under review', () => {
     // Whatever the run does about its draft, the user's worktree and their file stay.
     expect(await fs.readFile(path.join(look, 'notes.txt'), 'utf8').catch((error: unknown) => `gone: ${(error as Error).message}\n${r.stdout}${r.stderr}`)).toBe('my notes, not committed yet\n');
   });
+  it('a draft made while the turn after a stale_base is evaluated is not told that its last change was not evaluated', async () => {
+    // The scenario of pipeline.test.ts: 2 is stale_base, 3 is the agent's own turn, 4 is drafted while 3 is evaluated.
+    const project = await makeProject({
+      files: { 'bonus.txt': '0\n' },
+      config: {
+        target: 'value.txt, bonus.txt',
+        pipeline: 'true',
+        // 3's evaluation lasts until the draft of 4 has its prompt (as a real evaluation outlasts the prompt's making).
+        evaluate_cmd:
+          'if [ "$AUTORESEARCH_ITERATION" = 3 ]; then d="$(dirname "$AUTORESEARCH_RUN_DIR")/00004.draft"; while [ ! -s "$d/stdin.txt" ]; do sleep 0.05; done; fi; ' +
+          'echo "score: $(( $(cat value.txt) - $(cat bonus.txt) ))"',
+      },
+      plan: ['echo 5 > value.txt', 'echo 7 > value.txt', 'echo 4 > value.txt', 'echo 1 > bonus.txt'],
+    });
+    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '4'], { env: project.env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await project.rows()).map((row) => row.reason)).toEqual(['baseline', 'improved', 'stale_base', 'improved', 'improved']);
+    const prompt = (n: number) => fs.readFile(path.join(runDir(project.expDir, n), 'stdin.txt'), 'utf8');
+    expect(await prompt(3)).toMatch(/## Your last change was not evaluated: iteration 2/); // right: 3 is the turn after it
+    // 4's agent made 3 (being evaluated); the stale_base of 2 is two turns back: said again as
+    // "your last change", it contradicts the section just above it.
+    expect(await prompt(4)).toMatch(/## Iteration 3 is still being evaluated/);
+    expect(await prompt(4)).not.toMatch(/## Your last change was not evaluated/);
+  });
 });
