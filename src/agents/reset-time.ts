@@ -24,7 +24,12 @@
  * so a time up to JUST_PASSED_MS in the past is the reset that just happened (the caller
  * probes), not the same time tomorrow.
  */
-import { IANAZone } from 'luxon';
+import { createRequire } from 'node:module';
+import type { IANAZone } from 'luxon';
+
+// luxon (260 KB) is needed only when a reset time names a zone: loaded then, not by every `run`.
+const requireLazily = createRequire(import.meta.url);
+const luxon = () => requireLazily('luxon') as typeof import('luxon');
 
 export interface ResetContext {
   now: number; // epoch ms
@@ -209,8 +214,10 @@ function fromEpoch(digits: string | undefined): number | null {
 }
 
 function namedZone(name: string | undefined): Zone | null {
-  if (name === undefined || !IANAZone.isValidZone(name)) return null;
-  return { kind: 'iana', zone: IANAZone.create(name) };
+  if (name === undefined) return null;
+  const { IANAZone: Zones } = luxon();
+  if (!Zones.isValidZone(name)) return null;
+  return { kind: 'iana', zone: Zones.create(name) };
 }
 
 function offsetAt(zone: Zone, instant: number): number {

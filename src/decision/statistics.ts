@@ -2,9 +2,13 @@
  * The few statistics the noise-aware decisions need, pure. Empty input is a programming error
  * (a decision always has at least one sample), so it throws instead of returning NaN.
  */
-import jstat from 'jstat';
+import { createRequire } from 'node:module';
 
-const { jStat } = jstat;
+// jstat (130 KB) serves only the noise-aware decisions: loaded on first use, so a plain `run`
+// (every CLI start through the loop) neither parses nor runs it.
+const requireLazily = createRequire(import.meta.url);
+let jStatLoaded: (typeof import('jstat'))['jStat'] | undefined;
+const jStat = () => (jStatLoaded ??= (requireLazily('jstat') as typeof import('jstat')).jStat);
 
 function requireSamples(samples: readonly number[], what: string): void {
   if (samples.length === 0) throw new RangeError(`${what} needs at least one sample, got none`);
@@ -52,5 +56,5 @@ export function oneSidedPValue(t: number, df: number): number {
   if (!(df > 0)) throw new RangeError(`oneSidedPValue: degrees of freedom must be > 0, got ${df}`);
   if (t === Infinity) return 0;
   if (t === -Infinity) return 1;
-  return df === Infinity ? 0.5 * jStat.erfc(t / Math.SQRT2) : jStat.studentt.cdf(-t, df);
+  return df === Infinity ? 0.5 * jStat().erfc(t / Math.SQRT2) : jStat().studentt.cdf(-t, df);
 }
