@@ -118,6 +118,12 @@ export class Worktree {
     return status.entries.filter((e) => e.type === '?').map((e) => e.path);
   }
 
+  /** Tracked files whose content differs from HEAD (untracked files, an evaluation's output, not counted). */
+  async changedTrackedPaths(): Promise<string[]> {
+    const status = parseStatus(await this.git.out(['--no-optional-locks', 'status', '--porcelain=v2', '-z', '--untracked-files=no', '--ignore-submodules=dirty', '--no-renames']));
+    return status.entries.map((e) => e.path);
+  }
+
   /** Pathspec arguments for every path but setup_cmd's output (none when it made nothing). */
   private outsideSetupOutput(): string[] {
     if (this.setupOutput.length === 0) return [];

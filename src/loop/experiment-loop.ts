@@ -212,7 +212,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
           } else {
             const drafted = taken?.kind === 'ready' ? taken.drafted : null;
             if (drafted !== null) agent = drafted.agent;
-            outcome = await runIteration(session, deps, opts.signal, agent, undefined, undefined, { drafted, ...(pipeline === null ? {} : { onMeasuring: pipeline.onMeasuring }) });
+            outcome = await runIteration(session, deps, opts.signal, agent, undefined, undefined, { drafted, ...(pipeline === null ? {} : { onMeasuring: pipeline.onMeasuring, draftedDuring: (n) => pipeline.draftedDuring(n) }) });
           }
         }
       } catch (error) {

@@ -52,7 +52,8 @@ import { metricMatcher } from './metric.js';
 import { nextNoChangeCount } from './no-change.js';
 import { evaluationCommands, jobName, measureContext, newAttempt, prepareRunDir, recordChild, reportInfrastructureFailure, reportPhase, setIntent } from './run-records.js';
 import { suspiciousKeep, type KeepToCheck } from './suspicious.js';
-import { checkFailedDetail, describeOutcome, noImprovementDetail } from './row-detail.js';
+import { checkFailedDetail, describeOutcome, messageDetail, noImprovementDetail } from './row-detail.js';
+import { scopeMatcher } from './scope.js';
 
 export type { IterationResult, Remeasure, Rerun } from './iteration-outcome.js';
 
@@ -67,6 +68,8 @@ export interface Pipelining {
   drafted?: Drafted | null;
   /** Called when the measurement starts: the loop may draft the next candidate meanwhile. */
   onMeasuring?: (evaluating: Evaluating) => void;
+  /** Whether an agent drafted while this iteration was measured. */
+  draftedDuring?: (iteration: number) => boolean;
 }
 
 /** `agent` runs the turn (null: the baseline, or `agent: none`, which evaluates the worktree as it is). */
@@ -222,6 +225,8 @@ class Iteration {
     this.pipelining.onMeasuring?.({ iteration: this.number, description, baseline: true });
     const measured = await measureRepeatedly(this.measureContext(this.base), this.base, baselineSampleCount(config));
     if (measured.kind !== 'measured') return this.unmeasured(measured, this.base, description);
+    const tampered = await this.tamperedWhileDrafting(this.base, description);
+    if (tampered !== null) return tampered;
     this.evalMs = measured.evalMs;
     this.evaluations = measured.samples.length;
     this.firstEvalMs = measured.samples[0]?.durationMs ?? null;
@@ -265,6 +270,8 @@ class Iteration {
       isSuspicious: (first) => suspiciousKeep(this.suspicionOf(first)) !== null,
     });
     if (measured.kind !== 'measured') return this.unmeasured(measured, commit, description);
+    const tampered = await this.tamperedWhileDrafting(commit, description);
+    if (tampered !== null) return tampered;
     this.evalMs = measured.evalMs;
     this.evaluations = measured.evaluations;
     this.firstEvalMs = measured.first.durationMs;
@@ -292,6 +299,22 @@ class Iteration {
     if (checked !== null) return { ...base, ...checked };
     // A keep that looks like a broken evaluation stays a keep, flagged in its why (suspicious.ts).
     return { ...base, status: 'keep', reason: 'improved', why: suspiciousKeep({ ...this.suspicionOf(measured.first), value: decision.metric }) };
+  }
+
+  /**
+   * pipeline: an agent drafted while this was measured, with the rights of any agent on this
+   * machine. A file of the scope that no longer matches the commit means something wrote into
+   * this worktree meanwhile: the samples are not the commit's, so the row is a crash, never
+   * a metric (an evaluation rewriting the very files it measures is refused the same way).
+   */
+  private async tamperedWhileDrafting(commit: string, description: string): Promise<Verdict | null> {
+    if (this.pipelining.draftedDuring?.(this.number) !== true) return null;
+    const { config } = this.session;
+    const touched = (await this.session.worktree.changedTrackedPaths()).filter(scopeMatcher(config.allowedPaths));
+    if (touched.length === 0) return null;
+    const what = `${touched.slice(0, 5).join(', ')}${touched.length > 5 ? ` and ${touched.length - 5} more` : ''} changed in the experiment's worktree while it was evaluated and an agent drafted the next candidate (pipeline)`;
+    this.deps.report({ kind: 'warning', message: `iteration ${this.number}: ${what}; its measurement is not recorded` });
+    return { ...NO_EVIDENCE, status: 'crash', reason: 'worktree_tampered', metric: null, commit, description, detail: `worktree_tampered: ${what}`, why: messageDetail('worktree_tampered', `${what}; the measurement is not this commit's`) };
   }
 
   /** check_cmd on the commit the worktree holds: null when it passed (or there is none), else the veto. */

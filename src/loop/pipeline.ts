@@ -41,6 +41,11 @@ export class Pipeline {
     this.draining = on;
   }
 
+  /** Whether an agent drafted while `iteration` was measured (it may have written where it should not). */
+  draftedDuring(iteration: number): boolean {
+    return this.draft?.iteration === iteration + 1;
+  }
+
   /** Whether a draft of `iteration` is under way or ready. */
   has(iteration: number): boolean {
     return this.draft?.iteration === iteration;

@@ -189,4 +189,30 @@ describe('pipeline: true under review', () => {
     expect(await prompt(4)).toMatch(/## Iteration 3 is still being evaluated/);
     expect(await prompt(4)).not.toMatch(/## Your last change was not evaluated/);
   });
+
+  it('a drafting agent that writes into the experiment worktree while a candidate is measured: that measurement is no metric (worktree_tampered), and the run goes on', async () => {
+    // Iteration 1's evaluation reads value.txt only after the draft of 2 has written into the
+    // experiment's worktree (its path is the draft's minus "@draft"; `git worktree list` says it too).
+    const marks = await makeTempDir('ar-review-marks-');
+    const project = await makeProject({
+      config: {
+        pipeline: 'true',
+        evaluate_cmd: `if [ "$AUTORESEARCH_ITERATION" = 1 ]; then while [ ! -f ${marks}/edited ]; do sleep 0.05; done; fi; echo "score: $(cat value.txt)"`,
+      },
+      plan: ['echo 5 > value.txt', `echo 1 > "\${AUTORESEARCH_WORKTREE%@draft}/value.txt"; touch ${marks}/edited`, 'echo 4 > value.txt'],
+    });
+    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env: project.env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const rows = await project.rows();
+    expect(rows.map((row) => [row.iteration, row.status, row.reason, row.metric])).toEqual([
+      ['0', 'keep', 'baseline', '10.000000'],
+      ['1', 'crash', 'worktree_tampered', 'N/A'],
+      ['2', 'discard', 'no_change', 'N/A'],
+      ['3', 'keep', 'improved', '4.000000'],
+    ]);
+    expect(rows[1]?.detail).toMatch(/^worktree_tampered: value\.txt changed in the experiment's worktree while it was evaluated and an agent drafted the next candidate \(pipeline\)/);
+    // Every recorded metric is what its commit gives.
+    for (const row of rows.filter((x) => x.metric !== 'N/A')) expect(await git(project.root, 'show', `${row.commit}:value.txt`)).toBe(String(Number(row.metric)));
+  });
 });
+
