@@ -27,7 +27,7 @@ export interface ScannedLedger {
 }
 
 /** Small pieces: their strings die young (cheap to collect), and a usual ledger takes a few reads. */
-const CHUNK = 32 * 1024;
+const CHUNK = 64 * 1024;
 
 /** Figures of the ledger at `file` (no file: none). Throws LEDGER_CORRUPT as parseLedgerText would, and read errors. */
 export function scanLedgerFile(file: string, opts: { chunkBytes?: number } = {}): ScannedLedger {
