@@ -16,9 +16,14 @@
  *     evaluations that ignore it (target <= 2 s + the 2 s kill grace). The daemon runs in
  *     the foreground as our child here, so its exit is seen at once, with its exit code.
  *
- * Usage: node bench/daemon.mjs [--quick] [--only parallel|stability|stop] [--keep] [--strict]
+ *  4. Scale: 200 experiments with a trivial agent and evaluation under `--concurrency 16`.
+ *     Once every baseline is in, a 60 s window: iterations per second, the fewest and most
+ *     iterations any experiment made in it (target: every experiment progresses), and the
+ *     daemon's peak RSS (VmHWM, target < 300 MB).
+ *
+ * Usage: node bench/daemon.mjs [--quick] [--only parallel|stability|stop|scale] [--keep] [--strict]
  *   --quick   shorter windows and 400 iterations instead of 2,000 (about 1 minute)
- *   --only    run one of the three
+ *   --only    run one of the four
  *   --keep    leave the temp dirs in place (their path is printed)
  *   --strict  exit 2 when a target is missed (default: only a failed run exits non-zero)
  * Linux only (reads /proc).
@@ -35,6 +40,10 @@ const QUICK = flag('--quick');
 const WINDOW_S = QUICK ? 8 : 20; // parallel efficiency: measurement window per configuration
 const STABILITY_ITERATIONS = QUICK ? 400 : 2000;
 const STOP_REPEAT = QUICK ? 1 : 3;
+const SCALE_EXPERIMENTS = args.includes('--experiments') ? Number(args[args.indexOf('--experiments') + 1]) : 200;
+const SCALE_CONCURRENCY = 16;
+const SCALE_WINDOW_S = QUICK ? 20 : 60;
+const TARGET_SCALE_RSS_MB = 300;
 
 const TARGET_EFFICIENCY = 3.6;
 const TARGET_RSS_GROWTH_MB = 20;
@@ -258,6 +267,67 @@ async function benchStability() {
   }
 }
 
+// 4. Scale ---------------------------------------------------------------------------------
+
+/** VmHWM (peak RSS so far) and VmRSS of `pid`, in MB. */
+function memory(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1]) / 1024;
+  return { peakMb: kb('VmHWM'), rssMb: kb('VmRSS') };
+}
+
+/** CPU seconds (user + system) the process `pid` used so far. */
+function cpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+async function benchScale() {
+  console.log(`4. scale: ${SCALE_EXPERIMENTS} experiments, trivial agent and evaluation, --concurrency ${SCALE_CONCURRENCY}, ${SCALE_WINDOW_S} s window after every baseline`);
+  const experiments = {};
+  for (let i = 1; i <= SCALE_EXPERIMENTS; i++) {
+    experiments[`scale/e${String(i).padStart(3, '0')}`] = {
+      evaluate_cmd: 'echo "score: $(cat value.txt)"',
+      agent: 'echo $(( (AUTORESEARCH_ITERATION * 7919) % 1000 )) > value.txt',
+    };
+  }
+  const project = makeProject('scale', experiments);
+  const started = Date.now();
+  if (process.env.BENCH_DAEMON_NODE_OPTIONS) project.env.NODE_OPTIONS = process.env.BENCH_DAEMON_NODE_OPTIONS;
+  const info = startDetached(project, ['--concurrency', String(SCALE_CONCURRENCY)]);
+  try {
+    const counts = () => project.ids.map((id) => rowsOf(project, id));
+    await until(() => counts().every((n) => n >= 1), 'every baseline', 900_000, () => tail(path.join(project.repo, '.autoresearch', 'daemon.log')));
+    const warmS = (Date.now() - started) / 1000;
+    const before = counts();
+    const t0 = Date.now();
+    const cpu0 = cpuSeconds(info.pid);
+    let peakRss = 0;
+    while (Date.now() - t0 < SCALE_WINDOW_S * 1000) {
+      peakRss = Math.max(peakRss, memory(info.pid).rssMb);
+      await sleep(500);
+    }
+    const after = counts();
+    const seconds = (Date.now() - t0) / 1000;
+    const progress = after.map((n, i) => n - before[i]);
+    const total = progress.reduce((a, b) => a + b, 0);
+    const min = Math.min(...progress);
+    const max = Math.max(...progress);
+    const { peakMb } = memory(info.pid);
+    const cpuS = cpuSeconds(info.pid) - cpu0;
+    const stalled = project.ids.filter((_, i) => progress[i] === 0);
+    console.log(`  every baseline in after ${warmS.toFixed(0)} s; in the window: ${total} iterations in ${seconds.toFixed(0)} s`);
+    console.log(`  iterations per experiment in the window: min ${min}, max ${max}${stalled.length > 0 ? ` (no progress: ${stalled.slice(0, 5).join(', ')}${stalled.length > 5 ? '…' : ''})` : ''}`);
+    console.log(`  the daemon process itself used ${((cpuS / seconds) * 100).toFixed(0)}% of a core in the window (its children not counted)`);
+    report('iterations per second', `${(total / seconds).toFixed(1)} it/s`, 'reported', true);
+    report('daemon peak RSS (VmHWM)', `${peakMb.toFixed(0)} MB (window max ${peakRss.toFixed(0)})`, `< ${TARGET_SCALE_RSS_MB} MB`, peakMb < TARGET_SCALE_RSS_MB);
+    report('every experiment progressed', `min ${min}, max ${max}`, '>= 1 each', min >= 1);
+  } finally {
+    await stopDetached(info.pid);
+  }
+}
+
 // 3. Stop latency -------------------------------------------------------------------------
 
 /** One foreground daemon with 4 hanging evaluations; SIGTERM; ms until it exits. */
@@ -336,6 +406,7 @@ try {
   if (only === null || only === 'parallel') await benchParallel();
   if (only === null || only === 'stability') await benchStability();
   if (only === null || only === 'stop') await benchStop();
+  if (only === null || only === 'scale') await benchScale();
   if (flag('--strict') && results.some((ok) => !ok)) exitCode = 2;
 } catch (error) {
   console.error(`bench: FAILED: ${error instanceof Error ? error.stack : error}`);

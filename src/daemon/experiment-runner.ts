@@ -40,7 +40,7 @@ export interface RunnerDeps {
   env: NodeJS.ProcessEnv;
   evalSlots: SlotPool<string>;
   turns: SlotPool<number>;
-  /** Sessions are opened one at a time: `git worktree add` in one repository is not concurrent-safe. */
+  /** First sessions are opened one at a time: `git worktree add` in one repository is not concurrent-safe. */
   openMutex: SlotPool<number>;
   logger: Logger;
   /** `--slots` named by the user: each evaluation has its own resource (a CPU set, a GPU). */
@@ -88,6 +88,8 @@ export class ExperimentRunner {
   /** Aborts the running stretch for a pause (executor: slurm); `abort` is the daemon's stop. */
   private pauseNow: AbortController | null = null;
   private ending: 'stop' | 'remove' | null = null;
+  /** A session was opened once: its worktree exists (opening again needs no mutex). */
+  private opened = false;
   private readonly abort = new AbortController();
   private wake: () => void = () => {};
   private done: Promise<void> = Promise.resolve();
@@ -267,13 +269,17 @@ export class ExperimentRunner {
       // The cluster (executor: slurm) once per config: a controller restart between turns is no reason to block.
       await assertPreflight(this.config, this.deps.projectRoot, this.deps.env, { cluster: this.clusterCheckedFor !== this.config });
       this.clusterCheckedFor = this.config;
-      const opening = await this.deps.openMutex.acquire(this.abort.signal);
-      if (opening === null) return { kind: 'interrupted' };
+      // The first open in this daemon may create or move the worktree: one at a time. Later
+      // opens find it in place and run side by side (200 experiments taking turns would
+      // otherwise queue on this one mutex for every iteration).
+      const opening = this.opened ? null : await this.deps.openMutex.acquire(this.abort.signal);
+      if (!this.opened && opening === null) return { kind: 'interrupted' };
       let session;
       try {
         session = await openSession(this.config, this.deps.projectRoot, deps, 'autoresearch daemon');
+        this.opened = true;
       } finally {
-        opening.release();
+        opening?.release();
       }
       this.setState('running', null);
       try {

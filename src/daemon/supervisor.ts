@@ -4,7 +4,7 @@
  * start, edited configs are handed over (invalid edits are rejected, the old config kept),
  * removed ones stop after their current iteration.
  */
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { discoverExperiments, type DiscoveredExperiment } from '../config/discover.js';
 import { parseConfigText } from '../config/parse-config.js';
 import type { ExperimentConfig } from '../config/types.js';
@@ -26,6 +26,8 @@ export class Supervisor {
   /** Experiments whose config never parsed: shown in status, started once fixed. */
   private readonly invalid = new Map<string, { found: DiscoveredExperiment; error: string; text: string }>();
   private scanning: Promise<void> = Promise.resolve();
+  /** The rescan queued behind the one running, not started yet. */
+  private queued: Promise<void> | null = null;
   private stopping = false;
 
   constructor(
@@ -33,12 +35,24 @@ export class Supervisor {
     private readonly experimentLogger: (found: DiscoveredExperiment) => Logger,
   ) {}
 
-  /** Serialised: events arrive in bursts, and each rescan reads the whole tree anyway. */
+  /**
+   * Serialised: events arrive in bursts, and each rescan reads the whole tree anyway. Calls
+   * while one waits to start join it (a burst of 200 new experiments is one more rescan, not
+   * 200 queued ones, each reading every config).
+   */
   rescan(): Promise<void> {
-    this.scanning = this.scanning.then(() => this.rescanNow()).catch((error: unknown) => {
-      this.deps.logger.error({ err: error }, `rescan failed: ${errorMessage(error)}`);
-    });
-    return this.scanning;
+    if (this.queued !== null) return this.queued;
+    const next = this.scanning
+      .then(() => {
+        this.queued = null;
+        return this.rescanNow();
+      })
+      .catch((error: unknown) => {
+        this.deps.logger.error({ err: error }, `rescan failed: ${errorMessage(error)}`);
+      });
+    this.queued = next;
+    this.scanning = next;
+    return next;
   }
 
   get(id: string): ExperimentRunner | undefined {
@@ -69,8 +83,12 @@ export class Supervisor {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // Every runner is stopped at once, a rescan in progress or not (it starts no runner once
+    // stopping); then the rescan's end, then any runner it started before it saw `stopping`.
+    const stopping = [...[...this.entries.values()].map((e) => e.runner), ...this.removing].map((runner) => runner.stop());
     await this.scanning;
-    await Promise.all([...[...this.entries.values()].map((e) => e.runner), ...this.removing].map((runner) => runner.stop()));
+    const late = [...this.entries.values()].map((e) => e.runner).map((runner) => runner.stop());
+    await Promise.all([...stopping, ...late]);
   }
 
   private async rescanNow(): Promise<void> {
@@ -80,7 +98,8 @@ export class Supervisor {
     for (const experiment of found) {
       const id = experiment.id.key;
       seen.add(id);
-      const text = await fs.readFile(`${experiment.dir}/config.cfg`, 'utf8').catch(() => null);
+      if (this.stopping) return;
+      const text = readConfigText(`${experiment.dir}/config.cfg`);
       if (text === null) continue; // vanished between the scan and the read: the next event rescans
       const entry = this.entries.get(id);
       if (entry !== undefined) {
@@ -114,6 +133,18 @@ export class Supervisor {
       this.removing.add(entry.runner);
       void entry.runner.remove().finally(() => this.removing.delete(entry.runner));
     }
+  }
+}
+
+/**
+ * Read synchronously: a few hundred bytes each, and the thread pool may be queued behind the
+ * loops' fsyncs (a rescan of 200 configs then took seconds, and held up the daemon's stop).
+ */
+function readConfigText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
   }
 }
 

@@ -4,24 +4,22 @@
  * out a quota recorded in state.json). The daemon overlays what
  * only it knows (phase, last progress, a rejected config edit).
  */
-import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import type { DiscoveredExperiment } from '../config/discover.js';
 import { parseConfigText } from '../config/parse-config.js';
-import type { ExperimentConfig } from '../config/types.js';
+import type { Direction, ExperimentConfig } from '../config/types.js';
 import type { NoiseEstimate } from '../decision/types.js';
 import { errorMessage } from '../core/errors.js';
+import { isErrno } from '../fs/durable.js';
 import { experimentsOf } from '../ledger/experiment-counts.js';
-import { summarizeRows } from '../ledger/summary.js';
 import { maxExperimentsReached } from '../loop/max-experiments.js';
-import { parseLedgerText } from '../ledger/tsv-format.js';
 import { chooseAgent, waitUntil } from '../loop/exhaustion.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
-import type { LedgerRow } from '../ledger/types.js';
-import { fileSize, type LedgerDigest } from './ledger-digest.js';
+import { readLedger, type LedgerRead } from './ledger-read.js';
 import { liveIteration, type LiveLogs } from './live-iteration.js';
 import { experimentPaths } from './paths.js';
-import { readLockOwner } from './run-lock.js';
-import { loadState } from './state.js';
+import { readLockOwnerSync } from './run-lock.js';
+import { parseStateText, type ExperimentState } from './state.js';
 import { readInfrastructureFailures } from './infrastructure-log.js';
 import { currentNoise } from '../decision/noise-estimate.js';
 
@@ -68,40 +66,39 @@ export interface ExperimentStatus {
 }
 
 export async function readExperimentStatus(found: DiscoveredExperiment, now: number): Promise<ExperimentStatus> {
+  return (await readExperiment(found, now)).status;
+}
+
+/** The status, and what it was computed from that `results --all` shows too (one read of each file). */
+export interface ExperimentReading {
+  status: ExperimentStatus;
+  ledger: LedgerRead;
+  /** The config's direction; null when the config does not load (status.config_error says why). */
+  direction: Direction | null;
+}
+
+export async function readExperiment(found: DiscoveredExperiment, now: number): Promise<ExperimentReading> {
   const paths = experimentPaths(found.dir);
   let config: ExperimentConfig | null = null;
   let configError: string | null = null;
   try {
-    config = parseConfigText(await fs.readFile(paths.config, 'utf8'), { file: paths.config, dir: found.dir, id: found.id, scope: found.scope });
+    config = parseConfigText(fsSync.readFileSync(paths.config, 'utf8'), { file: paths.config, dir: found.dir, id: found.id, scope: found.scope });
   } catch (error) {
     configError = errorMessage(error);
   }
-  let state: Awaited<ReturnType<typeof loadState>> = null;
+  let state: ExperimentState | null = null;
   let stateError: string | null = null;
   try {
-    state = await loadState(paths.state);
+    state = readStateSync(paths.state);
   } catch (error) {
     stateError = errorMessage(error);
   }
-  // The digest in state.json describes results.tsv as long as the file has not changed
-  // since: then no row needs to be read. Otherwise (seed ledgers, edits, rebuilds) read it.
-  let counts: Pick<LedgerDigest, 'iterations' | 'experiments' | 'keeps' | 'discards' | 'crashes' | 'best' | 'baseline'>;
-  let trailingCrashes = 0;
-  let ledgerError: string | null = null;
-  let rows: LedgerRow[] = [];
-  if (state?.digest !== undefined && state.digest.ledgerBytes === fileSize(paths.results)) {
-    counts = state.digest;
-  } else {
-    try {
-      rows = parseLedgerText(await fs.readFile(paths.results, 'utf8').catch(() => ''), paths.results).rows;
-    } catch (error) {
-      ledgerError = errorMessage(error);
-    }
-    const summary = summarizeRows(rows, config?.direction ?? 'lower');
-    counts = summary;
-    trailingCrashes = summary.consecutiveCrashes;
-  }
-  const owner = await readLockOwner(paths.lock);
+  // Counts without reading every row when possible (ledger-read.ts: state.json's digest, a
+  // reader's cached figures, else one streamed read).
+  const ledger = readLedger(paths.results, state);
+  const counts = ledger.figures;
+  const ledgerError = ledger.problem?.corrupt === true ? ledger.problem.message : null; // an unreadable file counts as empty, as before
+  const owner = readLockOwnerSync(paths.lock);
   const running = owner !== null && isSameProcessAlive(owner);
   const wait = config !== null && state !== null ? waitUntil(config, state, now) : null;
   // Iterations after the baseline (the baseline is always the first keep).
@@ -130,7 +127,7 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
   } else status = counts.iterations === 0 ? 'new' : 'idle';
 
   const live = liveIteration(paths, state, { running, hasSetup: config?.setupCmd != null });
-  return {
+  const result: ExperimentStatus = {
     id: found.id.key,
     scope: found.scope,
     state: status,
@@ -144,7 +141,7 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     best_samples: state?.lastKept.samples?.length ?? null,
     baseline: counts.baseline,
     noise: state === null ? null : noiseOf(currentNoise(state)),
-    consecutive_crashes: state?.consecutiveCrashes ?? trailingCrashes,
+    consecutive_crashes: state?.consecutiveCrashes ?? counts.consecutiveCrashes,
     wait_until: wait === null ? null : new Date(wait).toISOString(),
     reason,
     phase: live.phase,
@@ -157,6 +154,22 @@ export async function readExperimentStatus(found: DiscoveredExperiment, now: num
     config_error: configError,
     infrastructure_failures: countInfrastructureFailures(paths.infrastructure),
   };
+  return { status: result, ledger, direction: config?.direction ?? null };
+}
+
+/**
+ * loadState without the thread pool (a thousand small reads cost more in round trips than in
+ * reading): the same answers. Every file status reads is read synchronously for that reason.
+ */
+function readStateSync(file: string): ExperimentState | null {
+  let text: string;
+  try {
+    text = fsSync.readFileSync(file, 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return null;
+    throw error;
+  }
+  return parseStateText(text, file);
 }
 
 /** A few lines at most (one per job the cluster ended); unreadable counts as none, never a failed status. */

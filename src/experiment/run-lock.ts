@@ -4,6 +4,7 @@
  * owner is gone (dead pid, reused pid, or another boot) is stale and taken over.
  */
 import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import os from 'node:os';
 import { AutoresearchError, errorMessage } from '../core/errors.js';
 import { fsyncDirectory } from '../fs/durable.js';
@@ -105,6 +106,10 @@ async function readOwner(file: string): Promise<LockOwner | null | undefined> {
   } catch {
     return undefined;
   }
+  return ownerOf(text);
+}
+
+function ownerOf(text: string): LockOwner | null {
   try {
     const parsed = JSON.parse(text) as LockOwner;
     return typeof parsed.pid === 'number' ? parsed : null;
@@ -129,4 +134,15 @@ function heldLock(file: string, owner: LockOwner): HeldLock {
 
 export async function readLockOwner(file: string): Promise<LockOwner | null> {
   return (await readOwner(file)) ?? null;
+}
+
+/** readLockOwner without the thread pool: `status` reads a thousand of them. */
+export function readLockOwnerSync(file: string): LockOwner | null {
+  let text: string;
+  try {
+    text = fsSync.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  return ownerOf(text) ?? null;
 }

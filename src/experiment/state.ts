@@ -146,7 +146,11 @@ export interface ExperimentState {
 
 export async function loadState(file: string): Promise<ExperimentState | null> {
   const text = await readFileIfExists(file);
-  if (text === null) return null;
+  return text === null ? null : parseStateText(text, file);
+}
+
+/** state.json's text (of `file`, for errors) as a state; STATE_CORRUPT when it is not one. */
+export function parseStateText(text: string, file: string): ExperimentState {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

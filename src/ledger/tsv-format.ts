@@ -204,7 +204,8 @@ export function readRows(
   return rows;
 }
 
-function parseHeader(header: string, file: string): string[] {
+/** The columns of a header line (without its line break); LEDGER_CORRUPT, located, when it is not a ledger's. */
+export function parseHeader(header: string, file: string): string[] {
   const columns = header.split('\t');
   if (!SEED_COLUMNS.every((name, i) => columns[i] === name)) {
     throw new AutoresearchError(
@@ -255,7 +256,8 @@ function hasOurShape(fields: readonly string[]): boolean {
   return fields.length >= OUR_NARROWEST_ROW && /^\d+$/.test(fields[SEED_COLUMNS.length] ?? '') && OUR_TIMESTAMP.test(fields[SEED_COLUMNS.length + 1] ?? '');
 }
 
-function parseRow(line: string, columns: readonly string[], where: RowLocation): { row: LedgerRow; fromSkill: boolean } {
+/** One row, and whether the skill wrote it (then a line that does not parse after it continues its description). */
+export function parseRow(line: string, columns: readonly string[], where: RowLocation): { row: LedgerRow; fromSkill: boolean } {
   let fields = line.split('\t');
   if (fields.length >= SEED_COLUMNS.length && isSkillRow(fields, columns)) {
     // The skill writes descriptions unsanitised: extra fields can only be pieces of the

@@ -3,24 +3,14 @@
  * the baseline, last activity, state), read from its files. Read-only: a torn or corrupt
  * ledger is reported in the line's `error`, never repaired here.
  */
-import fs from 'node:fs/promises';
 import type { DiscoveredExperiment } from '../config/discover.js';
 import type { Direction } from '../config/types.js';
-import { parseConfigText } from '../config/parse-config.js';
-import { AutoresearchError, errorMessage } from '../core/errors.js';
-import { readFileIfExists } from '../fs/durable.js';
-import { readExperimentStatus, type StatusState } from '../experiment/experiment-status.js';
-import { fileSize, type LedgerDigest } from '../experiment/ledger-digest.js';
-import { experimentPaths, type ExperimentPaths } from '../experiment/paths.js';
-import { loadState } from '../experiment/state.js';
+import { readExperiment, type StatusState } from '../experiment/experiment-status.js';
 import { ANSI, type Table } from '../ledger/export-formats.js';
 import type { JsonValue } from '../ledger/ledger-table.js';
 import { experimentsOf } from '../ledger/experiment-counts.js';
 import { formatImprovement, formatMetric, improvementPct as improvementPctOf } from '../core/improvement.js';
 import { shortLocalDateTime, zoneName } from '../core/local-time.js';
-import { summarizeRows } from '../ledger/summary.js';
-import { parseLedgerText } from '../ledger/tsv-format.js';
-import type { LedgerRow } from '../ledger/types.js';
 
 export interface OverviewLine {
   experiment: string;
@@ -46,18 +36,15 @@ export interface OverviewLine {
 export const OVERVIEW_COLUMNS = ['experiment', 'scope', 'state', 'runs', 'keeps', 'discards', 'crashes', 'best', 'baseline', 'improvement_pct', 'last_activity', 'error'] as const;
 
 export async function readOverviewLine(found: DiscoveredExperiment, now: number): Promise<OverviewLine> {
-  const paths = experimentPaths(found.dir);
-  const status = await readExperimentStatus(found, now);
+  // One read of each file for the state and the figures (the ledger's: ledger-read.ts, as `status`).
+  const { status, ledger: read, direction } = await readExperiment(found, now);
   const errors: string[] = [];
-
-  let direction: 'lower' | 'higher' | null = null;
-  try {
-    direction = parseConfigText(await fs.readFile(paths.config, 'utf8'), { file: paths.config, dir: found.dir, id: found.id, scope: found.scope }).direction;
-  } catch (error) {
-    errors.push(errorMessage(error).replace(/\n\s*/g, '; '));
+  if (status.config_error !== null) errors.push(status.config_error.replace(/\n\s*/g, '; '));
+  if (read.problem !== null) {
+    const hint = read.problem.corrupt ? ` (\`autoresearch results ${found.id.key} --rebuild\` regenerates it from runs/*/result.json)` : '';
+    errors.push(`${read.problem.message}${hint}`);
   }
-
-  const ledger = await readLedgerFigures(found, paths, direction ?? 'lower', errors);
+  const ledger = read.figures;
   // Best and improvement depend on the direction: unknown without a readable config.
   const pct = direction === null ? null : improvementPct(ledger.best, ledger.baseline, direction);
   return {
@@ -75,27 +62,6 @@ export async function readOverviewLine(found: DiscoveredExperiment, now: number)
     error: errors.length === 0 ? null : errors.join('; '),
     experiments: experimentsOf(ledger).experiments,
   };
-}
-
-type LedgerFigures = Omit<LedgerDigest, 'ledgerBytes'>;
-
-/**
- * The ledger's figures: from the digest in state.json while it still describes results.tsv
- * (the same test as `status`: its size), so --all over many long experiments reads no rows;
- * from the rows otherwise (seed ledgers, edits, rebuilds, no state yet).
- */
-async function readLedgerFigures(found: DiscoveredExperiment, paths: ExperimentPaths, direction: Direction, errors: string[]): Promise<LedgerFigures> {
-  const digest = await loadState(paths.state).then((s) => s?.digest, () => undefined); // an unreadable state is the status's to report
-  if (digest !== undefined && digest.ledgerBytes === fileSize(paths.results)) return digest;
-  let rows: LedgerRow[] = [];
-  try {
-    rows = parseLedgerText((await readFileIfExists(paths.results)) ?? '', paths.results).rows;
-  } catch (error) {
-    const hint = error instanceof AutoresearchError && error.code === 'LEDGER_CORRUPT' ? ` (\`autoresearch results ${found.id.key} --rebuild\` regenerates it from runs/*/result.json)` : '';
-    errors.push(`${errorMessage(error)}${hint}`);
-  }
-  const s = summarizeRows(rows, direction);
-  return { iterations: s.iterations, experiments: s.experiments, keeps: s.keeps, discards: s.discards, crashes: s.crashes, best: s.best, baseline: s.baseline, lastTimestamp: rows.at(-1)?.timestamp ?? null };
 }
 
 /** As summarizeRows computes it (core/improvement.ts): positive = better; null for a 0 baseline. */

@@ -15,6 +15,10 @@ import { formatMetric } from '../../core/improvement.js';
 import { timeNear } from '../../core/local-time.js';
 import { terminalWidth, toTerminal } from '../../ledger/export-formats.js';
 import { duration } from '../live-progress.js';
+import { mapLimited } from '../../core/map-limited.js';
+
+/** Experiments read at once: enough to keep the disk busy, few enough to keep memory flat over thousands. */
+const READ_AT_ONCE = 16;
 
 const STATES: readonly StatusState[] = ['new', 'idle', 'running', 'waiting', 'blocked', 'tripped', 'paused', 'done'];
 
@@ -27,7 +31,7 @@ export async function statusCommand(opts: { projectRoot: string; id: string | un
     experiments = ((await daemonRequest(info, 'GET', '/api/status')) as { experiments: ExperimentStatus[] }).experiments;
   } else {
     const now = Date.now();
-    experiments = await Promise.all((await discoverExperiments(opts.projectRoot)).map((found) => readExperimentStatus(found, now)));
+    experiments = await mapLimited(await discoverExperiments(opts.projectRoot), READ_AT_ONCE, (found) => readExperimentStatus(found, now));
   }
   if (opts.id !== undefined) {
     const found = await resolveExperiment(opts.projectRoot, opts.id);
