@@ -4,6 +4,7 @@
  * is durable before `update` resolves.
  */
 import type { Clock } from '../core/clock.js';
+import type { Durability } from '../fs/durable.js';
 import { loadState, saveState, type ExperimentState } from './state.js';
 
 export class StateStore {
@@ -22,14 +23,27 @@ export class StateStore {
     return this.state;
   }
 
-  /** Apply `change` now (synchronously, so readers see it) and persist it in order. */
-  update(change: Partial<ExperimentState> | ((s: ExperimentState) => ExperimentState)): Promise<void> {
-    this.state = typeof change === 'function' ? change(this.state) : { ...this.state, ...change };
+  /**
+   * Apply `change` now (synchronously, so readers see it) and persist it in order.
+   * `durability` (default `full`): `content` only for what matters within this boot alone
+   * (a child's identity), see fs/durable.ts.
+   */
+  update(change: Partial<ExperimentState> | ((s: ExperimentState) => ExperimentState), opts: { durability?: Durability } = {}): Promise<void> {
+    this.stage(change);
     const snapshot = this.state;
-    const write = this.tail.then(() => saveState(this.file, snapshot, new Date(this.clock.now())));
+    const write = this.tail.then(() => saveState(this.file, snapshot, new Date(this.clock.now()), opts.durability));
     // A failed write fails this update and every later one: durability errors stop the loop.
     this.tail = write;
     return write;
+  }
+
+  /**
+   * Apply `change` in memory only: written with the next `update`. For a step whose write
+   * would protect nothing because recovery rebuilds it from what is already durable (a
+   * decided iteration: from its row and result.json, loop/recovery.ts).
+   */
+  stage(change: Partial<ExperimentState> | ((s: ExperimentState) => ExperimentState)): void {
+    this.state = typeof change === 'function' ? change(this.state) : { ...this.state, ...change };
   }
 
   /**

@@ -29,11 +29,16 @@ export async function setIntent(session: Session, deps: LoopDeps, intent: Intent
   await session.store.update({ intent: { ...intent, startedAt: new Date(deps.clock.now()).toISOString() } });
 }
 
-/** Remember the child's identity so a later incarnation can kill it after kill -9. */
+/**
+ * Remember the child's identity so a later incarnation can kill it after kill -9. Atomic
+ * but without the directory fsync (`content`): it only matters within this boot (recovery
+ * signals it only when the boot id matches, and no process outlives a reboot), and after a
+ * power loss state.json holds this or the intent before it, never a torn file.
+ */
 export function recordChild(session: Session, child: SpawnedChild): Promise<void> {
   const record: ChildRecord = { pid: child.pid, pgid: child.pgid, startTime: child.startTime, bootId: bootId() };
   return session.store
-    .update((s) => (s.intent === null ? s : { ...s, intent: { ...s.intent, child: record } }))
+    .update((s) => (s.intent === null ? s : { ...s, intent: { ...s.intent, child: record } }), { durability: 'content' })
     .catch(() => undefined); // a durability failure resurfaces on the next awaited update
 }
 
