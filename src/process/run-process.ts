@@ -113,7 +113,8 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
   // Once the group is gone: processes that left it (setsid, double fork) must not outlive the run either.
   const killEscapees = async (): Promise<void> => {
     if (spec.escapeTag === undefined) return;
-    const killed = await killTaggedGroups(spec.escapeTag, { graceMs, sleep: (ms) => clock.sleep(ms) });
+    // Only processes started since the child can have come from it (its start time, when read).
+    const killed = await killTaggedGroups(spec.escapeTag, { graceMs, sleep: (ms) => clock.sleep(ms), startedSince: child.startTime });
     for (const message of describeKilled(killed, `{group}, which left the group of \`${spec.command}\``, spec.escapeTag)) spec.onEscapee?.(message);
   };
   try {
