@@ -15,7 +15,7 @@ import { cancelRecordedJobNow } from '../measure/slurm/cancel-now.js';
 import { installStopSignals } from './stop-signals.js';
 
 /** Events the progress printer shows on stdout: said once, not again as a warning on stderr. */
-const PRINTED_KINDS = ['setup', 'recovered', 'halted', 'agent-exhausted', 'waiting', 'no-change-backoff', 'revalidated', 'wait-over', 'iteration-end', 'iteration-interrupted'];
+const PRINTED_KINDS = ['setup', 'recovered', 'halted', 'agent-exhausted', 'waiting', 'no-change-backoff', 'revalidated', 'draft', 'wait-over', 'iteration-end', 'iteration-interrupted'];
 
 export interface Foreground {
   deps: LoopDeps;

@@ -123,6 +123,9 @@ export function createPrinter(write: (text: string) => void, options: PrinterOpt
         case 'revalidated':
           line(`${stamp()} #${event.iteration} revalidation: ${event.why} (no row)`);
           return;
+        case 'draft':
+          if (event.action === 'discarded') line(`${stamp()} #${event.iteration} draft discarded: ${event.detail} (no row)`);
+          return;
         case 'no-change-backoff':
           line(`${stamp()} ${event.reason} (until ${at(event.until)})`);
           return;

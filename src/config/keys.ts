@@ -537,6 +537,14 @@ export const KEYS = {
     doc: 'Run once in a fresh worktree (e.g. npm ci, uv sync).',
     example: 'npm ci',
   }),
+  pipeline: spec({
+    expected: '`true` or `false`',
+    parse: trueOrFalse,
+    default: false,
+    defaultText: 'false',
+    doc: 'While a candidate is evaluated, the agent already drafts the next one in a second worktree (the accelerator never waits for the agent).',
+    example: 'true',
+  }),
   eval_uses_llm: spec({
     expected: '`true` or `false`',
     parse: trueOrFalse,

@@ -196,6 +196,7 @@ export function parseConfigText(text: string, ctx: ConfigContext): ExperimentCon
     maxExhaustionWaitMs: orDefault('max_exhaustion_wait'),
     setupCmd: get('setup_cmd') ?? null,
     evalUsesLlm: get('eval_uses_llm') ?? null,
+    pipeline: orDefault('pipeline'),
     created: get('created') || null, // an empty `created:` is as good as none
   };
 }

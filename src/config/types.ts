@@ -92,5 +92,7 @@ export interface ExperimentConfig {
   setupCmd: string | null;
   /** eval_uses_llm as written; null = not set (then: whether evaluate.mjs is an LLM judge, see experiment/evaluators.ts). */
   evalUsesLlm: boolean | null;
+  /** pipeline: the next candidate is drafted in a second worktree while this one is evaluated (loop/draft.ts). */
+  pipeline: boolean;
   created: string | null; // informational, as written by the seed skill
 }

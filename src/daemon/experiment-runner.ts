@@ -299,7 +299,8 @@ export class ExperimentRunner {
               this.pauseRequested = false;
               return 'pause';
             }
-            if (this.pendingConfig !== null || this.deps.turns.waiting > 0) return 'end';
+            if (this.pendingConfig !== null) return 'end';
+            if (this.deps.turns.waiting > 0) return 'yield'; // a drafted candidate (pipeline) is evaluated first
             return 'go';
           },
         });

@@ -62,6 +62,9 @@ export type Intent =
       commands?: { evaluate: string; check: string | null };
     };
 
+/** The draft's turn: the iteration it drafts, the keep it started from, its agent process. */
+export type DraftIntent = Omit<Extract<Intent, { phase: 'agent' }>, 'decided'>;
+
 /**
  * A batch job of ours (issue 12). `name` is our own unique token, recorded before `sbatch`:
  * job ids are not unique across a controller crash, so a restart finds the job by name.
@@ -123,6 +126,12 @@ export interface ExperimentState {
   halt: Halt | null;
   exhausted: Partial<Record<WaitRole, Exhaustion>>;
   intent: Intent | null;
+  /**
+   * pipeline: the next iteration's agent turn, running in the draft worktree while `intent`'s
+   * candidate is evaluated (loop/draft.ts). Set while the turn runs, so a restart kills what
+   * it left; a draft is never carried over a restart (no row for interrupted work).
+   */
+  draft?: DraftIntent | null;
   /** The ledger's counts as of its last row (absent in state files of older versions). */
   digest?: LedgerDigest;
   /** The noise of one evaluation, pooled from every retired repeated measurement (src/decision/noise-estimate.ts). */

@@ -253,6 +253,16 @@ export class ProjectRepo {
     await this.git.run(['worktree', 'add', '-q', worktreePath, branch]);
   }
 
+  /**
+   * A scratch worktree of ours (the pipeline's draft worktree, nothing kept in it) that holds
+   * `branch` somewhere other than `wanted` (left behind when AUTORESEARCH_WORKTREES moved):
+   * removed, so `branch` can be checked out at `wanted`. Only that registration, never `prune`.
+   */
+  async releaseScratchBranch(branch: string, wanted: string): Promise<void> {
+    const holder = (await this.listWorktrees()).find((e) => e.branch === `refs/heads/${branch}` && canonicalPath(e.path) !== canonicalPath(wanted));
+    if (holder !== undefined) await this.git.run(['worktree', 'remove', '-f', '-f', holder.path]);
+  }
+
   private async branchExists(branch: string): Promise<boolean> {
     const { exitCode } = await this.git.run(['rev-parse', '-q', '--verify', `refs/heads/${branch}`], [1]);
     return exitCode === 0;

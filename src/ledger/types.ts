@@ -33,6 +33,7 @@ export type RowReason =
   | 'revalidation_failed'
   | 'no_change'
   | 'scope_violation'
+  | 'stale_base'
   | 'within_noise'
   | 'check_failed'
   | 'guard_failed'

@@ -98,6 +98,9 @@ export function logEvent(logger: Logger, event: LoopEvent): void {
     case 'revalidated':
       logger.info(event, event.why);
       return;
+    case 'draft':
+      logger.info(event, `draft of iteration ${event.iteration} ${event.action}: ${event.detail}`);
+      return;
     case 'no-change-backoff':
       logger.info(event, event.reason); // the progress line says it; not a warning on stderr
       return;

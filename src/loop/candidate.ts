@@ -23,8 +23,9 @@ import { childEnv } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import type { Phase } from './events.js';
 import { Interrupted, NO_EVIDENCE, NoRow, type Rerun, type Verdict } from './iteration-outcome.js';
+import type { Drafted } from './draft.js';
 import { buildPrompt } from './prompt.js';
-import { failedProcessDetail, knownMessageDetail, messageDetail, noChangeDetail, scopeViolationDetail, timeoutDetail } from './row-detail.js';
+import { failedProcessDetail, knownMessageDetail, messageDetail, noChangeDetail, scopeViolationDetail, staleBaseDetail, timeoutDetail } from './row-detail.js';
 import { outOfScope } from './scope.js';
 
 export type Produced = { kind: 'candidate'; commit: string; description: string } | { kind: 'verdict'; verdict: Verdict };
@@ -36,6 +37,10 @@ export interface CandidateWork {
   signal: AbortSignal;
   agent: RunnableAgent | null;
   rerun: Rerun | null;
+  /** pipeline: the turn already ran in the draft worktree (draft.ts); this takes its result. */
+  drafted: Drafted | null;
+  /** pipeline: this turn is a draft, made while that candidate is evaluated (said in the prompt). */
+  evaluating?: { iteration: number; description: string } | null;
   number: number;
   base: string;
   best: number | null;
@@ -77,6 +82,7 @@ export class CandidateTurn {
 
   /** The agent's change as one commit on the last keep, or the verdict that ends the iteration before any evaluation. */
   async produce(): Promise<Produced> {
+    if (this.work.drafted !== null) return this.produceDrafted(this.work.drafted);
     if (this.rerun !== null) {
       this.phase('agent', `rerun of #${this.rerun.iteration}`);
       const applied = await this.session.worktree.applyChange(this.rerun.commit);
@@ -92,9 +98,51 @@ export class CandidateTurn {
       await this.setIntent({ phase: 'agent', iteration: this.number, base: this.base, child: null });
     }
     this.phase('capture');
-    const capture = await this.session.worktree.captureCandidate(this.base, this.session.store.current.branch, {
-      fallbackDescription: this.fallbackDescription(),
-    });
+    return this.capture(this.fallbackDescription());
+  }
+
+  /**
+   * The drafted turn's result as this iteration's candidate: as it is when the best did not
+   * move while it was drafted, re-applied onto the best when it did (as `rerun` re-applies),
+   * or a stale_base discard when it no longer applies.
+   */
+  private async produceDrafted(drafted: Drafted): Promise<Produced> {
+    if (drafted.iteration !== this.number) throw new Error(`drafted iteration ${drafted.iteration} taken by iteration ${this.number} (this is a bug)`);
+    this.agentMs = drafted.agentMs;
+    this.agentReport = drafted.agentReport;
+    this.userRefNotes = drafted.userRefNotes;
+    if (drafted.produced.kind === 'verdict') return drafted.produced;
+    const { commit, description } = drafted.produced;
+    // No intent is needed until the evaluation's: a kill from here leaves the branch on a
+    // candidate with no intent, and every start of a loop with an agent checks out the last
+    // keep first (experiment-loop.ts); the drafted commit stays on the draft branch.
+    this.phase('capture', `drafted on ${drafted.base.slice(0, 7)}`);
+    const { worktree, store } = this.session;
+    if (drafted.base === this.base) {
+      // Captured and scope-checked in the draft worktree, on this very base: nothing to redo.
+      await worktree.restore(commit, store.current.branch);
+      this.candidate = commit;
+      return drafted.produced;
+    }
+    if (!(await worktree.applyChange(commit))) {
+      const { lastKept } = store.current;
+      return verdictOf({
+        ...NO_EVIDENCE,
+        status: 'discard',
+        reason: 'stale_base',
+        metric: null,
+        commit,
+        description,
+        detail: `drafted on ${drafted.base}; does not apply to the best ${this.base}`,
+        why: staleBaseDetail(drafted.base.slice(0, 7), this.base.slice(0, 7), lastKept.commit === this.base ? lastKept.iteration : null),
+      });
+    }
+    return this.capture(description);
+  }
+
+  /** Whatever the worktree holds on top of the base as one commit, its scope checked. */
+  private async capture(fallbackDescription: string): Promise<Produced> {
+    const capture = await this.session.worktree.captureCandidate(this.base, this.session.store.current.branch, { fallbackDescription });
     if (capture.kind === 'no_change') {
       return verdictOf({ ...NO_EVIDENCE, status: 'discard', reason: 'no_change', metric: null, commit: this.base, description: 'no change', detail: null, why: noChangeDetail(this.agent === null) });
     }
@@ -131,6 +179,7 @@ export class CandidateTurn {
       best: this.best,
       recentRows: ledgerRows.slice(-10),
       lastFailure: this.lastFailure(ledgerRows),
+      evaluating: this.work.evaluating ?? null,
     });
     fs.writeFileSync(this.files.prompt, prompt);
     this.agentMs = 0;

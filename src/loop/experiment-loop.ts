@@ -26,7 +26,8 @@ import { countsAsExperiment, isBaselineRow } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
 import type { EvalLlmVerdict } from './eval-llm.js';
 import { chooseAgent, retryAt, type RunnableAgent } from './exhaustion.js';
-import { resumeIteration, runIteration } from './iteration.js';
+import { resumeIteration, runIteration, type IterationResult } from './iteration.js';
+import { Pipeline, type Evaluating } from './pipeline.js';
 import { recreateMissingWorktree, worktreeMissing } from './missing-worktree.js';
 import { maxExperimentsReached } from './max-experiments.js';
 import { noChangeBackoffMs, tripIfIdle } from './no-change.js';
@@ -45,8 +46,12 @@ export interface LoopOptions {
    */
   maxIterations: number | null;
   signal: AbortSignal;
-  /** The daemon's hook between iterations: go on, pause (persisted), or end this run (config edited or removed, a fair turn). */
-  between?: () => Promise<'go' | 'pause' | 'end'>;
+  /**
+   * The daemon's hook between iterations: go on, pause (persisted), end this run (config edited
+   * or removed), or yield (a fair turn: others wait). A yield with a drafted candidate (pipeline)
+   * first evaluates that candidate, drafting no other, so no agent call is thrown away.
+   */
+  between?: () => Promise<'go' | 'pause' | 'end' | 'yield'>;
   /** false in the daemon: report `exhausted` (or `backoff`) instead of waiting here, so a wait holds no concurrency permit. */
   waitForQuota?: boolean;
 }
@@ -95,147 +100,189 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
     return result({ kind: 'interrupted' });
   }
 
-  let first = true;
-  let worktreeRecreations = 0;
-  for (;;) {
-    if (opts.signal.aborted) {
-      await abandonResume();
-      return result({ kind: 'interrupted' });
-    }
-    if (!first && opts.between !== undefined) {
-      const next = await opts.between();
-      if (next === 'end') return result({ kind: 'limit', reason: 'ended by the supervisor' });
-      if (next === 'pause') {
-        const reason = 'paused by `autoresearch pause`';
-        await session.store.update({ halt: { state: 'paused', reason, at: new Date(deps.clock.now()).toISOString() } });
-        return result({ kind: 'halted', state: 'paused', reason });
-      }
-    }
-    first = false;
-    // A resumed attempt (kill -9 during a cluster job) needs no agent and no revalidation first.
-    let agent: RunnableAgent | null = null;
-    const external = session.config.agent.kind === 'none';
-    const resume = pendingResume;
-    pendingResume = null;
-    if (resume === null) {
-      const done = doneReason(session, deps, opts);
-      if (done !== null) {
-        deps.report({ kind: 'halted', state: 'done', reason: done });
-        return result({ kind: 'done', reason: done });
-      }
-      if (limitReached(opts, rowsThisRun)) {
-        return result({ kind: 'limit', reason: `--max-experiments ${opts.maxIterations} reached` });
-      }
+  // pipeline: true: the next candidate is drafted while this one is measured (draft.ts).
+  const pipeline = session.config.pipeline && opts.mode === 'loop' && session.config.agent.kind !== 'none' ? new Pipeline(session, deps, opts.signal, (evaluating) => drafter(session, deps, opts, rowsThisRun, evaluating)) : null;
+  try {
+    return await iterate();
+  } finally {
+    await pipeline?.abandon('the run ended before its iteration');
+  }
 
-      // With `agent: none` the worktree holds the external agent's change, to be judged now: a
-      // revalidation (which checks other commits out) waits until after its row, below.
-
-      // The baseline needs no agent; otherwise pick one that is not exhausted, or wait. Either
-      // way an evaluation out of quota is waited for.
-      const baseline = session.store.current.lastKept.metric === null;
-      const choice = chooseAgent(session.config, session.store.current, deps.clock.now(), baseline);
-      if (choice.kind === 'wait') {
-        const label = labelOf(session, choice.role);
-        if (opts.mode === 'single' || session.config.onExhaustion === 'stop' || opts.waitForQuota === false) {
-          return result({ kind: 'exhausted', until: choice.until, agent: label, message: choice.exhaustion.reason });
+  async function iterate(): Promise<LoopResult> {
+    let first = true;
+    let worktreeRecreations = 0;
+    for (;;) {
+      if (opts.signal.aborted) {
+        await abandonResume();
+        return result({ kind: 'interrupted' });
+      }
+      if (!first && opts.between !== undefined) {
+        const next = await opts.between();
+        if (next === 'yield' && pipeline?.has(session.ledger.nextIteration()) === true) pipeline.drain();
+        else if (next === 'end' || next === 'yield') return result({ kind: 'limit', reason: 'ended by the supervisor' });
+        if (next === 'pause') {
+          const reason = 'paused by `autoresearch pause`';
+          await session.store.update({ halt: { state: 'paused', reason, at: new Date(deps.clock.now()).toISOString() } });
+          return result({ kind: 'halted', state: 'paused', reason });
         }
-        deps.report({ kind: 'waiting', until: new Date(choice.until).toISOString(), agent: label, reason: choice.exhaustion.reason });
-        const how = await waitForAgent(session, deps, choice.until, opts.signal);
-        if (how === 'aborted') return result({ kind: 'interrupted' });
-        if (how === 'halted') {
-          const halted = session.store.current.halt;
-          if (halted !== null) return result({ kind: 'halted', state: halted.state, reason: halted.reason });
-        }
-        deps.report({ kind: 'wait-over', how: how === 'resumed' ? 'resumed' : 'reset-time' });
-        continue;
       }
-      agent = choice.kind === 'agent' ? choice.agent : null;
+      first = false;
+      // A resumed attempt (kill -9 during a cluster job) needs no agent and no revalidation first.
+      let agent: RunnableAgent | null = null;
+      const external = session.config.agent.kind === 'none';
+      const resume = pendingResume;
+      pendingResume = null;
+      if (resume === null) {
+        const done = doneReason(session, deps, opts);
+        if (done !== null) {
+          deps.report({ kind: 'halted', state: 'done', reason: done });
+          return result({ kind: 'done', reason: done });
+        }
+        if (limitReached(opts, rowsThisRun)) {
+          return result({ kind: 'limit', reason: `--max-experiments ${opts.maxIterations} reached` });
+        }
 
-      // Before the next candidate: its keep rule compares with the best this may undo. After the
-      // wait above: an evaluation out of quota is waited for before the revalidation too.
-      if (!external) {
-        const revalidated = await revalidateIfDue(session, deps, opts.signal, rowsThisRun);
-        if (revalidated === 'interrupted') return result({ kind: 'interrupted' });
-        if (revalidated !== null) {
-          // Out of quota: no agent turn for a candidate nobody can judge now.
-          const outcome = { ...revalidated, role: 'evaluation' as const, label: 'evaluation' };
-          if (outcome.kind === 'exhausted') {
-            const blocked = await recordExhaustion(session, deps, outcome);
-            if (blocked !== null) return result({ kind: 'blocked', reason: blocked });
+        // With `agent: none` the worktree holds the external agent's change, to be judged now: a
+        // revalidation (which checks other commits out) waits until after its row, below.
+
+        // The baseline needs no agent; otherwise pick one that is not exhausted, or wait. Either
+        // way an evaluation out of quota is waited for.
+        const baseline = session.store.current.lastKept.metric === null;
+        // A drafted candidate comes with its agent (taken below, after any revalidation).
+        const choice = pipeline?.has(session.ledger.nextIteration()) === true ? ({ kind: 'none' } as const) : chooseAgent(session.config, session.store.current, deps.clock.now(), baseline);
+        if (choice.kind === 'wait') {
+          const label = labelOf(session, choice.role);
+          if (opts.mode === 'single' || session.config.onExhaustion === 'stop' || opts.waitForQuota === false) {
+            return result({ kind: 'exhausted', until: choice.until, agent: label, message: choice.exhaustion.reason });
+          }
+          deps.report({ kind: 'waiting', until: new Date(choice.until).toISOString(), agent: label, reason: choice.exhaustion.reason });
+          const how = await waitForAgent(session, deps, choice.until, opts.signal);
+          if (how === 'aborted') return result({ kind: 'interrupted' });
+          if (how === 'halted') {
+            const halted = session.store.current.halt;
+            if (halted !== null) return result({ kind: 'halted', state: halted.state, reason: halted.reason });
+          }
+          deps.report({ kind: 'wait-over', how: how === 'resumed' ? 'resumed' : 'reset-time' });
+          continue;
+        }
+        agent = choice.kind === 'agent' ? choice.agent : null;
+
+        // Before the next candidate: its keep rule compares with the best this may undo. After the
+        // wait above: an evaluation out of quota is waited for before the revalidation too.
+        if (!external) {
+          const revalidated = await revalidateIfDue(session, deps, opts.signal, rowsThisRun);
+          if (revalidated === 'interrupted') return result({ kind: 'interrupted' });
+          if (revalidated !== null) {
+            // Out of quota: no agent turn for a candidate nobody can judge now.
+            const outcome = { ...revalidated, role: 'evaluation' as const, label: 'evaluation' };
+            if (outcome.kind === 'exhausted') {
+              const blocked = await recordExhaustion(session, deps, outcome);
+              if (blocked !== null) return result({ kind: 'blocked', reason: blocked });
+              continue;
+            }
+            const reason = outcome.kind === 'billing' ? `${outcome.label}: billing problem (no reset time): ${outcome.message}` : outcome.message;
+            await block(session, deps, reason);
+            return result({ kind: 'blocked', reason });
+          }
+        }
+
+      }
+      let outcome: IterationResult;
+      try {
+        if (resume !== null) {
+          outcome = await resumeIteration(session, deps, opts.signal, resume).finally(() => cancelResumedJobs(session, deps, resume));
+        } else {
+          const taken = pipeline === null ? null : await pipeline.take(session.ledger.nextIteration());
+          if (taken?.kind === 'interrupted') {
+            if (opts.signal.aborted) return result({ kind: 'interrupted' });
             continue;
           }
-          const reason = outcome.kind === 'billing' ? `${outcome.label}: billing problem (no reset time): ${outcome.message}` : outcome.message;
+          if (taken?.kind === 'no-row') {
+            outcome = taken.result; // the drafting agent's quota, billing or login: as if it ran now
+          } else {
+            const drafted = taken?.kind === 'ready' ? taken.drafted : null;
+            if (drafted !== null) agent = drafted.agent;
+            outcome = await runIteration(session, deps, opts.signal, agent, undefined, undefined, { drafted, ...(pipeline === null ? {} : { onMeasuring: pipeline.onMeasuring }) });
+          }
+        }
+      } catch (error) {
+        // Deleted from outside mid-iteration: re-created and recovered, then the loop goes on.
+        if (!worktreeMissing(session)) throw error;
+        await recreateMissingWorktree(session, deps, error, worktreeRecreations++);
+        if ((await runSetupIfNeeded(session, deps, opts.signal)) === 'aborted') return result({ kind: 'interrupted' });
+        continue;
+      }
+      switch (outcome.kind) {
+        case 'interrupted':
+          return result({ kind: 'interrupted' });
+        case 'exhausted': {
+          const blocked = await recordExhaustion(session, deps, outcome);
+          if (blocked !== null) return result({ kind: 'blocked', reason: blocked });
+          continue; // the same iteration again: with the fallback agent, or after a wait
+        }
+        case 'billing': {
+          const reason = `${outcome.label}: billing problem (no reset time): ${outcome.message}`;
           await block(session, deps, reason);
           return result({ kind: 'blocked', reason });
         }
+        case 'auth': {
+          const reason = outcome.message; // names the CLI and the variable to pass
+          await block(session, deps, reason);
+          return result({ kind: 'blocked', reason });
+        }
+        case 'infrastructure': {
+          // The executor already re-ran the evaluation up to its bound: the cluster needs a person.
+          const reason = `${outcome.detail}; no row (not the candidate's fault). Check the cluster (sinfo, squeue), then \`autoresearch resume ${session.config.id.key}\``;
+          await block(session, deps, reason);
+          return result({ kind: 'blocked', reason });
+        }
+        case 'not-applicable': // only `rerun` produces it, through its own loop
+        case 'recorded':
+          break;
+        default: {
+          const unreachable: never = outcome;
+          return unreachable;
+        }
+      }
+      if (outcome.kind !== 'recorded') continue;
+      worktreeRecreations = 0;
+      rowsThisRun.push(outcome.row);
+      if (agent !== null && session.store.current.exhausted[agent.role] !== undefined) {
+        // The agent worked again: its backoff starts over next time.
+        const role = agent.role;
+        await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, role) }));
+      }
+      if (outcome.row.metric !== null && session.store.current.exhausted.evaluation !== undefined) {
+        // The evaluation printed a metric again: its backoff starts over next time.
+        await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, 'evaluation') }));
       }
 
-    }
-    let outcome: Awaited<ReturnType<typeof runIteration>>;
-    try {
-      outcome = resume !== null ? await resumeIteration(session, deps, opts.signal, resume).finally(() => cancelResumedJobs(session, deps, resume)) : await runIteration(session, deps, opts.signal, agent);
-    } catch (error) {
-      // Deleted from outside mid-iteration: re-created and recovered, then the loop goes on.
-      if (!worktreeMissing(session)) throw error;
-      await recreateMissingWorktree(session, deps, error, worktreeRecreations++);
-      if ((await runSetupIfNeeded(session, deps, opts.signal)) === 'aborted') return result({ kind: 'interrupted' });
-      continue;
-    }
-    switch (outcome.kind) {
-      case 'interrupted':
-        return result({ kind: 'interrupted' });
-      case 'exhausted': {
-        const blocked = await recordExhaustion(session, deps, outcome);
-        if (blocked !== null) return result({ kind: 'blocked', reason: blocked });
-        continue; // the same iteration again: with the fallback agent, or after a wait
-      }
-      case 'billing': {
-        const reason = `${outcome.label}: billing problem (no reset time): ${outcome.message}`;
-        await block(session, deps, reason);
-        return result({ kind: 'blocked', reason });
-      }
-      case 'auth': {
-        const reason = outcome.message; // names the CLI and the variable to pass
-        await block(session, deps, reason);
-        return result({ kind: 'blocked', reason });
-      }
-      case 'infrastructure': {
-        // The executor already re-ran the evaluation up to its bound: the cluster needs a person.
-        const reason = `${outcome.detail}; no row (not the candidate's fault). Check the cluster (sinfo, squeue), then \`autoresearch resume ${session.config.id.key}\``;
-        await block(session, deps, reason);
-        return result({ kind: 'blocked', reason });
-      }
-      case 'not-applicable': // only `rerun` produces it, through its own loop
-      case 'recorded':
-        break;
-      default: {
-        const unreachable: never = outcome;
-        return unreachable;
-      }
-    }
-    if (outcome.kind !== 'recorded') continue;
-    worktreeRecreations = 0;
-    rowsThisRun.push(outcome.row);
-    if (agent !== null && session.store.current.exhausted[agent.role] !== undefined) {
-      // The agent worked again: its backoff starts over next time.
-      const role = agent.role;
-      await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, role) }));
-    }
-    if (outcome.row.metric !== null && session.store.current.exhausted.evaluation !== undefined) {
-      // The evaluation printed a metric again: its backoff starts over next time.
-      await session.store.update((s) => ({ ...s, exhausted: withoutRole(s.exhausted, 'evaluation') }));
-    }
+      // The worktree is back at the best, the external change judged: the next one is made on what
+      // this leaves. (Out of quota: warned; the next `run --single` waits for the evaluation.)
+      if (external && (await revalidateIfDue(session, deps, opts.signal, rowsThisRun)) === 'interrupted') return result({ kind: 'interrupted' });
 
-    // The worktree is back at the best, the external change judged: the next one is made on what
-    // this leaves. (Out of quota: warned; the next `run --single` waits for the evaluation.)
-    if (external && (await revalidateIfDue(session, deps, opts.signal, rowsThisRun)) === 'interrupted') return result({ kind: 'interrupted' });
-
-    const tripReason = (await tripIfCrashing(session, deps)) ?? (await tripIfIdle(session, deps));
-    if (tripReason !== null) return result({ kind: 'tripped', reason: tripReason });
-    if (opts.mode === 'single') return result({ kind: 'limit', reason: '--single' }); // no backoff: the caller paces --single
-    const backoff = await backOffAfterNoChange(session, deps, opts, rowsThisRun);
-    if (backoff !== null) return result(backoff);
+      const tripReason = (await tripIfCrashing(session, deps)) ?? (await tripIfIdle(session, deps));
+      if (tripReason !== null) return result({ kind: 'tripped', reason: tripReason });
+      if (opts.mode === 'single') return result({ kind: 'limit', reason: '--single' }); // no backoff: the caller paces --single
+      const backoff = await backOffAfterNoChange(session, deps, opts, rowsThisRun);
+      if (backoff !== null) return result(backoff);
+    }
   }
+}
+
+/**
+ * pipeline: the agent that drafts the iteration after `evaluating`, or null when that
+ * iteration will not run (a limit reached by this row, max_runtime, a halt) or no agent can
+ * work now (the wait is the loop's, as ever).
+ */
+function drafter(session: Session, deps: LoopDeps, opts: LoopOptions, rowsThisRun: readonly LedgerRow[], evaluating: Evaluating): RunnableAgent | null {
+  if (session.store.current.halt !== null || doneReason(session, deps, opts) !== null) return null;
+  const thisRow = evaluating.baseline ? 0 : 1;
+  if (opts.maxIterations !== null && rowsThisRun.filter(countsAsExperiment).length + thisRow >= opts.maxIterations) return null;
+  const { maxExperiments } = session.config;
+  if (opts.maxIterations === null && maxExperiments !== null && session.ledger.rows().filter(countsAsExperiment).length + thisRow >= maxExperiments) return null;
+  const choice = chooseAgent(session.config, session.store.current, deps.clock.now());
+  return choice.kind === 'agent' ? choice.agent : null;
 }
 
 /** The resumed attempt's jobs its measurement did not wait for (job-recovery.ts); a cluster that does not answer is said, not fatal. */
@@ -278,7 +325,7 @@ async function backOffAfterNoChange(session: Session, deps: LoopDeps, opts: Loop
     if (opts.signal.aborted) return { kind: 'interrupted' };
     if (opts.between !== undefined) {
       const next = await opts.between();
-      if (next === 'end') return { kind: 'limit', reason: 'ended by the supervisor' };
+      if (next === 'end' || next === 'yield') return { kind: 'limit', reason: 'ended by the supervisor' };
       if (next === 'pause') {
         const paused = 'paused by `autoresearch pause`';
         await session.store.update({ halt: { state: 'paused', reason: paused, at: new Date(deps.clock.now()).toISOString() } });

@@ -42,6 +42,8 @@ import { CandidateTurn } from './candidate.js';
 import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import type { Phase } from './events.js';
+import type { Drafted } from './draft.js';
+import type { Evaluating } from './pipeline.js';
 import type { Resume } from './job-recovery.js';
 import { Interrupted, NO_EVIDENCE, NoRow, type IterationResult, type Remeasure, type Rerun, type Verdict } from './iteration-outcome.js';
 import { measuredState } from './measured-state.js';
@@ -59,9 +61,17 @@ const DETAIL_TAIL_BYTES = 64 * 1024;
 /** Where NaN-like output near the metric line is looked for (suspicious.ts). */
 const SUSPICIOUS_TAIL_BYTES = 64 * 1024;
 
+/** pipeline: true (draft.ts): what the loop lends an iteration. */
+export interface Pipelining {
+  /** The turn already made in the draft worktree: the iteration takes it instead of running the agent. */
+  drafted?: Drafted | null;
+  /** Called when the measurement starts: the loop may draft the next candidate meanwhile. */
+  onMeasuring?: (evaluating: Evaluating) => void;
+}
+
 /** `agent` runs the turn (null: the baseline, or `agent: none`, which evaluates the worktree as it is). */
-export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun, remeasure?: Remeasure): Promise<IterationResult> {
-  return new Iteration(session, deps, signal, agent, rerun ?? null, remeasure ?? null).run();
+export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun, remeasure?: Remeasure, pipelining: Pipelining = {}): Promise<IterationResult> {
+  return new Iteration(session, deps, signal, agent, rerun ?? null, remeasure ?? null, null, pipelining).run();
 }
 
 /**
@@ -95,6 +105,8 @@ class Iteration {
   private readonly attempt: string;
   /** Who made a resumed attempt's candidate, as its eval intent recorded it (undefined: not recorded). */
   private readonly resumedAgent: string | null | undefined;
+  /** pipeline: the candidate turn made in the draft worktree while the previous iteration was evaluated. */
+  private readonly drafted: Drafted | null;
 
   constructor(
     readonly session: Session,
@@ -104,11 +116,16 @@ class Iteration {
     private readonly rerun: Rerun | null,
     private readonly remeasure: Remeasure | null = null,
     private readonly resume: Resume | null = null,
+    private readonly pipelining: Pipelining = {},
   ) {
     const kept = session.store.current.lastKept;
     this.number = session.ledger.nextIteration();
     if (resume !== null && resume.iteration !== this.number) {
       throw new Error(`resume: the interrupted iteration is ${resume.iteration}, the next row is ${this.number} (this is a bug)`);
+    }
+    this.drafted = pipelining.drafted ?? null;
+    if (this.drafted !== null && this.drafted.iteration !== this.number) {
+      throw new Error(`pipeline: the draft is of iteration ${this.drafted.iteration}, the next row is ${this.number} (this is a bug)`);
     }
     this.attempt = resume?.attempt ?? newAttempt();
     const interrupted = session.store.current.intent;
@@ -126,6 +143,7 @@ class Iteration {
       signal,
       agent,
       rerun,
+      drafted: this.drafted,
       number: this.number,
       base: this.base,
       best: this.best,
@@ -139,8 +157,9 @@ class Iteration {
   }
 
   async run(): Promise<IterationResult> {
-    // A resumed attempt keeps its directory: its logs and its jobs' exit files are read again.
-    if (this.resume === null) prepareRunDir(this.files.dir, this.startedAt);
+    // A resumed attempt keeps its directory: its logs and its jobs' exit files are read again;
+    // a drafted one, its prompt and agent logs.
+    if (this.resume === null && this.drafted === null) prepareRunDir(this.files.dir, this.startedAt);
     else fs.mkdirSync(this.files.dir, { recursive: true });
     this.deps.report({ kind: 'iteration-start', iteration: this.number, baseline: this.baseline, best: this.best });
     try {
@@ -200,6 +219,7 @@ class Iteration {
   private async measureBaseline(description: string): Promise<Verdict> {
     this.checkAbort('eval');
     const { config } = this.session;
+    this.pipelining.onMeasuring?.({ iteration: this.number, description, baseline: true });
     const measured = await measureRepeatedly(this.measureContext(this.base), this.base, baselineSampleCount(config));
     if (measured.kind !== 'measured') return this.unmeasured(measured, this.base, description);
     this.evalMs = measured.evalMs;
@@ -235,6 +255,7 @@ class Iteration {
     const best = store.current.lastKept;
     if (best.metric === null || best.metric === undefined) throw new Error('evaluate: a candidate is measured against a best with a metric (this is a bug)');
     const bestMetric = best.metric;
+    this.pipelining.onMeasuring?.({ iteration: this.number, description, baseline: false });
     const measured = await measureCandidate(this.measureContext(commit), {
       candidate: commit,
       branch: store.current.branch,

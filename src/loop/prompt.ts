@@ -12,6 +12,8 @@ export interface PromptContext {
   best: number | null;
   recentRows: readonly LedgerRow[]; // oldest first
   lastFailure: { row: LedgerRow; logTail: string } | null;
+  /** pipeline: the candidate being evaluated while this turn drafts the next one (loop/draft.ts). */
+  evaluating?: { iteration: number; description: string } | null;
 }
 
 const RECENT_ROWS = 10;
@@ -32,6 +34,23 @@ export function buildPrompt(ctx: PromptContext): string {
       `- Make one change, then commit it with a one-line message describing the idea (uncommitted changes are committed for you).`,
     ].join('\n'),
   );
+  if (ctx.evaluating != null) {
+    const { iteration, description } = ctx.evaluating;
+    parts.push(
+      [
+        `## Iteration ${iteration} is still being evaluated`,
+        '',
+        `Its candidate (${description}) is being measured while you draft iteration ${ctx.iteration} on the last kept commit. ` +
+          `If it is kept, your change is re-applied on top of it; a change that no longer applies is discarded (stale_base). ` +
+          `Prefer an idea that does not touch the same lines.`,
+      ].join('\n'),
+    );
+  }
+  const stale = ctx.recentRows.at(-1);
+  if (stale?.reason === 'stale_base') {
+    // The agent's last turn was not measured: say why, or it would read as a bad idea.
+    parts.push([`## Your last change was not evaluated: iteration ${stale.iteration} (${stale.description})`, '', stale.detail ?? 'It no longer applied on top of the new best (stale_base).'].join('\n'));
+  }
   const recent = ctx.recentRows.slice(-RECENT_ROWS);
   if (recent.length > 0) {
     parts.push(

@@ -34,6 +34,7 @@ import { bootId, isSameGroupAlive, readProcStat } from '../process/process-ident
 import { clusterJobsFor } from '../measure/slurm/cluster-jobs.js';
 import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
 import { cancelOrphanJobs, settleJob, type Resume } from './job-recovery.js';
+import { draftWorktreePath } from './draft.js';
 import { worktreeTag } from './child-env.js';
 import { measuredState } from './measured-state.js';
 import { nextNoChangeCount } from './no-change.js';
@@ -49,6 +50,7 @@ const KILL_GRACE_MS = 2000;
  * when it should (job-recovery.ts), and the intent stays until that iteration ends.
  */
 export async function recoverInterruptedIteration(session: Session, deps: LoopDeps, opts: { resume?: boolean } = {}): Promise<Resume | null> {
+  await forgetInterruptedDraft(session, deps);
   const resume = await settleInterruptedIteration(session, deps, opts.resume === true);
   if (resume !== null) return resume;
   // Then the ledger's word on the last keep (a keep the seed skill recorded after our last run).
@@ -138,6 +140,24 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps, allo
   await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
   deps.report({ kind: 'recovered', iteration: intent.iteration, action: 'completed', detail: `row ${row.status} was written; finished its git step${note}` });
   return null;
+}
+
+/**
+ * pipeline: a draft (draft.ts) never outlives its process. Its agent's group and whatever
+ * carries the draft worktree's tag are killed, its stale git locks removed, and it is
+ * forgotten: no row (the draft worktree is reset when the next draft starts).
+ */
+async function forgetInterruptedDraft(session: Session, deps: LoopDeps): Promise<void> {
+  const { draft, worktree } = session.store.current;
+  const draftWorktree = draftWorktreePath(worktree);
+  if (draft == null && !fs.existsSync(draftWorktree)) return;
+  const note = await clearLeftovers(
+    { state: { worktree: draftWorktree, intent: draft ?? null }, gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, idKey: session.config.id.key },
+    deps,
+  );
+  if (draft == null) return;
+  await session.store.update({ draft: null });
+  deps.report({ kind: 'recovered', iteration: draft.iteration, action: 'rolled-back', detail: `its draft (pipeline) was interrupted during the agent's turn; no row${note === null ? '' : `; ${note}`}` });
 }
 
 /** What steps 1 and 2 need: the recorded state (its worktree path and intent) and the repository. */

@@ -65,6 +65,12 @@ export function scopeViolationDetail(outside: readonly string[], allowed: readon
   return withText('scope_violation', `${named} ${outside.length === 1 ? 'is' : 'are'} outside scope (${allowed.join(', ')})`);
 }
 
+/** stale_base: drafted while another candidate was evaluated, which was kept; the change does not apply on top of it (pipeline). */
+export function staleBaseDetail(draftedOn: string, bestNow: string, bestIteration: number | null): string {
+  const best = `${bestNow}${bestIteration === null ? '' : ` (#${bestIteration})`}`;
+  return withText('stale_base', `drafted on ${draftedOn} while an earlier candidate was evaluated; the best is now ${best} and this change does not apply on top of it`);
+}
+
 /** no_change: nothing to evaluate. `external`: the change comes from outside (`agent: none`). */
 export function noChangeDetail(external: boolean): string {
   return external ? 'no_change: nothing changed in the worktree' : 'no_change: the agent changed nothing';

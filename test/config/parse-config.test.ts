@@ -86,6 +86,7 @@ describe('parseConfigText: valid configs', () => {
       maxExhaustionWaitMs: 86_400_000,
       setupCmd: null,
       evalUsesLlm: null,
+      pipeline: false,
       created: '2026-03-08 14:12',
     });
   });
@@ -231,7 +232,7 @@ describe('parseConfigText: issues', () => {
   it('lists the known keys when nothing is close', () => {
     const issue = onlyIssue(`${MINIMAL}colour: blue\n`);
     expect(issue).toMatchObject({ line: 4, key: 'colour', found: 'unknown key `colour`' });
-    expect(issue.hint).toMatch(/^known keys: target, evaluate_cmd, metric, .*setup_cmd, eval_uses_llm$/);
+    expect(issue.hint).toMatch(/^known keys: target, evaluate_cmd, metric, .*setup_cmd, pipeline, eval_uses_llm$/);
   });
 
   it('names both lines of a duplicated key', () => {
