@@ -4,7 +4,6 @@
  * is durable before `update` resolves.
  */
 import type { Clock } from '../core/clock.js';
-import type { Durability } from '../fs/durable.js';
 import { loadState, saveState, type ExperimentState } from './state.js';
 
 export class StateStore {
@@ -23,15 +22,11 @@ export class StateStore {
     return this.state;
   }
 
-  /**
-   * Apply `change` now (synchronously, so readers see it) and persist it in order.
-   * `durability` (default `full`): `content` only for what matters within this boot alone
-   * (a child's identity), see fs/durable.ts.
-   */
-  update(change: Partial<ExperimentState> | ((s: ExperimentState) => ExperimentState), opts: { durability?: Durability } = {}): Promise<void> {
+  /** Apply `change` now (synchronously, so readers see it) and persist it in order. */
+  update(change: Partial<ExperimentState> | ((s: ExperimentState) => ExperimentState)): Promise<void> {
     this.stage(change);
     const snapshot = this.state;
-    const write = this.tail.then(() => saveState(this.file, snapshot, new Date(this.clock.now()), opts.durability));
+    const write = this.tail.then(() => saveState(this.file, snapshot, new Date(this.clock.now())));
     // A failed write fails this update and every later one: durability errors stop the loop.
     this.tail = write;
     return write;

@@ -8,7 +8,7 @@
  */
 import type { NoiseEstimate } from '../decision/types.js';
 import { AutoresearchError, errorMessage } from '../core/errors.js';
-import { readFileIfExists, writeFileDurable, type Durability } from '../fs/durable.js';
+import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
 import type { ProcessIdentity } from '../process/process-identity.js';
 import type { LedgerDigest } from './ledger-digest.js';
 import { checkStateSchema, describeFound } from './state-schema.js';
@@ -161,10 +161,9 @@ export async function loadState(file: string): Promise<ExperimentState | null> {
   return { ...state, exhausted: state.exhausted ?? {} };
 }
 
-/** `durability`: `full` unless what changed only matters within this boot (fs/durable.ts). */
-export async function saveState(file: string, state: ExperimentState, now: Date, durability: Durability = 'full'): Promise<void> {
+export async function saveState(file: string, state: ExperimentState, now: Date): Promise<void> {
   const next: ExperimentState = { ...state, updatedAt: now.toISOString() };
-  await writeFileDurable(file, JSON.stringify(next, null, 2) + '\n', { durability });
+  await writeFileDurable(file, JSON.stringify(next, null, 2) + '\n');
 }
 
 function corrupt(file: string, expected: string): AutoresearchError {

@@ -23,16 +23,14 @@ function durabilityError(operation: string, cause: unknown): AutoresearchError {
 let tempCounter = 0;
 
 /**
- * What survives a power loss (a kill of this process loses nothing at any level: the page
- * cache outlives it):
+ * What survives a power loss (a kill of this process loses nothing at either level: the
+ * page cache outlives it):
  *  - `full`: the new content (temp fsynced, renamed, directory fsynced). Two fsyncs.
- *  - `content`: the old or the new content, never a torn or empty file (temp fsynced, then
- *    renamed); the rename itself may be lost. One fsync. For what only matters within this
- *    boot (a child's identity: no process outlives a reboot).
  *  - `none`: old, new, empty or missing (no fsync). Only for a file whose readers treat an
- *    unreadable one as absent and that something durable already covers (a row's result.json).
+ *    unreadable one as absent and that something durable already covers, or that matters
+ *    within this boot only (a row's result.json, state.json.child).
  */
-export type Durability = 'full' | 'content' | 'none';
+export type Durability = 'full' | 'none';
 
 export interface WriteOptions {
   /** The new file's permissions from its creation on (e.g. 0o600 for a secret). */
@@ -68,7 +66,7 @@ export function writeFileDurableSync(file: string, data: string | Uint8Array, op
     fsSync.writeFileSync(fd, data);
     operation = `fsync temp file ${tmp} for ${file}`;
     // The data must be on disk before the rename makes it visible under the real name.
-    if (durability !== 'none') fsSync.fsyncSync(fd);
+    if (durability === 'full') fsSync.fsyncSync(fd);
     operation = `close temp file ${tmp} for ${file}`;
     fsSync.closeSync(fd);
     fd = undefined;

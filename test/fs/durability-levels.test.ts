@@ -32,12 +32,11 @@ async function fsyncsDuring(fn: () => Promise<unknown>): Promise<{ files: number
 }
 
 describe('writeFileDurable durability levels', () => {
-  it('full: the temp file and the directory; content: the temp file; none: no fsync; each replaces the file whole', async () => {
+  it('full: the temp file and the directory; none: no fsync; each replaces the file whole', async () => {
     const dir = await makeTempDir();
     const file = path.join(dir, 'state.json');
     expect(await fsyncsDuring(() => writeFileDurable(file, 'one\n'))).toEqual({ files: 1, directories: 1 });
-    expect(await fsyncsDuring(() => writeFileDurable(file, 'two\n', { durability: 'content' }))).toEqual({ files: 1, directories: 0 });
-    expect(await fs.readFile(file, 'utf8')).toBe('two\n');
+    expect(await fs.readFile(file, 'utf8')).toBe('one\n');
     expect(await fsyncsDuring(() => writeFileDurable(file, 'three\n', { durability: 'none' }))).toEqual({ files: 0, directories: 0 });
     expect(await fs.readFile(file, 'utf8')).toBe('three\n');
     expect(await fs.readdir(dir)).toEqual(['state.json']); // no temp file left at any level
@@ -64,7 +63,7 @@ function initialState(dir: string): ExperimentState {
 }
 
 describe('StateStore', () => {
-  it('keeps a staged change in memory until the next update writes it, at the level that update asks', async () => {
+  it('keeps a staged change in memory until the next update writes it (durably)', async () => {
     const dir = await makeTempDir();
     const file = path.join(dir, 'state.json');
     const store = new StateStore(file, initialState(dir), systemClock);
@@ -75,8 +74,7 @@ describe('StateStore', () => {
     expect(store.current.consecutiveCrashes).toBe(3);
     expect((await onDisk()).consecutiveCrashes).toBe(0);
 
-    expect(await fsyncsDuring(() => store.update({ setupDone: false }, { durability: 'content' }))).toEqual({ files: 1, directories: 0 });
+    expect(await fsyncsDuring(() => store.update({ setupDone: false }))).toEqual({ files: 1, directories: 1 });
     expect(await onDisk()).toMatchObject({ consecutiveCrashes: 3, setupDone: false });
-    expect(await fsyncsDuring(() => store.update({ setupDone: true }))).toEqual({ files: 1, directories: 1 });
   });
 });
