@@ -77,6 +77,20 @@ export function readProcStat(pid: number): ProcStat | null {
   }
 }
 
+/**
+ * How many processes (and threads) this machine has created since boot (/proc/stat
+ * `processes`, every namespace counted), or null without /proc. Only ever grows, so an
+ * unchanged count means nothing was forked in between.
+ */
+export function totalForks(): number | null {
+  try {
+    const match = /^processes (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
+    return match?.[1] === undefined ? null : Number(match[1]);
+  } catch {
+    return null;
+  }
+}
+
 export function processStartTime(pid: number): number | null {
   return readProcStat(pid)?.startTime ?? null;
 }

@@ -25,7 +25,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { describeKilled, killTaggedGroups } from './escapees.js';
 import { LiveGroups, isGroupAlive, signalGroup } from './live-groups.js';
-import { processStartTime, readProcStat } from './process-identity.js';
+import { processStartTime, readProcStat, totalForks } from './process-identity.js';
 import type { ProcessOutcome, ProcessRunner, RunSpec, SpawnedChild } from './types.js';
 
 const DEFAULT_KILL_GRACE_MS = 2000;
@@ -79,6 +79,9 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
     return { kind: 'aborted', durationMs: took() };
   }
 
+  // Every fork on this machine is counted: if the only one between here and the group's end is
+  // the child's own, nothing it started can have escaped its group (no scan needed then).
+  const forksBefore = spec.escapeTag === undefined ? null : totalForks();
   let subprocess;
   try {
     subprocess = execa('/bin/sh', ['-c', spec.command], {
@@ -113,6 +116,7 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
   // Once the group is gone: processes that left it (setsid, double fork) must not outlive the run either.
   const killEscapees = async (): Promise<void> => {
     if (spec.escapeTag === undefined) return;
+    if (forksBefore !== null && totalForks() === forksBefore + 1) return; // the child was the only process made
     // Only processes started since the child can have come from it (its start time, when read).
     const killed = await killTaggedGroups(spec.escapeTag, { graceMs, sleep: (ms) => clock.sleep(ms), startedSince: child.startTime });
     for (const message of describeKilled(killed, `{group}, which left the group of \`${spec.command}\``, spec.escapeTag)) spec.onEscapee?.(message);
