@@ -18,82 +18,25 @@
  *   --keep        leave the temp dirs in place (their path is printed)
  *   --strict      exit 2 when a target is missed (default: only a failed run exits non-zero)
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { flag, positiveInt } from './args.mjs';
+import { AGENT, EVAL, ID, RunFailed, cleanup, cli, fail, makeRepo, requireBuiltCli, run, writeExperiment } from './overhead-fixture.mjs';
 
 const TARGET_RATIO = 1.5;
 const TARGET_RSS_MB = 120;
-const ID = 'bench/overhead';
-const AGENT = 'echo "$AUTORESEARCH_ITERATION" > value.txt';
-const EVAL = 'echo "score: 1"';
 
 const N = positiveInt('--iterations', '150');
 const REPEAT = positiveInt('--repeat', '3');
 
-const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
-if (!fs.existsSync(cli)) {
-  console.error(`bench: ${cli} not found; build first (npm run build, or npm run bench)`);
-  process.exit(1);
-}
-
-class RunFailed extends Error {}
-
-/** Runs a command to completion; stdout goes to `logFile`, stderr is kept for the report. */
-function run(cmd, argv, { cwd, env = process.env, logFile }) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const log = fs.openSync(logFile, 'w');
-    const child = spawn(cmd, argv, { cwd, env, stdio: ['ignore', log, 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr = (stderr + chunk).slice(-20_000); // the tail is what explains a failure
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      fs.closeSync(log);
-      resolve({ code, signal, stderr, ms: Number(process.hrtime.bigint() - started) / 1e6 });
-    });
-  });
-}
-
-function fail(what, result, logFile) {
-  const out = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
-  return new RunFailed(`${what} (exit: ${result.signal ?? result.code})\n--- stderr (tail) ---\n${result.stderr}\n--- stdout (tail, ${logFile}) ---\n${out}`);
-}
-
-/** A repo with value.txt committed; git identity per command (a fresh machine has none). */
-async function makeRepo(dir) {
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'value.txt'), '0\n');
-  const gitArgs = ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', '-c', 'commit.gpgsign=false'];
-  for (const argv of [['init', '-q', '-b', 'main'], ['add', '-A'], ['commit', '-q', '-m', 'initial']]) {
-    const r = await run('git', [...gitArgs, ...argv], { cwd: dir, logFile: path.join(dir, '..', 'git-setup.log') });
-    if (r.code !== 0) throw fail(`git ${argv[0]}`, r, path.join(dir, '..', 'git-setup.log'));
-  }
-}
+requireBuiltCli();
 
 /** (a) our loop, foreground, with the peak-RSS hook. */
 async function benchOurs(tmp) {
   const repo = path.join(tmp, 'repo');
   await makeRepo(repo);
-  const experimentDir = path.join(repo, '.autoresearch', ...ID.split('/'));
-  fs.mkdirSync(experimentDir, { recursive: true });
-  fs.writeFileSync(
-    path.join(experimentDir, 'config.cfg'),
-    [
-      'target: value.txt',
-      `evaluate_cmd: ${EVAL}`,
-      'metric: score',
-      'metric_direction: higher',
-      'time_budget: 1m',
-      `agent: ${AGENT}`,
-      '',
-    ].join('\n'),
-  );
+  const experimentDir = writeExperiment(repo);
 
   // Exact peak RSS of the CLI process itself: getrusage(RUSAGE_SELF).ru_maxrss, read at exit.
   const rssFile = path.join(tmp, 'maxrss-kb');
@@ -169,20 +112,6 @@ done
   const result = await run('bash', ['-c', script], { cwd: repo, env: { ...process.env, REPO: repo, OUT: out, N: String(N) }, logFile });
   if (result.code !== 0) throw fail('the shell loop', result, logFile);
   return { ms: result.ms };
-}
-
-/** Worktrees may live outside the repo (the CLI decides); remove them before the temp dir. */
-async function cleanup(dir) {
-  const repo = path.join(dir, 'repo');
-  if (fs.existsSync(path.join(repo, '.git'))) {
-    const list = path.join(dir, 'worktrees.txt');
-    await run('git', ['worktree', 'list', '--porcelain'], { cwd: repo, logFile: list });
-    for (const line of fs.readFileSync(list, 'utf8').split('\n')) {
-      const wt = line.startsWith('worktree ') ? line.slice('worktree '.length) : null;
-      if (wt && !wt.startsWith(dir + path.sep)) await run('git', ['worktree', 'remove', '--force', wt], { cwd: repo, logFile: list + '.rm' });
-    }
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];

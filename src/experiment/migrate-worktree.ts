@@ -21,7 +21,7 @@ import { prepareWorktreeParent } from './worktree-location.js';
 export async function migrateWorktree(store: StateStore, project: ProjectRepo, idKey: string, wanted: string, deps: LoopDeps): Promise<void> {
   const from = store.current.worktree;
   if (from === wanted) return;
-  await clearLeftovers({ state: store.current, gitCommonDir: project.gitCommonDir, projectRoot: project.root, idKey }, deps);
+  await clearLeftovers({ state: store.current, gitCommonDir: project.gitCommonDir, projectRoot: project.root, idKey, stateFile: store.file }, deps);
   prepareWorktreeParent(wanted, deps.env);
   const outcome = await project.relocateWorktree(from, wanted, emptyDirsUpTo(from, project.gitCommonDir, idKey));
   await store.update({ worktree: wanted });

@@ -24,12 +24,21 @@ export class StateStore {
 
   /** Apply `change` now (synchronously, so readers see it) and persist it in order. */
   update(change: Partial<ExperimentState> | ((s: ExperimentState) => ExperimentState)): Promise<void> {
-    this.state = typeof change === 'function' ? change(this.state) : { ...this.state, ...change };
+    this.stage(change);
     const snapshot = this.state;
     const write = this.tail.then(() => saveState(this.file, snapshot, new Date(this.clock.now())));
     // A failed write fails this update and every later one: durability errors stop the loop.
     this.tail = write;
     return write;
+  }
+
+  /**
+   * Apply `change` in memory only: written with the next `update`. For a step whose write
+   * would protect nothing because recovery rebuilds it from what is already durable (a
+   * decided iteration: from its row and result.json, loop/recovery.ts).
+   */
+  stage(change: Partial<ExperimentState> | ((s: ExperimentState) => ExperimentState)): void {
+    this.state = typeof change === 'function' ? change(this.state) : { ...this.state, ...change };
   }
 
   /**

@@ -8,7 +8,8 @@ import path from 'node:path';
 export function canonicalPath(p: string): string {
   const absolute = path.resolve(p);
   try {
-    return fs.realpathSync(absolute);
+    // realpath(3) in one call: the JS walk lstats every component (the tampering checks call this often).
+    return fs.realpathSync.native(absolute);
   } catch {
     const parent = path.dirname(absolute);
     return parent === absolute ? absolute : path.join(canonicalPath(parent), path.basename(absolute));

@@ -1,5 +1,9 @@
 /**
  * Durable whole-file writes: the state file, the ledger header, an upgraded ledger.
+ * Every write is atomic (temp file + rename: a reader, or a restart after kill -9, sees the
+ * old or the new content, never a mix). How much of it survives a power loss is the
+ * caller's choice (`Durability`), by what the file protects (docs/ARCHITECTURE.md, "Which
+ * write protects what").
  *
  * A rename is atomic but not durable on its own (npm/write-file-atomic #64): without an
  * fsync of the temp file, ext4's delayed allocation can leave a zero-length file after a
@@ -19,17 +23,34 @@ function durabilityError(operation: string, cause: unknown): AutoresearchError {
 let tempCounter = 0;
 
 /**
+ * What survives a power loss (a kill of this process loses nothing at either level: the
+ * page cache outlives it):
+ *  - `full`: the new content (temp fsynced, renamed, directory fsynced). Two fsyncs.
+ *  - `none`: old, new, empty or missing (no fsync). Only for a file whose readers treat an
+ *    unreadable one as absent and that something durable already covers, or that matters
+ *    within this boot only (a row's result.json, state.json.child).
+ */
+export type Durability = 'full' | 'none';
+
+export interface WriteOptions {
+  /** The new file's permissions from its creation on (e.g. 0o600 for a secret). */
+  mode?: number;
+  /** Default `full`. */
+  durability?: Durability;
+}
+
+/**
  * Replace `file` with `data` so that after a crash it holds either the old or the new content.
  * The syscalls are synchronous on purpose: these are small files written on every step of
  * an iteration, and a round trip through libuv's thread pool per syscall costs more than
  * the write itself. (Async signature kept for callers.)
  */
-export async function writeFileDurable(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
+export async function writeFileDurable(file: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<void> {
   writeFileDurableSync(file, data, opts);
 }
 
-/** `mode`: the new file's permissions from its creation on (e.g. 0o600 for a secret). */
-export function writeFileDurableSync(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): void {
+export function writeFileDurableSync(file: string, data: string | Uint8Array, opts: WriteOptions = {}): void {
+  const durability = opts.durability ?? 'full';
   const dir = path.dirname(file);
   // Same directory: rename(2) is only atomic within one filesystem. The unique suffix lets
   // two writers (or a leftover from a killed run) never collide; `.tmp` is git-ignored.
@@ -45,7 +66,7 @@ export function writeFileDurableSync(file: string, data: string | Uint8Array, op
     fsSync.writeFileSync(fd, data);
     operation = `fsync temp file ${tmp} for ${file}`;
     // The data must be on disk before the rename makes it visible under the real name.
-    fsSync.fsyncSync(fd);
+    if (durability === 'full') fsSync.fsyncSync(fd);
     operation = `close temp file ${tmp} for ${file}`;
     fsSync.closeSync(fd);
     fd = undefined;
@@ -57,7 +78,7 @@ export function writeFileDurableSync(file: string, data: string | Uint8Array, op
     throw durabilityError(operation, error);
   }
   // The rename lives in the directory entry: without this fsync it may not survive a power loss.
-  fsyncDirectorySync(dir);
+  if (durability === 'full') fsyncDirectorySync(dir);
 }
 
 /** fsync a directory, so that creates, renames and unlinks in it are durable. */

@@ -28,6 +28,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { GitClient } from './git-client.js';
+import { hooksPathKey, refFilesFingerprint } from './ref-files.js';
 
 /** Hook names git knows (githooks(5)); each gets a wrapper that runs the user's hook. */
 const HOOK_NAMES = [
@@ -48,10 +49,20 @@ const WORKTREE_PRIVATE = ['HEAD', 'ORIG_HEAD', 'FETCH_HEAD', 'MERGE_HEAD', 'CHER
 const putBack: { commonDir: string; ref: string; value: string | undefined; seq: number }[] = [];
 let sequence = 0;
 
+/**
+ * What git said last, per repository, so that a turn in which nothing changed starts no git
+ * (ref-files.ts): the user-visible refs with the ref files' fingerprint taken just before
+ * they were listed, and the user's hooks dir with the key of the config that decides it.
+ */
+const listedRefs = new Map<string, { fingerprint: string; refs: Map<string, string> }>();
+const userHooksDirs = new Map<string, { key: string; dir: string }>();
+
 export interface RefSnapshot {
   /** Position in `putBack` when taken. */
   seq: number;
   refs: Map<string, string>;
+  /** The ref files' fingerprint `refs` is known to match (null: unknown, ask git after the turn). */
+  fingerprint: string | null;
   /** The bytes of logs/refs/stash (null: none). */
   stashLog: Buffer | null;
   /** Size of the user's checkout's HEAD reflog and its index's mtime: both change when they commit, switch or reset there. */
@@ -79,18 +90,51 @@ export class RefGuard {
 
   /** `env` plus the config entry that gives the agent's git our hooks (appended to any GIT_CONFIG_COUNT already there). */
   async agentEnv<T extends Record<string, string | undefined>>(env: T): Promise<T & Record<string, string>> {
-    // The hooks the user's git runs (core.hooksPath or .git/hooks), relative to the checkout.
-    // Not through GitClient: it sets core.hooksPath=/dev/null for our own git.
-    const { stdout } = await execa('git', ['rev-parse', '--git-path', 'hooks'], { cwd: this.opts.root, env: { GIT_DIR: undefined, GIT_WORK_TREE: undefined, GIT_CONFIG_COUNT: undefined } });
-    const userHooksDir = path.resolve(this.opts.root, stdout.trim());
-    this.writeHooks(userHooksDir);
+    this.writeHooks(await this.userHooksDir());
     const count = Number.parseInt(env.GIT_CONFIG_COUNT ?? '0', 10);
     const n = Number.isInteger(count) && count > 0 ? count : 0;
     return { ...env, GIT_CONFIG_COUNT: String(n + 1), [`GIT_CONFIG_KEY_${n}`]: 'core.hooksPath', [`GIT_CONFIG_VALUE_${n}`]: this.opts.hooksDir };
   }
 
   async snapshot(): Promise<RefSnapshot> {
-    return { seq: ++sequence, refs: await this.userRefs(), stashLog: this.readStashLog(), userHeadLogSize: this.userHeadLogSize(), userIndexMtime: this.userIndexMtime() };
+    const { refs, fingerprint } = await this.currentRefs();
+    return { seq: ++sequence, refs, fingerprint, stashLog: this.readStashLog(), userHeadLogSize: this.userHeadLogSize(), userIndexMtime: this.userIndexMtime() };
+  }
+
+  /**
+   * The user-visible refs: the last listing when no ref file changed since it was taken
+   * (no git process), else `git for-each-ref`, remembered with the fingerprint read before it
+   * (a change in between makes the next fingerprint differ: listed again, never trusted stale).
+   */
+  private async currentRefs(): Promise<{ refs: Map<string, string>; fingerprint: string | null }> {
+    const fingerprint = refFilesFingerprint(this.refGitDirs());
+    const known = listedRefs.get(this.opts.gitCommonDir);
+    if (fingerprint !== null && known?.fingerprint === fingerprint) return { refs: known.refs, fingerprint };
+    const refs = await this.userRefs();
+    if (fingerprint === null) listedRefs.delete(this.opts.gitCommonDir);
+    else listedRefs.set(this.opts.gitCommonDir, { fingerprint, refs });
+    return { refs, fingerprint };
+  }
+
+  /** The git dirs whose ref files `for-each-ref` in the user's checkout reads. */
+  private refGitDirs(): string[] {
+    const own = this.userGitDir();
+    return own === this.opts.gitCommonDir ? [own] : [this.opts.gitCommonDir, own];
+  }
+
+  /**
+   * The hooks the user's git runs (core.hooksPath or .git/hooks), absolute: asked of git once,
+   * and again whenever a config file that could change the answer changed (ref-files.ts).
+   */
+  private async userHooksDir(): Promise<string> {
+    const key = `${this.opts.root}\n${hooksPathKey(this.opts.gitCommonDir, this.userGitDir())}`;
+    const known = userHooksDirs.get(this.opts.root);
+    if (known?.key === key) return known.dir;
+    // Not through GitClient: it sets core.hooksPath=/dev/null for our own git.
+    const { stdout } = await execa('git', ['rev-parse', '--git-path', 'hooks'], { cwd: this.opts.root, env: { GIT_DIR: undefined, GIT_WORK_TREE: undefined, GIT_CONFIG_COUNT: undefined } });
+    const dir = path.resolve(this.opts.root, stdout.trim());
+    userHooksDirs.set(this.opts.root, { key, dir });
+    return dir;
   }
 
   /**
@@ -100,7 +144,9 @@ export class RefGuard {
    * index are no sign of the user then).
    */
   async restore(before: RefSnapshot, now: number, agentReachedRepository = false): Promise<string[]> {
-    const after = await this.userRefs();
+    // No ref file changed since the snapshot: the refs are as they were (no git process).
+    const unchanged = before.fingerprint !== null && refFilesFingerprint(this.refGitDirs()) === before.fingerprint;
+    const after = unchanged ? before.refs : (await this.currentRefs()).refs;
     const stashLog = this.readStashLog();
     // An update-ref of the branch HEAD is on also logs to HEAD; only the user's own commit,
     // switch or reset in their checkout also writes its index.

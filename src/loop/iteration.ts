@@ -415,7 +415,10 @@ class Iteration {
     if (verdict.status !== 'keep' && verdict.commit !== this.base) {
       await session.worktree.saveRef(candidateRef(session.config.id.key, this.number), verdict.commit);
     }
-    const writeResult = () => writeFileDurable(
+    // The artifact needs no fsync of its own once the row is durable: a reader of a missing or
+    // unreadable result.json uses the row (recovery, `results --rebuild`, report). Only when the
+    // ledger refused the row is it the sole copy, and then it is written durably (below).
+    const writeResult = (durability: 'full' | 'none') => writeFileDurable(
       this.files.result,
       JSON.stringify(
         {
@@ -435,15 +438,19 @@ class Iteration {
         null,
         2,
       ) + '\n',
+      { durability },
     );
     // A row the ledger refused (a corrupt replacement, a failed write) still has its artifact,
     // so `results --rebuild` can restore it.
     await session.ledger.append(row).catch(async (error: unknown) => {
-      await writeResult().catch(() => undefined); // the append's error is the one to report
+      await writeResult('full').catch(() => undefined); // the append's error is the one to report
       throw error;
     });
-    await writeResult();
-    await session.store.update((s) => ({
+    await writeResult('none');
+    // Decided, in memory only: written once, with the cleared intent after the restore. A kill
+    // in between finds the row and an undecided intent, and recovery finishes the iteration
+    // from the row and result.json exactly as this would (loop/recovery.ts).
+    session.store.stage((s) => ({
       ...s,
       ...measuredState(s, verdict, this.number),
       consecutiveCrashes: verdict.status === 'crash' ? s.consecutiveCrashes + 1 : 0,
@@ -453,7 +460,7 @@ class Iteration {
       digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
     }));
     await this.restoreWorktree();
-    if (session.store.current.intent !== null) await session.store.update({ intent: null });
+    await session.store.update({ intent: null });
     deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });
     if (row.status === 'keep' && row.detail?.startsWith('suspicious:') === true) {
       deps.report({ kind: 'warning', message: `iteration ${this.number} kept, but ${row.detail} (${this.files.evalLog})` });

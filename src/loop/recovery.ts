@@ -36,12 +36,13 @@ import { adoptNewerLedgerKeep } from './adopt-ledger-keep.js';
 import { cancelOrphanJobs, settleJob, type Resume } from './job-recovery.js';
 import { draftWorktreePath } from './draft.js';
 import { worktreeTag } from './child-env.js';
+import { readChildRecord } from './child-record.js';
 import { measuredState } from './measured-state.js';
 import { nextNoChangeCount } from './no-change.js';
 import { restoredState } from './revalidation.js';
 
-// Temp files of fs/durable.ts (`<file>.<pid>-<ms>-<n>.tmp`) and of run-lock.ts (`run.lock.<pid>-<ms>-<base36>.tmp`).
-const TEMP_FILE = /^(?:state\.json|results\.tsv|run\.lock)\.(\d+)-\d+-[0-9a-z]+\.tmp$/;
+// Temp files of fs/durable.ts (`<file>.<pid>-<ms>-<n>.tmp`, state.json.child's too) and of run-lock.ts (`run.lock.<pid>-<ms>-<base36>.tmp`).
+const TEMP_FILE = /^(?:state\.json(?:\.child)?|results\.tsv|run\.lock)\.(\d+)-\d+-[0-9a-z]+\.tmp$/;
 /** Between TERM and KILL for a leftover group: as long as run-process gives its own children. */
 const KILL_GRACE_MS = 2000;
 
@@ -61,7 +62,7 @@ export async function recoverInterruptedIteration(session: Session, deps: LoopDe
 async function settleInterruptedIteration(session: Session, deps: LoopDeps, allowResume: boolean): Promise<Resume | null> {
   const { intent } = session.store.current;
   const childNote = await clearLeftovers(
-    { state: session.store.current, gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, idKey: session.config.id.key },
+    { state: session.store.current, gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, idKey: session.config.id.key, stateFile: session.paths.state },
     deps,
   );
   removeDeadWritersTempFiles(session, deps);
@@ -166,6 +167,8 @@ export interface LeftoverScope {
   gitCommonDir: string;
   projectRoot: string;
   idKey: string;
+  /** state.json: the intent's child may be recorded next to it only (loop/child-record.ts). */
+  stateFile?: string;
 }
 
 /**
@@ -176,7 +179,8 @@ export interface LeftoverScope {
  */
 export async function clearLeftovers(scope: LeftoverScope, deps: LoopDeps): Promise<string | null> {
   const { intent, worktree } = scope.state;
-  const childNote = intent?.child ? await killRecordedGroup(intent.child, intent, deps) : null;
+  const child = intent == null ? null : (intent.child ?? (scope.stateFile === undefined ? null : readChildRecord(scope.stateFile, intent)));
+  const childNote = intent != null && child !== null ? await killRecordedGroup(child, intent, deps) : null;
   await killUnrecordedLeftovers(worktree, deps);
   await removeStaleLocks({ gitCommonDir: scope.gitCommonDir, projectRoot: scope.projectRoot, worktree, idKey: scope.idKey }, deps);
   return childNote;

@@ -10,6 +10,7 @@ import type { ChildRecord, Intent } from '../experiment/state.js';
 import type { MeasureContext } from '../measure/evaluation.js';
 import type { Executor, InfrastructureFailure } from '../measure/executor.js';
 import { appendInfrastructureFailure } from '../experiment/infrastructure-log.js';
+import { writeChildRecord } from './child-record.js';
 import { bootId } from '../process/process-identity.js';
 import type { SpawnedChild } from '../process/types.js';
 import type { Phase } from './events.js';
@@ -33,12 +34,22 @@ export async function setIntent(session: Session, deps: LoopDeps, intent: Intent
   await session.store.update({ intent: { ...intent, startedAt: new Date(deps.clock.now()).toISOString() } });
 }
 
-/** Remember the child's identity so a later incarnation can kill it after kill -9. */
+/**
+ * Remember the child's identity so a later incarnation can kill it after kill -9: in memory
+ * (written with the next state update) and at once in state.json.child, without fsync
+ * (loop/child-record.ts: it only matters within this boot). A failure to write it leaves
+ * recovery the environment-tag scan, which finds the child too.
+ */
 export function recordChild(session: Session, child: SpawnedChild): Promise<void> {
   const record: ChildRecord = { pid: child.pid, pgid: child.pgid, startTime: child.startTime, bootId: bootId() };
-  return session.store
-    .update((s) => (s.intent === null ? s : { ...s, intent: { ...s.intent, child: record } }))
-    .catch(() => undefined); // a durability failure resurfaces on the next awaited update
+  session.store.stage((s) => (s.intent === null ? s : { ...s, intent: { ...s.intent, child: record } }));
+  const { intent } = session.store.current;
+  try {
+    if (intent !== null) writeChildRecord(session.paths.state, intent, record);
+  } catch {
+    // the tag scan (recovery.ts) is what finds it then
+  }
+  return Promise.resolve();
 }
 
 export function reportPhase(deps: LoopDeps, iteration: number, phase: Phase, detail?: string): void {

@@ -34,17 +34,19 @@ const MAX_ROUNDS = 5;
  * `tag`, except our own group and our ancestors' (a CLI started from an agent's shell
  * carries the tag too). Scans again until a scan finds nothing or the rounds run out.
  * Each group is re-checked before every signal, so a group that died and whose id was
- * reused is never signalled. Zombies are dead (PID 1 may never reap them): not counted.
+ * reused is never signalled. `startedSince`: the start time of the run's child, whose
+ * escapees can only have started after it (the scan then reads no older process's environ). Zombies are dead (PID 1 may never reap them): not counted.
  */
-export async function killTaggedGroups(tag: EnvTag, opts: { graceMs: number; sleep?: (ms: number) => Promise<void> }): Promise<KilledGroup[]> {
+export async function killTaggedGroups(tag: EnvTag, opts: { graceMs: number; sleep?: (ms: number) => Promise<void>; startedSince?: number | null }): Promise<KilledGroup[]> {
+  const scan = { startedSince: opts.startedSince ?? null };
   const killed: KilledGroup[] = [];
   const exclude = selfAndAncestors();
   const survivors = new Set<number>(); // outlived SIGKILL (uninterruptible sleep): reported once
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const found = [...groupsWithEnv(tag.name, tag.value, exclude)].filter(([pgid]) => !survivors.has(pgid));
+    const found = [...groupsWithEnv(tag.name, tag.value, exclude, scan)].filter(([pgid]) => !survivors.has(pgid));
     if (found.length === 0) break;
     for (const [pgid, pids] of found) {
-      const stillOurs = () => groupsWithEnv(tag.name, tag.value, exclude).has(pgid);
+      const stillOurs = () => groupsWithEnv(tag.name, tag.value, exclude, scan).has(pgid);
       const gone = await terminateGroup(pgid, { graceMs: opts.graceMs, stillOurs, sleep: opts.sleep });
       killed.push({ pgid, pids, gone });
       if (!gone) survivors.add(pgid);

@@ -129,9 +129,12 @@ export const CLUSTER_JOB_VARIABLE = 'AUTORESEARCH_JOB';
  * groups are skipped; so are processes of other users (their environ is unreadable), and
  * processes of a cluster job of ours (AUTORESEARCH_JOB set): on a node that is also this
  * host they carry the tag too, but a restart re-attaches to them and scancel ends them.
- * Returns pgid → the matching pids. Empty without /proc.
+ * `startedSince` (a start time, /proc clock ticks): only processes started then or later,
+ * i.e. those that can descend from a child started then. Returns pgid → the matching pids.
+ * Empty without /proc.
  */
-export function groupsWithEnv(name: string, value: string, exclude: ReadonlySet<number>): Map<number, number[]> {
+export function groupsWithEnv(name: string, value: string, exclude: ReadonlySet<number>, opts: { startedSince?: number | null } = {}): Map<number, number[]> {
+  const since = opts.startedSince ?? null;
   const found = new Map<number, number[]>();
   let entries: string[];
   try {
@@ -151,6 +154,8 @@ export function groupsWithEnv(name: string, value: string, exclude: ReadonlySet<
     if (exclude.has(pid)) continue;
     const stat = readProcStat(pid);
     if (stat === null || stat.state === 'Z' || stat.state === 'X' || stat.pgrp <= 1 || excludedGroups.has(stat.pgrp)) continue;
+    // Older than the run's child: not one of its descendants (no environ read for it).
+    if (since !== null && stat.startTime < since) continue;
     let environ: Buffer;
     try {
       environ = fs.readFileSync(`/proc/${pid}/environ`);

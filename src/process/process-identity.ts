@@ -56,13 +56,38 @@ export function parseStatStartTime(statLine: string): number | null {
   return parseStat(statLine)?.startTime ?? null;
 }
 
-/** The parsed /proc/<pid>/stat of `pid`, or null if it does not exist or cannot be read. */
+/** One stat line (comm is at most 64 bytes; the whole line stays far below this). */
+const statBuffer = Buffer.alloc(4096);
+
+/**
+ * The parsed /proc/<pid>/stat of `pid`, or null if it does not exist or cannot be read.
+ * One read into a reused buffer: the escapee scan reads every process's stat after each run.
+ */
 export function readProcStat(pid: number): ProcStat | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
+  let fd: number | undefined;
   try {
-    return parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    fd = fs.openSync(`/proc/${pid}/stat`, 'r');
+    const length = fs.readSync(fd, statBuffer, 0, statBuffer.length, 0);
+    return parseStat(statBuffer.toString('utf8', 0, length));
   } catch {
     return null; // gone, or no /proc
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * How many processes (and threads) this machine has created since boot (/proc/stat
+ * `processes`, every namespace counted), or null without /proc. Only ever grows, so an
+ * unchanged count means nothing was forked in between.
+ */
+export function totalForks(): number | null {
+  try {
+    const match = /^processes (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
+    return match?.[1] === undefined ? null : Number(match[1]);
+  } catch {
+    return null;
   }
 }
 

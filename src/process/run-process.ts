@@ -12,6 +12,7 @@
  * that has already exited when the timer fires (its exit not yet collected) is never a
  * timeout.
  *
+ * Node's spawn directly (execa's option handling costs more than the rest of a short run):
  * execa's own `timeout`/`cancelSignal` signal only the direct child and then wait for
  * stdout EOF, which a grandchild can hold for as long as it lives (library-pitfalls.md),
  * hence our own timer and group kill. Output goes from the child straight to the log
@@ -20,12 +21,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa, type Result } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { systemClock, type Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { describeKilled, killTaggedGroups } from './escapees.js';
 import { LiveGroups, isGroupAlive, signalGroup } from './live-groups.js';
-import { processStartTime, readProcStat } from './process-identity.js';
+import { processStartTime, readProcStat, totalForks } from './process-identity.js';
 import type { ProcessOutcome, ProcessRunner, RunSpec, SpawnedChild } from './types.js';
 
 const DEFAULT_KILL_GRACE_MS = 2000;
@@ -79,28 +80,29 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
     return { kind: 'aborted', durationMs: took() };
   }
 
-  let subprocess;
+  // Every fork on this machine is counted: if the only one between here and the group's end is
+  // the child's own, nothing it started can have escaped its group (no scan needed then).
+  const forksBefore = spec.escapeTag === undefined ? null : totalForks();
+  let subprocess: ChildProcess;
   try {
-    subprocess = execa('/bin/sh', ['-c', spec.command], {
+    subprocess = spawn('/bin/sh', ['-c', spec.command], {
       cwd: spec.cwd,
       env: definedEntries(spec.env),
-      extendEnv: false,
       detached: true, // setsid: the child leads its own group (and session)
-      cleanup: false, // our LiveGroups does this, for the whole group
-      reject: false,
-      stdin: asFdOption(stdio.stdin),
-      stdout: asFdOption(stdio.stdout),
-      stderr: asFdOption(stdio.stderr),
+      stdio: [stdio.stdin, stdio.stdout, stdio.stderr],
     });
+  } catch (error) {
+    // A spec Node refuses outright (e.g. a NUL byte in the environment): nothing started.
+    return spawnError(`cannot run \`${spec.command}\` in ${spec.cwd}: ${errorMessage(error)}`);
   } finally {
     // The child holds its own copies now (or never will).
     stdio.close();
   }
-  // Never rejects: with `reject: false` execa resolves failures too; this is belt and braces.
-  const exited: Promise<ExitReport> = subprocess.then(
-    (result) => exitReport(result),
-    (error: unknown) => ({ code: undefined, signal: undefined, failure: errorMessage(error) }),
-  );
+  // Settles once: the child's exit (a code or a signal), or the error that kept it from starting.
+  const exited: Promise<ExitReport> = new Promise((resolve) => {
+    subprocess.once('exit', (code, signal) => resolve({ code: code ?? undefined, signal: signal ?? undefined, failure: undefined }));
+    subprocess.once('error', (error) => resolve({ code: undefined, signal: undefined, failure: errorMessage(error) }));
+  });
 
   const pid = subprocess.pid;
   if (pid === undefined) {
@@ -113,7 +115,9 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
   // Once the group is gone: processes that left it (setsid, double fork) must not outlive the run either.
   const killEscapees = async (): Promise<void> => {
     if (spec.escapeTag === undefined) return;
-    const killed = await killTaggedGroups(spec.escapeTag, { graceMs, sleep: (ms) => clock.sleep(ms) });
+    if (forksBefore !== null && totalForks() === forksBefore + 1) return; // the child was the only process made
+    // Only processes started since the child can have come from it (its start time, when read).
+    const killed = await killTaggedGroups(spec.escapeTag, { graceMs, sleep: (ms) => clock.sleep(ms), startedSince: child.startTime });
     for (const message of describeKilled(killed, `{group}, which left the group of \`${spec.command}\``, spec.escapeTag)) spec.onEscapee?.(message);
   };
   try {
@@ -171,7 +175,7 @@ async function settleGroup(pgid: number, graceMs: number, exited: Promise<ExitRe
     return;
   }
   liveGroups.delete(pgid);
-  // The group is gone, so the direct child is dead and about to be reaped: let execa finish.
+  // The group is gone, so the direct child is dead and about to be reaped: wait for its exit event.
   if (exited !== null) await exited;
 }
 
@@ -237,19 +241,14 @@ function childHasExited(pid: number): boolean {
 interface ExitReport {
   code: number | undefined;
   signal: string | undefined;
-  /** Why execa could not start or observe the child, when it could not. */
+  /** Why the child could not be started, when it could not. */
   failure: string | undefined;
-}
-
-function exitReport(result: Result): ExitReport {
-  const failure = result.failed ? ((result as { originalMessage?: string }).originalMessage ?? result.message) : undefined;
-  return { code: result.exitCode, signal: result.signal, failure };
 }
 
 function directChildOutcome(report: ExitReport, spec: RunSpec, durationMs: number): ProcessOutcome {
   if (report.code !== undefined) return { kind: 'exit', code: report.code, durationMs };
   if (report.signal !== undefined) return { kind: 'signal', signal: report.signal, durationMs };
-  // Node always reports a code or a signal for a child that ran; execa lost track of it.
+  // Node always reports a code or a signal for a child that ran.
   return { kind: 'spawn-error', message: `lost track of \`${spec.command}\` in ${spec.cwd}: ${report.failure ?? 'no exit code and no signal'}`, durationMs };
 }
 
@@ -307,21 +306,13 @@ function openStdio(spec: RunSpec): Stdio | string {
     const stdout = open('stdout', spec.stdoutFile, 'a');
     const sameFile = spec.stderrFile === undefined || path.resolve(spec.cwd, spec.stderrFile) === path.resolve(spec.cwd, spec.stdoutFile);
     const stderr = sameFile ? stdout : open('stderr', spec.stderrFile ?? spec.stdoutFile, 'a');
-    // /dev/null is what stdio 'ignore' would give; an fd keeps execa's option types simple.
+    // /dev/null is what stdio 'ignore' would give.
     const stdin = open('stdin', spec.stdinFile ?? '/dev/null', 'r');
     return { stdin, stdout, stderr, close };
   } catch (error) {
     close();
     return errorMessage(error);
   }
-}
-
-/**
- * execa's types admit only the fd literals 0–9, but at runtime it hands any number to
- * Node's spawn unchanged, and the fds we open are usually above 9.
- */
-function asFdOption(fd: number): 3 {
-  return fd as 3;
 }
 
 function definedEntries(env: Record<string, string | undefined>): Record<string, string> {

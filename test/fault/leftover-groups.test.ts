@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readChildRecord, writeChildRecord } from '../../src/loop/child-record.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/git-repo.js';
 import { commitCandidate, projectWithBaseline, type BaselineProject, type ChildRecordJson } from './helpers/interrupted.js';
@@ -44,6 +45,31 @@ async function recover(project: BaselineProject): Promise<string> {
 }
 
 describe('recovery kills what the killed run left behind', () => {
+  it('the group recorded next to state.json only (state.json.child, as the loop records it), not another intent\'s', async () => {
+    const project = await projectWithBaseline(['echo 4 > value.txt']);
+    const start = (command: string) => {
+      const leader = execa('sh', ['-c', command], { detached: true, reject: false, env: BARE_ENV, extendEnv: false });
+      groups.push(leader.pid ?? -1);
+      return { leader, pid: leader.pid ?? -1 };
+    };
+    const ours = start('sleep 1000 & sleep 1000; :');
+    const other = start('sleep 1000; :');
+    const oursInfo = await waitUntil('the leader in /proc', () => procInfo(ours.pid));
+    const otherInfo = await waitUntil('the other leader in /proc', () => procInfo(other.pid));
+    const candidate = await commitCandidate(project, '7');
+    const intent = { phase: 'eval' as const, iteration: 1, base: project.base, candidate, child: null, startedAt: '2026-01-01T00:00:00.000Z' };
+    project.writeState({ ...project.state(), intent });
+    const stateFile = path.join(project.expDir, 'state.json');
+    writeChildRecord(stateFile, { ...intent, startedAt: '2025-12-31T00:00:00.000Z' }, { pid: other.pid, pgid: other.pid, startTime: otherInfo.startTime, bootId: bootId() });
+    expect(readChildRecord(stateFile, intent), "another intent's record is not this one's").toBeNull();
+    writeChildRecord(stateFile, intent, { pid: ours.pid, pgid: ours.pid, startTime: oursInfo.startTime, bootId: bootId() });
+
+    const output = await recover(project);
+    expect(output).toMatch(new RegExp(`killed the leftover eval process group ${ours.pid} \\(pid ${ours.pid}\\) of iteration 1`));
+    expect(members(ours.pid)).toEqual([]);
+    expect(isSameAlive(other.pid, otherInfo.startTime), 'a process recorded for no current intent is not signalled').toBe(true);
+  });
+
   it('the recorded group whose leader still runs', async () => {
     const project = await projectWithBaseline(['echo 4 > value.txt']);
     const leader = execa('sh', ['-c', 'sleep 1000 & sleep 1000; :'], { detached: true, reject: false, env: BARE_ENV, extendEnv: false });

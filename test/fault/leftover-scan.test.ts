@@ -4,9 +4,11 @@
  * variable), skipping excluded pids; terminateGroup ends a group that ignores SIGTERM with
  * SIGKILL after the grace, and signals nothing once the group is no longer ours.
  */
+import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupsWithEnv, isGroupAlive, terminateGroup } from '../../src/process/live-groups.js';
+import { readProcStat } from '../../src/process/process-identity.js';
 import { killQuietly, procInfo, runningProcesses, waitUntil } from './helpers/procs.js';
 
 const groups: number[] = [];
@@ -34,7 +36,29 @@ describe.runIf(process.platform === 'linux')('groupsWithEnv', () => {
     expect([...found.keys()]).toEqual([match.pid]);
     expect(groupsWithEnv('MARK', value, new Set([match.pid])).has(match.pid), 'an excluded pid excludes its whole group').toBe(false);
   });
+
+  it('with startedSince, finds only groups started then or later (an escapee is younger than its run)', async () => {
+    const value = `/tmp/worktree-since-${process.pid}`;
+    const older = startGroup('sleep 1000; :', { MARK: value });
+    const olderInfo = await waitUntil(`group ${older.pid}`, () => procInfo(older.pid));
+    const olderStart = readProcStat(older.pid)?.startTime;
+    expect(olderStart, `start time of ${older.pid} (${JSON.stringify(olderInfo)})`).toBeTypeOf('number');
+    // Clock ticks are 10 ms: start the younger one in a later tick than the older one.
+    await waitUntil('a later clock tick', () => (uptimeTicks() > (olderStart ?? 0) + 1 ? true : undefined));
+    const younger = startGroup('sleep 1000; :', { MARK: value });
+    await waitUntil(`group ${younger.pid}`, () => procInfo(younger.pid));
+    const youngerStart = readProcStat(younger.pid)?.startTime ?? NaN;
+    expect(youngerStart).toBeGreaterThan(olderStart ?? Infinity);
+    expect([...groupsWithEnv('MARK', value, new Set()).keys()].sort()).toEqual([older.pid, younger.pid].sort());
+    expect([...groupsWithEnv('MARK', value, new Set(), { startedSince: youngerStart }).keys()]).toEqual([younger.pid]);
+    expect([...groupsWithEnv('MARK', value, new Set(), { startedSince: null }).keys()].sort(), 'no bound: every tagged group').toEqual([older.pid, younger.pid].sort());
+  });
 });
+
+/** Clock ticks since boot (the unit of /proc/<pid>/stat starttime; 100 per second on Linux). */
+function uptimeTicks(): number {
+  return Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100);
+}
 
 describe.runIf(process.platform === 'linux')('terminateGroup', () => {
   it('SIGKILLs a group that ignores SIGTERM once the grace is over', async () => {

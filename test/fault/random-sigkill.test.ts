@@ -20,6 +20,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, expect, it } from 'vitest';
+import type { Intent } from '../../src/experiment/state.js';
+import { readChildRecord } from '../../src/loop/child-record.js';
 import { makeFaultProject } from './helpers/fault-project.js';
 import { checkBranch, checkLedger, checkStateAgainstLedger, commitAndParents, lockFiles, readFinished, readLedger, readState } from './helpers/invariants.js';
 import { killLaunched, launchCli } from './helpers/launch.js';
@@ -172,7 +174,9 @@ for (const variant of VARIANTS) it(`survives ${variant.rounds} random SIGKILLs o
     if (ledger.torn) stats.torn++;
     const phase = state === null ? 'no state yet' : (state.intent?.phase ?? 'between iterations');
     stats.phases.set(phase, (stats.phases.get(phase) ?? 0) + 1);
-    if (state?.intent?.child) recordedLeaders.push({ ...state.intent.child, round });
+    // The child is recorded next to state.json (loop/child-record.ts), or in it.
+    const recorded = state?.intent == null ? null : (state.intent.child ?? readChildRecord(path.join(project.expDir, 'state.json'), state.intent as Intent));
+    if (recorded) recordedLeaders.push({ ...recorded, round });
   }
 
   // A final incarnation that is stopped gracefully.
