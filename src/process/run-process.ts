@@ -12,7 +12,6 @@
  * that has already exited when the timer fires (its exit not yet collected) is never a
  * timeout.
  *
- * Node's spawn directly (execa's option handling costs more than the rest of a short run):
  * execa's own `timeout`/`cancelSignal` signal only the direct child and then wait for
  * stdout EOF, which a grandchild can hold for as long as it lives (library-pitfalls.md),
  * hence our own timer and group kill. Output goes from the child straight to the log
@@ -21,7 +20,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execa, type Result } from 'execa';
 import { systemClock, type Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import { describeKilled, killTaggedGroups } from './escapees.js';
@@ -83,26 +82,28 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
   // Every fork on this machine is counted: if the only one between here and the group's end is
   // the child's own, nothing it started can have escaped its group (no scan needed then).
   const forksBefore = spec.escapeTag === undefined ? null : totalForks();
-  let subprocess: ChildProcess;
+  let subprocess;
   try {
-    subprocess = spawn('/bin/sh', ['-c', spec.command], {
+    subprocess = execa('/bin/sh', ['-c', spec.command], {
       cwd: spec.cwd,
       env: definedEntries(spec.env),
+      extendEnv: false,
       detached: true, // setsid: the child leads its own group (and session)
-      stdio: [stdio.stdin, stdio.stdout, stdio.stderr],
+      cleanup: false, // our LiveGroups does this, for the whole group
+      reject: false,
+      stdin: asFdOption(stdio.stdin),
+      stdout: asFdOption(stdio.stdout),
+      stderr: asFdOption(stdio.stderr),
     });
-  } catch (error) {
-    // A spec Node refuses outright (e.g. a NUL byte in the environment): nothing started.
-    return spawnError(`cannot run \`${spec.command}\` in ${spec.cwd}: ${errorMessage(error)}`);
   } finally {
     // The child holds its own copies now (or never will).
     stdio.close();
   }
-  // Settles once: the child's exit (a code or a signal), or the error that kept it from starting.
-  const exited: Promise<ExitReport> = new Promise((resolve) => {
-    subprocess.once('exit', (code, signal) => resolve({ code: code ?? undefined, signal: signal ?? undefined, failure: undefined }));
-    subprocess.once('error', (error) => resolve({ code: undefined, signal: undefined, failure: errorMessage(error) }));
-  });
+  // Never rejects: with `reject: false` execa resolves failures too; this is belt and braces.
+  const exited: Promise<ExitReport> = subprocess.then(
+    (result) => exitReport(result),
+    (error: unknown) => ({ code: undefined, signal: undefined, failure: errorMessage(error) }),
+  );
 
   const pid = subprocess.pid;
   if (pid === undefined) {
@@ -175,7 +176,7 @@ async function settleGroup(pgid: number, graceMs: number, exited: Promise<ExitRe
     return;
   }
   liveGroups.delete(pgid);
-  // The group is gone, so the direct child is dead and about to be reaped: wait for its exit event.
+  // The group is gone, so the direct child is dead and about to be reaped: let execa finish.
   if (exited !== null) await exited;
 }
 
@@ -241,14 +242,19 @@ function childHasExited(pid: number): boolean {
 interface ExitReport {
   code: number | undefined;
   signal: string | undefined;
-  /** Why the child could not be started, when it could not. */
+  /** Why execa could not start or observe the child, when it could not. */
   failure: string | undefined;
+}
+
+function exitReport(result: Result): ExitReport {
+  const failure = result.failed ? ((result as { originalMessage?: string }).originalMessage ?? result.message) : undefined;
+  return { code: result.exitCode, signal: result.signal, failure };
 }
 
 function directChildOutcome(report: ExitReport, spec: RunSpec, durationMs: number): ProcessOutcome {
   if (report.code !== undefined) return { kind: 'exit', code: report.code, durationMs };
   if (report.signal !== undefined) return { kind: 'signal', signal: report.signal, durationMs };
-  // Node always reports a code or a signal for a child that ran.
+  // Node always reports a code or a signal for a child that ran; execa lost track of it.
   return { kind: 'spawn-error', message: `lost track of \`${spec.command}\` in ${spec.cwd}: ${report.failure ?? 'no exit code and no signal'}`, durationMs };
 }
 
@@ -306,13 +312,21 @@ function openStdio(spec: RunSpec): Stdio | string {
     const stdout = open('stdout', spec.stdoutFile, 'a');
     const sameFile = spec.stderrFile === undefined || path.resolve(spec.cwd, spec.stderrFile) === path.resolve(spec.cwd, spec.stdoutFile);
     const stderr = sameFile ? stdout : open('stderr', spec.stderrFile ?? spec.stdoutFile, 'a');
-    // /dev/null is what stdio 'ignore' would give.
+    // /dev/null is what stdio 'ignore' would give; an fd keeps execa's option types simple.
     const stdin = open('stdin', spec.stdinFile ?? '/dev/null', 'r');
     return { stdin, stdout, stderr, close };
   } catch (error) {
     close();
     return errorMessage(error);
   }
+}
+
+/**
+ * execa's types admit only the fd literals 0–9, but at runtime it hands any number to
+ * Node's spawn unchanged, and the fds we open are usually above 9.
+ */
+function asFdOption(fd: number): 3 {
+  return fd as 3;
 }
 
 function definedEntries(env: Record<string, string | undefined>): Record<string, string> {
