@@ -368,7 +368,8 @@ export class ExperimentRunner {
   /** state.json holds an intent: an iteration a kill cut short, not yet recovered. */
   private async interruptedOnDisk(): Promise<boolean> {
     try {
-      return (await loadState(experimentPaths(this.found.dir).state))?.intent != null;
+      const state = await loadState(experimentPaths(this.found.dir).state);
+      return state?.intent != null || state?.draft != null; // pipeline: a draft's agent may be left too
     } catch {
       return false; // haltedOnDisk says why the state cannot be read
     }

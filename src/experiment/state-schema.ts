@@ -101,7 +101,7 @@ const STATE: Check = object({
       }),
     ),
   ),
-  draft: optional(orNull(object({ phase: oneOf('agent'), iteration: count, base: string, child, startedAt: optional(string) }))),
+  draft: optional(orNull(object({ phase: oneOf('agent'), iteration: count, base: string, child, startedAt: optional(string), ready: optional(string) }))),
   digest: optional(object({ iterations: count, experiments: optional(count), keeps: count, discards: count, crashes: count, best: orNull(finite), baseline: orNull(finite), lastTimestamp: orNull(string), ledgerBytes: finite })),
   noise: optional(object({ sumSquares: finite, df: count })),
   baseline: optional(measuredCommit),

@@ -62,8 +62,12 @@ export type Intent =
       commands?: { evaluate: string; check: string | null };
     };
 
-/** The draft's turn: the iteration it drafts, the keep it started from, its agent process. */
-export type DraftIntent = Omit<Extract<Intent, { phase: 'agent' }>, 'decided'>;
+/**
+ * The draft's turn: the iteration it drafts, the keep it started from, its agent process;
+ * `ready`: the commit it captured, not yet taken (a restart keeps it reachable under
+ * refs/autoresearch/<id>/interrupted/).
+ */
+export type DraftIntent = Omit<Extract<Intent, { phase: 'agent' }>, 'decided'> & { ready?: string };
 
 /**
  * A batch job of ours (issue 12). `name` is our own unique token, recorded before `sbatch`:

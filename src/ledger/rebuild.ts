@@ -59,6 +59,8 @@ export interface RebuildFiles {
 const ITERATION_DIR = /^\d+$/;
 const INTERRUPTED_DIR = /^(\d+)\.interrupted-\d+$/;
 /** A revalidation that wrote no row (its keeps reproduced, or it could not measure) sets its directory aside so. */
+/** pipeline's drafts (loop/draft.ts): runs/<n>.draft/ (and one set aside), runs/draft-setup.{json,log}. */
+const PIPELINE_ENTRY = /^(?:\d+\.draft(?:\..*)?|draft-setup\.(?:json|log))$/;
 const REVALIDATED_DIR = /^\d+\.revalidated-\d+$/;
 const STATUSES: readonly string[] = ['keep', 'discard', 'crash'] satisfies RowStatus[];
 
@@ -126,6 +128,10 @@ function readArtifacts(runsDir: string, skipped: Skipped[]): LedgerRow[] {
   const rows: LedgerRow[] = [];
   for (const entry of entries) {
     const dir = path.join(runsDir, entry.name);
+    if (PIPELINE_ENTRY.test(entry.name)) {
+      skipped.push({ what: dir, why: 'a draft of pipeline: true (an agent turn no iteration took, or its setup)' });
+      continue;
+    }
     if (!entry.isDirectory()) {
       skipped.push({ what: dir, why: 'not an iteration directory' });
       continue;

@@ -139,7 +139,21 @@ export class CandidateTurn {
         why: staleBaseDetail(drafted.base.slice(0, 7), this.base.slice(0, 7), lastKept.commit === this.base ? lastKept.iteration : null),
       });
     }
-    return this.capture(description);
+    const produced = await this.capture(description);
+    if (produced.kind === 'verdict' && produced.verdict.reason === 'no_change') {
+      // The best already holds this very change (the keep before it made it too): not the
+      // agent's "nothing changed", and no step towards the no-change breaker.
+      const { lastKept } = store.current;
+      return verdictOf({
+        ...produced.verdict,
+        reason: 'stale_base',
+        commit,
+        description,
+        detail: `drafted on ${drafted.base}; the best ${this.base} already holds this change`,
+        why: staleBaseDetail(drafted.base.slice(0, 7), this.base.slice(0, 7), lastKept.commit === this.base ? lastKept.iteration : null, 'already holds this change'),
+      });
+    }
+    return produced;
   }
 
   /** Whatever the worktree holds on top of the base as one commit, its scope checked. */

@@ -18,6 +18,7 @@
  * row when it no longer applies. A draft never outlives its process: a restart kills what
  * a `draft` intent recorded and forgets it (recovery.ts).
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { agentLabel } from '../agents/agent-command.js';
 import type { AgentReport } from '../agents/agent-report.js';
@@ -29,6 +30,7 @@ import type { Worktree } from '../git/worktree.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { bootId } from '../process/process-identity.js';
 import { CandidateTurn, type Produced } from './candidate.js';
+import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import { Interrupted, NoRow } from './iteration-outcome.js';
 import type { Evaluating } from './pipeline.js';
@@ -101,12 +103,14 @@ export class Draft {
       return;
     }
     let kept = '';
-    if (outcome.kind === 'ready' && outcome.drafted.produced.kind === 'candidate') {
+    const commit = outcome.kind === 'ready' ? capturedCommit(outcome.drafted.produced, this.base) : null;
+    if (commit !== null) {
       // Nothing the agent did is lost: its change stays reachable, as an interrupted candidate's.
       const ref = interruptedCandidateRef(this.session.config.id.key, this.iteration, this.deps.clock.now());
-      await this.session.worktree.saveRef(ref, outcome.drafted.produced.commit);
+      await this.session.worktree.saveRef(ref, commit);
       kept = ` (its change kept as ${ref})`;
     }
+    await this.session.store.update((s) => (s.draft == null ? s : { ...s, draft: null }));
     this.deps.report({ kind: 'draft', iteration: this.iteration, action: 'discarded', detail: `${why}${kept}` });
   }
 
@@ -116,8 +120,13 @@ export class Draft {
     const worktreePath = draftWorktreePath(store.current.worktree);
     const branch = draftBranch(store.current.branch);
     const files = draftPaths(session.paths, this.iteration);
+    /** What the turn captured: kept reachable until the iteration takes it (state.draft.ready). */
+    let ready: string | null = null;
     try {
-      const worktree = await this.prepareWorktree(worktreePath, branch);
+      const worktree = await this.prepareWorktree(worktreePath, branch, signal).catch((error: unknown) => {
+        if (error instanceof DraftUnavailable || error instanceof Interrupted) throw error;
+        throw new DraftUnavailable(`cannot make the draft worktree ${worktreePath} on branch ${branch}: ${(error as Error).message}; drafting is off for this run (move away what is at that path)`);
+      });
       prepareRunDir(files.dir, deps.clock.now());
       deps.report({ kind: 'draft', iteration: this.iteration, action: 'started', detail: `drafting on ${this.base.slice(0, 7)} while #${evaluating.iteration} is evaluated` });
       const turn = new CandidateTurn({
@@ -143,6 +152,7 @@ export class Draft {
         restoreWorktree: () => worktree.restore(this.base, branch),
       });
       const produced = await turn.produce();
+      ready = capturedCommit(produced, this.base);
       const drafted: Drafted = { iteration: this.iteration, base: this.base, produced, agent, agentMs: turn.agentMs, agentReport: turn.agentReport, userRefNotes: turn.userRefNotes, dir: files.dir };
       const what = produced.kind === 'candidate' ? `candidate ${produced.commit.slice(0, 7)} ${produced.description}` : `${produced.verdict.status} ${produced.verdict.reason}`;
       deps.report({ kind: 'draft', iteration: this.iteration, action: 'ready', detail: `${agentLabel(agent.spec, agent.role)}: ${what}` });
@@ -154,25 +164,87 @@ export class Draft {
       if (signal.aborted) return { kind: 'interrupted' };
       throw error;
     } finally {
-      await store.update((s) => (s.draft == null ? s : { ...s, draft: null }));
+      // No process of the draft runs now; what it captured stays named until it is taken.
+      const captured = ready;
+      await store.update((s) => (s.draft == null ? s : { ...s, draft: captured === null ? null : { ...s.draft, child: null, ready: captured } }));
     }
   }
 
-  /** The draft worktree at the base, on the draft branch: created the first time, reset every time. */
-  private async prepareWorktree(worktreePath: string, branch: string): Promise<Worktree> {
+  /** Taken by its iteration: the draft is forgotten with that iteration's next state write. */
+  taken(): void {
+    this.session.store.stage((s) => (s.draft == null ? s : { ...s, draft: null }));
+  }
+
+  /** The draft worktree at the base, on the draft branch: created (and set up) the first time, reset every time. */
+  private async prepareWorktree(worktreePath: string, branch: string, signal: AbortSignal): Promise<Worktree> {
     const { project } = this.session;
     const someone = await project.releaseScratchBranch(branch, worktreePath);
     if (someone !== null) throw new DraftUnavailable(`the draft branch ${branch} is checked out in ${someone}, which is not ours: drafting is off for this run (remove that worktree, or check out another branch there)`);
-    await project.ensureWorktree({ path: worktreePath, branch, startPoint: this.base });
+    const { created } = await project.ensureWorktree({ path: worktreePath, branch, startPoint: this.base });
     const worktree = project.worktree(worktreePath);
     // What setup_cmd made untracked in the experiment's worktree is no part of a candidate here either.
-    worktree.keepSetupOutput(this.session.store.current.setupOutput ?? []);
+    const mainOutput = this.session.store.current.setupOutput ?? [];
+    worktree.keepSetupOutput(mainOutput);
     await worktree.restore(this.base, branch);
+    const own = await this.setUp(worktree, worktreePath, branch, created, signal);
+    worktree.keepSetupOutput([...mainOutput, ...own]);
     return worktree;
+  }
+
+  /**
+   * setup_cmd once in the draft worktree, as in the experiment's (the agent may run the code it
+   * changes): again whenever the worktree is new. Returns what it made (kept by every reset).
+   * Recorded in runs/draft-setup.json, its output in runs/draft-setup.log.
+   */
+  private async setUp(worktree: Worktree, worktreePath: string, branch: string, created: boolean, signal: AbortSignal): Promise<string[]> {
+    const { config, paths } = this.session;
+    if (config.setupCmd === null) return [];
+    const marker = path.join(paths.runs, 'draft-setup.json');
+    const log = path.join(paths.runs, 'draft-setup.log');
+    if (!created) {
+      const done = readSetupMarker(marker);
+      if (done !== null && done.worktree === worktreePath && done.command === config.setupCmd) return done.output;
+    }
+    fs.rmSync(marker, { force: true });
+    fs.mkdirSync(paths.runs, { recursive: true });
+    const before = new Set(await worktree.untrackedPaths());
+    const outcome = await this.deps.runner.run({
+      command: config.setupCmd,
+      cwd: worktreePath,
+      env: childEnv(draftSession(this.session, worktree, worktreePath, branch), this.deps.env, { number: this.iteration, runDir: paths.runs, baseline: false, best: this.best }),
+      stdoutFile: log,
+      timeoutMs: Math.max(config.agentTimeoutMs, config.evalTimeoutMs),
+      signal,
+      escapeTag: worktreeTag(worktreePath),
+      onEscapee: (message) => this.deps.report({ kind: 'warning', message }),
+    });
+    if (outcome.kind === 'aborted') throw new Interrupted('setup');
+    if (outcome.kind !== 'exit' || outcome.code !== 0) {
+      throw new DraftUnavailable(`setup_cmd \`${config.setupCmd}\` failed in the draft worktree ${worktreePath} (${outcome.kind === 'exit' ? `exit code ${outcome.code}` : outcome.kind}; ${log}): drafting is off for this run`);
+    }
+    const output = (await worktree.untrackedPaths()).filter((p) => !before.has(p));
+    fs.writeFileSync(marker, JSON.stringify({ worktree: worktreePath, command: config.setupCmd, output }) + '\n');
+    return output;
+  }
+}
+
+function readSetupMarker(file: string): { worktree: string; command: string; output: string[] } | null {
+  try {
+    const done = JSON.parse(fs.readFileSync(file, 'utf8')) as { worktree?: unknown; command?: unknown; output?: unknown };
+    if (typeof done.worktree !== 'string' || typeof done.command !== 'string' || !Array.isArray(done.output) || !done.output.every((p) => typeof p === 'string')) return null;
+    return { worktree: done.worktree, command: done.command, output: done.output as string[] };
+  } catch {
+    return null; // none yet, or torn: set up again
   }
 }
 
 class DraftUnavailable extends Error {}
+
+/** The commit a finished turn made (its candidate, or a crash's or scope violation's partial change), or null. */
+function capturedCommit(produced: Produced, base: string): string | null {
+  const commit = produced.kind === 'candidate' ? produced.commit : produced.verdict.commit;
+  return commit === base ? null : commit;
+}
 
 /**
  * The session as the draft's turn sees it: the same experiment, its own worktree, branch and

@@ -175,6 +175,8 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
         // Before the next candidate: its keep rule compares with the best this may undo. After the
         // wait above: an evaluation out of quota is waited for before the revalidation too.
         if (!external) {
+          // No agent drafts while kept commits are re-measured (it could write where they are).
+          if (pipeline !== null && revalidationDue(session)) await pipeline.settled();
           const revalidated = await revalidateIfDue(session, deps, opts.signal, rowsThisRun);
           if (revalidated === 'interrupted') return result({ kind: 'interrupted' });
           if (revalidated !== null) {

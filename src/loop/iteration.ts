@@ -110,6 +110,8 @@ class Iteration {
   private readonly resumedAgent: string | null | undefined;
   /** pipeline: the candidate turn made in the draft worktree while the previous iteration was evaluated. */
   private readonly drafted: Drafted | null;
+  /** pipeline: scope files found changed in the worktree while an agent drafted (the measurement is not the commit's). */
+  private tampered: string[] | null = null;
 
   constructor(
     readonly session: Session,
@@ -205,7 +207,15 @@ class Iteration {
 
   /** The evaluation context lent to the measurement (src/measure/). */
   private measureContext(commit: string): MeasureContext {
-    return measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit, attempt: this.attempt, agent: this.rowAgent() }, this.resume !== null);
+    const context = measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit, attempt: this.attempt, agent: this.rowAgent() }, this.resume !== null);
+    if (this.pipelining.draftedDuring === undefined) return context;
+    return {
+      ...context,
+      checkOut: async (other) => {
+        await this.noteTampering(); // before the checkout wipes what was written meanwhile
+        await context.checkOut(other);
+      },
+    };
   }
 
   /** A measurement that ended without samples to decide on: a crash row, or no row at all. */
@@ -235,6 +245,8 @@ class Iteration {
     const evidence = evidenceOf(values, null);
     const guards = aggregateGuards(measured.samples, config.aggregate);
     const checked = await this.runCheck(this.base);
+    const tamperedCheck = await this.tamperedWhileDrafting(this.base, description);
+    if (tamperedCheck !== null) return tamperedCheck;
     // A baseline that fails its own checks would veto every keep of the night: a crash, said plainly.
     if (checked !== null) return { ...checked, status: 'crash', metric: null, commit: this.base, description, samples: values, bestSamples: [], evidence, guards };
     const first = measured.samples[0];
@@ -296,6 +308,8 @@ class Iteration {
     const violation = guardViolation(config.guards, measured.guards);
     if (violation !== null) return { ...base, status: 'discard', reason: 'guard_failed', detail: violation, why: violation };
     const checked = await this.runCheck(commit);
+    const tamperedCheck = await this.tamperedWhileDrafting(commit, description); // check_cmd ran while the draft may still write
+    if (tamperedCheck !== null) return tamperedCheck;
     if (checked !== null) return { ...base, ...checked };
     // A keep that looks like a broken evaluation stays a keep, flagged in its why (suspicious.ts).
     return { ...base, status: 'keep', reason: 'improved', why: suspiciousKeep({ ...this.suspicionOf(measured.first), value: decision.metric }) };
@@ -308,13 +322,22 @@ class Iteration {
    * a metric (an evaluation rewriting the very files it measures is refused the same way).
    */
   private async tamperedWhileDrafting(commit: string, description: string): Promise<Verdict | null> {
-    if (this.pipelining.draftedDuring?.(this.number) !== true) return null;
-    const { config } = this.session;
-    const touched = (await this.session.worktree.changedTrackedPaths()).filter(scopeMatcher(config.allowedPaths));
-    if (touched.length === 0) return null;
+    await this.noteTampering();
+    const touched = this.tampered;
+    if (touched === null) return null;
     const what = `${touched.slice(0, 5).join(', ')}${touched.length > 5 ? ` and ${touched.length - 5} more` : ''} changed in the experiment's worktree while it was evaluated and an agent drafted the next candidate (pipeline)`;
     this.deps.report({ kind: 'warning', message: `iteration ${this.number}: ${what}; its measurement is not recorded` });
     return { ...NO_EVIDENCE, status: 'crash', reason: 'worktree_tampered', metric: null, commit, description, detail: `worktree_tampered: ${what}`, why: messageDetail('worktree_tampered', `${what}; the measurement is not this commit's`) };
+  }
+
+  /**
+   * Looked at after every evaluation that the worktree will not keep (before each checkout of
+   * another commit: it would wipe the evidence) and at the end: the first finding counts.
+   */
+  private async noteTampering(): Promise<void> {
+    if (this.tampered !== null || this.pipelining.draftedDuring?.(this.number) !== true) return;
+    const touched = (await this.session.worktree.changedTrackedPaths()).filter(scopeMatcher(this.session.config.allowedPaths));
+    if (touched.length > 0) this.tampered = touched;
   }
 
   /** check_cmd on the commit the worktree holds: null when it passed (or there is none), else the veto. */

@@ -52,22 +52,31 @@ export class Pipeline {
   }
 
   /**
-   * What was drafted for `iteration`, once the turn is over (null: no draft). A draft of
-   * another iteration (the previous one ended without a row and runs again) is abandoned.
+   * What was drafted for `iteration`, once the turn is over (null: no draft). A draft of a
+   * later iteration (the previous one ended without a row and runs again) is abandoned; one of
+   * an earlier number (a revalidation's row took it) is this iteration's.
    */
   async take(iteration: number): Promise<DraftOutcome | null> {
     const draft = this.draft;
     this.draft = null;
     if (draft === null) return null;
-    if (draft.iteration !== iteration) {
+    if (draft.iteration > iteration) {
       await draft.abandon(`iteration ${iteration} runs again before it`);
       return null;
     }
     const outcome = await draft.outcome;
+    draft.taken();
+    // A revalidation row took the number it drafted: it is the next iteration all the same.
+    if (outcome.kind === 'ready' && outcome.drafted.iteration !== iteration) return { kind: 'ready', drafted: { ...outcome.drafted, iteration } };
     if (outcome.kind !== 'unavailable') return outcome;
     this.unavailable = outcome.reason;
     this.deps.report({ kind: 'warning', message: `pipeline: ${outcome.reason}` });
     return null;
+  }
+
+  /** Wait until the draft's turn, if any, is over (nothing of it runs), without taking it. */
+  async settled(): Promise<void> {
+    await this.draft?.outcome.catch(() => undefined);
   }
 
   /** Kill the draft's turn, if any, and wait until nothing of it runs. */

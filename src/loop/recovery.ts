@@ -157,8 +157,16 @@ async function forgetInterruptedDraft(session: Session, deps: LoopDeps): Promise
     deps,
   );
   if (draft == null) return;
+  let kept = '';
+  if (draft.ready !== undefined) {
+    // A captured change nobody took: reachable, as an interrupted candidate's.
+    const ref = interruptedCandidateRef(session.config.id.key, draft.iteration, deps.clock.now());
+    await session.worktree.saveRef(ref, draft.ready);
+    kept = `; its change kept as ${ref}`;
+  }
   await session.store.update({ draft: null });
-  deps.report({ kind: 'recovered', iteration: draft.iteration, action: 'rolled-back', detail: `its draft (pipeline) was interrupted during the agent's turn; no row${note === null ? '' : `; ${note}`}` });
+  const when = draft.ready === undefined ? "during the agent's turn" : 'before its iteration took it';
+  deps.report({ kind: 'recovered', iteration: draft.iteration, action: 'rolled-back', detail: `its draft (pipeline) was interrupted ${when}; no row${kept}${note === null ? '' : `; ${note}`}` });
 }
 
 /** What steps 1 and 2 need: the recorded state (its worktree path and intent) and the repository. */

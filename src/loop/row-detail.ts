@@ -66,9 +66,9 @@ export function scopeViolationDetail(outside: readonly string[], allowed: readon
 }
 
 /** stale_base: drafted while another candidate was evaluated, which was kept; the change does not apply on top of it (pipeline). */
-export function staleBaseDetail(draftedOn: string, bestNow: string, bestIteration: number | null): string {
+export function staleBaseDetail(draftedOn: string, bestNow: string, bestIteration: number | null, why = 'this change does not apply on top of it'): string {
   const best = `${bestNow}${bestIteration === null ? '' : ` (#${bestIteration})`}`;
-  return withText('stale_base', `drafted on ${draftedOn} while an earlier candidate was evaluated; the best is now ${best} and this change does not apply on top of it`);
+  return withText('stale_base', `drafted on ${draftedOn} while an earlier candidate was evaluated; the best is now ${best} and ${why}`);
 }
 
 /** no_change: nothing to evaluate. `external`: the change comes from outside (`agent: none`). */
