@@ -67,7 +67,9 @@ for (let e = 0; e < EXPERIMENTS; e++) {
 const rssFile = path.join(root, 'maxrss-kb');
 const hook = path.join(root, 'maxrss-hook.mjs');
 fs.writeFileSync(hook, `import fs from 'node:fs';\nprocess.on('exit', () => fs.writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
-const env = { ...process.env, AUTORESEARCH_HOME: path.join(root, 'no-user-scope'), NODE_OPTIONS: `--import ${hook}` };
+// The readers' cache of ledger figures (experiment/ledger-read.ts) in the temp dir, not in ~/.cache.
+const cacheDir = path.join(root, 'cache');
+const env = { ...process.env, AUTORESEARCH_HOME: path.join(root, 'no-user-scope'), AUTORESEARCH_CACHE_DIR: cacheDir, NODE_OPTIONS: `--import ${hook}` };
 
 function runOnce(args) {
   fs.rmSync(rssFile, { force: true });
@@ -78,7 +80,7 @@ function runOnce(args) {
   return { ms, mb: Number(fs.readFileSync(rssFile, 'utf8')) / 1024, out: r.stdout.toString() };
 }
 
-const removeCaches = () => dirs.forEach((dir) => fs.rmSync(path.join(dir, 'results.tsv.digest'), { force: true }));
+const removeCaches = () => fs.rmSync(cacheDir, { recursive: true, force: true });
 let misses = 0;
 
 /** Median of 3 runs; `before` runs ahead of each (unmeasured). */

@@ -2,20 +2,20 @@
  * The figures of an experiment's ledger for `status` and `results --all`, as cheaply as they
  * can be known (issue 13), never by taking the experiment's lock:
  *  1. state.json's digest, while it describes results.tsv (the loop writes it after each row);
- *  2. results.tsv.digest, the figures a reader computed before, while the ledger is the very
- *     file they were computed from (same device, inode, size, mtime and ctime);
+ *  2. the figures a reader computed before (figuresCacheFile: one file per user, keyed by the
+ *     ledger's path), while the ledger is the very file they were computed from (same device,
+ *     inode, size, mtime and ctime);
  *  3. otherwise the ledger is read (streamed, scan-ledger-file.ts), and the figures are left
- *     in results.tsv.digest for the next reader.
+ *     in that cache for the next reader.
  *
- * results.tsv.digest is a cache, not a record: written by readers in the background (temp +
- * rename, so a reader sees a whole file or none; no fsync: a lost one is only computed again),
- * only when the ledger did not change while it was read nor for a few seconds before
- * (SETTLED_MS), and ignored unless it names the ledger's current version. A loop appending
- * meanwhile, or two readers racing, at worst leave the figures of an older version, which the
- * next reader ignores. The loop never reads it.
+ * The cache is not a record: written by readers once per command (temp + rename, so a reader
+ * sees a whole file or none; no fsync: a lost one is only computed again), of a ledger only
+ * when it did not change while it was read nor for a few seconds before (SETTLED_MS), and an
+ * entry is ignored unless it names the ledger's current version. A loop appending meanwhile,
+ * or two readers racing, at worst leave the figures of an older version, which the next reader
+ * ignores. The loop never reads it.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { AutoresearchError, errorMessage } from '../core/errors.js';
 import { experimentsOf } from '../ledger/experiment-counts.js';
@@ -29,12 +29,7 @@ export interface LedgerRead {
   problem: { corrupt: boolean; message: string } | null;
 }
 
-const CACHE_FORMAT = 1;
-
-/** Where a reader leaves the figures of results.tsv (matched by the `results.tsv.*` ignore pattern). */
-export function figuresCacheFile(results: string): string {
-  return `${results}.digest`;
-}
+const CACHE_FORMAT = 2;
 
 /**
  * The ledger's figures. `digest` and `consecutiveCrashes`: state.json's, when it was read
@@ -81,49 +76,120 @@ function settled(version: LedgerVersion, settledMs: number): boolean {
   return Date.now() - Number(BigInt(version.ctimeNs) / 1_000_000n) > settledMs;
 }
 
+/**
+ * Where readers leave the figures of every ledger they read: ONE file per user (1,000 ledgers
+ * read for the first time: creating 1,000 files cost more than reading them), keyed by the
+ * ledger's path. $AUTORESEARCH_CACHE_DIR, else $XDG_CACHE_HOME/autoresearch, else
+ * ~/.cache/autoresearch; null (no cache) when none can be named.
+ */
+export function figuresCacheFile(env: NodeJS.ProcessEnv = process.env): string | null {
+  const explicit = env.AUTORESEARCH_CACHE_DIR;
+  if (explicit !== undefined && path.isAbsolute(explicit)) return path.join(explicit, 'ledger-figures.json');
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, 'autoresearch', 'ledger-figures.json');
+  const home = env.HOME;
+  return home !== undefined && path.isAbsolute(home) ? path.join(home, '.cache', 'autoresearch', 'ledger-figures.json') : null;
+}
+
 interface CachedFigures {
-  format: number;
   ledger: LedgerVersion;
   figures: LedgerFigures;
 }
 
+/** Entries kept at most (the oldest go first): a bound on the file, whatever was ever read. */
+const MAX_ENTRIES = 10_000;
+
+/** The cache file as last read by this process (read again when it changed on disk). */
+let loaded: { file: string; mtimeMs: number; size: number; entries: Map<string, CachedFigures> } | null = null;
+/** Figures computed by this process, not yet written. */
+const pending = new Map<string, CachedFigures>();
+let flushHooked = false;
+
+function cacheEntries(file: string): Map<string, CachedFigures> {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return new Map(); // none yet
+  }
+  if (loaded !== null && loaded.file === file && loaded.mtimeMs === st.mtimeMs && loaded.size === st.size) return loaded.entries;
+  const entries = new Map<string, CachedFigures>();
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown; ledgers?: unknown };
+    if (parsed?.format === CACHE_FORMAT && typeof parsed.ledgers === 'object' && parsed.ledgers !== null) {
+      for (const [ledger, entry] of Object.entries(parsed.ledgers as Record<string, CachedFigures>)) {
+        if (typeof entry === 'object' && entry !== null && isVersion(entry.ledger) && isFigures(entry.figures)) entries.set(ledger, entry);
+      }
+    }
+  } catch {
+    // torn, or not ours: as if empty (replaced at the next write)
+  }
+  loaded = { file, mtimeMs: st.mtimeMs, size: st.size, entries };
+  return entries;
+}
+
 /** The cached figures, when they are of the ledger now at `results`; null otherwise (none, stale, unreadable). */
 function readCachedFigures(results: string): LedgerFigures | null {
+  const file = figuresCacheFile();
+  if (file === null) return null;
+  const key = path.resolve(results);
+  const cached = pending.get(key) ?? cacheEntries(file).get(key);
+  if (cached === undefined) return null;
   let st: fs.BigIntStats;
-  let cached: CachedFigures;
   try {
     st = fs.statSync(results, { bigint: true });
-    cached = JSON.parse(fs.readFileSync(figuresCacheFile(results), 'utf8')) as CachedFigures;
   } catch {
     return null;
   }
-  if (typeof cached !== 'object' || cached === null || cached.format !== CACHE_FORMAT || !isVersion(cached.ledger) || !isFigures(cached.figures)) return null;
   return sameVersion(cached.ledger, versionOf(st)) ? cached.figures : null;
 }
 
 /**
- * Written in the background (the thread pool writes while the next ledger is read): nobody
- * waits for a cache. A write that fails (a read-only directory, a full disk) only means the
- * next reader reads the ledger again.
+ * Kept until the command ends (or a second passes, in a long-lived process), then written in
+ * one go: nobody waits for a cache. A write that fails (a read-only home, a full disk) only
+ * means the next reader reads the ledger again.
  */
 function writeCachedFigures(results: string, ledger: LedgerVersion, figures: LedgerFigures): void {
-  const file = figuresCacheFile(results);
-  // A name of its own per writer: two readers racing each rename a whole file.
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
-  const text = JSON.stringify({ format: CACHE_FORMAT, ledger, figures } satisfies CachedFigures);
-  const write = fsp
-    .writeFile(temp, text)
-    .then(() => fsp.rename(temp, file))
-    .catch(() => fsp.rm(temp, { force: true }).catch(() => undefined))
-    .finally(() => writing.delete(write));
-  writing.add(write);
+  pending.set(path.resolve(results), { ledger, figures });
+  if (!flushHooked) {
+    flushHooked = true;
+    process.once('exit', () => writePendingFigures());
+  }
+  flushTimer ??= setTimeout(() => {
+    flushTimer = null;
+    writePendingFigures();
+  }, 1000).unref();
 }
 
-const writing = new Set<Promise<unknown>>();
+let flushTimer: NodeJS.Timeout | null = null;
 
-/** Settles when the figures being cached are written (tests; a command may exit without waiting). */
+/**
+ * Merge what this process computed into the file as it is now (another reader may have written
+ * meanwhile) and replace it whole: temp + rename, no fsync (a lost cache is computed again).
+ */
+function writePendingFigures(): void {
+  const file = figuresCacheFile();
+  if (file === null || pending.size === 0) return;
+  const entries = new Map(cacheEntries(file));
+  for (const [key, entry] of pending) {
+    entries.delete(key); // re-inserted last: the newest survive the bound
+    entries.set(key, entry);
+  }
+  pending.clear();
+  while (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
+  const temp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(temp, JSON.stringify({ format: CACHE_FORMAT, ledgers: Object.fromEntries(entries) }));
+    fs.renameSync(temp, file);
+  } catch {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+/** Writes what is pending now (tests; a command writes at exit). */
 export async function cachedFiguresWritten(): Promise<void> {
-  while (writing.size > 0) await Promise.all([...writing]);
+  writePendingFigures();
 }
 
 function isVersion(v: unknown): v is LedgerVersion {

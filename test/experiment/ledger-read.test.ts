@@ -14,11 +14,22 @@ import { row } from '../helpers/ledger-row.js';
 
 let dir: string;
 let file: string;
+let cacheFile: string;
+const cacheDir = process.env.AUTORESEARCH_CACHE_DIR;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-read-'));
   file = path.join(dir, 'results.tsv');
+  process.env.AUTORESEARCH_CACHE_DIR = path.join(dir, 'cache');
+  cacheFile = figuresCacheFile() ?? '';
 });
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  if (cacheDir === undefined) delete process.env.AUTORESEARCH_CACHE_DIR;
+  else process.env.AUTORESEARCH_CACHE_DIR = cacheDir;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The cache file, and this ledger's entry in it. */
+const cache = () => JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { format: number; ledgers: Record<string, { figures: Record<string, unknown> }> };
 
 const line = (r: LedgerRow) => formatRow(r, LEDGER_COLUMNS);
 const HEADER = `${LEDGER_COLUMNS.join('\t')}\n`;
@@ -38,10 +49,12 @@ describe('readLedger', () => {
     fs.writeFileSync(file, HEADER + line(row()) + keep(1, 0.4) + crash(2));
     const first = await read();
     expect(first).toEqual({ problem: null, figures: expect.objectContaining({ iterations: 3, keeps: 2, best: 0.4, baseline: 0.5, consecutiveCrashes: 1 }) });
-    const cache = JSON.parse(fs.readFileSync(figuresCacheFile(file), 'utf8'));
-    expect(cache.figures).toEqual(first.figures);
+    expect(cacheFile).toBe(path.join(dir, 'cache', 'ledger-figures.json'));
+    const written = cache();
+    expect(written.ledgers[file]?.figures).toEqual(first.figures);
     // Proof the second read uses the cache: figures planted in it are returned.
-    fs.writeFileSync(figuresCacheFile(file), JSON.stringify({ ...cache, figures: { ...cache.figures, best: 0.123 } }));
+    const entry = written.ledgers[file];
+    fs.writeFileSync(cacheFile, JSON.stringify({ ...written, ledgers: { [file]: { ...entry, figures: { ...entry?.figures, best: 0.123 } } } }));
     expect((await read()).figures.best).toBe(0.123);
   });
 
@@ -69,18 +82,19 @@ describe('readLedger', () => {
 
   it('a cache that is not one of ours, or torn, is ignored (read again, and replaced)', async () => {
     fs.writeFileSync(file, HEADER + line(row()));
-    for (const junk of ['', '{"format":1', 'null', '{"format":1,"ledger":{},"figures":{}}', JSON.stringify({ format: 99 })]) {
-      fs.writeFileSync(figuresCacheFile(file), junk);
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    for (const junk of ['', '{"format":2', 'null', `{"format":2,"ledgers":{${JSON.stringify(file)}:{"ledger":{},"figures":{}}}}`, JSON.stringify({ format: 99 })]) {
+      fs.writeFileSync(cacheFile, junk);
       expect((await read()).figures).toMatchObject({ iterations: 1, best: 0.5 });
     }
-    expect(JSON.parse(fs.readFileSync(figuresCacheFile(file), 'utf8')).figures.iterations).toBe(1);
+    expect(cache().ledgers[file]?.figures.iterations).toBe(1);
   });
 
   it('caches nothing of a ledger changed moments ago (its times could not tell a same-size edit apart)', async () => {
     fs.writeFileSync(file, HEADER + line(row()));
     readLedger(file, null, { settledMs: 60_000 });
     await cachedFiguresWritten();
-    expect(fs.existsSync(figuresCacheFile(file))).toBe(false);
+    expect(fs.existsSync(cacheFile)).toBe(false);
   });
 
   it("uses state.json's digest while it describes the ledger's size, else reads the ledger", async () => {
@@ -96,8 +110,25 @@ describe('readLedger', () => {
   it('a corrupt ledger: no figures, the located error; no ledger: no figures, no error', async () => {
     fs.writeFileSync(file, `${HEADER}${line(row())}not a row\n`);
     expect(await read()).toEqual({ figures: expect.objectContaining({ iterations: 0 }), problem: { corrupt: true, message: expect.stringContaining('results.tsv:3: ') } });
-    expect(fs.existsSync(figuresCacheFile(file))).toBe(false);
+    expect(fs.existsSync(cacheFile)).toBe(false);
     fs.rmSync(file);
     expect(await read()).toEqual({ figures: expect.objectContaining({ iterations: 0 }), problem: null });
   });
+
+  it('keeps the figures of every ledger read in one file, merged with what another reader wrote meanwhile', async () => {
+    const other = path.join(dir, 'other', 'results.tsv');
+    fs.mkdirSync(path.dirname(other));
+    fs.writeFileSync(file, HEADER + line(row()));
+    fs.writeFileSync(other, HEADER + line(row({ metric: 2 })) + keep(1, 1));
+    readLedger(file, null, now);
+    await cachedFiguresWritten();
+    // Another process wrote an entry meanwhile: kept, not overwritten by ours.
+    const written = cache();
+    fs.writeFileSync(cacheFile, JSON.stringify({ ...written, ledgers: { ...written.ledgers, '/elsewhere/results.tsv': written.ledgers[file] } }));
+    readLedger(other, null, now);
+    await cachedFiguresWritten();
+    expect(Object.keys(cache().ledgers).sort()).toEqual(['/elsewhere/results.tsv', file, other].sort());
+    expect(cache().ledgers[other]?.figures).toMatchObject({ iterations: 2, best: 1 });
+  });
 });
+
