@@ -57,7 +57,11 @@ describe.skipIf(process.platform !== 'linux')('the daemon and a draft left by a 
 
     const daemonProject = { root: project.root, env: project.env } as unknown as DaemonProject;
     const info = await startDaemon(daemonProject);
+    // The state the API shows comes from state.json at once; the recovery that kills the agent
+    // runs when the runner starts the experiment: wait for both, never on a guess.
     await waitUntil(async () => (await apiStatus(info)).experiments.some((e) => e.id === project.id && e.state === 'tripped'), 'the daemon to report the experiment tripped', 30_000, () => daemonLog(daemonProject));
-    expect(isSameAlive(draft.pid, draft.startTime), `the drafting agent ${draft.pid} of a killed run still runs under the daemon\n${daemonLog(daemonProject)}`).toBe(false);
+    // Killed by the daemon's recovery, which says so (the line follows the kill).
+    const killedByRecovery = /killed the leftover agent process group \d+ \(pid \d+\) of iteration 2/;
+    await waitUntil(() => !isSameAlive(draft.pid, draft.startTime) && killedByRecovery.test(daemonLog(daemonProject)), `the drafting agent ${draft.pid} of a killed run to be killed by the daemon's recovery`, 30_000, () => daemonLog(daemonProject));
   });
 });
