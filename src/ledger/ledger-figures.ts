@@ -12,27 +12,19 @@
  * tsv-format.ts parseRow, the same code as the full read, so the rules live in one place.
  */
 import { AutoresearchError } from '../core/errors.js';
+import type { LedgerDigest } from '../experiment/ledger-digest.js';
 import { isResetRow, isRevalidationRow, KeepChain, reasonCode } from './keep-chain.js';
 import { isBaselineRow } from './summary.js';
 import { SEED_COLUMNS, type LedgerRow, type RowStatus } from './types.js';
 import { parseHeader, parseRow } from './tsv-format.js';
 
-export interface LedgerFigures {
-  /** Every row, the baseline's too. */
-  iterations: number;
+/** The digest state.json keeps (experiment/ledger-digest.ts), without its file size, plus the trailing crash streak. */
+export type LedgerFigures = Omit<LedgerDigest, 'experiments' | 'ledgerBytes'> & {
   /** What max_experiments counts (summary.ts countsAsExperiment). */
   experiments: number;
-  keeps: number;
-  /** Discards that are not revalidation rows. */
-  discards: number;
-  crashes: number;
-  best: number | null;
-  baseline: number | null;
-  /** The last row's timestamp (null: none, or a seed row). */
-  lastTimestamp: string | null;
   /** Crash rows at the end of the ledger. */
   consecutiveCrashes: number;
-}
+};
 
 export const NO_FIGURES: Readonly<LedgerFigures> = Object.freeze({ iterations: 0, experiments: 0, keeps: 0, discards: 0, crashes: 0, best: null, baseline: null, lastTimestamp: null, consecutiveCrashes: 0 });
 

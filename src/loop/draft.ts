@@ -30,11 +30,11 @@ import type { Worktree } from '../git/worktree.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { bootId } from '../process/process-identity.js';
 import { CandidateTurn, type Produced } from './candidate.js';
-import { childEnv, worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
 import { Interrupted, NoRow } from './iteration-outcome.js';
 import type { Evaluating } from './pipeline.js';
 import { prepareRunDir } from './run-records.js';
+import { runSetupCommand } from './setup.js';
 
 /** What a finished draft hands to its iteration. */
 export interface Drafted {
@@ -207,22 +207,13 @@ export class Draft {
     }
     fs.rmSync(marker, { force: true });
     fs.mkdirSync(paths.runs, { recursive: true });
-    const before = new Set(await worktree.untrackedPaths());
-    const outcome = await this.deps.runner.run({
-      command: config.setupCmd,
-      cwd: worktreePath,
-      env: childEnv(draftSession(this.session, worktree, worktreePath, branch), this.deps.env, { number: this.iteration, runDir: paths.runs, baseline: false, best: this.best }),
-      stdoutFile: log,
-      timeoutMs: Math.max(config.agentTimeoutMs, config.evalTimeoutMs),
-      signal,
-      escapeTag: worktreeTag(worktreePath),
-      onEscapee: (message) => this.deps.report({ kind: 'warning', message }),
-    });
+    const view = draftSession(this.session, worktree, worktreePath, branch);
+    const outcome = await runSetupCommand(view, this.deps, { log, iteration: { number: this.iteration, runDir: paths.runs, baseline: false, best: this.best }, signal });
     if (outcome.kind === 'aborted') throw new Interrupted('setup');
-    if (outcome.kind !== 'exit' || outcome.code !== 0) {
-      throw new DraftUnavailable(`setup_cmd \`${config.setupCmd}\` failed in the draft worktree ${worktreePath} (${outcome.kind === 'exit' ? `exit code ${outcome.code}` : outcome.kind}; ${log}): drafting is off for this run`);
+    if (outcome.kind === 'failed') {
+      throw new DraftUnavailable(`setup_cmd \`${config.setupCmd}\` failed in the draft worktree ${worktreePath} (${outcome.detail}; ${log}): drafting is off for this run`);
     }
-    const output = (await worktree.untrackedPaths()).filter((p) => !before.has(p));
+    const { output } = outcome;
     fs.writeFileSync(marker, JSON.stringify({ worktree: worktreePath, command: config.setupCmd, output }) + '\n');
     return output;
   }
