@@ -6,7 +6,8 @@
  * writes value.txt, the change is committed, the evaluation prints a constant metric into a
  * log, the metric is grepped, the tie is discarded (hard reset + clean), a row is appended.
  *   (a) ours:  node dist/cli/main.js --path <repo> run bench/overhead --max-experiments N
- *   (b) shell: the same steps as a plain bash loop.
+ *   (b) shell: the same steps as a plain bash loop, the row appended with an fsync (`sync FILE`),
+ *       as the issue defines it ("edit/commit/eval/grep/rollback/append with fsync").
  * Printed: totals, ms per iteration, the ratio ours/shell, and our peak RSS (the CLI
  * process's own getrusage maxRSS, recorded by a tiny --import hook at exit: exact, no polling).
  * The two loops run alternately, --repeat times, and the medians are compared: a shared CI
@@ -97,6 +98,7 @@ printf 'commit\\tmetric\\tstatus\\tdescription\\n' > "$OUT/results.tsv"
 sh -c '${EVAL}' > "$OUT/eval.log" 2>&1
 best=$(grep '^score:' "$OUT/eval.log" | tail -n 1 | sed 's/.*://')
 printf '%s\\t%s\\tkeep\\tbaseline\\n' "$(git rev-parse --short HEAD)" "$best" >> "$OUT/results.tsv"
+sync "$OUT/results.tsv"
 for i in $(seq 1 "$N"); do
   AUTORESEARCH_ITERATION=$i sh -c '${AGENT}'
   git add -A && git commit -q -m "iteration $i"
@@ -106,6 +108,7 @@ for i in $(seq 1 "$N"); do
   git reset -q --hard "$base"
   git clean -fdq
   printf '%s\\t%s\\tdiscard\\titeration %s\\n' "$commit" "$metric" "$i" >> "$OUT/results.tsv"
+  sync "$OUT/results.tsv"
 done
 `;
   const logFile = path.join(tmp, 'shell.stdout.log');

@@ -9,6 +9,8 @@ import { loadState, saveState, type ExperimentState } from './state.js';
 export class StateStore {
   private state: ExperimentState;
   private tail: Promise<void> = Promise.resolve();
+  /** Whether `state` holds staged changes that no write has carried yet. */
+  private unwritten = false;
 
   constructor(
     readonly file: string,
@@ -26,6 +28,7 @@ export class StateStore {
   update(change: Partial<ExperimentState> | ((s: ExperimentState) => ExperimentState)): Promise<void> {
     this.stage(change);
     const snapshot = this.state;
+    this.unwritten = false;
     const write = this.tail.then(() => saveState(this.file, snapshot, new Date(this.clock.now())));
     // A failed write fails this update and every later one: durability errors stop the loop.
     this.tail = write;
@@ -39,14 +42,21 @@ export class StateStore {
    */
   stage(change: Partial<ExperimentState> | ((s: ExperimentState) => ExperimentState)): void {
     this.state = typeof change === 'function' ? change(this.state) : { ...this.state, ...change };
+    this.unwritten = true;
+  }
+
+  /** Write what was staged, if anything was: before a wait, a hand-over or the end of a run. */
+  persist(): Promise<void> {
+    return this.unwritten ? this.update({}) : this.tail;
   }
 
   /**
    * Adopt what another process wrote (`autoresearch resume` while this one waits). Only
-   * called when this process has nothing in flight, so nothing of ours is overwritten.
+   * called when this process has nothing in flight, so nothing of ours is overwritten; what
+   * it staged is written first, never dropped.
    */
   async reload(): Promise<void> {
-    await this.tail;
+    await this.persist();
     const loaded = await loadState(this.file);
     if (loaded !== null) this.state = loaded;
   }

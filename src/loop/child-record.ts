@@ -1,16 +1,25 @@
 /**
  * The identity of the child an intent is running (agent, evaluation), recorded next to
  * state.json as `state.json.child` so that recovery can kill its group after kill -9
- * (loop/recovery.ts). Written atomically but without any fsync (fs/durable.ts `none`): it
- * only matters within this boot (recovery signals a recorded group only when the boot id
- * matches, and no process outlives a reboot), and a kill of our process loses nothing the
- * kernel already has. After a power loss it may be old, empty or missing: read as absent.
- * A record names the intent it belongs to (iteration, phase, startedAt): another intent's
- * record is never taken for this one's.
+ * (loop/recovery.ts). Without any fsync: it only matters within this boot (recovery signals
+ * a recorded group only when the boot id matches, and no process outlives a reboot), and a
+ * kill of our process loses nothing the kernel already has. After a power loss it may be
+ * old, empty, torn or missing: read as absent. A record names the intent it belongs to
+ * (iteration, phase, startedAt): another intent's record is never taken for this one's.
+ *
+ * Written in place, one fixed-size block at offset 0 in one write(2), padded with spaces
+ * (valid JSON whitespace), never truncated: a kill of our process sees the old block or the
+ * new one (a write of one page is not cut by a signal), and the file never shrinks, so no
+ * tail of a longer record survives. Why not temp + rename: on ext4, a rename over a file
+ * whose data is not on disk yet starts its writeback (auto_da_alloc), which cost ~0.75 ms
+ * per record, twice per iteration, for a file that is never meant to reach the disk.
  */
 import fs from 'node:fs';
 import { writeFileDurableSync } from '../fs/durable.js';
 import type { ChildRecord, Intent } from '../experiment/state.js';
+
+/** The block every record fills: far more than one needs (~250 bytes), less than a page. */
+const RECORD_BYTES = 1024;
 
 interface OnFile {
   intent: { iteration: number; phase: string; startedAt: string | null };
@@ -24,7 +33,23 @@ export function childRecordFile(stateFile: string): string {
 /** Record `child` as the running child of `intent`. */
 export function writeChildRecord(stateFile: string, intent: Intent, child: ChildRecord): void {
   const record: OnFile = { intent: { iteration: intent.iteration, phase: intent.phase, startedAt: intent.startedAt ?? null }, child };
-  writeFileDurableSync(childRecordFile(stateFile), JSON.stringify(record) + '\n', { durability: 'none' });
+  const json = JSON.stringify(record);
+  const file = childRecordFile(stateFile);
+  if (Buffer.byteLength(json) >= RECORD_BYTES) {
+    // Cannot happen with the fields above; if it ever did, the atomic replace still holds.
+    writeFileDurableSync(file, json + '\n', { durability: 'none' });
+    return;
+  }
+  const block = Buffer.alloc(RECORD_BYTES, ' ');
+  block.write(json);
+  block[RECORD_BYTES - 1] = 0x0a;
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT);
+  try {
+    if (fs.fstatSync(fd).size > RECORD_BYTES) fs.ftruncateSync(fd, RECORD_BYTES); // a longer one of the fallback above
+    fs.writeSync(fd, block, 0, RECORD_BYTES, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The child recorded for `intent`, or null (none, another intent's, or unreadable). */

@@ -252,6 +252,7 @@ function draftSession(session: Session, worktree: Worktree, worktreePath: string
       throw new Error('the draft turn writes state only through its own intent (this is a bug)');
     },
     reload: () => store.reload(),
+    persist: () => store.persist(),
     flush: () => store.flush(),
   } as unknown as StateStore;
   // The ref guard's hook names the branch the agent may move: the draft's, in hooks of its own.

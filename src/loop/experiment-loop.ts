@@ -50,6 +50,8 @@ export interface LoopOptions {
    * The daemon's hook between iterations: go on, pause (persisted), end this run (config edited
    * or removed), or yield (a fair turn: others wait). A yield with a drafted candidate (pipeline)
    * first evaluates that candidate, drafting no other, so no agent call is thrown away.
+   * It answers at once: the last iteration's decided state may still be staged (its write
+   * goes with the next intent), so waiting here would leave state.json behind.
    */
   between?: () => Promise<'go' | 'pause' | 'end' | 'yield'>;
   /** false in the daemon: report `exhausted` (or `backoff`) instead of waiting here, so a wait holds no concurrency permit. */
@@ -102,10 +104,22 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
 
   // pipeline: true: the next candidate is drafted while this one is measured (draft.ts).
   const pipeline = session.config.pipeline && opts.mode === 'loop' && session.config.agent.kind !== 'none' ? new Pipeline(session, deps, opts.signal, (evaluating) => drafter(session, deps, opts, rowsThisRun, evaluating)) : null;
+  // The decided state of an iteration waits for the next iteration's intent write when
+  // nothing waits between them: one state write per iteration fewer. Anything that waits or
+  // returns writes it first (a draft may still be running when the next iteration begins:
+  // then it is written at once).
+  const deferDecidedWrite = pipeline === null;
+  let ended = false;
   try {
-    return await iterate();
+    const end = await iterate();
+    ended = true;
+    return end;
   } finally {
     await pipeline?.abandon('the run ended before its iteration');
+    // After a failure its error is the one to report; recovery finishes from the row then.
+    await session.store.persist().catch((error: unknown) => {
+      if (ended) throw error;
+    });
   }
 
   async function iterate(): Promise<LoopResult> {
@@ -214,7 +228,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
           } else {
             const drafted = taken?.kind === 'ready' ? taken.drafted : null;
             if (drafted !== null) agent = drafted.agent;
-            outcome = await runIteration(session, deps, opts.signal, agent, undefined, undefined, { drafted, ...(pipeline === null ? {} : { onMeasuring: pipeline.onMeasuring, draftedDuring: (n) => pipeline.draftedDuring(n) }) });
+            outcome = await runIteration(session, deps, opts.signal, agent, undefined, undefined, { deferDecidedWrite, drafted, ...(pipeline === null ? {} : { onMeasuring: pipeline.onMeasuring, draftedDuring: (n) => pipeline.draftedDuring(n) }) });
           }
         }
       } catch (error) {
@@ -329,6 +343,7 @@ async function backOffAfterNoChange(session: Session, deps: LoopDeps, opts: Loop
   const reason = `${count} iteration${count === 1 ? '' : 's'} in a row changed nothing (or only outside scope): pausing ${formatMs(ms)} before the next agent call`;
   deps.report({ kind: 'no-change-backoff', count, until: new Date(until).toISOString(), reason });
   if (opts.waitForQuota === false) return { kind: 'backoff', until, reason };
+  await session.store.persist(); // nothing staged waits out the pause unwritten
   for (;;) {
     if (opts.signal.aborted) return { kind: 'interrupted' };
     const left = until - deps.clock.now();

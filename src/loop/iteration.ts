@@ -63,7 +63,15 @@ const DETAIL_TAIL_BYTES = 64 * 1024;
 const SUSPICIOUS_TAIL_BYTES = 64 * 1024;
 
 /** pipeline: true (draft.ts): what the loop lends an iteration. */
-export interface Pipelining {
+/** What the experiment loop adds to an iteration it drives (other callers pass nothing). */
+export interface InLoop {
+  /**
+   * The decided state is left staged, to be written with the loop's next write (the next
+   * iteration's intent) or by its `StateStore.persist` before any wait, hand-over or return.
+   * A kill in between finds the row and recovery finishes from it, as after any kill between
+   * the row and the state write (loop/recovery.ts).
+   */
+  deferDecidedWrite?: boolean;
   /** The turn already made in the draft worktree: the iteration takes it instead of running the agent. */
   drafted?: Drafted | null;
   /** Called when the measurement starts: the loop may draft the next candidate meanwhile. */
@@ -73,8 +81,8 @@ export interface Pipelining {
 }
 
 /** `agent` runs the turn (null: the baseline, or `agent: none`, which evaluates the worktree as it is). */
-export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun, remeasure?: Remeasure, pipelining: Pipelining = {}): Promise<IterationResult> {
-  return new Iteration(session, deps, signal, agent, rerun ?? null, remeasure ?? null, null, pipelining).run();
+export async function runIteration(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent | null, rerun?: Rerun, remeasure?: Remeasure, inLoop: InLoop = {}): Promise<IterationResult> {
+  return new Iteration(session, deps, signal, agent, rerun ?? null, remeasure ?? null, null, inLoop).run();
 }
 
 /**
@@ -121,14 +129,14 @@ class Iteration {
     private readonly rerun: Rerun | null,
     private readonly remeasure: Remeasure | null = null,
     private readonly resume: Resume | null = null,
-    private readonly pipelining: Pipelining = {},
+    private readonly inLoop: InLoop = {},
   ) {
     const kept = session.store.current.lastKept;
     this.number = session.ledger.nextIteration();
     if (resume !== null && resume.iteration !== this.number) {
       throw new Error(`resume: the interrupted iteration is ${resume.iteration}, the next row is ${this.number} (this is a bug)`);
     }
-    this.drafted = pipelining.drafted ?? null;
+    this.drafted = inLoop.drafted ?? null;
     if (this.drafted !== null && this.drafted.iteration !== this.number) {
       throw new Error(`pipeline: the draft is of iteration ${this.drafted.iteration}, the next row is ${this.number} (this is a bug)`);
     }
@@ -208,7 +216,7 @@ class Iteration {
   /** The evaluation context lent to the measurement (src/measure/). */
   private measureContext(commit: string): MeasureContext {
     const context = measureContext(this, this.iterationInfo(), { base: this.base, candidate: commit, attempt: this.attempt, agent: this.rowAgent() }, this.resume !== null);
-    if (this.pipelining.draftedDuring === undefined) return context;
+    if (this.inLoop.draftedDuring === undefined) return context;
     return {
       ...context,
       checkOut: async (other) => {
@@ -232,7 +240,7 @@ class Iteration {
   private async measureBaseline(description: string): Promise<Verdict> {
     this.checkAbort('eval');
     const { config } = this.session;
-    this.pipelining.onMeasuring?.({ iteration: this.number, description, baseline: true });
+    this.inLoop.onMeasuring?.({ iteration: this.number, description, baseline: true });
     const measured = await measureRepeatedly(this.measureContext(this.base), this.base, baselineSampleCount(config));
     if (measured.kind !== 'measured') return this.unmeasured(measured, this.base, description);
     const tampered = await this.tamperedWhileDrafting(this.base, description);
@@ -272,7 +280,7 @@ class Iteration {
     const best = store.current.lastKept;
     if (best.metric === null || best.metric === undefined) throw new Error('evaluate: a candidate is measured against a best with a metric (this is a bug)');
     const bestMetric = best.metric;
-    this.pipelining.onMeasuring?.({ iteration: this.number, description, baseline: false });
+    this.inLoop.onMeasuring?.({ iteration: this.number, description, baseline: false });
     const measured = await measureCandidate(this.measureContext(commit), {
       candidate: commit,
       branch: store.current.branch,
@@ -335,7 +343,7 @@ class Iteration {
    * another commit: it would wipe the evidence) and at the end: the first finding counts.
    */
   private async noteTampering(): Promise<void> {
-    if (this.tampered !== null || this.pipelining.draftedDuring?.(this.number) !== true) return;
+    if (this.tampered !== null || this.inLoop.draftedDuring?.(this.number) !== true) return;
     const touched = (await this.session.worktree.changedTrackedPaths()).filter(scopeMatcher(this.session.config.allowedPaths));
     if (touched.length > 0) this.tampered = touched;
   }
@@ -434,10 +442,15 @@ class Iteration {
       guards: verdict.guards,
     };
     // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
-    // Until this point the branch's reflog holds it, so a kill before here loses nothing.
-    if (verdict.status !== 'keep' && verdict.commit !== this.base) {
-      await session.worktree.saveRef(candidateRef(session.config.id.key, this.number), verdict.commit);
-    }
+    // The branch holds it until the restore below, which waits for the ref; git writes it
+    // while the row is appended (a kill after the row and before the ref: recovery writes it).
+    const reachable =
+      verdict.status !== 'keep' && verdict.commit !== this.base
+        ? session.worktree.saveRef(candidateRef(session.config.id.key, this.number), verdict.commit).then(
+            () => null,
+            (error: unknown) => ({ error }),
+          )
+        : Promise.resolve(null);
     // The artifact needs no fsync of its own once the row is durable: a reader of a missing or
     // unreadable result.json uses the row (recovery, `results --rebuild`, report). Only when the
     // ledger refused the row is it the sole copy, and then it is written durably (below).
@@ -467,12 +480,16 @@ class Iteration {
     // so `results --rebuild` can restore it.
     await session.ledger.append(row).catch(async (error: unknown) => {
       await writeResult('full').catch(() => undefined); // the append's error is the one to report
+      await reachable;
       throw error;
     });
     await writeResult('none');
-    // Decided, in memory only: written once, with the cleared intent after the restore. A kill
-    // in between finds the row and an undecided intent, and recovery finishes the iteration
-    // from the row and result.json exactly as this would (loop/recovery.ts).
+    const refFailed = await reachable;
+    if (refFailed !== null) throw refFailed.error; // the row stands; recovery writes the ref and restores
+    // Decided, in memory only: written once, with the cleared intent after the restore (or, in
+    // the loop, with its next write: InLoop.deferDecidedWrite). A kill in between finds the row
+    // and an undecided intent, and recovery finishes the iteration from the row and
+    // result.json exactly as this would (loop/recovery.ts).
     session.store.stage((s) => ({
       ...s,
       ...measuredState(s, verdict, this.number),
@@ -483,7 +500,8 @@ class Iteration {
       digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
     }));
     await this.restoreWorktree();
-    await session.store.update({ intent: null });
+    session.store.stage({ intent: null });
+    if (this.inLoop.deferDecidedWrite !== true) await session.store.persist();
     deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });
     if (row.status === 'keep' && row.detail?.startsWith('suspicious:') === true) {
       deps.report({ kind: 'warning', message: `iteration ${this.number} kept, but ${row.detail} (${this.files.evalLog})` });

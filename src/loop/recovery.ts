@@ -23,7 +23,7 @@ import { AutoresearchError } from '../core/errors.js';
 import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { ledgerDigest } from '../experiment/ledger-digest.js';
 import { readSavedResult, savedSamples } from '../experiment/saved-result.js';
-import { interruptedCandidateRef, iterationPaths } from '../experiment/paths.js';
+import { candidateRef, interruptedCandidateRef, iterationPaths } from '../experiment/paths.js';
 import type { ChildRecord, ExperimentState, Intent, MeasuredCommit } from '../experiment/state.js';
 import { summarizeRows } from '../ledger/summary.js';
 import { removeStaleGitLocks, type ExperimentGitScope } from '../git/stale-locks.js';
@@ -122,6 +122,10 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps, allo
     return null;
   }
   const candidate = candidateOf(intent, row, session);
+  if (candidate !== null && row.status !== 'keep' && candidate !== intent.base) {
+    // The ref is written while the row is appended (iteration.ts record): a kill may fall between.
+    await session.worktree.saveRef(candidateRef(session.config.id.key, row.iteration), candidate);
+  }
   const metric = row.status === 'keep' ? keptMetric(row, candidate, session) : null;
   const samples = savedSamples(session.paths, row, candidate, 'samples');
   const bestSamples = savedSamples(session.paths, row, candidate, 'bestSamples');

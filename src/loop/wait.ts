@@ -13,6 +13,7 @@ export type WaitEnd = 'reset-time' | 'resumed' | 'halted' | 'aborted';
 
 export async function waitForAgent(session: Session, deps: LoopDeps, until: number, signal: AbortSignal): Promise<WaitEnd> {
   const before = JSON.stringify(session.store.current.exhausted);
+  await session.store.persist(); // nothing staged waits out the wait unwritten
   for (;;) {
     if (signal.aborted) return 'aborted';
     const left = until - deps.clock.now();

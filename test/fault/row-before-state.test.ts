@@ -19,11 +19,11 @@ function rowLine(project: BaselineProject, fields: Record<string, string>): stri
 }
 
 /** The state a kill between `ledger.append` and the state update leaves: row written, intent still set. */
-async function killedAfterAppend(project: BaselineProject, value: string, status: 'keep' | 'discard'): Promise<string> {
+async function killedAfterAppend(project: BaselineProject, value: string, status: 'keep' | 'discard', refWritten = true): Promise<string> {
   const candidate = await commitCandidate(project, value);
   project.writeState({ ...project.state(), intent: { phase: 'eval', iteration: 1, base: project.base, candidate, child: null } });
-  // As record() does: a rejected candidate's ref first, then the row.
-  if (status === 'discard') await git(project.root, 'update-ref', `refs/autoresearch/${project.id}/1`, candidate);
+  // record() writes a rejected candidate's ref while it appends the row: either may be first.
+  if (status === 'discard' && refWritten) await git(project.root, 'update-ref', `refs/autoresearch/${project.id}/1`, candidate);
   fs.appendFileSync(
     path.join(project.expDir, 'results.tsv'),
     rowLine(project, {
@@ -84,6 +84,22 @@ describe('killed between the row and the state update', () => {
     expect(await branchTip(project)).toBe(project.base);
     expect(fs.readFileSync(path.join(project.worktreeDir, 'value.txt'), 'utf8')).toBe('10\n');
     expect(await git(project.root, 'rev-parse', `refs/autoresearch/${project.id}/1`)).toBe(candidate);
+  });
+
+  it('a discard whose ref git had not written yet: the restart writes it, so the candidate stays reachable', async () => {
+    const project = await projectWithBaseline(['echo 12 > value.txt', '']);
+    const candidate = await killedAfterAppend(project, '12', 'discard', false);
+    await expect(git(project.root, 'rev-parse', '--verify', '-q', `refs/autoresearch/${project.id}/1`)).rejects.toThrow();
+
+    const output = await restartOnce(project);
+    expect(output).toMatch(/recovered iteration 1: row discard was written; finished its git step/);
+    expect(await git(project.root, 'rev-parse', `refs/autoresearch/${project.id}/1`)).toBe(candidate);
+    expect(await branchTip(project)).toBe(project.base);
+    expect((await project.rows()).map((r) => [r.iteration, r.status])).toEqual([
+      ['0', 'keep'],
+      ['1', 'discard'],
+      ['2', 'discard'],
+    ]);
   });
 
   it('a torn row: repaired and reported, the iteration rolled back and run again', async () => {
