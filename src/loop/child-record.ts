@@ -13,6 +13,7 @@
  * tail of a longer record survives. Why not temp + rename: on ext4, a rename over a file
  * whose data is not on disk yet starts its writeback (auto_da_alloc), which cost ~0.75 ms
  * per record, twice per iteration, for a file that is never meant to reach the disk.
+ * Anything but a regular file in its place (a symlink, a FIFO) is replaced, never written through.
  */
 import fs from 'node:fs';
 import { writeFileDurableSync } from '../fs/durable.js';
@@ -35,18 +36,33 @@ export function writeChildRecord(stateFile: string, intent: Intent, child: Child
   const record: OnFile = { intent: { iteration: intent.iteration, phase: intent.phase, startedAt: intent.startedAt ?? null }, child };
   const json = JSON.stringify(record);
   const file = childRecordFile(stateFile);
-  if (Buffer.byteLength(json) >= RECORD_BYTES) {
-    // Cannot happen with the fields above; if it ever did, the atomic replace still holds.
+  if (Buffer.byteLength(json) >= RECORD_BYTES || !writeInPlace(file, json)) {
+    // Too long (cannot happen with the fields above), or not a plain file of ours: the atomic
+    // replace puts a regular file in its place.
     writeFileDurableSync(file, json + '\n', { durability: 'none' });
-    return;
   }
+}
+
+/**
+ * `json` as the file's one block, or false when `file` is not a regular file to write into:
+ * a symlink (never written through: O_NOFOLLOW), a FIFO (O_NONBLOCK: never waits for a reader).
+ */
+function writeInPlace(file: string, json: string): boolean {
   const block = Buffer.alloc(RECORD_BYTES, ' ');
   block.write(json);
   block[RECORD_BYTES - 1] = 0x0a;
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT);
+  let fd: number;
   try {
-    if (fs.fstatSync(fd).size > RECORD_BYTES) fs.ftruncateSync(fd, RECORD_BYTES); // a longer one of the fallback above
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) return false;
+    if (stat.size > RECORD_BYTES) fs.ftruncateSync(fd, RECORD_BYTES); // a longer one of the fallback above
     fs.writeSync(fd, block, 0, RECORD_BYTES, 0);
+    return true;
   } finally {
     fs.closeSync(fd);
   }

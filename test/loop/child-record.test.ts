@@ -2,6 +2,7 @@
  * state.json.child on disk (loop/child-record.ts): written in place as one padded block, read
  * back exactly, never confused by what an earlier (longer, shorter, torn) record left.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +51,25 @@ describe('the child record next to state.json', () => {
     fs.writeFileSync(file, '{}');
     writeChildRecord(stateFile, intent(3), child(12));
     expect(readChildRecord(stateFile, intent(3))).toEqual(child(12));
+  });
+
+  it('never writes through a symlink or into a FIFO put in its place: the record replaces them', async () => {
+    const dir = await makeTempDir('ar-child-');
+    const stateFile = path.join(dir, 'state.json');
+    const file = childRecordFile(stateFile);
+    const victim = path.join(dir, 'victim.txt');
+    fs.writeFileSync(victim, 'the user\'s file\n');
+    fs.symlinkSync(victim, file);
+    writeChildRecord(stateFile, intent(1), child(21));
+    expect(fs.readFileSync(victim, 'utf8')).toBe('the user\'s file\n');
+    expect(fs.lstatSync(file).isFile()).toBe(true);
+    expect(readChildRecord(stateFile, intent(1))).toEqual(child(21));
+
+    fs.rmSync(file);
+    execFileSync('mkfifo', [file]);
+    writeChildRecord(stateFile, intent(2), child(22)); // would block forever opening a FIFO for writing
+    expect(fs.lstatSync(file).isFile()).toBe(true);
+    expect(readChildRecord(stateFile, intent(2))).toEqual(child(22));
   });
 
   it('an unreadable record (torn by a power loss, empty, garbage) is absent, not an error', async () => {
