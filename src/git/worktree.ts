@@ -53,6 +53,8 @@ export class Worktree {
   private readonly git: GitClient;
   /** Ref updates go through the common git dir: never through a `.git` the agent may have replaced. */
   private readonly refs: GitClient;
+  /** The untracked files' removal of the last `restore(…, { cleanLater })`, until settled() took it. */
+  private cleaning: Promise<void> = Promise.resolve();
   /** Abbreviations learnt from output we already parsed, so shortHash needs no process for them. */
   private readonly shortHashes = new Map<string, string>();
   /** Untracked paths setup_cmd produced (repo-relative): kept by restore, never part of a candidate. */
@@ -91,8 +93,14 @@ export class Worktree {
    * detached HEAD the agent left, every change to tracked files, and every untracked file
    * the candidate or the evaluation created. Ignored files (node_modules, a venv made by
    * setup_cmd) stay. A stale index.lock fails with GIT_FAILED naming it.
+   *
+   * `cleanLater`: returns once branch and tracked files are back; the removal of untracked
+   * files goes on meanwhile, and whoever runs a process in the worktree next awaits
+   * `settled()` first. Our own git steps here need no wait: they run one at a time, in order.
    */
-  async restore(commit: string, branch: string): Promise<void> {
+  async restore(commit: string, branch: string, opts: { cleanLater?: boolean } = {}): Promise<void> {
+    // The clean this one repeats: its failure, if any, is repaired right here.
+    await this.settled().catch(() => undefined);
     // A replaced `.git` is rebuilt first; HEAD on another branch is what checkout -B fixes.
     if (this.identity !== null && this.tampering(branch)?.kind === 'dotgit') await this.identity.rebuild(branch);
     await this.prepare(branch, { headAnywhere: true });
@@ -101,7 +109,21 @@ export class Worktree {
     await this.git.run(['checkout', '--force', '-q', '-B', branch, commit, '--']);
     // -d: untracked directories too; -f twice: also nested repositories (an agent's `git clone`).
     // No -x: ignored files are kept.
-    await this.git.run(['clean', '-f', '-f', '-d', '-q', ...this.outsideSetupOutput()]);
+    const clean = this.git.run(['clean', '-f', '-f', '-d', '-q', ...this.outsideSetupOutput()]).then(() => undefined);
+    if (opts.cleanLater !== true) return clean;
+    this.cleaning = clean;
+    clean.catch(() => undefined); // reported by settled(), not as an unhandled rejection
+  }
+
+  /**
+   * Resolves once no clean of a `restore(…, { cleanLater })` is still running; rejects with its
+   * failure (to the first caller only: the worktree is not as recorded, and the next restore
+   * repairs it).
+   */
+  settled(): Promise<void> {
+    const cleaning = this.cleaning;
+    this.cleaning = Promise.resolve();
+    return cleaning;
   }
 
   /**

@@ -202,6 +202,8 @@ export class CandidateTurn {
     // The user's branches, tags and stash: refused to the agent's git, verified after (git/ref-guard.ts).
     const guard = userRefGuard(session);
     const refsBefore = await guard.snapshot();
+    // The last rollback may still be removing untracked files (InLoop.nextTurnFollows).
+    await session.worktree.settled();
     const turn = await runAgentTurn({
       session,
       deps: this.deps,

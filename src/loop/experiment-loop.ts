@@ -104,11 +104,10 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
 
   // pipeline: true: the next candidate is drafted while this one is measured (draft.ts).
   const pipeline = session.config.pipeline && opts.mode === 'loop' && session.config.agent.kind !== 'none' ? new Pipeline(session, deps, opts.signal, (evaluating) => drafter(session, deps, opts, rowsThisRun, evaluating)) : null;
-  // The decided state of an iteration waits for the next iteration's intent write when
-  // nothing waits between them: one state write per iteration fewer. Anything that waits or
-  // returns writes it first (a draft may still be running when the next iteration begins:
-  // then it is written at once).
-  const deferDecidedWrite = pipeline === null;
+  // Without drafts, one iteration runs straight into the next (InLoop.nextTurnFollows): its
+  // decided state is written with the next intent, its rollback's clean overlaps the next
+  // turn's preparation. Anything that waits or returns writes the state first.
+  const nextTurnFollows = pipeline === null;
   let ended = false;
   try {
     const end = await iterate();
@@ -116,10 +115,12 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
     return end;
   } finally {
     await pipeline?.abandon('the run ended before its iteration');
-    // After a failure its error is the one to report; recovery finishes from the row then.
-    await session.store.persist().catch((error: unknown) => {
+    // After a failure its error is the one to report; a restart rolls back and finishes from the row.
+    const unlessFailed = (error: unknown) => {
       if (ended) throw error;
-    });
+    };
+    await session.worktree.settled().catch(unlessFailed);
+    await session.store.persist().catch(unlessFailed);
   }
 
   async function iterate(): Promise<LoopResult> {
@@ -228,7 +229,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
           } else {
             const drafted = taken?.kind === 'ready' ? taken.drafted : null;
             if (drafted !== null) agent = drafted.agent;
-            outcome = await runIteration(session, deps, opts.signal, agent, undefined, undefined, { deferDecidedWrite, drafted, ...(pipeline === null ? {} : { onMeasuring: pipeline.onMeasuring, draftedDuring: (n) => pipeline.draftedDuring(n) }) });
+            outcome = await runIteration(session, deps, opts.signal, agent, undefined, undefined, { nextTurnFollows, drafted, ...(pipeline === null ? {} : { onMeasuring: pipeline.onMeasuring, draftedDuring: (n) => pipeline.draftedDuring(n) }) });
           }
         }
       } catch (error) {

@@ -66,12 +66,15 @@ const SUSPICIOUS_TAIL_BYTES = 64 * 1024;
 /** What the experiment loop adds to an iteration it drives (other callers pass nothing). */
 export interface InLoop {
   /**
-   * The decided state is left staged, to be written with the loop's next write (the next
-   * iteration's intent) or by its `StateStore.persist` before any wait, hand-over or return.
-   * A kill in between finds the row and recovery finishes from it, as after any kill between
-   * the row and the state write (loop/recovery.ts).
+   * The loop goes straight on to the next iteration, with no draft running meanwhile. So the
+   * decided state is left staged, to be written with the loop's next write (the next
+   * iteration's intent) or by its `StateStore.persist` before any wait, hand-over or return: a
+   * kill in between finds the row, and recovery finishes from it as after any kill between
+   * the row and the state write (loop/recovery.ts). And, with an agent of ours, the rollback's
+   * removal of untracked files runs on while the next turn is prepared: the agent starts only
+   * once it is done (`Worktree.settled`), and a restart rolls back again anyway.
    */
-  deferDecidedWrite?: boolean;
+  nextTurnFollows?: boolean;
   /** The turn already made in the draft worktree: the iteration takes it instead of running the agent. */
   drafted?: Drafted | null;
   /** Called when the measurement starts: the loop may draft the next candidate meanwhile. */
@@ -487,7 +490,7 @@ class Iteration {
     const refFailed = await reachable;
     if (refFailed !== null) throw refFailed.error; // the row stands; recovery writes the ref and restores
     // Decided, in memory only: written once, with the cleared intent after the restore (or, in
-    // the loop, with its next write: InLoop.deferDecidedWrite). A kill in between finds the row
+    // the loop, with its next write: InLoop.nextTurnFollows). A kill in between finds the row
     // and an undecided intent, and recovery finishes the iteration from the row and
     // result.json exactly as this would (loop/recovery.ts).
     session.store.stage((s) => ({
@@ -499,9 +502,10 @@ class Iteration {
       intent: s.intent === null ? null : { ...s.intent, decided: true },
       digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
     }));
-    await this.restoreWorktree();
+    const straightOn = this.inLoop.nextTurnFollows === true;
+    await this.restoreWorktree({ cleanLater: straightOn && session.config.agent.kind !== 'none' });
     session.store.stage({ intent: null });
-    if (this.inLoop.deferDecidedWrite !== true) await session.store.persist();
+    if (!straightOn) await session.store.persist();
     deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });
     if (row.status === 'keep' && row.detail?.startsWith('suspicious:') === true) {
       deps.report({ kind: 'warning', message: `iteration ${this.number} kept, but ${row.detail} (${this.files.evalLog})` });
@@ -533,7 +537,7 @@ class Iteration {
     await this.session.store.update({ intent: null });
   }
 
-  private async restoreWorktree(): Promise<void> {
+  private async restoreWorktree(opts: { cleanLater?: boolean } = {}): Promise<void> {
     const { lastKept, branch } = this.session.store.current;
     const tampered = this.session.worktree.tampering(branch);
     if (tampered?.kind === 'dotgit') {
@@ -541,7 +545,7 @@ class Iteration {
       this.deps.report({ kind: 'warning', message: `worktree_tampered: ${tampered.reason}; ${this.session.store.current.worktree} is rebuilt at the last keep ${lastKept.commit.slice(0, 7)} (setup_cmd runs again at the next start)` });
       if (this.session.store.current.setupDone) await this.session.store.update({ setupDone: false });
     }
-    await this.session.worktree.restore(lastKept.commit, branch);
+    await this.session.worktree.restore(lastKept.commit, branch, opts);
   }
 
   private checkAbort(phase: Phase): void {

@@ -65,3 +65,24 @@ describe('the decided state of an iteration', () => {
     expect(end.digest).toMatchObject({ iterations: 3, keeps: 2, discards: 1 });
   });
 });
+
+describe('the rollback of an iteration the next one follows straight on', () => {
+  it('has removed every untracked file the evaluation made before the next agent starts, and at the end of the run', async () => {
+    const seen = await makeTempDir('ar-seen-');
+    // Many files: their removal takes far longer than preparing the next turn does.
+    const project = await makeProject({ config: { evaluate_cmd: 'mkdir -p junk && (cd junk && seq 1 3000 | xargs touch) && sh evaluate.sh' } });
+    fs.writeFileSync(project.planFile, ['echo 12 > value.txt', `ls junk 2>/dev/null | wc -l > '${seen}/at-2'; echo 13 > value.txt`, `ls junk 2>/dev/null | wc -l > '${seen}/at-3'; echo 14 > value.txt`].join('\n') + '\n');
+
+    const r = await runCli(['--path', project.root, 'run', project.id, '--max-experiments', '3'], { env: project.env });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await project.rows()).map((row) => [row.iteration, row.status])).toEqual([
+      ['0', 'keep'],
+      ['1', 'discard'],
+      ['2', 'discard'],
+      ['3', 'discard'],
+    ]);
+    expect(fs.readFileSync(path.join(seen, 'at-2'), 'utf8').trim()).toBe('0');
+    expect(fs.readFileSync(path.join(seen, 'at-3'), 'utf8').trim()).toBe('0');
+    expect(fs.existsSync(path.join(await project.worktree(), 'junk')), 'the last rollback finished before the run ended').toBe(false);
+  });
+});
