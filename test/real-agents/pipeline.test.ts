@@ -2,13 +2,17 @@
  * pipeline: true with the real claude / codex / gemini CLIs against the scripted model server:
  * iteration 2's turn really runs in the draft worktree (`<worktree>@draft`, branch
  * `<branch>@draft`) while iteration 1 is measured, and is taken as its candidate (re-applied
- * onto 1's keep); a drafting CLI out of quota writes no row and stops the run
- * (`on_exhaustion: stop`). The scripted model's one tool call runs edit.sh (below), which edits
- * according to the worktree it runs in and says where it ran.
+ * onto 1's keep), its git confined like any turn's; a drafting CLI out of quota writes no row
+ * and stops the run (`on_exhaustion: stop`); a draft that no longer applies is a stale_base
+ * discard; a SIGTERM while a CLI drafts leaves none of its processes behind. The scripted
+ * model's one tool call runs edit.sh (below), which edits according to the worktree it runs
+ * in and says where it ran.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { environOf, isSameAlive, procInfo, runningProcesses, waitUntil } from '../fault/helpers/procs.js';
+import { startCli, type RunningCli } from '../helpers/cli.js';
 import { git, makeTempDir } from '../helpers/git-repo.js';
 import { CLIS, PINNED, realCliAvailable, type CliName } from './cli-env.js';
 import { startModelServer, type ModelServer } from './model-server.mjs';
@@ -23,37 +27,51 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
+// A run a failed test left behind.
+const started: RunningCli[] = [];
+afterEach(() => {
+  for (const run of started.splice(0)) run.process.kill('SIGKILL');
+});
 
 /** Only a pipelined draft's prompt says this (src/loop/prompt.ts). */
 const DRAFT_PROMPT = 'is still being evaluated';
 
+/** What the agent does in a draft worktree: an edit that re-applies onto `value = 2`, one that conflicts with it, or a tool call that never ends (saying its pid). */
+const DRAFT_EDITS = {
+  bonus: "sed -i 's/^bonus = .*/bonus = 1/' bonus.txt; message='bonus = 1 (drafted)'",
+  conflict: "sed -i 's/^value = .*/value = 3/' target.txt; message='value = 3 (drafted)'",
+  hang: 'echo $$ > "$MARKS/hang.tmp"; mv "$MARKS/hang.tmp" "$MARKS/hang"; exec sleep 300',
+} as const;
+
 /**
  * A pipelined experiment of `cli` on target.txt and bonus.txt (score: 10, plus one point each
  * for `value = 2` and `bonus = 1`). In the experiment's worktree the agent sets `value = 2`, in a
- * draft worktree `bonus = 1`; each commits, tries to tag (a user ref: refused), and writes
- * marks/<turn|draft>: its working directory, branch, and the exit codes of both.
+ * draft worktree it does what `draft` says (default `bonus`); each commits, tries to tag (a
+ * user ref: refused), and writes marks/<turn|draft>: its working directory, its branch, and
+ * what came of the commit and the tag.
  * With `waitForDraft`, iteration 1's evaluation waits (at most 60 s) until the draft's edit is
  * made, and says so in marks/eval1. `quotaWhenBodyIncludes`: see model-server.mjs.
  */
 async function pipelined(
   cli: CliName,
   scenario: string,
-  opts: { waitForDraft: boolean; quotaWhenBodyIncludes?: string; config?: Record<string, string> },
+  opts: { waitForDraft: boolean; draft?: keyof typeof DRAFT_EDITS; quotaWhenBodyIncludes?: string; config?: Record<string, string> },
 ): Promise<{ e: RealExperiment; marks: string }> {
   const marks = await makeTempDir('ar-pipeline-marks-');
   await fs.writeFile(
     path.join(marks, 'edit.sh'),
     [
+      `MARKS=${marks}`,
       'where=$(pwd -P)',
       'case "$where" in',
-      "  *@draft) role=draft; sed -i 's/^bonus = .*/bonus = 1/' bonus.txt; message='bonus = 1 (drafted)' ;;",
+      `  *@draft) role=draft; ${DRAFT_EDITS[opts.draft ?? 'bonus']} ;;`,
       "  *) role=turn; sed -i 's/^value = .*/value = 2/' target.txt; message='value = 2' ;;",
       'esac',
       // Committed as the prompt asks (its branch may move), and a user ref tried (refused).
       'if git commit -qam "$message"; then commit=made; else commit=failed; fi',
       'if git tag agent-tag 2>/dev/null; then tag=created; else tag=refused; fi',
-      `printf '%s\\n%s\\ncommit %s, tag %s\\n' "$where" "$(git rev-parse --abbrev-ref HEAD)" "$commit" "$tag" > ${marks}/$role.tmp`,
-      `mv ${marks}/$role.tmp ${marks}/$role`,
+      `printf '%s\\n%s\\ncommit %s, tag %s\\n' "$where" "$(git rev-parse --abbrev-ref HEAD)" "$commit" "$tag" > "$MARKS/$role.tmp"`,
+      'mv "$MARKS/$role.tmp" "$MARKS/$role"',
     ].join('\n') + '\n',
   );
   await fs.writeFile(
@@ -161,6 +179,48 @@ describe.each(CLIS.filter((c) => realCliAvailable(c)))('pipeline: true with the 
     expect(status.state).toBe('waiting');
     expect(Date.parse(String(status.wait_until))).toBeGreaterThan(Date.now());
     expect(status.consecutive_crashes ?? 0).toBe(0);
+    expect((await e.state()).draft ?? null).toBeNull();
+  });
+});
+
+describe.skipIf(!realCliAvailable('codex'))('pipeline: true with the real codex, a draft that no longer applies', () => {
+  it("iteration 2, drafted on the baseline, conflicts with 1's keep: a stale_base discard kept under refs/autoresearch/<id>/2, and the next turn is told", { timeout: TIMEOUT }, async () => {
+    const { e } = await pipelined('codex', 'pipe-stale', { waitForDraft: true, draft: 'conflict' });
+    const r = await e.run(true, ['--max-experiments', '3']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const rows = await e.rows();
+    expect(rows.map((row) => [row.iteration, row.status, row.reason, row.metric, row.agent])).toEqual([
+      ['0', 'keep', 'baseline', '10.000000', rows[0]?.agent],
+      ['1', 'keep', 'improved', '11.000000', 'codex'],
+      ['2', 'discard', 'stale_base', 'N/A', 'codex'],
+      // Its own turn, on 1's keep: the same edit again, nothing to change.
+      ['3', 'discard', 'no_change', 'N/A', 'codex'],
+    ]);
+    expect(rows[2]?.detail).toMatch(/^stale_base: drafted on [0-9a-f]{7} while an earlier candidate was evaluated; the best is now [0-9a-f]{7} \(#1\)/);
+    expect(await git(e.root, 'show', `refs/autoresearch/${e.id}/2:target.txt`)).toBe('value = 3');
+    expect(await fs.readFile(path.join(e.expDir, 'runs', '00003', 'prompt.md'), 'utf8')).toMatch(/## Your last change was not evaluated: iteration 2/);
+  });
+});
+
+describe.each(CLIS.filter((c) => realCliAvailable(c)))('pipeline: true with the real %s, stopped while it drafts', (cli) => {
+  it(`${cli}: SIGTERM while its tool call runs in the draft worktree: the CLI and everything it started die, no row for the draft, exit 0`, { timeout: TIMEOUT }, async () => {
+    const { e, marks } = await pipelined(cli, 'pipe-hang', { waitForDraft: false, draft: 'hang' });
+    const draftWorktree = `${String((await e.state()).worktree)}@draft`;
+    const run = startCli(['--path', e.root, 'run', e.id], { env: e.env });
+    started.push(run);
+    const hang = await waitUntil('the draft\'s tool call', async () => {
+      const pid = Number((await fs.readFile(path.join(marks, 'hang'), 'utf8').catch(() => '')).trim());
+      return pid > 0 ? procInfo(pid) : undefined;
+    }, 90_000, 50);
+    // Everything the draft's turn started that still says where it runs (the CLI, its shells).
+    const drafting = runningProcesses().filter((p) => environOf(p.pid)?.get('AUTORESEARCH_WORKTREE') === draftWorktree);
+    expect(drafting.map((p) => p.pid)).toContain(hang.pid);
+    expect(drafting.filter((p) => p.cmdline.includes(`/${cli}`)).length, drafting.map((p) => p.cmdline).join('\n')).toBeGreaterThan(0);
+    process.kill(run.pid, 'SIGTERM');
+    expect((await run.result()).exitCode, run.output()).toBe(0);
+    const alive = [hang, ...drafting].filter((p) => isSameAlive(p.pid, p.startTime));
+    expect(alive.map((p) => `${p.pid} ${p.cmdline}`), run.output()).toEqual([]);
+    expect((await iterationRows(e)).map((row) => [row.iteration, row.status])).toEqual([['1', 'keep']]);
     expect((await e.state()).draft ?? null).toBeNull();
   });
 });
