@@ -5,7 +5,8 @@
  *
  * Two layers (docs/ARCHITECTURE.md, "The user's refs"):
  *  1. Prevention. The agent's git gets, through the environment (GIT_CONFIG_COUNT, which
- *     every git >= 2.31 reads like `-c`), `core.hooksPath` = a directory of ours whose
+ *     every git >= 2.31 reads like `-c`, and GIT_CONFIG_PARAMETERS, which is `-c` itself and
+ *     read after it), `core.hooksPath` = a directory of ours whose
  *     `reference-transaction` hook refuses, in the "prepared" state, any update outside the
  *     experiment: its branch, refs/autoresearch/<id>/ and the worktree's private refs (HEAD,
  *     ORIG_HEAD, refs/bisect/…). Every other hook there runs the user's hook of that name, so
@@ -88,12 +89,19 @@ export class RefGuard {
     this.git = new GitClient(opts.root, { GIT_OPTIONAL_LOCKS: '0' });
   }
 
-  /** `env` plus the config entry that gives the agent's git our hooks (appended to any GIT_CONFIG_COUNT already there). */
+  /**
+   * `env` plus the config entry that gives the agent's git our hooks: appended to any
+   * GIT_CONFIG_COUNT already there, and to GIT_CONFIG_PARAMETERS, which git reads after the
+   * GIT_CONFIG_COUNT entries: gemini 0.61's shell tool appends `core.hooksPath=` to
+   * GIT_CONFIG_COUNT for every command it runs, which alone would turn our hooks off.
+   */
   async agentEnv<T extends Record<string, string | undefined>>(env: T): Promise<T & Record<string, string>> {
     this.writeHooks(await this.userHooksDir());
     const count = Number.parseInt(env.GIT_CONFIG_COUNT ?? '0', 10);
     const n = Number.isInteger(count) && count > 0 ? count : 0;
-    return { ...env, GIT_CONFIG_COUNT: String(n + 1), [`GIT_CONFIG_KEY_${n}`]: 'core.hooksPath', [`GIT_CONFIG_VALUE_${n}`]: this.opts.hooksDir };
+    const parameter = `'core.hooksPath=${this.opts.hooksDir.replaceAll("'", "'\\''")}'`;
+    const parameters = env.GIT_CONFIG_PARAMETERS ? `${env.GIT_CONFIG_PARAMETERS} ${parameter}` : parameter;
+    return { ...env, GIT_CONFIG_COUNT: String(n + 1), [`GIT_CONFIG_KEY_${n}`]: 'core.hooksPath', [`GIT_CONFIG_VALUE_${n}`]: this.opts.hooksDir, GIT_CONFIG_PARAMETERS: parameters };
   }
 
   async snapshot(): Promise<RefSnapshot> {

@@ -76,6 +76,20 @@ describe('a hostile agent and the user refs', () => {
     expect(stderr).toMatch(/autoresearch: refused to change refs\/heads\/x/);
   }, 20_000);
 
+  it("a CLI whose shell tool appends core.hooksPath= to GIT_CONFIG_COUNT (gemini 0.61 does, for every command): the hook still refuses", async () => {
+    // What gemini's run_shell_command puts in the environment of each command it runs.
+    const asGemini = 'n=${GIT_CONFIG_COUNT:-0}; env GIT_CONFIG_COUNT=$((n + 1)) "GIT_CONFIG_KEY_$n=core.hooksPath" "GIT_CONFIG_VALUE_$n="';
+    const project = await makeProject({ plan: [`echo 5 > value.txt && ${asGemini} git commit -qam five; ${asGemini} git tag y || true`] });
+    await userWithWork(project);
+    const before = await userGitState(project.root);
+    await runOne(project);
+    expect(await userGitState(project.root)).toEqual(before);
+    expect((await project.rows()).at(-1)?.status).toBe('keep');
+    const stderr = await fs.readFile(path.join(project.expDir, 'runs', '00001', 'agent.stderr.log'), 'utf8');
+    expect(stderr).toMatch(/autoresearch: refused to change refs\/tags\/y/);
+    expect((await result(project, 1)).technicalDetail ?? '').not.toMatch(/refs\/tags\/y/);
+  }, 20_000);
+
   it('the hook bypassed (core.hooksPath overridden, stash reflog rewritten): every ref is put back and the result says so', async () => {
     const bypass = 'git -c core.hooksPath=/dev/null';
     const project = await makeProject({
@@ -155,7 +169,7 @@ describe("a hostile agent and the worktree's identity", () => {
 describe('the user working in their own checkout during a turn', () => {
   it('a commit the user makes on their branch while the agent runs is theirs: left as it is', async () => {
     // The "user" commits from the agent's process, without the agent's git settings.
-    const asUser = 'env -u GIT_CONFIG_COUNT -u GIT_CONFIG_KEY_0 -u GIT_CONFIG_VALUE_0 git -C "$AUTORESEARCH_PROJECT"';
+    const asUser = 'env -u GIT_CONFIG_COUNT -u GIT_CONFIG_KEY_0 -u GIT_CONFIG_VALUE_0 -u GIT_CONFIG_PARAMETERS git -C "$AUTORESEARCH_PROJECT"';
     const project = await makeProject({ plan: [`${asUser} commit -qm 'user work' && echo 5 > value.txt`] });
     await userWithWork(project);
     const before = await git(project.root, 'rev-parse', 'HEAD');

@@ -5,13 +5,10 @@
  * crash row. The CLIs are reached the way users set them up (cli-env.ts); autoresearch adds
  * nothing but what it must (gemini's workspace trust is left to autoresearch on purpose).
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { makeRepo, makeTempDir, writeFiles } from '../helpers/git-repo.js';
-import { CLIS, PINNED, realCliAvailable, setUpCli, type CliName } from './cli-env.js';
+import { CLIS, PINNED, realCliAvailable, type CliName } from './cli-env.js';
 import { startModelServer, type ModelServer } from './model-server.mjs';
+import { iterationRows, realExperiment, type RealExperiment, type RealExperimentOptions } from './real-experiment.js';
 
 const TIMEOUT = 180_000;
 let server: ModelServer;
@@ -28,85 +25,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-interface Experiment {
-  root: string;
-  id: string;
-  expDir: string;
-  env: Record<string, string>;
-  rows(): Promise<Array<Record<string, string>>>;
-  status(): Promise<Record<string, unknown>>;
-  run(expectRequests?: boolean): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+function experiment(cli: CliName, scenario: string, opts: RealExperimentOptions = {}): Promise<RealExperiment> {
+  return realExperiment(server, cli, scenario, opts);
 }
-
-async function experiment(
-  cli: CliName,
-  scenario: string,
-  opts: { auth?: 'subscription' | 'api-key'; passEnv?: boolean; bounded?: boolean; config?: Record<string, string> } = {},
-): Promise<Experiment & { keyVariable: string | null }> {
-  const root = await makeRepo({ 'target.txt': 'value = 1\n', '.gitignore': 'node_modules/\n' });
-  const home = await makeTempDir('ar-home-');
-  // trustWorkspace false: autoresearch itself must let gemini run in its worktree.
-  const setup = setUpCli(cli, { baseUrl: server.baseUrl(scenario), home, trustWorkspace: false, auth: opts.auth ?? 'subscription', bounded: opts.bounded ?? true });
-  const id = `real/${cli}-${scenario}`;
-  const expDir = path.join(root, '.autoresearch', ...id.split('/'));
-  const config: Record<string, string> = {
-    target: 'target.txt',
-    evaluate_cmd: `echo "score: $(grep -c 'value = 2' target.txt)"`,
-    metric: 'score',
-    metric_direction: 'higher',
-    time_budget: '60s',
-    agent: cli,
-    // API-key users must let their key through (autoresearch strips billing variables).
-    ...(setup.keyVariable && opts.passEnv !== false ? { agent_pass_env: setup.keyVariable } : {}),
-    transient_retries: '1',
-    transient_backoff: '1s',
-    backoff_initial: '1h',
-    ...opts.config,
-  };
-  await writeFiles(expDir, { 'config.cfg': Object.entries(config).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n' });
-  const env = {
-    ...setup.env,
-    GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL ?? '/dev/null',
-    GIT_CONFIG_NOSYSTEM: '1',
-    AUTORESEARCH_HOME: path.join(home, 'autoresearch-home'),
-  };
-  // The first `run --single` only measures the baseline (no agent): do it now.
-  const baseline = await runCli(['--path', root, 'run', id, '--single'], { env, timeoutMs: 60_000 });
-  if (baseline.exitCode !== 0) throw new Error(`baseline run failed (exit ${baseline.exitCode}):\n${baseline.stderr}`);
-  return {
-    keyVariable: setup.keyVariable,
-    root,
-    id,
-    expDir,
-    env,
-    async rows() {
-      const text = await fs.readFile(path.join(expDir, 'results.tsv'), 'utf8').catch(() => '');
-      const [header, ...lines] = text.trimEnd().split('\n');
-      const cols = (header ?? '').split('\t');
-      return lines.filter(Boolean).map((l) => Object.fromEntries(l.split('\t').map((v, i) => [cols[i] ?? `col${i}`, v])));
-    },
-    async status() {
-      const r = await runCli(['--path', root, 'status', id, '--json'], { env });
-      expect(r.exitCode, r.stderr).toBe(0);
-      const parsed: unknown = JSON.parse(r.stdout);
-      const list = (Array.isArray(parsed) ? parsed : ((parsed as { experiments?: unknown[] }).experiments ?? [parsed])) as Array<Record<string, unknown>>;
-      const mine = list.find((e) => e.id === id);
-      if (!mine) throw new Error(`status --json has no ${id}:\n${r.stdout}`);
-      return mine;
-    },
-    async run(expectRequests = true) {
-      const before = server.log.length;
-      const r = await runCli(['--path', root, 'run', id, '--single'], { env, timeoutMs: 150_000 });
-      console.log(`[real-agents] autoresearch run --single, ${cli} ${scenario}: exit ${r.exitCode}\n${r.stderr.trim()}`);
-      // The real CLI ran and reached the scripted server.
-      const posts = server.log.slice(before).filter((q) => q.method === 'POST' && q.scenario === scenario);
-      if (expectRequests) expect(posts.length, `${cli} never reached the model server; autoresearch said:\n${r.stdout}\n${r.stderr}`).toBeGreaterThan(0);
-      return r;
-    },
-  };
-}
-
-const iterationRows = async (e: Experiment) => (await e.rows()).filter((r) => r.reason !== 'baseline');
 
 describe.each(CLIS.filter((c) => realCliAvailable(c)))('autoresearch with the real %s', (cli) => {
   it(`${cli} ${PINNED[cli]}: the edit is kept`, { timeout: TIMEOUT }, async () => {

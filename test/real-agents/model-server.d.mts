@@ -20,6 +20,8 @@ export interface ModelServer {
   resetAt: number;
   baseUrl(scenario: string): string;
   log: LoggedRequest[];
+  /** Scripts a scenario that is not built in: its shell command, and the quota error for requests whose body contains a text. */
+  script(scenario: string, script: { command?: string; quotaWhenBodyIncludes?: string }): void;
   requests(scenario?: string): LoggedRequest[];
   close(): Promise<void>;
 }

@@ -20,6 +20,10 @@
  *   billing  the provider's "out of credits" error.
  *   overload 529 overloaded_error (Anthropic) / 503 UNAVAILABLE (Gemini) / 503 (OpenAI).
  *   e500     500 internal error.
+ *
+ * Any other scenario name acts as `edit`; `server.script(scenario, …)` may give it its own edit
+ * command, and the quota error for the requests whose body holds a given text (a turn out of
+ * quota while others of the same scenario are not, e.g. only a pipelined draft's turn).
  */
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -33,7 +37,14 @@ export const SCENARIOS = ['edit', 'denied', 'quota', 'ratelimit', 'billing', 'ov
 export async function startModelServer(options = {}) {
   const editCommand = options.editCommand ?? "sed -i 's/^value = .*/value = 2/' target.txt";
   const deniedCommand = options.deniedCommand ?? "sed -i 's/^/edited /' .git/description";
-  const commandFor = (scenario) => (scenario === 'denied' ? deniedCommand : editCommand);
+  /** @type {Map<string, { command?: string, quotaWhenBodyIncludes?: string }>} */
+  const scripts = new Map();
+  const commandFor = (scenario) => scripts.get(scenario)?.command ?? (scenario === 'denied' ? deniedCommand : editCommand);
+  /** The scenario whose errors a request gets: `quota` for a scripted text in its body. */
+  const errorsOf = (scenario, raw) => {
+    const when = scripts.get(scenario)?.quotaWhenBodyIncludes;
+    return when !== undefined && raw.includes(when) ? 'quota' : scenario;
+  };
   const finalText = options.finalText ?? 'Done: target.txt now says value = 2.';
   const resetAt = options.resetAt ?? Math.floor(Date.now() / 1000) + 3 * 3600 + 17 * 60;
   /** @type {Array<{scenario: string, method: string, path: string, api: string, digest: string, summary: string, status: number, at: number}>} */
@@ -74,7 +85,7 @@ export async function startModelServer(options = {}) {
         res.end(text);
       };
       try {
-        route({ req, res, send, scenario, path, body, url, nextId: () => ++ids });
+        route({ req, res, send, scenario, errors: errorsOf(scenario, raw), path, body, url, nextId: () => ++ids });
       } catch (err) {
         send(500, { 'content-type': 'text/plain' }, `model-server bug: ${err}`);
       }
@@ -95,9 +106,9 @@ export async function startModelServer(options = {}) {
   }
 
   // ---- Anthropic Messages ------------------------------------------------------------------
-  function anthropic({ send, res, scenario, path, body, nextId }) {
+  function anthropic({ send, res, scenario, errors, path, body, nextId }) {
     if (path.includes('count_tokens')) return send(200, json, JSON.stringify({ input_tokens: 100 }));
-    const err = anthropicError(scenario);
+    const err = anthropicError(errors);
     if (err) return send(err.status, { ...json, ...err.headers }, JSON.stringify(err.body));
     const isMain = Array.isArray(body?.tools) && body.tools.some((t) => t.name === 'Bash');
     const toolDone = lastUserHasToolResult(body?.messages);
@@ -155,9 +166,9 @@ export async function startModelServer(options = {}) {
   }
 
   // ---- OpenAI Responses (codex) -------------------------------------------------------------
-  function openai({ send, res, scenario, body, nextId }) {
+  function openai({ send, res, scenario, errors, body, nextId }) {
     const now = Math.floor(Date.now() / 1000);
-    switch (scenario) {
+    switch (errors) {
       case 'quota':
         return send(429, { ...json, 'x-codex-primary-used-percent': '100', 'x-codex-primary-window-minutes': '300', 'x-codex-primary-reset-at': String(resetAt), 'x-codex-primary-reset-after-seconds': String(resetAt - now) }, JSON.stringify({ error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: 'plus', resets_at: resetAt, resets_in_seconds: resetAt - now }, status_code: 429 }));
       case 'ratelimit':
@@ -196,10 +207,10 @@ export async function startModelServer(options = {}) {
   }
 
   // ---- Gemini -------------------------------------------------------------------------------
-  function gemini({ send, res, scenario, path, body }) {
+  function gemini({ send, res, scenario, errors, path, body }) {
     const method = path.slice(path.lastIndexOf(':') + 1);
     if (method === 'countTokens') return send(200, json, JSON.stringify({ totalTokens: 100 }));
-    const err = geminiError(scenario);
+    const err = geminiError(errors);
     if (err) return send(err.code, json, JSON.stringify({ error: err }));
     const contents = Array.isArray(body?.contents) ? body.contents : [];
     const last = contents[contents.length - 1];
@@ -255,6 +266,15 @@ export async function startModelServer(options = {}) {
     /** The base URL a CLI gets for one scenario. */
     baseUrl: (scenario) => `http://127.0.0.1:${port}/s/${scenario}`,
     log,
+    /**
+     * Scripts a scenario (any name but the built-in ones): `command` is what its shell tool call
+     * runs (instead of `editCommand`); `quotaWhenBodyIncludes` answers the quota error to every
+     * request whose raw body contains that text.
+     */
+    script: (scenario, script) => {
+      if (SCENARIOS.includes(scenario)) throw new Error(`model-server: ${scenario} is a built-in scenario; script another name`);
+      scripts.set(scenario, script);
+    },
     /** Requests seen for one scenario (all scenarios when omitted). */
     requests: (scenario) => (scenario ? log.filter((e) => e.scenario === scenario) : log.slice()),
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve(undefined)); }),
