@@ -55,6 +55,42 @@ describe.skipIf(process.platform !== 'linux')('pipelined experiments taking turn
   });
 });
 
+type Draft = { iteration: number; base: string; child?: unknown; ready?: string } | null;
+
+/**
+ * exp/a and exp/b, pipelined, --concurrency 1; exp/b, from its iteration 1, holds the only turn
+ * in its evaluation (until `gate` exists) while its agent drafts 2 (held by the same gate), so
+ * exp/a waits for its turn with the draft its last turn handed over.
+ */
+async function holdTurnWithKeptDraft(p: DaemonProject) {
+  const marks = await makeTempDir('ar-kept-draft-');
+  const gate = path.join(marks, 'gate');
+  const configOfA = (evalSeconds: string) => ({ extra: { agent: 'echo "$AUTORESEARCH_ITERATION" > value.txt', evaluate_cmd: `sh ${EVAL_SH} ${evalSeconds} ${p.tag} 5`, pipeline: 'true' } });
+  p.writeConfig('exp/a', configOfA('0.2'));
+  p.writeConfig('exp/b', {
+    extra: {
+      agent: `if [ "$AUTORESEARCH_ITERATION" -ge 2 ]; then while [ ! -f ${gate} ]; do sleep 0.05; done; fi; echo "$AUTORESEARCH_ITERATION" > value.txt`,
+      evaluate_cmd: `if [ "$AUTORESEARCH_ITERATION" -ge 1 ]; then touch ${marks}/b-eval; while [ ! -f ${gate} ]; do sleep 0.05; done; fi; sh ${EVAL_SH} 0.2 ${p.tag} 5`,
+      pipeline: 'true',
+    },
+  });
+  const draftOf = (id: string): Draft => {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(p.dir(id), 'state.json'), 'utf8')) as { draft?: Draft }).draft ?? null;
+    } catch {
+      return null; // not written yet
+    }
+  };
+  const logOf = (id: string) => fs.readFileSync(path.join(p.dir(id), 'autoresearch.log'), 'utf8');
+  const info = await startDaemon(p, ['--concurrency', '1']);
+  await waitUntil(() => fs.existsSync(path.join(marks, 'b-eval')) && draftOf('exp/b')?.child != null && draftOf('exp/a')?.ready !== undefined, 'exp/b to hold the turn, drafting, while exp/a waits with a ready draft', 60_000, () => daemonLog(p));
+  const kept = draftOf('exp/a');
+  const nextOfA = p.rows('exp/a').length;
+  expect(kept?.iteration).toBe(nextOfA);
+  expect(logOf('exp/a')).toContain(`draft of iteration ${nextOfA} kept: ready when the turn ended`);
+  return { gate, info, kept, nextOfA, draftOf, logOf, configOfA };
+}
+
 describe.skipIf(process.platform !== 'linux')('a draft kept between turns (two experiments, --concurrency 1)', () => {
   let project: DaemonProject | undefined;
   afterAll(async () => {
@@ -64,32 +100,7 @@ describe.skipIf(process.platform !== 'linux')('a draft kept between turns (two e
   it('status shows it ready while the experiment waits for its turn; a stop leaves it named, and the next start keeps its change and goes on', async () => {
     project = await makeDaemonProject([]);
     const p = project;
-    const marks = await makeTempDir('ar-kept-draft-');
-    const gate = path.join(marks, 'gate');
-    p.writeConfig('exp/a', { extra: { agent: 'echo "$AUTORESEARCH_ITERATION" > value.txt', evaluate_cmd: `sh ${EVAL_SH} 0.2 ${p.tag} 5`, pipeline: 'true' } });
-    // exp/b, from its iteration 1, holds the only turn in its evaluation while its agent drafts 2.
-    p.writeConfig('exp/b', {
-      extra: {
-        agent: `if [ "$AUTORESEARCH_ITERATION" -ge 2 ]; then while [ ! -f ${gate} ]; do sleep 0.05; done; fi; echo "$AUTORESEARCH_ITERATION" > value.txt`,
-        evaluate_cmd: `if [ "$AUTORESEARCH_ITERATION" -ge 1 ]; then touch ${marks}/b-eval; while [ ! -f ${gate} ]; do sleep 0.05; done; fi; sh ${EVAL_SH} 0.2 ${p.tag} 5`,
-        pipeline: 'true',
-      },
-    });
-    type Draft = { iteration: number; base: string; child?: unknown; ready?: string } | null;
-    const draftOf = (id: string): Draft => {
-      try {
-        return (JSON.parse(fs.readFileSync(path.join(p.dir(id), 'state.json'), 'utf8')) as { draft?: Draft }).draft ?? null;
-      } catch {
-        return null; // not written yet
-      }
-    };
-    const logOf = (id: string) => fs.readFileSync(path.join(p.dir(id), 'autoresearch.log'), 'utf8');
-    const info = await startDaemon(p, ['--concurrency', '1']);
-    await waitUntil(() => fs.existsSync(path.join(marks, 'b-eval')) && draftOf('exp/b')?.child != null && draftOf('exp/a')?.ready !== undefined, 'exp/b to hold the turn, drafting, while exp/a waits with a ready draft', 60_000, () => daemonLog(p));
-    const kept = draftOf('exp/a');
-    const nextOfA = p.rows('exp/a').length;
-    expect(kept?.iteration).toBe(nextOfA);
-    expect(logOf('exp/a')).toContain(`draft of iteration ${nextOfA} kept: ready when the turn ended`);
+    const { gate, info, kept, nextOfA, draftOf, logOf } = await holdTurnWithKeptDraft(p);
 
     // The daemon's API, `status` through it, and the dashboard's data.
     type Shown = { id: string; state: string; phase: string | null; draft: { iteration: number; phase: string; commit: string | null; base: string } | null };
@@ -137,6 +148,21 @@ describe.skipIf(process.platform !== 'linux')('a draft kept between turns (two e
     expect(logOf('exp/a')).toMatch(new RegExp(`recovered iteration ${nextOfA}: rolled-back \\(its draft \\(pipeline\\) was interrupted before its iteration took it; no row; its change kept as refs/autoresearch/exp/a/interrupted/${nextOfA}-\\d+`));
     const ref = new RegExp(`refs/autoresearch/exp/a/interrupted/${nextOfA}-\\d+`).exec(logOf('exp/a'))?.[0] ?? '';
     expect((await execa('git', ['-C', p.root, 'rev-parse', ref])).stdout).toBe(kept?.ready);
+    await killDaemons([p.tag]);
+  });
+  it('a config edit while it waits for its turn: the draft (made under the old config) is not taken; its change is kept and the iteration runs its agent afresh', async () => {
+    project = await makeDaemonProject([]);
+    const p = project;
+    const { gate, kept, nextOfA, logOf, configOfA } = await holdTurnWithKeptDraft(p);
+    p.writeConfig('exp/a', configOfA('0.25'));
+    await waitUntil(() => logOf('exp/a').includes('config changed: applies from the next iteration'), 'the daemon to take the edit of exp/a', 30_000, () => daemonLog(p));
+    fs.writeFileSync(gate, '');
+    await waitUntil(() => p.rows('exp/a').length > nextOfA, `exp/a to write iteration ${nextOfA}`, 60_000, () => daemonLog(p));
+    expect(logOf('exp/a')).toMatch(new RegExp(`recovered iteration ${nextOfA}: rolled-back \\(its draft \\(pipeline\\) was interrupted before its iteration took it; no row; its change kept as refs/autoresearch/exp/a/interrupted/${nextOfA}-\\d+`));
+    const ref = new RegExp(`refs/autoresearch/exp/a/interrupted/${nextOfA}-\\d+`).exec(logOf('exp/a'))?.[0] ?? '';
+    expect((await execa('git', ['-C', p.root, 'rev-parse', ref])).stdout).toBe(kept?.ready);
+    const prompt = fs.readFileSync(path.join(p.dir('exp/a'), 'runs', String(nextOfA).padStart(5, '0'), 'prompt.md'), 'utf8');
+    expect(prompt).not.toContain('is still being evaluated');
     await killDaemons([p.tag]);
   });
 });
