@@ -29,6 +29,7 @@ import type { Logger } from '../log/logger.js';
 import { logEvent } from '../log/logger.js';
 import type { LoopEvent } from '../loop/events.js';
 import { runExperimentLoop, type LoopEnd } from '../loop/experiment-loop.js';
+import type { Drafted } from '../loop/draft.js';
 import type { ProcessRunner } from '../process/types.js';
 
 export type ExperimentStateName = 'new' | 'idle' | 'running' | 'waiting' | 'blocked' | 'tripped' | 'paused' | 'done';
@@ -88,6 +89,12 @@ export class ExperimentRunner {
   /** Aborts the running stretch for a pause (executor: slurm); `abort` is the daemon's stop. */
   private pauseNow: AbortController | null = null;
   private ending: 'stop' | 'remove' | null = null;
+  /**
+   * pipeline: the draft that was ready when the last turn yielded (no process of it runs), taken
+   * first by the next turn if nothing happened in between (the loop checks state.json; a config
+   * edit drops it here). Dropped, it is recovered from state.json like a killed run's.
+   */
+  private carried: { drafted: Drafted; config: ExperimentConfig } | null = null;
   /** A session was opened once: its worktree exists (opening again needs no mutex). */
   private opened = false;
   private readonly abort = new AbortController();
@@ -140,6 +147,7 @@ export class ExperimentRunner {
 
   pause(): void {
     this.pauseRequested = true;
+    this.carried = null; // a pause abandons the draft: the next start recovers it (its change kept)
     this.pauseIfInJob();
     this.wake();
   }
@@ -254,6 +262,8 @@ export class ExperimentRunner {
     const turn = await this.deps.turns.acquire(this.abort.signal);
     if (turn === null) return { kind: 'interrupted' };
     try {
+      const carried = this.carried;
+      this.carried = null;
       if (this.pendingConfig !== null) {
         this.config = this.pendingConfig;
         this.pendingConfig = null;
@@ -298,6 +308,8 @@ export class ExperimentRunner {
           maxIterations: null,
           signal: AbortSignal.any([this.abort.signal, this.pauseNow.signal]),
           waitForQuota: false,
+          // Drafted under the config in force: a config edit in between drops it (it was read above).
+          carried: carried !== null && carried.config === this.config ? carried.drafted : null,
           between: async () => {
             this.warnTiming(deps.report);
             if (this.ending !== null) return 'end';
@@ -306,10 +318,11 @@ export class ExperimentRunner {
               return 'pause';
             }
             if (this.pendingConfig !== null) return 'end';
-            if (this.deps.turns.waiting > 0) return 'yield'; // a drafted candidate (pipeline) is evaluated first
+            if (this.deps.turns.waiting > 0) return 'yield'; // a ready draft (pipeline) is handed over to the next turn
             return 'go';
           },
         });
+        if (result.carried !== undefined) this.carried = { drafted: result.carried, config: this.config };
         return result.end;
       } finally {
         this.inJob = () => false;

@@ -49,7 +49,7 @@ main{padding:8px 24px 24px;display:grid;gap:16px}
 .chart{display:block;width:100%;height:auto;overflow:hidden;margin-top:4px}
 .problems{color:var(--crash);font-size:13px;white-space:pre-wrap;margin:8px 0 0}
 #tip{position:fixed;pointer-events:none;max-width:420px;background:#24292f;color:#fff;font-size:12px;padding:6px 8px;border-radius:6px;z-index:10;white-space:pre-line}
-.live{margin:4px 0 0;font-size:13px;font-variant-numeric:tabular-nums}
+.live,.draft{margin:4px 0 0;font-size:13px;font-variant-numeric:tabular-nums}
 .live .bar{display:inline-block;width:120px;height:6px;border-radius:3px;background:#eaeef2;vertical-align:middle;margin:0 8px;overflow:hidden}
 .live .bar i{display:block;height:100%;background:var(--keep-fill)}
 .live.over .bar i{background:#bf8700}
@@ -153,6 +153,18 @@ export const DASHBOARD_SCRIPT = String.raw`
       (cap ? '<span class="bar"><i style="width:0"></i></span>' : '') + '</p>';
   }
 
+  // pipeline: the next iteration drafted beside the running one (its agent's turn ticking, or ready).
+  function draftLine(e) {
+    var d = e.draft;
+    if (!d) return '';
+    if (d.phase === 'agent') {
+      return '<p class="draft" data-draft="agent"' + (d.started_at ? ' data-since="' + esc(d.started_at) + '"' : '') + '>drafting #' + d.iteration + ' (agent' +
+        (d.started_at ? ' \u00b7 <span class="elapsed">' + esc(clock((Date.now() - Date.parse(d.started_at)) / 1000)) + '</span>' : '') + ')</p>';
+    }
+    if (d.phase === 'ready') return '<p class="draft" data-draft="ready">#' + d.iteration + ' drafted, ready (' + esc((d.commit || '').slice(0, 7)) + ')</p>';
+    return '<p class="draft" data-draft="interrupted">the draft of #' + d.iteration + ' was interrupted (no row; recovered at the next start)</p>';
+  }
+
   function reasonLine(e) {
     if (!e.reason && !e.waitUntil) return '';
     var wait = '';
@@ -190,7 +202,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     var suspicious = e.suspicious.length ? '<p class="suspicious">' + e.suspicious.map(function (s) { return '\u26a0 #' + s.iteration + ' ' + esc(s.detail); }).join('<br>') + '</p>' : '';
     var warnings = e.warnings && e.warnings.length ? '<p class="warnings">' + e.warnings.map(function (w) { return '\u26a0 ' + esc(w); }).join('<br>') + '</p>' : '';
     var problems = e.problems.length ? '<p class="problems">' + esc(e.problems.join('\n')) + '</p>' : '';
-    return '<section class="exp" data-experiment="' + esc(e.id) + '">' + head + liveLine(e) + reasonLine(e) + warnings + suspicious + stats + legend + chart(e, index) + problems + '</section>';
+    return '<section class="exp" data-experiment="' + esc(e.id) + '">' + head + liveLine(e) + draftLine(e) + reasonLine(e) + warnings + suspicious + stats + legend + chart(e, index) + problems + '</section>';
   }
 
   function overlays(data) {
@@ -213,6 +225,11 @@ export const DASHBOARD_SCRIPT = String.raw`
         el.querySelector('.bar i').style.width = Math.min(100, secs / cap * 100).toFixed(1) + '%';
         el.classList.toggle('over', secs > cap);
       }
+    }
+    var drafts = document.querySelectorAll('.draft[data-since]');
+    for (i = 0; i < drafts.length; i++) {
+      el = drafts[i];
+      el.querySelector('.elapsed').textContent = clock((now - Date.parse(el.getAttribute('data-since'))) / 1000);
     }
     var waits = document.querySelectorAll('.countdown[data-until]');
     for (i = 0; i < waits.length; i++) {

@@ -13,6 +13,7 @@ import type { Direction } from '../config/types.js';
 import { improvementPct as improvementPctOf } from '../core/improvement.js';
 import type { NoiseEstimate, NoiseSetting } from '../decision/types.js';
 import type { StatusState } from '../experiment/experiment-status.js';
+import type { DraftStatus } from '../experiment/draft-status.js';
 import { countsAsExperiment, isBaselineRow, summarizeRows } from '../ledger/summary.js';
 import type { LedgerRow } from '../ledger/types.js';
 import { isRevalidationFailed, keptLineage, type KeptLineage } from './kept-lineage.js';
@@ -117,6 +118,8 @@ export interface ExperimentView {
   phase: string | null;
   /** The running iteration's phase and its elapsed time; null when not running. */
   live: LivePhase | null;
+  /** pipeline: the next iteration drafted beside the running one (status --json `draft`); null: none. */
+  draft: DraftStatus | null;
   iterations: number;
   /** Rows after the baseline: what max_experiments counts. */
   experiments: number;
@@ -197,7 +200,7 @@ export interface ViewInput {
   /** state.json's pooled noise estimate, when it has one. */
   noise?: NoiseEstimate | null;
   /** warnings: the daemon's latest for this experiment (a dirty checkout, a timing metric sharing CPUs…). */
-  status: { state: StatusState; reason: string | null; wait_until: string | null; phase: string | null; warnings?: readonly string[] };
+  status: { state: StatusState; reason: string | null; wait_until: string | null; phase: string | null; warnings?: readonly string[]; draft?: DraftStatus | null };
   /** state.json's intent: the iteration in flight (only shown while the experiment runs). */
   intent?: { iteration: number; phase: string; startedAt: string | null; job?: { name: string; id: string | null } | null } | null;
   /** Measured times of recent iterations (result.json), any order. */
@@ -231,6 +234,7 @@ export function buildExperimentView(input: ViewInput): ExperimentView {
     waitUntil: input.status.wait_until,
     phase: input.status.phase,
     live: livePhase(input),
+    draft: input.status.draft ?? null,
     iterations: summary.iterations,
     experiments: summary.experiments,
     keeps: summary.keeps,

@@ -17,6 +17,7 @@ import { chooseAgent, waitUntil } from '../loop/exhaustion.js';
 import { isSameProcessAlive } from '../process/process-identity.js';
 import { readLedger, type LedgerRead } from './ledger-read.js';
 import { liveIteration, type LiveLogs } from './live-iteration.js';
+import { draftStatus, type DraftStatus } from './draft-status.js';
 import { experimentPaths } from './paths.js';
 import { readLockOwnerSync } from './run-lock.js';
 import { parseStateText, type ExperimentState } from './state.js';
@@ -56,6 +57,8 @@ export interface ExperimentStatus {
   /** The iteration in flight, and where its output goes (null when nothing runs). */
   iteration: number | null;
   logs: LiveLogs | null;
+  /** pipeline: the next iteration drafted beside the one in flight (its agent's turn, or its candidate ready); null: none. */
+  draft: DraftStatus | null;
   last_progress: string | null;
   pid: number | null;
   config_error: string | null;
@@ -149,6 +152,7 @@ export async function readExperiment(found: DiscoveredExperiment, now: number): 
     job: live.job,
     iteration: live.iteration,
     logs: live.logs,
+    draft: draftStatus(state, running),
     last_progress: state?.updatedAt ?? null,
     pid: running ? (owner?.pid ?? null) : null,
     config_error: configError,

@@ -77,21 +77,26 @@ export class Draft {
     private readonly deps: LoopDeps,
     readonly iteration: number,
     readonly base: string,
-    agent: RunnableAgent,
-    evaluating: Evaluating,
-    signal: AbortSignal,
+    work: { agent: RunnableAgent; evaluating: Evaluating; signal: AbortSignal } | { carried: Drafted },
   ) {
-    const stop = AbortSignal.any([signal, this.controller.signal]);
     // What the prompt says is read now, with the base: the experiment as it was when drafting began.
     this.best = session.store.current.lastKept.metric;
     this.ledgerRows = session.ledger.rows().slice();
-    this.outcome = this.run(agent, evaluating, stop);
+    this.outcome = 'carried' in work ? Promise.resolve({ kind: 'ready', drafted: work.carried }) : this.run(work.agent, work.evaluating, AbortSignal.any([work.signal, this.controller.signal]));
     this.outcome.catch(() => undefined); // a failure is the taker's to see, never an unhandled rejection
   }
 
   /** Start drafting `iteration` on the last keep while `evaluating` is measured. */
   static start(session: Session, deps: LoopDeps, signal: AbortSignal, agent: RunnableAgent, iteration: number, evaluating: Evaluating): Draft {
-    return new Draft(session, deps, iteration, session.store.current.lastKept.commit, agent, evaluating, signal);
+    return new Draft(session, deps, iteration, session.store.current.lastKept.commit, { agent, evaluating, signal });
+  }
+
+  /**
+   * A draft that was ready when the daemon's previous turn of this experiment yielded (its
+   * process long over, its commit named in state.json's `draft.ready`): taken first by this turn.
+   */
+  static carried(session: Session, deps: LoopDeps, drafted: Drafted): Draft {
+    return new Draft(session, deps, drafted.iteration, drafted.base, { carried: drafted });
   }
 
   /** Stop the turn (its process group is killed) and wait until nothing of it runs; `why` is said. */
@@ -230,6 +235,19 @@ function readSetupMarker(file: string): { worktree: string; command: string; out
 }
 
 class DraftUnavailable extends Error {}
+
+/**
+ * Whether a draft kept over from the previous turn (daemon, pipeline) is still the one
+ * state.json names and still the next iteration's: nothing ran in between (a foreground `run`,
+ * `reset`, a pause, a kill would have recovered it and cleared `draft`, or moved the ledger).
+ */
+export function carriedDraftStands(state: ExperimentState, nextIteration: number, drafted: Drafted): boolean {
+  if (state.halt !== null || state.intent !== null || nextIteration !== drafted.iteration) return false;
+  const commit = capturedCommit(drafted.produced, drafted.base);
+  const named = state.draft ?? null;
+  if (commit === null) return named === null; // a verdict with no change: nothing was named
+  return named !== null && named.iteration === drafted.iteration && named.base === drafted.base && named.ready === commit && named.child === null;
+}
 
 /** The commit a finished turn made (its candidate, or a crash's or scope violation's partial change), or null. */
 function capturedCommit(produced: Produced, base: string): string | null {

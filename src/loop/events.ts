@@ -43,7 +43,8 @@ export type LoopEvent =
   | { kind: 'no-change-backoff'; count: number; until: string; reason: string }
   | { kind: 'revalidated'; iteration: number; why: string }
   // pipeline: the next candidate drafted in the second worktree while this one is evaluated (loop/draft.ts).
-  | { kind: 'draft'; iteration: number; action: 'started' | 'ready' | 'discarded'; detail: string }
+  // `kept`: ready when the daemon's fair turn ended, left to the experiment's next turn.
+  | { kind: 'draft'; iteration: number; action: 'started' | 'ready' | 'kept' | 'discarded'; detail: string }
   | { kind: 'warning'; message: string };
 
 export type Reporter = (event: LoopEvent) => void;

@@ -28,6 +28,7 @@ import type { EvalLlmVerdict } from './eval-llm.js';
 import { chooseAgent, retryAt, type RunnableAgent } from './exhaustion.js';
 import { resumeIteration, runIteration, type IterationResult } from './iteration.js';
 import { Pipeline, type Evaluating } from './pipeline.js';
+import { carriedDraftStands, type Drafted } from './draft.js';
 import { recreateMissingWorktree, worktreeMissing } from './missing-worktree.js';
 import { maxExperimentsReached } from './max-experiments.js';
 import { noChangeBackoffMs, tripIfIdle } from './no-change.js';
@@ -48,12 +49,15 @@ export interface LoopOptions {
   signal: AbortSignal;
   /**
    * The daemon's hook between iterations: go on, pause (persisted), end this run (config edited
-   * or removed), or yield (a fair turn: others wait). A yield with a drafted candidate (pipeline)
-   * first evaluates that candidate, drafting no other, so no agent call is thrown away.
+   * or removed), or yield (a fair turn: others wait). A yield with a draft (pipeline) waits for
+   * its agent, then hands a ready draft over (LoopResult.carried); one the loop must handle now
+   * (out of quota, unavailable) is handled first, drafting no other, so no agent call is thrown away.
    * It answers at once: the last iteration's decided state may still be staged (its write
    * goes with the next intent), so waiting here would leave state.json behind.
    */
   between?: () => Promise<'go' | 'pause' | 'end' | 'yield'>;
+  /** The daemon: the draft the previous turn of this experiment handed over, taken first if it still stands. */
+  carried?: Drafted | null;
   /** false in the daemon: report `exhausted` (or `backoff`) instead of waiting here, so a wait holds no concurrency permit. */
   waitForQuota?: boolean;
 }
@@ -71,6 +75,8 @@ export type LoopEnd =
 export interface LoopResult {
   end: LoopEnd;
   rowsThisRun: LedgerRow[];
+  /** A yielded turn's ready draft, for the next turn (its commit named in state.json's `draft.ready`). */
+  carried?: Drafted;
 }
 
 export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: LoopOptions): Promise<LoopResult> {
@@ -78,7 +84,9 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
   const result = (end: LoopEnd): LoopResult => ({ end, rowsThisRun });
   // Recovery first, even for a halted experiment: leftover processes die now, not at `resume`.
   // A cluster job cut by kill -9 may be carried on rather than rolled back (job-recovery.ts).
-  let pendingResume = await recoverInterruptedIteration(session, deps, { resume: true });
+  // A draft handed over by the daemon's previous turn is kept only while nothing ran in between.
+  const carried = opts.carried != null && carriedDraftStands(session.store.current, session.ledger.nextIteration(), opts.carried) ? opts.carried : null;
+  let pendingResume = await recoverInterruptedIteration(session, deps, { resume: true, keepDraft: carried !== null });
   /** Leaving before the resumed iteration ran: its job is cancelled and it is rolled back. */
   const abandonResume = async (): Promise<void> => {
     if (pendingResume === null) return;
@@ -103,7 +111,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
   }
 
   // pipeline: true: the next candidate is drafted while this one is measured (draft.ts).
-  const pipeline = session.config.pipeline && opts.mode === 'loop' && session.config.agent.kind !== 'none' ? new Pipeline(session, deps, opts.signal, (evaluating) => drafter(session, deps, opts, rowsThisRun, evaluating)) : null;
+  const pipeline = session.config.pipeline && opts.mode === 'loop' && session.config.agent.kind !== 'none' ? new Pipeline(session, deps, opts.signal, (evaluating) => drafter(session, deps, opts, rowsThisRun, evaluating), carried) : null;
   // Without drafts, one iteration runs straight into the next (InLoop.nextTurnFollows): its
   // decided state is written with the next intent, its rollback's clean overlaps the next
   // turn's preparation. Anything that waits or returns writes the state first.
@@ -133,7 +141,10 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
       }
       if (!first && opts.between !== undefined) {
         const next = await opts.between();
-        // A fair turn with a drafted candidate evaluates it first (drafting no other): the next `between` ends it.
+        // A fair turn with a ready draft hands it over to the next turn (the agent ran within this one).
+        const handedOver = next === 'yield' && pipeline !== null ? await pipeline.handOver(session.ledger.nextIteration()) : null;
+        if (handedOver !== null) return { end: { kind: 'limit', reason: 'ended by the supervisor' }, rowsThisRun, carried: handedOver };
+        // Any other draft is handled first (drafting no other): the next `between` ends the turn.
         const drain = next === 'yield' && pipeline?.has(session.ledger.nextIteration()) === true;
         pipeline?.drain(drain);
         if (!drain && (next === 'end' || next === 'yield')) return result({ kind: 'limit', reason: 'ended by the supervisor' });

@@ -4,7 +4,7 @@
  * whenever that iteration will not be the next to run.
  */
 import type { LoopDeps, Session } from '../experiment/open-session.js';
-import { Draft, type DraftOutcome } from './draft.js';
+import { Draft, type DraftOutcome, type Drafted } from './draft.js';
 import type { RunnableAgent } from './exhaustion.js';
 
 export interface Evaluating {
@@ -26,7 +26,11 @@ export class Pipeline {
     private readonly signal: AbortSignal,
     /** The agent that drafts the iteration after `evaluating`, or null when none should (off, last iteration, exhausted). */
     private readonly drafter: (evaluating: Evaluating) => RunnableAgent | null,
-  ) {}
+    /** A draft ready when this experiment's previous turn in the daemon yielded: the next iteration's. */
+    carried: Drafted | null = null,
+  ) {
+    if (carried !== null) this.draft = Draft.carried(session, deps, carried);
+  }
 
   /** The iteration's hook: its measurement starts, so the next candidate may be drafted now. */
   readonly onMeasuring = (evaluating: Evaluating): void => {
@@ -72,6 +76,22 @@ export class Pipeline {
     this.unavailable = outcome.reason;
     this.deps.report({ kind: 'warning', message: `pipeline: ${outcome.reason}` });
     return null;
+  }
+
+  /**
+   * A daemon's fair turn ends: the draft of `iteration`, once its agent is done (waited for: it
+   * runs within this turn), is handed over to the experiment's next turn when it is ready (null:
+   * no draft, or one the loop must handle now: out of quota, unavailable). Nothing of it runs
+   * after this; its commit stays named in state.json's `draft.ready`.
+   */
+  async handOver(iteration: number): Promise<Drafted | null> {
+    const draft = this.draft;
+    if (draft?.iteration !== iteration) return null;
+    const outcome = await draft.outcome.catch(() => null);
+    if (outcome?.kind !== 'ready' || this.draft !== draft) return null;
+    this.draft = null;
+    this.deps.report({ kind: 'draft', iteration, action: 'kept', detail: `ready when the turn ended (another experiment waits): taken first by this experiment's next turn` });
+    return outcome.drafted;
   }
 
   /** Wait until the draft's turn, if any, is over (nothing of it runs), without taking it. */

@@ -50,8 +50,8 @@ const KILL_GRACE_MS = 2000;
  * `resume`: the caller (the loop) can carry on an interrupted cluster evaluation: returned
  * when it should (job-recovery.ts), and the intent stays until that iteration ends.
  */
-export async function recoverInterruptedIteration(session: Session, deps: LoopDeps, opts: { resume?: boolean } = {}): Promise<Resume | null> {
-  await forgetInterruptedDraft(session, deps);
+export async function recoverInterruptedIteration(session: Session, deps: LoopDeps, opts: { resume?: boolean; keepDraft?: boolean } = {}): Promise<Resume | null> {
+  await forgetInterruptedDraft(session, deps, opts.keepDraft === true);
   const resume = await settleInterruptedIteration(session, deps, opts.resume === true);
   if (resume !== null) return resume;
   // Then the ledger's word on the last keep (a keep the seed skill recorded after our last run).
@@ -150,9 +150,10 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps, allo
 /**
  * pipeline: a draft (draft.ts) never outlives its process. Its agent's group and whatever
  * carries the draft worktree's tag are killed, its stale git locks removed, and it is
- * forgotten: no row (the draft worktree is reset when the next draft starts).
+ * forgotten: no row (the draft worktree is reset when the next draft starts). `keepReady`: the
+ * daemon's loop was handed this very draft by the experiment's previous turn (carriedDraftStands).
  */
-async function forgetInterruptedDraft(session: Session, deps: LoopDeps): Promise<void> {
+async function forgetInterruptedDraft(session: Session, deps: LoopDeps, keepReady: boolean): Promise<void> {
   const { draft, worktree } = session.store.current;
   const draftWorktree = draftWorktreePath(worktree);
   if (draft == null && !fs.existsSync(draftWorktree)) return;
@@ -160,7 +161,8 @@ async function forgetInterruptedDraft(session: Session, deps: LoopDeps): Promise
     { state: { worktree: draftWorktree, intent: draft ?? null }, gitCommonDir: session.project.gitCommonDir, projectRoot: session.project.root, idKey: session.config.id.key },
     deps,
   );
-  if (draft == null) return;
+  // The daemon hands a ready draft (no process) from one turn to the next (pipeline.ts handOver).
+  if (draft == null || (keepReady && draft.ready !== undefined)) return;
   let kept = '';
   if (draft.ready !== undefined) {
     // A captured change nobody took: reachable, as an interrupted candidate's.

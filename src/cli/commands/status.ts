@@ -15,6 +15,7 @@ import { formatMetric } from '../../core/improvement.js';
 import { timeNear } from '../../core/local-time.js';
 import { terminalWidth, toTerminal } from '../../ledger/export-formats.js';
 import { duration } from '../live-progress.js';
+import { describeDraft } from '../../experiment/draft-status.js';
 import { mapLimited } from '../../core/map-limited.js';
 
 /** Experiments read at once: enough to keep the disk busy, few enough to keep memory flat over thousands. */
@@ -86,8 +87,8 @@ function printLiveLogs(e: ExperimentStatus, out: (text: string) => void): void {
 /**
  * One row per experiment, in 80 columns (or the terminal's width): EXPERIMENTS counts the
  * iterations after the baseline (`9/20` with max_experiments 20), KEEP/DISCARD/CRASH split them.
- * Why an experiment is where it is (a halt, a wait, a rejected config) follows the table, in
- * full, then the daemon's latest warnings.
+ * Why an experiment is where it is (a halt, a wait, a rejected config) and its draft (pipeline)
+ * follow the table, in full, then the daemon's latest warnings.
  */
 export function printStatusTable(experiments: readonly ExperimentStatus[], out: (text: string) => void, width = terminalWidth(process.stdout)): void {
   if (experiments.length === 0) {
@@ -111,7 +112,11 @@ export function printStatusTable(experiments: readonly ExperimentStatus[], out: 
     const why = e.config_error ? `config rejected: ${e.config_error.split('\n')[1]?.trim() ?? e.config_error}` : (e.reason ?? '');
     const until = e.wait_until ? `until ${timeNear(Date.parse(e.wait_until), Date.now())}` : '';
     const said = [until, why].filter(Boolean).join(': ');
-    return said === '' ? [] : [`${e.id}: ${e.state} ${said}`];
+    const lines = said === '' ? [] : [`${e.id}: ${e.state} ${said}`];
+    // pipeline: the next iteration drafted beside this one (?? null: a daemon of an older version).
+    const draft = e.draft ?? null;
+    if (draft !== null) lines.push(`${e.id}: ${describeDraft(draft, Date.now(), duration)}`);
+    return lines;
   });
   if (notes.length > 0) text += `\n${notes.join('\n')}\n`;
   for (const e of experiments) for (const warning of e.warnings ?? []) text += `warning: ${e.id}: ${warning}\n`;
