@@ -6,7 +6,9 @@
  * ref (verdict.commit !== base) concurrently with the append, so a kill after the row and
  * before update-ref leaves the candidate reachable from nothing but the branch, which the
  * recovery's restore then moves back to the keep. The promise: rejected candidates stay
- * reachable under refs/autoresearch/<id>/<n>.
+ * reachable under refs/autoresearch/<id>/<n>. The same without any kill: an agent that plants
+ * the ref's lock makes update-ref fail after the row ("recovery writes the ref"), and the
+ * restart, which removes the stale lock, finishes the row without writing it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -59,6 +61,31 @@ describe('killed after a row decided in the agent phase, before its candidate re
     expect(r.stdout + r.stderr).toMatch(new RegExp(`recovered iteration 1: row ${status} was written; finished its git step`));
     expect(await branchTip(project)).toBe(project.base); // the restore moved the branch off the candidate
     // Only the ref can hold it now (the branch moved; the reflog is not a promise).
+    expect(await git(project.root, 'rev-parse', '--verify', '-q', `refs/autoresearch/${project.id}/1`).catch(() => 'missing')).toBe(candidate);
+  });
+});
+
+describe('an agent that makes its rejected candidate\'s ref update fail (a planted ref lock)', () => {
+  it('a scope_violation row stands, and the restart (which removes the stale lock) keeps its candidate reachable', async () => {
+    // Iteration 1: a change outside scope, and a lock in the way of refs/autoresearch/<id>/1 (the
+    // ref record() writes while it appends the row). A plain file: no git, so no ref guard sees it.
+    const plant = 'echo x >> other.txt; d="$(git rev-parse --path-format=absolute --git-common-dir)/refs/autoresearch/test/exp"; mkdir -p "$d"; : > "$d/1.lock"';
+    const project = await projectWithBaseline([plant, '']);
+
+    const first = await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env });
+    const rows = await project.rows();
+    expect(rows.map((r) => [r.iteration, r.status, r.reason])).toEqual([
+      ['0', 'keep', 'baseline'],
+      ['1', 'discard', 'scope_violation'],
+    ]);
+    expect(first.exitCode).not.toBe(0); // update-ref failed after the row: "recovery writes the ref"
+    const candidate = await branchTip(project); // the restore waits for the ref: the branch still holds it
+    expect(candidate.startsWith(rows[1]?.commit ?? '?')).toBe(true);
+
+    const second = await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env });
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stdout + second.stderr).toMatch(/removed stale git lock .*1\.lock/);
+    expect(second.stdout + second.stderr).toMatch(/recovered iteration 1: row discard was written/);
     expect(await git(project.root, 'rev-parse', '--verify', '-q', `refs/autoresearch/${project.id}/1`).catch(() => 'missing')).toBe(candidate);
   });
 });
