@@ -13,7 +13,7 @@
  * tail of a longer record survives. Why not temp + rename: on ext4, a rename over a file
  * whose data is not on disk yet starts its writeback (auto_da_alloc), which cost ~0.75 ms
  * per record, twice per iteration, for a file that is never meant to reach the disk.
- * Anything but a regular file in its place (a symlink, a FIFO) is replaced, never written through.
+ * Anything but a plain file of its own in its place (a symlink, a FIFO, a hard link) is replaced, never written through.
  */
 import fs from 'node:fs';
 import { writeFileDurableSync } from '../fs/durable.js';
@@ -44,8 +44,9 @@ export function writeChildRecord(stateFile: string, intent: Intent, child: Child
 }
 
 /**
- * `json` as the file's one block, or false when `file` is not a regular file to write into:
- * a symlink (never written through: O_NOFOLLOW), a FIFO (O_NONBLOCK: never waits for a reader).
+ * `json` as the file's one block, or false when `file` is not a file of its own to write into:
+ * a symlink (never written through: O_NOFOLLOW), a FIFO (O_NONBLOCK: never waits for a reader),
+ * a hard link to another file (results.tsv, say).
  */
 function writeInPlace(file: string, json: string): boolean {
   const block = Buffer.alloc(RECORD_BYTES, ' ');
@@ -59,7 +60,7 @@ function writeInPlace(file: string, json: string): boolean {
   }
   try {
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) return false;
+    if (!stat.isFile() || stat.nlink !== 1) return false; // a hard link would be written through too
     if (stat.size > RECORD_BYTES) fs.ftruncateSync(fd, RECORD_BYTES); // a longer one of the fallback above
     fs.writeSync(fd, block, 0, RECORD_BYTES, 0);
     return true;

@@ -127,8 +127,8 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
     const unlessFailed = (error: unknown) => {
       if (ended) throw error;
     };
-    await session.worktree.settled().catch(unlessFailed);
     await session.store.persist().catch(unlessFailed);
+    await session.worktree.settled().catch(unlessFailed);
   }
 
   async function iterate(): Promise<LoopResult> {

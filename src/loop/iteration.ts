@@ -209,6 +209,9 @@ class Iteration {
   }
 
   private async evaluateBaseline(): Promise<Verdict> {
+    // A baseline run again (the last one crashed) has no capture to wait behind: the last
+    // rollback's clean may still be running (InLoop.nextTurnFollows).
+    await this.session.worktree.settled();
     const verdict = await this.measureBaseline(this.remeasure?.description ?? 'baseline');
     if (this.remeasure !== null && verdict.status !== 'keep') {
       throw new NoRow({ kind: 'not-applicable', detail: `${verdict.reason}${verdict.detail === null ? '' : `: ${verdict.detail}`}` });
@@ -445,15 +448,20 @@ class Iteration {
       guards: verdict.guards,
     };
     // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
-    // The branch holds it until the restore below, which waits for the ref; git writes it
-    // while the row is appended (a kill after the row and before the ref: recovery writes it).
-    const reachable =
-      verdict.status !== 'keep' && verdict.commit !== this.base
-        ? session.worktree.saveRef(candidateRef(session.config.id.key, this.number), verdict.commit).then(
-            () => null,
-            (error: unknown) => ({ error }),
-          )
-        : Promise.resolve(null);
+    // When the intent on disk names it (an evaluated candidate), git writes the ref while the
+    // row is appended and the worktree restored: a kill or a failure before it is there is
+    // finished by recovery, which writes it from the intent (loop/recovery.ts). A row decided
+    // without one (scope violation, agent crash) has its ref first, as recovery could not.
+    const rejected = verdict.status !== 'keep' && verdict.commit !== this.base;
+    const { intent } = session.store.current;
+    const refWithRow = rejected && intent?.phase === 'eval' && intent.candidate === verdict.commit;
+    if (rejected && !refWithRow) await session.worktree.saveRef(candidateRef(session.config.id.key, this.number), verdict.commit);
+    const reachable = refWithRow
+      ? session.worktree.saveRef(candidateRef(session.config.id.key, this.number), verdict.commit).then(
+          () => null,
+          (error: unknown) => ({ error }),
+        )
+      : Promise.resolve(null);
     // The artifact needs no fsync of its own once the row is durable: a reader of a missing or
     // unreadable result.json uses the row (recovery, `results --rebuild`, report). Only when the
     // ledger refused the row is it the sole copy, and then it is written durably (below).
@@ -487,8 +495,6 @@ class Iteration {
       throw error;
     });
     await writeResult('none');
-    const refFailed = await reachable;
-    if (refFailed !== null) throw refFailed.error; // the row stands; recovery writes the ref and restores
     // Decided, in memory only: written once, with the cleared intent after the restore (or, in
     // the loop, with its next write: InLoop.nextTurnFollows). A kill in between finds the row
     // and an undecided intent, and recovery finishes the iteration from the row and
@@ -503,7 +509,12 @@ class Iteration {
       digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
     }));
     const straightOn = this.inLoop.nextTurnFollows === true;
-    await this.restoreWorktree({ cleanLater: straightOn && session.config.agent.kind !== 'none' });
+    const restored = await this.restoreWorktree({ cleanLater: straightOn && session.config.agent.kind !== 'none' }).then(
+      () => null,
+      (error: unknown) => ({ error }),
+    );
+    const failed = restored ?? (await reachable);
+    if (failed !== null) throw failed.error; // the row stands: a restart finishes from it (ref, restore)
     session.store.stage({ intent: null });
     if (!straightOn) await session.store.persist();
     deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });

@@ -90,6 +90,9 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps, allo
   if (intent === null) return null;
 
   const note = [childNote, jobNote].filter((n) => n !== null).map((n) => `; ${n}`).join('');
+  // record() writes a rejected candidate's ref while it appends the row and restores: a kill
+  // (or a failed ref update) may fall before it is there.
+  if (row !== undefined) await keepRejectedReachable(session, intent, row);
   if (row !== undefined && intent.decided === true) {
     // Row and state were written; only the restore was cut short.
     await session.worktree.restore(session.store.current.lastKept.commit, session.store.current.branch);
@@ -122,10 +125,6 @@ async function settleInterruptedIteration(session: Session, deps: LoopDeps, allo
     return null;
   }
   const candidate = candidateOf(intent, row, session);
-  if (candidate !== null && row.status !== 'keep' && candidate !== intent.base) {
-    // The ref is written while the row is appended (iteration.ts record): a kill may fall between.
-    await session.worktree.saveRef(candidateRef(session.config.id.key, row.iteration), candidate);
-  }
   const metric = row.status === 'keep' ? keptMetric(row, candidate, session) : null;
   const samples = savedSamples(session.paths, row, candidate, 'samples');
   const bestSamples = savedSamples(session.paths, row, candidate, 'bestSamples');
@@ -233,6 +232,21 @@ function keptMetric(row: LedgerRow, candidate: string | null, session: Session):
  * restored (result.json's restoreTo; if that was not written yet, the ledger's best after
  * the undo, its commit resolved from the short hash).
  */
+/** The ref under which the row's rejected candidate stays reachable (a keep is on the branch). */
+async function keepRejectedReachable(session: Session, intent: Intent, row: LedgerRow): Promise<void> {
+  if (row.reason === 'revalidation_failed' || row.status === 'keep' || intent.base.startsWith(row.commit)) return;
+  const ref = candidateRef(session.config.id.key, row.iteration);
+  if (intent.phase === 'eval') {
+    // Only the row's own candidate (a mismatch is refused below, by candidateOf).
+    if (intent.candidate.startsWith(row.commit)) await session.worktree.saveRef(ref, intent.candidate);
+    return;
+  }
+  // Decided in the agent's turn (scope violation, agent crash): record() writes this ref before
+  // the row; should it be missing, the branch, not yet restored, still holds the candidate.
+  const tip = await session.worktree.resolveCommit(`refs/heads/${session.store.current.branch}`);
+  if (tip !== null && tip.startsWith(row.commit)) await session.worktree.saveRef(ref, tip);
+}
+
 async function finishRevalidationRow(session: Session, row: LedgerRow): Promise<void> {
   const saved = readSavedResult(session.paths, row);
   let restoreTo = isMeasuredCommit(saved?.['restoreTo']) ? saved['restoreTo'] : null;

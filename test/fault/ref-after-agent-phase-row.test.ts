@@ -6,9 +6,9 @@
  * ref (verdict.commit !== base) concurrently with the append, so a kill after the row and
  * before update-ref leaves the candidate reachable from nothing but the branch, which the
  * recovery's restore then moves back to the keep. The promise: rejected candidates stay
- * reachable under refs/autoresearch/<id>/<n>. The same without any kill: an agent that plants
- * the ref's lock makes update-ref fail after the row ("recovery writes the ref"), and the
- * restart, which removes the stale lock, finishes the row without writing it.
+ * reachable under refs/autoresearch/<id>/<n>. (record() now writes the ref of such a row
+ * before the row; recovery still finishes one whose ref is missing, from the branch.) And an
+ * agent that plants the ref's lock: no row for a candidate no ref can hold.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -66,26 +66,22 @@ describe('killed after a row decided in the agent phase, before its candidate re
 });
 
 describe('an agent that makes its rejected candidate\'s ref update fail (a planted ref lock)', () => {
-  it('a scope_violation row stands, and the restart (which removes the stale lock) keeps its candidate reachable', async () => {
-    // Iteration 1: a change outside scope, and a lock in the way of refs/autoresearch/<id>/1 (the
-    // ref record() writes while it appends the row). A plain file: no git, so no ref guard sees it.
+  it('no row for a candidate that cannot be kept reachable, run after run, each failing loudly', async () => {
+    // Iteration 1: a change outside scope (decided in the agent's turn: its ref is written
+    // before its row), and a lock in the way of refs/autoresearch/<id>/1. A plain file: no git,
+    // so no ref guard sees it. The plan agent does it again whenever iteration 1 runs.
     const plant = 'echo x >> other.txt; d="$(git rev-parse --path-format=absolute --git-common-dir)/refs/autoresearch/test/exp"; mkdir -p "$d"; : > "$d/1.lock"';
-    const project = await projectWithBaseline([plant, '']);
+    const project = await projectWithBaseline([plant]);
 
-    const first = await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env });
-    const rows = await project.rows();
-    expect(rows.map((r) => [r.iteration, r.status, r.reason])).toEqual([
-      ['0', 'keep', 'baseline'],
-      ['1', 'discard', 'scope_violation'],
-    ]);
-    expect(first.exitCode).not.toBe(0); // update-ref failed after the row: "recovery writes the ref"
-    const candidate = await branchTip(project); // the restore waits for the ref: the branch still holds it
-    expect(candidate.startsWith(rows[1]?.commit ?? '?')).toBe(true);
-
-    const second = await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env });
-    expect(second.exitCode, second.stderr).toBe(0);
-    expect(second.stdout + second.stderr).toMatch(/removed stale git lock .*1\.lock/);
-    expect(second.stdout + second.stderr).toMatch(/recovered iteration 1: row discard was written/);
-    expect(await git(project.root, 'rev-parse', '--verify', '-q', `refs/autoresearch/${project.id}/1`).catch(() => 'missing')).toBe(candidate);
+    for (const attempt of [1, 2]) {
+      const r = await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env });
+      expect(r.exitCode, `attempt ${attempt}`).not.toBe(0);
+      expect(r.stderr).toMatch(/update-ref --no-deref refs\/autoresearch\/test\/exp\/1 .*cannot lock ref/);
+      // The restart removed the first attempt's lock (no git process held it) before running again.
+      if (attempt === 2) expect(r.stdout + r.stderr).toMatch(/removed stale git lock .*1\.lock/);
+      expect((await project.rows()).map((row) => [row.iteration, row.status, row.reason])).toEqual([['0', 'keep', 'baseline']]);
+      // Never moved off it: the branch still holds the candidate no ref could name.
+      expect(await branchTip(project)).not.toBe(project.base);
+    }
   });
 });
