@@ -113,11 +113,12 @@ export class CandidateTurn {
     this.agentMs = drafted.agentMs;
     this.agentReport = drafted.agentReport;
     this.userRefNotes = drafted.userRefNotes;
+    // The iteration is this worktree's from here, as after an agent turn: a row that follows
+    // with no evaluation (the draft's own verdict, stale_base) finds the intent that counts it
+    // after a kill, and without a row the restart rolls back to the last keep.
+    await this.setIntent({ phase: 'agent', iteration: this.number, base: this.base, child: null });
     if (drafted.produced.kind === 'verdict') return drafted.produced;
     const { commit, description } = drafted.produced;
-    // No intent is needed until the evaluation's: a kill from here leaves the branch on a
-    // candidate with no intent, and every start of a loop with an agent checks out the last
-    // keep first (experiment-loop.ts); the drafted commit stays on the draft branch.
     this.phase('capture', `drafted on ${drafted.base.slice(0, 7)}`);
     const { worktree, store } = this.session;
     if (drafted.base === this.base) {
