@@ -22,6 +22,18 @@ export function shortLocalDateTime(ms: number): string {
   return `${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
+let ianaZone: string | undefined;
+
+/**
+ * The IANA name of the local zone (`Europe/Paris`), for reading reset times an agent prints.
+ * Asked of Intl once per process: creating a DateTimeFormat costs about a third of a
+ * millisecond, and the loop asked on every agent turn and every evaluation.
+ */
+export function localTimeZone(): string {
+  ianaZone ??= Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return ianaZone;
+}
+
 /** The zone's abbreviation at that instant (`EST` in winter, `EDT` in summer). */
 export function zoneName(ms: number): string {
   return parts(ms).zone;

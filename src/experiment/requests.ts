@@ -30,6 +30,15 @@ export function leaveRequest(experimentDir: string, kind: RequestKind): void {
  */
 export function takeRequest(experimentDir: string, kind: RequestKind, onProblem?: (message: string) => void): boolean {
   const file = requestFile(experimentDir, kind);
+  // The usual answer (none) without an exception: asked between every two iterations. A file
+  // that appears right after is taken next time.
+  let present = true;
+  try {
+    present = fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    // unreadable: the unlink below says why
+  }
+  if (!present) return false;
   try {
     fs.unlinkSync(file);
     return true;

@@ -17,6 +17,7 @@ import { placeExperimentFiles } from '../loop/experiment-files.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from '../loop/metric.js';
 import { failedProcessDetail, messageDetail, metricInvalidDetail, metricMissingDetail, timeoutDetail } from '../loop/row-detail.js';
 import { infrastructureDetail, type Executor, type InfrastructureFailure } from './executor.js';
+import { localTimeZone } from '../core/local-time.js';
 
 /** What one evaluation found. `log` is its output file. */
 export type Sample =
@@ -139,6 +140,6 @@ function outOfQuota(ctx: MeasureContext, log: string, exitCode: number | null, s
   if (!evaluationUsesLlm(ctx.session.config)) return null;
   return classifyFailedEvaluation(readTailLines(log, EVAL_CLASSIFY_BYTES), exitCode, signal, {
     now: ctx.deps.clock.now(),
-    localZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    localZone: localTimeZone(),
   });
 }
