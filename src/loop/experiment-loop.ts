@@ -316,7 +316,7 @@ export async function runExperimentLoop(session: Session, deps: LoopDeps, opts: 
 function drafter(session: Session, deps: LoopDeps, opts: LoopOptions, rowsThisRun: readonly LedgerRow[], evaluating: Evaluating): RunnableAgent | null {
   if (session.store.current.halt !== null || doneReason(session, deps, opts) !== null) return null;
   const thisRow = evaluating.baseline ? 0 : 1;
-  if (opts.maxIterations !== null && rowsThisRun.filter(countsAsExperiment).length + thisRow >= opts.maxIterations) return null;
+  if (opts.maxIterations !== null && experimentsAmong(rowsThisRun) + thisRow >= opts.maxIterations) return null;
   const { maxExperiments } = session.config;
   if (opts.maxIterations === null && maxExperiments !== null && session.ledger.rows().filter(countsAsExperiment).length + thisRow >= maxExperiments) return null;
   const choice = chooseAgent(session.config, session.store.current, deps.clock.now());
@@ -376,7 +376,17 @@ async function backOffAfterNoChange(session: Session, deps: LoopDeps, opts: Loop
 }
 
 function limitReached(opts: LoopOptions, rowsThisRun: readonly LedgerRow[]): boolean {
-  return opts.maxIterations !== null && rowsThisRun.filter(countsAsExperiment).length >= opts.maxIterations;
+  return opts.maxIterations !== null && experimentsAmong(rowsThisRun) >= opts.maxIterations;
+}
+
+/** Rows that count as experiments, counted once each: a run's rows are only ever appended, and asked about every iteration. */
+const counted = new WeakMap<readonly LedgerRow[], { length: number; experiments: number }>();
+function experimentsAmong(rows: readonly LedgerRow[]): number {
+  const seen = counted.get(rows);
+  const upTo = seen !== undefined && seen.length <= rows.length ? seen : { length: 0, experiments: 0 };
+  const experiments = upTo.experiments + rows.slice(upTo.length).filter(countsAsExperiment).length;
+  counted.set(rows, { length: rows.length, experiments });
+  return experiments;
 }
 
 function lastIteration(session: Session, deps: LoopDeps, opts: LoopOptions, rowsThisRun: readonly LedgerRow[]): boolean {

@@ -4,7 +4,7 @@
  * is suspicious (loop/suspicious.ts): a training run that stopped at step 0 still prints a
  * number. Null until enough evaluations are known.
  */
-import type { ExperimentPaths } from '../experiment/paths.js';
+import { iterationPaths, type ExperimentPaths } from '../experiment/paths.js';
 import { readSavedResult } from '../experiment/saved-result.js';
 import type { LedgerRow } from '../ledger/types.js';
 
@@ -15,12 +15,32 @@ export function usualEvaluationMs(paths: ExperimentPaths, rows: readonly LedgerR
   const durations: number[] = [];
   for (const row of rows.slice(-RECENT_ROWS)) {
     if (row.metric === null) continue;
-    const perEvaluation = evaluationMsOf(readSavedResult(paths, row));
+    const perEvaluation = evaluationMsOfRow(paths, row);
     if (perEvaluation !== null) durations.push(perEvaluation);
   }
   if (durations.length < MIN_KNOWN) return null;
   durations.sort((a, b) => a - b);
   return durations[Math.floor(durations.length / 2)] ?? null;
+}
+
+/**
+ * A row's result.json read once: the same ten are asked for on every iteration. Keyed by the
+ * file and the row's timestamp (a row written again under the same number, after `reset`, is
+ * another row); bounded, so a days-long run stays flat.
+ */
+const known = new Map<string, number | null>();
+const KNOWN_MAX = 256;
+
+function evaluationMsOfRow(paths: ExperimentPaths, row: LedgerRow): number | null {
+  const key = `${iterationPaths(paths, row.iteration).result}\0${row.timestamp ?? ''}`;
+  if (known.has(key)) return known.get(key) ?? null;
+  const ms = evaluationMsOf(readSavedResult(paths, row));
+  // Only a found artifact is final: one missing now (a seed row, a row being recorded) may come.
+  if (ms !== null) {
+    if (known.size >= KNOWN_MAX) known.clear();
+    known.set(key, ms);
+  }
+  return ms;
 }
 
 /** The first evaluation's time, else the average one's; null without an artifact (a seed-written row). */

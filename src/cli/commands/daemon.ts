@@ -41,7 +41,7 @@ export async function daemonStart(opts: StartOptions, out: (text: string) => voi
   fs.mkdirSync(files.dir, { recursive: true });
   const log = fs.openSync(files.log, 'a');
   // The same V8 flags as the shebang of the `autoresearch` bin (see cli/main.ts).
-  const args = ['--max-semi-space-size=2', CLI, '--path', opts.projectRoot, 'daemon', 'start', '--foreground', '--concurrency', String(opts.concurrency), '--slots', slots.join(',')];
+  const args = ['--max-semi-space-size=8', CLI, '--path', opts.projectRoot, 'daemon', 'start', '--foreground', '--concurrency', String(opts.concurrency), '--slots', slots.join(',')];
   // Detached: its own session, stdio to daemon.log; this process returns once it is up.
   const child = execa(process.execPath, args, { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: 'ignore', stderr: log as 3, cwd: opts.projectRoot });
   fs.closeSync(log);
