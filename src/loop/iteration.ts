@@ -62,8 +62,7 @@ const DETAIL_TAIL_BYTES = 64 * 1024;
 /** Where NaN-like output near the metric line is looked for (suspicious.ts). */
 const SUSPICIOUS_TAIL_BYTES = 64 * 1024;
 
-/** pipeline: true (draft.ts): what the loop lends an iteration. */
-/** What the experiment loop adds to an iteration it drives (other callers pass nothing). */
+/** What the experiment loop adds to an iteration it drives (other callers pass nothing); pipeline: true, draft.ts. */
 export interface InLoop {
   /**
    * The loop goes straight on to the next iteration, with no draft running meanwhile. So the
