@@ -34,6 +34,15 @@ describe('the bundled CLI (dist/cli/main.js)', () => {
     for (const command of ['init', 'run', 'status', 'results', 'daemon', 'dashboard']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 
+  it("races each git command against a promise of its own, not simple-git's shared one that leaked a reaction per command (scripts/bundle-cli.mjs)", () => {
+    const chunks = fs.readdirSync(CHUNKS).filter((f) => f.endsWith('.js')).map((f) => fs.readFileSync(path.join(CHUNKS, f), 'utf8'));
+    const completion = chunks.filter((source) => source.includes('events.closeTimeout.promise'));
+    expect(completion).toHaveLength(1);
+    expect(completion[0]).toMatch(/onClose===!1\?\(0,[\w$]+\.deferred\)\(\)\.promise:events\.closeTimeout\.promise/);
+    expect(completion[0]).toMatch(/onExit===!1\?\(0,[\w$]+\.deferred\)\(\)\.promise:events\.exitTimeout\.promise/);
+    expect(completion[0]).not.toMatch(/\?never:events\./);
+  });
+
   it('every chunk loads (each command imports its own when it runs)', async () => {
     const files = fs.readdirSync(CHUNKS).filter((f) => f.endsWith('.js'));
     expect(files.length).toBeGreaterThan(1);
