@@ -24,7 +24,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * never settles (`never`) when `completion.onExit` is false, which git-client.ts sets so that a
  * command ends on 'close', never on 'exit' with its output half read. Each race leaves a
  * reaction on that promise for good: ~0.3 kB per git command, five per iteration, for as long
- * as the process lives (a daemon's heap grew ~4 MB per 1,400 iterations). Here each race gets
+ * as the process lives (a daemon's heap grew ~2 MB per 1,400 iterations). Here each race gets
  * a promise of its own that never settles, collected with the race once the command is done.
  * The build fails if simple-git's code no longer reads as expected (upgrade: check the leak).
  */
