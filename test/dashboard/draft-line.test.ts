@@ -88,7 +88,8 @@ describe.skipIf(process.platform !== 'linux')('a draft in progress (pipeline: tr
     const cli = startCli(['--path', project.root, 'run', project.id], { env: project.env });
     try {
       // The agent of 2 drafts (its process recorded) while 1 is evaluated.
-      await waitUntil(async () => (await draftOnDisk())?.child != null, 'the drafting agent of iteration 2 to be recorded in state.json', 30_000, () => cli.output());
+      // (Iteration 1 was drafted too, during the baseline: only 2's draft is the one to wait for.)
+      await waitUntil(async () => { const draft = await draftOnDisk(); return draft?.iteration === 2 && draft.child != null; }, 'the drafting agent of iteration 2 to be recorded in state.json', 30_000, () => cli.output());
       const drafting = await status();
       expect(drafting).toMatchObject({ state: 'running', iteration: 1, phase: 'eval' });
       expect(drafting.draft).toMatchObject({ iteration: 2, phase: 'agent', commit: null });
@@ -101,7 +102,7 @@ describe.skipIf(process.platform !== 'linux')('a draft in progress (pipeline: tr
 
       // Its turn over, the candidate captured: ready, named in state.json until 2 takes it.
       await fs.writeFile(agentGate, '');
-      await waitUntil(async () => (await draftOnDisk())?.ready !== undefined, 'the draft of iteration 2 to be ready', 30_000, () => cli.output());
+      await waitUntil(async () => { const draft = await draftOnDisk(); return draft?.iteration === 2 && draft.ready !== undefined; }, 'the draft of iteration 2 to be ready', 30_000, () => cli.output());
       const ready = (await draftOnDisk())?.ready ?? '';
       const readyStatus = await status();
       expect(readyStatus).toMatchObject({ state: 'running', iteration: 1, phase: 'eval' });
