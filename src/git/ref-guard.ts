@@ -99,7 +99,7 @@ export class RefGuard {
     this.writeHooks(await this.userHooksDir());
     const count = Number.parseInt(env.GIT_CONFIG_COUNT ?? '0', 10);
     const n = Number.isInteger(count) && count > 0 ? count : 0;
-    const parameter = `'core.hooksPath=${this.opts.hooksDir.replaceAll("'", "'\\''")}'`;
+    const parameter = shellQuote(`core.hooksPath=${this.opts.hooksDir}`);
     const parameters = env.GIT_CONFIG_PARAMETERS ? `${env.GIT_CONFIG_PARAMETERS} ${parameter}` : parameter;
     return { ...env, GIT_CONFIG_COUNT: String(n + 1), [`GIT_CONFIG_KEY_${n}`]: 'core.hooksPath', [`GIT_CONFIG_VALUE_${n}`]: this.opts.hooksDir, GIT_CONFIG_PARAMETERS: parameters };
   }
