@@ -34,6 +34,20 @@ export function localTimeZone(): string {
   return ianaZone;
 }
 
+/**
+ * What reading a reset time needs (agents/reset-time.ts): now, and the local zone, asked of
+ * Intl only when a time without a zone is actually read. The first Intl.DateTimeFormat of a
+ * process loads ICU's data (~14 ms), and most agent turns print no reset time at all.
+ */
+export function resetTimeContext(now: number): { now: number; readonly localZone: string } {
+  return {
+    now,
+    get localZone() {
+      return localTimeZone();
+    },
+  };
+}
+
 /** The zone's abbreviation at that instant (`EST` in winter, `EDT` in summer). */
 export function zoneName(ms: number): string {
   return parts(ms).zone;

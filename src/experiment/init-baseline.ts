@@ -24,7 +24,7 @@ import { placeExperimentFilesIn } from '../loop/experiment-files.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from '../loop/metric.js';
 import { createProcessRunner } from '../process/run-process.js';
 import { evaluationUsesLlm } from './evaluators.js';
-import { localTimeZone } from '../core/local-time.js';
+import { resetTimeContext } from '../core/local-time.js';
 
 export type BaselineResult =
   | { kind: 'ok'; value: number; durationMs: number }
@@ -121,7 +121,7 @@ function baselineEnv(config: ExperimentConfig, projectRoot: string, worktree: st
 
 function hintFor(config: ExperimentConfig, log: string, code: number | null, signal: string | null): string {
   if (evaluationUsesLlm(config)) {
-    const verdict = classifyFailedEvaluation(log, code, signal, { now: Date.now(), localZone: localTimeZone() });
+    const verdict = classifyFailedEvaluation(log, code, signal, resetTimeContext(Date.now()));
     if (verdict?.kind === 'exhausted') return `the evaluation's LLM is out of quota (${verdict.message}); the loop will wait for the reset. Try again later, or pass --no-baseline`;
     if (verdict?.kind === 'billing') return `the evaluation's LLM reports a billing problem (${verdict.message}); fix the account, then run the evaluation again`;
   }

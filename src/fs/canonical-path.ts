@@ -15,3 +15,14 @@ export function canonicalPath(p: string): string {
     return parent === absolute ? absolute : path.join(canonicalPath(parent), path.basename(absolute));
   }
 }
+
+/**
+ * Do `a` and `b` name the same place? The same absolute spelling needs no lookup (the common
+ * case: the tampering checks compare paths git wrote with the ones we gave it, several
+ * times per iteration); otherwise both are resolved.
+ */
+export function samePath(a: string, b: string): boolean {
+  const absoluteA = path.resolve(a);
+  const absoluteB = path.resolve(b);
+  return absoluteA === absoluteB || canonicalPath(absoluteA) === canonicalPath(absoluteB);
+}

@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { canonicalPath } from '../fs/canonical-path.js';
+import { samePath } from '../fs/canonical-path.js';
 
 export interface Tampering {
   /** 'dotgit': the worktree no longer leads to its registration (rebuild it); 'head': HEAD is on another branch (a checkout fixes it). */
@@ -40,13 +40,13 @@ export function worktreeTampering(worktree: string, gitCommonDir: string, branch
   if (target === undefined || target === '') return dotgit(`${dotGit} does not name a git dir (expected "gitdir: <path>")`);
   const admin = path.resolve(worktree, target);
   const worktreesDir = path.join(gitCommonDir, 'worktrees');
-  if (canonicalPath(path.dirname(admin)) !== canonicalPath(worktreesDir)) return dotgit(`.git points at ${admin}, not at a worktree of ${gitCommonDir}`);
+  if (!samePath(path.dirname(admin), worktreesDir)) return dotgit(`.git points at ${admin}, not at a worktree of ${gitCommonDir}`);
   const registeredFor = readText(path.join(admin, 'gitdir'))?.trim();
-  if (registeredFor === undefined || canonicalPath(path.resolve(admin, registeredFor)) !== canonicalPath(dotGit)) {
+  if (registeredFor === undefined || !samePath(path.resolve(admin, registeredFor), dotGit)) {
     return dotgit(`.git points at ${admin}, which is registered for ${registeredFor ?? 'no worktree'}, not for ${worktree}`);
   }
   const commonDir = readText(path.join(admin, 'commondir'))?.trim();
-  if (commonDir === undefined || canonicalPath(path.resolve(admin, commonDir)) !== canonicalPath(gitCommonDir)) {
+  if (commonDir === undefined || !samePath(path.resolve(admin, commonDir), gitCommonDir)) {
     return dotgit(`${admin}/commondir names ${commonDir ?? 'nothing'}, not ${gitCommonDir}`);
   }
   const head = readText(path.join(admin, 'HEAD'))?.trim() ?? '';

@@ -97,22 +97,41 @@ export class Worktree {
    * `cleanLater`: returns once branch and tracked files are back; the removal of untracked
    * files goes on meanwhile, and whoever runs a process in the worktree next awaits
    * `settled()` first. Our own git steps here need no wait: they run one at a time, in order.
+   *
+   * `keepReachable`: a ref to write (a rejected candidate's), started once the checkout is
+   * under way: git writes it while the worktree is checked out, and our thread forks it while
+   * it would otherwise only wait. Its failure is thrown after the checkout's own, if any.
    */
-  async restore(commit: string, branch: string, opts: { cleanLater?: boolean } = {}): Promise<void> {
-    // The clean this one repeats: its failure, if any, is repaired right here.
-    await this.settled().catch(() => undefined);
-    // A replaced `.git` is rebuilt first; HEAD on another branch is what checkout -B fixes.
-    if (this.identity !== null && this.tampering(branch)?.kind === 'dotgit') await this.identity.rebuild(branch);
-    await this.prepare(branch, { headAnywhere: true });
-    // -B points `branch` at `commit` and checks it out, from any branch or a detached HEAD;
-    // --force discards changes to tracked files (and a half-done merge).
-    await this.git.run(['checkout', '--force', '-q', '-B', branch, commit, '--']);
+  async restore(commit: string, branch: string, opts: { cleanLater?: boolean; keepReachable?: { ref: string; commit: string } } = {}): Promise<void> {
+    const { keepReachable } = opts;
+    let reachable: Promise<void> | undefined;
+    const keep = () => (reachable ??= keepReachable === undefined ? Promise.resolve() : this.saveRef(keepReachable.ref, keepReachable.commit));
+    try {
+      // The clean this one repeats: its failure, if any, is repaired right here.
+      await this.settled().catch(() => undefined);
+      // A replaced `.git` is rebuilt first; HEAD on another branch is what checkout -B fixes.
+      if (this.identity !== null && this.tampering(branch)?.kind === 'dotgit') await this.identity.rebuild(branch);
+      await this.prepare(branch, { headAnywhere: true });
+      // -B points `branch` at `commit` and checks it out, from any branch or a detached HEAD;
+      // --force discards changes to tracked files (and a half-done merge).
+      const checkout = this.git.run(['checkout', '--force', '-q', '-B', branch, commit, '--']);
+      void keep().catch(() => undefined); // awaited below; a failure is thrown there
+      await checkout;
+    } catch (error) {
+      // The candidate stays reachable even when the worktree could not be restored.
+      await keep().catch(() => undefined);
+      throw error;
+    }
     // -d: untracked directories too; -f twice: also nested repositories (an agent's `git clone`).
     // No -x: ignored files are kept.
     const clean = this.git.run(['clean', '-f', '-f', '-d', '-q', ...this.outsideSetupOutput()]).then(() => undefined);
-    if (opts.cleanLater !== true) return clean;
+    if (opts.cleanLater !== true) {
+      await Promise.all([clean, keep()]);
+      return;
+    }
     this.cleaning = clean;
     clean.catch(() => undefined); // reported by settled(), not as an unhandled rejection
+    await keep();
   }
 
   /**

@@ -21,7 +21,7 @@ import { readTailLines } from '../fs/read-tail.js';
 import type { ProcessOutcome, SpawnedChild } from '../process/types.js';
 import { worktreeTag } from './child-env.js';
 import type { RunnableAgent } from './exhaustion.js';
-import { localTimeZone } from '../core/local-time.js';
+import { resetTimeContext } from '../core/local-time.js';
 
 /** The classifier sees the end of each stream: results and limit messages come last. */
 const TAIL_BYTES = 256 * 1024;
@@ -128,7 +128,7 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
         stdout,
         stderr,
       },
-      { now: deps.clock.now(), localZone: localTimeZone() },
+      resetTimeContext(deps.clock.now()),
     );
     const report = parseAgentReport(kind, stdout);
     switch (verdict.kind) {

@@ -203,19 +203,21 @@ export class CandidateTurn {
     // The user's branches, tags and stash: refused to the agent's git, verified after (git/ref-guard.ts).
     const guard = userRefGuard(session);
     const refsBefore = await guard.snapshot();
-    // The last rollback may still be removing untracked files (InLoop.nextTurnFollows).
+    const env = await guard.agentEnv(
+      childEnv(session, this.deps.env, this.iterationInfo(), {
+        AUTORESEARCH_PROMPT_FILE: this.files.prompt,
+        AUTORESEARCH_DESCRIPTION_FILE: this.descriptionFile(),
+      }),
+    );
+    // The last rollback may still be removing untracked files (InLoop.nextTurnFollows): all
+    // of the above is done meanwhile, nothing in the worktree.
     await session.worktree.settled();
     const turn = await runAgentTurn({
       session,
       deps: this.deps,
       agent,
       command,
-      env: await guard.agentEnv(
-        childEnv(session, this.deps.env, this.iterationInfo(), {
-          AUTORESEARCH_PROMPT_FILE: this.files.prompt,
-          AUTORESEARCH_DESCRIPTION_FILE: this.descriptionFile(),
-        }),
-      ),
+      env,
       promptFile: this.files.prompt,
       outputFiles: (attempt) =>
         (this.agentFiles =

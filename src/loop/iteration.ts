@@ -448,19 +448,14 @@ class Iteration {
     };
     // A rejected candidate stays reachable under refs/autoresearch/ (a keep is on the branch).
     // When the intent on disk names it (an evaluated candidate), git writes the ref while the
-    // row is appended and the worktree restored: a kill or a failure before it is there is
-    // finished by recovery, which writes it from the intent (loop/recovery.ts). A row decided
-    // without one (scope violation, agent crash) has its ref first, as recovery could not.
+    // worktree is checked out (Worktree.restore's keepReachable): a kill or a failure before it
+    // is there is finished by recovery, which writes it from the intent (loop/recovery.ts). A
+    // row decided without one (scope violation, agent crash) has its ref first, as recovery could not.
     const rejected = verdict.status !== 'keep' && verdict.commit !== this.base;
     const { intent } = session.store.current;
     const refWithRow = rejected && intent?.phase === 'eval' && intent.candidate === verdict.commit;
-    if (rejected && !refWithRow) await session.worktree.saveRef(candidateRef(session.config.id.key, this.number), verdict.commit);
-    const reachable = refWithRow
-      ? session.worktree.saveRef(candidateRef(session.config.id.key, this.number), verdict.commit).then(
-          () => null,
-          (error: unknown) => ({ error }),
-        )
-      : Promise.resolve(null);
+    const ref = { ref: candidateRef(session.config.id.key, this.number), commit: verdict.commit };
+    if (rejected && !refWithRow) await session.worktree.saveRef(ref.ref, ref.commit);
     // The artifact needs no fsync of its own once the row is durable: a reader of a missing or
     // unreadable result.json uses the row (recovery, `results --rebuild`, report). Only when the
     // ledger refused the row is it the sole copy, and then it is written durably (below).
@@ -490,7 +485,7 @@ class Iteration {
     // so `results --rebuild` can restore it.
     await session.ledger.append(row).catch(async (error: unknown) => {
       await writeResult('full').catch(() => undefined); // the append's error is the one to report
-      await reachable;
+      if (refWithRow) await session.worktree.saveRef(ref.ref, ref.commit).catch(() => undefined);
       throw error;
     });
     await writeResult('none');
@@ -508,12 +503,8 @@ class Iteration {
       digest: ledgerDigest(session.ledger.rows(), session.config.direction, session.paths.results),
     }));
     const straightOn = this.inLoop.nextTurnFollows === true;
-    const restored = await this.restoreWorktree({ cleanLater: straightOn && session.config.agent.kind !== 'none' }).then(
-      () => null,
-      (error: unknown) => ({ error }),
-    );
-    const failed = restored ?? (await reachable);
-    if (failed !== null) throw failed.error; // the row stands: a restart finishes from it (ref, restore)
+    // A failure leaves the row standing: a restart finishes from it (ref, restore).
+    await this.restoreWorktree({ cleanLater: straightOn && session.config.agent.kind !== 'none', ...(refWithRow ? { keepReachable: ref } : {}) });
     session.store.stage({ intent: null });
     if (!straightOn) await session.store.persist();
     deps.report({ kind: 'iteration-end', iteration: this.number, row, previousBest: this.best, best: session.store.current.lastKept.metric, durationMs, runDir: this.files.dir });
@@ -547,7 +538,7 @@ class Iteration {
     await this.session.store.update({ intent: null });
   }
 
-  private async restoreWorktree(opts: { cleanLater?: boolean } = {}): Promise<void> {
+  private async restoreWorktree(opts: { cleanLater?: boolean; keepReachable?: { ref: string; commit: string } } = {}): Promise<void> {
     const { lastKept, branch } = this.session.store.current;
     const tampered = this.session.worktree.tampering(branch);
     if (tampered?.kind === 'dotgit') {

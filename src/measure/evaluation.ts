@@ -17,7 +17,7 @@ import { placeExperimentFiles } from '../loop/experiment-files.js';
 import { describeMetricMatch, extractMetric, metricMatcher } from '../loop/metric.js';
 import { failedProcessDetail, messageDetail, metricInvalidDetail, metricMissingDetail, timeoutDetail } from '../loop/row-detail.js';
 import { infrastructureDetail, type Executor, type InfrastructureFailure } from './executor.js';
-import { localTimeZone } from '../core/local-time.js';
+import { resetTimeContext } from '../core/local-time.js';
 
 /** What one evaluation found. `log` is its output file. */
 export type Sample =
@@ -138,8 +138,5 @@ export async function evaluateOnce(ctx: MeasureContext, opts: { log: string; sam
  */
 function outOfQuota(ctx: MeasureContext, log: string, exitCode: number | null, signal: string | null): EvalLlmVerdict | null {
   if (!evaluationUsesLlm(ctx.session.config)) return null;
-  return classifyFailedEvaluation(readTailLines(log, EVAL_CLASSIFY_BYTES), exitCode, signal, {
-    now: ctx.deps.clock.now(),
-    localZone: localTimeZone(),
-  });
+  return classifyFailedEvaluation(readTailLines(log, EVAL_CLASSIFY_BYTES), exitCode, signal, resetTimeContext(ctx.deps.clock.now()));
 }

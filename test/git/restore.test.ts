@@ -148,6 +148,41 @@ describe('restore', () => {
     await expect(git(wtPath, 'cat-file', '-e', unsaved.commit)).rejects.toThrow();
   });
 
+  it('writes keepReachable\'s ref along with the checkout, before it returns (also when the clean goes on later)', async () => {
+    for (const cleanLater of [false, true]) {
+      const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+      await writeFiles(wtPath, { 'a.txt': 'rejected\n' });
+      const rejected = await wt.captureCandidate(base, branch, FALLBACK);
+      if (rejected.kind !== 'candidate') throw new Error('expected a candidate');
+      await writeFiles(wtPath, { 'eval-output.log': 'made by the evaluation\n' });
+
+      await wt.restore(base, branch, { cleanLater, keepReachable: { ref: candidateRef('eng/x', 3), commit: rejected.commit } });
+
+      expect(await git(wtPath, 'rev-parse', candidateRef('eng/x', 3))).toBe(rejected.commit);
+      expect(await headOf(wtPath)).toEqual({ branch, commit: base });
+      await wt.settled();
+      expect(await porcelain(wtPath)).toBe('');
+    }
+  });
+
+  it('writes keepReachable\'s ref even when the checkout fails, and throws the checkout\'s error', async () => {
+    const { wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+    await writeFiles(wtPath, { 'a.txt': 'rejected\n' });
+    const rejected = await wt.captureCandidate(base, branch, FALLBACK);
+    if (rejected.kind !== 'candidate') throw new Error('expected a candidate');
+    const lock = path.join(await git(wtPath, 'rev-parse', '--absolute-git-dir'), 'index.lock');
+    await fs.writeFile(lock, '');
+
+    const error = await wt.restore(base, branch, { keepReachable: { ref: candidateRef('eng/x', 4), commit: rejected.commit } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(GitCommandError);
+    expect((error as GitCommandError).lockFile).toBe(lock);
+    expect(await git(wtPath, 'rev-parse', candidateRef('eng/x', 4))).toBe(rejected.commit);
+  });
+
   it('refuses a ref name outside refs/', async () => {
     const { wt, base } = await setupExperiment();
     await expect(wt.saveRef('HEAD', base)).rejects.toThrow(/expected a full ref name starting with refs\/, found "HEAD"/);
