@@ -38,21 +38,37 @@ export function worktreeTampering(worktree: string, gitCommonDir: string, branch
   if (!stat.isFile()) return dotgit(`${dotGit} is not a regular file`);
   const target = /^gitdir: (.*)$/m.exec(readText(dotGit) ?? '')?.[1]?.trim();
   if (target === undefined || target === '') return dotgit(`${dotGit} does not name a git dir (expected "gitdir: <path>")`);
-  const admin = path.resolve(worktree, target);
+  // Where git really goes: `s/../x` with `s` a symlink is not `x` (path.resolve would say it is).
+  const admin = followed(worktree, target);
+  if (admin === null) return dotgit(`.git points at ${target}, which does not exist`);
   const worktreesDir = path.join(gitCommonDir, 'worktrees');
   if (!samePath(path.dirname(admin), worktreesDir)) return dotgit(`.git points at ${admin}, not at a worktree of ${gitCommonDir}`);
   const registeredFor = readText(path.join(admin, 'gitdir'))?.trim();
-  if (registeredFor === undefined || !samePath(path.resolve(admin, registeredFor), dotGit)) {
+  const registered = registeredFor === undefined ? null : followed(admin, registeredFor);
+  if (registered === null || !samePath(registered, dotGit)) {
     return dotgit(`.git points at ${admin}, which is registered for ${registeredFor ?? 'no worktree'}, not for ${worktree}`);
   }
   const commonDir = readText(path.join(admin, 'commondir'))?.trim();
-  if (commonDir === undefined || !samePath(path.resolve(admin, commonDir), gitCommonDir)) {
+  const common = commonDir === undefined ? null : followed(admin, commonDir);
+  if (common === null || !samePath(common, gitCommonDir)) {
     return dotgit(`${admin}/commondir names ${commonDir ?? 'nothing'}, not ${gitCommonDir}`);
   }
   const head = readText(path.join(admin, 'HEAD'))?.trim() ?? '';
   const symref = /^ref: (\S+)$/.exec(head)?.[1];
   if (symref !== undefined && symref !== `refs/heads/${branch}`) return { kind: 'head', reason: `HEAD is on ${symref}, not on the experiment branch ${branch}` };
   return null;
+}
+
+/**
+ * `p` (relative to `base`) as the system, and so git, follows it: each symlink resolved
+ * before the `..` after it, never collapsed by text first. null when it leads nowhere.
+ */
+function followed(base: string, p: string): string | null {
+  try {
+    return fs.realpathSync.native(path.isAbsolute(p) ? p : `${base}${path.sep}${p}`);
+  } catch {
+    return null;
+  }
 }
 
 function isSymlink(file: string): boolean {

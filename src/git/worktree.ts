@@ -53,6 +53,8 @@ export class Worktree {
   private readonly git: GitClient;
   /** Ref updates go through the common git dir: never through a `.git` the agent may have replaced. */
   private readonly refs: GitClient;
+  /** refsShareOneLock's answer, asked once. */
+  private reftable: boolean | undefined;
   /** The untracked files' removal of the last `restore(…, { cleanLater })`, until settled() took it. */
   private cleaning: Promise<void> = Promise.resolve();
   /** Abbreviations learnt from output we already parsed, so shortHash needs no process for them. */
@@ -114,6 +116,9 @@ export class Worktree {
       await this.prepare(branch, { headAnywhere: true });
       // -B points `branch` at `commit` and checks it out, from any branch or a detached HEAD;
       // --force discards changes to tracked files (and a half-done merge).
+      // A reftable repository has one lock for all refs (git < 2.48 fails a second writer at
+      // once): the ref first. Loose refs lock one file per ref: both at once.
+      if (this.refsShareOneLock()) await keep();
       const checkout = this.git.run(['checkout', '--force', '-q', '-B', branch, commit, '--']);
       void keep().catch(() => undefined); // awaited below; a failure is thrown there
       await checkout;
@@ -126,12 +131,22 @@ export class Worktree {
     // No -x: ignored files are kept.
     const clean = this.git.run(['clean', '-f', '-f', '-d', '-q', ...this.outsideSetupOutput()]).then(() => undefined);
     if (opts.cleanLater !== true) {
-      await Promise.all([clean, keep()]);
+      // Both ended before this returns (a failed clean must not leave the ref still being written).
+      const [cleaned, kept] = await Promise.allSettled([clean, keep()]);
+      if (cleaned.status === 'rejected') throw cleaned.reason;
+      if (kept.status === 'rejected') throw kept.reason;
       return;
     }
     this.cleaning = clean;
     clean.catch(() => undefined); // reported by settled(), not as an unhandled rejection
     await keep();
+  }
+
+  /** Whether all ref updates take one lock: reftable (`git init --ref-format=reftable`, git >= 2.45). */
+  private refsShareOneLock(): boolean {
+    // Without the repository's identity, the safe answer: one after the other.
+    this.reftable ??= this.identity === null || fs.existsSync(path.join(this.identity.gitCommonDir, 'reftable'));
+    return this.reftable;
   }
 
   /**

@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { candidateRef } from '../../src/experiment/paths.js';
@@ -7,6 +10,36 @@ import { git, writeFiles } from '../helpers/git-repo.js';
 import { headOf, porcelain, setupExperiment } from './fixture.js';
 
 const FALLBACK = { fallbackDescription: 'autoresearch: iteration 1' };
+
+/** The git processes running now: their arguments and working directory (from /proc). */
+function gitProcesses(): { args: string[]; cwd: string | null }[] {
+  const found: { args: string[]; cwd: string | null }[] = [];
+  for (const pid of fsSync.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const args = fsSync.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (path.basename(args[0] ?? '') !== 'git') continue;
+      let cwd: string | null = null;
+      try {
+        cwd = fsSync.readlinkSync(`/proc/${pid}/cwd`);
+      } catch {
+        // exited meanwhile
+      }
+      found.push({ args, cwd });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/** Polls `condition` (state, not time) for up to 30 s. */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 async function exists(file: string): Promise<boolean> {
   return fs.access(file).then(
@@ -181,6 +214,70 @@ describe('restore', () => {
     expect(error).toBeInstanceOf(GitCommandError);
     expect((error as GitCommandError).lockFile).toBe(lock);
     expect(await git(wtPath, 'rev-parse', candidateRef('eng/x', 4))).toBe(rejected.commit);
+  });
+
+  it('keepReachable: a failed clean is thrown only once the ref step has ended too (the ref is there when restore settles)', async () => {
+    // Another git holds the ref's lock for now: update-ref waits for it (as long as the lock
+    // timeout below allows), so the ref step ends after the failed clean.
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    const config = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'restore-lock-')), 'gitconfig');
+    await fs.writeFile(config, '[core]\n\tfilesRefLockTimeout = 60000\n');
+    process.env.GIT_CONFIG_GLOBAL = config;
+    const stuck: string[] = [];
+    try {
+      const { project, wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+      await writeFiles(wtPath, { 'a.txt': 'rejected\n' });
+      const rejected = await wt.captureCandidate(base, branch, FALLBACK);
+      if (rejected.kind !== 'candidate') throw new Error('expected a candidate');
+      // The evaluation left an untracked file that `git clean` cannot remove (even as root).
+      await writeFiles(wtPath, { 'junk/undeletable': 'x\n' });
+      const file = path.join(wtPath, 'junk/undeletable');
+      try {
+        execFileSync('chattr', ['+i', file], { stdio: 'ignore' });
+        stuck.push(file);
+      } catch {
+        console.warn('SKIPPED: chattr +i is not available on this filesystem: no way to make `git clean` fail as root');
+        return;
+      }
+      const ref = candidateRef('eng/x', 5);
+      const lock = path.join(project.gitCommonDir, `${ref}.lock`);
+      await fs.mkdir(path.dirname(lock), { recursive: true });
+      await fs.writeFile(lock, '');
+
+      let settled = false;
+      const restoring = wt.restore(base, branch, { keepReachable: { ref, commit: rejected.commit } }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      void restoring.then(() => (settled = true));
+      // Once update-ref waits for the lock and the clean (git in the worktree) is over, the lock goes.
+      await until(() => gitProcesses().some((p) => p.args.includes('update-ref')) && !gitProcesses().some((p) => p.cwd === wtPath));
+      const settledWhileLocked = settled;
+      await fs.rm(lock);
+      const error = await restoring;
+
+      expect(settledWhileLocked).toBe(false);
+      expect(String(error)).toMatch(/clean/);
+      expect(await git(wtPath, 'rev-parse', ref)).toBe(rejected.commit);
+    } finally {
+      for (const file of stuck) execFileSync('chattr', ['-i', file]);
+      process.env.GIT_CONFIG_GLOBAL = saved;
+    }
+  });
+
+  it('keepReachable in a repository whose refs share one lock (reftable): the ref first, then the checkout', async () => {
+    const { project, wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+    // What `git init --ref-format=reftable` makes (git >= 2.45); older git ignores the directory.
+    await fs.mkdir(path.join(project.gitCommonDir, 'reftable'));
+    await writeFiles(wtPath, { 'a.txt': 'rejected\n' });
+    const rejected = await wt.captureCandidate(base, branch, FALLBACK);
+    if (rejected.kind !== 'candidate') throw new Error('expected a candidate');
+
+    await wt.restore(base, branch, { keepReachable: { ref: candidateRef('eng/x', 6), commit: rejected.commit } });
+
+    expect(await git(wtPath, 'rev-parse', candidateRef('eng/x', 6))).toBe(rejected.commit);
+    expect(await headOf(wtPath)).toEqual({ branch, commit: base });
+    expect(await porcelain(wtPath)).toBe('');
   });
 
   it('refuses a ref name outside refs/', async () => {
