@@ -41,6 +41,8 @@ const TIMEOUT_TICK_MS = 250;
 const FREEZE_SLACK_MS = 1500;
 /** A child seen exited when the timer fires: how long its exit may take to be collected before it counts as a timeout. */
 const EXIT_COLLECT_MS = 5000;
+/** Why the timeout's timer is stopped: a reason of our own (abort() without one builds a DOMException with a stack, twice per process). */
+const TIMER_STOPPED = new Error('the process ended; its timeout no longer applies');
 
 export interface ProcessRunnerDeps {
   /** Registry of running groups, shared with the CLI so it can kill everything on exit. */
@@ -152,14 +154,14 @@ async function runProcess(spec: RunSpec, liveGroups: LiveGroups, clock: Clock): 
 
   try {
     const first = await Promise.race([exited, interrupted.then(() => null)]);
-    stopTimer.abort();
+    stopTimer.abort(TIMER_STOPPED);
     // Either way the group is killed: after a normal exit only background stragglers remain.
     await settleGroup(child.pgid, graceMs, first === null ? exited : null, liveGroups, clock);
     await killEscapees();
     if (first !== null) return directChildOutcome(first, spec, took());
     return { kind: ending ?? 'timeout', durationMs: took() };
   } finally {
-    stopTimer.abort();
+    stopTimer.abort(TIMER_STOPPED);
     spec.signal?.removeEventListener('abort', onAbort);
   }
 }
