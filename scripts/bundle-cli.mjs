@@ -43,6 +43,14 @@ const neverPerRace = {
     });
   },
 };
+/** simple-git's `debug`: no logger built for a namespace DEBUG leaves off (scripts/bundle-shims/simple-git-debug.mjs says why). */
+const simpleGitDebugOff = {
+  name: 'simple-git-debug-off',
+  setup(build) {
+    const shim = path.join(root, 'scripts', 'bundle-shims', 'simple-git-debug.mjs');
+    build.onResolve({ filter: /^debug$/ }, (args) => (/[\\/]simple-git[\\/]/.test(args.importer) ? { path: shim } : undefined));
+  },
+};
 const outdir = path.join(root, 'dist', 'cli');
 fs.rmSync(path.join(outdir, 'chunks'), { recursive: true, force: true });
 
@@ -67,6 +75,6 @@ await build({
   // own modules: give every output file a real one.
   banner: { js: "import { createRequire as __autoresearchCreateRequire } from 'node:module'; const require = __autoresearchCreateRequire(import.meta.url);" },
   logLevel: 'warning',
-  plugins: [neverPerRace],
+  plugins: [neverPerRace, simpleGitDebugOff],
 });
 fs.chmodSync(path.join(outdir, 'main.js'), 0o755);
