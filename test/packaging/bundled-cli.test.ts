@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/cli.js';
+import { CLI, runCli } from '../helpers/cli.js';
+import { makeProject } from '../helpers/project.js';
 
 const CHUNKS = path.join(path.dirname(CLI), 'chunks');
 
@@ -41,6 +42,17 @@ describe('the bundled CLI (dist/cli/main.js)', () => {
     expect(completion[0]).toMatch(/onClose===!1\?\(0,[\w$]+\.deferred\)\(\)\.promise:events\.closeTimeout\.promise/);
     expect(completion[0]).toMatch(/onExit===!1\?\(0,[\w$]+\.deferred\)\(\)\.promise:events\.exitTimeout\.promise/);
     expect(completion[0]).not.toMatch(/\?never:events\./);
+  });
+
+  it("simple-git's debug logging still answers DEBUG (its loggers are no-ops only when DEBUG leaves them off: scripts/bundle-shims/)", async () => {
+    const project = await makeProject({ config: { agent: 'none' } });
+    const quiet = await runCli(['--path', project.root, 'run', project.id, '--single'], { env: project.env });
+    expect(quiet.exitCode, quiet.stderr).toBe(0);
+    expect(quiet.stderr).not.toMatch(/simple-git/);
+    const logged = await runCli(['--path', project.root, 'run', project.id, '--single'], { env: { ...project.env, DEBUG: 'simple-git*' } });
+    expect(logged.exitCode, logged.stderr).toBe(0);
+    // debug's own format: the namespace, then the message (one logger per git command).
+    expect(logged.stderr).toMatch(/simple-git:task:rev-parse:\d+ Adding task to the queue/);
   });
 
   it('every chunk loads (each command imports its own when it runs)', async () => {
