@@ -24,6 +24,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { canonicalPath } from '../fs/canonical-path.js';
+import { followedPath, gitdirOfFile } from './gitfile.js';
+import { worktreeTampering } from './worktree-identity.js';
 
 export interface ExperimentGitScope {
   /** The repository's shared git dir (absolute). */
@@ -164,15 +166,13 @@ export function ownedLocks(scope: ExperimentGitScope): OwnedLock[] {
  * must not make us delete locks there.
  */
 function worktreeGitDir(scope: ExperimentGitScope): string | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(scope.worktree, '.git'), 'utf8');
-  } catch {
-    return null; // no worktree (yet): nothing of ours to clean there
-  }
-  const match = /^gitdir: (.*)$/m.exec(text);
-  if (match?.[1] === undefined) return null;
-  const dir = canonicalPath(path.resolve(scope.worktree, match[1].trim()));
+  // Only the admin dir registered for our worktree (never another worktree's, the user's):
+  // checked as before any git step (worktree-identity.ts).
+  if (worktreeTampering(scope.worktree, scope.gitCommonDir, '')?.kind === 'dotgit') return null;
+  // As git reads and follows it (git/gitfile.ts); none (yet, or no longer): nothing of ours to clean there.
+  const target = gitdirOfFile(path.join(scope.worktree, '.git'));
+  const dir = target === null ? null : followedPath(scope.worktree, target);
+  if (dir === null) return null;
   const worktrees = canonicalPath(path.join(scope.gitCommonDir, 'worktrees')) + path.sep;
   return dir.startsWith(worktrees) && dir.length > worktrees.length ? dir : null;
 }

@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { samePath } from '../fs/canonical-path.js';
+import { followedPath, gitdirOfFile, pathOfFile } from './gitfile.js';
 
 export interface Tampering {
   /** 'dotgit': the worktree no longer leads to its registration (rebuild it); 'head': HEAD is on another branch (a checkout fixes it). */
@@ -36,39 +37,28 @@ export function worktreeTampering(worktree: string, gitCommonDir: string, branch
   if (stat.isSymbolicLink()) return dotgit(`.git replaced by a symlink to ${readLink(dotGit)}`);
   if (stat.isDirectory()) return dotgit(`.git replaced by a directory (a repository of its own, e.g. \`git init\`) at ${dotGit}`);
   if (!stat.isFile()) return dotgit(`${dotGit} is not a regular file`);
-  const target = /^gitdir: (.*)$/m.exec(readText(dotGit) ?? '')?.[1]?.trim();
-  if (target === undefined || target === '') return dotgit(`${dotGit} does not name a git dir (expected "gitdir: <path>")`);
-  // Where git really goes: `s/../x` with `s` a symlink is not `x` (path.resolve would say it is).
-  const admin = followed(worktree, target);
+  // Read as git reads it, followed as git follows it (`s/../x` with `s` a symlink is not `x`).
+  const target = gitdirOfFile(dotGit);
+  if (target === null) return dotgit(`${dotGit} does not name a git dir as git writes it (expected "gitdir: <path>")`);
+  const admin = followedPath(worktree, target);
   if (admin === null) return dotgit(`.git points at ${target}, which does not exist`);
   const worktreesDir = path.join(gitCommonDir, 'worktrees');
   if (!samePath(path.dirname(admin), worktreesDir)) return dotgit(`.git points at ${admin}, not at a worktree of ${gitCommonDir}`);
-  const registeredFor = readText(path.join(admin, 'gitdir'))?.trim();
-  const registered = registeredFor === undefined ? null : followed(admin, registeredFor);
+  const registeredFor = pathOfFile(path.join(admin, 'gitdir'));
+  const registered = registeredFor === null ? null : followedPath(admin, registeredFor);
   if (registered === null || !samePath(registered, dotGit)) {
     return dotgit(`.git points at ${admin}, which is registered for ${registeredFor ?? 'no worktree'}, not for ${worktree}`);
   }
-  const commonDir = readText(path.join(admin, 'commondir'))?.trim();
-  const common = commonDir === undefined ? null : followed(admin, commonDir);
+  const commonDir = pathOfFile(path.join(admin, 'commondir'));
+  const common = commonDir === null ? null : followedPath(admin, commonDir);
   if (common === null || !samePath(common, gitCommonDir)) {
     return dotgit(`${admin}/commondir names ${commonDir ?? 'nothing'}, not ${gitCommonDir}`);
   }
-  const head = readText(path.join(admin, 'HEAD'))?.trim() ?? '';
-  const symref = /^ref: (\S+)$/.exec(head)?.[1];
+  // As git parses a symbolic ref: `ref:`, any spaces, the name (trailing whitespace dropped).
+  const head = readText(path.join(admin, 'HEAD')) ?? '';
+  const symref = head.startsWith('ref:') ? head.slice(4).trim() : undefined;
   if (symref !== undefined && symref !== `refs/heads/${branch}`) return { kind: 'head', reason: `HEAD is on ${symref}, not on the experiment branch ${branch}` };
   return null;
-}
-
-/**
- * `p` (relative to `base`) as the system, and so git, follows it: each symlink resolved
- * before the `..` after it, never collapsed by text first. null when it leads nowhere.
- */
-function followed(base: string, p: string): string | null {
-  try {
-    return fs.realpathSync.native(path.isAbsolute(p) ? p : `${base}${path.sep}${p}`);
-  } catch {
-    return null;
-  }
 }
 
 function isSymlink(file: string): boolean {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { AutoresearchError } from '../core/errors.js';
 import { GitClient } from './git-client.js';
 import { worktreeTampering, type Tampering } from './worktree-identity.js';
+import { followedPath, gitdirOfFile } from './gitfile.js';
 import { COMMIT_FORMAT, parseCommit, parseStatus, parseSubjects, splitNul, subjectOf, type StatusSummary } from './parse.js';
 
 export type CandidateCapture =
@@ -376,8 +377,9 @@ function worktreeGitDir(worktree: string): string | undefined {
   const dotGit = path.join(worktree, '.git');
   try {
     if (fs.statSync(dotGit).isDirectory()) return dotGit;
-    const match = /^gitdir: (.*)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
-    return match?.[1] === undefined ? undefined : path.resolve(worktree, match[1].trim());
+    // As git reads and follows it (git/gitfile.ts).
+    const target = gitdirOfFile(dotGit);
+    return (target === null ? null : followedPath(worktree, target)) ?? undefined;
   } catch {
     return undefined; // missing .git: not a worktree any more
   }
