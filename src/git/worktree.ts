@@ -69,7 +69,10 @@ export class Worktree {
     env: Record<string, string> = {},
     private readonly identity: WorktreeIdentity | null = null,
   ) {
-    this.git = new GitClient(path, env);
+    // GIT_WORK_TREE: this directory, whatever `core.worktree` says. An agent's `git config
+    // core.worktree <the user's checkout>` (written to the repository's shared config) would
+    // otherwise make our checkout --force and clean -ffd work on the user's files.
+    this.git = new GitClient(path, { ...env, GIT_WORK_TREE: path });
     this.refs = identity === null ? this.git : new GitClient(identity.gitCommonDir, env);
   }
 

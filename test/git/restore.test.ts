@@ -280,6 +280,28 @@ describe('restore', () => {
     expect(await porcelain(wtPath)).toBe('');
   });
 
+  it("works in its own directory even when the agent set core.worktree to the user's checkout (shared config or config.worktree)", async () => {
+    for (const where of [['config'], ['config', '--worktree']]) {
+      const { repo, wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
+      await writeFiles(repo, { 'a.txt': 'the user\'s uncommitted work\n', 'notes.txt': 'the user\'s untracked file\n' });
+      // The agent, in its worktree: git now takes the user's checkout as this worktree's files
+      // (with per-worktree config on, from the shared config as from the worktree's own).
+      await git(wtPath, 'config', 'extensions.worktreeConfig', 'true');
+      await git(wtPath, ...where, 'core.worktree', repo);
+      expect(await git(wtPath, 'rev-parse', '--show-toplevel')).toBe(await fs.realpath(repo));
+      await writeFiles(wtPath, { 'a.txt': 'candidate\n', 'junk.txt': 'agent junk\n' });
+
+      const capture = await wt.captureCandidate(base, branch, FALLBACK);
+      expect(capture.kind === 'candidate' && capture.changedPaths.sort()).toEqual(['a.txt', 'junk.txt']);
+      await wt.restore(base, branch);
+
+      expect(await fs.readFile(path.join(repo, 'a.txt'), 'utf8')).toBe('the user\'s uncommitted work\n');
+      expect(await fs.readFile(path.join(repo, 'notes.txt'), 'utf8')).toBe('the user\'s untracked file\n');
+      expect(await fs.readFile(path.join(wtPath, 'a.txt'), 'utf8')).toBe('a\n');
+      expect(await exists(path.join(wtPath, 'junk.txt'))).toBe(false);
+    }
+  });
+
   it('refuses a ref name outside refs/', async () => {
     const { wt, base } = await setupExperiment();
     await expect(wt.saveRef('HEAD', base)).rejects.toThrow(/expected a full ref name starting with refs\/, found "HEAD"/);
