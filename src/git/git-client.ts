@@ -20,6 +20,7 @@ const MACHINE_CONFIG = [
   'commit.gpgSign=false', // an unattended loop cannot answer a pinentry prompt
   'maintenance.auto=false', // no background gc competing with a timed evaluation (git >= 2.29)
   'gc.auto=0', // the same for older git
+  'core.fsmonitor=false', // a hook command an agent could set in the repository's config: never run by our steps
 ];
 
 /**

@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { AutoresearchError } from '../core/errors.js';
 import { GitClient, identityEnv } from './git-client.js';
 import { parseStatus, parseWorktreeList, type WorktreeEntry } from './parse.js';
+import { repairOwnRef } from './own-ref-files.js';
 import { Worktree } from './worktree.js';
 import { canonicalPath } from '../fs/canonical-path.js';
 
@@ -233,7 +234,7 @@ export class ProjectRepo {
     let worktree = this.worktrees.get(key);
     if (worktree === undefined) {
       const resolved = path.resolve(worktreePath);
-      worktree = new Worktree(resolved, { ...this.identityEnv }, { gitCommonDir: this.gitCommonDir, rebuild: (branch) => this.rebuildWorktree(resolved, branch) });
+      worktree = new Worktree(resolved, { ...this.identityEnv }, { gitCommonDir: this.gitCommonDir, rebuild: (branch, commit) => this.rebuildWorktree(resolved, branch, commit) });
       this.worktrees.set(key, worktree);
     }
     return worktree;
@@ -245,12 +246,14 @@ export class ProjectRepo {
    * it is not kept aside), drop its registration only, and add it again on `branch`. The
    * user's checkout, refs, index and stash are not touched: no git command runs in that tree.
    */
-  async rebuildWorktree(worktreePath: string, branch: string): Promise<void> {
+  async rebuildWorktree(worktreePath: string, branch: string, commit: string): Promise<void> {
     fs.rmSync(worktreePath, { recursive: true, force: true }); // unlinks a symlinked .git, never its target
     const registered = (await this.listWorktrees()).find((e) => canonicalPath(e.path) === canonicalPath(worktreePath));
     // -f twice: also when locked. Only this registration, never `prune` (the user's stale worktrees are theirs).
     if (registered !== undefined) await this.git.run(['worktree', 'remove', '-f', '-f', registered.path]);
-    await this.git.run(['worktree', 'add', '-q', worktreePath, branch]);
+    // The branch's own files as git makes them (a symbolic ref to the user's branch would make -B move theirs).
+    repairOwnRef(this.gitCommonDir, `refs/heads/${branch}`);
+    await this.git.run(['worktree', 'add', '-q', '--no-track', '-B', branch, worktreePath, commit]);
   }
 
   /**

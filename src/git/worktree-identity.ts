@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { samePath } from '../fs/canonical-path.js';
 import { followedPath, gitdirOfFile, pathOfFile } from './gitfile.js';
+import { ownRefTampering } from './own-ref-files.js';
 
 export interface Tampering {
   /** 'dotgit': the worktree no longer leads to its registration (rebuild it); 'head': HEAD is on another branch (a checkout fixes it). */
@@ -54,6 +55,13 @@ export function worktreeTampering(worktree: string, gitCommonDir: string, branch
   if (common === null || !samePath(common, gitCommonDir)) {
     return dotgit(`${admin}/commondir names ${commonDir ?? 'nothing'}, not ${gitCommonDir}`);
   }
+  // Files git writes through (a symlink would send our index, HEAD or reflog writes to the user's).
+  for (const name of ['HEAD', 'index', path.join('logs', 'HEAD')]) {
+    if (isSymlink(path.join(admin, name))) return dotgit(`${path.join(admin, name)} was replaced by a symlink to ${readLink(path.join(admin, name))}`);
+  }
+  // The branch our commit and checkout -B write (a symbolic ref to `main` would move main).
+  const branchRef = branch === '' ? null : ownRefTampering(gitCommonDir, `refs/heads/${branch}`);
+  if (branchRef !== null) return dotgit(`the experiment branch's ref was tampered with: ${branchRef}`);
   // As git parses a symbolic ref: `ref:`, any spaces, the name (trailing whitespace dropped).
   const head = readText(path.join(admin, 'HEAD')) ?? '';
   const symref = head.startsWith('ref:') ? head.slice(4).trim() : undefined;

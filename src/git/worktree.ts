@@ -14,6 +14,7 @@ import { AutoresearchError } from '../core/errors.js';
 import { GitClient } from './git-client.js';
 import { worktreeTampering, type Tampering } from './worktree-identity.js';
 import { followedPath, gitdirOfFile } from './gitfile.js';
+import { repairOwnRef } from './own-ref-files.js';
 import { COMMIT_FORMAT, parseCommit, parseStatus, parseSubjects, splitNul, subjectOf, type StatusSummary } from './parse.js';
 
 export type CandidateCapture =
@@ -46,8 +47,8 @@ const MAX_SUBJECTS = 20;
 /** What the worktree must be (worktree-identity.ts), and how to make it again when it is not. */
 export interface WorktreeIdentity {
   gitCommonDir: string;
-  /** Remove the tampered worktree (ours) and add it again on `branch`; nothing of the user's is touched. */
-  rebuild(branch: string): Promise<void>;
+  /** Remove the tampered worktree (ours) and add it again, `branch` at `commit`; nothing of the user's is touched. */
+  rebuild(branch: string, commit: string): Promise<void>;
 }
 
 export class Worktree {
@@ -116,7 +117,7 @@ export class Worktree {
       // The clean this one repeats: its failure, if any, is repaired right here.
       await this.settled().catch(() => undefined);
       // A replaced `.git` is rebuilt first; HEAD on another branch is what checkout -B fixes.
-      if (this.identity !== null && this.tampering(branch)?.kind === 'dotgit') await this.identity.rebuild(branch);
+      if (this.identity !== null && this.tampering(branch)?.kind === 'dotgit') await this.identity.rebuild(branch, commit);
       await this.prepare(branch, { headAnywhere: true });
       // -B points `branch` at `commit` and checks it out, from any branch or a detached HEAD;
       // --force discards changes to tracked files (and a half-done merge).
@@ -321,6 +322,8 @@ export class Worktree {
     if (!ref.startsWith('refs/')) {
       throw new Error(`saveRef: expected a full ref name starting with refs/, found ${JSON.stringify(ref)}`);
     }
+    // Our namespace: a symlinked directory or symbolic ref an agent left there is removed first.
+    if (this.identity !== null) repairOwnRef(this.identity.gitCommonDir, ref);
     await this.refs.run(['update-ref', '--no-deref', ref, commit]);
   }
 
