@@ -47,8 +47,29 @@ interface RefFile {
   log: boolean;
 }
 
+/** gitCommonDir's realpath, asked once (a stale answer only sends misplaced to its full walk). */
+const canonicalCommonDirs = new Map<string, string | null>();
+
 /** The first thing on the way to `file` (below the git dir) that git would not have made. */
-function misplaced(gitCommonDir: string, { file, log }: RefFile): { at: string; reason: string } | null {
+function misplaced(gitCommonDir: string, ref: RefFile): { at: string; reason: string } | null {
+  // The usual case in four syscalls: the directories resolve to themselves, the ref is a plain file.
+  if (!canonicalCommonDirs.has(gitCommonDir)) canonicalCommonDirs.set(gitCommonDir, realpathOrNull(gitCommonDir));
+  const common = canonicalCommonDirs.get(gitCommonDir) ?? null;
+  const dir = realpathOrNull(path.dirname(ref.file));
+  if (common !== null && dir === path.join(common, path.relative(gitCommonDir, path.dirname(ref.file)))) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.lstatSync(ref.file, { throwIfNoEntry: false });
+    } catch {
+      stat = undefined;
+    }
+    if (stat === undefined || (stat.isFile() && (ref.log || !readStart(ref.file).startsWith('ref:')))) return null;
+  }
+  return walk(gitCommonDir, ref);
+}
+
+/** misplaced, component by component. */
+function walk(gitCommonDir: string, { file, log }: RefFile): { at: string; reason: string } | null {
   const parts = path.relative(gitCommonDir, file).split(path.sep);
   let at = gitCommonDir;
   for (const [i, part] of parts.entries()) {
@@ -67,6 +88,14 @@ function misplaced(gitCommonDir: string, { file, log }: RefFile): { at: string; 
     }
   }
   return null;
+}
+
+function realpathOrNull(p: string): string | null {
+  try {
+    return fs.realpathSync.native(p);
+  } catch {
+    return null;
+  }
 }
 
 function readLink(file: string): string {

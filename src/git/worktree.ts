@@ -83,8 +83,9 @@ export class Worktree {
    * are still captured from it); an unborn branch (`checkout --orphan`) becomes ours, unborn
    * content and all (its index is what capture reads). Only the worktree's own HEAD is written.
    */
-  async leaveForeignBranch(branch: string): Promise<void> {
-    if (this.tampering(branch)?.kind !== 'head') return;
+  async leaveForeignBranch(branch: string, checked?: Tampering | null): Promise<void> {
+    // `checked`: the caller's verdict, taken just now with nothing run in the worktree since.
+    if ((checked !== undefined ? checked : this.tampering(branch))?.kind !== 'head') return;
     const head = await this.resolveCommit('HEAD');
     if (head !== null) await this.git.run(['update-ref', '--no-deref', '-m', 'autoresearch: leave a branch that is not the experiment\'s', 'HEAD', head]);
     else await this.git.run(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
@@ -109,16 +110,17 @@ export class Worktree {
    * under way: git writes it while the worktree is checked out, and our thread forks it while
    * it would otherwise only wait. Its failure is thrown after the checkout's own, if any.
    */
-  async restore(commit: string, branch: string, opts: { cleanLater?: boolean; keepReachable?: { ref: string; commit: string } } = {}): Promise<void> {
+  async restore(commit: string, branch: string, opts: { cleanLater?: boolean; keepReachable?: { ref: string; commit: string }; checked?: Tampering | null } = {}): Promise<void> {
     const { keepReachable } = opts;
     let reachable: Promise<void> | undefined;
     const keep = () => (reachable ??= keepReachable === undefined ? Promise.resolve() : this.saveRef(keepReachable.ref, keepReachable.commit));
     try {
       // The clean this one repeats: its failure, if any, is repaired right here.
       await this.settled().catch(() => undefined);
-      // A replaced `.git` is rebuilt first; HEAD on another branch is what checkout -B fixes.
-      if (this.identity !== null && this.tampering(branch)?.kind === 'dotgit') await this.identity.rebuild(branch, commit);
-      await this.prepare(branch, { headAnywhere: true });
+      // A replaced `.git` is rebuilt first (and checked again); HEAD on another branch is what checkout -B fixes.
+      const tampered = opts.checked !== undefined ? opts.checked : this.tampering(branch);
+      if (this.identity !== null && tampered?.kind === 'dotgit') await this.identity.rebuild(branch, commit);
+      await this.prepare(branch, { headAnywhere: true, ...(tampered?.kind === 'dotgit' ? {} : { checked: tampered }) });
       // -B points `branch` at `commit` and checks it out, from any branch or a detached HEAD;
       // --force discards changes to tracked files (and a half-done merge).
       // A reftable repository has one lock for all refs (git < 2.48 fails a second writer at
@@ -358,9 +360,10 @@ export class Worktree {
    * cherry-pick or bisect the agent left half done: it would survive a checkout and let the
    * agent's next `git rebase --abort` move our branch. Only stats unless one is found.
    */
-  private async prepare(branch: string | null, opts: { headAnywhere?: boolean } = {}): Promise<void> {
+  private async prepare(branch: string | null, opts: { headAnywhere?: boolean; checked?: Tampering | null } = {}): Promise<void> {
     if (this.identity !== null) {
-      const tampered = worktreeTampering(this.path, this.identity.gitCommonDir, branch ?? '');
+      // `checked`: the verdict the caller took just now, with nothing run in between.
+      const tampered = opts.checked !== undefined ? opts.checked : worktreeTampering(this.path, this.identity.gitCommonDir, branch ?? '');
       if (tampered?.kind === 'dotgit') {
         // Never run a writing step there: through a replaced .git it would reach the user's repository.
         throw new AutoresearchError('GIT_FAILED', `worktree_tampered: ${tampered.reason} (in ${this.path}); no git step was run there`);

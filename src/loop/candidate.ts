@@ -16,6 +16,7 @@ import type { LoopDeps, Session } from '../experiment/open-session.js';
 import { iterationPaths, type IterationPaths } from '../experiment/paths.js';
 import type { Intent } from '../experiment/state.js';
 import { RefGuard } from '../git/ref-guard.js';
+import type { Tampering } from '../git/worktree-identity.js';
 import type { LedgerRow } from '../ledger/types.js';
 import type { SpawnedChild } from '../process/types.js';
 import { runAgentTurn } from './agent-turn.js';
@@ -212,6 +213,7 @@ export class CandidateTurn {
     // The last rollback may still be removing untracked files (InLoop.nextTurnFollows): all
     // of the above is done meanwhile, nothing in the worktree.
     await session.worktree.settled();
+    const afterTurn: { tampered: Tampering | null } = { tampered: null };
     const turn = await runAgentTurn({
       session,
       deps: this.deps,
@@ -229,15 +231,17 @@ export class CandidateTurn {
       beforeRetry: () => this.restoreWorktree(),
       onDuration: (ms) => (this.agentMs = (this.agentMs ?? 0) + ms),
     }).finally(async () => {
-      const reachedRepository = session.worktree.tampering(session.store.current.branch)?.kind === 'dotgit';
+      // Checked once, as soon as the agent's processes are gone: nothing of theirs runs after.
+      afterTurn.tampered = session.worktree.tampering(session.store.current.branch);
+      const reachedRepository = afterTurn.tampered?.kind === 'dotgit';
       // Before refs are put back: HEAD may be on a branch the agent made, about to be removed.
-      if (!reachedRepository) await session.worktree.leaveForeignBranch(session.store.current.branch);
+      if (!reachedRepository) await session.worktree.leaveForeignBranch(session.store.current.branch, afterTurn.tampered);
       this.userRefNotes = await guard.restore(refsBefore, this.deps.clock.now(), reachedRepository);
       for (const note of this.userRefNotes) this.deps.report({ kind: 'warning', message: `iteration ${this.number}: the agent changed your refs: ${note}` });
     });
     if (turn.kind === 'finished' || turn.kind === 'crashed') {
       // Nothing is captured from a worktree that is no longer ours as made (git/worktree-identity.ts).
-      const tampered = session.worktree.tampering(session.store.current.branch);
+      const { tampered } = afterTurn;
       if (tampered?.kind === 'dotgit') {
         this.agentReport = turn.report;
         return { ...NO_EVIDENCE, status: 'crash', reason: 'worktree_tampered', metric: null, commit: this.base, description: 'worktree tampered', detail: `worktree_tampered: ${tampered.reason}`, why: messageDetail('worktree_tampered', tampered.reason) };

@@ -546,7 +546,7 @@ class Iteration {
       this.deps.report({ kind: 'warning', message: `worktree_tampered: ${tampered.reason}; ${this.session.store.current.worktree} is rebuilt at the last keep ${lastKept.commit.slice(0, 7)} (setup_cmd runs again at the next start)` });
       if (this.session.store.current.setupDone) await this.session.store.update({ setupDone: false });
     }
-    await this.session.worktree.restore(lastKept.commit, branch, opts);
+    await this.session.worktree.restore(lastKept.commit, branch, { ...opts, checked: tampered });
   }
 
   private checkAbort(phase: Phase): void {
