@@ -66,3 +66,12 @@ export function followedPath(base: string, p: string): string | null {
     return null;
   }
 }
+
+/** Where the symlink `file` points, for a message ('?' when it cannot be read). */
+export function linkTarget(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return '?';
+  }
+}

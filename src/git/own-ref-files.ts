@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { followedPath, linkTarget } from './gitfile.js';
 
 /** Why `ref`'s files under `gitCommonDir` are not what git makes, or null. */
 export function ownRefTampering(gitCommonDir: string, ref: string): string | null {
@@ -53,9 +54,9 @@ const canonicalCommonDirs = new Map<string, string | null>();
 /** The first thing on the way to `file` (below the git dir) that git would not have made. */
 function misplaced(gitCommonDir: string, ref: RefFile): { at: string; reason: string } | null {
   // The usual case in four syscalls: the directories resolve to themselves, the ref is a plain file.
-  if (!canonicalCommonDirs.has(gitCommonDir)) canonicalCommonDirs.set(gitCommonDir, realpathOrNull(gitCommonDir));
+  if (!canonicalCommonDirs.has(gitCommonDir)) canonicalCommonDirs.set(gitCommonDir, followedPath(gitCommonDir, gitCommonDir));
   const common = canonicalCommonDirs.get(gitCommonDir) ?? null;
-  const dir = realpathOrNull(path.dirname(ref.file));
+  const dir = followedPath(gitCommonDir, path.dirname(ref.file));
   if (common !== null && dir === path.join(common, path.relative(gitCommonDir, path.dirname(ref.file)))) {
     let stat: fs.Stats | undefined;
     try {
@@ -81,29 +82,13 @@ function walk(gitCommonDir: string, { file, log }: RefFile): { at: string; reaso
       return null; // not there (yet): git makes it as it should
     }
     const last = i === parts.length - 1;
-    if (stat.isSymbolicLink()) return { at, reason: `${at} is a symlink (to ${readLink(at)})` };
+    if (stat.isSymbolicLink()) return { at, reason: `${at} is a symlink (to ${linkTarget(at)})` };
     if (!last && !stat.isDirectory()) return null; // git fails on it rather than follow it
     if (last && !log && stat.isFile() && readStart(at).startsWith('ref:')) {
       return { at, reason: `${at} is a symbolic ref (${readStart(at).trim()})` };
     }
   }
   return null;
-}
-
-function realpathOrNull(p: string): string | null {
-  try {
-    return fs.realpathSync.native(p);
-  } catch {
-    return null;
-  }
-}
-
-function readLink(file: string): string {
-  try {
-    return fs.readlinkSync(file);
-  } catch {
-    return '?';
-  }
 }
 
 function readStart(file: string): string {

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { samePath } from '../fs/canonical-path.js';
-import { followedPath, gitdirOfFile, pathOfFile } from './gitfile.js';
+import { followedPath, gitdirOfFile, linkTarget, pathOfFile } from './gitfile.js';
 import { ownRefTampering } from './own-ref-files.js';
 
 export interface Tampering {
@@ -28,14 +28,14 @@ export function worktreeTampering(worktree: string, gitCommonDir: string, branch
   const dotGit = path.join(worktree, '.git');
   const dotgit = (reason: string): Tampering => ({ kind: 'dotgit', reason });
   // The directory itself swapped for a symlink (to the user's checkout, or one of their worktrees).
-  if (isSymlink(worktree)) return dotgit(`the worktree directory ${worktree} was replaced by a symlink to ${readLink(worktree)}`);
+  if (isSymlink(worktree)) return dotgit(`the worktree directory ${worktree} was replaced by a symlink to ${linkTarget(worktree)}`);
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(dotGit);
   } catch {
     return dotgit(`${dotGit} is missing`);
   }
-  if (stat.isSymbolicLink()) return dotgit(`.git replaced by a symlink to ${readLink(dotGit)}`);
+  if (stat.isSymbolicLink()) return dotgit(`.git replaced by a symlink to ${linkTarget(dotGit)}`);
   if (stat.isDirectory()) return dotgit(`.git replaced by a directory (a repository of its own, e.g. \`git init\`) at ${dotGit}`);
   if (!stat.isFile()) return dotgit(`${dotGit} is not a regular file`);
   // Read as git reads it, followed as git follows it (`s/../x` with `s` a symlink is not `x`).
@@ -57,7 +57,7 @@ export function worktreeTampering(worktree: string, gitCommonDir: string, branch
   }
   // Files git writes through (a symlink would send our index, HEAD or reflog writes to the user's).
   for (const name of ['HEAD', 'index', path.join('logs', 'HEAD')]) {
-    if (isSymlink(path.join(admin, name))) return dotgit(`${path.join(admin, name)} was replaced by a symlink to ${readLink(path.join(admin, name))}`);
+    if (isSymlink(path.join(admin, name))) return dotgit(`${path.join(admin, name)} was replaced by a symlink to ${linkTarget(path.join(admin, name))}`);
   }
   // The branch our commit and checkout -B write (a symbolic ref to `main` would move main).
   const branchRef = branch === '' ? null : ownRefTampering(gitCommonDir, `refs/heads/${branch}`);
@@ -74,14 +74,6 @@ function isSymlink(file: string): boolean {
     return fs.lstatSync(file).isSymbolicLink();
   } catch {
     return false;
-  }
-}
-
-function readLink(file: string): string {
-  try {
-    return fs.readlinkSync(file);
-  } catch {
-    return '?';
   }
 }
 

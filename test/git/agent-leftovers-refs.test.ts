@@ -42,4 +42,18 @@ describe('more attacks', () => {
     const xAfter = await git(repo, 'rev-parse', 'refs/heads/x');
     expect(xAfter).toBe(xBefore);
   });
+
+  it("saveRef under refs/autoresearch/<domain> made a symlink to refs/heads: the link goes, no user branch is written", async () => {
+    const { repo, project, wt, base } = await setupExperiment({ 'a.txt': 'a\n' });
+    const domain = path.join(project.gitCommonDir, 'refs', 'autoresearch', 'eng');
+    await fs.mkdir(path.dirname(domain), { recursive: true });
+    await fs.rm(domain, { recursive: true, force: true });
+    await fs.symlink(path.join(project.gitCommonDir, 'refs', 'heads'), domain);
+
+    await wt.saveRef('refs/autoresearch/eng/x/1', base);
+
+    expect(fsSync.lstatSync(domain).isSymbolicLink()).toBe(false);
+    expect(await git(repo, 'rev-parse', 'refs/autoresearch/eng/x/1')).toBe(base);
+    expect(await git(repo, 'for-each-ref', '--format=%(refname)', 'refs/heads/')).not.toMatch(/refs\/heads\/x\//);
+  });
 });
