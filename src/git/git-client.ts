@@ -1,12 +1,14 @@
 /**
- * The one place that starts git. Every git process the daemon runs goes through a
- * simple-git instance made here, so every one of them gets the same machine settings:
+ * The one place that starts git. Every git process the daemon runs is started here, by a
+ * simple-git instance or, for a `hot` client, by its long-lived shell (git-shell.ts), and
+ * every one of them gets the same machine settings:
  * one process at a time per instance, no user hooks, no signing prompts, no background
  * gc, English messages, and no inherited variable that points git at another repository.
  */
 import { GitError, simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
 import fs from 'node:fs';
 import { AutoresearchError } from '../core/errors.js';
+import { GitShell } from './git-shell.js';
 
 /** Who the daemon's commits are by when the repository has no identity configured. */
 export const FALLBACK_IDENTITY = { name: 'autoresearch', email: 'autoresearch@localhost' } as const;
@@ -102,8 +104,8 @@ export class GitCommandError extends AutoresearchError {
   }
 }
 
-/** A configured simple-git for `baseDir`: serialised, with the machine settings and `extraEnv` on top of process.env. */
-export function createGit(baseDir: string, extraEnv: Record<string, string> = {}): SimpleGit {
+/** The whole environment of our git processes: process.env without repository locations, English messages, `extraEnv` on top. */
+function gitEnv(extraEnv: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !REPOSITORY_LOCATION_VARS.has(key)) env[key] = value;
@@ -111,6 +113,12 @@ export function createGit(baseDir: string, extraEnv: Record<string, string> = {}
   // English messages, so that errors read the same in every log and lock files can be recognised.
   env.LC_ALL = 'C';
   Object.assign(env, extraEnv);
+  return env;
+}
+
+/** A configured simple-git for `baseDir`: serialised, with the machine settings and `extraEnv` on top of process.env. */
+export function createGit(baseDir: string, extraEnv: Record<string, string> = {}): SimpleGit {
+  const env = gitEnv(extraEnv);
   return (
     simpleGit({
       baseDir,
@@ -149,17 +157,25 @@ export interface GitResult {
   stderr: string;
 }
 
-/** Runs git commands in one directory and turns failures into GIT_FAILED errors that say what, where and why. */
+/**
+ * Runs git commands in one directory and turns failures into GIT_FAILED errors that say what, where and why.
+ *
+ * `hot`: many commands, on a loop's path: they are started by a long-lived shell (git-shell.ts),
+ * which forks far cheaper than our process. Other clients start each through simple-git.
+ */
 export class GitClient {
   private git: SimpleGit | undefined;
+  private shell: GitShell | undefined;
 
   constructor(
     readonly dir: string,
     private readonly env: Record<string, string> = {},
+    private readonly opts: { hot?: boolean } = {},
   ) {}
 
   /** `git <args>` in `dir`. Exit codes in `answers` (e.g. 1 for "no") are returned, any other failure throws. */
   async run(args: readonly string[], answers: readonly number[] = []): Promise<GitResult> {
+    if (this.opts.hot === true) return this.runInShell(args, answers);
     // Created on first use: simple-git refuses a directory that does not exist yet.
     this.git ??= createGit(this.dir, this.env);
     try {
@@ -170,6 +186,27 @@ export class GitClient {
       }
       throw gitFailed(this.dir, args, error);
     }
+  }
+
+  private async runInShell(args: readonly string[], answers: readonly number[]): Promise<GitResult> {
+    // The environment is taken once, on first use, as createGit does.
+    this.shell ??= new GitShell(this.dir, gitEnv(this.env), MACHINE_CONFIG);
+    let result;
+    try {
+      result = await this.shell.run(args);
+    } catch (error) {
+      throw gitFailed(this.dir, args, error);
+    }
+    const stdout = result.stdout.toString('utf8');
+    if (result.exitCode === 0) return { stdout, exitCode: 0, stderr: '' };
+    const stderr = result.stderr.toString('utf8');
+    if (answers.includes(result.exitCode)) return { stdout, exitCode: result.exitCode, stderr };
+    throw gitFailed(this.dir, args, new GitExitError(result.exitCode, stdout, stderr));
+  }
+
+  /** Ends a `hot` client's shell now rather than after its idle time. */
+  close(): void {
+    this.shell?.close();
   }
 
   /** `run` for commands that must succeed; returns stdout. */

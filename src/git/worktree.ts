@@ -73,8 +73,10 @@ export class Worktree {
     // GIT_WORK_TREE: this directory, whatever `core.worktree` says. An agent's `git config
     // core.worktree <the user's checkout>` (written to the repository's shared config) would
     // otherwise make our checkout --force and clean -ffd work on the user's files.
-    this.git = new GitClient(path, { ...env, GIT_WORK_TREE: path });
-    this.refs = identity === null ? this.git : new GitClient(identity.gitCommonDir, env);
+    // hot: started by a long-lived shell, cheaper than by us (git-shell.ts). Two clients, two
+    // shells: restore's ref update runs beside its checkout.
+    this.git = new GitClient(path, { ...env, GIT_WORK_TREE: path }, { hot: true });
+    this.refs = identity === null ? this.git : new GitClient(identity.gitCommonDir, env, { hot: true });
   }
 
   /**
