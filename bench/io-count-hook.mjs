@@ -6,8 +6,11 @@
  * Exact, and no dependency: the fs and child_process functions are wrapped in place and
  * the ESM named exports re-synced, so `import fs from 'node:fs'`, `import { spawn } from
  * 'node:child_process'` (execa) and `require('child_process')` (simple-git) all see them.
+ * The git commands our long-lived shell starts (src/git/git-shell.ts) come from its
+ * diagnostics channel; the shell itself is a spawn like any other.
  */
 import childProcess from 'node:child_process';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 
@@ -63,6 +66,10 @@ if (out) {
     };
   }
   syncBuiltinESMExports();
+  // git commands a long-lived shell starts for us (src/git/git-shell.ts): processes too, just not forked by Node.
+  diagnosticsChannel.subscribe('autoresearch:git-shell', (message) => {
+    events.push({ t: 'spawn', argv: ['git', ...message.args.map(String)] });
+  });
   process.on('exit', () => {
     originalWrite(`${out}.${process.pid}`, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   });

@@ -74,6 +74,8 @@ function programOf(argv) {
     }
     return 'git';
   }
+  // A worktree's long-lived git shell (src/git/git-shell.ts), started once and again after 1 s idle.
+  if (command === '/bin/sh' && args.length === 0) return 'git shell (start)';
   const script = args[0] === '-c' ? args[1] : undefined;
   if (script === AGENT) return 'agent';
   if (script === EVAL) return 'eval';

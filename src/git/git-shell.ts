@@ -8,10 +8,12 @@
  * One command at a time. The shell is sent, per command:
  *
  *   cd -P -- '<dir>' || exit 97
+ *   printf '\036<token> git\n'
  *   command git -c … '<arg>' … </dev/null
  *   printf '\036<token> %s\n' "$?"; printf '\036<token>\n' >&2
  *
- * and the command is done when stdout ends with the first marker and stderr with the second.
+ * and the command is done when stdout ends with the exit-status marker and stderr with its
+ * marker; git's stdout is what lies between the first line and the last.
  * The token is random and new per command and never appears in an argv: no output of git
  * (a file name an agent chose) can end a command early or pass for its exit code.
  * `command git`: a shell function called `git` in the environment is never run.
@@ -24,8 +26,9 @@
  * 200 waiting experiments holds no shells); never keeps our process alive while idle; and a
  * shell whose parent died reads the end of its stdin and exits. A shell killed from outside
  * (a Ctrl-C or a service stop signals our whole process group, as it would signal git) is
- * replaced by the next command. A command it provably never read (the write failed) is sent
- * to the new shell; one it may have started fails, like a killed git.
+ * replaced by the next command. A command whose git never started (no first line) is sent
+ * to the new shell; one it may have started fails, like a killed git, once that git has ended
+ * too (it holds the shell's pipes until then): the next command never runs beside it.
  */
 import { randomBytes } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
@@ -55,9 +58,7 @@ interface Pending {
   reject: (error: Error) => void;
   /** The shell it was sent to. */
   shell?: Shell;
-  /** How the write to the shell's stdin went; a failed one never reached the shell (see `send`). */
-  write: 'pending' | 'done' | 'failed';
-  /** Sent once more already (after a failed write). */
+  /** Sent once more already (its first shell died before starting git). */
   resent: boolean;
 }
 
@@ -68,9 +69,6 @@ interface Shell {
   /** Its exit, once seen. */
   exit?: { code: number | undefined; signal: string | undefined; failure: string | undefined };
 }
-
-/** Writes up to this size reach a pipe whole or not at all (POSIX PIPE_BUF): a failed one was never read. */
-const PIPE_BUF = 4096;
 
 export class GitShell {
   private shell: Shell | undefined;
@@ -96,7 +94,7 @@ export class GitShell {
       if (arg.includes('\0')) return Promise.reject(new TypeError(`git argument ${JSON.stringify(arg)} contains a NUL byte`));
     }
     const turn = this.queue.then(
-      () => new Promise<ShellGitResult>((resolve, reject) => this.send({ token: '', args, resolve, reject, write: 'pending', resent: false })),
+      () => new Promise<ShellGitResult>((resolve, reject) => this.send({ token: '', args, resolve, reject, resent: false })),
     );
     this.queue = turn.catch(() => undefined);
     return turn;
@@ -126,7 +124,6 @@ export class GitShell {
     }
     command.token = randomBytes(12).toString('hex');
     command.shell = shell;
-    command.write = 'pending';
     this.pending = command;
     shell.stdout = [];
     shell.stderr = [];
@@ -134,15 +131,12 @@ export class GitShell {
     if (commandsSent.hasSubscribers) commandsSent.publish({ dir: this.dir, args: command.args });
     const script = [
       `cd -P -- ${quote(this.dir)} || exit ${CD_FAILED}`,
+      `printf '\\036${command.token} git\\n'`,
       `${['command', 'git', ...this.config.flatMap((c) => ['-c', c]), ...command.args].map(quote).join(' ')} </dev/null`,
       `printf '\\036${command.token} %s\\n' "$?"; printf '\\036${command.token}\\n' >&2`,
       '',
     ].join('\n');
-    const atomic = Buffer.byteLength(script) <= PIPE_BUF;
-    shell.process.stdin?.write(script, (error) => {
-      command.write = error !== undefined && error !== null && atomic ? 'failed' : 'done';
-      if (shell.exit !== undefined) this.afterExit(shell, command);
-    });
+    shell.process.stdin?.write(script);
   }
 
   private start(): Shell {
@@ -170,11 +164,12 @@ export class GitShell {
       shell.stderr.push(chunk);
       this.answerIfDone(shell);
     });
-    process.stdin?.on('error', () => undefined); // EPIPE: seen by the write callback
+    process.stdin?.on('error', () => undefined); // EPIPE, a shell that died: its exit says what happened
+    // Settles once the shell has exited and its output pipes are closed, so after any git it started.
     void process.then((result) => {
       shell.exit = { code: result.exitCode, signal: result.signal, failure: result.exitCode === undefined && result.signal === undefined ? result.message : undefined };
       if (this.shell === shell) this.shell = undefined;
-      if (this.pending?.shell === shell && this.pending.write !== 'pending') this.afterExit(shell, this.pending);
+      if (this.pending?.shell === shell) this.afterExit(shell, this.pending);
     });
     return shell;
   }
@@ -189,19 +184,26 @@ export class GitShell {
     this.pending = undefined;
     setRef(shell, false);
     if (this.shell === shell) this.idleTimer = setTimeout(() => this.close(), this.idleMs).unref();
-    command.resolve({ exitCode: out.code, stdout: out.text, stderr: err.text });
+    const start = startLine(command);
+    if (!out.text.subarray(0, start.length).equals(start)) {
+      // Output from something else than this command's git (a straggler of an earlier one): never passed off as git's.
+      command.reject(new Error(`git ${command.args.join(' ')}: its output did not start where the shell started git (found ${JSON.stringify(out.text.subarray(0, 80).toString('utf8'))})`));
+      return;
+    }
+    command.resolve({ exitCode: out.code, stdout: out.text.subarray(start.length), stderr: err.text });
   }
 
-  /** The shell died with `command` unanswered (its exit and its write's outcome are both known). */
+  /** The shell died with `command` unanswered; its output is all read (the pipes are closed). */
   private afterExit(shell: Shell, command: Pending): void {
     if (this.pending !== command) return;
     this.pending = undefined;
-    if (command.write === 'failed' && !command.resent) {
-      // It never reached the shell: nothing of it ran. Sent once more, to a new shell.
+    const exit = shell.exit ?? { code: undefined, signal: undefined, failure: undefined };
+    const gitStarted = Buffer.concat(shell.stdout).subarray(0, startLine(command).length).equals(startLine(command));
+    if (!gitStarted && exit.code !== CD_FAILED && !command.resent) {
+      // Killed before it started git (before it read the command, usually): nothing of it ran.
       this.send({ ...command, resent: true });
       return;
     }
-    const exit = shell.exit ?? { code: undefined, signal: undefined, failure: undefined };
     const said = Buffer.concat(shell.stderr).toString('utf8').trim();
     const how =
       exit.failure ??
@@ -212,6 +214,11 @@ export class GitShell {
           : `exited (code ${exit.code ?? 'none'})`);
     command.reject(new Error(`the shell running \`git ${command.args.join(' ')}\` ${how} before git's exit status was read${said !== '' ? `: ${said}` : ''}`));
   }
+}
+
+/** The line the shell prints right before it starts git. */
+function startLine(command: Pending): Buffer {
+  return Buffer.from(`\x1e${command.token} git\n`, 'latin1');
 }
 
 /** Keeps our process alive for the shell (a command in flight) or not (idle). */

@@ -1,0 +1,228 @@
+/**
+ * git started by a long-lived /bin/sh (src/git/git-shell.ts), against real git and a real
+ * shell: what comes back must be exactly what git printed, and the shell's life (idle end,
+ * death from outside, our own death) must never lose or invent an answer.
+ */
+import { execa } from 'execa';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GitClient, GitCommandError } from '../../src/git/git-client.js';
+import { GitShell } from '../../src/git/git-shell.js';
+import { readProcStat } from '../../src/process/process-identity.js';
+import { git, makeRepo, makeTempDir, writeFiles } from '../helpers/git-repo.js';
+
+const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', HOME: process.env.HOME ?? '/tmp' };
+const shells: GitShell[] = [];
+function shellIn(dir: string, opts: { idleMs?: number; config?: string[]; env?: Record<string, string> } = {}): GitShell {
+  const shell = new GitShell(dir, { ...ENV, ...opts.env }, opts.config ?? [], opts.idleMs);
+  shells.push(shell);
+  return shell;
+}
+afterEach(() => {
+  for (const shell of shells.splice(0)) shell.close();
+});
+
+/** Polls `check` (state, not time) until it holds; fails after `timeoutMs`. */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Dead: gone from /proc, or a zombie (PID 1 here never reaps). */
+const dead = (pid: number) => {
+  const state = readProcStat(pid)?.state;
+  return state === undefined || state === 'Z' || state === 'X';
+};
+
+describe('GitShell: what git printed, exactly', () => {
+  it('returns stdout byte for byte: NUL bytes, the marker byte, a forged marker line, no final newline, megabytes', async () => {
+    const repo = await makeRepo({ 'a.txt': 'a\n' });
+    const shell = shellIn(repo);
+    // A file name an agent could choose to look like the end of a command's output.
+    const forged = `x\x1e0123456789abcdef01234567 0\n`;
+    await writeFiles(repo, { [forged]: 'f\n', 'b b.txt': 'b\n' });
+    const direct = await execa('git', ['status', '--porcelain=v2', '-z', '--untracked-files=all'], { cwd: repo, encoding: 'buffer', env: ENV, extendEnv: false });
+    const viaShell = await shell.run(['status', '--porcelain=v2', '-z', '--untracked-files=all']);
+    expect(viaShell.exitCode).toBe(0);
+    expect(Buffer.compare(viaShell.stdout, Buffer.from(direct.stdout))).toBe(0);
+    expect(viaShell.stdout.includes(0)).toBe(true);
+
+    // 3 MB with no newline at the end, through `cat-file`.
+    const big = Buffer.alloc(3 * 1024 * 1024, 'ab\x1e\n\0');
+    const bigFile = path.join(repo, 'big.bin');
+    await fs.writeFile(bigFile, Buffer.concat([big, Buffer.from('tail without newline')]));
+    const blob = (await git(repo, 'hash-object', '-w', 'big.bin')).trim();
+    const content = await shell.run(['cat-file', 'blob', blob]);
+    expect(Buffer.compare(content.stdout, await fs.readFile(bigFile))).toBe(0);
+    expect(content.stderr.length).toBe(0);
+  });
+
+  it('keeps stderr apart and returns the exit code; GitClient turns it into GIT_FAILED or an accepted answer', async () => {
+    const repo = await makeRepo();
+    const shell = shellIn(repo);
+    const missing = await shell.run(['rev-parse', '--verify', 'no-such-ref']);
+    expect(missing.exitCode).toBe(128);
+    expect(missing.stdout.length).toBe(0);
+    expect(missing.stderr.toString()).toMatch(/fatal: Needed a single revision/);
+
+    const client = new GitClient(repo, {}, { hot: true });
+    try {
+      expect(await client.run(['rev-parse', '--verify', '--quiet', 'no-such-ref'], [1])).toEqual({ stdout: '', exitCode: 1, stderr: '' });
+      const error = await client.run(['rev-parse', '--verify', 'no-such-ref']).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GitCommandError);
+      expect((error as GitCommandError).gitExitCode).toBe(128);
+      expect((error as GitCommandError).message).toMatch(/git rev-parse --verify no-such-ref failed in .* \(exit code 128\): fatal: Needed a single revision/);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('passes arguments as words: quotes, newlines, $(…), backticks and globs reach git unexpanded', async () => {
+    const repo = await makeRepo({ 'a.txt': 'a\n' });
+    const shell = shellIn(repo, { env: { GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'C', GIT_COMMITTER_EMAIL: 'c@x' } });
+    const message = `it's "$(touch pwned)" \`touch pwned2\` $HOME *\n\nsecond line; exit 3 '\\'`;
+    await writeFiles(repo, { 'a.txt': 'b\n' });
+    const commit = await shell.run(['commit', '-q', '-a', '-m', message]);
+    expect(commit.exitCode).toBe(0);
+    expect(await git(repo, 'log', '-1', '--format=%B')).toBe(message.trim());
+    expect(await git(repo, 'log', '-1', '--format=%an %cn')).toBe('A C');
+    await expect(fs.stat(path.join(repo, 'pwned'))).rejects.toThrow();
+    await expect(fs.stat(path.join(repo, 'pwned2'))).rejects.toThrow();
+    await expect(shell.run(['log', 'a\0b'])).rejects.toThrow(/NUL byte/);
+  });
+
+  it('passes the -c settings before every command', async () => {
+    const repo = await makeRepo();
+    const shell = shellIn(repo, { config: ['x.y=it works', 'core.quotepath=false'] });
+    expect((await shell.run(['config', 'x.y'])).stdout.toString()).toBe('it works\n');
+  });
+
+  it('answers concurrent callers one at a time, each with its own output', async () => {
+    const repo = await makeRepo({ 'a.txt': '0\n' });
+    const commits: string[] = [await git(repo, 'rev-parse', 'HEAD')];
+    for (let i = 1; i < 6; i++) {
+      await writeFiles(repo, { 'a.txt': `${i}\n` });
+      await git(repo, 'commit', '-qam', `c${i}`);
+      commits.push(await git(repo, 'rev-parse', 'HEAD'));
+    }
+    const shell = shellIn(repo);
+    const order = [3, 0, 5, 1, 4, 2, 2, 5, 0];
+    const answers = await Promise.all(order.map((k) => shell.run(['rev-parse', `HEAD~${5 - k}`])));
+    expect(answers.map((a) => a.stdout.toString().trim())).toEqual(order.map((k) => commits[k]));
+  });
+});
+
+describe('GitShell: its life', () => {
+  it('ends after idleMs without a command, and the next command starts a new shell', async () => {
+    const repo = await makeRepo();
+    const shell = shellIn(repo, { idleMs: 50 });
+    await shell.run(['rev-parse', 'HEAD']);
+    const first = shell.pid;
+    expect(first).toBeDefined();
+    await until('the idle shell to end', () => dead(first as number));
+    expect(shell.pid).toBeUndefined();
+    expect((await shell.run(['rev-parse', 'HEAD'])).exitCode).toBe(0);
+    expect(shell.pid).not.toBe(first);
+  });
+
+  it('a shell killed while idle is replaced: the next command runs once, on a new shell', async () => {
+    const repo = await makeRepo({ 'a.txt': 'a\n' });
+    const shell = shellIn(repo);
+    // Killed and used in the same tick, before its exit is seen (the write fails and the
+    // command is sent again), and after (a new shell is started): both must simply work.
+    for (let round = 0; round < 6; round++) {
+      await shell.run(['rev-parse', 'HEAD']);
+      const pid = shell.pid as number;
+      process.kill(pid, 'SIGKILL');
+      if (round % 2 === 1) await until('the killed shell to be reaped', () => shell.pid !== pid);
+      await writeFiles(repo, { 'a.txt': `${round}\n` });
+      const committed = await shell.run(['-c', 'user.name=T', '-c', 'user.email=t@x', 'commit', '-q', '-a', '-m', `round ${round}`]);
+      expect(committed.exitCode).toBe(0);
+      expect(shell.pid).not.toBe(pid);
+    }
+    // One commit per round: nothing was run twice, nothing lost.
+    expect(await git(repo, 'log', '--format=%s', '-6')).toBe([5, 4, 3, 2, 1, 0].map((r) => `round ${r}`).join('\n'));
+  });
+
+  it('a shell killed while git runs fails that command (like a killed git), and the next one works', async () => {
+    const repo = await makeRepo();
+    const dir = await makeTempDir('ar-gitshell-');
+    const fifo = path.join(dir, 'release');
+    const started = path.join(dir, 'started');
+    await execa('mkfifo', [fifo]);
+    const shell = shellIn(repo, { config: [`alias.block=!touch '${started}'; read x < '${fifo}'`] });
+    const blocked = shell.run(['block']);
+    await until('git to start', async () => fs.stat(started).then(() => true, () => false));
+    const pid = shell.pid as number;
+    process.kill(pid, 'SIGKILL');
+    await until('the shell to die', () => dead(pid));
+    // The orphaned git still holds the shell's output pipes: the command fails once git has
+    // ended too, so the next one never runs beside it.
+    let settled = false;
+    blocked.then(() => (settled = true), () => (settled = true));
+    const next = shell.run(['rev-parse', 'HEAD']);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // a chance to settle too early, if it would
+    expect(settled).toBe(false);
+    await fs.writeFile(fifo, 'go\n'); // let the orphaned git end
+    await expect(blocked).rejects.toThrow(/the shell running `git block` was killed \(SIGKILL\) before git's exit status was read/);
+    expect((await next).exitCode).toBe(0);
+  });
+
+  it('a directory that is gone: GIT_FAILED saying so; it works again once the directory is back', async () => {
+    const parent = await makeTempDir('ar-gitshell-');
+    const repo = path.join(parent, 'repo');
+    await fs.mkdir(repo);
+    await git(repo, 'init', '-q');
+    const client = new GitClient(repo, {}, { hot: true });
+    try {
+      await client.run(['status', '--porcelain']);
+      await fs.rm(repo, { recursive: true });
+      await expect(client.run(['status', '--porcelain'])).rejects.toThrow(/git status --porcelain failed: its directory .*repo does not exist \(deleted\?\)/);
+      await expect(client.run(['status', '--porcelain'])).rejects.toThrow(/does not exist \(deleted\?\)/); // no shell to start there either
+      await fs.mkdir(repo);
+      await git(repo, 'init', '-q');
+      expect((await client.run(['status', '--porcelain'])).exitCode).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('GitShell: our process', () => {
+  // The built module (dist/, made by the global setup): a plain node process, as ours runs.
+  const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/git/git-shell.js');
+  const script = (body: string) => `import { GitShell } from ${JSON.stringify(built)};\n${body}`;
+
+  it('an idle shell does not keep our process alive; a command in flight does', async () => {
+    const repo = await makeRepo();
+    // Nothing else holds the event loop: the process ends once the answer is printed, long before the idle time.
+    const { stdout, exitCode } = await execa('node', ['--input-type=module', '-e', script(`
+      const shell = new GitShell(${JSON.stringify(repo)}, { PATH: process.env.PATH }, [], 600_000);
+      shell.run(['rev-parse', '--is-inside-work-tree']).then((r) => console.log(r.stdout.toString().trim(), shell.pid));
+    `)], { timeout: 60_000 });
+    expect(exitCode).toBe(0);
+    const [answer, pid] = stdout.split(' ');
+    expect(answer).toBe('true');
+    await until('the shell of the exited process to end', () => dead(Number(pid)));
+  });
+
+  it('the shell ends when our process is killed (its stdin ends)', async () => {
+    const repo = await makeRepo();
+    const child = execa('node', ['--input-type=module', '-e', script(`
+      const shell = new GitShell(${JSON.stringify(repo)}, { PATH: process.env.PATH }, [], 600_000);
+      await shell.run(['rev-parse', 'HEAD']);
+      console.log(shell.pid);
+      setInterval(() => {}, 1000);
+    `)], { reject: false });
+    const pid = await new Promise<number>((resolve) => child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    expect(dead(pid)).toBe(false);
+    child.kill('SIGKILL');
+    await child;
+    await until('the orphaned shell to exit', () => dead(pid));
+  });
+});
