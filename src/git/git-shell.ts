@@ -5,34 +5,41 @@
  * 1 MB shell forks in a fraction of that, on the other core. A worktree runs 4–5 git commands
  * per iteration, so this is ~4 ms of a ~25 ms loop (bench/loop-overhead.mjs).
  *
- * One command at a time. The shell is sent, per command:
+ * One command at a time. The shell is sent, per command, one brace group (parsed whole
+ * before any of it runs: a script cut short by our death runs nothing):
  *
- *   cd -P -- '<dir>' || exit 97
- *   printf '\036<token> git\n'
- *   command git -c … '<arg>' … </dev/null
- *   printf '\036<token> %s\n' "$?"; printf '\036<token>\n' >&2
+ *   { cd -P -- '<dir>' || exit 97
+ *   printf '\036%s git\n' <token>
+ *   command git -c … '<arg>' … </dev/null >'<tmp>/<token>.out' 2>'<tmp>/<token>.err'
+ *   printf '\036%s %s\n' <token> "$?"
+ *   }
  *
- * and the command is done when stdout ends with the exit-status marker and stderr with its
- * marker; git's stdout is what lies between the first line and the last.
- * The token is random and new per command and never appears in an argv: no output of git
- * (a file name an agent chose) can end a command early or pass for its exit code.
- * `command git`: a shell function called `git` in the environment is never run.
+ * git's output goes to files of its own (in a private 0700 directory, read and deleted once
+ * git has exited), never to the shell's pipes: a process git leaves behind (a clean filter's
+ * or a merge driver's background child, which the repository's config can name) writes
+ * only into the files of the command that started it, deleted by then, and can neither
+ * hang nor add to a later command's answer. The shell's stdout carries only our two lines:
+ * git started, git exited with this status. `command git`: a shell function named `git` is
+ * never run.
  *
- *   idle ──run()──► busy (ref'd) ──markers──► idle (unref'd) ──idleMs──► ended (stdin closed)
- *                     │ the shell died                                     ▲
- *                     └──► command failed (or sent again, if never read) ──┘ next run() starts a new one
+ *   idle ──run()──► busy (ref'd) ──status line──► idle (unref'd) ──idleMs──► ended (stdin closed)
+ *                     │ the shell died                                          ▲
+ *                     └──► command failed, or sent again if git never started ──┘ next run() starts a new one
  *
  * Lifetime: started on first use and ended after `idleMs` without a command (a daemon with
  * 200 waiting experiments holds no shells); never keeps our process alive while idle; and a
- * shell whose parent died reads the end of its stdin and exits. A shell killed from outside
- * (a Ctrl-C or a service stop signals our whole process group, as it would signal git) is
- * replaced by the next command. A command whose git never started (no first line) is sent
- * to the new shell; one it may have started fails, like a killed git, once that git has ended
- * too (it holds the shell's pipes until then): the next command never runs beside it.
+ * shell whose parent died reads the end of its stdin and exits (removing its directory).
+ * SIGINT, SIGTERM and SIGHUP are caught by the shell (a Ctrl-C or a service stop signals our
+ * whole process group): git itself still gets them with their default action, as before, and
+ * the shell lives on to report git's status and run the rollback's commands. A shell killed
+ * all the same (SIGKILL) is replaced by the next command; a command whose git had not started
+ * is sent again, one whose git had started fails like a killed git.
  */
 import { randomBytes } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 
 /** What one git command did. */
@@ -51,6 +58,13 @@ const DEFAULT_IDLE_MS = 1000;
 /** The shell's exit status when the command's directory is gone. */
 const CD_FAILED = 97;
 
+/**
+ * Variables only bash reads (when /bin/sh is bash): exported functions would replace
+ * `command`, `cd` or `printf`, and `SHELLOPTS=errexit` would end the shell at git's first
+ * non-zero exit. Never passed to the shell, so not to our git either.
+ */
+const isBashOnly = (name: string) => name.startsWith('BASH_FUNC_') || name === 'SHELLOPTS' || name === 'BASHOPTS';
+
 interface Pending {
   token: string;
   args: readonly string[];
@@ -58,19 +72,41 @@ interface Pending {
   reject: (error: Error) => void;
   /** The shell it was sent to. */
   shell?: Shell;
+  /** The shell said it started git. */
+  started: boolean;
   /** Sent once more already (its first shell died before starting git). */
   resent: boolean;
 }
 
+/** The shell's pipes, raw bytes, nothing buffered by execa. */
+const SHELL_OPTIONS = {
+  extendEnv: false,
+  stdin: 'pipe',
+  stdout: 'pipe',
+  stderr: 'pipe',
+  buffer: false,
+  encoding: 'buffer',
+  reject: false,
+  cleanup: false, // it exits by itself when our process dies: its stdin ends
+} as const;
+
 interface Shell {
-  process: ResultPromise<{ buffer: false; encoding: 'buffer'; reject: false; cleanup: false; extendEnv: false }>;
-  stdout: Buffer[];
+  process: ResultPromise<typeof SHELL_OPTIONS & { cwd: string; env: Record<string, string> }>;
+  /** Where git's output files go: private to this shell, removed with it. */
+  outputDir: string;
+  /** Our lines from the shell's stdout, until a newline completes one. */
+  partialLine: string;
+  /** What the shell itself printed on stderr for the current command (why `cd` failed…). */
   stderr: Buffer[];
+  /** close() came with a command in flight: stdin is ended once it is answered (the shell's exit removes outputDir). */
+  endAfterCommand?: boolean;
   /** Its exit, once seen. */
   exit?: { code: number | undefined; signal: string | undefined; failure: string | undefined };
 }
 
 export class GitShell {
+  readonly dir: string;
+  private readonly env: Record<string, string>;
   private shell: Shell | undefined;
   private pending: Pending | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -81,11 +117,14 @@ export class GitShell {
    * `config`: `key=value` settings passed as `-c` before every command's arguments.
    */
   constructor(
-    readonly dir: string,
-    private readonly env: Record<string, string>,
+    dir: string,
+    env: Record<string, string>,
     private readonly config: readonly string[],
     private readonly idleMs: number = DEFAULT_IDLE_MS,
-  ) {}
+  ) {
+    this.dir = path.resolve(dir); // the shell's `cd` is relative to wherever it is
+    this.env = Object.fromEntries(Object.entries(env).filter(([name]) => !isBashOnly(name)));
+  }
 
   /** `git <args>` in `dir`, after every command sent before it. Rejects only when git could not be run to its end. */
   run(args: readonly string[]): Promise<ShellGitResult> {
@@ -94,7 +133,7 @@ export class GitShell {
       if (arg.includes('\0')) return Promise.reject(new TypeError(`git argument ${JSON.stringify(arg)} contains a NUL byte`));
     }
     const turn = this.queue.then(
-      () => new Promise<ShellGitResult>((resolve, reject) => this.send({ token: '', args, resolve, reject, resent: false })),
+      () => new Promise<ShellGitResult>((resolve, reject) => this.send({ token: '', args, resolve, reject, started: false, resent: false })),
     );
     this.queue = turn.catch(() => undefined);
     return turn;
@@ -105,7 +144,9 @@ export class GitShell {
     clearTimeout(this.idleTimer);
     const shell = this.shell;
     this.shell = undefined;
-    shell?.process.stdin?.end();
+    if (shell === undefined) return;
+    if (this.pending?.shell === shell) shell.endAfterCommand = true;
+    else shell.process.stdin?.end();
   }
 
   /** The running shell's pid, if one runs (tests watch it end). */
@@ -113,8 +154,15 @@ export class GitShell {
     return this.shell?.process.pid;
   }
 
+  /** The running shell's directory for git's output files (tests remove it). */
+  get outputDir(): string | undefined {
+    return this.shell?.outputDir;
+  }
+
   private send(command: Pending): void {
     clearTimeout(this.idleTimer);
+    // Its directory removed under it (a tmp cleaner): a new shell, with a new directory.
+    if (this.shell !== undefined && !fs.existsSync(this.shell.outputDir)) this.close();
     let shell: Shell;
     try {
       shell = this.shell ?? this.start();
@@ -124,82 +172,98 @@ export class GitShell {
     }
     command.token = randomBytes(12).toString('hex');
     command.shell = shell;
+    command.started = false;
     this.pending = command;
-    shell.stdout = [];
     shell.stderr = [];
     setRef(shell, true); // a command in flight keeps our process alive until it is answered
     if (commandsSent.hasSubscribers) commandsSent.publish({ dir: this.dir, args: command.args });
-    const script = [
-      `cd -P -- ${quote(this.dir)} || exit ${CD_FAILED}`,
-      `printf '\\036${command.token} git\\n'`,
-      `${['command', 'git', ...this.config.flatMap((c) => ['-c', c]), ...command.args].map(quote).join(' ')} </dev/null`,
-      `printf '\\036${command.token} %s\\n' "$?"; printf '\\036${command.token}\\n' >&2`,
-      '',
-    ].join('\n');
-    shell.process.stdin?.write(script);
+    const [out, err] = outputFiles(shell, command);
+    const git = ['command', 'git', ...this.config.flatMap((c) => ['-c', c]), ...command.args].map(quote).join(' ');
+    shell.process.stdin?.write(
+      [
+        `{ cd -P -- ${quote(this.dir)} || exit ${CD_FAILED}`,
+        `printf '\\036%s git\\n' ${command.token}`,
+        `${git} </dev/null >${quote(out)} 2>${quote(err)}`,
+        `printf '\\036%s %s\\n' ${command.token} "$?"`,
+        '}',
+        '',
+      ].join('\n'),
+    );
   }
 
   private start(): Shell {
     // spawn would name /bin/sh as missing; the directory is what is.
     if (!fs.existsSync(this.dir)) throw new Error(`cannot run git in ${this.dir}: ENOENT (the directory does not exist)`);
-    const process = execa('/bin/sh', [], {
-      cwd: this.dir,
-      env: this.env,
-      extendEnv: false,
-      stdin: 'pipe',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      encoding: 'buffer',
-      reject: false,
-      cleanup: false, // it exits by itself when our process dies: its stdin ends
-    });
-    const shell: Shell = { process, stdout: [], stderr: [] };
+    const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoresearch-git-')); // mode 0700
+    let process: Shell['process'];
+    try {
+      process = execa('/bin/sh', [], { ...SHELL_OPTIONS, cwd: this.dir, env: this.env });
+    } catch (error) {
+      fs.rmSync(outputDir, { recursive: true, force: true });
+      throw error;
+    }
+    const shell: Shell = { process, outputDir, partialLine: '', stderr: [] };
     this.shell = shell;
-    process.stdout?.on('data', (chunk: Buffer) => {
-      shell.stdout.push(chunk);
-      this.answerIfDone(shell);
-    });
-    process.stderr?.on('data', (chunk: Buffer) => {
-      shell.stderr.push(chunk);
-      this.answerIfDone(shell);
-    });
+    process.stdout?.on('data', (chunk: Buffer) => this.onLines(shell, chunk));
+    process.stderr?.on('data', (chunk: Buffer) => shell.stderr.push(chunk));
     process.stdin?.on('error', () => undefined); // EPIPE, a shell that died: its exit says what happened
-    // Settles once the shell has exited and its output pipes are closed, so after any git it started.
+    // Settles once the shell has exited and its pipes are closed.
     void process.then((result) => {
       shell.exit = { code: result.exitCode, signal: result.signal, failure: result.exitCode === undefined && result.signal === undefined ? result.message : undefined };
+      fs.rmSync(outputDir, { recursive: true, force: true });
       if (this.shell === shell) this.shell = undefined;
       if (this.pending?.shell === shell) this.afterExit(shell, this.pending);
     });
+    // Group signals are caught, so the shell outlives them (git, reset to the default action, does not).
+    process.stdin?.write(`trap : INT TERM HUP\ntrap 'rm -rf -- ${quote(outputDir)}' EXIT\n`);
     return shell;
   }
 
-  private answerIfDone(shell: Shell): void {
-    const command = this.pending;
-    if (command?.shell !== shell) return;
-    const out = endMarker(shell.stdout, `\x1e${command.token} `, true);
-    if (out === null) return;
-    const err = endMarker(shell.stderr, `\x1e${command.token}`, false);
-    if (err === null) return;
+  private onLines(shell: Shell, chunk: Buffer): void {
+    const lines = (shell.partialLine + chunk.toString('latin1')).split('\n');
+    shell.partialLine = lines.pop() ?? '';
+    for (const line of lines) {
+      const command = this.pending;
+      const match = command?.shell === shell ? /^\x1e([0-9a-f]+) (git|\d{1,3})$/.exec(line) : null;
+      if (command === undefined || match === null || match[1] !== command.token) {
+        // Only our own printf writes there: anything else is a broken shell. Never trusted.
+        this.pending = undefined;
+        shell.process.kill('SIGKILL');
+        command?.reject(new Error(`the shell running git printed ${JSON.stringify(line.slice(0, 200))} where its status line was expected`));
+        return;
+      }
+      if (match[2] === 'git') command.started = true;
+      else this.finish(shell, command, Number(match[2]));
+    }
+  }
+
+  /** git exited with `exitCode`: its output is complete in its files. */
+  private finish(shell: Shell, command: Pending, exitCode: number): void {
     this.pending = undefined;
     setRef(shell, false);
     if (this.shell === shell) this.idleTimer = setTimeout(() => this.close(), this.idleMs).unref();
-    const start = startLine(command);
-    if (!out.text.subarray(0, start.length).equals(start)) {
-      // Output from something else than this command's git (a straggler of an earlier one): never passed off as git's.
-      command.reject(new Error(`git ${command.args.join(' ')}: its output did not start where the shell started git (found ${JSON.stringify(out.text.subarray(0, 80).toString('utf8'))})`));
+    const files = outputFiles(shell, command);
+    let result: ShellGitResult;
+    try {
+      result = { exitCode, stdout: fs.readFileSync(files[0]), stderr: fs.readFileSync(files[1]) };
+    } catch (error) {
+      // The shell could not create them (its directory removed meanwhile): git did not run.
+      const said = Buffer.concat(shell.stderr).toString('utf8').trim();
+      command.reject(new Error(`git ${command.args.join(' ')}: its output could not be read (${error instanceof Error ? error.message : String(error)})${said !== '' ? `: ${said}` : ''}`));
       return;
+    } finally {
+      for (const file of files) fs.rmSync(file, { force: true });
+      if (shell.endAfterCommand === true) shell.process.stdin?.end();
     }
-    command.resolve({ exitCode: out.code, stdout: out.text.subarray(start.length), stderr: err.text });
+    command.resolve(result);
   }
 
-  /** The shell died with `command` unanswered; its output is all read (the pipes are closed). */
+  /** The shell died with `command` unanswered; everything it printed has been read. */
   private afterExit(shell: Shell, command: Pending): void {
-    if (this.pending !== command) return;
     this.pending = undefined;
+    for (const file of outputFiles(shell, command)) fs.rmSync(file, { force: true });
     const exit = shell.exit ?? { code: undefined, signal: undefined, failure: undefined };
-    const gitStarted = Buffer.concat(shell.stdout).subarray(0, startLine(command).length).equals(startLine(command));
-    if (!gitStarted && exit.code !== CD_FAILED && !command.resent) {
+    if (!command.started && exit.code !== CD_FAILED && !command.resent) {
       // Killed before it started git (before it read the command, usually): nothing of it ran.
       this.send({ ...command, resent: true });
       return;
@@ -216,9 +280,9 @@ export class GitShell {
   }
 }
 
-/** The line the shell prints right before it starts git. */
-function startLine(command: Pending): Buffer {
-  return Buffer.from(`\x1e${command.token} git\n`, 'latin1');
+/** The files a command's git writes its stdout and stderr to. */
+function outputFiles(shell: Shell, command: Pending): [string, string] {
+  return [path.join(shell.outputDir, `${command.token}.out`), path.join(shell.outputDir, `${command.token}.err`)];
 }
 
 /** Keeps our process alive for the shell (a command in flight) or not (idle). */
@@ -229,27 +293,6 @@ function setRef(shell: Shell, on: boolean): void {
     if (on) h?.ref?.();
     else h?.unref?.();
   }
-}
-
-/**
- * When `chunks` end with `<marker>` (+ ` <code>` when `withCode`) and a newline: the output
- * before it, and the code. Only the tail is joined until then: outputs can be megabytes.
- */
-function endMarker(chunks: Buffer[], marker: string, withCode: boolean): { text: Buffer; code: number } | null {
-  const last = chunks.at(-1);
-  if (last === undefined || last.at(-1) !== 0x0a) return null;
-  const longest = Buffer.byteLength(marker) + (withCode ? 4 : 0) + 1;
-  let tailLength = 0;
-  let first = chunks.length;
-  while (first > 0 && tailLength < longest) tailLength += (chunks[--first] as Buffer).length;
-  const tail = Buffer.concat(chunks.slice(first)).toString('latin1');
-  const at = tail.lastIndexOf(marker);
-  if (at < 0) return null;
-  const rest = tail.slice(at + marker.length);
-  const code = withCode ? /^(\d{1,3})\n$/.exec(rest)?.[1] : rest === '\n' ? '0' : undefined;
-  if (code === undefined) return null;
-  const all = Buffer.concat(chunks);
-  return { text: all.subarray(0, all.length - (tail.length - at)), code: Number(code) };
 }
 
 /** A word for sh: single-quoted, so nothing in it is expanded. */

@@ -149,7 +149,7 @@ describe('GitShell: its life', () => {
     expect(await git(repo, 'log', '--format=%s', '-6')).toBe([5, 4, 3, 2, 1, 0].map((r) => `round ${r}`).join('\n'));
   });
 
-  it('a shell killed while git runs fails that command (like a killed git), and the next one works', async () => {
+  it('a shell killed while git runs (SIGKILL) fails that command, and the next one works', async () => {
     const repo = await makeRepo();
     const dir = await makeTempDir('ar-gitshell-');
     const fifo = path.join(dir, 'release');
@@ -158,19 +158,89 @@ describe('GitShell: its life', () => {
     const shell = shellIn(repo, { config: [`alias.block=!touch '${started}'; read x < '${fifo}'`] });
     const blocked = shell.run(['block']);
     await until('git to start', async () => fs.stat(started).then(() => true, () => false));
-    const pid = shell.pid as number;
-    process.kill(pid, 'SIGKILL');
-    await until('the shell to die', () => dead(pid));
-    // The orphaned git still holds the shell's output pipes: the command fails once git has
-    // ended too, so the next one never runs beside it.
-    let settled = false;
-    blocked.then(() => (settled = true), () => (settled = true));
-    const next = shell.run(['rev-parse', 'HEAD']);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // a chance to settle too early, if it would
-    expect(settled).toBe(false);
-    await fs.writeFile(fifo, 'go\n'); // let the orphaned git end
+    process.kill(shell.pid as number, 'SIGKILL');
     await expect(blocked).rejects.toThrow(/the shell running `git block` was killed \(SIGKILL\) before git's exit status was read/);
-    expect((await next).exitCode).toBe(0);
+    await fs.writeFile(fifo, 'go\n'); // let the orphaned git end
+    expect((await shell.run(['rev-parse', 'HEAD'])).exitCode).toBe(0);
+  });
+
+  it('outlives SIGINT, SIGTERM and SIGHUP (a Ctrl-C or a service stop signals our whole group), idle or while git runs', async () => {
+    const repo = await makeRepo();
+    const dir = await makeTempDir('ar-gitshell-');
+    const fifo = path.join(dir, 'release');
+    const started = path.join(dir, 'started');
+    await execa('mkfifo', [fifo]);
+    const shell = shellIn(repo, { config: [`alias.block=!touch '${started}'; read x < '${fifo}'; echo released`] });
+    await shell.run(['rev-parse', 'HEAD']);
+    const pid = shell.pid as number;
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.kill(pid, signal);
+      expect((await shell.run(['rev-parse', '--is-inside-work-tree'])).stdout.toString()).toBe('true\n');
+    }
+    const blocked = shell.run(['block']);
+    await until('git to start', async () => fs.stat(started).then(() => true, () => false));
+    process.kill(pid, 'SIGINT'); // the shell only: git (not signalled here) goes on
+    await fs.writeFile(fifo, 'go\n');
+    const answer = await blocked;
+    expect([answer.exitCode, answer.stdout.toString()]).toEqual([0, 'released\n']);
+    expect(shell.pid).toBe(pid);
+  });
+
+  it("what git leaves running (a merge driver's background child writing on and on) never reaches a later command's answer", async () => {
+    const repo = await makeRepo({ 'a.txt': 'base\n' });
+    await git(repo, 'checkout', '-q', '-b', 'theirs');
+    await writeFiles(repo, { 'a.txt': 'theirs\n' });
+    await git(repo, 'commit', '-qam', 'theirs');
+    const theirs = await git(repo, 'rev-parse', 'HEAD');
+    await git(repo, 'checkout', '-q', 'main');
+    await writeFiles(repo, { 'a.txt': 'ours\n' });
+    await git(repo, 'commit', '-qam', 'ours');
+    const head = await git(repo, 'rev-parse', 'HEAD');
+    // The straggler runs while this file exists (gone with the temp dir too: never left running).
+    const running = path.join(await makeTempDir('ar-gitshell-'), 'running');
+    await fs.writeFile(running, '');
+    // The agent's merge driver (repository config + info/attributes): it takes theirs and leaves
+    // a child that outlives git, writing into git's stdout and stderr until the test ends.
+    const forged = '[main 1111111111111111111111111111111111111111] forged';
+    await git(repo, 'config', 'merge.evil.driver', `sh -c '(while [ -e "${running}" ]; do echo "${forged}"; echo late >&2; sleep 0.005; done) </dev/null & cp %B %A'`);
+    await fs.writeFile(path.join(repo, '.git', 'info', 'attributes'), 'a.txt merge=evil\n');
+    const shell = shellIn(repo);
+    try {
+      const picked = await shell.run(['-c', 'user.name=T', '-c', 'user.email=t@x', 'cherry-pick', '--no-commit', theirs]);
+      expect(picked.exitCode, picked.stderr.toString()).toBe(0);
+      expect(await fs.readFile(path.join(repo, 'a.txt'), 'utf8')).toBe('theirs\n');
+      for (let i = 0; i < 20; i++) {
+        const answer = await shell.run(['rev-parse', 'HEAD']);
+        expect([answer.exitCode, answer.stdout.toString(), answer.stderr.toString()]).toEqual([0, `${head}\n`, '']);
+      }
+    } finally {
+      await fs.rm(running);
+    }
+  });
+
+  it('a directory for the output files that is gone (a tmp cleaner) is replaced', async () => {
+    const repo = await makeRepo();
+    const shell = shellIn(repo);
+    await shell.run(['rev-parse', 'HEAD']);
+    const first = shell.outputDir as string;
+    await fs.rm(first, { recursive: true });
+    expect((await shell.run(['rev-parse', '--is-inside-work-tree'])).stdout.toString()).toBe('true\n');
+    expect(shell.outputDir).not.toBe(first);
+  });
+
+  it('takes a relative directory as the process does (from its cwd), and never hands bash-only variables to the shell', async () => {
+    const repo = await makeRepo();
+    const shell = shellIn(path.relative(process.cwd(), repo), {
+      config: ['alias.environment=!env'],
+      env: { 'BASH_FUNC_git%%': '() { echo hijacked; }', SHELLOPTS: 'errexit', KEPT: 'yes' },
+    });
+    expect(shell.dir).toBe(repo);
+    const environment = (await shell.run(['environment'])).stdout.toString();
+    expect(environment).toMatch(/^KEPT=yes$/m);
+    expect(environment).not.toMatch(/BASH_FUNC_|SHELLOPTS/);
+    // A non-zero exit is an answer, not the end of the shell.
+    expect((await shell.run(['rev-parse', '--verify', '--quiet', 'nope'])).exitCode).toBe(1);
+    expect((await shell.run(['rev-parse', '--is-inside-work-tree'])).exitCode).toBe(0);
   });
 
   it('a directory that is gone: GIT_FAILED saying so; it works again once the directory is back', async () => {
@@ -211,18 +281,25 @@ describe('GitShell: our process', () => {
     await until('the shell of the exited process to end', () => dead(Number(pid)));
   });
 
-  it('the shell ends when our process is killed (its stdin ends)', async () => {
+  it('the shell ends when our process is killed (its stdin ends), and removes its directory', async () => {
     const repo = await makeRepo();
     const child = execa('node', ['--input-type=module', '-e', script(`
       const shell = new GitShell(${JSON.stringify(repo)}, { PATH: process.env.PATH }, [], 600_000);
       await shell.run(['rev-parse', 'HEAD']);
-      console.log(shell.pid);
+      console.log(shell.pid, shell.outputDir);
       setInterval(() => {}, 1000);
     `)], { reject: false });
-    const pid = await new Promise<number>((resolve) => child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const [pid, outputDir] = await new Promise<[number, string]>((resolve) =>
+      child.stdout?.once('data', (d: Buffer) => {
+        const [p, o] = d.toString().trim().split(' ');
+        resolve([Number(p), o as string]);
+      }),
+    );
     expect(dead(pid)).toBe(false);
+    await fs.stat(outputDir);
     child.kill('SIGKILL');
     await child;
     await until('the orphaned shell to exit', () => dead(pid));
+    await expect(fs.stat(outputDir)).rejects.toThrow(/ENOENT/); // removed by the shell on its way out
   });
 });
