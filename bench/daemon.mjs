@@ -269,6 +269,24 @@ async function benchStability() {
 
 // 4. Scale ---------------------------------------------------------------------------------
 
+/** How many live git shells `pid` has (its worktrees' long-lived `/bin/sh` children). */
+function gitShellsOf(pid) {
+  let n = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== pid || fields[0] === 'Z') continue;
+      // `/bin/sh` with no arguments: an agent or evaluation is `/bin/sh -c <command>`.
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8') === '/bin/sh\0') n++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}
+
 /** VmHWM (peak RSS so far) and VmRSS of `pid`, in MB. */
 function memory(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -304,8 +322,10 @@ async function benchScale() {
     const t0 = Date.now();
     const cpu0 = cpuSeconds(info.pid);
     let peakRss = 0;
+    let peakShells = 0;
     while (Date.now() - t0 < SCALE_WINDOW_S * 1000) {
       peakRss = Math.max(peakRss, memory(info.pid).rssMb);
+      peakShells = Math.max(peakShells, gitShellsOf(info.pid));
       await sleep(500);
     }
     const after = counts();
@@ -323,6 +343,8 @@ async function benchScale() {
     report('iterations per second', `${(total / seconds).toFixed(1)} it/s`, 'reported', true);
     report('daemon peak RSS (VmHWM)', `${peakMb.toFixed(0)} MB (window max ${peakRss.toFixed(0)})`, `< ${TARGET_SCALE_RSS_MB} MB`, peakMb < TARGET_SCALE_RSS_MB);
     report('every experiment progressed', `min ${min}, max ${max}`, '>= 1 each', min >= 1);
+    // The worktrees' long-lived git shells (src/git/git-shell.ts; ended after 1 s idle): not in the daemon's RSS.
+    console.log(`  git shells (the daemon's /bin/sh children): at most ${peakShells} at once in the window`);
   } finally {
     await stopDetached(info.pid);
   }
