@@ -8,7 +8,7 @@
 import { GitError, simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
 import fs from 'node:fs';
 import { AutoresearchError } from '../core/errors.js';
-import { GitShell } from './git-shell.js';
+import { GitShell, GitShellUnavailable } from './git-shell.js';
 
 /** Who the daemon's commits are by when the repository has no identity configured. */
 export const FALLBACK_IDENTITY = { name: 'autoresearch', email: 'autoresearch@localhost' } as const;
@@ -175,7 +175,10 @@ export class GitClient {
 
   /** `git <args>` in `dir`. Exit codes in `answers` (e.g. 1 for "no") are returned, any other failure throws. */
   async run(args: readonly string[], answers: readonly number[] = []): Promise<GitResult> {
-    if (this.opts.hot === true) return this.runInShell(args, answers);
+    return this.opts.hot === true ? this.runInShell(args, answers) : this.runDirect(args, answers);
+  }
+
+  private async runDirect(args: readonly string[], answers: readonly number[]): Promise<GitResult> {
     // Created on first use: simple-git refuses a directory that does not exist yet.
     this.git ??= createGit(this.dir, this.env);
     try {
@@ -195,6 +198,8 @@ export class GitClient {
     try {
       result = await this.shell.run(args);
     } catch (error) {
+      // No shell could start (no usable temp directory): nothing ran, so git is started by us.
+      if (error instanceof GitShellUnavailable) return this.runDirect(args, answers);
       throw gitFailed(this.dir, args, error);
     }
     const stdout = result.stdout.toString('utf8');

@@ -19,8 +19,13 @@
  * or a merge driver's background child, which the repository's config can name) writes
  * only into the files of the command that started it, deleted by then, and can neither
  * hang nor add to a later command's answer. The shell's stdout carries only our two lines:
- * git started, git exited with this status. `command git`: a shell function named `git` is
+ * git starts, git exited with this status. `command git`: a shell function named `git` is
  * never run.
+ *
+ * The shell leads a process group of its own (setsid): a Ctrl-C, or a signal to our process
+ * group, reaches our process and not the git step under way, which finishes; the loop then
+ * stops and rolls back cleanly instead of failing on a git killed half-way (a git given
+ * SIGINT removes its lock files first, and one that ignores it goes on without them).
  *
  *   idle ──run()──► busy (ref'd) ──status line──► idle (unref'd) ──idleMs──► ended (stdin closed)
  *                     │ the shell died                                          ▲
@@ -28,12 +33,17 @@
  *
  * Lifetime: started on first use and ended after `idleMs` without a command (a daemon with
  * 200 waiting experiments holds no shells); never keeps our process alive while idle; and a
- * shell whose parent died reads the end of its stdin and exits (removing its directory).
- * SIGINT, SIGTERM and SIGHUP are caught by the shell (a Ctrl-C or a service stop signals our
- * whole process group): git itself still gets them with their default action, as before, and
- * the shell lives on to report git's status and run the rollback's commands. A shell killed
- * all the same (SIGKILL) is replaced by the next command; a command whose git had not started
- * is sent again, one whose git had started fails like a killed git.
+ * shell whose parent died reads the end of its stdin (or fails to write to it: SIGPIPE) and
+ * exits, removing its directory. SIGINT, SIGTERM and SIGHUP are caught by the shell (a service
+ * stop signals every process of the service): the shell lives on to report git's status and
+ * run the rollback's commands; git gets them with their default action. A shell killed all
+ * the same (SIGKILL) is replaced by the next command; a command whose git had not started is
+ * sent again, one whose git had started fails once no git of the shell's group runs any
+ * more: the next command never runs beside it.
+ * Directories a killed shell left are removed by the next process that starts a shell.
+ *
+ * Without a usable temp directory (TMPDIR gone, read-only, full) `start` throws
+ * GitShellUnavailable and the caller starts git itself (git-client.ts): slower, never worse.
  */
 import { randomBytes } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
@@ -41,6 +51,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { bootId, processStartTime, readProcStat } from '../process/process-identity.js';
 
 /** What one git command did. */
 export interface ShellGitResult {
@@ -65,6 +76,17 @@ const CD_FAILED = 97;
  */
 const isBashOnly = (name: string) => name.startsWith('BASH_FUNC_') || name === 'SHELLOPTS' || name === 'BASHOPTS';
 
+/** No shell could be started (no usable temp directory): nothing ran; start git some other way. */
+export class GitShellUnavailable extends Error {}
+
+/** Our temp directories: `autoresearch-git-<pid>.<start time>-XXXXXX` (whose they are, for the sweep). */
+const DIR_PREFIX = 'autoresearch-git-';
+
+/** The output directories of this process's live shells: removed at its exit whatever the shells do. */
+const liveOutputDirs = new Set<string>();
+let exitHookInstalled = false;
+let swept = false;
+
 interface Pending {
   token: string;
   args: readonly string[];
@@ -72,7 +94,7 @@ interface Pending {
   reject: (error: Error) => void;
   /** The shell it was sent to. */
   shell?: Shell;
-  /** The shell said it started git. */
+  /** The shell said it starts git. */
   started: boolean;
   /** Sent once more already (its first shell died before starting git). */
   resent: boolean;
@@ -88,6 +110,7 @@ const SHELL_OPTIONS = {
   encoding: 'buffer',
   reject: false,
   cleanup: false, // it exits by itself when our process dies: its stdin ends
+  detached: true, // a group of its own: signals to ours (a Ctrl-C) never cut a git step short
 } as const;
 
 interface Shell {
@@ -194,28 +217,38 @@ export class GitShell {
   private start(): Shell {
     // spawn would name /bin/sh as missing; the directory is what is.
     if (!fs.existsSync(this.dir)) throw new Error(`cannot run git in ${this.dir}: ENOENT (the directory does not exist)`);
-    const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoresearch-git-')); // mode 0700
-    let process: Shell['process'];
+    sweepLeftDirectories();
+    let outputDir: string;
     try {
-      process = execa('/bin/sh', [], { ...SHELL_OPTIONS, cwd: this.dir, env: this.env });
+      outputDir = fs.mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}.${processStartTime(process.pid) ?? 0}-`)); // mode 0700
     } catch (error) {
-      fs.rmSync(outputDir, { recursive: true, force: true });
+      throw new GitShellUnavailable(`no directory for git's output in ${os.tmpdir()} (TMPDIR): ${error instanceof Error ? error.message : String(error)}`);
+    }
+    rememberOutputDir(outputDir);
+    let child: Shell['process'];
+    try {
+      child = execa('/bin/sh', [], { ...SHELL_OPTIONS, cwd: this.dir, env: this.env });
+    } catch (error) {
+      forgetOutputDir(outputDir);
       throw error;
     }
-    const shell: Shell = { process, outputDir, partialLine: '', stderr: [] };
+    const shell: Shell = { process: child, outputDir, partialLine: '', stderr: [] };
     this.shell = shell;
-    process.stdout?.on('data', (chunk: Buffer) => this.onLines(shell, chunk));
-    process.stderr?.on('data', (chunk: Buffer) => shell.stderr.push(chunk));
-    process.stdin?.on('error', () => undefined); // EPIPE, a shell that died: its exit says what happened
+    child.stdout?.on('data', (chunk: Buffer) => this.onLines(shell, chunk));
+    child.stderr?.on('data', (chunk: Buffer) => shell.stderr.push(chunk));
+    child.stdin?.on('error', () => undefined); // EPIPE, a shell that died: its exit says what happened
     // Settles once the shell has exited and its pipes are closed.
-    void process.then((result) => {
+    void child.then((result) => {
       shell.exit = { code: result.exitCode, signal: result.signal, failure: result.exitCode === undefined && result.signal === undefined ? result.message : undefined };
-      fs.rmSync(outputDir, { recursive: true, force: true });
+      forgetOutputDir(outputDir);
       if (this.shell === shell) this.shell = undefined;
       if (this.pending?.shell === shell) this.afterExit(shell, this.pending);
     });
-    // Group signals are caught, so the shell outlives them (git, reset to the default action, does not).
-    process.stdin?.write(`trap : INT TERM HUP\ntrap 'rm -rf -- ${quote(outputDir)}' EXIT\n`);
+    // Signals to every process (a service stop) are caught, so the shell outlives them; git gets
+    // them with their default action. Our process gone: the end of stdin (EXIT) or a failed
+    // status line (PIPE) ends the shell, its directory removed. git gets none of the traps.
+    const removeDir = `rm -rf -- ${quote(outputDir)}`;
+    child.stdin?.write(`trap : INT TERM HUP\ntrap ${quote(removeDir)} EXIT\ntrap ${quote(`${removeDir}; exit 141`)} PIPE\n`);
     return shell;
   }
 
@@ -260,6 +293,12 @@ export class GitShell {
 
   /** The shell died with `command` unanswered; everything it printed has been read. */
   private afterExit(shell: Shell, command: Pending): void {
+    const group = shell.process.pid;
+    if (command.started && group !== undefined && gitRunsInGroup(group)) {
+      // Orphaned, and maybe still writing the worktree: the command fails once it has ended.
+      setTimeout(() => this.afterExit(shell, command), 20);
+      return;
+    }
     this.pending = undefined;
     for (const file of outputFiles(shell, command)) fs.rmSync(file, { force: true });
     const exit = shell.exit ?? { code: undefined, signal: undefined, failure: undefined };
@@ -277,6 +316,76 @@ export class GitShell {
           ? `could not enter ${this.dir}${fs.existsSync(this.dir) ? '' : ' (ENOENT: it does not exist)'}`
           : `exited (code ${exit.code ?? 'none'})`);
     command.reject(new Error(`the shell running \`git ${command.args.join(' ')}\` ${how} before git's exit status was read${said !== '' ? `: ${said}` : ''}`));
+  }
+}
+
+/**
+ * Whether a git process still runs in the group a dead shell led (a zombie has ended: PID 1
+ * may never reap it). Only git: what a filter left running there must not hold us forever.
+ * Without /proc, nothing can be seen, and nothing is waited for.
+ */
+function gitRunsInGroup(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return false;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProcStat(Number(entry));
+    if (stat === null || stat.pgrp !== pgid || stat.state === 'Z' || stat.state === 'X') continue;
+    try {
+      if (/^git(-|$)/.test(fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) return true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false;
+}
+
+function rememberOutputDir(dir: string): void {
+  liveOutputDirs.add(dir);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const left of liveOutputDirs) fs.rmSync(left, { recursive: true, force: true });
+  });
+}
+
+function forgetOutputDir(dir: string): void {
+  liveOutputDirs.delete(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Once per process: remove the temp directories of processes that are gone (a shell killed
+ * with SIGKILL, or with its whole group, cannot remove its own). Linux only: elsewhere there
+ * is no start time to tell a live owner from a reused pid, and nothing is removed.
+ */
+function sweepLeftDirectories(): void {
+  if (swept) return;
+  swept = true;
+  if (readProcStat(process.pid) === null || bootId() === null) return;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const owner = new RegExp(`^${DIR_PREFIX}(\\d+)\\.(\\d+)-[A-Za-z0-9]{6}$`).exec(entry);
+    if (owner === null) continue;
+    const stat = readProcStat(Number(owner[1]));
+    const alive = stat !== null && stat.state !== 'Z' && stat.state !== 'X' && String(stat.startTime) === owner[2];
+    // Another user's directory (sticky /tmp) is not ours to remove: the attempt fails, quietly.
+    if (!alive) {
+      try {
+        fs.rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+      } catch {
+        // not ours, or gone meanwhile
+      }
+    }
   }
 }
 

@@ -4,12 +4,13 @@
  * death from outside, our own death) must never lose or invent an answer.
  */
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitClient, GitCommandError } from '../../src/git/git-client.js';
-import { GitShell } from '../../src/git/git-shell.js';
+import { GitShell, GitShellUnavailable } from '../../src/git/git-shell.js';
 import { readProcStat } from '../../src/process/process-identity.js';
 import { git, makeRepo, makeTempDir, writeFiles } from '../helpers/git-repo.js';
 
@@ -38,6 +39,27 @@ const dead = (pid: number) => {
   const state = readProcStat(pid)?.state;
   return state === undefined || state === 'Z' || state === 'X';
 };
+
+/** The pids of `pid`'s children (Linux). */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/**
+ * `git block`, an alias that waits for the test: `started()` resolves once it runs, `release()`
+ * lets it print "released" and end. Bounded (60 s), so a failed test never leaves it behind.
+ */
+async function blockingAlias(): Promise<{ alias: string; started: () => Promise<void>; release: () => Promise<void> }> {
+  const dir = await makeTempDir('ar-gitshell-');
+  const fifo = path.join(dir, 'release');
+  const startedFile = path.join(dir, 'started');
+  await execa('mkfifo', [fifo]);
+  return {
+    alias: `alias.block=!touch '${startedFile}'; timeout 60 sh -c 'read x < "$0"' '${fifo}'; echo released`,
+    started: () => until('git block to start', async () => fs.stat(startedFile).then(() => true, () => false)),
+    release: () => fs.writeFile(fifo, 'go\n'),
+  };
+}
 
 describe('GitShell: what git printed, exactly', () => {
   it('returns stdout byte for byte: NUL bytes, the marker byte, a forged marker line, no final newline, megabytes', async () => {
@@ -149,28 +171,28 @@ describe('GitShell: its life', () => {
     expect(await git(repo, 'log', '--format=%s', '-6')).toBe([5, 4, 3, 2, 1, 0].map((r) => `round ${r}`).join('\n'));
   });
 
-  it('a shell killed while git runs (SIGKILL) fails that command, and the next one works', async () => {
+  it('a shell killed while git runs (SIGKILL) fails that command once the orphaned git has ended, and the next one works', async () => {
     const repo = await makeRepo();
-    const dir = await makeTempDir('ar-gitshell-');
-    const fifo = path.join(dir, 'release');
-    const started = path.join(dir, 'started');
-    await execa('mkfifo', [fifo]);
-    const shell = shellIn(repo, { config: [`alias.block=!touch '${started}'; read x < '${fifo}'`] });
+    const gate = await blockingAlias();
+    const shell = shellIn(repo, { config: [gate.alias] });
     const blocked = shell.run(['block']);
-    await until('git to start', async () => fs.stat(started).then(() => true, () => false));
-    process.kill(shell.pid as number, 'SIGKILL');
+    let settled = false;
+    blocked.then(() => (settled = true), () => (settled = true));
+    await gate.started();
+    const pid = shell.pid as number;
+    process.kill(pid, 'SIGKILL');
+    await until('the shell to die and its exit to be seen', () => dead(pid) && shell.pid === undefined);
+    const next = shell.run(['rev-parse', 'HEAD']);
+    expect(settled).toBe(false); // git still runs: failing now would let `next` run beside it
+    await gate.release();
     await expect(blocked).rejects.toThrow(/the shell running `git block` was killed \(SIGKILL\) before git's exit status was read/);
-    await fs.writeFile(fifo, 'go\n'); // let the orphaned git end
-    expect((await shell.run(['rev-parse', 'HEAD'])).exitCode).toBe(0);
+    expect((await next).exitCode).toBe(0);
   });
 
-  it('outlives SIGINT, SIGTERM and SIGHUP (a Ctrl-C or a service stop signals our whole group), idle or while git runs', async () => {
+  it('outlives SIGINT, SIGTERM and SIGHUP sent to every process (a service stop), idle or while git runs', async () => {
     const repo = await makeRepo();
-    const dir = await makeTempDir('ar-gitshell-');
-    const fifo = path.join(dir, 'release');
-    const started = path.join(dir, 'started');
-    await execa('mkfifo', [fifo]);
-    const shell = shellIn(repo, { config: [`alias.block=!touch '${started}'; read x < '${fifo}'; echo released`] });
+    const gate = await blockingAlias();
+    const shell = shellIn(repo, { config: [gate.alias] });
     await shell.run(['rev-parse', 'HEAD']);
     const pid = shell.pid as number;
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -178,9 +200,9 @@ describe('GitShell: its life', () => {
       expect((await shell.run(['rev-parse', '--is-inside-work-tree'])).stdout.toString()).toBe('true\n');
     }
     const blocked = shell.run(['block']);
-    await until('git to start', async () => fs.stat(started).then(() => true, () => false));
-    process.kill(pid, 'SIGINT'); // the shell only: git (not signalled here) goes on
-    await fs.writeFile(fifo, 'go\n');
+    await gate.started();
+    process.kill(pid, 'SIGTERM'); // the shell only here: the git step goes on
+    await gate.release();
     const answer = await blocked;
     expect([answer.exitCode, answer.stdout.toString()]).toEqual([0, 'released\n']);
     expect(shell.pid).toBe(pid);
@@ -243,6 +265,21 @@ describe('GitShell: its life', () => {
     expect((await shell.run(['rev-parse', '--is-inside-work-tree'])).exitCode).toBe(0);
   });
 
+  it('without a usable temp directory (TMPDIR gone): no shell, and a hot GitClient starts git itself', async () => {
+    const repo = await makeRepo();
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = path.join(await makeTempDir('ar-gitshell-'), 'gone');
+    const client = new GitClient(repo, {}, { hot: true });
+    try {
+      await expect(shellIn(repo).run(['rev-parse', 'HEAD'])).rejects.toThrow(GitShellUnavailable);
+      expect((await client.run(['rev-parse', '--is-inside-work-tree'])).stdout).toBe('true\n');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      client.close();
+    }
+  });
+
   it('a directory that is gone: GIT_FAILED saying so; it works again once the directory is back', async () => {
     const parent = await makeTempDir('ar-gitshell-');
     const repo = path.join(parent, 'repo');
@@ -279,6 +316,73 @@ describe('GitShell: our process', () => {
     const [answer, pid] = stdout.split(' ');
     expect(answer).toBe('true');
     await until('the shell of the exited process to end', () => dead(Number(pid)));
+  });
+
+  it('a Ctrl-C (SIGINT to our process group) reaches us, not the git step under way: it finishes', async () => {
+    const repo = await makeRepo();
+    const gate = await blockingAlias();
+    const child = execa('node', ['--input-type=module', '-e', script(`
+      process.on('SIGINT', () => console.log('SIGINT'));
+      const shell = new GitShell(${JSON.stringify(repo)}, { PATH: process.env.PATH }, [${JSON.stringify(gate.alias)}]);
+      const answer = await shell.run(['block']);
+      console.log('answer', answer.exitCode, answer.stdout.toString().trim());
+      shell.close();
+    `)], { detached: true, reject: false }); // a group of its own, as a terminal makes for a foreground job
+    const lines: string[] = [];
+    child.stdout?.on('data', (d: Buffer) => lines.push(...d.toString().trim().split('\n')));
+    await gate.started();
+    process.kill(-(child.pid as number), 'SIGINT');
+    await until('our process to get the SIGINT', () => lines.includes('SIGINT'));
+    await gate.release();
+    await child;
+    expect(lines).toEqual(['SIGINT', 'answer 0 released']);
+  });
+
+  it('killed while git runs: git finishes, and the shell ends and removes its directory (its status line cannot be written)', async () => {
+    const repo = await makeRepo();
+    const gate = await blockingAlias();
+    const child = execa('node', ['--input-type=module', '-e', script(`
+      const shell = new GitShell(${JSON.stringify(repo)}, { PATH: process.env.PATH }, [${JSON.stringify(gate.alias)}]);
+      void shell.run(['block']);
+      await new Promise((resolve) => setImmediate(resolve));
+      console.log(shell.pid, shell.outputDir);
+      setInterval(() => {}, 1000);
+    `)], { reject: false });
+    const [pid, outputDir] = await new Promise<[number, string]>((resolve) =>
+      child.stdout?.once('data', (d: Buffer) => {
+        const [p, o] = d.toString().trim().split(' ');
+        resolve([Number(p), o as string]);
+      }),
+    );
+    await gate.started();
+    child.kill('SIGKILL');
+    await child;
+    await gate.release();
+    await until('the shell to end', () => dead(pid));
+    await expect(fs.stat(outputDir)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('the first shell a process starts removes the directories of processes that are gone (a shell killed with SIGKILL cannot)', async () => {
+    const repo = await makeRepo();
+    const tmp = await makeTempDir('ar-gitshell-tmp-');
+    const gone = execa('true');
+    await gone;
+    const me = readProcStat(process.pid);
+    const left = {
+      dead: path.join(tmp, `autoresearch-git-${gone.pid}.1-AbC123`),
+      reused: path.join(tmp, `autoresearch-git-${process.pid}.${(me?.startTime ?? 0) + 1}-AbC123`), // our pid, another start time
+      live: path.join(tmp, `autoresearch-git-${process.pid}.${me?.startTime}-XyZ789`),
+      other: path.join(tmp, 'autoresearch-git-not-ours'),
+    };
+    for (const dir of Object.values(left)) await fs.mkdir(dir);
+    await fs.writeFile(path.join(left.dead, 'x.out'), 'left behind');
+    await execa('node', ['--input-type=module', '-e', script(`
+      const shell = new GitShell(${JSON.stringify(repo)}, { PATH: process.env.PATH }, []);
+      await shell.run(['rev-parse', 'HEAD']);
+      shell.close();
+    `)], { env: { TMPDIR: tmp } });
+    const remaining = (await fs.readdir(tmp)).sort();
+    expect(remaining).toEqual([path.basename(left.other), path.basename(left.live)].sort());
   });
 
   it('the shell ends when our process is killed (its stdin ends), and removes its directory', async () => {
