@@ -79,7 +79,7 @@ const isBashOnly = (name: string) => name.startsWith('BASH_FUNC_') || name === '
 /** No shell could be started (no usable temp directory): nothing ran; start git some other way. */
 export class GitShellUnavailable extends Error {}
 
-/** Our temp directories: `autoresearch-git-<pid>.<start time>-XXXXXX` (whose they are, for the sweep). */
+/** Our temp directories: `autoresearch-git-<pid ns>.<time ns>.<pid>.<start time>-XXXXXX` (whose they are, for the sweep). */
 const DIR_PREFIX = 'autoresearch-git-';
 
 /** The output directories of this process's live shells: removed at its exit whatever the shells do. */
@@ -98,6 +98,8 @@ interface Pending {
   started: boolean;
   /** Sent once more already (its first shell died before starting git). */
   resent: boolean;
+  /** Why it fails, when the shell broke the protocol (it is killed, and the failure reported from its exit). */
+  failure?: string;
 }
 
 /** The shell's pipes, raw bytes, nothing buffered by execa. */
@@ -220,7 +222,8 @@ export class GitShell {
     sweepLeftDirectories();
     let outputDir: string;
     try {
-      outputDir = fs.mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}.${processStartTime(process.pid) ?? 0}-`)); // mode 0700
+      // Absolute: the shell opens the files after `cd` into the worktree (TMPDIR may be relative).
+      outputDir = fs.mkdtempSync(path.join(path.resolve(os.tmpdir()), `${DIR_PREFIX}${ownerTag(process.pid) ?? 'unknown'}-`)); // mode 0700
     } catch (error) {
       throw new GitShellUnavailable(`no directory for git's output in ${os.tmpdir()} (TMPDIR): ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -259,10 +262,13 @@ export class GitShell {
       const command = this.pending;
       const match = command?.shell === shell ? /^\x1e([0-9a-f]+) (git|\d{1,3})$/.exec(line) : null;
       if (command === undefined || match === null || match[1] !== command.token) {
-        // Only our own printf writes there: anything else is a broken shell. Never trusted.
-        this.pending = undefined;
+        // Only our own printf writes there: anything else is a broken shell. Never trusted, never
+        // sent again; the command fails as for a killed shell, once no git of its group runs.
+        if (command !== undefined) {
+          command.started = true;
+          command.failure = `the shell running \`git ${command.args.join(' ')}\` printed ${JSON.stringify(line.slice(0, 200))} where its status line was expected`;
+        }
         shell.process.kill('SIGKILL');
-        command?.reject(new Error(`the shell running git printed ${JSON.stringify(line.slice(0, 200))} where its status line was expected`));
         return;
       }
       if (match[2] === 'git') command.started = true;
@@ -280,12 +286,12 @@ export class GitShell {
     try {
       result = { exitCode, stdout: fs.readFileSync(files[0]), stderr: fs.readFileSync(files[1]) };
     } catch (error) {
-      // The shell could not create them (its directory removed meanwhile): git did not run.
+      // The shell could not create them (its directory removed meanwhile: git did not run), or too large to read.
       const said = Buffer.concat(shell.stderr).toString('utf8').trim();
       command.reject(new Error(`git ${command.args.join(' ')}: its output could not be read (${error instanceof Error ? error.message : String(error)})${said !== '' ? `: ${said}` : ''}`));
       return;
     } finally {
-      for (const file of files) fs.rmSync(file, { force: true });
+      for (const file of files) removeQuietly(file);
       if (shell.endAfterCommand === true) shell.process.stdin?.end();
     }
     command.resolve(result);
@@ -300,7 +306,11 @@ export class GitShell {
       return;
     }
     this.pending = undefined;
-    for (const file of outputFiles(shell, command)) fs.rmSync(file, { force: true });
+    for (const file of outputFiles(shell, command)) removeQuietly(file);
+    if (command.failure !== undefined) {
+      command.reject(new Error(command.failure));
+      return;
+    }
     const exit = shell.exit ?? { code: undefined, signal: undefined, failure: undefined };
     if (!command.started && exit.code !== CD_FAILED && !command.resent) {
       // Killed before it started git (before it read the command, usually): nothing of it ran.
@@ -349,13 +359,47 @@ function rememberOutputDir(dir: string): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const left of liveOutputDirs) fs.rmSync(left, { recursive: true, force: true });
+    for (const left of liveOutputDirs) removeQuietly(left);
   });
 }
 
 function forgetOutputDir(dir: string): void {
   liveOutputDirs.delete(dir);
-  fs.rmSync(dir, { recursive: true, force: true });
+  removeQuietly(dir);
+}
+
+/** Cleanup that must never fail a command or our process (a read-only TMPDIR, a file made unremovable): the sweep retries. */
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { recursive: true, force: true });
+  } catch {
+    // left for the sweep
+  }
+}
+
+/**
+ * Whose temp directories these are: the pid namespace and time namespace (a pid and a start
+ * time mean something only inside them: a container sharing /tmp has its own), then pid and
+ * start time. Null where /proc cannot tell: then no directory is ever swept.
+ */
+function ownerTag(pid: number): string | null {
+  const startTime = processStartTime(pid);
+  if (startTime === null || bootId() === null) return null;
+  return `${namespaces()}.${pid}.${startTime}`;
+}
+
+let namespacesOfOurs: string | undefined;
+function namespaces(): string {
+  namespacesOfOurs ??= ['pid', 'time']
+    .map((kind) => {
+      try {
+        return String(fs.statSync(`/proc/self/ns/${kind}`).ino);
+      } catch {
+        return '0'; // a kernel without that namespace: every process shares the one there is
+      }
+    })
+    .join('.');
+  return namespacesOfOurs;
 }
 
 /**
@@ -366,26 +410,22 @@ function forgetOutputDir(dir: string): void {
 function sweepLeftDirectories(): void {
   if (swept) return;
   swept = true;
-  if (readProcStat(process.pid) === null || bootId() === null) return;
+  if (ownerTag(process.pid) === null) return;
+  const tmp = path.resolve(os.tmpdir());
   let entries: string[];
   try {
-    entries = fs.readdirSync(os.tmpdir());
+    entries = fs.readdirSync(tmp);
   } catch {
     return;
   }
   for (const entry of entries) {
-    const owner = new RegExp(`^${DIR_PREFIX}(\\d+)\\.(\\d+)-[A-Za-z0-9]{6}$`).exec(entry);
-    if (owner === null) continue;
-    const stat = readProcStat(Number(owner[1]));
-    const alive = stat !== null && stat.state !== 'Z' && stat.state !== 'X' && String(stat.startTime) === owner[2];
+    const owner = /^autoresearch-git-(\d+\.\d+)\.(\d+)\.(\d+)-[A-Za-z0-9]{6}$/.exec(entry);
+    // Only directories made in our namespaces: another container's pids are not ours to judge.
+    if (owner === null || owner[1] !== namespaces()) continue;
+    const stat = readProcStat(Number(owner[2]));
+    const alive = stat !== null && stat.state !== 'Z' && stat.state !== 'X' && String(stat.startTime) === owner[3];
     // Another user's directory (sticky /tmp) is not ours to remove: the attempt fails, quietly.
-    if (!alive) {
-      try {
-        fs.rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
-      } catch {
-        // not ours, or gone meanwhile
-      }
-    }
+    if (!alive) removeQuietly(path.join(tmp, entry));
   }
 }
 

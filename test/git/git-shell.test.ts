@@ -4,7 +4,8 @@
  * death from outside, our own death) must never lose or invent an answer.
  */
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,11 +40,6 @@ const dead = (pid: number) => {
   const state = readProcStat(pid)?.state;
   return state === undefined || state === 'Z' || state === 'X';
 };
-
-/** The pids of `pid`'s children (Linux). */
-function childrenOf(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-}
 
 /**
  * `git block`, an alias that waits for the test: `started()` resolves once it runs, `release()`
@@ -265,6 +261,28 @@ describe('GitShell: its life', () => {
     expect((await shell.run(['rev-parse', '--is-inside-work-tree'])).exitCode).toBe(0);
   });
 
+  it('a directory it cannot remove (an immutable file left in it) never fails a command or our process', async () => {
+    const repo = await makeRepo();
+    const shell = shellIn(repo, { idleMs: 50 });
+    await shell.run(['rev-parse', 'HEAD']);
+    const pid = shell.pid as number;
+    const stuck = path.join(shell.outputDir as string, 'stuck');
+    await fs.writeFile(stuck, '');
+    try {
+      try {
+        execFileSync('chattr', ['+i', stuck], { stdio: 'ignore' });
+      } catch {
+        console.warn('SKIPPED: chattr +i is not available on this filesystem: no way to make the removal fail as root');
+        return;
+      }
+      await until('the idle shell to end (its directory cannot be removed)', () => dead(pid) && shell.pid === undefined);
+      expect((await shell.run(['rev-parse', '--is-inside-work-tree'])).stdout.toString()).toBe('true\n');
+    } finally {
+      execFileSync('chattr', ['-i', stuck], { stdio: 'ignore' });
+      await fs.rm(path.dirname(stuck), { recursive: true, force: true });
+    }
+  });
+
   it('without a usable temp directory (TMPDIR gone): no shell, and a hot GitClient starts git itself', async () => {
     const repo = await makeRepo();
     const saved = process.env.TMPDIR;
@@ -362,16 +380,25 @@ describe('GitShell: our process', () => {
     await expect(fs.stat(outputDir)).rejects.toThrow(/ENOENT/);
   });
 
-  it('the first shell a process starts removes the directories of processes that are gone (a shell killed with SIGKILL cannot)', async () => {
+  it('the first shell a process starts removes the directories of processes that are gone (a shell killed with SIGKILL cannot), in its own namespaces only', async () => {
     const repo = await makeRepo();
     const tmp = await makeTempDir('ar-gitshell-tmp-');
     const gone = execa('true');
     await gone;
     const me = readProcStat(process.pid);
+    const ns = (kind: string) => {
+      try {
+        return String(statSync(`/proc/self/ns/${kind}`).ino);
+      } catch {
+        return '0';
+      }
+    };
+    const ours = `${ns('pid')}.${ns('time')}`;
     const left = {
-      dead: path.join(tmp, `autoresearch-git-${gone.pid}.1-AbC123`),
-      reused: path.join(tmp, `autoresearch-git-${process.pid}.${(me?.startTime ?? 0) + 1}-AbC123`), // our pid, another start time
-      live: path.join(tmp, `autoresearch-git-${process.pid}.${me?.startTime}-XyZ789`),
+      dead: path.join(tmp, `autoresearch-git-${ours}.${gone.pid}.1-AbC123`),
+      reused: path.join(tmp, `autoresearch-git-${ours}.${process.pid}.${(me?.startTime ?? 0) + 1}-AbC123`), // our pid, another start time
+      live: path.join(tmp, `autoresearch-git-${ours}.${process.pid}.${me?.startTime}-XyZ789`),
+      otherContainer: path.join(tmp, `autoresearch-git-1.1.${gone.pid}.1-AbC123`), // a dead pid, but in other namespaces
       other: path.join(tmp, 'autoresearch-git-not-ours'),
     };
     for (const dir of Object.values(left)) await fs.mkdir(dir);
@@ -382,7 +409,20 @@ describe('GitShell: our process', () => {
       shell.close();
     `)], { env: { TMPDIR: tmp } });
     const remaining = (await fs.readdir(tmp)).sort();
-    expect(remaining).toEqual([path.basename(left.other), path.basename(left.live)].sort());
+    expect(remaining).toEqual([left.other, left.live, left.otherContainer].map((d) => path.basename(d)).sort());
+  });
+
+  it('a relative TMPDIR is taken from our cwd (the shell runs git from the worktree)', async () => {
+    const repo = await makeRepo();
+    const cwd = await makeTempDir('ar-gitshell-cwd-');
+    await fs.mkdir(path.join(cwd, 'tmp'));
+    const { stdout } = await execa('node', ['--input-type=module', '-e', script(`
+      const shell = new GitShell(${JSON.stringify(repo)}, { PATH: process.env.PATH }, []);
+      const answer = await shell.run(['rev-parse', '--is-inside-work-tree']);
+      console.log(answer.exitCode, answer.stdout.toString().trim(), shell.outputDir.startsWith(${JSON.stringify(path.join(cwd, 'tmp') + '/')}));
+      shell.close();
+    `)], { cwd, env: { TMPDIR: 'tmp' } });
+    expect(stdout).toBe('0 true true');
   });
 
   it('the shell ends when our process is killed (its stdin ends), and removes its directory', async () => {
