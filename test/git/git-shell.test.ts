@@ -323,6 +323,18 @@ describe('GitShell: our process', () => {
   const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/git/git-shell.js');
   const script = (body: string) => `import { GitShell } from ${JSON.stringify(built)};\n${body}`;
 
+  /** A node process that runs `body` (which makes `shell`), then prints the shell's pid and directory and stays. */
+  async function processWithShell(body: string) {
+    const child = execa('node', ['--input-type=module', '-e', script(`${body}\nconsole.log(shell.pid, shell.outputDir);\nsetInterval(() => {}, 1000);`)], { reject: false });
+    const [pid, outputDir] = await new Promise<[number, string]>((resolve) =>
+      child.stdout?.once('data', (d: Buffer) => {
+        const [p, o] = d.toString().trim().split(' ');
+        resolve([Number(p), o as string]);
+      }),
+    );
+    return { child, pid, outputDir };
+  }
+
   it('an idle shell does not keep our process alive; a command in flight does', async () => {
     const repo = await makeRepo();
     // Nothing else holds the event loop: the process ends once the answer is printed, long before the idle time.
@@ -359,19 +371,11 @@ describe('GitShell: our process', () => {
   it('killed while git runs: git finishes, and the shell ends and removes its directory (its status line cannot be written)', async () => {
     const repo = await makeRepo();
     const gate = await blockingAlias();
-    const child = execa('node', ['--input-type=module', '-e', script(`
+    const { child, pid, outputDir } = await processWithShell(`
       const shell = new GitShell(${JSON.stringify(repo)}, { PATH: process.env.PATH }, [${JSON.stringify(gate.alias)}]);
       void shell.run(['block']);
       await new Promise((resolve) => setImmediate(resolve));
-      console.log(shell.pid, shell.outputDir);
-      setInterval(() => {}, 1000);
-    `)], { reject: false });
-    const [pid, outputDir] = await new Promise<[number, string]>((resolve) =>
-      child.stdout?.once('data', (d: Buffer) => {
-        const [p, o] = d.toString().trim().split(' ');
-        resolve([Number(p), o as string]);
-      }),
-    );
+    `);
     await gate.started();
     child.kill('SIGKILL');
     await child;
@@ -427,18 +431,10 @@ describe('GitShell: our process', () => {
 
   it('the shell ends when our process is killed (its stdin ends), and removes its directory', async () => {
     const repo = await makeRepo();
-    const child = execa('node', ['--input-type=module', '-e', script(`
+    const { child, pid, outputDir } = await processWithShell(`
       const shell = new GitShell(${JSON.stringify(repo)}, { PATH: process.env.PATH }, [], 600_000);
       await shell.run(['rev-parse', 'HEAD']);
-      console.log(shell.pid, shell.outputDir);
-      setInterval(() => {}, 1000);
-    `)], { reject: false });
-    const [pid, outputDir] = await new Promise<[number, string]>((resolve) =>
-      child.stdout?.once('data', (d: Buffer) => {
-        const [p, o] = d.toString().trim().split(' ');
-        resolve([Number(p), o as string]);
-      }),
-    );
+    `);
     expect(dead(pid)).toBe(false);
     await fs.stat(outputDir);
     child.kill('SIGKILL');
