@@ -4,6 +4,7 @@
  * machine-readable output and permissions for unattended work.
  */
 import type { AgentSpec, BuiltinAgentName } from '../config/types.js';
+import { shellQuote } from '../core/shell-quote.js';
 
 const BUILTIN_ARGS: Record<BuiltinAgentName, readonly string[]> = {
   // -p reads the prompt from stdin. stream-json (which needs --verbose) also carries the
@@ -43,6 +44,3 @@ export function agentLabel(spec: AgentSpec, role: 'primary' | 'fallback' = 'prim
   return role === 'fallback' && spec.kind === 'command' ? 'fallback-command' : name;
 }
 
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_\-.,:/=@%+]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}

@@ -33,7 +33,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AgentSpec, BuiltinAgentName } from '../config/types.js';
-import { shellQuote } from './agent-command.js';
+import { shellQuote } from '../core/shell-quote.js';
 
 const BILLING_VARIABLES: Record<BuiltinAgentName, readonly string[]> = {
   claude: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'],

@@ -21,6 +21,7 @@ import { AutoresearchError } from '../core/errors.js';
 import { readFileIfExists, writeFileDurable } from '../fs/durable.js';
 import { worktreesRoot } from '../experiment/worktree-location.js';
 import { daemonFiles } from './daemon-files.js';
+import { shellQuote } from '../core/shell-quote.js';
 
 export type ServiceKind = 'systemd' | 'launchd';
 
@@ -318,10 +319,6 @@ function xmlEscape(value: string): string {
 
 const XML_ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-/** POSIX single quotes, only when needed, for the commands printed to the user. */
-function shellQuote(value: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 // --- templates -----------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { shellQuote } from '../core/shell-quote.js';
 import { bootId, processStartTime, readProcStat } from '../process/process-identity.js';
 
 /** What one git command did. */
@@ -203,12 +204,12 @@ export class GitShell {
     setRef(shell, true); // a command in flight keeps our process alive until it is answered
     if (commandsSent.hasSubscribers) commandsSent.publish({ dir: this.dir, args: command.args });
     const [out, err] = outputFiles(shell, command);
-    const git = ['command', 'git', ...this.config.flatMap((c) => ['-c', c]), ...command.args].map(quote).join(' ');
+    const git = ['command', 'git', ...this.config.flatMap((c) => ['-c', c]), ...command.args].map(shellQuote).join(' ');
     shell.process.stdin?.write(
       [
-        `{ cd -P -- ${quote(this.dir)} || exit ${CD_FAILED}`,
+        `{ cd -P -- ${shellQuote(this.dir)} || exit ${CD_FAILED}`,
         `printf '\\036%s git\\n' ${command.token}`,
-        `${git} </dev/null >${quote(out)} 2>${quote(err)}`,
+        `${git} </dev/null >${shellQuote(out)} 2>${shellQuote(err)}`,
         `printf '\\036%s %s\\n' ${command.token} "$?"`,
         '}',
         '',
@@ -250,8 +251,8 @@ export class GitShell {
     // Signals to every process (a service stop) are caught, so the shell outlives them; git gets
     // them with their default action. Our process gone: the end of stdin (EXIT) or a failed
     // status line (PIPE) ends the shell, its directory removed. git gets none of the traps.
-    const removeDir = `rm -rf -- ${quote(outputDir)}`;
-    child.stdin?.write(`trap : INT TERM HUP\ntrap ${quote(removeDir)} EXIT\ntrap ${quote(`${removeDir}; exit 141`)} PIPE\n`);
+    const removeDir = `rm -rf -- ${shellQuote(outputDir)}`;
+    child.stdin?.write(`trap : INT TERM HUP\ntrap ${shellQuote(removeDir)} EXIT\ntrap ${shellQuote(`${removeDir}; exit 141`)} PIPE\n`);
     return shell;
   }
 
@@ -305,8 +306,7 @@ export class GitShell {
       setTimeout(() => this.afterExit(shell, command), 20);
       return;
     }
-    this.pending = undefined;
-    for (const file of outputFiles(shell, command)) removeQuietly(file);
+    this.pending = undefined; // its files went with the shell's directory
     if (command.failure !== undefined) {
       command.reject(new Error(command.failure));
       return;
@@ -442,9 +442,4 @@ function setRef(shell: Shell, on: boolean): void {
     if (on) h?.ref?.();
     else h?.unref?.();
   }
-}
-
-/** A word for sh: single-quoted, so nothing in it is expanded. */
-function quote(word: string): string {
-  return /^[A-Za-z0-9_\-.,:/=@%+]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

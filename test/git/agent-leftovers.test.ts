@@ -26,6 +26,14 @@ async function adminOf(wtPath: string): Promise<string> {
   return git(wtPath, 'rev-parse', '--absolute-git-dir');
 }
 
+/** The agent's move: a file of the worktree's admin dir (`HEAD`, `index`, `logs/HEAD`) replaced by a symlink to `target`. */
+async function linkAdminFile(wtPath: string, name: string, target: string): Promise<void> {
+  const file = path.join(await adminOf(wtPath), name);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.rm(file, { force: true });
+  await fs.symlink(target, file);
+}
+
 describe('attacks through what the agent leaves behind', () => {
   it('A1: experiment branch made a symref to main (`git symbolic-ref refs/heads/<exp> refs/heads/main`), then capture', async () => {
     const { repo, wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
@@ -59,9 +67,7 @@ describe('attacks through what the agent leaves behind', () => {
   it('A3: admin HEAD replaced by a symlink whose target is `refs/heads/main` (a symlink symref), then capture', async () => {
     const { repo, wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
     const before = await userState(repo);
-    const admin = await adminOf(wtPath);
-    await fs.rm(path.join(admin, 'HEAD'));
-    await fs.symlink('refs/heads/main', path.join(admin, 'HEAD'));
+    await linkAdminFile(wtPath, 'HEAD', 'refs/heads/main');
     await writeFiles(wtPath, { 'a.txt': 'agent\n' });
     await wt.captureCandidate(base, branch, FALLBACK).catch(() => null); // refused or not: what counts is the user's side
     const after = await userState(repo);
@@ -73,9 +79,7 @@ describe('attacks through what the agent leaves behind', () => {
     await writeFiles(wtPath, { 'a.txt': 'cand\n' });
     const cap = await wt.captureCandidate(base, branch, FALLBACK);
     const before = await userState(repo);
-    const admin = await adminOf(wtPath);
-    await fs.rm(path.join(admin, 'HEAD'));
-    await fs.symlink('refs/heads/main', path.join(admin, 'HEAD'));
+    await linkAdminFile(wtPath, 'HEAD', 'refs/heads/main');
     await wt.restore(cap.kind === 'candidate' ? cap.commit : base, branch).catch(() => undefined);
     const after = await userState(repo);
     expect(after.main).toBe(before.main);
@@ -84,10 +88,8 @@ describe('attacks through what the agent leaves behind', () => {
   it('A4: admin index replaced by a symlink to the user\'s .git/index, then capture and restore', async () => {
     const { repo, wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
     const before = await userState(repo);
-    const admin = await adminOf(wtPath);
     const userGitDir = await git(repo, 'rev-parse', '--absolute-git-dir');
-    await fs.rm(path.join(admin, 'index'));
-    await fs.symlink(path.join(userGitDir, 'index'), path.join(admin, 'index'));
+    await linkAdminFile(wtPath, 'index', path.join(userGitDir, 'index'));
     await writeFiles(wtPath, { 'a.txt': 'agent\n', 'new.txt': 'new file\n' });
     await wt.captureCandidate(base, branch, FALLBACK).catch(() => null); // refused or not: what counts is the user's side
     const mid = await userState(repo);
@@ -105,10 +107,8 @@ describe('attacks through what the agent leaves behind', () => {
     const cap = await wt.captureCandidate(base, branch, FALLBACK);
     await wt.restore(cap.kind === 'candidate' ? cap.commit : base, branch);
     const before = await userState(repo);
-    const admin = await adminOf(wtPath);
     const userGitDir = await git(repo, 'rev-parse', '--absolute-git-dir');
-    await fs.rm(path.join(admin, 'index'));
-    await fs.symlink(path.join(userGitDir, 'index'), path.join(admin, 'index'));
+    await linkAdminFile(wtPath, 'index', path.join(userGitDir, 'index'));
     await wt.restore(cap.kind === 'candidate' ? cap.commit : base, branch).catch(() => undefined);
     const after = await userState(repo);
     expect(after.index).toBe(before.index);
@@ -131,10 +131,8 @@ describe('attacks through what the agent leaves behind', () => {
   it('A6: admin HEAD a symlink to the user\'s .git/HEAD (absolute): leaveForeignBranch / capture', async () => {
     const { repo, wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
     const before = await userState(repo);
-    const admin = await adminOf(wtPath);
     const userGitDir = await git(repo, 'rev-parse', '--absolute-git-dir');
-    await fs.rm(path.join(admin, 'HEAD'));
-    await fs.symlink(path.join(userGitDir, 'HEAD'), path.join(admin, 'HEAD'));
+    await linkAdminFile(wtPath, 'HEAD', path.join(userGitDir, 'HEAD'));
     await writeFiles(wtPath, { 'a.txt': 'agent\n' });
     await wt.captureCandidate(base, branch, FALLBACK).catch(() => null); // refused or not: what counts is the user's side
     const after = await userState(repo);
@@ -144,13 +142,10 @@ describe('attacks through what the agent leaves behind', () => {
 
   it('A7: logs/HEAD of the worktree a symlink to the user\'s logs/HEAD (reflog written through)', async () => {
     const { repo, wt, wtPath, branch, base } = await setupExperiment({ 'a.txt': 'a\n' });
-    const admin = await adminOf(wtPath);
     const userGitDir = await git(repo, 'rev-parse', '--absolute-git-dir');
     const userLog = path.join(userGitDir, 'logs', 'HEAD');
     const beforeLog = await fs.readFile(userLog, 'utf8');
-    await fs.mkdir(path.join(admin, 'logs'), { recursive: true });
-    await fs.rm(path.join(admin, 'logs', 'HEAD'), { force: true });
-    await fs.symlink(userLog, path.join(admin, 'logs', 'HEAD'));
+    await linkAdminFile(wtPath, 'logs/HEAD', userLog);
     await writeFiles(wtPath, { 'a.txt': 'agent\n' });
     await wt.captureCandidate(base, branch, FALLBACK).catch(() => null);
     await wt.restore(base, branch).catch(() => null);

@@ -3,7 +3,8 @@
  * `run --resume`: one experiment in the foreground.
  */
 import fs from 'node:fs/promises';
-import { agentCommandLine, shellQuote } from '../../agents/agent-command.js';
+import { agentCommandLine } from '../../agents/agent-command.js';
+import { shellQuote } from '../../core/shell-quote.js';
 import { discoverExperiments, mostRecentlyActive, resolveExperiment } from '../../config/discover.js';
 import { loadExperimentConfig } from '../../config/parse-config.js';
 import type { ExperimentConfig } from '../../config/types.js';
